@@ -1,0 +1,155 @@
+"""ogpu.service: the framework a source's docker image runs to serve task handlers.
+
+Needs the ``service`` extra: ``pip install 'ogpu[service]'`` (fastapi, uvicorn).
+
+Usage (unchanged from the official framework)::
+
+    import ogpu.service
+    from pydantic import BaseModel
+
+    class Input(BaseModel):
+        text: str
+
+    class Output(BaseModel):
+        result: str
+
+    @ogpu.service.init()
+    def setup() -> None:
+        ogpu.service.logger.info("Loading model...")
+
+    @ogpu.service.expose(timeout=60)
+    def predict(data: Input) -> Output:
+        return Output(result=data.text.upper())
+
+    ogpu.service.start()
+
+HTTP API
+    ``POST /run/{function}/{task_address}`` with the input model as JSON body:
+    ``202 {"task_address": ..., "status": "accepted"}``; the handler runs in the
+    background. ``404`` (unknown function, lists ``available``), ``413`` (body
+    too large), ``422`` (malformed JSON or pydantic validation errors, in
+    FastAPI's ``{"detail": [...]}`` form), ``429`` + ``Retry-After`` (in-flight
+    limit reached), ``503`` (init not finished, init failed, or shutting down).
+    ``GET /health``: ``200`` once the init function returned, ``503`` before
+    (and after a failed init or during shutdown); the body carries ``status``,
+    ``handlers``, ``in_flight`` and counters. ``/docs`` and ``/openapi.json``
+    describe every handler's request schema.
+
+Callback
+    The result is POSTed as JSON to ``{CALLBACK_URL}/{task_address}`` with the
+    header ``X-OGPU-Task-Status: success|failed|timeout``.
+    Success: the handler output exactly (``output.model_dump(mode="json")``),
+    as the official framework sends it. Failure or timeout (the official one
+    sends nothing)::
+
+        {"task_address": "0x…", "function": "predict", "status": "failed",
+         "error": "ValueError: message", "error_type": "ValueError"}
+        {"task_address": "0x…", "function": "predict", "status": "timeout",
+         "error": "handler 'predict' did not finish within its 60 s timeout",
+         "error_type": "TimeoutError", "timeout": 60.0}
+
+    Network errors and 5xx answers are retried with exponential backoff
+    (bounded by attempts and total time); 4xx and other answers are final.
+
+Environment variables (read by :func:`start` through ``ServiceConfig.from_env``;
+the first name set wins)
+    - ``OGPU_SERVICE_HOST`` (default ``0.0.0.0``): bind address.
+    - ``OGPU_SERVICE_PORT``, ``PORT`` (default ``5555``): bind port (0 = any free port).
+    - ``CALLBACK_URL``, ``CALLBACK_ADDRESS`` (unset): results go to
+      ``{CALLBACK_URL}/{task_address}``; unset = results are only logged.
+    - ``SOURCE_ADDRESS``, ``PROVIDER_ADDRESS``, ``PROTOCOL_VERSION`` (unset):
+      informational (``SOURCE_ADDRESS`` is shown by ``/health``).
+    - ``OGPU_SERVICE_MAX_IN_FLIGHT`` (32): accepted-but-unfinished tasks (handler
+      and callback) before new ones get ``429``.
+    - ``OGPU_SERVICE_WORKER_THREADS`` (8): threads running sync (``def``) handlers.
+    - ``OGPU_SERVICE_MAX_BODY_BYTES`` (16777216): request body limit (``413``).
+    - ``OGPU_SERVICE_CALLBACK_ATTEMPTS`` (5): callback attempts, the first included.
+    - ``OGPU_SERVICE_CALLBACK_MAX_SECONDS`` (60): time budget of one delivery.
+    - ``OGPU_SERVICE_CALLBACK_BACKOFF`` (0.5): first retry delay in seconds;
+      doubles each retry, plus up to 10% jitter.
+    - ``OGPU_SERVICE_CALLBACK_BACKOFF_MAX`` (10): cap of one retry delay.
+    - ``OGPU_SERVICE_CALLBACK_TIMEOUT`` (10): timeout of one callback request.
+    - ``OGPU_SERVICE_CALLBACK_THREADS`` (8): threads sending callbacks.
+    - ``OGPU_SERVICE_SHUTDOWN_GRACE`` (30): seconds running tasks and their
+      callbacks get after SIGTERM/SIGINT before they are cancelled.
+    - ``OGPU_SERVICE_LOG_LEVEL`` (``INFO``): level of the ``ogpu.service`` logger.
+
+Timeouts count from when the handler starts (a ``def`` handler may first wait
+for a free worker thread). An ``async def`` handler is then cancelled; a
+``def`` handler cannot be stopped, so its thread is abandoned (it keeps its
+in-flight slot until it returns) and the timeout is reported at once.
+``async def`` handlers run on the event loop: they must not block it.
+
+Testing without docker or a port: :class:`ogpu.service.testing.ServiceTestClient`
+(``call_handler("predict", {...})`` returns the output model or a ``TaskFailure``).
+Isolation: ``Service()`` holds its own registry; ``expose``/``init``/``start``
+here act on :func:`get_default_service`, which ``reset()`` empties.
+"""
+
+from __future__ import annotations
+
+from .errors import ServiceDependencyError
+
+_EXTRA = ("fastapi", "uvicorn", "starlette")
+
+try:
+    import fastapi  # noqa: F401
+    import uvicorn  # noqa: F401
+except ImportError as exc:
+    if (exc.name or "").split(".")[0] in _EXTRA:
+        raise ServiceDependencyError(
+            f"ogpu.service needs the optional 'service' dependencies ({exc.name} is missing); "
+            "install them with: pip install 'ogpu[service]'"
+        ) from exc
+    raise
+
+from . import decorators, server  # noqa: E402
+from .config import ServiceConfig  # noqa: E402
+from .decorators import expose, init  # noqa: E402
+from .errors import (  # noqa: E402
+    DuplicateHandlerError,
+    DuplicateInitError,
+    HandlerDefinitionError,
+    HandlerSignatureError,
+    InvalidOutputError,
+    InvalidTimeoutError,
+    ServiceConfigError,
+    ServiceError,
+    UnknownHandlerError,
+)
+from .logger import logger  # noqa: E402
+from .runtime import TaskFailure, TaskOutcome  # noqa: E402
+from .server import create_app, start  # noqa: E402
+from .service import Service, get_default_service  # noqa: E402
+
+
+def reset() -> None:
+    """Empty the default service's registry (for tests). No I/O."""
+    get_default_service().reset()
+
+
+__all__ = [
+    "DuplicateHandlerError",
+    "DuplicateInitError",
+    "HandlerDefinitionError",
+    "HandlerSignatureError",
+    "InvalidOutputError",
+    "InvalidTimeoutError",
+    "Service",
+    "ServiceConfig",
+    "ServiceConfigError",
+    "ServiceDependencyError",
+    "ServiceError",
+    "TaskFailure",
+    "TaskOutcome",
+    "UnknownHandlerError",
+    "create_app",
+    "decorators",
+    "expose",
+    "get_default_service",
+    "init",
+    "logger",
+    "reset",
+    "server",
+    "start",
+]

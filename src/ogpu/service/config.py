@@ -1,0 +1,202 @@
+"""Service configuration: defaults, validation and the environment variables.
+
+See the ``ogpu.service`` package docstring for the table of variables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from .errors import ServiceConfigError
+
+__all__ = ["ENV_VARS", "ServiceConfig"]
+
+_T = TypeVar("_T")
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# field name -> environment variables, first one set wins.
+ENV_VARS: dict[str, tuple[str, ...]] = {
+    "host": ("OGPU_SERVICE_HOST",),
+    "port": ("OGPU_SERVICE_PORT", "PORT"),
+    "callback_url": ("CALLBACK_URL", "CALLBACK_ADDRESS"),
+    "source_address": ("SOURCE_ADDRESS",),
+    "provider_address": ("PROVIDER_ADDRESS",),
+    "protocol_version": ("PROTOCOL_VERSION",),
+    "max_in_flight": ("OGPU_SERVICE_MAX_IN_FLIGHT",),
+    "worker_threads": ("OGPU_SERVICE_WORKER_THREADS",),
+    "max_body_bytes": ("OGPU_SERVICE_MAX_BODY_BYTES",),
+    "callback_attempts": ("OGPU_SERVICE_CALLBACK_ATTEMPTS",),
+    "callback_max_seconds": ("OGPU_SERVICE_CALLBACK_MAX_SECONDS",),
+    "callback_backoff": ("OGPU_SERVICE_CALLBACK_BACKOFF",),
+    "callback_backoff_max": ("OGPU_SERVICE_CALLBACK_BACKOFF_MAX",),
+    "callback_timeout": ("OGPU_SERVICE_CALLBACK_TIMEOUT",),
+    "callback_threads": ("OGPU_SERVICE_CALLBACK_THREADS",),
+    "shutdown_grace": ("OGPU_SERVICE_SHUTDOWN_GRACE",),
+    "log_level": ("OGPU_SERVICE_LOG_LEVEL",),
+}
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """Runtime settings of a source service (immutable; build with :meth:`from_env`).
+
+    No RPC. Construction raises :class:`ServiceConfigError` for an invalid value.
+    """
+
+    host: str = "0.0.0.0"
+    port: int = 5555
+    callback_url: str | None = None
+    source_address: str | None = None
+    provider_address: str | None = None
+    protocol_version: str | None = None
+    max_in_flight: int = 32
+    worker_threads: int = 8
+    max_body_bytes: int = 16 * 1024 * 1024
+    callback_attempts: int = 5
+    callback_max_seconds: float = 60.0
+    callback_backoff: float = 0.5
+    callback_backoff_max: float = 10.0
+    callback_timeout: float = 10.0
+    callback_threads: int = 8
+    shutdown_grace: float = 30.0
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.host, str) or not self.host:
+            raise ServiceConfigError("host must be a non-empty string, e.g. '0.0.0.0'")
+        _check_int("port", self.port, 0, 65535)
+        for name in ("max_in_flight", "worker_threads", "callback_attempts", "callback_threads"):
+            _check_int(name, getattr(self, name), 1, 1_000_000)
+        _check_int("max_body_bytes", self.max_body_bytes, 1, 2**40)
+        for name in (
+            "callback_max_seconds",
+            "callback_backoff",
+            "callback_backoff_max",
+            "callback_timeout",
+            "shutdown_grace",
+        ):
+            _check_seconds(name, getattr(self, name), allow_zero=name != "callback_timeout")
+        if self.callback_url is not None:
+            object.__setattr__(self, "callback_url", _check_callback_url(self.callback_url))
+        level = str(self.log_level).upper()
+        if level not in _LOG_LEVELS:
+            raise ServiceConfigError(
+                f"log_level must be one of {', '.join(_LOG_LEVELS)}, got {self.log_level!r}"
+            )
+        object.__setattr__(self, "log_level", level)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceConfig:
+        """Read the settings from ``environ`` (default ``os.environ``); ``overrides`` win.
+
+        No RPC. Raises :class:`ServiceConfigError` naming the variable at fault.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            if field.name in overrides:
+                continue
+            for var in ENV_VARS[field.name]:
+                raw = env.get(var)
+                if raw is None or raw.strip() == "":
+                    continue
+                values[field.name] = _parse(field.name, var, raw.strip())
+                break
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> ServiceConfig:
+        """Return a copy with ``changes`` applied (validated again). No RPC."""
+        return dataclasses.replace(self, **changes)
+
+
+_INT_FIELDS = {
+    "port",
+    "max_in_flight",
+    "worker_threads",
+    "max_body_bytes",
+    "callback_attempts",
+    "callback_threads",
+}
+_FLOAT_FIELDS = {
+    "callback_max_seconds",
+    "callback_backoff",
+    "callback_backoff_max",
+    "callback_timeout",
+    "shutdown_grace",
+}
+
+
+def _parse(field: str, var: str, raw: str) -> Any:
+    converter: Callable[[str], Any]
+    if field in _INT_FIELDS:
+        converter, kind = int, "an integer"
+    elif field in _FLOAT_FIELDS:
+        converter, kind = float, "a number of seconds"
+    else:
+        return raw
+    try:
+        return converter(raw)
+    except ValueError:
+        raise ServiceConfigError(
+            f"environment variable {var} must be {kind}, got {raw!r}"
+        ) from None
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ServiceConfigError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+
+
+def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(value)
+        and (value >= 0 if allow_zero else value > 0)
+    )
+    if not ok:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ServiceConfigError(
+            f"{name} must be a finite number of seconds {bound}, got {value!r}"
+        )
+
+
+def _check_callback_url(url: object) -> str:
+    if not isinstance(url, str):
+        raise ServiceConfigError(f"callback_url must be a string, got {type(url).__name__}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not _port_ok(url):
+        raise ServiceConfigError(
+            "callback_url (CALLBACK_URL) must be an absolute http(s) URL such as "
+            f"'http://host:port/callback', got {redact_url(url)!r}"
+        )
+    return url.rstrip("/")
+
+
+def _port_ok(url: str) -> bool:
+    try:
+        urlsplit(url).port  # noqa: B018 - the property validates the port
+    except ValueError:
+        return False
+    return True
+
+
+def redact_url(url: str) -> str:
+    """Drop credentials, query and fragment from ``url`` for logs and errors. No RPC."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None:
+        host = f"{host}:{port}"
+    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else "<invalid url>"

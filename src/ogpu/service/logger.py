@@ -1,0 +1,86 @@
+"""The service logger: ``logging.getLogger("ogpu.service")`` plus task outcome levels.
+
+``logger.task_success`` (level 25, ``SUCCESS``), ``logger.task_timeout`` (35,
+``TIMEOUT``) and ``logger.task_fail`` (45, ``FAIL``) sit between the standard
+levels, as in the official framework. A stderr handler is attached unless the
+``ogpu.service`` logger already has one; records do not propagate to ``ogpu``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["FAIL_LEVEL", "SUCCESS_LEVEL", "TIMEOUT_LEVEL", "ServiceLogger", "logger"]
+
+SUCCESS_LEVEL = 25
+TIMEOUT_LEVEL = 35
+FAIL_LEVEL = 45
+
+logging.addLevelName(SUCCESS_LEVEL, "SUCCESS")
+logging.addLevelName(TIMEOUT_LEVEL, "TIMEOUT")
+logging.addLevelName(FAIL_LEVEL, "FAIL")
+
+if TYPE_CHECKING:
+    _AdapterBase = logging.LoggerAdapter[logging.Logger]
+else:
+    _AdapterBase = logging.LoggerAdapter
+
+
+class ServiceLogger(_AdapterBase):
+    """A logger with ``task_success``/``task_fail``/``task_timeout`` on top of the usual API."""
+
+    def __init__(self, base: logging.Logger) -> None:
+        super().__init__(base, {})
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        # Pass ``extra=`` through untouched (the base class would replace it).
+        return msg, kwargs
+
+    def task_success(self, msg: object, *args: object, **kwargs: Any) -> None:
+        """Log a completed task at level SUCCESS (25). No RPC."""
+        self.log(SUCCESS_LEVEL, msg, *args, **kwargs)
+
+    def task_timeout(self, msg: object, *args: object, **kwargs: Any) -> None:
+        """Log a timed-out task at level TIMEOUT (35). No RPC."""
+        self.log(TIMEOUT_LEVEL, msg, *args, **kwargs)
+
+    def task_fail(self, msg: object, *args: object, **kwargs: Any) -> None:
+        """Log a failed task at level FAIL (45). No RPC."""
+        self.log(FAIL_LEVEL, msg, *args, **kwargs)
+
+    @property
+    def handlers(self) -> list[logging.Handler]:
+        return self.logger.handlers
+
+    def addHandler(self, handler: logging.Handler) -> None:
+        self.logger.addHandler(handler)
+
+    def removeHandler(self, handler: logging.Handler) -> None:
+        self.logger.removeHandler(handler)
+
+    @property
+    def level(self) -> int:
+        return self.logger.level
+
+
+def _build() -> ServiceLogger:
+    base = logging.getLogger("ogpu.service")
+    if not base.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(
+            logging.Formatter(
+                fmt="[{asctime}] {levelname:<8} {message}",
+                datefmt="%Y-%m-%d %H:%M:%S",
+                style="{",
+            )
+        )
+        base.addHandler(handler)
+        base.propagate = False
+    if base.level == logging.NOTSET:
+        base.setLevel(logging.INFO)
+    return ServiceLogger(base)
+
+
+logger = _build()

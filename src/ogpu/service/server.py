@@ -1,0 +1,332 @@
+"""The HTTP side: the FastAPI app and :func:`start` (uvicorn)."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from typing import Annotated, Any, Literal
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import __version__
+from .config import ServiceConfig
+from .logger import logger
+from .registry import HandlerSpec
+from .runtime import ServiceRuntime
+from .service import Service, get_default_service
+
+__all__ = ["AcceptedResponse", "BodySizeLimitMiddleware", "create_app", "start"]
+
+TASK_ADDRESS_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
+_RETRY_AFTER_SECONDS = "1"
+# Past this many discarded bytes an oversized request is answered without reading on.
+_MAX_DRAIN_BYTES = 64 * 1024 * 1024
+
+
+class AcceptedResponse(BaseModel):
+    """``202`` body: the task was queued and its result will go to the callback URL."""
+
+    task_address: str
+    status: Literal["accepted"] = "accepted"
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+
+
+class UnknownFunctionResponse(BaseModel):
+    detail: str
+    available: list[str]
+
+
+class BodySizeLimitMiddleware:
+    """ASGI middleware answering ``413`` to request bodies over ``max_bytes``.
+
+    The body is buffered (at most ``max_bytes``) before the app sees it, so a
+    lying or absent ``Content-Length`` cannot get past the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._reject(scope, receive, send, 0)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.max_bytes:
+                more = message.get("more_body", False)
+                await self._reject(scope, receive, send, size, more=more)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _reject(
+        self, scope: Scope, receive: Receive, send: Send, seen: int, more: bool = True
+    ) -> None:
+        # Read (and drop) the rest so the client is not reset while still sending.
+        while more and seen < _MAX_DRAIN_BYTES:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            seen += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        response = JSONResponse(
+            {"detail": f"request body exceeds the {self.max_bytes}-byte limit"},
+            status_code=413,
+        )
+        await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _rejection(status: str, runtime: ServiceRuntime) -> JSONResponse:
+    if status == "busy":
+        limit = runtime.config.max_in_flight
+        return JSONResponse(
+            {
+                "detail": f"too many tasks in flight ({limit}); retry later",
+                "max_in_flight": limit,
+            },
+            status_code=429,
+            headers={"Retry-After": _RETRY_AFTER_SECONDS},
+        )
+    if status == "not_ready":
+        return JSONResponse(
+            {"detail": "service is initializing; retry later", "status": runtime.state},
+            status_code=503,
+            headers={"Retry-After": _RETRY_AFTER_SECONDS},
+        )
+    detail = "init function failed" if status == "init_failed" else "service is shutting down"
+    return JSONResponse({"detail": detail, "status": runtime.state}, status_code=503)
+
+
+def _run_endpoint(runtime: ServiceRuntime, spec: HandlerSpec) -> Callable[..., Any]:
+    async def run(task_address: str, data: BaseModel) -> JSONResponse:
+        status = runtime.submit(spec, task_address, data)
+        if status != "accepted":
+            return _rejection(status, runtime)
+        return JSONResponse({"task_address": task_address, "status": "accepted"}, status_code=202)
+
+    # FastAPI reads the body model from the signature; give each handler its own.
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                "task_address",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                annotation=Annotated[
+                    str,
+                    Path(
+                        pattern=TASK_ADDRESS_PATTERN,
+                        description="The task's address; the result goes to "
+                        "{CALLBACK_URL}/{task_address}",
+                    ),
+                ],
+            ),
+            inspect.Parameter(
+                "data", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=spec.input_model
+            ),
+        ],
+        return_annotation=JSONResponse,
+    )
+    run.__name__ = f"run_{spec.name}"
+    return run
+
+
+def _callback_routes(spec: HandlerSpec) -> list[BaseRoute]:
+    """OpenAPI ``callbacks`` entry documenting the POST the service makes on completion."""
+    router = APIRouter()
+
+    async def deliver(body: BaseModel) -> None:
+        """Success: the handler output. Failure/timeout: see the ogpu.service docs."""
+
+    deliver.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                "body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=spec.output_model
+            )
+        ]
+    )
+    router.add_api_route(
+        "{$CALLBACK_URL}/{$request.path.task_address}",
+        deliver,
+        methods=["POST"],
+        name=f"{spec.name}_result",
+        operation_id=f"{spec.name}_result",
+        summary=f"Result of `{spec.name}` (header X-OGPU-Task-Status: success|failed|timeout)",
+    )
+    return list(router.routes)
+
+
+_RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": UnknownFunctionResponse, "description": "Unknown function"},
+    413: {"model": ErrorResponse, "description": "Request body too large"},
+    429: {"model": ErrorResponse, "description": "Too many tasks in flight (see Retry-After)"},
+    503: {"model": ErrorResponse, "description": "Initializing, init failed or shutting down"},
+}
+
+
+def create_app(
+    service: Service | None = None,
+    config: ServiceConfig | None = None,
+    *,
+    on_init_failure: Callable[[], None] | None = None,
+) -> FastAPI:
+    """Build the ASGI app for ``service`` (default: the module-level one). No I/O.
+
+    ``config`` defaults to :meth:`ServiceConfig.from_env` (raises
+    :class:`~ogpu.service.errors.ServiceConfigError` for a bad variable). The
+    handler set is copied now: later registrations do not change this app.
+    ``on_init_failure`` is called on the loop if the init function raises.
+    """
+    svc = service if service is not None else get_default_service()
+    cfg = config if config is not None else ServiceConfig.from_env()
+    runtime = ServiceRuntime(svc.handlers, svc.init_spec, cfg, on_init_failure=on_init_failure)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.startup()
+        try:
+            yield
+        finally:
+            await runtime.shutdown()
+
+    app = FastAPI(
+        title="OpenGPU Service",
+        version=__version__,
+        description=(
+            "Task handlers of an OpenGPU source. `POST /run/{function}/{task_address}` "
+            "answers 202 and runs the handler in the background; its output JSON is "
+            "POSTed to `{CALLBACK_URL}/{task_address}`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.ogpu_runtime = runtime
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=cfg.max_body_bytes)
+
+    for spec in runtime.handlers.values():
+        app.router.add_api_route(
+            f"/run/{spec.name}/{{task_address}}",
+            _run_endpoint(runtime, spec),
+            methods=["POST"],
+            status_code=202,
+            response_model=AcceptedResponse,
+            responses=_RUN_RESPONSES,
+            summary=spec.summary,
+            description=inspect.getdoc(spec.func) or None,
+            operation_id=f"run_{spec.name}",
+            tags=["handlers"],
+            callbacks=_callback_routes(spec),
+        )
+
+    available = sorted(runtime.handlers)
+
+    async def unknown_function(function: str, task_address: str) -> JSONResponse:
+        return JSONResponse(
+            {
+                "detail": f"unknown function {function!r}",
+                "available": available,
+            },
+            status_code=404,
+        )
+
+    app.add_api_route(
+        "/run/{function}/{task_address}",
+        unknown_function,
+        methods=["POST"],
+        include_in_schema=False,
+    )
+
+    async def health() -> JSONResponse:
+        body = runtime.health()
+        return JSONResponse(body, status_code=200 if runtime.state == "ready" else 503)
+
+    app.add_api_route(
+        "/health",
+        health,
+        methods=["GET"],
+        summary="Readiness: 200 once the init function finished, 503 before/after",
+        tags=["service"],
+    )
+    return app
+
+
+def start(config: ServiceConfig | None = None, *, service: Service | None = None) -> None:
+    """Serve the registered handlers with uvicorn until SIGTERM/SIGINT.
+
+    Binds ``config.host:config.port`` (default from the environment,
+    ``0.0.0.0:5555``). On a stop signal, running tasks and their callbacks get
+    ``shutdown_grace`` seconds to finish. Raises
+    :class:`~ogpu.service.errors.ServiceConfigError` for bad settings and
+    ``SystemExit(3)`` if the init function fails.
+    """
+    cfg = config if config is not None else ServiceConfig.from_env()
+    logger.setLevel(cfg.log_level)
+    svc = service if service is not None else get_default_service()
+    servers: list[uvicorn.Server] = []
+
+    def stop_server() -> None:
+        for srv in servers:
+            srv.should_exit = True
+
+    app = create_app(svc, cfg, on_init_failure=stop_server)
+    runtime: ServiceRuntime = app.state.ogpu_runtime
+    if not runtime.handlers:
+        logger.warning("no handlers registered: decorate functions with @ogpu.service.expose()")
+    for name in sorted(runtime.handlers):
+        logger.info("registered endpoint POST /run/%s/{task_address}", name)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=cfg.host,
+            port=cfg.port,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=max(1, math.ceil(cfg.shutdown_grace)),
+        )
+    )
+    servers.append(server)
+    logger.info("starting the OpenGPU service on http://%s:%d (docs at /docs)", cfg.host, cfg.port)
+    with suppress(KeyboardInterrupt):
+        server.run()
+    if runtime.init_error is not None:
+        raise SystemExit(3)

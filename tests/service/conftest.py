@@ -1,0 +1,83 @@
+"""Fixtures for the ogpu.service tests: callback recorders, servers, polling."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+
+import pytest
+
+import ogpu.service
+from ogpu.service import Service, ServiceConfig
+from ogpu.service.testing import CallbackRecorder, RunningService, serve_in_thread
+
+WaitUntil = Callable[..., None]
+Serve = Callable[..., AbstractContextManager[RunningService]]
+
+
+@pytest.fixture(autouse=True)
+def _clean_default_service() -> Iterator[None]:
+    ogpu.service.reset()
+    yield
+    ogpu.service.reset()
+
+
+@pytest.fixture
+def recorder() -> Iterator[CallbackRecorder]:
+    with CallbackRecorder() as rec:
+        yield rec
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    def pick() -> int:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+    return pick
+
+
+@pytest.fixture
+def wait_until() -> WaitUntil:
+    def wait(predicate: Callable[[], object], timeout: float = 15.0, what: str = "") -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met within {timeout} s: {what or predicate}")
+            time.sleep(0.005)
+
+    return wait
+
+
+@pytest.fixture
+def serve() -> Serve:
+    """``serve(service, callback_url=..., **config)``: a real uvicorn server on 127.0.0.1."""
+
+    def start(service: Service, **config: object) -> AbstractContextManager[RunningService]:
+        cfg = ServiceConfig(host="127.0.0.1", port=0).replace(**config)
+        return serve_in_thread(service, cfg)
+
+    return start
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def service_logs() -> Iterator[list[logging.LogRecord]]:
+    handler = _ListHandler()
+    ogpu.service.logger.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        ogpu.service.logger.removeHandler(handler)
