@@ -611,6 +611,20 @@ class NotMasterError(PermissionError):
     )
 
 
+class NotProtocolContractError(PermissionError):
+    """An admin- or contract-only function was called from an ordinary account (revert
+    reasons NotController, NotNexus, NotTerminal, NotAdmin).
+
+    Revert reasons: NotAdmin, NotController, NotNexus, NotTerminal.
+    """
+
+    default_message: ClassVar[str] = (
+        "Only the protocol's own contracts or its admin may call this"
+        " function; use the public entry point (Nexus, Controller, "
+        "Vault) instead."
+    )
+
+
 class NotProviderError(PermissionError):
     """The signer (or named account) is not an announced provider (revert reason
     NotProvider).
@@ -727,6 +741,17 @@ class AlreadyAttemptedError(StateError):
 
     default_message: ClassVar[str] = (
         "This provider already attempted the task; submit a response instead of attempting again."
+    )
+
+
+class AlreadyRegisteredError(StateError):
+    """The provider is already registered to the source (revert reason AlreadyRegistered).
+
+    Revert reasons: AlreadyRegistered.
+    """
+
+    default_message: ClassVar[str] = (
+        "The provider is already registered to this source; nothing to do."
     )
 
 
@@ -856,6 +881,18 @@ class TaskNotCancelableError(TaskAlreadyFinalizedError):
     )
 
 
+class TaskAlreadyRespondedError(StateError):
+    """The task already has a response, so it takes no new attempts (revert reason
+    AlreadyResponded).
+
+    Revert reasons: AlreadyResponded.
+    """
+
+    default_message: ClassVar[str] = (
+        "The task already has a response and accepts no further attempts; pick another task."
+    )
+
+
 class TaskExpiredError(StateError):
     """The task's expiry time has passed (revert reason Expired).
 
@@ -883,6 +920,19 @@ class TaskExpiredError(StateError):
             message, tx_hash=tx_hash, reason=reason, data=data, contract=contract, function=function
         )
         self.expiry = expiry
+
+
+class UnknownProtocolAddressError(StateError):
+    """The address is not a source, task or response created by this network's Nexus
+    (revert reasons UnknownSource, UnknownTask, UnknownResponse).
+
+    Revert reasons: UnknownResponse, UnknownSource, UnknownTask.
+    """
+
+    default_message: ClassVar[str] = (
+        "The address is not a source, task or response of this "
+        "network; check the address and the selected chain."
+    )
 
 
 class VaultError(TxRevertError):
@@ -961,6 +1011,16 @@ class InsufficientLockupError(VaultError):
         self.available = available
 
 
+class NothingUnbondingError(VaultError):
+    """The account has nothing unbonding to claim or cancel (revert reason
+    NothingUnbonding).
+
+    Revert reasons: NothingUnbonding.
+    """
+
+    default_message: ClassVar[str] = "Nothing is unbonding for this account; call unbond first."
+
+
 class UnbondingPeriodNotElapsedError(VaultError):
     """claim was called before the unbonding period ended (revert reason
     UnbondingNotElapsed).
@@ -1015,23 +1075,33 @@ REVERT_REASONS: Final[Mapping[str, type[TxRevertError]]] = {
     "AlreadyAttempted": AlreadyAttemptedError,
     "AlreadyConfirmed": ResponseAlreadyConfirmedError,
     "AlreadyFinalized": TaskAlreadyFinalizedError,
+    "AlreadyRegistered": AlreadyRegisteredError,
+    "AlreadyResponded": TaskAlreadyRespondedError,
     "AlreadySubmitted": ResponseAlreadySubmittedError,
     "EnvironmentNotSupported": EnvironmentNotSupportedError,
     "Expired": TaskExpiredError,
     "ExpiryTooLong": ExpiryTooLongError,
     "InsufficientBalance": InsufficientBalanceError,
     "InsufficientLockup": InsufficientLockupError,
+    "NotAdmin": NotProtocolContractError,
     "NotAttempted": NotAttemptedError,
     "NotAuthorized": NotAuthorizedError,
     "NotCancelable": TaskNotCancelableError,
+    "NotController": NotProtocolContractError,
     "NotEligible": NotEligibleError,
     "NotMaster": NotMasterError,
+    "NotNexus": NotProtocolContractError,
     "NotOwner": NotSourceOwnerError,
     "NotProvider": NotProviderError,
     "NotRegistered": NotRegisteredError,
+    "NotTerminal": NotProtocolContractError,
+    "NothingUnbonding": NothingUnbondingError,
     "PaymentTooLow": PaymentTooLowError,
     "SourceInactive": SourceInactiveError,
     "UnbondingNotElapsed": UnbondingPeriodNotElapsedError,
+    "UnknownResponse": UnknownProtocolAddressError,
+    "UnknownSource": UnknownProtocolAddressError,
+    "UnknownTask": UnknownProtocolAddressError,
 }
 """Revert reason -> error class, unless REVERT_REASON_OVERRIDES has a more specific entry."""
 
@@ -1312,6 +1382,7 @@ __all__ = [
     "AccessControlBadConfirmationError",
     "AccessControlUnauthorizedAccountError",
     "AlreadyAttemptedError",
+    "AlreadyRegisteredError",
     "ChainNotSupportedError",
     "ConfigError",
     "EnvironmentNotSupportedError",
@@ -1338,10 +1409,12 @@ __all__ = [
     "NotEligibleError",
     "NotFoundError",
     "NotMasterError",
+    "NotProtocolContractError",
     "NotProviderError",
     "NotRegisteredError",
     "NotSourceOwnerError",
     "NotTaskOwnerError",
+    "NothingUnbondingError",
     "OGPUError",
     "OwnableInvalidOwnerError",
     "OwnableUnauthorizedAccountError",
@@ -1359,6 +1432,7 @@ __all__ = [
     "SourceNotFoundError",
     "StateError",
     "TaskAlreadyFinalizedError",
+    "TaskAlreadyRespondedError",
     "TaskExpiredError",
     "TaskNotCancelableError",
     "TaskNotFoundError",
@@ -1366,6 +1440,7 @@ __all__ = [
     "TxMayHaveLandedError",
     "TxRevertError",
     "UnbondingPeriodNotElapsedError",
+    "UnknownProtocolAddressError",
     "VaultError",
     "decode_revert",
     "revert_class_for",
