@@ -9,14 +9,18 @@ from pathlib import Path
 
 from .errors import CodegenError
 from .loader import load_model
-from .render import PACKAGE, diff_files, format_files, render, write_files
+from .render import PACKAGE, abi_files, diff_files, format_files, render, write_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def generate(abis_dir: Path) -> dict[str, str]:
-    """Formatted output files (path under ogpu_bindings/ -> text). No network; runs ruff."""
-    return format_files(render(load_model(abis_dir)))
+    """Output files (path under ogpu_bindings/ -> text): formatted modules plus the ABI JSON.
+
+    No network; runs ruff.
+    """
+    model = load_model(abis_dir)
+    return {**format_files(render(model)), **abi_files(abis_dir, model)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -127,6 +127,15 @@ def render(model: Model) -> dict[str, str]:
     return files
 
 
+def abi_files(abis_dir: Path, model: Model) -> dict[str, str]:
+    """The ABI JSON of every set, copied verbatim so the installed package can load it."""
+    return {
+        f"abis/{abi_set.name}/{path.name}": path.read_text(encoding="utf-8")
+        for abi_set in model.abi_sets
+        for path in sorted((abis_dir / abi_set.name).glob("*Abi.json"))
+    }
+
+
 def _ruff() -> str:
     """Path of the ruff binary: the one installed next to this interpreter, else on PATH."""
     scripts = Path(sysconfig.get_path("scripts"))

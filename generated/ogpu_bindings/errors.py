@@ -107,6 +107,25 @@ class ChainNotSupportedError(ConfigError):
         self.chain_id = chain_id
 
 
+class InvalidRpcUrlError(ConfigError):
+    """An RPC URL is malformed, unreachable, or serves another chain than expected."""
+
+    default_message: ClassVar[str] = (
+        "The RPC URL is unusable; check the URL and that the node serves the selected chain."
+    )
+    url: str | None
+    """The rejected URL."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+
+
 class FunctionNotOnNetworkError(OGPUError):
     """The contract function or event exists on another network's deployment but not on
     this one. Raised before any RPC.
@@ -1400,6 +1419,7 @@ __all__ = [
     "InvalidEnumValueError",
     "InvalidInputError",
     "InvalidParamsError",
+    "InvalidRpcUrlError",
     "InvalidSignerError",
     "MasterNotFoundError",
     "MissingSignerError",

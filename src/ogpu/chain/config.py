@@ -1,0 +1,263 @@
+"""Chain selection, singleton contract addresses, RPC URLs and ABI loading.
+
+``ChainConfig`` is process-wide state: the active chain, the RPC URL of each
+chain and the singleton contract addresses. Mainnet is the default chain.
+The devnet (``ChainId.OGPU_DEVNET``) has no fixed addresses: they are
+registered at run time from a deployment with ``ChainConfig.use_devnet``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import ogpu_bindings
+from ogpu_bindings import NETWORK_INFO
+from ogpu_bindings._runtime import check_address
+
+from ogpu.types.errors import ChainNotSupportedError, InvalidInputError, InvalidRpcUrlError
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+
+class ChainId(IntEnum):
+    """Supported networks, valued by their EIP-155 chain id."""
+
+    OGPU_MAINNET = 1071
+    OGPU_TESTNET = 200820172034
+    OGPU_DEVNET = 1337
+
+
+#: Network name (in ``ogpu_bindings.NETWORK_INFO``) of each chain.
+CHAIN_NETWORKS: dict[ChainId, str] = {
+    ChainId.OGPU_MAINNET: "mainnet",
+    ChainId.OGPU_TESTNET: "testnet",
+    ChainId.OGPU_DEVNET: "devnet",
+}
+
+#: The built-in default RPC URL of each chain.
+DEFAULT_RPC_URLS: dict[ChainId, str] = {
+    chain: NETWORK_INFO[name].default_rpc for chain, name in CHAIN_NETWORKS.items()
+}
+
+#: The RPC URL currently in use for each chain (mutated by ``set_rpc``).
+CHAIN_RPC_URLS: dict[ChainId, str] = dict(DEFAULT_RPC_URLS)
+
+_SINGLETONS = ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT")
+# Installed copies first (package data), then the repository's abis/ (editable install).
+_ABI_DIR_CANDIDATES = (
+    Path(__file__).resolve().parent / "abis",
+    Path(ogpu_bindings.__file__).resolve().parent / "abis",
+    Path(__file__).resolve().parents[3] / "abis",
+)
+
+
+def _singletons(network: str) -> dict[str, str]:
+    return {name.upper(): address for name, address in NETWORK_INFO[network].addresses.items()}
+
+
+def _coerce_chain(chain: ChainId | int) -> ChainId:
+    try:
+        return ChainId(int(chain))
+    except (ValueError, TypeError):
+        raise ChainNotSupportedError(f"chain {chain!r} is not supported") from None
+
+
+class ChainConfig:
+    """Process-wide chain configuration (all methods are class methods; no RPC unless noted)."""
+
+    #: Singleton addresses per chain (``"NEXUS"``...); the devnet's are registered at run time.
+    CHAIN_CONTRACTS: ClassVar[dict[ChainId, dict[str, str]]] = {
+        chain: _singletons(name)
+        for chain, name in CHAIN_NETWORKS.items()
+        if NETWORK_INFO[name].addresses
+    }
+
+    #: ABI set (``ogpu_bindings.<set>``) of each chain.
+    CHAIN_DIRECTORIES: ClassVar[dict[ChainId, str]] = {
+        chain: NETWORK_INFO[name].abi_set for chain, name in CHAIN_NETWORKS.items()
+    }
+
+    _current_chain: ClassVar[ChainId] = ChainId.OGPU_MAINNET
+    _loaded_abis: ClassVar[dict[tuple[str, str], list[dict[str, Any]]]] = {}
+    _lock: ClassVar[threading.RLock] = threading.RLock()
+
+    @classmethod
+    def set_chain(cls, chain_id: ChainId | int) -> None:
+        """Make ``chain_id`` the active chain. No RPC.
+
+        Raises:
+            ChainNotSupportedError: unknown chain, or the devnet before ``use_devnet``.
+        """
+        chain = _coerce_chain(chain_id)
+        if chain not in cls.CHAIN_CONTRACTS:
+            raise ChainNotSupportedError(
+                f"{chain.name} has no contract addresses; call ChainConfig.use_devnet first"
+            )
+        with cls._lock:
+            cls._current_chain = chain
+
+    @classmethod
+    def get_current_chain(cls) -> ChainId:
+        """Return the active chain. No RPC."""
+        return cls._current_chain
+
+    @classmethod
+    def get_network(cls, chain: ChainId | int | None = None) -> str:
+        """Return the ABI set name (``"mainnet"``/``"testnet"``) of a chain. No RPC."""
+        target = cls._current_chain if chain is None else _coerce_chain(chain)
+        return cls.CHAIN_DIRECTORIES[target]
+
+    @classmethod
+    def get_contract_address(cls, contract_name: str, chain: ChainId | int | None = None) -> str:
+        """Return the checksummed address of a singleton (``"NEXUS"``, ``"VAULT"``...). No RPC.
+
+        Raises:
+            ChainNotSupportedError: the chain has no registered addresses.
+            InvalidInputError: ``contract_name`` is not a singleton.
+        """
+        target = cls._current_chain if chain is None else _coerce_chain(chain)
+        contracts = cls.CHAIN_CONTRACTS.get(target)
+        if contracts is None:
+            raise ChainNotSupportedError(f"{target.name} has no registered contract addresses")
+        key = contract_name.upper()
+        if key not in contracts:
+            raise InvalidInputError(
+                f"unknown singleton contract {contract_name!r}; expected one of {_SINGLETONS}"
+            )
+        return contracts[key]
+
+    @classmethod
+    def get_all_supported_chains(cls) -> list[ChainId]:
+        """Return every chain that currently has contract addresses. No RPC."""
+        return list(cls.CHAIN_CONTRACTS)
+
+    @classmethod
+    def register_contracts(cls, chain: ChainId | int, addresses: dict[str, str]) -> None:
+        """Register (or replace) the singleton addresses of a chain. No RPC.
+
+        Raises:
+            InvalidInputError: a singleton is missing or an address is malformed.
+        """
+        target = _coerce_chain(chain)
+        normalized: dict[str, str] = {}
+        for name in _SINGLETONS:
+            value = addresses.get(name, addresses.get(name.lower()))
+            if value is None:
+                raise InvalidInputError(f"{name} address missing", param=name.lower())
+            normalized[name] = check_address(value, name.lower())
+        with cls._lock:
+            cls.CHAIN_CONTRACTS[target] = normalized
+
+    @classmethod
+    def use_devnet(
+        cls,
+        deployment: object,
+        rpc: str | None = None,
+        *,
+        web3: Web3 | None = None,
+    ) -> None:
+        """Register a devnet deployment and make ``OGPU_DEVNET`` the active chain.
+
+        ``deployment`` is any object with ``nexus``/``controller``/``terminal``/
+        ``vault`` address attributes (``ogpu.devnet``'s ``Deployment``), or a
+        mapping with those keys. Pass ``web3`` to use an in-process provider
+        (used as is: share it across threads only if it is thread-safe), or
+        ``rpc`` to talk to an HTTP devnet (``ogpu devnet``). No RPC.
+
+        Raises:
+            InvalidInputError: a singleton address is missing or malformed.
+        """
+        addresses: dict[str, str] = {}
+        for name in _SINGLETONS:
+            if isinstance(deployment, dict):
+                value = deployment.get(name.lower(), deployment.get(name))
+            else:
+                value = getattr(deployment, name.lower(), None)
+            if isinstance(value, str):
+                addresses[name] = value
+        cls.register_contracts(ChainId.OGPU_DEVNET, addresses)
+        from ogpu.chain.web3 import Web3Manager
+
+        if web3 is not None:
+            Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, web3)
+        elif rpc is not None:
+            Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, rpc)
+        with cls._lock:
+            cls._current_chain = ChainId.OGPU_DEVNET
+
+    @classmethod
+    def get_chain_abi_directory(cls) -> Path:
+        """Return the directory holding the active chain's ABI JSON files. No RPC.
+
+        Raises:
+            FileNotFoundError: no ABI directory is installed.
+        """
+        network = cls.get_network()
+        for base in _ABI_DIR_CANDIDATES:
+            candidate = base / network
+            if candidate.is_dir():
+                return candidate
+        raise FileNotFoundError(f"no ABI directory found for network {network!r}")
+
+    @classmethod
+    def load_abi(cls, abi_name: str) -> list[dict[str, Any]]:
+        """Return the parsed ABI (e.g. ``"NexusAbi"``) of the active chain, cached. No RPC.
+
+        Raises:
+            FileNotFoundError: the ABI file does not exist for the active chain.
+        """
+        network = cls.get_network()
+        key = (network, abi_name)
+        cached = cls._loaded_abis.get(key)
+        if cached is not None:
+            return cached
+        if "/" in abi_name or "\\" in abi_name or abi_name.startswith("."):
+            raise FileNotFoundError(f"ABI file not found: {abi_name!r}")
+        path = cls.get_chain_abi_directory() / f"{abi_name}.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"ABI file not found: {path}")
+        data: list[dict[str, Any]] = json.loads(path.read_text())
+        with cls._lock:
+            cls._loaded_abis[key] = data
+        return data
+
+    @classmethod
+    def set_rpc(cls, url: str, chain: ChainId | int | None = None) -> None:
+        """Use ``url`` as the RPC endpoint of ``chain`` (default: the active chain).
+
+        Probes the endpoint with one ``eth_chainId`` request and checks the
+        answer matches the chain, then drops the cached Web3 of that chain.
+
+        Raises:
+            InvalidRpcUrlError: the URL is malformed, unreachable, or serves another chain.
+        """
+        target = cls._current_chain if chain is None else _coerce_chain(chain)
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise InvalidRpcUrlError(f"RPC URL must be an http(s) URL, got {url!r}")
+        from ogpu.chain.web3 import Web3Manager
+
+        remote = Web3Manager.probe_chain_id(url)
+        if remote != int(target):
+            raise InvalidRpcUrlError(
+                f"{url} serves chain id {remote}, expected {int(target)} ({target.name})"
+            )
+        Web3Manager.update_rpc_url(target, url)
+
+    @classmethod
+    def get_rpc(cls, chain: ChainId | int | None = None) -> str:
+        """Return the RPC URL in use for ``chain`` (default: the active chain). No RPC."""
+        target = cls._current_chain if chain is None else _coerce_chain(chain)
+        return CHAIN_RPC_URLS[target]
+
+    @classmethod
+    def reset_rpc(cls, chain: ChainId | int | None = None) -> None:
+        """Restore the built-in default RPC URL of ``chain`` (default: the active chain). No RPC."""
+        target = cls._current_chain if chain is None else _coerce_chain(chain)
+        from ogpu.chain.web3 import Web3Manager
+
+        Web3Manager.update_rpc_url(target, DEFAULT_RPC_URLS[target])

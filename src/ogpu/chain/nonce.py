@@ -1,0 +1,223 @@
+"""Thread-safe nonce reservation per (chain, address), and recovery helpers.
+
+The first reservation for an account reads ``eth_getTransactionCount(pending)``;
+later ones increment locally. A nonce that was never broadcast is handed
+back with ``release`` (reused by the next reservation); after a rejection
+that reveals the node disagrees (nonce too low/high) call ``resync``.
+
+``NonceManager.account_lock`` returns the per-account lock; ``TxExecutor``
+holds it from reservation through broadcast so transactions of one account
+reach the node in nonce order (a node without a mempool, like the in-process
+devnet, rejects a nonce from the future).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ogpu_bindings._runtime import check_address
+
+from ogpu.chain import rpc
+from ogpu.types.errors import InvalidInputError, NonceError
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+
+@dataclass
+class _Slot:
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    next_nonce: int | None = None
+    released: set[int] = field(default_factory=set)
+
+
+def _checksum(address: str) -> str:
+    return check_address(address, "address")
+
+
+def _pending_count(w3: Web3, address: str) -> int:
+    try:
+        return rpc.to_int(rpc.request(w3, "eth_getTransactionCount", [address, "pending"]))
+    except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted, TypeError) as exc:
+        raise NonceError(f"cannot read the pending nonce of {address}: {exc}") from None
+
+
+class NonceManager:
+    """Process-wide nonce bookkeeping, one slot per (chain id, checksummed address)."""
+
+    _slots: ClassVar[dict[tuple[int, str], _Slot]] = {}
+    _global: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def _slot(cls, chain_id: int, address: str) -> _Slot:
+        key = (int(chain_id), _checksum(address))
+        with cls._global:
+            slot = cls._slots.get(key)
+            if slot is None:
+                slot = _Slot()
+                cls._slots[key] = slot
+            return slot
+
+    @classmethod
+    def account_lock(cls, chain_id: int, address: str) -> threading.RLock:
+        """Return the re-entrant lock serializing one account's reservations. No RPC."""
+        return cls._slot(chain_id, address).lock
+
+    @classmethod
+    def reserve(cls, w3: Web3, chain_id: int, address: str) -> int:
+        """Reserve the next nonce. One RPC on the first use of an account, else none.
+
+        Raises:
+            NonceError: the pending nonce cannot be read.
+            InvalidInputError: ``address`` is malformed.
+        """
+        slot = cls._slot(chain_id, address)
+        with slot.lock:
+            if slot.next_nonce is None:
+                slot.next_nonce = _pending_count(w3, _checksum(address))
+                slot.released.clear()
+            if slot.released:
+                nonce = min(slot.released)
+                slot.released.discard(nonce)
+                return nonce
+            nonce = slot.next_nonce
+            slot.next_nonce += 1
+            return nonce
+
+    @classmethod
+    def release(cls, chain_id: int, address: str, nonce: int) -> None:
+        """Hand back a reserved nonce that was never broadcast. No RPC."""
+        slot = cls._slot(chain_id, address)
+        with slot.lock:
+            if slot.next_nonce is None or nonce >= slot.next_nonce:
+                return
+            if nonce == slot.next_nonce - 1:
+                slot.next_nonce -= 1
+                while slot.next_nonce - 1 in slot.released:
+                    slot.next_nonce -= 1
+                    slot.released.discard(slot.next_nonce)
+            else:
+                slot.released.add(nonce)
+
+    @classmethod
+    def resync(cls, w3: Web3, chain_id: int, address: str) -> int:
+        """Reload the next nonce from ``eth_getTransactionCount(pending)``. One RPC.
+
+        Raises:
+            NonceError: the pending nonce cannot be read.
+        """
+        slot = cls._slot(chain_id, address)
+        with slot.lock:
+            slot.next_nonce = _pending_count(w3, _checksum(address))
+            slot.released.clear()
+            return slot.next_nonce
+
+    @classmethod
+    def reset(cls, chain_id: int, address: str) -> None:
+        """Forget an account's cached nonce; the next reservation reads the chain. No RPC."""
+        slot = cls._slot(chain_id, address)
+        with slot.lock:
+            slot.next_nonce = None
+            slot.released.clear()
+
+    @classmethod
+    def get_cached_nonce(cls, chain_id: int, address: str) -> int | None:
+        """Return the next nonce this process would use, or None if not cached. No RPC."""
+        slot = cls._slot(chain_id, address)
+        with slot.lock:
+            if slot.released:
+                return min(slot.released)
+            return slot.next_nonce
+
+    @classmethod
+    def clear_all(cls) -> None:
+        """Forget every cached nonce. No RPC."""
+        with cls._global:
+            slots = list(cls._slots.values())
+        for slot in slots:
+            with slot.lock:
+                slot.next_nonce = None
+                slot.released.clear()
+
+
+def _resolve_address(address: str | None, private_key: str | None) -> str:
+    if address is not None:
+        return _checksum(address)
+    from ogpu.chain.signer import resolve_signer
+    from ogpu.types.enums import Role
+
+    key = private_key if private_key is not None else os.environ.get("CLIENT_PRIVATE_KEY")
+    if private_key is None and key is None:
+        raise InvalidInputError("pass address= or private_key=, or set CLIENT_PRIVATE_KEY")
+    return resolve_signer(key, role=Role.CLIENT).address
+
+
+def _active() -> tuple[Web3, int]:
+    from ogpu.chain.config import ChainConfig
+    from ogpu.chain.web3 import Web3Manager
+
+    chain = ChainConfig.get_current_chain()
+    return Web3Manager.get_web3_instance(chain), int(chain)
+
+
+def get_nonce_info(address: str | None = None, private_key: str | None = None) -> dict[str, Any]:
+    """Summarize mined, pending and cached nonces of an account on the active chain. Two RPCs.
+
+    The account is ``address``, else the key's address, else ``CLIENT_PRIVATE_KEY``'s.
+
+    Raises:
+        InvalidInputError: no account given, or a malformed address.
+        InvalidSignerError: a malformed key.
+        NonceError: the node cannot be queried.
+    """
+    account = _resolve_address(address, private_key)
+    w3, chain_id = _active()
+    try:
+        mined = rpc.to_int(rpc.request(w3, "eth_getTransactionCount", [account, "latest"]))
+    except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted, TypeError) as exc:
+        raise NonceError(f"cannot read the nonce of {account}: {exc}") from None
+    pending = _pending_count(w3, account)
+    return {
+        "address": account,
+        "chain_id": chain_id,
+        "mined_nonce": mined,
+        "pending_nonce": pending,
+        "cached_nonce": NonceManager.get_cached_nonce(chain_id, account),
+        "has_pending": pending > mined,
+        "pending_count": pending - mined,
+    }
+
+
+def fix_nonce(address: str | None = None, private_key: str | None = None) -> int:
+    """Resynchronize an account's cached nonce with the chain; return the next nonce. One RPC.
+
+    Use after transactions were sent from the same key outside this process.
+    Nothing is broadcast.
+
+    Raises:
+        InvalidInputError / InvalidSignerError: as for ``get_nonce_info``.
+        NonceError: the node cannot be queried.
+    """
+    account = _resolve_address(address, private_key)
+    w3, chain_id = _active()
+    return NonceManager.resync(w3, chain_id, account)
+
+
+def reset_nonce_cache(address: str | None = None, private_key: str | None = None) -> None:
+    """Forget an account's cached nonce on the active chain. No RPC.
+
+    Raises:
+        InvalidInputError / InvalidSignerError: as for ``get_nonce_info``.
+    """
+    account = _resolve_address(address, private_key)
+    from ogpu.chain.config import ChainConfig
+
+    NonceManager.reset(int(ChainConfig.get_current_chain()), account)
+
+
+def clear_all_nonce_caches() -> None:
+    """Forget every cached nonce of every account. No RPC."""
+    NonceManager.clear_all()

@@ -1,0 +1,78 @@
+"""Turn a ``signer=`` argument into a ``LocalAccount``.
+
+Error messages name the argument or the environment variable, never the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import cast
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from ogpu.types.enums import Role
+from ogpu.types.errors import InvalidSignerError, MissingSignerError
+
+_HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+
+
+def _from_key(key: str | bytes, origin: str) -> LocalAccount:
+    if isinstance(key, str):
+        text = key.strip()
+        if not _HEX_KEY.match(text):
+            raise InvalidSignerError(f"{origin} is not a 32-byte hex private key")
+        raw = bytes.fromhex(text[2:] if text.startswith("0x") else text)
+    else:
+        raw = bytes(key)
+        if len(raw) != 32:
+            raise InvalidSignerError(f"{origin} is not a 32-byte private key")
+    try:
+        account: LocalAccount = Account.from_key(raw)
+    except (ValueError, TypeError):
+        raise InvalidSignerError(f"{origin} is not a valid secp256k1 private key") from None
+    return account
+
+
+def _is_account_like(value: object) -> bool:
+    return callable(getattr(value, "sign_transaction", None)) and isinstance(
+        getattr(value, "address", None), str
+    )
+
+
+def resolve_signer(
+    signer: str | bytes | LocalAccount | None, role: Role | None = None
+) -> LocalAccount:
+    """Normalize a signer argument to a ``LocalAccount``. No RPC.
+
+    - a ``LocalAccount`` (or any object with ``address`` and
+      ``sign_transaction``) is returned unchanged;
+    - a hex private key (with or without ``0x``) or 32 raw bytes is parsed;
+    - ``None`` reads the role's environment variable (``CLIENT_PRIVATE_KEY``...);
+      with ``role=None`` (vault operations) there is no fallback.
+
+    Raises:
+        MissingSignerError: ``signer`` is None and no key is available for ``role``.
+        InvalidSignerError: the key (argument or environment variable) is malformed,
+            or ``signer`` has an unsupported type.
+    """
+    if isinstance(signer, LocalAccount):
+        return signer
+    if signer is not None and not isinstance(signer, (str, bytes)) and _is_account_like(signer):
+        return cast(LocalAccount, signer)
+    if isinstance(signer, (str, bytes, bytearray)):
+        return _from_key(bytes(signer) if isinstance(signer, bytearray) else signer, "signer")
+    if signer is not None:
+        raise InvalidSignerError(
+            f"signer must be a hex private key or a LocalAccount, not {type(signer).__name__}"
+        )
+    if role is None:
+        raise MissingSignerError("this operation needs an explicit signer= (no env-var fallback)")
+    if not isinstance(role, Role):
+        raise InvalidSignerError(f"role must be a Role, not {type(role).__name__}")
+    variable = role.env_var
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        raise MissingSignerError(f"no signer given and {variable} is not set")
+    return _from_key(value, variable)

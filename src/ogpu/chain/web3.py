@@ -1,0 +1,133 @@
+"""One Web3 instance per (chain, RPC URL), sharing a pooled HTTP session."""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+import requests
+from requests.adapters import HTTPAdapter
+from web3 import Web3
+from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
+
+from ogpu.chain.config import CHAIN_RPC_URLS, ChainConfig, ChainId
+from ogpu.types.errors import InvalidRpcUrlError
+
+#: Seconds before an HTTP JSON-RPC request times out.
+DEFAULT_HTTP_TIMEOUT = 30.0
+_POOL_SIZE = 32
+
+# Never let web3 resend a raw transaction on its own: the executor reconciles
+# an unknown broadcast outcome by transaction hash instead.
+_RETRY_METHODS = [m for m in REQUEST_RETRY_ALLOWLIST if m != "eth_sendRawTransaction"]
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=_POOL_SIZE)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _http_web3(url: str, session: requests.Session) -> Web3:
+    provider = Web3.HTTPProvider(
+        url,
+        request_kwargs={"timeout": DEFAULT_HTTP_TIMEOUT},
+        session=session,
+        exception_retry_configuration=ExceptionRetryConfiguration(
+            errors=(requests.ConnectionError, requests.Timeout),
+            retries=3,
+            backoff_factor=0.1,
+            method_allowlist=_RETRY_METHODS,
+        ),
+    )
+    return Web3(provider)
+
+
+class Web3Manager:
+    """Caches one ``Web3`` per (chain, RPC URL); all HTTP ones share a pooled session."""
+
+    _instances: ClassVar[dict[tuple[ChainId, str], Web3]] = {}
+    _overrides: ClassVar[dict[ChainId, Web3]] = {}
+    _session: ClassVar[requests.Session | None] = None
+    _lock: ClassVar[threading.RLock] = threading.RLock()
+
+    @classmethod
+    def session(cls) -> requests.Session:
+        """Return the shared, connection-pooling HTTP session. No RPC."""
+        with cls._lock:
+            if cls._session is None:
+                cls._session = _new_session()
+            return cls._session
+
+    @classmethod
+    def get_web3_instance(cls, chain_id: ChainId | int | None = None) -> Web3:
+        """Return the cached Web3 of ``chain_id`` (default: active chain). No RPC."""
+        chain = ChainConfig.get_current_chain() if chain_id is None else ChainId(int(chain_id))
+        override = cls._overrides.get(chain)
+        if override is not None:
+            return override
+        url = CHAIN_RPC_URLS[chain]
+        key = (chain, url)
+        with cls._lock:
+            w3 = cls._instances.get(key)
+            if w3 is None:
+                w3 = _http_web3(url, cls.session())
+                cls._instances[key] = w3
+            return w3
+
+    @classmethod
+    def set_web3_instance(cls, chain_id: ChainId | int, w3: Web3 | None) -> None:
+        """Pin ``w3`` (e.g. an in-process provider) for a chain; ``None`` unpins. No RPC."""
+        chain = ChainId(int(chain_id))
+        with cls._lock:
+            if w3 is None:
+                cls._overrides.pop(chain, None)
+            else:
+                cls._overrides[chain] = w3
+
+    @classmethod
+    def update_rpc_url(cls, chain_id: ChainId | int, rpc_url: str) -> None:
+        """Point a chain at ``rpc_url`` and drop any pinned or cached Web3 for it. No RPC."""
+        chain = ChainId(int(chain_id))
+        with cls._lock:
+            CHAIN_RPC_URLS[chain] = rpc_url
+            cls._overrides.pop(chain, None)
+            for key in [k for k in cls._instances if k[0] == chain]:
+                del cls._instances[key]
+
+    @classmethod
+    def probe_chain_id(cls, url: str) -> int:
+        """Ask ``url`` for its chain id. One HTTP request.
+
+        Raises:
+            InvalidRpcUrlError: unreachable endpoint or a malformed answer.
+        """
+        try:
+            response = cls.session().post(
+                url,
+                json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+                timeout=10,
+            )
+            response.raise_for_status()
+            return int(response.json()["result"], 16)
+        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+            raise InvalidRpcUrlError(f"cannot reach a JSON-RPC node at {url}: {exc}") from None
+
+    @classmethod
+    def clear(cls) -> None:
+        """Forget every cached and pinned Web3 instance. No RPC."""
+        with cls._lock:
+            cls._instances.clear()
+            cls._overrides.clear()
+
+
+def WEB3() -> Web3:
+    """Return the Web3 of the active chain. No RPC."""
+    return Web3Manager.get_web3_instance()
+
+
+def get_web3_for_chain(chain_id: ChainId | int) -> Web3:
+    """Return the Web3 of ``chain_id``. No RPC."""
+    return Web3Manager.get_web3_instance(chain_id)

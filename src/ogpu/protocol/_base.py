@@ -1,0 +1,76 @@
+"""Shared protocol helpers: ``load_contract`` and the generic ``_paginated_call``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar, cast
+
+from eth_typing import ChecksumAddress
+from web3.contract import Contract
+
+from ogpu.chain.config import ChainConfig
+from ogpu.protocol import _bindings as b
+from ogpu.types.errors import InvalidInputError
+
+T = TypeVar("T")
+
+_SINGLETON_KEYS = {
+    "NexusAbi": "NEXUS",
+    "ControllerAbi": "CONTROLLER",
+    "TerminalAbi": "TERMINAL",
+    "VaultAbi": "VAULT",
+}
+
+
+def load_contract(abi_name: str, address: str | None = None) -> Contract:
+    """A web3 ``Contract`` for an ABI of the active chain. No RPC.
+
+    ``address=None`` resolves the four singletons (``"NexusAbi"``,
+    ``"ControllerAbi"``, ``"TerminalAbi"``, ``"VaultAbi"``); instance ABIs
+    (``"SourceAbi"``, ``"TaskAbi"``, ``"ResponseAbi"``) need ``address``.
+
+    Raises:
+        ValueError: no address given for a non-singleton ABI (an ``InvalidInputError``).
+        FileNotFoundError: no such ABI for the active chain.
+        InvalidAddressError: malformed ``address``.
+    """
+    abi = ChainConfig.load_abi(abi_name)
+    if address is None:
+        key = _SINGLETON_KEYS.get(abi_name)
+        if key is None:
+            raise InvalidInputError(
+                f"{abi_name} is not a singleton ABI; pass address=", param="address"
+            )
+        address = ChainConfig.get_contract_address(key)
+    checked = b.checksum(address, "address")
+    return b.web3().eth.contract(address=cast(ChecksumAddress, checked), abi=abi)
+
+
+def _paginated_call(
+    count_fn: Callable[[], int],
+    fetch_fn: Callable[[int, int], Iterable[T]],
+    lower: int = 0,
+    upper: int | None = None,
+    chunk_size: int = b.CHUNK_SIZE,
+) -> list[T]:
+    """Generic pagination over callables: ``count_fn`` (only when ``upper`` is None)
+    then ``fetch_fn(lo, hi)`` per chunk; zero-address items are dropped.
+
+    Costs whatever the callables cost (one call each). The instance classes
+    use the batched ``_bindings.paginate`` instead.
+
+    Raises:
+        InvalidAmountError: bad bounds or chunk size.
+    """
+    low, high = b.bounds(lower, upper)
+    step = b.uint(chunk_size, "chunk_size")
+    if step == 0:
+        raise InvalidInputError("chunk_size must be > 0", param="chunk_size")
+    if high is None:
+        high = int(count_fn())
+    out: list[T] = []
+    for start in range(low, high, step):
+        out.extend(
+            item for item in fetch_fn(start, min(start + step, high)) if item != b.ZERO_ADDRESS
+        )
+    return out

@@ -1,0 +1,292 @@
+"""Access to the generated bindings of the active chain, and the read helpers.
+
+Reads go through ``ogpu.chain.rpc`` (raw JSON-RPC, no web3 middleware) so a
+getter costs exactly one request; several reads use ``ogpu.chain.multicall``
+(one request, one block).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
+from typing import Any, TypeVar, cast
+
+from ogpu_bindings._runtime import ContractCall, check_address
+from web3 import Web3
+
+from ogpu.chain import multicall, rpc
+from ogpu.chain.config import ChainConfig
+from ogpu.chain.web3 import Web3Manager
+from ogpu.types.errors import (
+    AbiDecodeError,
+    InvalidAmountError,
+    OGPUError,
+    RPCError,
+)
+
+T = TypeVar("T")
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+#: Items fetched per paginated call; several chunks share one request.
+CHUNK_SIZE = 100
+
+_UINT256_MAX = 2**256 - 1
+
+
+def network() -> str:
+    """ABI set of the active chain (``"mainnet"`` or ``"testnet"``). No RPC."""
+    return ChainConfig.get_network()
+
+
+def module(contract: str) -> ModuleType:
+    """The generated module of ``contract`` (``"vault"``...) for the active chain. No RPC."""
+    return importlib.import_module(f"ogpu_bindings.{network()}.{contract}")
+
+
+def event_decoders() -> Mapping[str, Callable[[Any], Any]]:
+    """``topic0 -> decoder`` over every contract of the active chain's ABI set. No RPC."""
+    package = importlib.import_module(f"ogpu_bindings.{network()}")
+    return cast(Mapping[str, Callable[[Any], Any]], package.EVENT_DECODERS)
+
+
+def singleton(name: str) -> str:
+    """Address of a singleton (``"NEXUS"``...) on the active chain. No RPC."""
+    return ChainConfig.get_contract_address(name)
+
+
+def web3() -> Web3:
+    """Web3 of the active chain. No RPC."""
+    return Web3Manager.get_web3_instance()
+
+
+def checksum(value: object, param: str) -> str:
+    """Validate and checksum an address argument. No RPC.
+
+    Raises:
+        InvalidAddressError: not a 20-byte hex address (or a bad checksum).
+    """
+    return check_address(value, param)
+
+
+def uint(value: object, param: str) -> int:
+    """Validate a uint256 argument. No RPC.
+
+    Raises:
+        InvalidAmountError: not an int, or outside 0..2**256-1.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidAmountError(f"{param} must be an int, got {type(value).__name__}", param=param)
+    if not 0 <= value <= _UINT256_MAX:
+        raise InvalidAmountError(
+            f"{param} must be between 0 and 2**256-1, got {value}",
+            param=param,
+            value=value,
+            minimum=0,
+            maximum=_UINT256_MAX,
+        )
+    return value
+
+
+def rpc_error(exc: rpc.NodeError | rpc.TransportError) -> RPCError:
+    """Wrap an internal RPC failure. No RPC."""
+    return RPCError(f"RPC {exc.method} failed: {exc}", method=exc.method, cause=str(exc))
+
+
+def revert_error(data: bytes, contract: str | None, function: str | None) -> OGPUError:
+    """Decode revert data through the generated tables. No RPC."""
+    from ogpu_bindings.errors import decode_revert
+
+    return cast(OGPUError, decode_revert(data, contract=contract, function=function))
+
+
+def _decode(call: ContractCall[T], raw: bytes, not_found: Callable[[], OGPUError] | None) -> T:
+    try:
+        return call.decode(raw)
+    except OGPUError:
+        if not_found is not None:
+            raise not_found() from None
+        raise
+    except Exception as exc:
+        if not_found is not None:
+            raise not_found() from None
+        raise AbiDecodeError(
+            f"cannot decode the answer of {call.signature}: {exc}", signature=call.signature
+        ) from None
+
+
+def read(
+    call: ContractCall[T],
+    *,
+    not_found: Callable[[], OGPUError] | None = None,
+    block: str | int = "latest",
+) -> T:
+    """Run one view call. One ``eth_call``.
+
+    Raises:
+        the ``not_found()`` error: the call reverted or returned undecodable data.
+        TxRevertError subclasses: the call reverted (without ``not_found``).
+        AbiDecodeError: undecodable answer (without ``not_found``).
+        RPCError: the request failed.
+    """
+    w3 = web3()
+    block_id = hex(block) if isinstance(block, int) else block
+    try:
+        raw = rpc.request(
+            w3, "eth_call", [{"to": call.to, "data": "0x" + call.data.hex()}, block_id]
+        )
+    except rpc.ExecutionReverted as exc:
+        if not_found is not None:
+            raise not_found() from None
+        raise revert_error(exc.data, None, None) from None
+    except (rpc.NodeError, rpc.TransportError) as exc:
+        raise rpc_error(exc) from None
+    try:
+        data = rpc.to_bytes(raw)
+    except TypeError:
+        raise RPCError(f"malformed eth_call answer: {raw!r}", method="eth_call") from None
+    return _decode(call, data, not_found)
+
+
+def _aggregate(
+    calls: Sequence[ContractCall[Any]],
+    block: str | int,
+    output_sizes: Sequence[int] | None,
+) -> multicall.AggregateResult:
+    try:
+        return multicall.aggregate_all(web3(), calls, block, output_sizes=output_sizes)
+    except (rpc.NodeError, rpc.TransportError) as exc:
+        raise rpc_error(exc) from None
+    except rpc.ExecutionReverted as exc:
+        raise RPCError(
+            f"the node refused the aggregated read: {exc.message}", method="eth_call"
+        ) from None
+    except ValueError as exc:
+        raise RPCError(f"malformed aggregated read: {exc}", method="eth_call") from None
+
+
+def _value(
+    call: ContractCall[T],
+    result: multicall.CallResult,
+    not_found: Callable[[], OGPUError] | None,
+) -> T:
+    if not result.success:
+        if not_found is not None:
+            raise not_found()
+        raise revert_error(result.data, None, None)
+    return _decode(call, result.data, not_found)
+
+
+def read_many(
+    calls: Sequence[ContractCall[Any]],
+    *,
+    not_found: Callable[[], OGPUError] | None = None,
+    block: str | int = "latest",
+    output_sizes: Sequence[int] | None = None,
+) -> tuple[int, list[Any]]:
+    """Run view calls against one block; return ``(block_number, results)``.
+
+    One ``eth_call`` for everything that fits ``multicall.MAX_PAYLOAD`` /
+    ``MAX_OUTPUT`` (snapshots always do).
+
+    Raises:
+        as ``read``.
+    """
+    if not calls:
+        return 0, []
+    outcome = _aggregate(calls, block, output_sizes)
+    values = [_value(c, r, not_found) for c, r in zip(calls, outcome.results, strict=True)]
+    return outcome.block_number, values
+
+
+def _state_block(number: int) -> int:
+    try:
+        return multicall.state_block(web3(), number)
+    except (rpc.NodeError, rpc.TransportError) as exc:
+        raise rpc_error(exc) from None
+    except rpc.ExecutionReverted as exc:
+        raise RPCError(
+            f"the node refused an empty read: {exc.message}", method="eth_call"
+        ) from None
+
+
+def bounds(lower: object, upper: object) -> tuple[int, int | None]:
+    """Validate pagination bounds. No RPC.
+
+    Raises:
+        InvalidAmountError: negative or non-int bounds, or ``upper < lower``.
+    """
+    low = uint(lower, "lower")
+    if upper is None:
+        return low, None
+    high = uint(upper, "upper")
+    if high < low:
+        raise InvalidAmountError(
+            f"upper ({high}) must be >= lower ({low})", param="upper", value=high, minimum=low
+        )
+    return low, high
+
+
+def paginate(
+    chunk: Callable[[int, int], ContractCall[list[T]]],
+    lower: int,
+    upper: int | None,
+    *,
+    count: ContractCall[int] | None = None,
+    not_found: Callable[[], OGPUError] | None = None,
+    skip_zero: bool = False,
+) -> list[T]:
+    """Fetch ``[lower, upper)`` of a paginated list; ``upper=None`` means everything.
+
+    Chunks of ``CHUNK_SIZE`` items are aggregated, every request pinned to
+    the block of the first (``multicall.state_block``: two requests once per
+    Web3 to learn how the node numbers call contexts). With ``count`` and
+    ``upper=None``, the count and a first chunk share the first request, so a
+    list of up to ``CHUNK_SIZE`` items costs one request. Without ``count``
+    the contract must clamp out-of-range bounds; chunks are fetched until one
+    comes back short.
+
+    Raises:
+        InvalidAmountError: bad bounds. Plus the errors of ``read_many``.
+    """
+    low, high = bounds(lower, upper)
+    size = 64 + 32 * CHUNK_SIZE
+    block: str | int = "latest"
+    items: list[T] = []
+    if high is None:
+        first: list[ContractCall[Any]] = [chunk(low, low + CHUNK_SIZE)]
+        if count is not None:
+            first.insert(0, count)
+        outcome = _aggregate(first, block, [32, size][-len(first) :])
+        observed = outcome.block_number
+        if count is None:
+            page = _value(first[0], outcome.results[0], not_found)
+            items.extend(page)
+            if len(page) == CHUNK_SIZE:
+                block = _state_block(observed)
+            while len(page) == CHUNK_SIZE:
+                page = read(chunk(low + len(items), low + len(items) + CHUNK_SIZE), block=block)
+                items.extend(page)
+            low = high = low + len(items)
+        else:
+            total = int(_value(first[0], outcome.results[0], not_found))
+            head = outcome.results[1]
+            if head.success and total - low >= 0:
+                page = _value(first[1], head, not_found)
+                if len(page) == min(CHUNK_SIZE, max(total - low, 0)):
+                    items.extend(page)
+                    low += len(page)
+            high = max(total, low)
+            if high > low:
+                block = _state_block(observed)
+    ranges = [(i, min(i + CHUNK_SIZE, high)) for i in range(low, high, CHUNK_SIZE)]
+    if ranges:
+        calls = [chunk(a, b) for a, b in ranges]
+        _, pages = read_many(
+            calls, not_found=not_found, block=block, output_sizes=[size] * len(calls)
+        )
+        for page in pages:
+            items.extend(page)
+    if skip_zero:
+        items = [item for item in items if item != ZERO_ADDRESS]
+    return items

@@ -1,0 +1,51 @@
+"""Shared plumbing of the module functions and instance classes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ogpu_bindings._runtime import TxRequest
+
+from ogpu.chain.signer import resolve_signer
+from ogpu.protocol import _bindings as b
+from ogpu.protocol._executor import execute_request
+from ogpu.types import Signer
+from ogpu.types.enums import Role
+from ogpu.types.receipt import Receipt
+
+__all__ = ["Signer", "controller", "nexus", "terminal", "transact", "vault"]
+
+
+def transact(
+    build: Callable[[], TxRequest],
+    signer: Signer | None,
+    role: Role | None,
+) -> Receipt:
+    """Validate and encode (``build``), resolve the signer, then execute.
+
+    Input is validated before the signer is resolved, and both before any RPC.
+    """
+    request = build()
+    account = resolve_signer(signer, role)
+    return execute_request(request, account)
+
+
+def nexus() -> Any:
+    """Generated Nexus module of the active chain."""
+    return b.module("nexus")
+
+
+def controller() -> Any:
+    """Generated Controller module of the active chain."""
+    return b.module("controller")
+
+
+def terminal() -> Any:
+    """Generated Terminal module of the active chain."""
+    return b.module("terminal")
+
+
+def vault() -> Any:
+    """Generated Vault module of the active chain."""
+    return b.module("vault")

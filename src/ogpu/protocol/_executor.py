@@ -1,0 +1,659 @@
+"""``TxExecutor``: build, preflight, sign, broadcast and confirm one transaction.
+
+Pipeline (RPCs in brackets):
+
+1. build: chain id (once per Web3) [eth_chainId]; gas [eth_estimateGas] and
+   fees [eth_getBlockByNumber, eth_maxPriorityFeePerGas; eth_gasPrice on
+   chains without a base fee] in one JSON-RPC batch; gas limit = estimate
+   times ``GAS_MARGIN``. The estimate is the preflight: a revert surfaces
+   here, as a typed error, before anything is signed or sent.
+2. under the account's lock: reserve a nonce [eth_getTransactionCount, first
+   use only], sign locally, compute the hash locally, broadcast
+   [eth_sendRawTransaction]. The lock keeps one account's broadcasts in
+   nonce order.
+3. wait for the receipt [eth_getTransactionReceipt, polled] and the block
+   time [eth_getBlockByNumber]; a status-0 receipt is replayed as an
+   ``eth_call`` at its block to recover the revert reason.
+
+Failures before a broadcast (nonce too low/high, underpriced, transient
+transport errors) are retried up to ``max_retries`` times. When a broadcast
+gets no answer its outcome is unknown: the executor looks the locally
+computed hash up and re-sends only the same signed bytes (a node that
+already has them answers "already known", which counts as sent); it never
+signs a second transaction for the same operation. If the outcome stays
+unknown it raises ``TxMayHaveLandedError`` carrying the hash.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from ogpu_bindings._runtime import TxRequest
+from web3 import Web3
+from web3.contract import Contract
+
+from ogpu.chain import rpc
+from ogpu.chain.config import ChainConfig
+from ogpu.chain.nonce import NonceManager
+from ogpu.chain.signer import resolve_signer
+from ogpu.protocol import _bindings as b
+from ogpu.protocol._revert import decode_failure
+from ogpu.types.errors import (
+    ChainNotSupportedError,
+    GasError,
+    InvalidInputError,
+    InvalidParamsError,
+    NonceError,
+    OGPUError,
+    ReceiptTimeoutError,
+    RPCError,
+    TxError,
+    TxMayHaveLandedError,
+)
+from ogpu.types.receipt import RawLog, Receipt
+
+#: Gas limit = estimate * GAS_MARGIN (rounded up).
+GAS_MARGIN = 1.2
+#: Seconds to wait for a receipt before ``ReceiptTimeoutError``.
+DEFAULT_RECEIPT_TIMEOUT = 120.0
+#: First and largest pause between receipt polls, in seconds.
+POLL_INTERVAL = (0.02, 1.0)
+#: Priority fee used when the node has no ``eth_maxPriorityFeePerGas``.
+FALLBACK_PRIORITY_FEE = 1_000_000_000
+_RETRY_PAUSE = 0.05
+
+_chain_ids: weakref.WeakKeyDictionary[Web3, int] = weakref.WeakKeyDictionary()
+_chain_ids_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Target:
+    to: str
+    data: bytes
+    value: int
+    contract: str | None
+    function: str | None
+    args: tuple[Any, ...]
+    context: str
+
+
+def _is_transient(exc: rpc.NodeError) -> bool:
+    text = exc.message.lower()
+    return any(
+        marker in text
+        for marker in ("rate limit", "too many requests", "timeout", "temporarily", "try again")
+    )
+
+
+def _with_retries(w3: Web3, method: str, params: list[Any], retries: int) -> Any:
+    """One request; transient failures are retried (never used for broadcasts)."""
+    for attempt in range(retries + 1):
+        try:
+            return rpc.request(w3, method, params)
+        except rpc.TransportError as exc:
+            if attempt >= retries:
+                raise b.rpc_error(exc) from None
+        except rpc.NodeError as exc:
+            if attempt >= retries or not _is_transient(exc):
+                raise b.rpc_error(exc) from None
+        time.sleep(_RETRY_PAUSE * (2**attempt))
+    raise AssertionError("unreachable")
+
+
+def chain_id_of(w3: Web3, retries: int = 3) -> int:
+    """The node's chain id, cached per Web3 instance. One RPC the first time.
+
+    Raises:
+        ChainNotSupportedError: the node serves another chain than the active one.
+        RPCError: the node cannot be reached.
+    """
+    cached = _chain_ids.get(w3)
+    if cached is None:
+        cached = rpc.to_int(_with_retries(w3, "eth_chainId", [], retries))
+        with _chain_ids_lock:
+            _chain_ids[w3] = cached
+    expected = int(ChainConfig.get_current_chain())
+    if cached != expected:
+        raise ChainNotSupportedError(
+            f"the RPC node serves chain id {cached}, but the active chain is {expected}",
+            chain_id=cached,
+        )
+    return cached
+
+
+def _fee_fields(w3: Web3, block: Any, tip: Any, retries: int, bump: int) -> dict[str, int]:
+    """EIP-1559 fields when the block has a base fee, else a legacy gas price;
+    ``bump`` raises them by 25% per step."""
+    base = block.get("baseFeePerGas") if isinstance(block, Mapping) else None
+    factor_num, factor_den = 5**bump, 4**bump
+    if base is not None:
+        priority = rpc.to_int(tip) if isinstance(tip, (int, str)) else FALLBACK_PRIORITY_FEE
+        priority = priority * factor_num // factor_den
+        return {"maxPriorityFeePerGas": priority, "maxFeePerGas": 2 * rpc.to_int(base) + priority}
+    price = rpc.to_int(_with_retries(w3, "eth_gasPrice", [], retries))
+    return {"gasPrice": price * factor_num // factor_den}
+
+
+def _fees(w3: Web3, retries: int, bump: int) -> dict[str, int]:
+    block = _with_retries(w3, "eth_getBlockByNumber", ["latest", False], retries)
+    try:
+        tip: Any = _with_retries(w3, "eth_maxPriorityFeePerGas", [], 0)
+    except RPCError:
+        tip = None
+    return _fee_fields(w3, block, tip, retries, bump)
+
+
+def _call_object(target: _Target, sender: str) -> dict[str, str]:
+    return {
+        "from": sender,
+        "to": target.to,
+        "data": "0x" + target.data.hex(),
+        "value": hex(target.value),
+    }
+
+
+def _prepare(
+    w3: Web3, target: _Target, account: LocalAccount, retries: int
+) -> tuple[int, dict[str, int]]:
+    """Gas estimate (the preflight) and fee fields, in one JSON-RPC batch."""
+    call = _call_object(target, account.address)
+    for attempt in range(retries + 1):
+        try:
+            estimate, block, tip = rpc.batch(
+                w3,
+                [
+                    ("eth_estimateGas", [call]),
+                    ("eth_getBlockByNumber", ["latest", False]),
+                    ("eth_maxPriorityFeePerGas", []),
+                ],
+            )
+        except rpc.TransportError as exc:
+            if attempt >= retries:
+                raise b.rpc_error(exc) from None
+            time.sleep(_RETRY_PAUSE * (2**attempt))
+            continue
+        except rpc.NodeError:
+            # a node that refuses batches: the same requests one by one
+            estimate = _estimate_once(w3, call)
+            return _checked_estimate(estimate, target, account), _fees(w3, retries, 0)
+        if isinstance(estimate, rpc.TransportError) or isinstance(block, rpc.TransportError):
+            if attempt >= retries:
+                failed = estimate if isinstance(estimate, rpc.TransportError) else block
+                raise b.rpc_error(failed) from None
+            time.sleep(_RETRY_PAUSE * (2**attempt))
+            continue
+        if isinstance(estimate, rpc.NodeError) and _is_transient(estimate) and attempt < retries:
+            time.sleep(_RETRY_PAUSE * (2**attempt))
+            continue
+        gas = _checked_estimate(estimate, target, account)
+        if isinstance(block, Exception):
+            block = _with_retries(w3, "eth_getBlockByNumber", ["latest", False], retries)
+        return gas, _fee_fields(w3, block, None if isinstance(tip, Exception) else tip, retries, 0)
+    raise AssertionError("unreachable")
+
+
+def _estimate_once(w3: Web3, call: dict[str, str]) -> Any:
+    try:
+        return rpc.request(w3, "eth_estimateGas", [call])
+    except (rpc.ExecutionReverted, rpc.NodeError, rpc.TransportError) as exc:
+        return exc
+
+
+def _checked_estimate(estimate: Any, target: _Target, account: LocalAccount) -> int:
+    """The gas estimate, or the typed error its failure means (a revert is decoded)."""
+    if isinstance(estimate, rpc.ExecutionReverted):
+        raise decode_failure(
+            estimate.data, target.contract, target.function, target.args, account.address, None
+        )
+    if isinstance(estimate, rpc.TransportError):
+        raise b.rpc_error(estimate)
+    if isinstance(estimate, rpc.NodeError):
+        if "insufficient funds" in estimate.message.lower():
+            raise GasError(f"{account.address} cannot pay for gas and value: {estimate.message}")
+        raise GasError(f"gas estimation failed: {estimate.message}")
+    return rpc.to_int(estimate)
+
+
+def _classify(message: str) -> str:
+    text = message.lower()
+    if "already known" in text or "known transaction" in text or "already imported" in text:
+        return "known"
+    if "nonce too low" in text or "nonce too high" in text or "invalid transaction nonce" in text:
+        return "nonce"
+    if "replacement transaction underpriced" in text or "replacement fee too low" in text:
+        return "nonce"
+    if "underpriced" in text or "fee cap" in text or "less than block base fee" in text:
+        return "fee"
+    if "lower than block's base fee" in text or "max fee per gas" in text:
+        return "fee"
+    if "insufficient funds" in text:
+        return "funds"
+    return "other"
+
+
+def _lookup(w3: Web3, tx_hash: str) -> bool | None:
+    """Whether the node knows the transaction; None if it cannot tell."""
+    try:
+        return rpc.request(w3, "eth_getTransactionByHash", [tx_hash]) is not None
+    except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted):
+        return None
+
+
+class _Broadcast:
+    SENT = "sent"
+    UNKNOWN = "unknown"
+
+
+def _broadcast(w3: Web3, raw: bytes, tx_hash: str, retries: int) -> tuple[str, str]:
+    """Send signed bytes; return (SENT | UNKNOWN | a ``_classify`` class, node message)."""
+    payload = "0x" + raw.hex()
+    uncertain = False
+    message = ""
+    for attempt in range(retries + 1):
+        try:
+            rpc.request(w3, "eth_sendRawTransaction", [payload])
+            return _Broadcast.SENT, ""
+        except rpc.NodeError as exc:
+            message = exc.message
+            kind = _classify(exc.message)
+            if kind == "known":
+                return _Broadcast.SENT, message
+            # "nonce too low" may be about these very bytes (a duplicated delivery
+            # already mined them): look the hash up before signing another one.
+            if (uncertain or kind == "nonce") and _lookup(w3, tx_hash):
+                return _Broadcast.SENT, message
+            if kind == "nonce" and uncertain and _receipt_once(w3, tx_hash) is not None:
+                return _Broadcast.SENT, message
+            if kind == "other" and _is_transient(exc) and not uncertain and attempt < retries:
+                time.sleep(_RETRY_PAUSE * (2**attempt))
+                continue
+            return (kind if not uncertain else _Broadcast.UNKNOWN), message
+        except rpc.ExecutionReverted:
+            # A node that mines on arrival may report the revert at once; the
+            # transaction exists, its receipt tells the rest.
+            return _Broadcast.SENT, ""
+        except rpc.TransportError as exc:
+            message = exc.detail
+            uncertain = True
+            if _lookup(w3, tx_hash):
+                return _Broadcast.SENT, message
+            time.sleep(_RETRY_PAUSE * (2**attempt))
+    return (_Broadcast.UNKNOWN if uncertain else "other"), message
+
+
+def _receipt_once(w3: Web3, tx_hash: str) -> Mapping[str, Any] | None:
+    try:
+        found = rpc.request(w3, "eth_getTransactionReceipt", [tx_hash])
+    except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted):
+        return None
+    return cast(Mapping[str, Any], found) if isinstance(found, Mapping) else None
+
+
+def _wait_receipt(w3: Web3, tx_hash: str, timeout: float) -> Mapping[str, Any]:
+    deadline = time.monotonic() + timeout
+    pause, longest = POLL_INTERVAL
+    while True:
+        found = _receipt_once(w3, tx_hash)
+        if found is not None and found.get("blockNumber") is not None:
+            return found
+        if time.monotonic() >= deadline:
+            raise ReceiptTimeoutError(
+                f"no receipt for {tx_hash} after {timeout:.0f}s; it may still be mined",
+                tx_hash=tx_hash,
+            )
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 1.5, longest)
+
+
+def _hex(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    return str(value)
+
+
+def _web3_log(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "address": Web3.to_checksum_address(str(entry["address"])),
+        "topics": [HexBytes(t) for t in entry.get("topics", [])],
+        "data": HexBytes(entry.get("data", b"")),
+        "blockNumber": rpc.to_int(entry.get("blockNumber", 0)),
+        "transactionHash": HexBytes(entry.get("transactionHash", b"")),
+        "logIndex": rpc.to_int(entry.get("logIndex", 0)),
+        "blockHash": HexBytes(entry.get("blockHash", b"")),
+        "transactionIndex": rpc.to_int(entry.get("transactionIndex", 0)),
+    }
+
+
+def decode_logs(entries: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
+    """Decode receipt logs with the generated ``EVENT_DECODERS``; unknown ones stay ``RawLog``.
+
+    No RPC.
+    """
+    decoders = b.event_decoders()
+    out: list[Any] = []
+    for entry in entries:
+        log = _web3_log(entry)
+        topics = log["topics"]
+        decoder = decoders.get("0x" + bytes(topics[0]).hex()) if topics else None
+        decoded: Any = None
+        if decoder is not None:
+            try:
+                decoded = decoder(log)
+            except Exception:
+                decoded = None
+        if decoded is None:
+            decoded = RawLog(
+                address=log["address"],
+                topics=tuple("0x" + bytes(t).hex() for t in topics),
+                data=bytes(log["data"]),
+                log_index=log["logIndex"],
+                block_number=log["blockNumber"],
+                transaction_hash="0x" + bytes(log["transactionHash"]).hex(),
+            )
+        out.append(decoded)
+    return tuple(out)
+
+
+def _build_receipt(w3: Web3, found: Mapping[str, Any], retries: int) -> Receipt:
+    block_number = rpc.to_int(found["blockNumber"])
+    timestamp = 0
+    try:
+        block = _with_retries(w3, "eth_getBlockByNumber", [hex(block_number), False], retries)
+        if isinstance(block, Mapping):
+            timestamp = rpc.to_int(block.get("timestamp", 0))
+    except RPCError:
+        timestamp = 0
+    to = found.get("to")
+    return Receipt(
+        tx_hash=_hex(found["transactionHash"]),
+        block_number=block_number,
+        gas_used=rpc.to_int(found["gasUsed"]),
+        status=rpc.to_int(found["status"]),
+        logs=decode_logs(list(found.get("logs", []))),
+        timestamp=timestamp,
+        from_address=Web3.to_checksum_address(str(found["from"])) if found.get("from") else "",
+        to=Web3.to_checksum_address(str(to)) if to else None,
+        effective_gas_price=rpc.to_int(found.get("effectiveGasPrice", 0) or 0),
+        block_hash=_hex(found.get("blockHash", "")),
+    )
+
+
+def _failed(
+    w3: Web3,
+    target: _Target,
+    account: LocalAccount,
+    found: Mapping[str, Any],
+    gas_limit: int,
+    tx_hash: str,
+) -> OGPUError:
+    """Explain a status-0 receipt by replaying the call at its block."""
+    block = rpc.to_int(found["blockNumber"])
+    call = _call_object(target, account.address)
+    call["gas"] = hex(gas_limit)
+    try:
+        rpc.request(w3, "eth_call", [call, hex(block)])
+    except rpc.ExecutionReverted as exc:
+        error = decode_failure(
+            exc.data, target.contract, target.function, target.args, account.address, block
+        )
+        if isinstance(error, TxError):
+            error.tx_hash = tx_hash
+        return error
+    except (rpc.NodeError, rpc.TransportError):
+        pass
+    if rpc.to_int(found.get("gasUsed", 0)) >= gas_limit:
+        return GasError(f"transaction {tx_hash} ran out of gas", tx_hash=tx_hash)
+    return TxError(f"transaction {tx_hash} failed on chain (status 0)", tx_hash=tx_hash)
+
+
+def _send(
+    target: _Target,
+    account: LocalAccount,
+    *,
+    max_retries: int,
+    receipt_timeout: float,
+) -> Receipt:
+    w3 = b.web3()
+    chain_id = chain_id_of(w3, max_retries)
+    estimate, fees = _prepare(w3, target, account, max_retries)
+    gas_limit = int(estimate * GAS_MARGIN) + 1
+    bump = 0
+    lock = NonceManager.account_lock(chain_id, account.address)
+    failures = 0
+    while True:
+        with lock:
+            nonce = NonceManager.reserve(w3, chain_id, account.address)
+            tx: dict[str, Any] = {
+                "chainId": chain_id,
+                "nonce": nonce,
+                "to": target.to,
+                "value": target.value,
+                "data": target.data,
+                "gas": gas_limit,
+                **fees,
+            }
+            if "maxFeePerGas" in tx:
+                tx["type"] = 2
+            try:
+                signed = account.sign_transaction(tx)
+            except Exception as exc:
+                NonceManager.release(chain_id, account.address, nonce)
+                raise InvalidParamsError(
+                    f"the signer could not sign the transaction: {type(exc).__name__}"
+                ) from None
+            raw = bytes(signed.raw_transaction)
+            tx_hash = "0x" + bytes(signed.hash).hex()
+            outcome, message = _broadcast(w3, raw, tx_hash, max_retries)
+            if outcome == _Broadcast.SENT:
+                break
+            if outcome == _Broadcast.UNKNOWN:
+                NonceManager.reset(chain_id, account.address)
+                raise TxMayHaveLandedError(
+                    f"broadcast of {tx_hash} got no answer and the node does not report it; "
+                    "look it up before sending again",
+                    tx_hash=tx_hash,
+                )
+            if outcome == "nonce":
+                NonceManager.resync(w3, chain_id, account.address)
+            else:
+                NonceManager.release(chain_id, account.address, nonce)
+        failures += 1
+        if outcome == "funds":
+            raise GasError(f"{account.address} cannot pay for gas and value: {message}")
+        if outcome == "other":
+            raise TxError(f"the node rejected the transaction to {target.context}: {message}")
+        if failures > max_retries:
+            if outcome == "nonce":
+                raise NonceError(f"nonce collisions for {account.address} after {failures} tries")
+            raise GasError(f"the transaction stayed underpriced after {failures} tries")
+        if outcome == "fee":
+            bump += 1
+            fees = _fees(w3, max_retries, bump)
+        time.sleep(_RETRY_PAUSE)
+    found = _wait_receipt(w3, tx_hash, receipt_timeout)
+    if rpc.to_int(found.get("status", 1)) != 1:
+        raise _failed(w3, target, account, found, gas_limit, tx_hash)
+    return _build_receipt(w3, found, max_retries)
+
+
+def _check_retries(max_retries: object) -> int:
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise InvalidInputError("max_retries must be an int >= 0", param="max_retries")
+    return max_retries
+
+
+def _contract_name(contract: Contract) -> str | None:
+    """Solidity name of a web3 Contract, found by matching its ABI against the active set."""
+    names = {entry.get("name") for entry in contract.abi if entry.get("type") == "function"}
+    for candidate in (
+        "Nexus",
+        "Controller",
+        "Terminal",
+        "Vault",
+        "Manager",
+        "Source",
+        "Task",
+        "Response",
+    ):
+        try:
+            abi = ChainConfig.load_abi(f"{candidate}Abi")
+        except FileNotFoundError:
+            continue
+        if names == {e.get("name") for e in abi if e.get("type") == "function"}:
+            return candidate
+    return None
+
+
+class TxExecutor:
+    """Single-shot transaction sender with nonce management, retries and revert decoding.
+
+    Build it from a ``web3`` ``Contract`` and a function name (the reference
+    SDK's signature) or from a generated ``TxRequest`` with ``from_request``;
+    ``execute()`` runs the pipeline described in this module's docstring.
+
+    Attributes:
+        contract: The web3 Contract (None when built from a TxRequest).
+        function_name: Solidity function name.
+        args: Positional arguments.
+        signer: The signing ``LocalAccount``.
+        value: Wei attached (payable functions only).
+        context: Text naming the operation in error messages.
+        max_retries: Retries on recoverable errors before a broadcast.
+        receipt_timeout: Seconds to wait for the receipt.
+    """
+
+    def __init__(
+        self,
+        contract: Contract,
+        function_name: str,
+        args: tuple[Any, ...] = (),
+        *,
+        signer: LocalAccount | str,
+        value: int = 0,
+        context: str | None = None,
+        max_retries: int = 3,
+        receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+    ) -> None:
+        self.contract: Contract | None = contract
+        self.function_name = function_name
+        self.args = tuple(args)
+        self.signer = resolve_signer(signer, role=None)
+        self.value = b.uint(value, "value")
+        self.max_retries = _check_retries(max_retries)
+        self.receipt_timeout = float(receipt_timeout)
+        try:
+            data = bytes(HexBytes(contract.encode_abi(function_name, args=list(self.args))))
+            to = Web3.to_checksum_address(contract.address)
+        except Exception as exc:
+            raise InvalidParamsError(
+                f"cannot encode {function_name}{self.args!r}: {exc}", param="args"
+            ) from None
+        self.context = context or f"{to}.{function_name}"
+        self._target = _Target(
+            to=to,
+            data=data,
+            value=self.value,
+            contract=_contract_name(contract),
+            function=function_name,
+            args=self.args,
+            context=self.context,
+        )
+
+    @classmethod
+    def from_request(
+        cls,
+        request: TxRequest,
+        *,
+        signer: LocalAccount | str,
+        context: str | None = None,
+        max_retries: int = 3,
+        receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+    ) -> TxExecutor:
+        """Wrap a generated ``TxRequest`` (already validated and encoded). No RPC.
+
+        Raises:
+            InvalidSignerError / MissingSignerError: bad ``signer``.
+            InvalidInputError: bad ``max_retries``.
+        """
+        self = cls.__new__(cls)
+        self.contract = None
+        self.function_name = request.function
+        self.args = tuple(request.args)
+        self.signer = resolve_signer(signer, role=None)
+        self.value = request.value
+        self.max_retries = _check_retries(max_retries)
+        self.receipt_timeout = float(receipt_timeout)
+        self.context = context or f"{request.contract}.{request.function}"
+        self._target = _Target(
+            to=request.to,
+            data=bytes(request.data),
+            value=request.value,
+            contract=request.contract,
+            function=request.function,
+            args=tuple(request.args),
+            context=self.context,
+        )
+        return self
+
+    def execute(self) -> Receipt:
+        """Build, preflight, sign, broadcast and wait for the transaction.
+
+        Cost over HTTP: a batch (gas estimate + fee data), the broadcast,
+        receipt polls and the block time; plus ``eth_chainId`` once per Web3
+        and ``eth_getTransactionCount`` on an account's first use.
+
+        Raises:
+            TxRevertError and subclasses (PermissionError, StateError,
+                VaultError...): the call reverts; raised before any broadcast
+                when the preflight catches it, else from the status-0 receipt.
+            NonceError: nonce collisions outlasted ``max_retries``.
+            GasError: underpriced, unaffordable or out of gas.
+            TxMayHaveLandedError: broadcast outcome unknown (carries ``tx_hash``).
+            ReceiptTimeoutError: no receipt within ``receipt_timeout`` (carries ``tx_hash``).
+            RPCError: the node could not be reached.
+        """
+        try:
+            return _send(
+                self._target,
+                self.signer,
+                max_retries=self.max_retries,
+                receipt_timeout=self.receipt_timeout,
+            )
+        except OGPUError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RPCError(
+                f"malformed answer from the node while sending {self.context}: {exc!r}",
+                cause=repr(exc),
+            ) from None
+
+    def __repr__(self) -> str:
+        return (
+            f"TxExecutor({self.context}, signer={self.signer.address}, value={self.value}, "
+            f"max_retries={self.max_retries})"
+        )
+
+
+def execute_request(
+    request: TxRequest,
+    signer: LocalAccount | str,
+    *,
+    context: str | None = None,
+    max_retries: int = 3,
+    receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+) -> Receipt:
+    """Send a generated ``TxRequest`` and return its receipt (see ``TxExecutor.execute``)."""
+    return TxExecutor.from_request(
+        request,
+        signer=signer,
+        context=context,
+        max_retries=max_retries,
+        receipt_timeout=receipt_timeout,
+    ).execute()

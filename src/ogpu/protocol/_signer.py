@@ -1,0 +1,8 @@
+"""Signer resolution (implementation in ``ogpu.chain.signer``)."""
+
+from __future__ import annotations
+
+from ogpu.chain.signer import resolve_signer
+from ogpu.protocol._common import Signer
+
+__all__ = ["Signer", "resolve_signer"]

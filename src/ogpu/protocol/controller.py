@@ -1,0 +1,77 @@
+"""Controller: publish tasks, confirm responses, cancel tasks.
+
+Writes cost one transaction (see ``TxExecutor.execute``). Invalid arguments
+raise ``InvalidInputError`` subclasses before any RPC. The default signer is
+``CLIENT_PRIVATE_KEY``.
+"""
+
+from __future__ import annotations
+
+from ogpu.protocol import _bindings as b
+from ogpu.protocol._common import Signer, controller, transact
+from ogpu.types.enums import Role
+from ogpu.types.errors import TaskNotFoundError
+from ogpu.types.receipt import Receipt
+from ogpu.types.structs import TaskParams
+
+__all__ = ["cancel_task", "confirm_response", "extract_task_address", "publish_task"]
+
+
+def _address() -> str:
+    return b.singleton("CONTROLLER")
+
+
+def publish_task(params: TaskParams, *, signer: Signer | None = None) -> Receipt:
+    """Call ``Controller.publishTask(params)``: deploy a task and escrow its payment.
+
+    The new address is in the receipt's ``TaskPublishedEvent``
+    (``extract_task_address(receipt)``).
+
+    Raises:
+        SourceInactiveError: the source is inactive.
+        InsufficientBalanceError: the client's liquid vault balance is below the
+            payment (``required``/``available`` filled in).
+        PaymentTooLowError, ExpiryTooLongError, TaskExpiredError (expiry in the past).
+        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
+    """
+    return transact(lambda: controller().publish_task(_address(), params), signer, Role.CLIENT)
+
+
+def confirm_response(response_address: str, *, signer: Signer | None = None) -> Receipt:
+    """Call ``Controller.confirmResponse(response)``: finalize the task and pay the provider.
+
+    Raises:
+        NotTaskOwnerError: the signer is not the task's client (or its agent).
+        ResponseAlreadyConfirmedError: already confirmed.
+        ResponseNotFoundError: no response of a published task at that address.
+        TaskAlreadyFinalizedError: the task is finalized or canceled.
+        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
+    """
+    return transact(
+        lambda: controller().confirm_response(_address(), response_address), signer, Role.CLIENT
+    )
+
+
+def cancel_task(task_address: str, *, signer: Signer | None = None) -> Receipt:
+    """Call ``Controller.cancelTask(task)``: cancel a NEW task and refund its escrow.
+
+    Raises:
+        NotTaskOwnerError: the signer is not the task's client.
+        TaskAlreadyFinalizedError: finalized; its subclass TaskNotCancelableError when
+            the task already left NEW (attempted).
+        TaskNotFoundError: no published task at that address.
+        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
+    """
+    return transact(lambda: controller().cancel_task(_address(), task_address), signer, Role.CLIENT)
+
+
+def extract_task_address(receipt: Receipt) -> str:
+    """Address of the task a ``publish_task`` receipt created. No RPC.
+
+    Raises:
+        TaskNotFoundError: the receipt has no ``TaskPublished`` event.
+    """
+    for log in receipt.logs:
+        if type(log).__name__ == "TaskPublishedEvent":
+            return str(log.task)
+    raise TaskNotFoundError(f"transaction {receipt.tx_hash} published no task", address="")

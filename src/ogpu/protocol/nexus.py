@@ -1,0 +1,189 @@
+"""Nexus: sources, provider registrations and attempts.
+
+Writes cost one transaction (see ``TxExecutor.execute``); reads one
+``eth_call`` unless noted. Invalid arguments raise ``InvalidInputError``
+subclasses before any RPC.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ogpu.protocol import _bindings as b
+from ogpu.protocol._common import Signer, nexus, transact
+from ogpu.types.enums import Environment, Role
+from ogpu.types.errors import InvalidEnumValueError, SourceNotFoundError
+from ogpu.types.receipt import Receipt
+from ogpu.types.structs import SourceParams
+
+if TYPE_CHECKING:
+    from ogpu.protocol.source import Source
+
+__all__ = [
+    "attempt",
+    "extract_source_address",
+    "get_active_source_count",
+    "get_source_count",
+    "get_source_id",
+    "get_sources",
+    "inactivate_source",
+    "publish_source",
+    "register",
+    "unregister",
+    "update_source",
+]
+
+
+def _address() -> str:
+    return b.singleton("NEXUS")
+
+
+def publish_source(params: SourceParams, *, signer: Signer | None = None) -> Receipt:
+    """Call ``Nexus.publishSource(params)``: deploy a source owned by the signer.
+
+    The new address is in the receipt's ``SourcePublishedEvent``
+    (``extract_source_address(receipt)``).
+
+    Raises:
+        InvalidInputError subclasses: malformed ``params``.
+        MissingSignerError / InvalidSignerError: no usable signer (``CLIENT_PRIVATE_KEY``).
+        TxRevertError subclasses: the contract refused (e.g. EnvironmentNotSupportedError).
+    """
+    return transact(lambda: nexus().publish_source(_address(), params), signer, Role.CLIENT)
+
+
+def update_source(
+    source_address: str, params: SourceParams, *, signer: Signer | None = None
+) -> Receipt:
+    """Call ``Nexus.updateSource(source, params)``; emits ``SourceUpdated``.
+
+    Raises:
+        NotSourceOwnerError: the signer does not own the source.
+        SourceInactiveError: the source is inactive.
+        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
+    """
+    return transact(
+        lambda: nexus().update_source(_address(), source_address, params), signer, Role.CLIENT
+    )
+
+
+def inactivate_source(source_address: str, *, signer: Signer | None = None) -> Receipt:
+    """Call ``Nexus.inactivateSource(source)``: one-way close to new tasks.
+
+    Raises:
+        NotSourceOwnerError: the signer does not own the source.
+        SourceInactiveError: already inactive.
+        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
+    """
+    return transact(
+        lambda: nexus().inactivate_source(_address(), source_address), signer, Role.CLIENT
+    )
+
+
+def _single_environment(env: object) -> Environment:
+    if isinstance(env, bool) or not isinstance(env, int):
+        raise InvalidEnumValueError(
+            f"env must be an Environment, got {type(env).__name__}",
+            param="env",
+            enum_name="Environment",
+        )
+    if env not in (Environment.CPU, Environment.NVIDIA, Environment.AMD):
+        raise InvalidEnumValueError(
+            f"env must be exactly one of CPU, NVIDIA, AMD, got {env}",
+            param="env",
+            enum_name="Environment",
+            value=int(env),
+        )
+    return Environment(env)
+
+
+def register(source: str, provider: str, env: int, *, signer: Signer | None = None) -> Receipt:
+    """Call ``Nexus.register(source, provider, env)``.
+
+    The signer is the provider, its master or an agent of its master
+    (default ``PROVIDER_PRIVATE_KEY``). ``env`` is a single ``Environment``.
+
+    Raises:
+        InsufficientLockupError: the provider's lockup is below the source's minimum
+            (``required``/``available`` filled from the vault).
+        SourceInactiveError, EnvironmentNotSupportedError, NotAuthorizedError.
+        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
+    """
+    return transact(
+        lambda: nexus().register(_address(), source, provider, _single_environment(env)),
+        signer,
+        Role.PROVIDER,
+    )
+
+
+def unregister(source: str, provider: str, *, signer: Signer | None = None) -> Receipt:
+    """Call ``Nexus.unregister(source, provider)`` (same signers as ``register``).
+
+    Raises:
+        NotRegisteredError, NotAuthorizedError.
+        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
+    """
+    return transact(lambda: nexus().unregister(_address(), source, provider), signer, Role.PROVIDER)
+
+
+def attempt(
+    task: str, provider: str, suggested_payment: int, *, signer: Signer | None = None
+) -> Receipt:
+    """Call ``Nexus.attempt(task, provider, suggestedPayment)`` (same signers as ``register``).
+
+    Raises:
+        TaskExpiredError: the task expired (``expiry`` filled from the task).
+        TaskAlreadyFinalizedError, AlreadyAttemptedError, NotRegisteredError, NotAuthorizedError.
+        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
+    """
+    return transact(
+        lambda: nexus().attempt(_address(), task, provider, suggested_payment),
+        signer,
+        Role.PROVIDER,
+    )
+
+
+def get_source_count() -> int:
+    """Number of sources ever published."""
+    return int(b.read(nexus().get_source_count_call(_address())))
+
+
+def get_sources(lower: int = 0, upper: int | None = None) -> list[Source]:
+    """Published sources in ``[lower, upper)`` (``upper=None``: all), as ``Source`` instances.
+
+    One request per ~600 sources (the count shares the first).
+    """
+    from ogpu.protocol.source import Source
+
+    module = nexus()
+    address = _address()
+    found = b.paginate(
+        lambda lo, hi: module.get_sources_call(address, lo, hi),
+        lower,
+        upper,
+        count=module.get_source_count_call(address),
+        skip_zero=True,
+    )
+    return [Source(a) for a in found]
+
+
+def get_source_id(source: str) -> int:
+    """1-based id of a source in Nexus, 0 when the address is not a source."""
+    return int(b.read(nexus().get_source_id_call(_address(), source)))
+
+
+def get_active_source_count(client: str) -> int:
+    """Number of active sources a client owns."""
+    return int(b.read(nexus().get_active_source_count_call(_address(), client)))
+
+
+def extract_source_address(receipt: Receipt) -> str:
+    """Address of the source a ``publish_source`` receipt created. No RPC.
+
+    Raises:
+        SourceNotFoundError: the receipt has no ``SourcePublished`` event.
+    """
+    for log in receipt.logs:
+        if type(log).__name__ == "SourcePublishedEvent":
+            return str(log.source)
+    raise SourceNotFoundError(f"transaction {receipt.tx_hash} published no source", address="")

@@ -1,0 +1,215 @@
+"""``Source``: live proxy to a Source contract."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ogpu.protocol import _bindings as b
+from ogpu.protocol._common import Signer, nexus, transact
+from ogpu.protocol._instance import AddressBound
+from ogpu.types.enums import Environment, Role, SourceStatus
+from ogpu.types.errors import InvalidEnumValueError, SourceNotFoundError
+from ogpu.types.receipt import Receipt
+from ogpu.types.snapshots import SourceSnapshot
+from ogpu.types.structs import SourceParams
+
+if TYPE_CHECKING:
+    from ogpu.protocol.task import Task
+
+
+class Source(AddressBound):
+    """Live, stateless proxy to an on-chain Source; every getter is one ``eth_call``.
+
+    ``Source(address)`` does no RPC; ``Source.load(address)`` checks the
+    address holds a source. Reads raise ``SourceNotFoundError`` when the
+    address turns out not to be a source, ``RPCError`` when the node fails.
+    """
+
+    __slots__ = ()
+
+    def _mod(self) -> Any:
+        return b.module("source")
+
+    def _missing(self) -> SourceNotFoundError:
+        return SourceNotFoundError(f"no Source contract at {self.address}", address=self.address)
+
+    @classmethod
+    def load(cls, address: str, chain: object = None) -> Source:
+        """Construct and probe the contract: ``getStatus()`` plus a view only this
+        contract type has, aggregated in one ``eth_call``.
+
+        Raises:
+            SourceNotFoundError: the address does not answer like a source.
+            InvalidAddressError: malformed address. RPCError: the node failed.
+        """
+        source = cls(address, chain)
+        mod = source._mod()
+        b.read_many(
+            [mod.get_status_call(source.address), mod.get_registrant_count_call(source.address)],
+            not_found=source._missing,
+        )
+        return source
+
+    def get_client(self) -> str:
+        """Owner (publishing client) of the source."""
+        return str(b.read(self._mod().get_client_call(self.address), not_found=self._missing))
+
+    def get_status(self) -> SourceStatus:
+        """``ACTIVE`` or ``INACTIVE``."""
+        status = b.read(self._mod().get_status_call(self.address), not_found=self._missing)
+        return SourceStatus(status)
+
+    def get_params(self) -> SourceParams:
+        """The on-chain ``SourceParams`` (no IPFS)."""
+        params: SourceParams = b.read(
+            self._mod().get_source_params_call(self.address), not_found=self._missing
+        )
+        return params
+
+    def get_metadata(self) -> dict[str, Any]:
+        """Fetch the metadata JSON at ``imageMetadataUrl``. One ``eth_call`` + one HTTP GET.
+
+        Raises:
+            IPFSFetchError: network error, timeout or invalid JSON.
+            IPFSGatewayError: the gateway answered non-200.
+        """
+        from ogpu.ipfs import fetch_ipfs_json
+
+        return fetch_ipfs_json(self.get_params().imageMetadataUrl)
+
+    def get_task_count(self) -> int:
+        """Number of tasks ever published against the source."""
+        return int(b.read(self._mod().get_task_count_call(self.address), not_found=self._missing))
+
+    def get_tasks(self, lower: int = 0, upper: int | None = None) -> list[Task]:
+        """Tasks in ``[lower, upper)`` (``upper=None``: all) as ``Task`` instances.
+
+        One request for up to 100 tasks, then one per ~600 (same block).
+
+        Raises:
+            InvalidAmountError: bad bounds.
+        """
+        from ogpu.protocol.task import Task
+
+        mod = self._mod()
+        found = b.paginate(
+            lambda lo, hi: mod.get_tasks_call(self.address, lo, hi),
+            lower,
+            upper,
+            count=mod.get_task_count_call(self.address),
+            not_found=self._missing,
+            skip_zero=True,
+        )
+        return [Task(a, self.chain) for a in found]
+
+    def get_registrant_count(self) -> int:
+        """Number of providers registered to the source."""
+        return int(
+            b.read(self._mod().get_registrant_count_call(self.address), not_found=self._missing)
+        )
+
+    def get_registrants(self, lower: int = 0, upper: int | None = None) -> list[str]:
+        """Registered provider addresses in ``[lower, upper)`` (``upper=None``: all).
+
+        Raises:
+            InvalidAmountError: bad bounds.
+        """
+        mod = self._mod()
+        found = b.paginate(
+            lambda lo, hi: mod.get_registrants_call(self.address, lo, hi),
+            lower,
+            upper,
+            count=mod.get_registrant_count_call(self.address),
+            not_found=self._missing,
+            skip_zero=True,
+        )
+        return [str(a) for a in found]
+
+    def get_registrant_id(self, provider: str) -> int:
+        """1-based registrant slot of ``provider``, 0 when not registered."""
+        call = self._mod().get_registrant_id_call(self.address, provider)
+        return int(b.read(call, not_found=self._missing))
+
+    def get_preferred_environment_of(self, provider: str) -> Environment:
+        """Environment ``provider`` registered with (``Environment(0)`` when not registered)."""
+        call = self._mod().preferred_environment_of_call(self.address, provider)
+        return Environment(b.read(call, not_found=self._missing))
+
+    def set_status(self, status: SourceStatus, *, signer: Signer | None = None) -> Receipt:
+        """Call ``Source.setStatus(status)`` as the owner (only ``INACTIVE`` is accepted on chain).
+
+        Raises:
+            InvalidEnumValueError: ``status`` is not a ``SourceStatus`` (before any RPC).
+            NotSourceOwnerError: the signer does not own the source.
+            SourceInactiveError: already inactive.
+            MissingSignerError / InvalidSignerError (``CLIENT_PRIVATE_KEY``).
+        """
+
+        def build() -> Any:
+            try:
+                value = SourceStatus(status)
+            except ValueError:
+                raise InvalidEnumValueError(
+                    f"status must be a SourceStatus, got {status!r}",
+                    param="status",
+                    enum_name="SourceStatus",
+                ) from None
+            return self._mod().set_status(self.address, value)
+
+        return transact(build, signer, Role.CLIENT)
+
+    def set_params(self, params: SourceParams, *, signer: Signer | None = None) -> Receipt:
+        """Update the parameters through ``Nexus.updateSource`` (emits ``SourceUpdated``).
+
+        Raises:
+            NotSourceOwnerError, SourceInactiveError, MissingSignerError / InvalidSignerError,
+            InvalidInputError subclasses.
+        """
+        return transact(
+            lambda: nexus().update_source(b.singleton("NEXUS"), self.address, params),
+            signer,
+            Role.CLIENT,
+        )
+
+    def inactivate(self, *, signer: Signer | None = None) -> Receipt:
+        """Inactivate through ``Nexus.inactivateSource`` (one-way).
+
+        Raises:
+            NotSourceOwnerError, SourceInactiveError, MissingSignerError / InvalidSignerError.
+        """
+        return transact(
+            lambda: nexus().inactivate_source(b.singleton("NEXUS"), self.address),
+            signer,
+            Role.CLIENT,
+        )
+
+    def snapshot(self) -> SourceSnapshot:
+        """Every non-paginated field, read from one block in ONE ``eth_call``.
+
+        The reads are aggregated by ``ogpu.chain.multicall`` (a deployless
+        multicall), not sent as several requests.
+
+        Raises:
+            SourceNotFoundError: not a source. RPCError: the node failed.
+        """
+        mod = self._mod()
+        block, (client, status, params, tasks, registrants) = b.read_many(
+            [
+                mod.get_client_call(self.address),
+                mod.get_status_call(self.address),
+                mod.get_source_params_call(self.address),
+                mod.get_task_count_call(self.address),
+                mod.get_registrant_count_call(self.address),
+            ],
+            not_found=self._missing,
+            output_sizes=[32, 32, 1024, 32, 32],
+        )
+        return SourceSnapshot(
+            address=self.address,
+            client=str(client),
+            status=SourceStatus(status),
+            params=params,
+            task_count=int(tasks),
+            registrant_count=int(registrants),
+            block_number=block,
+        )

@@ -1,0 +1,250 @@
+"""``Task``: live proxy to a Task contract."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ogpu.protocol import _bindings as b
+from ogpu.protocol._common import Signer, controller, transact
+from ogpu.protocol._instance import AddressBound
+from ogpu.types.enums import DeliveryMethod, Role, TaskStatus
+from ogpu.types.errors import InvalidParamsError, TaskNotFoundError
+from ogpu.types.receipt import Receipt
+from ogpu.types.snapshots import TaskSnapshot
+from ogpu.types.structs import TaskParams
+
+if TYPE_CHECKING:
+    from ogpu.protocol.response import Response
+    from ogpu.protocol.source import Source
+
+
+def _task_params(value: Any) -> TaskParams:
+    if isinstance(value, TaskParams):
+        return value
+    return TaskParams(
+        source=value.source,
+        config=value.config,
+        expiryTime=int(value.expiryTime),
+        payment=int(value.payment),
+    )
+
+
+class Task(AddressBound):
+    """Live, stateless proxy to an on-chain Task; every getter is one ``eth_call``.
+
+    ``Task(address)`` does no RPC; ``Task.load(address)`` checks the address
+    holds a task. Reads raise ``TaskNotFoundError`` when it does not,
+    ``RPCError`` when the node fails.
+    """
+
+    __slots__ = ()
+
+    def _mod(self) -> Any:
+        return b.module("task")
+
+    def _missing(self) -> TaskNotFoundError:
+        return TaskNotFoundError(f"no Task contract at {self.address}", address=self.address)
+
+    def _read(self, call: Any) -> Any:
+        return b.read(call, not_found=self._missing)
+
+    @classmethod
+    def load(cls, address: str, chain: object = None) -> Task:
+        """Construct and probe the contract: ``getStatus()`` plus a view only this
+        contract type has, aggregated in one ``eth_call``.
+
+        Raises:
+            TaskNotFoundError: the address does not answer like a task.
+            InvalidAddressError: malformed address. RPCError: the node failed.
+        """
+        task = cls(address, chain)
+        mod = task._mod()
+        b.read_many(
+            [mod.get_status_call(task.address), mod.get_attempt_count_call(task.address)],
+            not_found=task._missing,
+        )
+        return task
+
+    def get_source(self) -> Source:
+        """The parent source, as a ``Source``."""
+        from ogpu.protocol.source import Source
+
+        return Source(str(self._read(self._mod().get_source_call(self.address))), self.chain)
+
+    def get_status(self) -> TaskStatus:
+        """Current status (reads ``EXPIRED`` once past the expiry time)."""
+        return TaskStatus(self._read(self._mod().get_status_call(self.address)))
+
+    def get_params(self) -> TaskParams:
+        """The on-chain ``TaskParams`` (no IPFS)."""
+        return _task_params(self._read(self._mod().task_params_call(self.address)))
+
+    def get_metadata(self) -> dict[str, Any]:
+        """Fetch the task config JSON at ``TaskParams.config``. One ``eth_call`` + one HTTP GET.
+
+        Raises:
+            IPFSFetchError / IPFSGatewayError: the fetch failed.
+        """
+        from ogpu.ipfs import fetch_ipfs_json
+
+        return fetch_ipfs_json(self.get_params().config)
+
+    def get_payment(self) -> int:
+        """Payment offered, in wei."""
+        return int(self._read(self._mod().get_payment_call(self.address)))
+
+    def get_expiry_time(self) -> int:
+        """Expiry as a Unix timestamp."""
+        return int(self._read(self._mod().get_expiry_time_call(self.address)))
+
+    def get_delivery_method(self) -> DeliveryMethod:
+        """Delivery method copied from the source at publish time."""
+        return DeliveryMethod(self._read(self._mod().get_delivery_method_call(self.address)))
+
+    def get_attempt_count(self) -> int:
+        """Number of providers that attempted the task."""
+        return int(self._read(self._mod().get_attempt_count_call(self.address)))
+
+    def get_attempters(self, lower: int = 0, upper: int | None = None) -> list[str]:
+        """Attempting providers in ``[lower, upper)`` (``upper=None``: all).
+
+        Raises:
+            InvalidAmountError: bad bounds.
+        """
+        mod = self._mod()
+        found = b.paginate(
+            lambda lo, hi: mod.get_attempters_call(self.address, lo, hi),
+            lower,
+            upper,
+            count=mod.get_attempt_count_call(self.address),
+            not_found=self._missing,
+            skip_zero=True,
+        )
+        return [str(a) for a in found]
+
+    def get_attempter_id(self, provider: str) -> int:
+        """1-based attempt slot of ``provider``, 0 when it has not attempted."""
+        return int(self._read(self._mod().get_attempter_id_call(self.address, provider)))
+
+    def get_attempt_timestamps(self, lower: int = 0, upper: int | None = None) -> list[int]:
+        """Attempt times, index-aligned with ``get_attempters``.
+
+        Raises:
+            InvalidAmountError: bad bounds.
+        """
+        mod = self._mod()
+        found = b.paginate(
+            lambda lo, hi: mod.get_attempt_timestamps_call(self.address, lo, hi),
+            lower,
+            upper,
+            count=mod.get_attempt_count_call(self.address),
+            not_found=self._missing,
+        )
+        return [int(t) for t in found]
+
+    def get_responses(self, lower: int = 0, upper: int | None = None) -> list[Response]:
+        """Submitted responses in ``[lower, upper)`` (``upper=None``: all) as ``Response``.
+
+        The contract has no response count, so ``upper=None`` fetches chunks
+        until one comes back short (one request per chunk after the first).
+
+        Raises:
+            InvalidAmountError: bad bounds.
+        """
+        from ogpu.protocol.response import Response
+
+        mod = self._mod()
+        found = b.paginate(
+            lambda lo, hi: mod.get_responses_of_call(self.address, lo, hi),
+            lower,
+            upper,
+            not_found=self._missing,
+            skip_zero=True,
+        )
+        return [Response(a, self.chain) for a in found]
+
+    def get_confirmed_response(self) -> Response | None:
+        """The confirmed response, or None. Two requests (list, then all statuses at once)."""
+        responses = self.get_responses()
+        if not responses:
+            return None
+        response_mod = b.module("response")
+        _, flags = b.read_many([response_mod.confirmed_final_call(r.address) for r in responses])
+        for response, confirmed in zip(responses, flags, strict=True):
+            if confirmed:
+                return response
+        return None
+
+    def get_winning_provider(self) -> str | None:
+        """Provider whose response was confirmed, or None before finalization."""
+        winner = str(self._read(self._mod().winning_provider_call(self.address)))
+        return None if winner == b.ZERO_ADDRESS else winner
+
+    def is_already_submitted(self, hash_bytes: bytes) -> bool:
+        """Whether a response with this 32-byte data hash was submitted.
+
+        Raises:
+            InvalidParamsError: ``hash_bytes`` is not 32 bytes (before any RPC).
+        """
+        if not isinstance(hash_bytes, (bytes, bytearray)) or len(hash_bytes) != 32:
+            raise InvalidParamsError("hash_bytes must be 32 bytes", param="hash_bytes")
+        return bool(
+            self._read(self._mod().is_already_submitted_call(self.address, bytes(hash_bytes)))
+        )
+
+    def cancel(self, *, signer: Signer | None = None) -> Receipt:
+        """Cancel through ``Controller.cancelTask`` (client only, while NEW).
+
+        Raises:
+            NotTaskOwnerError: the signer is not the task's client.
+            TaskAlreadyFinalizedError (TaskNotCancelableError once attempted).
+            MissingSignerError / InvalidSignerError (``CLIENT_PRIVATE_KEY``).
+        """
+        return transact(
+            lambda: controller().cancel_task(b.singleton("CONTROLLER"), self.address),
+            signer,
+            Role.CLIENT,
+        )
+
+    def snapshot(self) -> TaskSnapshot:
+        """Every non-paginated field, read from one block in ONE ``eth_call``.
+
+        The eight reads run inside a single ``eth_call`` (``ogpu.chain.multicall``:
+        init code that STATICCALLs each getter; nothing is deployed), so they
+        share one block's state by construction and cost one HTTP request. A
+        JSON-RPC batch would not do: nodes do not evaluate batches atomically,
+        and pinning every call to one explicit block needs the block number
+        first (a second round trip).
+
+        Raises:
+            TaskNotFoundError: not a task. RPCError: the node failed.
+        """
+        mod = self._mod()
+        a = self.address
+        block, values = b.read_many(
+            [
+                mod.get_source_call(a),
+                mod.get_status_call(a),
+                mod.task_params_call(a),
+                mod.get_payment_call(a),
+                mod.get_expiry_time_call(a),
+                mod.get_delivery_method_call(a),
+                mod.get_attempt_count_call(a),
+                mod.winning_provider_call(a),
+            ],
+            not_found=self._missing,
+            output_sizes=[32, 32, 1024, 32, 32, 32, 32, 32],
+        )
+        source, status, params, payment, expiry, delivery, attempts, winner = values
+        return TaskSnapshot(
+            address=a,
+            source=str(source),
+            status=TaskStatus(status),
+            params=_task_params(params),
+            payment=int(payment),
+            expiry_time=int(expiry),
+            delivery_method=DeliveryMethod(delivery),
+            attempt_count=int(attempts),
+            winning_provider=None if str(winner) == b.ZERO_ADDRESS else str(winner),
+            block_number=block,
+        )

@@ -1,0 +1,159 @@
+"""Terminal: master/provider pairing, agents and provider data.
+
+Writes cost one transaction (see ``TxExecutor.execute``); reads one
+``eth_call``. Invalid arguments raise ``InvalidInputError`` subclasses before
+any RPC.
+"""
+
+from __future__ import annotations
+
+from ogpu_bindings._runtime import TxRequest
+
+from ogpu.protocol import _bindings as b
+from ogpu.protocol._common import Signer, terminal, transact
+from ogpu.types.enums import Role
+from ogpu.types.receipt import Receipt
+
+__all__ = [
+    "announce_master",
+    "announce_provider",
+    "get_base_data_of",
+    "get_live_data_of",
+    "get_master_of",
+    "get_provider_of",
+    "is_agent_of",
+    "is_default_agent_disabled",
+    "is_master",
+    "is_provider",
+    "remove_container",
+    "remove_provider",
+    "revoke_agent",
+    "set_agent",
+    "set_default_agent_disabled",
+]
+
+
+def _address() -> str:
+    return b.singleton("TERMINAL")
+
+
+def set_agent(agent: str, value: bool, *, signer: Signer | None = None) -> Receipt:
+    """Call ``Terminal.setAgent(agent, value)``: authorize (True) or revoke an agent.
+
+    The signer is a client or a master (default ``CLIENT_PRIVATE_KEY``).
+
+    Raises:
+        NotAuthorizedError: the signer is a provider.
+        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
+    """
+    return transact(lambda: terminal().set_agent(_address(), agent, value), signer, Role.CLIENT)
+
+
+def revoke_agent(agent: str, *, signer: Signer | None = None) -> Receipt:
+    """Shorthand for ``set_agent(agent, False, signer=signer)``."""
+    return set_agent(agent, False, signer=signer)
+
+
+def announce_master(master_address: str, *, signer: Signer | None = None) -> Receipt:
+    """Call ``Terminal.announceMaster(master)``: the provider confirms its master.
+
+    Raises:
+        NotMasterError: that master did not announce this provider.
+        MissingSignerError / InvalidSignerError (``PROVIDER_PRIVATE_KEY``) / InvalidInputError.
+    """
+    return transact(
+        lambda: terminal().announce_master(_address(), master_address), signer, Role.PROVIDER
+    )
+
+
+def announce_provider(provider: str, amount: int, *, signer: Signer | None = None) -> Receipt:
+    """Call ``Terminal.announceProvider(provider, amount)`` sending ``amount`` wei.
+
+    The amount is credited to the provider's vault lockup.
+
+    Raises:
+        InvalidAmountError: negative or non-int amount (before any RPC).
+        MissingSignerError / InvalidSignerError (``MASTER_PRIVATE_KEY``) / InvalidInputError.
+        TxRevertError subclasses: e.g. the provider is paired with another master.
+    """
+
+    def build() -> TxRequest:
+        paid = b.uint(amount, "amount")
+        request: TxRequest = terminal().announce_provider(_address(), provider, paid, value=paid)
+        return request
+
+    return transact(build, signer, Role.MASTER)
+
+
+def remove_provider(provider: str, *, signer: Signer | None = None) -> Receipt:
+    """Call ``Terminal.removeProvider(provider)`` (master only).
+
+    Raises:
+        NotMasterError: the signer is not the provider's master.
+        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
+    """
+    return transact(lambda: terminal().remove_provider(_address(), provider), signer, Role.MASTER)
+
+
+def remove_container(provider: str, source: str, *, signer: Signer | None = None) -> Receipt:
+    """Call ``Terminal.removeContainer(provider, source)`` (master only; emits an event).
+
+    Raises:
+        NotMasterError: the signer is not the provider's master.
+        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
+    """
+    return transact(
+        lambda: terminal().remove_container(_address(), provider, source), signer, Role.MASTER
+    )
+
+
+def set_default_agent_disabled(value: bool, *, signer: Signer | None = None) -> Receipt:
+    """Call ``Terminal.setDefaultAgentDisabled(value)`` as the provider.
+
+    Raises:
+        NotProviderError: the signer is not a provider.
+        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
+    """
+    return transact(
+        lambda: terminal().set_default_agent_disabled(_address(), value), signer, Role.PROVIDER
+    )
+
+
+def get_master_of(provider: str) -> str:
+    """Master paired with ``provider`` (zero address when unpaired)."""
+    return str(b.read(terminal().master_of_call(_address(), provider)))
+
+
+def get_provider_of(master: str) -> str:
+    """Provider paired with ``master`` (zero address when unpaired)."""
+    return str(b.read(terminal().provider_of_call(_address(), master)))
+
+
+def get_base_data_of(provider: str) -> str:
+    """Provider's base data URL (empty when never set)."""
+    return str(b.read(terminal().base_data_of_call(_address(), provider)))
+
+
+def get_live_data_of(provider: str) -> str:
+    """Provider's live data URL (empty when never set)."""
+    return str(b.read(terminal().live_data_of_call(_address(), provider)))
+
+
+def is_master(address: str) -> bool:
+    """Whether ``address`` has been announced as a master."""
+    return bool(b.read(terminal().is_master_call(_address(), address)))
+
+
+def is_provider(address: str) -> bool:
+    """Whether ``address`` has been announced as a provider."""
+    return bool(b.read(terminal().is_provider_call(_address(), address)))
+
+
+def is_agent_of(account: str, agent: str) -> bool:
+    """Whether ``agent`` may sign for ``account`` (a client or master)."""
+    return bool(b.read(terminal().is_agent_of_call(_address(), account, agent)))
+
+
+def is_default_agent_disabled(address: str) -> bool:
+    """Whether the provider opted out of the default scheduling agent."""
+    return bool(b.read(terminal().default_agent_disabled_call(_address(), address)))

@@ -1,0 +1,78 @@
+"""Shared SDK types: enums, errors, on-chain structs, metadata, receipts, snapshots.
+
+Pure data: importing or using these does no network I/O (except the
+``to_*_params`` helpers that upload metadata when not given a URL).
+Enums, structs and the error hierarchy are generated (``ogpu_bindings``) and
+re-exported here.
+"""
+
+from typing import Union as _Union
+
+from eth_account.signers.local import LocalAccount as _LocalAccount
+
+from ogpu.types.enums import (
+    DeliveryMethod as DeliveryMethod,
+)
+from ogpu.types.enums import (
+    Environment as Environment,
+)
+from ogpu.types.enums import (
+    ResponseStatus as ResponseStatus,
+)
+from ogpu.types.enums import (
+    Role as Role,
+)
+from ogpu.types.enums import (
+    SourceStatus as SourceStatus,
+)
+from ogpu.types.enums import (
+    TaskStatus as TaskStatus,
+)
+from ogpu.types.enums import (
+    combine_environments as combine_environments,
+)
+from ogpu.types.enums import (
+    environment_names as environment_names,
+)
+from ogpu.types.enums import (
+    parse_environments as parse_environments,
+)
+from ogpu.types.errors import *  # noqa: F403 - every error class
+from ogpu.types.metadata import (
+    ImageEnvironments as ImageEnvironments,
+)
+from ogpu.types.metadata import (
+    SourceInfo as SourceInfo,
+)
+from ogpu.types.metadata import (
+    SourceMetadata as SourceMetadata,
+)
+from ogpu.types.metadata import (
+    TaskInfo as TaskInfo,
+)
+from ogpu.types.metadata import (
+    TaskInput as TaskInput,
+)
+from ogpu.types.receipt import RawLog as RawLog
+from ogpu.types.receipt import Receipt as Receipt
+from ogpu.types.snapshots import (
+    MasterSnapshot as MasterSnapshot,
+)
+from ogpu.types.snapshots import (
+    ProviderSnapshot as ProviderSnapshot,
+)
+from ogpu.types.snapshots import (
+    ResponseSnapshot as ResponseSnapshot,
+)
+from ogpu.types.snapshots import (
+    SourceSnapshot as SourceSnapshot,
+)
+from ogpu.types.snapshots import (
+    TaskSnapshot as TaskSnapshot,
+)
+from ogpu.types.structs import ResponseParams as ResponseParams
+from ogpu.types.structs import SourceParams as SourceParams
+from ogpu.types.structs import TaskParams as TaskParams
+
+#: What ``signer=`` accepts: a hex private key or a ``LocalAccount``.
+Signer = _Union[str, _LocalAccount]  # noqa: UP007 - runtime alias, py3.10
