@@ -1,0 +1,377 @@
+"""One shared ``eth_getLogs`` poller per event loop and (RPC endpoint, Nexus address).
+
+Design:
+
+- Plain ``eth_blockNumber`` + ``eth_getLogs`` over a block cursor. No node-side
+  filters (``eth_newFilter``): they expire and vanish behind load balancers.
+- Every poll fetches the Nexus logs of all subscribed event types for the new
+  block range once (in chunks of at most ``max_block_range`` blocks) and fans
+  them out to the subscribers, so K watchers cost one ``eth_getLogs`` per poll,
+  not K. The poll interval is the smallest of the subscribers' intervals.
+- A subscriber that joins with a ``from_block`` older than the cursor gets a
+  catch-up fetch of the missing range before it sees live events.
+- RPC failures are retried forever with exponential backoff; the cursor only
+  moves past a chunk once its logs were delivered, and each subscriber drops
+  anything at or before the last (block, log index) it received, so nothing is
+  lost or repeated across outages.
+
+HTTP: the blocking web3 calls of the SDK's own ``Web3`` (``ogpu.chain``) run in
+a worker thread via ``asyncio.to_thread``; in-process providers (eth-tester) are
+called inline. Chosen over ``AsyncWeb3``/aiohttp because it reuses the exact
+provider the rest of the SDK is configured with (URL, pooled session, retries,
+in-process devnet, which has no async provider), needs no per-loop aiohttp
+session to open and close, and with one shared poller per loop costs a single
+thread hop per poll regardless of the number of watchers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from eth_utils.address import is_address, to_checksum_address
+from web3 import Web3
+from web3.exceptions import Web3RPCError
+from web3.providers.rpc import HTTPProvider
+
+from ogpu.types import InvalidAddressError, InvalidInputError
+
+logger = logging.getLogger("ogpu.events")
+
+E = TypeVar("E")
+
+DEFAULT_MAX_BLOCK_RANGE = 1000
+_RANGE_ERROR_HINTS = ("range", "limit", "too many", "more than", "exceed", "too large", "size")
+
+
+@dataclass(frozen=True)
+class PollerSettings:
+    """Chunk size, confirmation depth and RPC-failure backoff of a poller.
+
+    ``confirmations``: blocks to stay behind the head (0 = read up to the head).
+    """
+
+    max_block_range: int = DEFAULT_MAX_BLOCK_RANGE
+    confirmations: int = 0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_block_range", "confirmations"):
+            value = getattr(self, name)
+            minimum = 1 if name == "max_block_range" else 0
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise InvalidInputError(
+                    f"{name} must be an int >= {minimum}, got {value!r}", param=name
+                )
+        for name in ("backoff_initial", "backoff_max"):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value <= 0
+            ):
+                raise InvalidInputError(
+                    f"{name} must be a positive number, got {value!r}", param=name
+                )
+
+
+_settings = PollerSettings()
+
+
+def set_poller_settings(settings: PollerSettings) -> None:
+    """Use ``settings`` for shared pollers created from now on. No RPC."""
+    global _settings
+    if not isinstance(settings, PollerSettings):
+        raise InvalidInputError("settings must be a PollerSettings", param="settings")
+    _settings = settings
+
+
+def get_poller_settings() -> PollerSettings:
+    """Settings applied to newly created shared pollers. No RPC."""
+    return _settings
+
+
+class _Failed:
+    """Queued to a subscriber when the poller itself crashed (a bug, not an RPC failure)."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+@dataclass(eq=False)
+class Subscription(Generic[E]):
+    """One watcher's interest: an event topic, a decoder/filter and a delivery queue."""
+
+    topic: str
+    decode: Callable[[Any], Any]
+    accept: Callable[[Any], E | None]
+    start: int | None
+    poll_interval: float
+    queue: asyncio.Queue[E | _Failed] = field(default_factory=asyncio.Queue)
+    next_block: int = 0
+    live: bool = False
+    last_position: tuple[int, int] = (-1, -1)
+
+    async def get(self) -> E:
+        """Next event for this subscriber (waits). Re-raises a poller crash."""
+        item = await self.queue.get()
+        if isinstance(item, _Failed):
+            raise item.error
+        return item
+
+
+def _position(log: Mapping[str, Any]) -> tuple[int, int]:
+    return int(log["blockNumber"]), int(log["logIndex"])
+
+
+def _topic0(log: Mapping[str, Any]) -> str:
+    topics = log.get("topics")
+    if not topics:
+        return ""
+    first = topics[0]
+    text = first.hex() if isinstance(first, (bytes, bytearray)) else str(first)
+    text = text.lower()
+    return text if text.startswith("0x") else "0x" + text
+
+
+def _looks_like_range_error(error: BaseException) -> bool:
+    """A JSON-RPC error answer (not a transport failure) that complains about size."""
+    if not isinstance(error, (Web3RPCError, ValueError)):
+        return False
+    text = str(error).lower()
+    return any(hint in text for hint in _RANGE_ERROR_HINTS)
+
+
+class _Rpc:
+    """The two JSON-RPC calls the poller needs, off the event loop for HTTP providers."""
+
+    def __init__(self, w3: Web3) -> None:
+        self._w3 = w3
+        self._threaded = isinstance(w3.provider, HTTPProvider)
+
+    async def _run(self, fn: Callable[[], E]) -> E:
+        if self._threaded:
+            return await asyncio.to_thread(fn)
+        return fn()
+
+    async def block_number(self) -> int:
+        return int(await self._run(lambda: self._w3.eth.block_number))
+
+    async def get_logs(
+        self, from_block: int, to_block: int, address: str, topics: Sequence[str]
+    ) -> list[Mapping[str, Any]]:
+        params: Any = {
+            "fromBlock": from_block,
+            "toBlock": to_block,
+            "address": address,
+            "topics": [list(topics)],
+        }
+        return list(await self._run(lambda: self._w3.eth.get_logs(params)))
+
+
+def endpoint_key(w3: Web3) -> str:
+    """Identity of the node ``w3`` talks to: the HTTP URL, else the provider object."""
+    provider = w3.provider
+    if isinstance(provider, HTTPProvider):
+        return str(provider.endpoint_uri)
+    return f"{type(provider).__name__}@{id(provider):x}"
+
+
+class EventPoller:
+    """Polls one node for one Nexus contract's logs and fans them out to subscribers.
+
+    Use :meth:`shared` to get the per-event-loop instance the watchers use.
+    All methods must be called from the event loop the poller belongs to.
+    """
+
+    def __init__(
+        self, w3: Web3, nexus_address: str, settings: PollerSettings | None = None
+    ) -> None:
+        if not isinstance(nexus_address, str) or not is_address(nexus_address):
+            raise InvalidAddressError(
+                f"nexus_address is not an address: {nexus_address!r}", param="nexus_address"
+            )
+        self._rpc = _Rpc(w3)
+        self.nexus_address = to_checksum_address(nexus_address)
+        self.settings = settings or _settings
+        self._chunk = self.settings.max_block_range
+        self._subs: list[Subscription[Any]] = []
+        self._cursor: int | None = None
+        self._next_main = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    @classmethod
+    def shared(cls, w3: Web3, nexus_address: str) -> EventPoller:
+        """The poller of the running event loop for (``w3``'s endpoint, ``nexus_address``).
+
+        No RPC. Must be called from a coroutine.
+        """
+        loop = asyncio.get_running_loop()
+        pollers = _POLLERS.setdefault(loop, {})
+        key = (endpoint_key(w3), str(nexus_address).lower())
+        poller = pollers.get(key)
+        if poller is None:
+            poller = cls(w3, nexus_address)
+            pollers[key] = poller
+        return poller
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subs)
+
+    @property
+    def pending_count(self) -> int:
+        """Subscribers whose start block is not resolved or not caught up yet."""
+        return sum(1 for s in self._subs if not s.live)
+
+    @property
+    def cursor(self) -> int | None:
+        """Next block the live stream will fetch (None while idle)."""
+        return self._cursor
+
+    def subscribe(self, subscription: Subscription[E]) -> Subscription[E]:
+        """Register ``subscription`` and make sure the polling task runs. No RPC here."""
+        self._subs.append(subscription)
+        self._wake.set()
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name=f"ogpu-events-poller-{self.nexus_address}"
+            )
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription[Any]) -> None:
+        """Stop delivering to ``subscription``; the task ends with the last one. No RPC."""
+        if subscription in self._subs:
+            self._subs.remove(subscription)
+        self._wake.set()
+
+    def _interval(self) -> float:
+        return min((s.poll_interval for s in self._subs), default=1.0)
+
+    async def _run(self) -> None:
+        backoff = self.settings.backoff_initial
+        try:
+            while self._subs:
+                waiting = all(s.live for s in self._subs)
+                delay = self._next_main - time.monotonic()
+                if waiting and delay > 0:
+                    self._wake.clear()
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), delay)
+                    continue
+                try:
+                    await self._iterate()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    logger.warning(
+                        "event poll of %s failed (%s: %s); retrying in %.1fs",
+                        self.nexus_address,
+                        type(exc).__name__,
+                        exc,
+                        backoff,
+                    )
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self.settings.backoff_max)
+                    continue
+                backoff = self.settings.backoff_initial
+        except Exception as exc:
+            logger.exception("event poller of %s crashed", self.nexus_address)
+            for sub in self._subs:
+                sub.queue.put_nowait(_Failed(exc))
+        finally:
+            self._task = None
+            self._cursor = None
+            self._next_main = 0.0
+
+    async def _iterate(self) -> None:
+        head = await self._rpc.block_number() - self.settings.confirmations
+        pending = [s for s in self._subs if not s.live]
+        for sub in pending:
+            if sub.start is None:
+                sub.start = max(head, 0)
+                sub.next_block = sub.start
+        if self._cursor is None:
+            starts = [s.next_block for s in pending]
+            self._cursor = min(starts) if starts else max(head + 1, 0)
+        cursor = self._cursor
+        behind = [s for s in pending if s.next_block < cursor]
+        if behind:
+            await self._fetch(min(s.next_block for s in behind), cursor - 1, behind, main=False)
+        for sub in pending:
+            sub.live = True
+        if time.monotonic() >= self._next_main:
+            live = [s for s in self._subs if s.live]
+            if head >= cursor and live:
+                await self._fetch(cursor, head, live, main=True)
+            self._next_main = time.monotonic() + self._interval()
+
+    async def _fetch(
+        self, low: int, high: int, subs: list[Subscription[Any]], *, main: bool
+    ) -> None:
+        start = low
+        while start <= high:
+            end = min(high, start + self._chunk - 1)
+            topics = sorted({s.topic for s in subs})
+            try:
+                logs = await self._rpc.get_logs(start, end, self.nexus_address, topics)
+            except Exception as exc:
+                if self._chunk > 1 and _looks_like_range_error(exc):
+                    self._chunk = max(1, self._chunk // 2)
+                    logger.info("node refused the block range; chunk size now %d", self._chunk)
+                    continue
+                raise
+            self._dispatch(logs, subs, start, end)
+            for sub in subs:
+                sub.next_block = max(sub.next_block, end + 1)
+            if main:
+                self._cursor = end + 1
+            start = end + 1
+
+    def _dispatch(
+        self, logs: list[Mapping[str, Any]], subs: list[Subscription[Any]], low: int, high: int
+    ) -> None:
+        usable = []
+        for log in logs:
+            if log.get("removed"):
+                continue
+            position = _position(log)
+            if low <= position[0] <= high:
+                usable.append((position, log))
+        usable.sort(key=lambda item: item[0])
+        for position, log in usable:
+            topic = _topic0(log)
+            decoded: dict[int, Any] = {}
+            for sub in subs:
+                if sub.topic != topic or position[0] < sub.next_block:
+                    continue
+                if position <= sub.last_position:
+                    continue
+                key = id(sub.decode)
+                if key not in decoded:
+                    try:
+                        decoded[key] = sub.decode(log)
+                    except Exception as exc:
+                        logger.warning("skipping undecodable log at %s: %s", position, exc)
+                        decoded[key] = None
+                raw = decoded[key]
+                if raw is None:
+                    continue
+                event = sub.accept(raw)
+                sub.last_position = position
+                if event is not None:
+                    sub.queue.put_nowait(event)
+
+
+_POLLERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], EventPoller]]
+_POLLERS = weakref.WeakKeyDictionary()

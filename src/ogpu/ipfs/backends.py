@@ -1,0 +1,274 @@
+"""Upload backends: OGPU's pinning service, a standard IPFS node API, the devnet store.
+
+Every backend POSTs one multipart field ``file`` and returns the gateway URL of
+the stored content. Uploads do not follow redirects (a 3xx is an error).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, NoReturn, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+import requests
+
+from ogpu.ipfs._http import (
+    Budget,
+    Transient,
+    get_session,
+    is_transient_exception,
+    is_transient_status,
+    parse_retry_after,
+    read_capped,
+    redact_url,
+    run_with_retry,
+)
+from ogpu.ipfs.config import (
+    BackendName,
+    IPFSConfig,
+    RetryPolicy,
+    Timeout,
+    resolve_config,
+    validate_base_url,
+)
+from ogpu.types import IPFSUploadError
+
+MAX_ANSWER_BYTES = 1024 * 1024
+_CID_RE = re.compile(r"^[A-Za-z0-9]{8,128}$")
+
+
+@runtime_checkable
+class IPFSBackend(Protocol):
+    """Something that stores bytes and returns the gateway URL serving them."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def gateway_url(self) -> str: ...
+
+    def upload(
+        self,
+        content: bytes,
+        *,
+        filename: str,
+        content_type: str,
+        timeout: Timeout,
+        retry: RetryPolicy,
+    ) -> str:
+        """Store ``content``; return its http(s) URL. Network I/O; raises IPFSUploadError."""
+        ...
+
+
+def _fail(message: str, url: str, cause: BaseException | None = None) -> NoReturn:
+    raise IPFSUploadError(message, url=url) from cause
+
+
+def _post_multipart(
+    url: str,
+    content: bytes,
+    *,
+    filename: str,
+    content_type: str,
+    params: dict[str, str] | None,
+    timeout: Timeout,
+    retry: RetryPolicy,
+) -> Any:
+    """POST ``file`` with retries; return the parsed JSON answer (or list of NDJSON lines)."""
+    shown = redact_url(url)
+
+    def attempt(budget: Budget) -> Any:
+        try:
+            response = get_session().post(
+                url,
+                params=params,
+                files={"file": (filename, content, content_type)},
+                headers={"Accept": "application/json"},
+                timeout=budget.request_timeout(),
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.RequestException as exc:
+            error = IPFSUploadError(f"upload to {shown} failed: {exc}", url=shown)
+            error.__cause__ = exc
+            if is_transient_exception(exc):
+                raise Transient(error) from exc
+            raise error from exc
+        with response:
+            status = response.status_code
+            if is_transient_status(status):
+                error = IPFSUploadError(f"upload to {shown} failed: HTTP {status}", url=shown)
+                raise Transient(error, parse_retry_after(response.headers.get("Retry-After")))
+            if not 200 <= status <= 299:
+                _fail(f"upload to {shown} refused: HTTP {status}", shown)
+            try:
+                body = read_capped(
+                    response,
+                    max_bytes=MAX_ANSWER_BYTES,
+                    budget=budget,
+                    on_too_large=lambda why: _fail(f"answer from {shown}: {why}", shown),
+                    on_timeout=lambda why: _fail(f"upload to {shown}: {why}", shown),
+                )
+            except requests.RequestException as exc:
+                error = IPFSUploadError(f"reading the answer from {shown} failed: {exc}", url=shown)
+                error.__cause__ = exc
+                if is_transient_exception(exc):
+                    raise Transient(error) from exc
+                raise error from exc
+        return _parse_answer(body, shown)
+
+    return run_with_retry(attempt, policy=retry, timeout=timeout, what=f"upload to {shown}")
+
+
+def _parse_answer(body: bytes, shown: str) -> Any:
+    text = body.decode("utf-8", errors="replace").strip()
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    lines: list[Any] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            lines.append(json.loads(line))
+        except ValueError as exc:
+            _fail(f"answer from {shown} is not JSON: {exc}", shown, exc)
+    if not lines:
+        _fail(f"answer from {shown} is empty", shown)
+    return lines
+
+
+def _http_link(value: object, shown: str) -> str:
+    if not isinstance(value, str):
+        _fail(f"answer from {shown} has no string 'link'", shown)
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        _fail(f"answer from {shown} has a malformed link: {exc}", shown, exc)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        _fail(f"answer from {shown} has a non-http(s) link", shown)
+    return value
+
+
+class OGPUPinningBackend:
+    """OGPU's pinning service: ``POST <api>/file/create`` → ``{"link": <gateway URL>}``."""
+
+    name = "ogpu"
+
+    def __init__(self, api_url: str, gateway_url: str) -> None:
+        self._api_url = validate_base_url("api_url", api_url)
+        self._gateway_url = validate_base_url("gateway_url", gateway_url)
+
+    @property
+    def gateway_url(self) -> str:
+        return self._gateway_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(api_url={redact_url(self._api_url)!r})"
+
+    def upload(
+        self,
+        content: bytes,
+        *,
+        filename: str,
+        content_type: str,
+        timeout: Timeout,
+        retry: RetryPolicy,
+    ) -> str:
+        """One multipart POST (retried on transient failures). Raises IPFSUploadError."""
+        url = f"{self._api_url}/file/create"
+        answer = _post_multipart(
+            url,
+            content,
+            filename=filename,
+            content_type=content_type,
+            params=None,
+            timeout=timeout,
+            retry=retry,
+        )
+        shown = redact_url(url)
+        if not isinstance(answer, dict):
+            _fail(f"answer from {shown} is not a JSON object", shown)
+        return _http_link(answer.get("link"), shown)
+
+
+class IPFSNodeBackend:
+    """A standard IPFS node HTTP API: ``POST <api>/api/v0/add`` → ``<gateway>/ipfs/<Hash>``."""
+
+    name = "node"
+
+    def __init__(self, api_url: str, gateway_url: str) -> None:
+        self._api_url = validate_base_url("api_url", api_url)
+        self._gateway_url = validate_base_url("gateway_url", gateway_url)
+
+    @property
+    def gateway_url(self) -> str:
+        return self._gateway_url
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(api_url={redact_url(self._api_url)!r}, "
+            f"gateway_url={redact_url(self._gateway_url)!r})"
+        )
+
+    def upload(
+        self,
+        content: bytes,
+        *,
+        filename: str,
+        content_type: str,
+        timeout: Timeout,
+        retry: RetryPolicy,
+    ) -> str:
+        """One multipart POST (retried on transient failures). Raises IPFSUploadError."""
+        url = f"{self._api_url}/api/v0/add"
+        answer = _post_multipart(
+            url,
+            content,
+            filename=filename,
+            content_type=content_type,
+            params={"pin": "true"},
+            timeout=timeout,
+            retry=retry,
+        )
+        shown = redact_url(url)
+        entries = answer if isinstance(answer, list) else [answer]
+        chosen: Any = None
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("Name") == filename:
+                chosen = entry
+        if chosen is None:
+            chosen = entries[-1]
+        cid = chosen.get("Hash") if isinstance(chosen, dict) else None
+        if not isinstance(cid, str) or not _CID_RE.match(cid):
+            _fail(f"answer from {shown} has no valid 'Hash'", shown)
+        return f"{self._gateway_url}/ipfs/{cid}"
+
+
+class DevnetStoreBackend(IPFSNodeBackend):
+    """The local devnet's content store (IPFS node API shape; it is also its own gateway)."""
+
+    name = "devnet"
+
+    def __init__(self, store_url: str, gateway_url: str | None = None) -> None:
+        super().__init__(store_url, gateway_url or store_url)
+
+
+def make_backend(config: IPFSConfig) -> IPFSBackend:
+    """The backend described by ``config``. No I/O."""
+    kind: BackendName = config.backend
+    if kind == "ogpu":
+        return OGPUPinningBackend(config.api_url, config.gateway_url)
+    if kind == "node":
+        return IPFSNodeBackend(config.api_url, config.gateway_url)
+    return DevnetStoreBackend(config.api_url, config.gateway_url)
+
+
+def default_backend(name: str | None = None) -> IPFSBackend:
+    """Backend from ``name``, else ``OGPU_IPFS_BACKEND``, else the current chain. No I/O.
+
+    Raises InvalidInputError on an unknown name or a malformed URL.
+    """
+    return make_backend(resolve_config(name))

@@ -1,0 +1,90 @@
+"""``publish_to_ipfs``: serialise and upload content, return its gateway URL."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from ogpu.ipfs.backends import IPFSBackend, default_backend
+from ogpu.ipfs.config import RetryPolicy, Timeout
+from ogpu.types import InvalidInputError
+
+_FILENAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+
+
+def _serialise(data: object) -> tuple[bytes, str]:
+    if isinstance(data, BaseModel):
+        return data.model_dump_json().encode("utf-8"), "application/json"
+    if isinstance(data, Mapping):
+        try:
+            text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise InvalidInputError(f"data is not JSON-serialisable: {exc}", param="data") from exc
+        return text.encode("utf-8"), "application/json"
+    if isinstance(data, str):
+        return data.encode("utf-8"), "text/plain; charset=utf-8"
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data), "application/octet-stream"
+    raise InvalidInputError(
+        f"data must be a dict, str, bytes or pydantic model, got {type(data).__name__}",
+        param="data",
+    )
+
+
+def publish_to_ipfs(
+    data: Mapping[str, Any] | str | bytes | BaseModel,
+    *,
+    filename: str = "data.json",
+    content_type: str | None = None,
+    backend: IPFSBackend | str | None = None,
+    timeout: Timeout | float | tuple[float, float] | None = None,
+    retry: RetryPolicy | None = None,
+) -> str:
+    """Upload ``data`` and return the gateway URL serving it.
+
+    Dicts and pydantic models are sent as compact UTF-8 JSON, ``str`` as UTF-8
+    text, ``bytes`` verbatim. ``backend`` is an :class:`IPFSBackend`, a name
+    (``"ogpu"``, ``"node"``, ``"devnet"``) or None (``OGPU_IPFS_BACKEND``, else
+    the current chain). ``timeout`` is per attempt (seconds or ``(connect, read)``);
+    transient failures are retried per ``retry``.
+
+    Cost: one HTTP POST per attempt; no RPC.
+    Raises InvalidInputError (bad data, filename, backend or timeout, before any
+    I/O) and IPFSUploadError (network failure, refusal or malformed answer).
+    """
+    content, guessed_type = _serialise(data)
+    if not isinstance(filename, str) or not _FILENAME_RE.match(filename):
+        raise InvalidInputError(
+            "filename must be 1-255 characters of letters, digits, '.', '_' or '-' "
+            "starting with a letter or digit",
+            param="filename",
+        )
+    if content_type is None:
+        content_type = guessed_type
+    elif not isinstance(content_type, str) or not content_type.strip() or "\n" in content_type:
+        raise InvalidInputError(
+            "content_type must be a non-empty single-line string", param="content_type"
+        )
+    chosen_timeout = Timeout.coerce(timeout)
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise InvalidInputError("retry must be a RetryPolicy", param="retry")
+    if backend is None or isinstance(backend, str):
+        chosen = default_backend(backend)
+    elif isinstance(backend, IPFSBackend):
+        chosen = backend
+    else:
+        raise InvalidInputError(
+            f"backend must be an IPFSBackend, a backend name or None, got {type(backend).__name__}",
+            param="backend",
+        )
+    return chosen.upload(
+        content,
+        filename=filename,
+        content_type=content_type,
+        timeout=chosen_timeout,
+        retry=retry or RetryPolicy(),
+    )

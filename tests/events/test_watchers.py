@@ -1,0 +1,442 @@
+"""ogpu.events watchers against the HTTP devnet, through a switchable loopback proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pytest
+from web3 import Web3
+from web3.types import TxReceipt
+
+from ogpu.chain import ChainConfig, ChainId, Web3Manager
+from ogpu.events import (
+    AttemptedEvent,
+    EventPoller,
+    PollerSettings,
+    RegisteredEvent,
+    ResponseStatusChangedEvent,
+    ResponseSubmittedEvent,
+    TaskPublishedEvent,
+    TaskStatusChangedEvent,
+    get_poller_settings,
+    set_poller_settings,
+    watch_attempted,
+    watch_registered,
+    watch_response_status_changed,
+    watch_response_submitted,
+    watch_task_published,
+    watch_task_status_changed,
+)
+from ogpu.types import InvalidInputError, ResponseStatus, TaskStatus
+
+if TYPE_CHECKING:
+    from conftest import Driver, RpcProxy
+
+    from ogpu.devnet import Devnet
+
+T = TypeVar("T")
+FAST = 0.05
+
+
+@pytest.fixture(autouse=True)
+def _fast_backoff() -> Iterator[None]:
+    previous = get_poller_settings()
+    set_poller_settings(PollerSettings(backoff_initial=0.05, backoff_max=0.2))
+    try:
+        yield
+    finally:
+        set_poller_settings(previous)
+
+
+def _poller() -> EventPoller:
+    return EventPoller.shared(
+        Web3Manager.get_web3_instance(), ChainConfig.get_contract_address("NEXUS")
+    )
+
+
+async def _take(stream: AsyncIterator[T], count: int, timeout: float = 60.0) -> list[T]:
+    return [await asyncio.wait_for(stream.__anext__(), timeout) for _ in range(count)]
+
+
+async def _until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    async def spin() -> None:
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(spin(), timeout)
+
+
+async def _assert_nothing_more(stream: AsyncIterator[Any], last_block: int) -> None:
+    """Once the poller has fetched past ``last_block`` every event is queued: none may remain."""
+    poller = _poller()
+    await _until(lambda: poller.cursor is not None and poller.cursor > last_block)
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(stream.__anext__(), 0.05)
+
+
+def _hex(value: Any) -> str:
+    return Web3.to_hex(value)
+
+
+def _logs(driver: Driver, receipts: list[TxReceipt], name: str) -> list[Any]:
+    return [event for r in receipts for event in driver.nexus_events(r, name)]
+
+
+def _meta(event: Any) -> dict[str, Any]:
+    return {
+        "block_number": event["blockNumber"],
+        "transaction_hash": _hex(event["transactionHash"]),
+        "log_index": event["logIndex"],
+    }
+
+
+def test_each_watcher_replays_exactly_its_events_in_chain_order(
+    on_devnet: RpcProxy, driver: Driver
+) -> None:
+    start = driver.head() + 1
+    p0, p1 = driver.providers[:2]
+    source, r_source = driver.new_source()
+    other_source, _ = driver.new_source()
+    receipts = [r_source, driver.register(source, p0), driver.register(source, p1)]
+    receipts.append(driver.register(other_source, p0))
+    task, r_task = driver.publish_task(source)
+    other_task, r_other = driver.publish_task(other_source)
+    receipts += [r_task, r_other]
+    receipts += [driver.attempt(task, p0, 11), driver.attempt(task, p1, 12)]
+    receipts.append(driver.attempt(other_task, p0, 13))
+    response, r_resp = driver.submit(task, p0, "https://out.invalid/1")
+    receipts += [r_resp, driver.submit(other_task, p0, "https://out.invalid/2")[1]]
+    receipts.append(driver.confirm(response))
+    last = driver.head()
+
+    expected_published = [
+        TaskPublishedEvent(task=e["args"]["task"], source=e["args"]["source"], **_meta(e))
+        for e in _logs(driver, receipts, "TaskPublished")
+        if e["args"]["source"] == source
+    ]
+    expected_registered = [
+        RegisteredEvent(
+            provider=e["args"]["provider"],
+            registrant_id=e["args"]["registrantId"],
+            source=e["args"]["source"],
+            **_meta(e),
+        )
+        for e in _logs(driver, receipts, "Registered")
+        if e["args"]["source"] == source
+    ]
+    expected_attempted = [
+        AttemptedEvent(
+            task=e["args"]["task"],
+            provider=e["args"]["provider"],
+            suggested_payment=e["args"]["suggestedPayment"],
+            **_meta(e),
+        )
+        for e in _logs(driver, receipts, "Attempted")
+        if e["args"]["task"] == task
+    ]
+    expected_submitted = [
+        ResponseSubmittedEvent(response=e["args"]["response"], task=e["args"]["task"], **_meta(e))
+        for e in _logs(driver, receipts, "ResponseSubmitted")
+        if e["args"]["task"] == task
+    ]
+    expected_response_status = [
+        ResponseStatusChangedEvent(
+            response=e["args"]["response"], status=ResponseStatus(e["args"]["status"]), **_meta(e)
+        )
+        for e in _logs(driver, receipts, "ResponseStatusChanged")
+        if e["args"]["response"] == response
+    ]
+    expected_task_status = [
+        TaskStatusChangedEvent(
+            task=e["args"]["task"], status=TaskStatus(e["args"]["status"]), **_meta(e)
+        )
+        for e in _logs(driver, receipts, "TaskStatusChanged")
+        if e["args"]["task"] == task
+    ]
+    assert [e.status for e in expected_task_status] == [
+        TaskStatus.ATTEMPTED,
+        TaskStatus.RESPONDED,
+        TaskStatus.FINALIZED,
+    ]
+    assert [e.status for e in expected_response_status] == [ResponseStatus.CONFIRMED]
+    assert len(expected_registered) == 2 and len(expected_attempted) == 2
+
+    async def main() -> None:
+        streams: list[tuple[AsyncIterator[Any], list[Any]]] = [
+            (
+                watch_task_published(source.lower(), from_block=start, poll_interval=FAST),
+                expected_published,
+            ),
+            (watch_registered(source, from_block=start, poll_interval=FAST), expected_registered),
+            (
+                watch_attempted(
+                    task.upper().replace("0X", "0x"), from_block=start, poll_interval=FAST
+                ),
+                expected_attempted,
+            ),
+            (
+                watch_response_submitted(task, from_block=start, poll_interval=FAST),
+                expected_submitted,
+            ),
+            (
+                watch_response_status_changed(response, from_block=start, poll_interval=FAST),
+                expected_response_status,
+            ),
+            (
+                watch_task_status_changed(task, from_block=start, poll_interval=FAST),
+                expected_task_status,
+            ),
+        ]
+        for stream, expected in streams:
+            assert await _take(stream, len(expected)) == expected
+        for stream, _ in streams:
+            await _assert_nothing_more(stream, last)
+
+    asyncio.run(main())
+
+
+def test_live_watchers_from_head(on_devnet: RpcProxy, driver: Driver) -> None:
+    p0 = driver.providers[0]
+    source, _ = driver.new_source()
+    driver.register(source, p0)
+    old_task, _ = driver.publish_task(source)
+    driver.mine()  # the head (where from_block=None starts, inclusive) is past old_task
+
+    async def main() -> None:
+        published = watch_task_published(source, poll_interval=FAST)
+        first = asyncio.ensure_future(published.__anext__())
+        poller = _poller()
+        await _until(lambda: poller.subscriber_count == 1 and poller.pending_count == 0)
+        task, receipt = await asyncio.to_thread(driver.publish_task, source)
+        event = await asyncio.wait_for(first, 60)
+        assert event.task == task != old_task
+        assert event.source == source
+        assert event.block_number == receipt["blockNumber"]
+        assert event.transaction_hash == _hex(receipt["transactionHash"])
+
+        statuses = watch_task_status_changed(task, poll_interval=FAST)
+        attempts = watch_attempted(task, poll_interval=FAST)
+        pending = [asyncio.ensure_future(s.__anext__()) for s in (statuses, attempts)]
+        await _until(lambda: poller.subscriber_count == 3 and poller.pending_count == 0)
+        await asyncio.to_thread(driver.attempt, task, p0, 99)
+        status_event, attempt_event = await asyncio.wait_for(asyncio.gather(*pending), 60)
+        assert status_event.status is TaskStatus.ATTEMPTED
+        assert (attempt_event.provider, attempt_event.suggested_payment) == (p0, 99)
+        await published.aclose()
+        await statuses.aclose()
+        await attempts.aclose()
+        assert poller.subscriber_count == 0
+
+    asyncio.run(main())
+
+
+def test_late_joiner_with_older_from_block_catches_up_without_duplicates(
+    on_devnet: RpcProxy, driver: Driver
+) -> None:
+    source, _ = driver.new_source()
+    start = driver.head()
+    early = [driver.publish_task(source)[0] for _ in range(3)]
+    driver.mine()  # watchers from the head (inclusive) must not see the early tasks
+
+    async def main() -> None:
+        live = watch_task_published(source, poll_interval=FAST)
+        first = asyncio.ensure_future(live.__anext__())
+        poller = _poller()
+        await _until(lambda: poller.pending_count == 0 and poller.subscriber_count == 1)
+        middle, _ = await asyncio.to_thread(driver.publish_task, source)
+        assert (await asyncio.wait_for(first, 60)).task == middle
+
+        on_devnet.reset()
+        replay = watch_task_published(source, from_block=start, poll_interval=FAST)
+        got = await _take(replay, 4)
+        assert [e.task for e in got] == [*early, middle]
+        catch_up = [p for p in on_devnet.get_logs_params if int(p["fromBlock"], 16) == start]
+        assert catch_up, "the late joiner's history came from a catch-up fetch"
+
+        late, _ = await asyncio.to_thread(driver.publish_task, source)
+        assert [e.task for e in await _take(replay, 1)] == [late]
+        assert [e.task for e in await _take(live, 1)] == [late]
+        last = driver.head()
+        await _assert_nothing_more(live, last)
+        await _assert_nothing_more(replay, last)
+
+    asyncio.run(main())
+
+
+def test_outage_loses_and_repeats_nothing(
+    on_devnet: RpcProxy, driver: Driver, caplog: pytest.LogCaptureFixture
+) -> None:
+    source, _ = driver.new_source()
+    start = driver.head() + 1
+    caplog.set_level(logging.WARNING, logger="ogpu.events")
+
+    async def main() -> None:
+        stream = watch_task_published(source, from_block=start, poll_interval=FAST)
+        t1, _ = driver.publish_task(source)
+        assert [e.task for e in await _take(stream, 1)] == [t1]
+
+        on_devnet.mode = "502"
+        seen = on_devnet.count("eth_blockNumber")
+        await _until(lambda: on_devnet.count("eth_blockNumber") >= seen + 3)
+        t2, _ = await asyncio.to_thread(driver.publish_task, source)
+        t3, _ = await asyncio.to_thread(driver.publish_task, source)
+        seen = on_devnet.count("eth_blockNumber")
+        await _until(lambda: on_devnet.count("eth_blockNumber") >= seen + 3)
+
+        on_devnet.down()
+        warnings = len(caplog.records)
+        t4, _ = await asyncio.to_thread(driver.publish_task, source)
+        await _until(lambda: len(caplog.records) >= warnings + 2)
+        assert any("Connection" in r.getMessage() for r in caplog.records[warnings:])
+
+        on_devnet.mode = "pass"
+        on_devnet.up()
+        t5, _ = await asyncio.to_thread(driver.publish_task, source)
+        got = await _take(stream, 4)
+        assert [e.task for e in got] == [t2, t3, t4, t5]
+        assert [e.block_number for e in got] == sorted(e.block_number for e in got)
+        await _assert_nothing_more(stream, driver.head())
+
+    asyncio.run(main())
+    assert any("502" in r.getMessage() for r in caplog.records)
+
+
+def test_fifty_watchers_share_one_get_logs_per_poll(on_devnet: RpcProxy, driver: Driver) -> None:
+    p0 = driver.providers[0]
+    source, _ = driver.new_source()
+    driver.register(source, p0)
+    task, _ = driver.publish_task(source)
+    driver.mine()
+    watchers: list[Callable[[], AsyncIterator[Any]]] = [
+        lambda: watch_task_published(source, poll_interval=0.2),
+        lambda: watch_registered(source, poll_interval=0.2),
+        lambda: watch_attempted(task, poll_interval=0.2),
+        lambda: watch_task_status_changed(task, poll_interval=0.2),
+        lambda: watch_response_submitted(task, poll_interval=0.2),
+    ]
+
+    async def main() -> None:
+        streams = [make() for make in watchers for _ in range(10)]
+        firsts = [asyncio.ensure_future(s.__anext__()) for s in streams]
+        poller = _poller()
+        await _until(lambda: poller.subscriber_count == 50 and poller.pending_count == 0)
+        on_devnet.reset()
+        new_tasks = []
+        for _ in range(4):
+            new_tasks.append((await asyncio.to_thread(driver.publish_task, source))[0])
+        await asyncio.to_thread(driver.attempt, task, p0)
+        done = await asyncio.wait_for(asyncio.gather(*firsts[:10]), 60)
+        assert {e.task for e in done} == {new_tasks[0]}
+        attempts = await asyncio.wait_for(asyncio.gather(*firsts[20:30]), 60)
+        assert all(e.provider == p0 for e in attempts)
+        for stream in streams[:10]:
+            assert [e.task for e in await _take(stream, 3)] == new_tasks[1:]
+
+        polls = on_devnet.count("eth_blockNumber")
+        fetches = on_devnet.count("eth_getLogs")
+        print(f"50 watchers: {polls} polls (eth_blockNumber), {fetches} eth_getLogs")
+        per_poll = " ".join(on_devnet.sequence).split("eth_blockNumber")
+        assert all(segment.split().count("eth_getLogs") <= 1 for segment in per_poll)
+        assert set(on_devnet.sequence) == {"eth_blockNumber", "eth_getLogs"}
+        assert 1 <= fetches < 50
+        for params in on_devnet.get_logs_params:
+            address = params["address"]
+            addresses = address if isinstance(address, list) else [address]
+            assert [a.lower() for a in addresses] == [driver.nexus.address.lower()]
+            assert len(params["topics"][0]) == 5
+        for pending in firsts[10:20] + firsts[30:]:
+            pending.cancel()
+
+    asyncio.run(main())
+
+
+def test_block_ranges_are_chunked(on_devnet: RpcProxy, driver: Driver) -> None:
+    set_poller_settings(PollerSettings(max_block_range=3, backoff_initial=0.05))
+    source, _ = driver.new_source()
+    start = driver.head() + 1
+    tasks = [driver.publish_task(source)[0] for _ in range(5)]
+    last = driver.head()
+    assert last - start + 1 >= 10
+
+    async def main() -> None:
+        stream = watch_task_published(source, from_block=start, poll_interval=FAST)
+        assert [e.task for e in await _take(stream, 5)] == tasks
+        await _assert_nothing_more(stream, last)
+
+    on_devnet.reset()
+    asyncio.run(main())
+    ranges = [(int(p["fromBlock"], 16), int(p["toBlock"], 16)) for p in on_devnet.get_logs_params]
+    assert all(high - low + 1 <= 3 for low, high in ranges)
+    assert ranges[0][0] == start
+    covered = [b for low, high in ranges for b in range(low, high + 1)]
+    assert covered[: last - start + 1] == list(range(start, last + 1))
+
+
+def test_node_range_limit_shrinks_the_chunk(on_devnet: RpcProxy, driver: Driver) -> None:
+    set_poller_settings(PollerSettings(max_block_range=64, backoff_initial=0.05))
+    source, _ = driver.new_source()
+    start = driver.head() + 1
+    tasks = [driver.publish_task(source)[0] for _ in range(3)]
+    on_devnet.max_range = 2
+
+    async def main() -> None:
+        stream = watch_task_published(source, from_block=start, poll_interval=FAST)
+        assert [e.task for e in await _take(stream, 3)] == tasks
+        await _assert_nothing_more(stream, driver.head())
+
+    asyncio.run(main())
+    served = [
+        (int(p["fromBlock"], 16), int(p["toBlock"], 16))
+        for p in on_devnet.get_logs_params
+        if int(p["toBlock"], 16) - int(p["fromBlock"], 16) + 1 <= 2
+    ]
+    assert served and served[0][0] == start
+
+
+@pytest.mark.parametrize(
+    ("call", "kwargs"),
+    [
+        ("not an address", {}),
+        ("0x" + "ab" * 19, {}),
+        (None, {}),
+        ("0x" + "11" * 20, {"from_block": -1}),
+        ("0x" + "11" * 20, {"from_block": "latest"}),
+        ("0x" + "11" * 20, {"poll_interval": 0}),
+        ("0x" + "11" * 20, {"poll_interval": float("nan")}),
+    ],
+)
+def test_bad_arguments_fail_before_any_rpc(
+    on_devnet: RpcProxy, call: Any, kwargs: dict[str, Any]
+) -> None:
+    async def main() -> None:
+        for watcher in (watch_task_published, watch_attempted, watch_registered):
+            with pytest.raises(InvalidInputError):
+                await watcher(call, **kwargs).__anext__()
+
+    on_devnet.reset()
+    asyncio.run(main())
+    assert sum(on_devnet.methods.values()) == 0
+
+
+def test_in_process_devnet_provider(devnet: Devnet, make_driver: type[Driver]) -> None:
+    driver = make_driver(devnet.w3, devnet.deployment)
+    ChainConfig.use_devnet(devnet.deployment, web3=devnet.w3)
+    try:
+        source, _ = driver.new_source()
+        start = driver.head()
+        early = driver.publish_task(source)[0]
+
+        async def main() -> None:
+            stream = watch_task_published(source, from_block=start, poll_interval=FAST)
+            assert [e.task for e in await _take(stream, 1)] == [early]
+            late = driver.publish_task(source)[0]
+            assert [e.task for e in await _take(stream, 1)] == [late]
+            await _assert_nothing_more(stream, driver.head())
+
+        asyncio.run(main())
+    finally:
+        Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
+        ChainConfig.set_chain(ChainId.OGPU_MAINNET)
