@@ -1,0 +1,225 @@
+"""Input validation of the client workflows (no I/O) and the on-chain pre-send checks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ogpu_bindings._runtime import check_address
+from pydantic import BaseModel
+
+from ogpu.client._common import bindings, read_calls, singleton
+from ogpu.types import (
+    DeliveryMethod,
+    ImageEnvironments,
+    InvalidAmountError,
+    InvalidEnumValueError,
+    InvalidParamsError,
+    NotSourceOwnerError,
+    SourceInactiveError,
+    SourceInfo,
+    SourceNotFoundError,
+    SourceParams,
+    SourceStatus,
+    TaskInfo,
+    TaskInput,
+)
+
+_UINT256_MAX = 2**256 - 1
+_URL_SCHEMES = ("http", "https", "ipfs")
+
+
+def _uint(name: str, value: object, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidAmountError(f"{name} must be an int, got {type(value).__name__}", param=name)
+    if not minimum <= value <= _UINT256_MAX:
+        raise InvalidAmountError(
+            f"{name} must be between {minimum} and 2**256-1, got {value}",
+            param=name,
+            value=value,
+            minimum=minimum,
+            maximum=_UINT256_MAX,
+        )
+    return value
+
+
+def _url(name: str, value: str) -> None:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    located = parts is not None and (
+        bool(parts.netloc)
+        if parts.scheme in ("http", "https")
+        else bool(parts.netloc or parts.path)
+    )
+    if parts is None or parts.scheme not in _URL_SCHEMES or not located:
+        raise InvalidParamsError(
+            f"{name} must be an http(s) or ipfs:// URL of a docker compose file, got {value!r}",
+            param=name,
+        )
+
+
+def check_source_info(info: object) -> SourceInfo:
+    """Validate a ``SourceInfo`` (it is mutable, so re-checked at use). No I/O.
+
+    Raises:
+        InvalidParamsError: not a SourceInfo, empty name, no image environment or a bad URL.
+        InvalidAmountError: a negative or non-int amount, or ``maxExpiryDuration`` < 1.
+        InvalidEnumValueError: unknown delivery method.
+    """
+    if not isinstance(info, SourceInfo):
+        raise InvalidParamsError(
+            f"source_info must be a SourceInfo, got {type(info).__name__}", param="source_info"
+        )
+    for name in ("name", "description", "logoUrl", "optionalParamsUrl"):
+        if not isinstance(getattr(info, name), str):
+            raise InvalidParamsError(f"SourceInfo.{name} must be a str", param=name)
+    if not info.name.strip():
+        raise InvalidParamsError(
+            "SourceInfo.name must not be empty; give the source a name", param="name"
+        )
+    envs = info.imageEnvs
+    if not isinstance(envs, ImageEnvironments):
+        raise InvalidParamsError(
+            "SourceInfo.imageEnvs must be an ImageEnvironments", param="imageEnvs"
+        )
+    if not envs.mask:
+        raise InvalidParamsError(
+            "SourceInfo.imageEnvs names no image environment; give at least one docker "
+            "compose URL (ImageEnvironments(cpu=..., nvidia=..., amd=...))",
+            param="imageEnvs",
+        )
+    for env in ("cpu", "nvidia", "amd"):
+        value = getattr(envs, env)
+        if value:
+            _url(f"imageEnvs.{env}", value)
+    _uint("minPayment", info.minPayment)
+    _uint("minAvailableLockup", info.minAvailableLockup)
+    _uint("maxExpiryDuration", info.maxExpiryDuration, minimum=1)
+    try:
+        DeliveryMethod(info.deliveryMethod)
+    except ValueError:
+        raise InvalidEnumValueError(
+            f"SourceInfo.deliveryMethod must be a DeliveryMethod, got {info.deliveryMethod!r}",
+            param="deliveryMethod",
+            enum_name="DeliveryMethod",
+        ) from None
+    if not isinstance(info.privacyEnabled, bool):
+        raise InvalidParamsError("SourceInfo.privacyEnabled must be a bool", param="privacyEnabled")
+    return info
+
+
+def check_task_info(info: object) -> tuple[str, dict[str, Any]]:
+    """Validate a ``TaskInfo``; return its checksummed source and config JSON object. No I/O.
+
+    Raises:
+        InvalidParamsError: not a TaskInfo, an empty ``function_name`` or data that is not JSON.
+        InvalidAddressError: malformed ``source``.
+        InvalidAmountError: negative or non-int ``expiryTime``/``payment``.
+    """
+    if not isinstance(info, TaskInfo):
+        raise InvalidParamsError(
+            f"task_info must be a TaskInfo, got {type(info).__name__}", param="task_info"
+        )
+    source = check_address(info.source, "source")
+    config = info.config
+    if not isinstance(config, TaskInput):
+        raise InvalidParamsError("TaskInfo.config must be a TaskInput", param="config")
+    name = config.function_name
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidParamsError(
+            "TaskInput.function_name must name the source's handler (e.g. 'predict'); it is empty",
+            param="function_name",
+        )
+    if not isinstance(config.data, (BaseModel, Mapping)):
+        raise InvalidParamsError("TaskInput.data must be a dict or a pydantic model", param="data")
+    document = config.to_dict()
+    try:
+        json.dumps(document, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParamsError(
+            f"TaskInput is not JSON-serialisable: {exc}", param="data"
+        ) from None
+    _uint("expiryTime", info.expiryTime, minimum=1)
+    _uint("payment", info.payment)
+    return source, document
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the pre-send checks read about a source (one block)."""
+
+    address: str
+    status: SourceStatus
+    owner: str
+    params: SourceParams
+    extra: tuple[Any, ...]
+
+
+def read_source(address: str, *extra: Any) -> SourceState:
+    """Read a source's id, status, owner and params (plus ``extra`` calls) in one ``eth_call``.
+
+    Raises:
+        SourceNotFoundError: ``address`` is not a source published through this Nexus.
+        RPCError: the read failed.
+    """
+    nexus = bindings("nexus")
+    source = bindings("source")
+    calls = [
+        nexus.get_source_id_call(singleton("NEXUS"), address),
+        source.get_status_call(address),
+        source.owner_call(address),
+        source.get_source_params_call(address),
+        *extra,
+    ]
+    results = read_calls(calls)
+    missing = SourceNotFoundError(
+        f"{address} is not a source published on this network's Nexus; "
+        "check the address and the selected chain",
+        address=address,
+    )
+    if not results[0].success or not calls[0].decode(results[0].data):
+        raise missing
+    values: list[Any] = []
+    for call, result in zip(calls[1:], results[1:], strict=True):
+        if not result.success:
+            raise missing
+        try:
+            values.append(call.decode(result.data))
+        except Exception:
+            raise missing from None
+    status, owner, params, *rest = values
+    return SourceState(address, SourceStatus(status), str(owner), params, tuple(rest))
+
+
+def require_active(state: SourceState, operation: tuple[str, str], advice: str) -> None:
+    """No I/O.
+
+    Raises:
+        SourceInactiveError: the source is inactive (the message ends with ``advice``).
+    """
+    if state.status != SourceStatus.ACTIVE:
+        contract, function = operation
+        raise SourceInactiveError(
+            f"source {state.address} is inactive; {advice}", contract=contract, function=function
+        )
+
+
+def require_owner(state: SourceState, account: str, operation: tuple[str, str]) -> None:
+    """No I/O.
+
+    Raises:
+        NotSourceOwnerError: ``account`` does not own the source.
+    """
+    if state.owner.lower() != account.lower():
+        contract, function = operation
+        raise NotSourceOwnerError(
+            f"source {state.address} is owned by {state.owner}, not by the signer {account}; "
+            "sign with the owner's key",
+            contract=contract,
+            function=function,
+        )

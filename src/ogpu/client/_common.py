@@ -1,0 +1,205 @@
+"""Plumbing shared by ``ogpu.client`` and ``ogpu.agent``.
+
+Signer choice (``private_key=`` or ``signer=``, else the role's env var), time
+budgets, aggregated chain reads, uploads and sends. Nothing here logs or
+formats a private key.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from ogpu_bindings._runtime import ContractCall, TxRequest
+
+from ogpu.chain import ChainConfig, Web3Manager, multicall, rpc
+from ogpu.chain.signer import resolve_signer
+from ogpu.ipfs import RetryPolicy, Timeout, publish_to_ipfs
+from ogpu.protocol import execute_request
+from ogpu.types import (
+    InvalidParamsError,
+    InvalidSignerError,
+    Receipt,
+    Role,
+    RPCError,
+    Signer,
+    TxError,
+)
+
+__all__ = [
+    "DEFAULT_IPFS_TIMEOUT",
+    "DEFAULT_RECEIPT_TIMEOUT",
+    "Budget",
+    "bindings",
+    "chain_now",
+    "choose_signer",
+    "read_calls",
+    "send",
+    "singleton",
+    "upload_json",
+]
+
+#: Seconds allowed for one metadata upload (all retries included).
+DEFAULT_IPFS_TIMEOUT = 30.0
+#: Seconds to wait for a transaction's receipt.
+DEFAULT_RECEIPT_TIMEOUT = 120.0
+_CONNECT_TIMEOUT = 5.0
+
+
+def choose_signer(private_key: Signer | None, signer: Signer | None, role: Role) -> LocalAccount:
+    """The account to sign with: ``private_key`` or ``signer``, else ``<ROLE>_PRIVATE_KEY``. No RPC.
+
+    Raises:
+        InvalidParamsError: both ``private_key`` and ``signer`` were given.
+        InvalidSignerError: the key is malformed (the message never shows it).
+        MissingSignerError: neither was given and the role's env var is unset.
+    """
+    if private_key is not None and signer is not None:
+        raise InvalidParamsError(
+            "pass either private_key= or signer=, not both", param="private_key"
+        )
+    if private_key is None:
+        return resolve_signer(signer, role)
+    try:
+        return resolve_signer(private_key, role)
+    except InvalidSignerError:
+        raise InvalidSignerError(
+            "private_key must be a 32-byte hex private key or a LocalAccount"
+        ) from None
+
+
+def positive_seconds(name: str, value: object) -> float:
+    """Validate a timeout in seconds. No I/O.
+
+    Raises:
+        InvalidParamsError: not a positive finite number.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidParamsError(
+            f"{name} must be a number of seconds, got {type(value).__name__}", param=name
+        )
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidParamsError(f"{name} must be positive and finite, got {value!r}", param=name)
+    return float(value)
+
+
+@dataclass
+class Budget:
+    """An optional total time limit shared by the steps of one workflow call."""
+
+    total: float | None
+    started: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def of(cls, timeout: object) -> Budget:
+        """Budget for ``timeout`` seconds (``None``: unlimited). No I/O.
+
+        Raises:
+            InvalidParamsError: ``timeout`` is not a positive finite number.
+        """
+        return cls(None if timeout is None else positive_seconds("timeout", timeout))
+
+    def cap(self, seconds: float, before: str) -> float:
+        """``seconds`` shortened to what is left of the total. No I/O.
+
+        Raises:
+            TxError: the total ran out before ``before`` (nothing was sent).
+        """
+        if self.total is None:
+            return seconds
+        left = self.total - (time.monotonic() - self.started)
+        if left <= 0:
+            raise TxError(
+                f"the total timeout of {self.total:g}s ran out before {before}; "
+                "no transaction was sent"
+            )
+        return min(seconds, left)
+
+
+def bindings(contract: str) -> Any:
+    """Generated module of ``contract`` (``"nexus"``...) for the active chain. No RPC."""
+    return importlib.import_module(f"ogpu_bindings.{ChainConfig.get_network()}.{contract}")
+
+
+def singleton(name: str) -> str:
+    """Address of a singleton contract (``"NEXUS"``...) on the active chain. No RPC."""
+    return ChainConfig.get_contract_address(name)
+
+
+def _rpc_error(exc: Exception, method: str) -> RPCError:
+    return RPCError(f"RPC {method} failed: {exc}", method=method, cause=str(exc))
+
+
+def chain_now() -> int:
+    """Best estimate of the next block's timestamp: max(latest block time, wall clock).
+
+    One ``eth_getBlockByNumber``.
+
+    Raises:
+        RPCError: the node failed or answered without a timestamp.
+    """
+    method = "eth_getBlockByNumber"
+    try:
+        block = rpc.request(Web3Manager.get_web3_instance(), method, ["latest", False])
+        latest = rpc.to_int(block["timestamp"])
+    except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted) as exc:
+        raise _rpc_error(exc, method) from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RPCError(f"malformed {method} answer: {exc}", method=method) from None
+    return max(latest, int(time.time()))
+
+
+def read_calls(calls: Sequence[ContractCall[Any]]) -> list[multicall.CallResult]:
+    """Run view calls against one block. One ``eth_call`` (an aggregated, deployless call).
+
+    Raises:
+        RPCError: the node failed or returned malformed output.
+    """
+    try:
+        outcome = multicall.aggregate_all(Web3Manager.get_web3_instance(), calls)
+    except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted) as exc:
+        raise _rpc_error(exc, "eth_call") from None
+    except ValueError as exc:
+        raise RPCError(f"malformed aggregated read: {exc}", method="eth_call") from None
+    return list(outcome.results)
+
+
+def upload_json(data: Mapping[str, Any], filename: str, ipfs_timeout: float, budget: Budget) -> str:
+    """Pin a JSON object and return its URL. One HTTP POST per attempt; no RPC.
+
+    Retries on transient failures within ``ipfs_timeout`` (shortened to the budget).
+
+    Raises:
+        IPFSUploadError: the upload failed or timed out.
+        TxError: the budget was already spent.
+    """
+    seconds = budget.cap(ipfs_timeout, "the upload")
+    return publish_to_ipfs(
+        data,
+        filename=filename,
+        content_type="application/json",
+        timeout=Timeout(connect=min(_CONNECT_TIMEOUT, seconds), read=seconds),
+        retry=RetryPolicy(total_timeout=seconds),
+    )
+
+
+def send(
+    request: TxRequest,
+    account: LocalAccount,
+    receipt_timeout: float,
+    budget: Budget,
+) -> Receipt:
+    """Send one transaction and wait for its receipt (see ``TxExecutor.execute`` for the RPCs).
+
+    Raises:
+        TxError: the budget ran out before sending.
+        ReceiptTimeoutError: no receipt within ``receipt_timeout`` or the budget (has tx_hash).
+        TxRevertError subclasses, NonceError, GasError, RPCError: as ``TxExecutor.execute``.
+    """
+    seconds = budget.cap(receipt_timeout, "sending the transaction")
+    return execute_request(request, account, receipt_timeout=seconds)

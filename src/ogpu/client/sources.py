@@ -1,0 +1,138 @@
+"""Client workflows on sources: publish, update, inactivate."""
+
+from __future__ import annotations
+
+from ogpu_bindings._runtime import check_address
+
+from ogpu.client._checks import check_source_info, read_source, require_active, require_owner
+from ogpu.client._common import (
+    DEFAULT_IPFS_TIMEOUT,
+    DEFAULT_RECEIPT_TIMEOUT,
+    Budget,
+    bindings,
+    choose_signer,
+    positive_seconds,
+    send,
+    singleton,
+    upload_json,
+)
+from ogpu.protocol import Source, nexus
+from ogpu.types import Receipt, Role, Signer, SourceInfo, SourceNotFoundError
+
+__all__ = ["inactivate_source", "publish_source", "update_source"]
+
+_METADATA_FILE = "imageMetadata.json"
+
+
+def _published_source(receipt: Receipt) -> str:
+    event_type = bindings("nexus").SourcePublishedEvent
+    emitter = singleton("NEXUS").lower()
+    for log in receipt.logs:
+        if isinstance(log, event_type) and str(log.address).lower() == emitter:
+            return str(log.source)
+    raise SourceNotFoundError(
+        f"transaction {receipt.tx_hash} emitted no SourcePublished event from Nexus", address=""
+    )
+
+
+def publish_source(
+    source_info: SourceInfo,
+    private_key: Signer | None = None,
+    *,
+    signer: Signer | None = None,
+    ipfs_timeout: float = DEFAULT_IPFS_TIMEOUT,
+    receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+    timeout: float | None = None,
+) -> Source:
+    """Pin the source metadata, call ``Nexus.publishSource`` and return the new live ``Source``.
+
+    The signer (``private_key=`` or ``signer=``, else ``CLIENT_PRIVATE_KEY``)
+    becomes the source's owner. Everything is validated before the upload.
+    ``ipfs_timeout`` bounds the upload (retries included), ``receipt_timeout``
+    the wait for the receipt, ``timeout`` (optional) the whole call.
+
+    Cost: one upload (HTTP POST), one transaction (see ``TxExecutor.execute``).
+
+    Raises:
+        InvalidInputError subclasses: bad ``source_info`` (empty name, no image
+            environment, bad URL or amount) or timeouts. Nothing is pinned or sent.
+        MissingSignerError / InvalidSignerError: no usable key.
+        IPFSUploadError: the metadata upload failed (nothing sent).
+        TxError: ``timeout`` ran out before sending.
+        ReceiptTimeoutError: no receipt in time (carries ``tx_hash``).
+        TxRevertError subclasses, RPCError: the chain refused or the node failed.
+    """
+    budget = Budget.of(timeout)
+    ipfs_seconds = positive_seconds("ipfs_timeout", ipfs_timeout)
+    receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
+    info = check_source_info(source_info)
+    account = choose_signer(private_key, signer, Role.CLIENT)
+    url = upload_json(info.to_metadata().to_dict(), _METADATA_FILE, ipfs_seconds, budget)
+    params = info.to_source_params(account.address, url)
+    request = bindings("nexus").publish_source(singleton("NEXUS"), params)
+    receipt = send(request, account, receipt_seconds, budget)
+    return Source(_published_source(receipt))
+
+
+def update_source(
+    source_address: str,
+    source_info: SourceInfo,
+    private_key: Signer | None = None,
+    *,
+    signer: Signer | None = None,
+    ipfs_timeout: float = DEFAULT_IPFS_TIMEOUT,
+    receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+    timeout: float | None = None,
+) -> Receipt:
+    """Replace a source's parameters through ``Nexus.updateSource`` (emits ``SourceUpdated``).
+
+    The new metadata is pinned first; ``source_info`` carries every field,
+    changed or not. Timeouts as in ``publish_source``.
+
+    Cost: one aggregated ``eth_call`` (checks), one upload, one transaction.
+
+    Raises:
+        InvalidInputError subclasses: bad address, ``source_info`` or timeouts.
+        SourceNotFoundError: the address is not a source (nothing pinned or sent).
+        NotSourceOwnerError: the signer does not own the source (nothing pinned or sent).
+        MissingSignerError / InvalidSignerError, IPFSUploadError, TxError,
+        ReceiptTimeoutError, TxRevertError subclasses, RPCError: as ``publish_source``.
+    """
+    address = check_address(source_address, "source_address")
+    budget = Budget.of(timeout)
+    ipfs_seconds = positive_seconds("ipfs_timeout", ipfs_timeout)
+    receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
+    info = check_source_info(source_info)
+    account = choose_signer(private_key, signer, Role.CLIENT)
+    state = read_source(address)
+    require_owner(state, account.address, ("Nexus", "updateSource"))
+    url = upload_json(info.to_metadata().to_dict(), _METADATA_FILE, ipfs_seconds, budget)
+    params = info.to_source_params(account.address, url)
+    request = bindings("nexus").update_source(singleton("NEXUS"), address, params)
+    return send(request, account, receipt_seconds, budget)
+
+
+def inactivate_source(
+    source_address: str,
+    private_key: Signer | None = None,
+    *,
+    signer: Signer | None = None,
+) -> Receipt:
+    """Close a source to new tasks through ``Nexus.inactivateSource`` (one-way).
+
+    Cost: one aggregated ``eth_call`` (checks), one transaction.
+
+    Raises:
+        InvalidAddressError: malformed address.
+        SourceNotFoundError: the address is not a source (nothing sent).
+        NotSourceOwnerError: the signer does not own the source (nothing sent).
+        SourceInactiveError: already inactive (nothing sent).
+        MissingSignerError / InvalidSignerError, TxRevertError subclasses, RPCError.
+    """
+    address = check_address(source_address, "source_address")
+    account = choose_signer(private_key, signer, Role.CLIENT)
+    operation = ("Nexus", "inactivateSource")
+    state = read_source(address)
+    require_owner(state, account.address, operation)
+    require_active(state, operation, "it is already closed to new tasks")
+    return nexus.inactivate_source(address, signer=account)

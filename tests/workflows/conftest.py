@@ -1,0 +1,420 @@
+"""Fixtures for the workflow tests: a real node over HTTP, counted at the wire.
+
+- ``node`` (session, parametrized): the embedded devnet served by
+  ``ogpu.devnet.serve`` over JSON-RPC, or ganache (npm) with the suite deployed
+  by ``ogpu devnet deploy`` plus a devnet content store. Tests on ganache carry
+  the ``ganache`` mark and are skipped when its binary is absent.
+- ``net``: the node selected in ``ChainConfig`` through a counting proxy, IPFS
+  routed to the content store through a second counting proxy, and the chain
+  reverted to a snapshot (``evm_snapshot``/``evm_revert``) after the test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
+from ogpu.devnet import AGENTS, ALL_ACCOUNTS, CLIENTS, MASTERS, PROVIDERS, Deployment, DevnetAccount
+from ogpu.devnet.store import ContentStore, StoreServer
+from ogpu.protocol import Response as ResponseProxy
+from ogpu.protocol import Source, execute_request, nexus, terminal, vault
+from ogpu.types import (
+    DeliveryMethod,
+    Environment,
+    ImageEnvironments,
+    Receipt,
+    ResponseParams,
+    SourceInfo,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+GANACHE = ROOT / "contracts" / "node_modules" / ".bin" / "ganache"
+ETHER = 10**18
+ROLE_VARS = (
+    "CLIENT_PRIVATE_KEY",
+    "PROVIDER_PRIVATE_KEY",
+    "MASTER_PRIVATE_KEY",
+    "AGENT_PRIVATE_KEY",
+)
+
+
+# -- a counting HTTP proxy ------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _ProxyServer
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def _relay(self, verb: str) -> None:
+        owner = self.server.owner
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length) if length else b""
+        methods = owner.record(verb, self.path, body)
+        if verb == "POST" and owner.stall_posts:
+            owner.stalled.wait(timeout=10)
+            self.close_connection = True
+            return
+        if owner.hide_receipts and "eth_getTransactionReceipt" in methods:
+            call = json.loads(body)
+            answer = json.dumps({"jsonrpc": "2.0", "id": call.get("id"), "result": None})
+            self._answer(200, answer.encode(), "application/json")
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        upstream = owner.session.request(
+            verb, owner.upstream + self.path, data=body or None, headers=headers, timeout=30
+        )
+        kind = upstream.headers.get("Content-Type", "application/octet-stream")
+        self._answer(upstream.status_code, upstream.content, kind)
+
+    def _answer(self, status: int, body: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self._relay("GET")
+
+    def do_POST(self) -> None:
+        self._relay("POST")
+
+
+class _ProxyServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64
+
+    def __init__(self, owner: CountingProxy) -> None:
+        self.owner = owner
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
+class CountingProxy:
+    """Forwards HTTP to ``upstream``; counts requests by verb and path and JSON-RPC methods.
+
+    ``hide_receipts`` answers ``eth_getTransactionReceipt`` with null (a node that
+    has not mined the transaction yet). ``stall_posts`` holds POSTs unanswered and
+    never forwards them (an upload endpoint that hangs).
+    """
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.session = requests.Session()
+        self.lock = threading.Lock()
+        self.paths: Counter[tuple[str, str]] = Counter()
+        self.methods: Counter[str] = Counter()
+        self.hide_receipts = False
+        self.stall_posts = False
+        self.stalled = threading.Event()
+        self._server = _ProxyServer(self)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def record(self, verb: str, path: str, body: bytes) -> list[str]:
+        names: list[str] = []
+        if body[:1] in (b"{", b"["):
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                parsed = None
+            items = parsed if isinstance(parsed, list) else [parsed]
+            names = [str(i.get("method")) for i in items if isinstance(i, dict) and "method" in i]
+        with self.lock:
+            self.paths[(verb, path.split("?")[0])] += 1
+            self.methods.update(names)
+        return names
+
+    def count(self, method: str) -> int:
+        with self.lock:
+            return self.methods[method]
+
+    def posts(self) -> int:
+        with self.lock:
+            return sum(n for (verb, _), n in self.paths.items() if verb == "POST")
+
+    def reset_counts(self) -> None:
+        with self.lock:
+            self.paths.clear()
+            self.methods.clear()
+
+    def reset(self) -> None:
+        self.reset_counts()
+        self.hide_receipts = False
+        self.stall_posts = False
+        self.stalled.set()
+        self.stalled = threading.Event()
+
+    def close(self) -> None:
+        self.stalled.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# -- nodes ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    """A chain reachable over HTTP with the suite deployed, and a content store."""
+
+    kind: str
+    rpc_url: str
+    store_url: str
+    deployment: Deployment
+    rpc_proxy: CountingProxy = field(init=False)
+    store_proxy: CountingProxy = field(init=False)
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def __post_init__(self) -> None:
+        self.rpc_proxy = CountingProxy(self.rpc_url)
+        self.store_proxy = CountingProxy(self.store_url)
+
+    def call(self, method: str, params: list[Any]) -> Any:
+        """One JSON-RPC request straight to the node (not counted by the proxy)."""
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        answer = self.session.post(self.rpc_url, json=body, timeout=30).json()
+        if "error" in answer:
+            raise AssertionError(f"{method} failed: {answer['error']}")
+        return answer["result"]
+
+    def close(self) -> None:
+        self.rpc_proxy.close()
+        self.store_proxy.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def devnet_node() -> Iterator[Node]:
+    from ogpu.devnet.serve import start_services
+
+    services = start_services(port=0, store_port=0)
+    node = Node("devnet", services.rpc_url, services.store_url, services.devnet.deployment)
+    try:
+        yield node
+    finally:
+        node.close()
+        services.stop(save=False)
+
+
+@pytest.fixture(scope="session")
+def ganache_node() -> Iterator[Node]:
+    if not GANACHE.exists() or shutil.which("node") is None:
+        pytest.skip(f"ganache is not installed ({GANACHE} missing; run: cd contracts && npm ci)")
+    port = _free_port()
+    funded = [f"--wallet.accounts={a.key_hex},{10**23}" for a in ALL_ACCOUNTS]
+    process = subprocess.Popen(
+        [
+            str(GANACHE),
+            "--server.host=127.0.0.1",
+            f"--server.port={port}",
+            "--chain.chainId=1337",
+            "--logging.quiet",
+            *funded,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "NODE_NO_WARNINGS": "1"},
+    )
+    store = StoreServer("127.0.0.1", 0, store=ContentStore())
+    store.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.post(
+                    url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=2
+                )
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("ganache did not start")
+                time.sleep(0.2)
+        deployed = subprocess.run(
+            [sys.executable, "-m", "ogpu.cli", "devnet", "deploy", "--rpc", url, "--json"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert deployed.returncode == 0, deployed.stderr
+        node = Node("ganache", url, store.url, Deployment.from_json(deployed.stdout))
+        try:
+            yield node
+        finally:
+            node.close()
+    finally:
+        store.stop()
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(
+    scope="session", params=["devnet", pytest.param("ganache", marks=pytest.mark.ganache)]
+)
+def node(request: pytest.FixtureRequest) -> Node:
+    found: Node = request.getfixturevalue(f"{request.param}_node")
+    return found
+
+
+# -- the per-test world ---------------------------------------------------------------------------
+
+
+@dataclass
+class Net:
+    """The selected node plus helpers that build protocol state through the public API."""
+
+    node: Node
+    client: DevnetAccount = CLIENTS[0]
+    other_client: DevnetAccount = CLIENTS[1]
+    master: DevnetAccount = MASTERS[0]
+    other_master: DevnetAccount = MASTERS[1]
+    provider: DevnetAccount = PROVIDERS[0]
+    other_provider: DevnetAccount = PROVIDERS[1]
+    agent: DevnetAccount = AGENTS[0]
+    other_agent: DevnetAccount = AGENTS[1]
+
+    @property
+    def rpc(self) -> CountingProxy:
+        return self.node.rpc_proxy
+
+    @property
+    def store(self) -> CountingProxy:
+        return self.node.store_proxy
+
+    def nonce(self, account: DevnetAccount) -> int:
+        """Mined transaction count of ``account``, read straight from the node."""
+        return int(self.node.call("eth_getTransactionCount", [account.address, "latest"]), 16)
+
+    def now(self) -> int:
+        """max(latest block time, wall clock): the next block's timestamp, near enough."""
+        block = self.node.call("eth_getBlockByNumber", ["latest", False])
+        return max(int(block["timestamp"], 16), int(time.time()))
+
+    def block_number(self) -> int:
+        return int(self.node.call("eth_blockNumber", []), 16)
+
+    def source_info(
+        self,
+        *,
+        delivery: DeliveryMethod = DeliveryMethod.MANUAL_CONFIRMATION,
+        min_payment: int = 10**15,
+        min_lockup: int = 0,
+        max_expiry: int = 3600,
+        name: str = "sentiment-analyzer",
+    ) -> SourceInfo:
+        return SourceInfo(
+            name=name,
+            description="DistilBERT-based sentiment classifier",
+            logoUrl="https://example.com/logo.png",
+            imageEnvs=ImageEnvironments(
+                cpu="https://example.com/docker-compose.yml",
+                nvidia="https://example.com/docker-compose.gpu.yml",
+            ),
+            minPayment=min_payment,
+            minAvailableLockup=min_lockup,
+            maxExpiryDuration=max_expiry,
+            deliveryMethod=delivery,
+        )
+
+    def fund(self, account: DevnetAccount, amount: int = ETHER) -> Receipt:
+        return vault.deposit(account.address, amount, signer=account.account)
+
+    def pair(self, master: DevnetAccount, provider: DevnetAccount, stake: int = ETHER) -> None:
+        terminal.announce_provider(provider.address, stake, signer=master.account)
+        terminal.announce_master(master.address, signer=provider.account)
+
+    def register(
+        self,
+        source: Source,
+        provider: DevnetAccount = PROVIDERS[0],
+        master: DevnetAccount = MASTERS[0],
+    ) -> None:
+        self.pair(master, provider)
+        nexus.register(source.address, provider.address, Environment.CPU, signer=provider.account)
+
+    @contextmanager
+    def nothing_sent(self, *accounts: DevnetAccount) -> Iterator[None]:
+        """Assert the block sends no transaction and pins nothing (counted at the wire)."""
+        watched = accounts or (self.client,)
+        before = [self.nonce(a) for a in watched]
+        self.rpc.reset_counts()
+        self.store.reset_counts()
+        yield
+        assert self.rpc.count("eth_sendRawTransaction") == 0
+        assert self.store.posts() == 0
+        assert [self.nonce(a) for a in watched] == before
+
+    def respond(self, task: str, provider: DevnetAccount, data: str) -> ResponseProxy:
+        """The provider submits a response through ``ogpu.protocol`` (request + executor)."""
+        generated = importlib.import_module(f"ogpu_bindings.{ChainConfig.get_network()}.nexus")
+        params = ResponseParams(task=task, provider=provider.address, data=data, payment=0)
+        request = generated.submit_response(ChainConfig.get_contract_address("NEXUS"), params)
+        receipt = execute_request(request, provider.account)
+        for log in receipt.logs:
+            if type(log).__name__ == "ResponseSubmittedEvent":
+                return ResponseProxy(log.response)
+        raise AssertionError("no ResponseSubmitted event")
+
+
+def _reset_sdk_state() -> None:
+    NonceManager.clear_all()
+    Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
+    ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
+    ChainConfig.set_chain(ChainId.OGPU_MAINNET)
+
+
+@pytest.fixture(autouse=True)
+def _no_role_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ROLE_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def net(node: Node, monkeypatch: pytest.MonkeyPatch) -> Iterator[Net]:
+    snapshot = node.call("evm_snapshot", [])
+    NonceManager.clear_all()
+    ChainConfig.use_devnet(node.deployment, rpc=node.rpc_proxy.url)
+    monkeypatch.setenv("OGPU_IPFS_BACKEND", "devnet")
+    monkeypatch.setenv("OGPU_IPFS_API_URL", node.store_proxy.url)
+    monkeypatch.delenv("OGPU_IPFS_GATEWAY", raising=False)
+    node.rpc_proxy.reset()
+    node.store_proxy.reset()
+    try:
+        yield Net(node)
+    finally:
+        node.rpc_proxy.reset()
+        node.store_proxy.reset()
+        _reset_sdk_state()
+        node.call("evm_revert", [snapshot])
