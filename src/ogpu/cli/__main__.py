@@ -1,0 +1,5 @@
+"""``python -m ogpu.cli``."""
+
+from ogpu.cli import main
+
+raise SystemExit(main())
