@@ -1,0 +1,175 @@
+"""``ogpu vault show|deposit|lock|unbond|claim``.
+
+Vault writes need an explicit key: ``--key-file FILE`` or ``--role ROLE``
+(which reads ``$<ROLE>_PRIVATE_KEY``); there is no default role.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from ogpu.cli._common import (
+    add_common,
+    add_key_file,
+    add_subcommands,
+    connect,
+    format_amount,
+    load_signer,
+    output,
+    parse_amount,
+)
+from ogpu.cli.base import CommandError, SubParsers
+
+__all__ = ["register", "vault_summary"]
+
+
+def vault_summary(address: str) -> tuple[dict[str, Any], list[Any]]:
+    """(JSON data, display lines) of an account's vault state. One aggregated ``eth_call``
+    plus two for the vault's settings.
+
+    Raises:
+        InvalidAddressError, RPCError.
+    """
+    from ogpu.protocol import Provider, vault
+
+    snap = Provider(address).snapshot()
+    data: dict[str, Any] = {
+        "address": snap.address,
+        "balance": snap.balance,
+        "lockup": snap.lockup,
+        "unbonding": snap.unbonding,
+        "unbonding_timestamp": snap.unbonding_timestamp,
+        "total_earnings": snap.total_earnings,
+        "frozen_payment": snap.frozen_payment,
+        "sanction": snap.sanction,
+        "is_eligible": snap.is_eligible,
+        "is_whitelisted": snap.is_whitelisted,
+        "min_lockup_per_source": vault.get_min_lockup_per_source(),
+        "unbonding_period": vault.get_unbonding_period(),
+        "block_number": snap.block_number,
+    }
+    lines: list[Any] = [
+        ("Account", snap.address),
+        ("Balance", format_amount(snap.balance)),
+        ("Lockup", format_amount(snap.lockup)),
+        ("Unbonding", format_amount(snap.unbonding)),
+        ("Unbonding until", snap.unbonding_timestamp or "-"),
+        ("Frozen payment", format_amount(snap.frozen_payment)),
+        ("Total earnings", format_amount(snap.total_earnings)),
+        ("Sanction", format_amount(snap.sanction)),
+        ("Eligible", snap.is_eligible),
+        ("Whitelisted", snap.is_whitelisted),
+        ("Unbonding period", f"{data['unbonding_period']} s"),
+    ]
+    return data, lines
+
+
+def _show_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "address", nargs="?", help="account (default: the address of --key-file / --role)"
+    )
+    add_key_file(parser, None)
+    add_common(parser)
+
+
+def _show(args: argparse.Namespace) -> int:
+    if not (args.address or args.key_file or args.role):
+        raise CommandError("give an ADDRESS, or --key-file/--role to show that key's account")
+    address = args.address or load_signer(args, None).address
+    connect(args)
+    data, lines = vault_summary(address)
+    output(args, data, lines)
+    return 0
+
+
+def _amount_args(extra: Callable[[argparse.ArgumentParser], None] | None = None) -> Any:
+    def add(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("amount", help="wei, or e.g. '1 OGPU', '0.5 ether', '10 gwei'")
+        if extra is not None:
+            extra(parser)
+        add_key_file(parser, None)
+        add_common(parser)
+
+    return add
+
+
+def _no_args(parser: argparse.ArgumentParser) -> None:
+    add_key_file(parser, None)
+    add_common(parser)
+
+
+def _report(args: argparse.Namespace, action: str, holder: str, receipt: Any, **extra: Any) -> int:
+    data, lines = vault_summary(holder)
+    output(
+        args,
+        {"action": action, "tx_hash": receipt.tx_hash, **extra, "vault": data},
+        [(action, receipt.tx_hash), *lines],
+    )
+    return 0
+
+
+def _deposit(args: argparse.Namespace) -> int:
+    from ogpu_bindings._runtime import check_address
+
+    from ogpu.protocol import vault
+
+    amount = parse_amount(args.amount, "amount")
+    signer = load_signer(args, None)
+    account = check_address(args.to, "to") if args.to else signer.address
+    connect(args)
+    receipt = vault.deposit(account, amount, signer=signer)
+    return _report(args, "Deposited", account, receipt, amount=amount, account=account)
+
+
+def _to_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--to", metavar="ADDRESS", help="account to credit (default: the signer)")
+
+
+def _simple(name: str, label: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from ogpu.protocol import vault
+
+        amount = parse_amount(args.amount, "amount")
+        signer = load_signer(args, None)
+        connect(args)
+        receipt = getattr(vault, name)(amount, signer=signer)
+        return _report(args, label, signer.address, receipt, amount=amount)
+
+    return run
+
+
+def _claim(args: argparse.Namespace) -> int:
+    from ogpu.protocol import vault
+
+    signer = load_signer(args, None)
+    connect(args)
+    receipt = vault.claim(signer=signer)
+    return _report(args, "Claimed", signer.address, receipt)
+
+
+def register(subparsers: SubParsers) -> None:
+    """Add ``ogpu vault show|deposit|lock|unbond|claim``. No I/O."""
+    add_subcommands(
+        subparsers,
+        "vault",
+        "read an account's vault; deposit, lock (stake), unbond and claim",
+        [
+            ("show", "show an account's balances in the vault", _show_args, _show),
+            ("deposit", "deposit coins into the vault", _amount_args(_to_arg), _deposit),
+            (
+                "lock",
+                "lock (stake) part of the liquid balance",
+                _amount_args(),
+                _simple("lock", "Locked"),
+            ),
+            (
+                "unbond",
+                "start unbonding part of the lockup",
+                _amount_args(),
+                _simple("unbond", "Unbonding"),
+            ),
+            ("claim", "move matured unbonding back to the liquid balance", _no_args, _claim),
+        ],
+    )

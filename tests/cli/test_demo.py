@@ -1,0 +1,72 @@
+"""``ogpu demo``: end to end in a subprocess, and in process with the built-in service."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from ogpu.chain import ChainConfig, ChainId
+from ogpu.cli import main
+
+from .conftest import ROLE_VARS, SDK_VARS
+
+
+def test_demo_subprocess_prints_the_result() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ROLE_VARS + SDK_VARS}
+    done = subprocess.run(
+        [sys.executable, "-m", "ogpu.cli", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    out = done.stdout
+    for actor in ("devnet", "service", "provider", "client"):
+        assert re.search(rf"^\[\s*\d+\.\d\ds\] {actor} ", out, re.MULTILINE), out
+    assert "examples/sentiment_source.py" in out
+    assert "attempted (tx 0x" in out and "submitted (tx 0x" in out
+    result = re.search(r"^Result: (\{.*\})$", out, re.MULTILINE)
+    assert result is not None, out
+    assert '"label": "positive"' in result.group(1)
+    assert re.search(r"^Provider earned 0\.01 OGPU .* Demo finished in \d+\.\d s\.$", out, re.M)
+    urls = re.findall(r"https?://[^\s,)]+", out)
+    assert urls and all(u.startswith("http://127.0.0.1:") for u in urls)
+
+
+def test_demo_in_process_builtin_service(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OGPU_IPFS_BACKEND", "ogpu")
+    monkeypatch.delenv("OGPU_IPFS_API_URL", raising=False)
+    before = ChainConfig.get_current_chain()
+    devnet_contracts = ChainConfig.CHAIN_CONTRACTS.get(ChainId.OGPU_DEVNET)
+    code = main(["demo", "--json", "--builtin-service", "--text", "slow and awful, bad"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    data: dict[str, Any] = json.loads(captured.out)
+    assert data["status"] == "FINALIZED"
+    assert data["result"] == {"label": "negative", "positive_words": 0, "negative_words": 3}
+    assert data["provider_earnings"] == 10**16
+    assert data["steps"][0]["actor"] == "devnet"
+    assert any("built-in sample" in s["message"] for s in data["steps"])
+    assert 0 < data["seconds"] < 60
+    assert ChainConfig.get_current_chain() == before
+    assert ChainConfig.CHAIN_CONTRACTS.get(ChainId.OGPU_DEVNET) == devnet_contracts
+    assert os.environ["OGPU_IPFS_BACKEND"] == "ogpu"
+    assert "OGPU_IPFS_API_URL" not in os.environ
+
+
+def test_demo_rejects_a_bad_timeout(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--timeout", "0"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "ogpu: error: --timeout must be between 0 and 3600 seconds"
+    )
