@@ -1,7 +1,7 @@
 PYTHON ?= python
 VENV ?= .venv
 
-.PHONY: install generate check-generated contracts check-contracts lint typecheck test ci bench
+.PHONY: install generate check-generated contracts check-contracts lint typecheck test bench demo devnet
 
 install:
 	$(PYTHON) -m pip install -e '.[dev]'
@@ -30,3 +30,9 @@ test:
 
 bench:
 	$(PYTHON) -m bench
+
+demo:
+	$(PYTHON) -m ogpu.cli demo
+
+devnet:
+	$(PYTHON) -m ogpu.cli devnet
