@@ -1,0 +1,523 @@
+"""Results: merging into ``bench/results/<plan>.json``, the Markdown table, ``bench/README.md``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+__all__ = ["agreement", "cells_line", "json_default", "merge", "render", "write_readme"]
+
+SIDE_NAMES = {"ours": "ours", "official": "official 0.2.3", "web3": "web3.py floor"}
+ORDER = ("import", "snapshot", "get_tasks", "publish_task", "watchers", "long_watch")
+BEGIN = "<!-- bench:generated:begin -->"
+END = "<!-- bench:generated:end -->"
+
+
+def json_default(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    return str(value)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if not _finite(value):
+        return "–"
+    number = float(value)
+    if abs(number) >= 100:
+        text = f"{number:,.0f}"
+    elif abs(number) >= 10:
+        text = f"{number:.1f}"
+    else:
+        text = f"{number:.2f}"
+    return f"{text} {unit}".strip()
+
+
+def cells_line(cells: dict[str, dict[str, Any]], unit: str) -> str:
+    parts = []
+    for side, cell in cells.items():
+        if cell.get("status") == "ok":
+            parts.append(f"{side} {_fmt(cell.get('value'), unit)}")
+        else:
+            parts.append(f"{side} [{str(cell.get('status'))[:90]}]")
+    return "; ".join(parts)
+
+
+def agreement(result: dict[str, Any], key: str) -> dict[str, Any]:
+    """Whether every side returned the same ``key`` value (e.g. the snapshot's fields)."""
+    seen: dict[str, Any] = {}
+    for cells in result.get("latencies", {}).values():
+        for side, cell in cells.items():
+            if cell.get("status") == "ok" and key in cell:
+                seen[side] = cell[key]
+    values = [json.dumps(v, sort_keys=True, default=str) for v in seen.values()]
+    return {"sides": sorted(seen), "agree": len(set(values)) <= 1, "values": seen}
+
+
+def merge(path: Path, meta: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
+    """The results file's content with this run's workloads replacing older ones."""
+    old: dict[str, Any] = {}
+    if path.exists():
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, ValueError):
+            old = {}
+    workloads = dict(old.get("workloads", {}))
+    workloads.update(results)
+    runs = dict(old.get("runs", {}))
+    for name in results:
+        runs[name] = meta
+    return {"meta": meta, "runs": runs, "workloads": workloads}
+
+
+def _ratio(workload: dict[str, Any], cells: dict[str, Any], other: str) -> float:
+    """How many times better ours is than ``other`` (> 1: ours is better)."""
+    ours, theirs = cells.get("ours", {}), cells.get(other, {})
+    if ours.get("status") != "ok" or theirs.get("status") != "ok":
+        return math.nan
+    a, b = ours.get("value"), theirs.get("value")
+    if not (_finite(a) and _finite(b)) or a == 0 or b == 0:
+        return math.nan
+    return float(b / a) if workload.get("better") == "lower" else float(a / b)
+
+
+def _cell_text(workload: dict[str, Any], cell: dict[str, Any]) -> str:
+    if cell.get("status") != "ok":
+        status = str(cell.get("status", "not run"))
+        return status if len(status) <= 70 else status[:67] + "..."
+    unit = {"ms per call": "ms", "MB peak RSS": "MB", "HTTP requests": "req"}.get(
+        workload.get("unit", ""), workload.get("unit", "")
+    )
+    text = _fmt(cell.get("value"), unit)
+    if "requests_per_call" in cell and _finite(cell["requests_per_call"]):
+        text += f" ({_fmt(cell['requests_per_call'])} req)"
+    if "requests_per_task" in cell and _finite(cell["requests_per_task"]):
+        text += f" ({_fmt(cell['requests_per_task'])} req/task)"
+    if "latency_p50_ms" in cell and workload.get("unit") == "HTTP requests":
+        text += f", p50 {_fmt(cell['latency_p50_ms'], 'ms')}"
+    return text
+
+
+def _x(value: float) -> str:
+    if not _finite(value):
+        return "–"
+    return "<0.01×" if 0 < value < 0.01 else f"{value:.2f}×"
+
+
+def _targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    workloads = data.get("workloads", {})
+    plan = (data.get("meta") or {}).get("plan", {})
+    label = f"{plan.get('latency_ms', 20):g}"
+    rows: list[tuple[str, str, str]] = []
+
+    def cells(name: str, lat: str = label) -> dict[str, Any]:
+        return dict(workloads.get(name, {}).get("latencies", {}).get(lat, {}))
+
+    def verdict(ok: bool | None) -> str:
+        return "–" if ok is None else ("met" if ok else "MISSED")
+
+    snap = workloads.get("snapshot", {})
+    r = _ratio(snap, cells("snapshot"), "official")
+    rows.append(
+        (
+            f"snapshot() ≥ 5× faster than official at +{label} ms",
+            _x(r),
+            verdict(r >= 5 if _finite(r) else None),
+        )
+    )
+    pub = workloads.get("publish_task", {})
+    r = _ratio(pub, cells("publish_task"), "official")
+    rows.append(
+        (
+            f"publish_task throughput ≥ 3× official at +{label} ms",
+            _x(r),
+            verdict(r >= 3 if _finite(r) else None),
+        )
+    )
+    watch = workloads.get("watchers", {})
+    k = int(watch.get("watchers") or 20)
+    c = cells("watchers")
+    ours, official = c.get("ours", {}), c.get("official", {})
+    if ours.get("status") == "ok" and official.get("status") == "ok":
+        share = ours["value"] / official["value"] if official["value"] else math.nan
+        text = f"1/{1 / share:.1f} of official" if _finite(share) and share else "–"
+        rows.append(
+            (
+                f"watchers ≤ 1/K (K={k}) of official's requests at +{label} ms",
+                text,
+                verdict(share <= 1 / k if _finite(share) else None),
+            )
+        )
+    else:
+        rows.append((f"watchers ≤ 1/K (K={k}) of official's requests at +{label} ms", "–", "–"))
+    slower = []
+    compared = 0
+    for name in ORDER:
+        workload = workloads.get(name, {})
+        for lat, lat_cells in workload.get("latencies", {}).items():
+            if name in ("watchers", "long_watch"):
+                continue  # compared by requests / memory, not speed
+            r = _ratio(workload, lat_cells, "official")
+            if _finite(r):
+                compared += 1
+                if r < 1:
+                    slower.append(f"{name} ({lat})")
+        if name == "watchers":
+            for lat, lat_cells in workload.get("latencies", {}).items():
+                o, f = lat_cells.get("ours", {}), lat_cells.get("official", {})
+                if o.get("status") == "ok" and f.get("status") == "ok":
+                    compared += 1
+                    if o["latency_p50_ms"] > f["latency_p50_ms"]:
+                        slower.append(f"watchers event latency (+{lat} ms)")
+    rows.append(
+        (
+            "no workload slower than official",
+            f"{compared} compared; slower: {', '.join(slower) or 'none'}",
+            verdict(not slower if compared else None),
+        )
+    )
+    return rows
+
+
+def _cell(data: dict[str, Any], name: str, lat: str, side: str) -> dict[str, Any]:
+    workload = data.get("workloads", {}).get(name, {})
+    return dict(workload.get("latencies", {}).get(lat, {}).get(side, {}))
+
+
+def _per_op(methods: dict[str, float] | None) -> str:
+    return ", ".join(f"{_fmt(v)} {m}" for m, v in sorted((methods or {}).items()))
+
+
+def _why_missed(data: dict[str, Any], targets: list[tuple[str, str, str]]) -> list[str]:
+    """Data-driven explanations for each missed target (the numbers come from the proxies)."""
+    plan = (data.get("meta") or {}).get("plan", {})
+    lat = f"{plan.get('latency_ms', 20):g}"
+    missed = {t for t, _, v in targets if v == "MISSED"}
+    out: list[str] = []
+    if any(t.startswith("publish_task") for t in missed):
+        ours = _cell(data, "publish_task", lat, "ours")
+        official = _cell(data, "publish_task", lat, "official")
+        estimate = (official.get("devnet_ms_by_method") or {}).get("eth_estimateGas")
+        text = (
+            f"publish_task: ours makes {_fmt(ours.get('requests_per_task'))} HTTP requests per "
+            f"task, one after the other (JSON-RPC calls: {_per_op(ours.get('rpc_per_task'))}; "
+            f"some share a batch; plus the upload), the official SDK "
+            f"{_fmt(official.get('requests_per_task'))}; at +{lat} ms each is a round trip. "
+            f"The devnet is busy {_fmt(ours.get('devnet_ms_per_task'), 'ms')} per task for ours "
+            f"and {_fmt(official.get('devnet_ms_per_task'), 'ms')} for the official SDK"
+        )
+        if _finite(estimate):
+            text += (
+                f", {_fmt(estimate, 'ms')} of it in eth_estimateGas (py-evm's binary search "
+                "re-executes the Task deployment several times)"
+            )
+        text += (
+            "; that cost is paid per task by both SDKs (the floor estimates once) and caps the "
+            "ratio far below 3×. To close it: fewer sequential round trips per publish (read "
+            "chain time inside the preflight eth_call instead of ogpu/client/_common.py "
+            "chain_now, no eth_getBlockByNumber after the receipt in "
+            "ogpu/protocol/_executor.py, upload the config while the preflight runs), a "
+            "batch or concurrent publish path that pipelines nonces, and a cheaper "
+            "eth_estimateGas in the devnet (ogpu/devnet/server.py _estimate: one execution at "
+            "the gas cap, then one check at gas used + margin, as geth does)."
+        )
+        out.append(text)
+    if any(t.startswith("watchers") for t in missed):
+        runs = _cell(data, "watchers", lat, "ours").get("runs") or [{}]
+        orun = (_cell(data, "watchers", lat, "official").get("runs") or [{}])[0]
+        methods = runs[0].get("methods") or {}
+        out.append(
+            f"watchers: ours made {_per_op(methods)} for the whole watch, i.e. two HTTP "
+            "requests per poll (eth_blockNumber, then eth_getLogs); the official SDK "
+            f"({_per_op(orun.get('methods'))}) makes one request per watcher per poll plus two "
+            "per watcher at start, so the ratio tends to 1/(K/2), not 1/K. To close it: one "
+            "request per poll, e.g. send eth_blockNumber and eth_getLogs as one JSON-RPC batch "
+            "(ogpu/events/poller.py, EventPoller._iterate / _Rpc)."
+        )
+    slow = [t for t, m, v in targets if t.startswith("no workload") and v == "MISSED"]
+    if slow:
+        o = _cell(data, "watchers", lat, "ours")
+        f = _cell(data, "watchers", lat, "official")
+        if (
+            _finite(o.get("latency_p50_ms"))
+            and _finite(f.get("latency_p50_ms"))
+            and (o["latency_p50_ms"] > f["latency_p50_ms"])
+        ):
+            out.append(
+                f"watcher event latency: p50 {_fmt(o['latency_p50_ms'], 'ms')} (ours) vs "
+                f"{_fmt(f['latency_p50_ms'], 'ms')} (official) at +{lat} ms: each of ours' two "
+                "sequential requests per poll waits its round trip and, while the driver keeps "
+                "the devnet busy mining, its turn behind a transaction; the same one-request "
+                "poll fixes it."
+            )
+        close: list[str] = []
+        real: list[str] = []
+        for name in ORDER:
+            workload = data.get("workloads", {}).get(name, {})
+            if name in ("watchers", "long_watch"):
+                continue
+            for row_lat, cells in workload.get("latencies", {}).items():
+                r = _ratio(workload, cells, "official")
+                if _finite(r) and r < 1:
+                    (close if r >= 0.95 else real).append(f"{name} ({row_lat}): {_x(r)}")
+        if close:
+            out.append(
+                "within 5% of the official SDK (run-to-run noise on this shared 2-core "
+                f"machine is of that order): {', '.join(close)}."
+            )
+        if real:
+            hints = {
+                "import": "`python -X importtime` shows ours' own modules (mostly the "
+                "generated ogpu_bindings.mainnet.* modules, whose dataclasses are built at "
+                "import) as the difference; the third-party imports are the same",
+                "publish_task": "see publish_task above",
+                "get_tasks": "the devnet's getTasks execution dominates ('devnet busy' below)",
+                "snapshot": "see the JSON-RPC calls below",
+            }
+            names = sorted({r.split(" ")[0] for r in real})
+            out.append(
+                f"slower than the official SDK by more than 5%: {', '.join(real)}. "
+                + "; ".join(f"{n}: {hints[n]}" for n in names if n in hints)
+                + "."
+            )
+    return out
+
+
+def _workload_label(name: str, workload: dict[str, Any], lat: str) -> str:
+    if name == "import":
+        return f"{workload.get('title', name)}: {lat}"
+    return f"{workload.get('title', name)} @ +{lat} ms"
+
+
+def render(data: dict[str, Any]) -> str:
+    """The Markdown results section: main table, targets, request breakdown, checks."""
+    workloads = data.get("workloads", {})
+    meta = data.get("meta", {})
+    lines = [
+        "| workload | ours | official 0.2.3 | web3.py floor | ours vs official | ours / floor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in ORDER:
+        workload = workloads.get(name)
+        if workload is None:
+            continue
+        if "skipped" in workload:
+            lines.append(f"| {name} | {workload['skipped']} | | | | |")
+            continue
+        for lat, cells in workload.get("latencies", {}).items():
+            row = [_workload_label(name, workload, lat)]
+            row += [_cell_text(workload, cells.get(side, {})) for side in SIDE_NAMES]
+            better = _ratio(workload, cells, "official")
+            floor = _ratio(workload, cells, "web3")
+            row.append(
+                f"{_x(better)} {'better' if better >= 1 else 'worse'}" if _finite(better) else "–"
+            )
+            row.append(_x(1 / floor) if _finite(floor) else "–")
+            lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "Targets (from the issue):", ""]
+    lines += ["| target | measured | verdict |", "|---|---|---|"]
+    targets = _targets(data)
+    lines += [f"| {t} | {m} | {v} |" for t, m, v in targets]
+    misses = _why_missed(data, targets)
+    if misses:
+        lines += ["", "Why targets are missed, and what would close them:", ""]
+        lines += [f"- {m}" for m in misses]
+    lines += ["", "JSON-RPC calls per operation at the proxy (ours / official / floor):", ""]
+    for name, per in (
+        ("snapshot", "methods"),
+        ("get_tasks", "methods"),
+        ("publish_task", "rpc_per_task"),
+    ):
+        workload = workloads.get(name, {})
+        for lat, cells in workload.get("latencies", {}).items():
+            parts = []
+            for side in SIDE_NAMES:
+                methods = cells.get(side, {}).get(per)
+                if methods:
+                    inner = ", ".join(f"{m} {_fmt(v)}" for m, v in sorted(methods.items()))
+                    extra = cells[side].get("store_per_task")
+                    if extra:
+                        inner += f", content store {_fmt(extra)}"
+                    devnet = cells[side].get(
+                        "devnet_ms_per_task", cells[side].get("devnet_ms_per_call")
+                    )
+                    if _finite(devnet):
+                        inner += f" (devnet busy {_fmt(devnet, 'ms')}/op)"
+                    parts.append(f"{side}: {inner}")
+            if parts:
+                lines.append(f"- {name} @ +{lat} ms: " + "; ".join(parts))
+    for lat, cells in workloads.get("watchers", {}).get("latencies", {}).items():
+        parts = []
+        for side in SIDE_NAMES:
+            runs = cells.get(side, {}).get("runs") or []
+            if runs and runs[0].get("methods"):
+                inner = ", ".join(f"{m} {v}" for m, v in sorted(runs[0]["methods"].items()))
+                parts.append(f"{side}: {inner}")
+        if parts:
+            lines.append(f"- watchers @ +{lat} ms (first run, whole watch): " + "; ".join(parts))
+    lines += [
+        "",
+        '"ours vs official": how many times better ours is (time, 1/throughput, requests '
+        'or memory; > 1 is better). "ours / floor": ours\' cost relative to the '
+        "hand-written web3.py floor (< 1: ours beats it, e.g. by aggregating calls into one "
+        '`eth_call`). "devnet busy": time the devnet spent serving the side\'s requests '
+        "(measured at the proxy, without the added delay).",
+    ]
+    notes = _notes(data)
+    if notes:
+        lines += ["", "Checks:", ""] + [f"- {n}" for n in notes]
+    plan = meta.get("plan", {})
+    lines += [
+        "",
+        f"Run: plan `{plan.get('name')}`, Python {meta.get('python')}, {meta.get('cpus')} CPUs, "
+        f"{meta.get('platform')}; total {meta.get('total_seconds')} s (seeding "
+        f"{meta.get('seed_seconds')} s). Repetitions: {plan.get('reps')} (snapshot, get_tasks), "
+        f"{plan.get('publish_reps')} (publish_task), {plan.get('watch_reps')} (watchers), "
+        f"{plan.get('import_reps')} (import); values are medians.",
+    ]
+    return "\n".join(lines)
+
+
+def _notes(data: dict[str, Any]) -> list[str]:
+    notes: list[str] = []
+    workloads = data.get("workloads", {})
+    snap = workloads.get("snapshot", {}).get("checks")
+    if snap:
+        if snap.get("agree"):
+            notes.append(f"snapshot fields agree across {', '.join(snap['sides'])}.")
+        else:
+            notes.append(f"snapshot fields DIFFER between sides: {snap.get('values')}")
+    for lat, cells in workloads.get("get_tasks", {}).get("latencies", {}).items():
+        for side, cell in cells.items():
+            check = cell.get("check")
+            if check and not check.get("correct"):
+                notes.append(
+                    f"get_tasks @ +{lat} ms: {side} returned {check['count']} of "
+                    f"{check['expected']} tasks (result differs from the chain)."
+                )
+    for name in ("watchers", "long_watch"):
+        for lat, cells in workloads.get(name, {}).get("latencies", {}).items():
+            for side, cell in cells.items():
+                runs = cell.get("runs") or [cell]
+                for run in runs:
+                    if run.get("unexpected"):
+                        notes.append(
+                            f"{name} @ +{lat} ms: {side} yielded "
+                            f"{run['unexpected']} unexpected events."
+                        )
+    unavailable = (data.get("meta") or {}).get("unavailable") or {}
+    for side, reasons in unavailable.items():
+        for workload, reason in reasons.items():
+            notes.append(f"{side} / {workload}: {reason}")
+    return notes
+
+
+_PREFACE = """# Benchmarks: this SDK vs the official `ogpu==0.2.3` vs plain web3.py
+
+`make bench` (= `python -m bench`) runs every workload against a local
+`ogpu devnet` over HTTP, three ways, interleaved in every repetition:
+
+- **ours**: this repository's `ogpu` (the main venv);
+- **official**: the published `ogpu==0.2.3`, installed by the harness into
+  `bench/.venvs/official` (gitignored, reused when present) and pointed at the
+  devnet at run time by `bench/official_shim.py`;
+- **web3.py floor**: hand-written web3.py calls doing the minimum number of round
+  trips (JSON-RPC batches, pipelined sends); the floor, not a competitor.
+
+Each workload runs directly against the devnet (+0 ms) and again behind
+`bench/proxy.py`, a loopback HTTP proxy that adds 20 ms to every HTTP request
+(RPC and content store alike) and counts requests and JSON-RPC methods (a batch is
+one HTTP request). Request counts in the table come from the proxied runs.
+
+```
+python -m bench                       # full run (~6 min): results/results.json + this README
+python -m bench --quick               # smoke run (~1.5 min): results/quick.json
+python -m bench --workload snapshot   # one workload (repeatable); merged into the results file
+python -m bench --publish-concurrency 8 --output publish-concurrency-8   # a side experiment
+python -m bench --reps 5 --latency-ms 50
+python -m bench --render              # rewrite this README from results/results.json
+python -m bench --ours-python PATH    # run the "ours" side with another interpreter
+```
+
+Our side is skipped, workload by workload, with a "not available yet" line when
+the SDK lacks what a workload needs (e.g. `ogpu.client.publish_task`); the other
+sides still run. The harness needs network access only to create the official
+SDK's venv (`pip install ogpu==0.2.3`, about 25 s, once).
+
+## Workloads
+
+- `import`: `import ogpu` in a fresh interpreter (floor: `import web3`), and the
+  same plus `ogpu.protocol`, `ogpu.client`, `ogpu.events` (floor: `eth_account`).
+- `snapshot`: `Task(addr).snapshot()` on a seeded task; median per call.
+- `get_tasks`: `Source(addr).get_tasks()` on a source with 500 tasks; median per
+  call; every side's result is checked against the chain.
+- `publish_task`: 100 × `ogpu.client.publish_task(TaskInfo(...), private_key=...)`
+  from one key (each side its own funded client), sequential by default
+  (`--publish-concurrency N` for N threads); the config is uploaded to the
+  content store; tasks/s; the landed task count is checked on chain. The floor
+  uploads in parallel, estimates gas once, sends all transactions in one JSON-RPC
+  batch and reads the receipts in another.
+- `watchers`: 20 `watch_task_published` watchers (one per source,
+  `poll_interval` 0.5 s) following 100 tasks that a driver publishes round-robin;
+  the HTTP requests of the whole watch, and the event latency (the moment the
+  watcher yields the event minus the moment the devnet answered the
+  transaction's send; it mines before answering).
+- `long_watch`: one watcher (`poll_interval` 0.05 s) following a stream of tasks;
+  peak RSS (VmHWM) of the process.
+
+The three sides of the `watchers` / `long_watch` workloads run at the same time,
+on the same event stream, each through its own proxy (the +0 ms round uses the
+proxies with no delay, to count requests). The watchers start at a freshly mined
+empty block; the driver starts once the official SDK's 20 `eth_newFilter` calls
+have been answered, because its watchers poll `eth_getFilterChanges`, which only
+returns logs mined after the filter exists, whatever `from_block` says.
+
+The devnet (py-evm) is slow per transaction: `publishTask` deploys a Task
+contract, and `eth_estimateGas` re-executes it several times. Both SDKs pay that
+per task, so `publish_task` throughput is bounded by the devnet on every side;
+"devnet busy" below shows how much of each operation it accounts for.
+
+## Pointing the official SDK at the devnet
+
+`ogpu==0.2.3` has no devnet and no setting for its pinning endpoint.
+`bench/official_shim.py` (imported only in the official venv's worker) overrides,
+in memory:
+
+- `ChainConfig.CHAIN_CONTRACTS[ChainId.OGPU_MAINNET]` → the devnet's NEXUS,
+  CONTROLLER, TERMINAL and VAULT (the devnet has exactly the mainnet ABI set; the
+  package's ABI files are byte-identical to `abis/mainnet`). No chain-id override
+  is needed: the package never hard-codes it; web3 asks the node.
+- `CHAIN_RPC_URLS[OGPU_MAINNET]` through the package's own
+  `Web3Manager.update_rpc_url`, and the async watchers' `AsyncWeb3` cache.
+- `ogpu.ipfs.publish._IPFS_PUBLISH_URL` → `<devnet store>/file/create` (same
+  multipart request, same `{"link": ...}` answer as `capi.ogpuscan.io`).
+- a web3 compatibility patch (the one change that is not configuration): the
+  package's watchers call `create_filter(fromBlock=...)`, a keyword web3 7
+  renamed to `from_block`, so with the web3 7.x the package requires, every
+  official watcher raises `TypeError` on its first iteration. The shim maps the
+  keyword so the watchers can be measured at all.
+"""
+
+
+def write_readme(path: Path, data: dict[str, Any], results_path: Path) -> None:
+    """Rewrite ``bench/README.md``: the fixed preface plus the generated results section."""
+    body = render(data)
+    text = (
+        _PREFACE
+        + "\n## Results\n\n"
+        + BEGIN
+        + "\n\nGenerated by `python -m bench` from "
+        + f"`bench/results/{results_path.name}`; do not edit by hand.\n\n"
+        + body
+        + "\n\n"
+        + END
+        + "\n"
+    )
+    path.write_text(text)
