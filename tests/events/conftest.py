@@ -76,6 +76,8 @@ class RpcProxy:
         self.methods: Counter[str] = Counter()
         self.sequence: list[str] = []
         self.get_logs_params: list[dict[str, Any]] = []
+        self.latest_get_logs_params: list[dict[str, Any]] = []
+        self.http_requests: list[list[str]] = []
         self.max_range: int | None = None
         self._server: _ProxyServer | None = None
         self._thread: threading.Thread | None = None
@@ -93,12 +95,17 @@ class RpcProxy:
             return
         calls = parsed if isinstance(parsed, list) else [parsed]
         with self.lock:
+            self.http_requests.append([str(c.get("method")) for c in calls if isinstance(c, dict)])
             for call in calls:
                 if isinstance(call, dict):
                     self.methods[str(call.get("method"))] += 1
                     self.sequence.append(str(call.get("method")))
                     if call.get("method") == "eth_getLogs":
-                        self.get_logs_params.append(call["params"][0])
+                        params = call["params"][0]
+                        if params.get("toBlock") == "latest":
+                            self.latest_get_logs_params.append(params)
+                        else:
+                            self.get_logs_params.append(params)
 
     def range_refusal(self, body: bytes) -> bytes | None:
         """A node-style JSON-RPC error when an eth_getLogs range exceeds ``max_range``."""
@@ -119,6 +126,8 @@ class RpcProxy:
             self.methods.clear()
             self.sequence.clear()
             self.get_logs_params.clear()
+            self.latest_get_logs_params.clear()
+            self.http_requests.clear()
 
     def count(self, method: str) -> int:
         with self.lock:

@@ -342,7 +342,11 @@ def test_fifty_watchers_share_one_get_logs_per_poll(on_devnet: RpcProxy, driver:
         assert all(segment.split().count("eth_getLogs") <= 1 for segment in per_poll)
         assert set(on_devnet.sequence) == {"eth_blockNumber", "eth_getLogs"}
         assert 1 <= fetches < 50
-        for params in on_devnet.get_logs_params:
+        # Steady state: every poll is one HTTP request (a blockNumber + getLogs batch).
+        assert on_devnet.http_requests
+        assert all(r == ["eth_blockNumber", "eth_getLogs"] for r in on_devnet.http_requests)
+        assert len(on_devnet.http_requests) == polls == fetches
+        for params in on_devnet.get_logs_params + on_devnet.latest_get_logs_params:
             address = params["address"]
             addresses = address if isinstance(address, list) else [address]
             assert [a.lower() for a in addresses] == [driver.nexus.address.lower()]
@@ -440,3 +444,40 @@ def test_in_process_devnet_provider(devnet: Devnet, make_driver: type[Driver]) -
     finally:
         Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
         ChainConfig.set_chain(ChainId.OGPU_MAINNET)
+
+
+def test_steady_state_polls_are_one_batched_request_each(
+    on_devnet: RpcProxy, driver: Driver
+) -> None:
+    sources = [driver.new_source()[0] for _ in range(3)]
+    driver.mine()
+
+    async def main() -> None:
+        streams = [
+            watch_task_published(source, poll_interval=FAST) for source in sources for _ in range(4)
+        ]
+        firsts = [asyncio.ensure_future(s.__anext__()) for s in streams]
+        poller = _poller()
+        await _until(lambda: poller.subscriber_count == 12 and poller.pending_count == 0)
+        # Let one two-step poll record the head; from then on every poll is batched.
+        seen = on_devnet.count("eth_blockNumber")
+        await _until(lambda: on_devnet.count("eth_blockNumber") >= seen + 2)
+        on_devnet.reset()
+        published = []
+        for source in sources * 2:
+            published.append((await asyncio.to_thread(driver.publish_task, source))[0])
+        got = await asyncio.wait_for(asyncio.gather(*firsts), 60)
+        assert [e.task for e in got] == [t for t in published[:3] for _ in range(4)]
+        for index, stream in enumerate(streams):
+            assert [e.task for e in await _take(stream, 1)] == [published[3 + index // 4]]
+        last = driver.head()
+        for stream in streams:
+            await _assert_nothing_more(stream, last)
+
+        requests = list(on_devnet.http_requests)
+        assert len(requests) >= 3
+        assert all(r == ["eth_blockNumber", "eth_getLogs"] for r in requests), requests
+        assert on_devnet.get_logs_params == []
+        assert len(on_devnet.latest_get_logs_params) == len(requests)
+
+    asyncio.run(main())

@@ -232,6 +232,9 @@ def test_cancel_refunds_and_inactivate(world: Any) -> None:
     assert vault.get_balance_of(world.client.address) == 9 * 10**16
     receipt = task.cancel(signer=world.client.account)
     assert receipt.status == 1 and receipt.gas_used > 0 and receipt.timestamp > 0
+    mined = world.devnet.w3.eth.get_block(receipt.block_number)
+    assert receipt.timestamp == mined["timestamp"]
+    assert receipt.block_hash == "0x" + bytes(mined["hash"]).hex()
     assert task.get_status() is TaskStatus.CANCELED
     assert vault.get_balance_of(world.client.address) == 10**17
     source.inactivate(signer=world.client.account)

@@ -102,6 +102,9 @@ def test_publish_task_returns_live_task(net: Net, source: Source) -> None:
     assert isinstance(task, Task)
     assert net.rpc.count("eth_sendRawTransaction") == 1
     assert net.store.posts() == 1
+    # checks + time (one batch), gas + fees (one batch), the send, receipt + block (one batch)
+    assert net.rpc.posts() == 4
+    assert net.rpc.count("eth_getBlockByNumber") == 3
     assert task.get_status() == TaskStatus.NEW
     assert task.get_source() == source
     assert task.get_payment() == PAYMENT
@@ -233,6 +236,9 @@ def test_cancel_task_refunds_the_escrow(net: Net, source: Source) -> None:
     receipt = cancel_task(task.address, private_key=net.client.key_hex)
 
     assert receipt.status == 1
+    mined = net.node.call("eth_getBlockByNumber", [hex(receipt.block_number), False])
+    assert receipt.timestamp == int(mined["timestamp"], 16) > 0
+    assert receipt.block_hash == mined["hash"]
     assert task.get_status() == TaskStatus.CANCELED
     assert vault.get_balance_of(net.client.address) == balance
     assert vault.get_frozen_payment(net.client.address) == 0

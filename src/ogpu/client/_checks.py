@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from ogpu_bindings._runtime import check_address
 from pydantic import BaseModel
 
-from ogpu.client._common import bindings, read_calls, singleton
+from ogpu.client._common import bindings, read_calls, read_calls_and_now, singleton
 from ogpu.types import (
     DeliveryMethod,
     ImageEnvironments,
@@ -158,10 +158,14 @@ class SourceState:
     owner: str
     params: SourceParams
     extra: tuple[Any, ...]
+    chain_time: int | None = None
 
 
-def read_source(address: str, *extra: Any) -> SourceState:
+def read_source(address: str, *extra: Any, with_chain_time: bool = False) -> SourceState:
     """Read a source's id, status, owner and params (plus ``extra`` calls) in one ``eth_call``.
+
+    ``with_chain_time``: also fill ``chain_time`` (``chain_now``), the
+    ``eth_getBlockByNumber`` riding in the same JSON-RPC batch (one HTTP request).
 
     Raises:
         SourceNotFoundError: ``address`` is not a source published through this Nexus.
@@ -176,7 +180,11 @@ def read_source(address: str, *extra: Any) -> SourceState:
         source.get_source_params_call(address),
         *extra,
     ]
-    results = read_calls(calls)
+    now: int | None = None
+    if with_chain_time:
+        results, now = read_calls_and_now(calls)
+    else:
+        results = read_calls(calls)
     missing = SourceNotFoundError(
         f"{address} is not a source published on this network's Nexus; "
         "check the address and the selected chain",
@@ -193,7 +201,7 @@ def read_source(address: str, *extra: Any) -> SourceState:
         except Exception:
             raise missing from None
     status, owner, params, *rest = values
-    return SourceState(address, SourceStatus(status), str(owner), params, tuple(rest))
+    return SourceState(address, SourceStatus(status), str(owner), params, tuple(rest), now)
 
 
 def require_active(state: SourceState, operation: tuple[str, str], advice: str) -> None:

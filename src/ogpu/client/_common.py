@@ -39,6 +39,7 @@ __all__ = [
     "chain_now",
     "choose_signer",
     "read_calls",
+    "read_calls_and_now",
     "send",
     "singleton",
     "upload_json",
@@ -143,15 +144,65 @@ def chain_now() -> int:
     Raises:
         RPCError: the node failed or answered without a timestamp.
     """
-    method = "eth_getBlockByNumber"
     try:
-        block = rpc.request(Web3Manager.get_web3_instance(), method, ["latest", False])
-        latest = rpc.to_int(block["timestamp"])
+        block = rpc.request(Web3Manager.get_web3_instance(), _LATEST_BLOCK, ["latest", False])
     except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted) as exc:
-        raise _rpc_error(exc, method) from None
+        raise _rpc_error(exc, _LATEST_BLOCK) from None
+    return _now_from_block(block)
+
+
+_LATEST_BLOCK = "eth_getBlockByNumber"
+
+
+def _now_from_block(block: Any) -> int:
+    try:
+        latest = rpc.to_int(block["timestamp"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise RPCError(f"malformed {method} answer: {exc}", method=method) from None
+        raise RPCError(f"malformed {_LATEST_BLOCK} answer: {exc}", method=_LATEST_BLOCK) from None
     return max(latest, int(time.time()))
+
+
+def read_calls_and_now(
+    calls: Sequence[ContractCall[Any]],
+) -> tuple[list[multicall.CallResult], int]:
+    """``read_calls`` and ``chain_now`` together: the aggregated ``eth_call`` and the
+    ``eth_getBlockByNumber`` go in one JSON-RPC batch (one HTTP request). Calls too
+    large for one aggregate, a node refusing batches or a failed aggregate fall back
+    to the two separate requests.
+
+    Raises:
+        RPCError: the node failed or returned malformed output.
+    """
+    fits = len(calls) * (32 + multicall.DEFAULT_OUTPUT_SIZE) + 32 <= multicall.MAX_OUTPUT
+    try:
+        payload = multicall.encode_payload(calls)
+    except ValueError:
+        fits = False
+    if not fits:
+        return read_calls(calls), chain_now()
+    w3 = Web3Manager.get_web3_instance()
+    try:
+        raw, block = rpc.batch(
+            w3,
+            [
+                ("eth_call", [{"data": "0x" + payload.hex()}, "latest"]),
+                (_LATEST_BLOCK, ["latest", False]),
+            ],
+        )
+    except rpc.TransportError as exc:
+        raise _rpc_error(exc, "eth_call") from None
+    except rpc.NodeError:
+        return read_calls(calls), chain_now()
+    if isinstance(raw, Exception):
+        results = read_calls(calls)
+    else:
+        try:
+            results = list(multicall.decode_output(rpc.to_bytes(raw), len(calls)).results)
+        except (TypeError, ValueError) as exc:
+            raise RPCError(f"malformed aggregated read: {exc}", method="eth_call") from None
+    if isinstance(block, Exception):
+        raise _rpc_error(block, _LATEST_BLOCK)
+    return results, _now_from_block(block)
 
 
 def read_calls(calls: Sequence[ContractCall[Any]]) -> list[multicall.CallResult]:

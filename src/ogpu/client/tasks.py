@@ -54,7 +54,9 @@ def _published_task(receipt: Receipt, source: str) -> str:
 def _check_against_source(info: TaskInfo, source: str, client: str) -> None:
     """The contract's publishTask rules plus the escrow, checked before anything is pinned."""
     vault = bindings("vault")
-    state = read_source(source, vault.balance_of_call(singleton("VAULT"), client))
+    state = read_source(
+        source, vault.balance_of_call(singleton("VAULT"), client), with_chain_time=True
+    )
     contract, function = _PUBLISH
     require_active(state, _PUBLISH, "publish the task to an active source")
     minimum = int(state.params.minPayment)
@@ -65,7 +67,7 @@ def _check_against_source(info: TaskInfo, source: str, client: str) -> None:
             contract=contract,
             function=function,
         )
-    now = chain_now()
+    now = state.chain_time if state.chain_time is not None else chain_now()
     longest = int(state.params.maxExpiryDuration)
     if info.expiryTime <= now:
         raise TaskExpiredError(
@@ -114,8 +116,8 @@ def publish_task(
     included), ``receipt_timeout`` the wait for the receipt, ``timeout``
     (optional) the whole call.
 
-    Cost: one aggregated ``eth_call`` and one ``eth_getBlockByNumber``
-    (checks), one upload (HTTP POST), one transaction.
+    Cost: one JSON-RPC batch with an aggregated ``eth_call`` and an
+    ``eth_getBlockByNumber`` (checks), one upload (HTTP POST), one transaction.
 
     Raises:
         InvalidInputError subclasses: bad ``task_info`` (empty ``function_name``, bad

@@ -54,7 +54,13 @@ from eth_utils.exceptions import ValidationError as EthValidationError
 from ogpu.devnet.store import BackgroundHTTPServer
 
 if TYPE_CHECKING:
-    from eth.abc import BlockAPI, BlockHeaderAPI, MiningChainAPI, SignedTransactionAPI
+    from eth.abc import (
+        BlockAPI,
+        BlockHeaderAPI,
+        ComputationAPI,
+        MiningChainAPI,
+        SignedTransactionAPI,
+    )
     from eth_account.signers.local import LocalAccount
 
 __all__ = [
@@ -83,6 +89,9 @@ REVERT_ERROR = 3
 
 DEFAULT_PRIORITY_FEE = 10**9
 MAX_BATCH = 1000
+# eth_estimateGas fast path: the EIP-2200 SSTORE stipend check (2300) plus slack for
+# nested calls that the 64/63 factor leaves short.
+_ESTIMATE_HEADROOM = 2300 + 7700
 MAX_RPC_BODY = 32 * 1024 * 1024
 FILTER_IDLE_SECONDS = 300.0
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -862,6 +871,36 @@ class JsonRpcDispatcher:
             raise _vm_error(computation.error, computation.output)
         return _hexdata(computation.output)
 
+    def _estimate_fast(
+        self, request: _CallRequest, header: BlockHeaderAPI, nonce: int
+    ) -> int | None:
+        """Geth-style estimate: run at the intrinsic gas, then at the block gas limit, then
+        once at the gross gas used * 64/63 + headroom; that last limit is returned only if
+        the transaction succeeds with it. ``None`` when it does not (binary search needed).
+
+        Raises VMError when the transaction fails at the block gas limit.
+        """
+        with self._chain.get_vm(header).in_costless_state() as state:
+            limit = state.gas_limit
+
+            def run(gas: int) -> ComputationAPI:
+                snapshot = state.snapshot()
+                try:
+                    return state.apply_transaction(self._spoof(header, request, nonce, gas))
+                finally:
+                    state.revert(snapshot)
+
+            intrinsic: int = self._spoof(header, request, nonce, limit).intrinsic_gas
+            if not run(intrinsic).is_error:
+                return intrinsic
+            full = run(limit)
+            if full.is_error:
+                raise full.error
+            candidate = (limit - full.get_gas_remaining()) * 64 // 63 + _ESTIMATE_HEADROOM
+            if candidate >= limit:
+                return limit
+            return None if run(candidate).is_error else candidate
+
     def _estimate(self, request: _CallRequest, header: BlockHeaderAPI) -> int:
 
         gas_limit = header.gas_limit
@@ -869,6 +908,9 @@ class JsonRpcDispatcher:
         with vm.in_costless_state() as state:
             nonce = state.get_nonce(Address(request.sender))
         try:
+            fast = self._estimate_fast(request, header, nonce)
+            if fast is not None and (request.gas is None or fast <= request.gas):
+                return fast
             estimate: int = self._chain.estimate_gas(
                 self._spoof(header, request, nonce, request.gas or gas_limit), header
             )

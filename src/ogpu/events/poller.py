@@ -10,6 +10,14 @@ Design:
   not K. The poll interval is the smallest of the subscribers' intervals.
 - A subscriber that joins with a ``from_block`` older than the cursor gets a
   catch-up fetch of the missing range before it sees live events.
+- Steady state (every subscriber live, cursor within reach of the head, HTTP
+  node, no confirmation depth): one JSON-RPC batch per poll carrying
+  ``eth_blockNumber`` and ``eth_getLogs(cursor, "latest")`` (from one block
+  earlier when the cursor is past the last head seen). A batch is not
+  atomic, so the head it reports does not bound the range ``"latest"`` covered.
+  The cursor therefore only moves to just past max(head seen by an earlier
+  request, highest returned log block), both certainly covered; logs re-read
+  in the overlap next time are dropped by the per-subscriber dedupe below.
 - RPC failures are retried forever with exponential backoff; the cursor only
   moves past a chunk once its logs were delivered, and each subscriber drops
   anything at or before the last (block, log index) it received, so nothing is
@@ -41,6 +49,7 @@ from web3 import Web3
 from web3.exceptions import Web3RPCError
 from web3.providers.rpc import HTTPProvider
 
+from ogpu.chain import rpc as _raw
 from ogpu.types import InvalidAddressError, InvalidInputError
 
 logger = logging.getLogger("ogpu.events")
@@ -48,6 +57,9 @@ logger = logging.getLogger("ogpu.events")
 E = TypeVar("E")
 
 DEFAULT_MAX_BLOCK_RANGE = 1000
+# Blocks of slack the batched "latest" poll keeps below the chunk size: the chain
+# may have grown since the last head was seen.
+_BATCH_HEADROOM = 32
 _RANGE_ERROR_HINTS = ("range", "limit", "too many", "more than", "exceed", "too large", "size")
 
 
@@ -130,7 +142,7 @@ class Subscription(Generic[E]):
 
 
 def _position(log: Mapping[str, Any]) -> tuple[int, int]:
-    return int(log["blockNumber"]), int(log["logIndex"])
+    return _raw.to_int(log["blockNumber"]), _raw.to_int(log["logIndex"])
 
 
 def _topic0(log: Mapping[str, Any]) -> str:
@@ -152,11 +164,16 @@ def _looks_like_range_error(error: BaseException) -> bool:
 
 
 class _Rpc:
-    """The two JSON-RPC calls the poller needs, off the event loop for HTTP providers."""
+    """The JSON-RPC calls the poller needs, off the event loop for HTTP providers."""
 
     def __init__(self, w3: Web3) -> None:
         self._w3 = w3
         self._threaded = isinstance(w3.provider, HTTPProvider)
+
+    @property
+    def batches(self) -> bool:
+        """Whether a JSON-RPC batch is one HTTP request (HTTP providers only)."""
+        return self._threaded
 
     async def _run(self, fn: Callable[[], E]) -> E:
         if self._threaded:
@@ -176,6 +193,30 @@ class _Rpc:
             "topics": [list(topics)],
         }
         return list(await self._run(lambda: self._w3.eth.get_logs(params)))
+
+    async def head_and_logs_to_latest(
+        self, from_block: int, address: str, topics: Sequence[str]
+    ) -> tuple[int, list[Mapping[str, Any]] | Exception]:
+        """``eth_blockNumber`` + ``eth_getLogs(from_block, "latest")`` in one batch.
+
+        Returns the head and the logs, or the exception the ``eth_getLogs`` part
+        failed with. Raises when the head is not available.
+        """
+        params = {
+            "fromBlock": hex(from_block),
+            "toBlock": "latest",
+            "address": address,
+            "topics": [list(topics)],
+        }
+        calls: list[tuple[str, list[Any]]] = [("eth_blockNumber", []), ("eth_getLogs", [params])]
+        head, logs = await self._run(lambda: _raw.batch(self._w3, calls))
+        if isinstance(head, Exception):
+            raise head
+        if isinstance(logs, Exception):
+            return _raw.to_int(head), logs
+        if not isinstance(logs, list):
+            return _raw.to_int(head), _raw.TransportError("eth_getLogs", "answer is not a list")
+        return _raw.to_int(head), logs
 
 
 def endpoint_key(w3: Web3) -> str:
@@ -206,6 +247,8 @@ class EventPoller:
         self._chunk = self.settings.max_block_range
         self._subs: list[Subscription[Any]] = []
         self._cursor: int | None = None
+        self._head: int | None = None
+        self._batch_ok = self._rpc.batches and self.settings.confirmations == 0
         self._next_main = 0.0
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -292,10 +335,50 @@ class EventPoller:
         finally:
             self._task = None
             self._cursor = None
+            self._head = None
             self._next_main = 0.0
 
+    def _batch_ready(self) -> bool:
+        cursor, head = self._cursor, self._head
+        if not self._batch_ok or cursor is None or head is None:
+            return False
+        if time.monotonic() < self._next_main or not self._subs:
+            return False
+        if any(not s.live for s in self._subs):
+            return False
+        return head + 1 - cursor + _BATCH_HEADROOM <= self._chunk
+
+    async def _iterate_batched(self) -> None:
+        cursor = self._cursor
+        known = self._head
+        assert cursor is not None and known is not None
+        live = list(self._subs)
+        topics = sorted({s.topic for s in live})
+        # Nodes refuse a fromBlock past "latest"; ``known`` cannot be, and the few
+        # logs re-read below the cursor are dropped by ``_dispatch``.
+        low = min(cursor, known)
+        head, logs = await self._rpc.head_and_logs_to_latest(low, self.nexus_address, topics)
+        self._head = head
+        if isinstance(logs, Exception):
+            logger.info("batched eth_getLogs to 'latest' failed (%s); polling in two steps", logs)
+            self._batch_ok = False
+            if head >= cursor:
+                await self._fetch(cursor, head, live, main=True)
+        else:
+            highest = max((_position(log)[0] for log in logs), default=low)
+            self._dispatch(logs, live, cursor, max(highest, cursor))
+            covered = max(known, highest, cursor - 1)
+            for sub in live:
+                sub.next_block = max(sub.next_block, covered + 1)
+            self._cursor = covered + 1
+        self._next_main = time.monotonic() + self._interval()
+
     async def _iterate(self) -> None:
+        if self._batch_ready():
+            await self._iterate_batched()
+            return
         head = await self._rpc.block_number() - self.settings.confirmations
+        self._head = head
         pending = [s for s in self._subs if not s.live]
         for sub in pending:
             if sub.start is None:

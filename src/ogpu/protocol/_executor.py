@@ -11,9 +11,11 @@ Pipeline (RPCs in brackets):
    use only], sign locally, compute the hash locally, broadcast
    [eth_sendRawTransaction]. The lock keeps one account's broadcasts in
    nonce order.
-3. wait for the receipt [eth_getTransactionReceipt, polled] and the block
-   time [eth_getBlockByNumber]; a status-0 receipt is replayed as an
-   ``eth_call`` at its block to recover the revert reason.
+3. wait for the receipt [eth_getTransactionReceipt + eth_getBlockByNumber
+   "latest" in one JSON-RPC batch, polled]; the block time comes from that
+   latest block when it is the receipt's block (same hash), else from one more
+   [eth_getBlockByNumber]. A status-0 receipt is replayed as an ``eth_call`` at
+   its block to recover the revert reason.
 
 Failures before a broadcast (nonce too low/high, underpriced, transient
 transport errors) are retried up to ``max_retries`` times. When a broadcast
@@ -296,13 +298,36 @@ def _receipt_once(w3: Web3, tx_hash: str) -> Mapping[str, Any] | None:
     return cast(Mapping[str, Any], found) if isinstance(found, Mapping) else None
 
 
-def _wait_receipt(w3: Web3, tx_hash: str, timeout: float) -> Mapping[str, Any]:
+def _receipt_and_head(
+    w3: Web3, tx_hash: str
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    """The receipt (or None) and the latest block header (or None), in one batch."""
+    try:
+        found, head = rpc.batch(
+            w3,
+            [
+                ("eth_getTransactionReceipt", [tx_hash]),
+                ("eth_getBlockByNumber", ["latest", False]),
+            ],
+        )
+    except (rpc.NodeError, rpc.TransportError):
+        return _receipt_once(w3, tx_hash), None
+    return (
+        cast(Mapping[str, Any], found) if isinstance(found, Mapping) else None,
+        cast(Mapping[str, Any], head) if isinstance(head, Mapping) else None,
+    )
+
+
+def _wait_receipt(
+    w3: Web3, tx_hash: str, timeout: float
+) -> tuple[Mapping[str, Any], Mapping[str, Any] | None]:
+    """The mined receipt and the latest block header seen with it (None if unknown)."""
     deadline = time.monotonic() + timeout
     pause, longest = POLL_INTERVAL
     while True:
-        found = _receipt_once(w3, tx_hash)
+        found, head = _receipt_and_head(w3, tx_hash)
         if found is not None and found.get("blockNumber") is not None:
-            return found
+            return found, head
         if time.monotonic() >= deadline:
             raise ReceiptTimeoutError(
                 f"no receipt for {tx_hash} after {timeout:.0f}s; it may still be mined",
@@ -361,11 +386,18 @@ def decode_logs(entries: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _build_receipt(w3: Web3, found: Mapping[str, Any], retries: int) -> Receipt:
+def _build_receipt(
+    w3: Web3, found: Mapping[str, Any], head: Mapping[str, Any] | None, retries: int
+) -> Receipt:
+    """``head`` (a block header fetched with the receipt) supplies the timestamp when it
+    is the receipt's block; otherwise one ``eth_getBlockByNumber``."""
     block_number = rpc.to_int(found["blockNumber"])
     timestamp = 0
     try:
-        block = _with_retries(w3, "eth_getBlockByNumber", [hex(block_number), False], retries)
+        block: Any = head
+        mined_in = _hex(found.get("blockHash") or "")
+        if block is None or not mined_in or _hex(block.get("hash") or "") != mined_in:
+            block = _with_retries(w3, "eth_getBlockByNumber", [hex(block_number), False], retries)
         if isinstance(block, Mapping):
             timestamp = rpc.to_int(block.get("timestamp", 0))
     except RPCError:
@@ -477,10 +509,10 @@ def _send(
             bump += 1
             fees = _fees(w3, max_retries, bump)
         time.sleep(_RETRY_PAUSE)
-    found = _wait_receipt(w3, tx_hash, receipt_timeout)
+    found, head = _wait_receipt(w3, tx_hash, receipt_timeout)
     if rpc.to_int(found.get("status", 1)) != 1:
         raise _failed(w3, target, account, found, gas_limit, tx_hash)
-    return _build_receipt(w3, found, max_retries)
+    return _build_receipt(w3, found, head, max_retries)
 
 
 def _check_retries(max_retries: object) -> int:
