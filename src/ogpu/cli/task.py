@@ -310,6 +310,35 @@ async def _watch_loop(args: argparse.Namespace, task_address: str, start_block: 
             (watch_response_submitted, "response"),
         )
     ]
+
+    def emit(kind: str, event: Any) -> None:
+        record = {"event": kind, **jsonable(event)}
+        if kind == "status":
+            seen[event.status.name] = True
+            text = f"block {event.block_number}: status -> {event.status.name}"
+        elif kind == "attempted":
+            text = f"block {event.block_number}: attempted by provider {event.provider}"
+        else:
+            text = f"block {event.block_number}: response {event.response} submitted"
+        _print_event(args, record, text)
+
+    async def finish(status: str) -> str:
+        # One poll hands every watcher its events at once, but each pump moves them to the
+        # queue on its own turn: let them run, then print what they delivered, in chain order.
+        pending: list[tuple[str, Any]] = []
+        idle = 0
+        while idle < 3:
+            await asyncio.sleep(0)
+            if queue.empty():
+                idle += 1
+                continue
+            idle = 0
+            while not queue.empty():
+                pending.append(queue.get_nowait())
+        for kind, event in sorted(pending, key=lambda p: (p[1].block_number, p[1].log_index)):
+            emit(kind, event)
+        return status
+
     settle: float | None = None
     try:
         while True:
@@ -317,10 +346,10 @@ async def _watch_loop(args: argparse.Namespace, task_address: str, start_block: 
                 status = (await asyncio.to_thread(task.get_status)).name or "?"
                 if status in stops:
                     if status == "EXPIRED" or seen.get(status):
-                        return status
+                        return await finish(status)
                     settle = loop.time() + 3 * interval + 1.0
             elif loop.time() >= settle or seen.get(status):
-                return status
+                return await finish(status)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise CommandError(
@@ -330,15 +359,7 @@ async def _watch_loop(args: argparse.Namespace, task_address: str, start_block: 
                 kind, event = await asyncio.wait_for(queue.get(), min(remaining, interval))
             except asyncio.TimeoutError:
                 continue
-            record = {"event": kind, **jsonable(event)}
-            if kind == "status":
-                seen[event.status.name] = True
-                text = f"block {event.block_number}: status -> {event.status.name}"
-            elif kind == "attempted":
-                text = f"block {event.block_number}: attempted by provider {event.provider}"
-            else:
-                text = f"block {event.block_number}: response {event.response} submitted"
-            _print_event(args, record, text)
+            emit(kind, event)
     finally:
         for pump in pumps:
             pump.cancel()
