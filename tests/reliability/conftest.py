@@ -1,0 +1,301 @@
+"""Fixtures of the reliability suite: a real chain over HTTP behind ``FaultProxy``.
+
+- ``upstream`` (session): the devnet's JSON-RPC server over the session chain.
+- ``proxy`` (session): the fault-injecting proxy in front of it; every SDK request
+  in these tests passes it, so its counters are what reached the wire.
+- ``store`` (session): the devnet content store (IPFS stand-in).
+- ``net``: the chain (snapshot/revert per test) selected in ``ChainConfig`` through
+  the proxy, IPFS routed to the store, fresh nonce caches, no faults installed.
+- ``row``: records a line of ``docs/RELIABILITY.md`` for the running test
+  (``report.py`` keeps the lines of passing tests only).
+
+The secrets guard (``secrets_guard.py``) watches every test of this folder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
+from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS, DevnetAccount
+from ogpu.devnet.chain import Devnet
+from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
+from ogpu.devnet.store import ContentStore, StoreServer
+from ogpu.protocol import (
+    Response,
+    Source,
+    Task,
+    controller,
+    execute_request,
+    extract_source_address,
+    extract_task_address,
+    nexus,
+    terminal,
+    vault,
+)
+from ogpu.types import (
+    DeliveryMethod,
+    Environment,
+    ImageEnvironments,
+    Receipt,
+    ResponseParams,
+    SourceInfo,
+    SourceParams,
+    TaskParams,
+)
+
+from .faultproxy import FaultProxy
+from .secrets_guard import (
+    ROLE_VARS,
+    ogpu_secrets_guard,
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    pytest_unconfigure,
+    pytest_warning_recorded,
+)
+
+__all__ = [
+    "ogpu_secrets_guard",
+    "pytest_runtest_makereport",
+    "pytest_sessionfinish",
+    "pytest_terminal_summary",
+    "pytest_unconfigure",
+    "pytest_warning_recorded",
+]
+
+ETHER = 10**18
+ROW_KEY = "reliability_row"
+
+
+def _reset_sdk_state() -> None:
+    NonceManager.clear_all()
+    Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
+    ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
+    ChainConfig.set_chain(ChainId.OGPU_MAINNET)
+
+
+@pytest.fixture(autouse=True)
+def _no_role_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ROLE_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def row(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """``row(area=..., case=..., injected=..., outcome=..., **more)``: one table line."""
+
+    def add(**fields: Any) -> None:
+        request.node.user_properties.append((ROW_KEY, json.dumps(fields, sort_keys=True)))
+
+    return add
+
+
+# -- the wire --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def upstream(devnet_session: Devnet) -> Iterator[RpcServer]:
+    dispatcher = JsonRpcDispatcher(devnet_session.tester, devnet_session.lock)
+    server = RpcServer(dispatcher, "127.0.0.1", 0)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def proxy(upstream: RpcServer) -> Iterator[FaultProxy]:
+    faulty = FaultProxy(upstream.url).start()
+    try:
+        yield faulty
+    finally:
+        faulty.stop()
+
+
+@pytest.fixture(scope="session")
+def store() -> Iterator[StoreServer]:
+    server = StoreServer("127.0.0.1", 0, store=ContentStore())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# -- the world -------------------------------------------------------------------------------
+
+
+@dataclass
+class Net:
+    """The chain behind the proxy, plus builders that use the public API (through the proxy)."""
+
+    devnet: Devnet
+    proxy: FaultProxy
+    upstream_url: str
+    store_url: str
+    client: DevnetAccount = CLIENTS[0]
+    other_client: DevnetAccount = CLIENTS[1]
+    master: DevnetAccount = MASTERS[0]
+    provider: DevnetAccount = PROVIDERS[0]
+    agent: DevnetAccount = AGENTS[0]
+
+    # direct reads (not through the proxy, not counted)
+    def call(self, method: str, params: list[Any]) -> Any:
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        answer = requests.post(self.upstream_url, json=body, timeout=30).json()
+        if "error" in answer:
+            raise AssertionError(f"{method}: {answer['error']}")
+        return answer["result"]
+
+    def nonce(self, account: DevnetAccount) -> int:
+        return int(self.call("eth_getTransactionCount", [account.address, "latest"]), 16)
+
+    def now(self) -> int:
+        block = self.call("eth_getBlockByNumber", ["latest", False])
+        return max(int(block["timestamp"], 16), int(time.time()))
+
+    def receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.call("eth_getTransactionReceipt", [tx_hash])
+        return found
+
+    def published_tasks(self, source: str) -> list[str]:
+        """Tasks of ``source`` from Nexus' TaskPublished logs (read from the node directly)."""
+        from ogpu_bindings.mainnet.nexus import TASK_PUBLISHED_TOPIC, decode_task_published
+
+        logs = self.call(
+            "eth_getLogs",
+            [
+                {
+                    "fromBlock": "0x0",
+                    "toBlock": "latest",
+                    "address": self.devnet.deployment.nexus,
+                    "topics": [TASK_PUBLISHED_TOPIC],
+                }
+            ],
+        )
+        tasks = []
+        for log in logs:
+            event = decode_task_published(log)
+            if event.source.lower() == source.lower():
+                tasks.append(event.task)
+        return tasks
+
+    # builders (through the proxy, before faults are installed)
+    def source_params(
+        self,
+        *,
+        delivery: DeliveryMethod = DeliveryMethod.MANUAL_CONFIRMATION,
+        min_payment: int = 10**15,
+        client: DevnetAccount | None = None,
+    ) -> SourceParams:
+        return SourceParams(
+            client=(client or self.client).address,
+            imageMetadataUrl="https://example.invalid/meta.json",
+            imageEnvironments=Environment.CPU | Environment.NVIDIA,
+            minPayment=min_payment,
+            minAvailableLockup=0,
+            maxExpiryDuration=3600,
+            privacyEnabled=False,
+            optionalParamsUrl="",
+            deliveryMethod=delivery,
+            lastUpdateTime=0,
+        )
+
+    def source_info(self) -> SourceInfo:
+        return SourceInfo(
+            name="reliability",
+            description="a source for the reliability suite",
+            logoUrl="https://example.com/logo.png",
+            imageEnvs=ImageEnvironments(cpu="https://example.com/docker-compose.yml"),
+            minPayment=10**15,
+            minAvailableLockup=0,
+            maxExpiryDuration=3600,
+        )
+
+    def fund(self, account: DevnetAccount, amount: int = ETHER) -> Receipt:
+        return vault.deposit(account.address, amount, signer=account.account)
+
+    def source(self, **kwargs: Any) -> Source:
+        owner = kwargs.get("client") or self.client
+        receipt = nexus.publish_source(self.source_params(**kwargs), signer=owner.account)
+        return Source(extract_source_address(receipt))
+
+    def task(self, source: Source, *, payment: int = 10**16, expires_in: int = 600) -> Task:
+        params = TaskParams(
+            source=source.address,
+            config="https://example.invalid/task.json",
+            expiryTime=self.now() + expires_in,
+            payment=payment,
+        )
+        receipt = controller.publish_task(params, signer=self.client.account)
+        return Task(extract_task_address(receipt))
+
+    def pair(self, stake: int = 2 * ETHER) -> None:
+        terminal.announce_provider(self.provider.address, stake, signer=self.master.account)
+        terminal.announce_master(self.master.address, signer=self.provider.account)
+
+    def register(self, source: Source) -> None:
+        nexus.register(
+            source.address, self.provider.address, Environment.CPU, signer=self.provider.account
+        )
+
+    def respond(self, task: Task, data: str = "https://example.invalid/out.json") -> Response:
+        from ogpu_bindings.mainnet.nexus import submit_response
+
+        params = ResponseParams(
+            task=task.address, provider=self.provider.address, data=data, payment=0
+        )
+        request = submit_response(self.devnet.deployment.nexus, params)
+        receipt = execute_request(request, self.provider.account)
+        for log in receipt.logs:
+            if type(log).__name__ == "ResponseSubmittedEvent":
+                return Response(log.response)
+        raise AssertionError("no ResponseSubmitted event")
+
+
+@contextmanager
+def sdk_on(
+    devnet: Devnet, proxy: FaultProxy, upstream: RpcServer, store: StoreServer
+) -> Iterator[Net]:
+    """Point the SDK at ``devnet`` through ``proxy`` and IPFS at ``store``; undo on exit."""
+    NonceManager.clear_all()
+    proxy.clear()
+    ChainConfig.use_devnet(devnet.deployment, rpc=proxy.url)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OGPU_IPFS_BACKEND", "devnet")
+        patch.setenv("OGPU_IPFS_API_URL", store.url)
+        patch.delenv("OGPU_IPFS_GATEWAY", raising=False)
+        try:
+            yield Net(devnet, proxy, upstream.url, store.url)
+        finally:
+            proxy.clear()
+            _reset_sdk_state()
+
+
+@contextmanager
+def kept_state(devnet: Devnet) -> Iterator[None]:
+    """Chain changes made inside survive until the end of the ``with`` (module fixtures)."""
+    snapshot = devnet.snapshot()
+    try:
+        yield
+    finally:
+        devnet.revert(snapshot)
+
+
+@pytest.fixture
+def net(
+    devnet: Devnet, proxy: FaultProxy, upstream: RpcServer, store: StoreServer
+) -> Iterator[Net]:
+    """The SDK on the chain through the proxy; the chain reverts when the test ends."""
+    with sdk_on(devnet, proxy, upstream, store) as world:
+        yield world
