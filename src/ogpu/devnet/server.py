@@ -51,6 +51,7 @@ from eth_utils.address import to_canonical_address, to_checksum_address
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError as EthValidationError
 
+from ogpu._jsonsafe import MAX_JSON_DEPTH, loads_bounded, nesting_depth
 from ogpu.devnet.store import BackgroundHTTPServer
 
 if TYPE_CHECKING:
@@ -459,7 +460,7 @@ class JsonRpcDispatcher:
         Chain work per request happens under the lock; never raises.
         """
         try:
-            payload = json.loads(body)
+            payload = loads_bounded(body)
         except (ValueError, UnicodeDecodeError) as exc:
             return _encode(_error_response(None, RpcError(PARSE_ERROR, f"parse error: {exc}")))
         if isinstance(payload, list):
@@ -1382,6 +1383,10 @@ class _RpcRequestHandler(BaseHTTPRequestHandler):
             self._send_error_json(413, error)
             return
         body = self.rfile.read(length)
+        if nesting_depth(body) > MAX_JSON_DEPTH:
+            error = RpcError(PARSE_ERROR, f"parse error: nested deeper than {MAX_JSON_DEPTH}")
+            self._send_error_json(400, error)
+            return
         answer = self.server.dispatcher.handle_body(body)
         if answer is None:
             self.send_response(204)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import accumulate, count, repeat
-from operator import mul, sub
 from typing import Any, NoReturn
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from ogpu._jsonsafe import MAX_JSON_DEPTH, nesting_depth
 from ogpu.ipfs._http import (
     Budget,
     Transient,
@@ -33,10 +32,6 @@ from ogpu.ipfs.config import (
 from ogpu.types import InvalidInputError, IPFSFetchError, IPFSGatewayError
 
 _REDIRECTS = (301, 302, 303, 307, 308)
-MAX_JSON_DEPTH = 512
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_OPEN_AS_ONE = bytes.maketrans(b"[{]}", b"\x01\x01\x00\x00")
 _IPFS_RE = re.compile(
     r"^ipfs://(?P<cid>[A-Za-z0-9]{8,128})(?P<path>/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$"
 )
@@ -173,19 +168,6 @@ def _read_body(response: requests.Response, *, shown: str, max_bytes: int, budge
         raise error from exc
 
 
-def _nesting_depth(body: bytes) -> int:
-    """Deepest ``[``/``{`` nesting outside JSON strings (C-speed scan). No I/O.
-
-    Guards ``json.loads``: some dependencies raise the interpreter's recursion
-    limit so far that a deeply nested document would overflow the C stack.
-    """
-    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
-        return 0
-    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
-    opens = accumulate(brackets.translate(_OPEN_AS_ONE))
-    return max(map(sub, map(mul, opens, repeat(2)), count(1)), default=0)
-
-
 def _redirect_target(current: str, location: str, shown: str) -> str:
     try:
         target = urljoin(current, location.strip())
@@ -228,7 +210,7 @@ def fetch_ipfs_json(
         max_redirects=max_redirects,
     )
     shown = redact_url(url) if isinstance(url, str) else "<url>"
-    if _nesting_depth(body) > MAX_JSON_DEPTH:
+    if nesting_depth(body) > MAX_JSON_DEPTH:
         raise IPFSFetchError(
             f"{shown} did not serve valid JSON: nested deeper than {MAX_JSON_DEPTH}", url=shown
         )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ogpu._jsonsafe import loads_bounded
 from ogpu.types import InvalidInputError
 
 __all__ = ["DEFAULT_MAX_RESULT_BYTES", "CallbackResult", "CallbackServer"]
@@ -91,7 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(404, {"error": "the path must end with a task address"})
             return
         try:
-            body = json.loads(data)
+            body = loads_bounded(data)
         except (ValueError, UnicodeDecodeError):
             self._answer(400, {"error": "the body is not JSON"})
             return

@@ -9,13 +9,16 @@ from contextlib import asynccontextmanager, suppress
 from typing import Annotated, Any, Literal
 
 import uvicorn
-from fastapi import APIRouter, FastAPI, Path
+from fastapi import APIRouter, FastAPI, Path, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
+from .._jsonsafe import MAX_JSON_DEPTH, nesting_depth
 from .config import ServiceConfig
 from .logger import logger
 from .registry import HandlerSpec
@@ -50,7 +53,9 @@ class BodySizeLimitMiddleware:
     """ASGI middleware answering ``413`` to request bodies over ``max_bytes``.
 
     The body is buffered (at most ``max_bytes``) before the app sees it, so a
-    lying or absent ``Content-Length`` cannot get past the limit.
+    lying or absent ``Content-Length`` cannot get past the limit. A body nested
+    deeper than ``MAX_JSON_DEPTH`` gets FastAPI's ``422`` ``json_invalid``
+    answer before anything parses it (deep nesting can overflow the C stack).
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -80,6 +85,9 @@ class BodySizeLimitMiddleware:
             chunks.append(body)
             if not message.get("more_body", False):
                 break
+        if nesting_depth(b"".join(chunks)) > MAX_JSON_DEPTH:
+            await _too_deep(scope, receive, send)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -106,6 +114,33 @@ class BodySizeLimitMiddleware:
             status_code=413,
         )
         await response(scope, receive, send)
+
+
+async def _too_deep(scope: Scope, receive: Receive, send: Send) -> None:
+    error = {
+        "type": "json_invalid",
+        "loc": ["body"],
+        "msg": "JSON decode error",
+        "input": {},
+        "ctx": {"error": f"nested deeper than {MAX_JSON_DEPTH}"},
+    }
+    await JSONResponse({"detail": [error]}, status_code=422)(scope, receive, send)
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats as strings (``"NaN"``, ``"Infinity"``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    return JSONResponse({"detail": _json_safe(jsonable_encoder(errors))}, status_code=422)
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -240,6 +275,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ogpu_runtime = runtime
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=cfg.max_body_bytes)
 
     for spec in runtime.handlers.values():
