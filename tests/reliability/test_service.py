@@ -3,8 +3,8 @@
 tests/service already covers: body over the cap (declared and chunked) -> 413,
 truncated JSON, missing/ill-typed fields and an empty body -> 422 with nothing run
 (``test_body_size_cap_413``, ``test_bad_input_is_422_with_pydantic_errors_and_nothing_runs``).
-This file adds the remaining malformed bodies and the slow clients. The slow-client
-tests are strict xfails: the service sets no server-side timeout (see the reasons).
+This file adds the remaining malformed bodies and the slow clients, which a server-side
+timeout (``client_timeout``) must cut.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def running() -> Iterator[RunningService]:
     def upper(data: In) -> Out:
         return Out(result=data.text.upper())
 
-    config = ServiceConfig(host="127.0.0.1", port=0, max_body_bytes=CAP)
+    config = ServiceConfig(host="127.0.0.1", port=0, max_body_bytes=CAP, client_timeout=1.0)
     with serve_in_thread(service, config) as rs:
         rs.wait_ready()
         yield rs
@@ -156,14 +156,6 @@ SLOW = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: no server-side timeout bounds slow clients: uvicorn's h11 protocol "
-    "arms no timer before the first request, and BodySizeLimitMiddleware "
-    "(src/ogpu/service/server.py) awaits receive() and drains an over-cap body without "
-    "a deadline, so such connections stay open for ever",
-)
 @pytest.mark.parametrize(("label", "payload"), SLOW, ids=[s[0] for s in SLOW])
 def test_slow_client_is_cut_by_a_server_timeout(
     running: RunningService, label: str, payload: bytes
@@ -187,8 +179,8 @@ def test_slow_clients_do_not_block_other_requests(running: RunningService, row: 
         case="slow clients",
         injected=f"{len(socks)} connections stalled (idle, mid-headers, mid-body, "
         "over-cap Content-Length)",
-        outcome="other requests are still served (202); the stalled connections are not "
-        "cut (see the open bug)",
+        outcome="other requests are still served (202); the stalled connections are cut "
+        "after OGPU_SERVICE_CLIENT_TIMEOUT",
     )
 
 

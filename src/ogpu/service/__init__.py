@@ -72,6 +72,9 @@ the first name set wins)
     - ``OGPU_SERVICE_CALLBACK_THREADS`` (8): threads sending callbacks.
     - ``OGPU_SERVICE_SHUTDOWN_GRACE`` (30): seconds running tasks and their
       callbacks get after SIGTERM/SIGINT before they are cancelled.
+    - ``OGPU_SERVICE_CLIENT_TIMEOUT`` (10): seconds a client gets to send a
+      request's headers, and to send each part of its body; past that the
+      connection is closed (or answered ``408``).
     - ``OGPU_SERVICE_LOG_LEVEL`` (``INFO``): level of the ``ogpu.service`` logger.
 
 Timeouts count from when the handler starts (a ``def`` handler may first wait

@@ -39,6 +39,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "callback_timeout": ("OGPU_SERVICE_CALLBACK_TIMEOUT",),
     "callback_threads": ("OGPU_SERVICE_CALLBACK_THREADS",),
     "shutdown_grace": ("OGPU_SERVICE_SHUTDOWN_GRACE",),
+    "client_timeout": ("OGPU_SERVICE_CLIENT_TIMEOUT",),
     "log_level": ("OGPU_SERVICE_LOG_LEVEL",),
 }
 
@@ -66,6 +67,7 @@ class ServiceConfig:
     callback_timeout: float = 10.0
     callback_threads: int = 8
     shutdown_grace: float = 30.0
+    client_timeout: float = 10.0
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -81,8 +83,10 @@ class ServiceConfig:
             "callback_backoff_max",
             "callback_timeout",
             "shutdown_grace",
+            "client_timeout",
         ):
-            _check_seconds(name, getattr(self, name), allow_zero=name != "callback_timeout")
+            positive = name in ("callback_timeout", "client_timeout")
+            _check_seconds(name, getattr(self, name), allow_zero=not positive)
         if self.callback_url is not None:
             object.__setattr__(self, "callback_url", _check_callback_url(self.callback_url))
         level = str(self.log_level).upper()
@@ -131,6 +135,7 @@ _FLOAT_FIELDS = {
     "callback_backoff_max",
     "callback_timeout",
     "shutdown_grace",
+    "client_timeout",
 }
 
 

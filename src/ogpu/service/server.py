@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import math
 from collections.abc import AsyncIterator, Callable
@@ -16,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .. import __version__
 from .._jsonsafe import MAX_JSON_DEPTH, nesting_depth
@@ -25,7 +27,13 @@ from .registry import HandlerSpec
 from .runtime import ServiceRuntime
 from .service import Service, get_default_service
 
-__all__ = ["AcceptedResponse", "BodySizeLimitMiddleware", "create_app", "start"]
+__all__ = [
+    "AcceptedResponse",
+    "BodySizeLimitMiddleware",
+    "create_app",
+    "http_protocol",
+    "start",
+]
 
 TASK_ADDRESS_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
 _RETRY_AFTER_SECONDS = "1"
@@ -56,11 +64,20 @@ class BodySizeLimitMiddleware:
     lying or absent ``Content-Length`` cannot get past the limit. A body nested
     deeper than ``MAX_JSON_DEPTH`` gets FastAPI's ``422`` ``json_invalid``
     answer before anything parses it (deep nesting can overflow the C stack).
+    A client that sends no body part for ``client_timeout`` seconds gets ``408``
+    and the connection is closed.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, client_timeout: float = 10.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.client_timeout = client_timeout
+
+    async def _receive(self, receive: Receive) -> Message | None:
+        try:
+            return await asyncio.wait_for(receive(), self.client_timeout)
+        except asyncio.TimeoutError:
+            return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,7 +90,10 @@ class BodySizeLimitMiddleware:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            message = await self._receive(receive)
+            if message is None:
+                await _timed_out(scope, receive, send)
+                return
             if message["type"] == "http.disconnect":
                 return
             body = message.get("body", b"")
@@ -103,8 +123,12 @@ class BodySizeLimitMiddleware:
         self, scope: Scope, receive: Receive, send: Send, seen: int, more: bool = True
     ) -> None:
         # Read (and drop) the rest so the client is not reset while still sending.
+        headers: dict[str, str] = {}
         while more and seen < _MAX_DRAIN_BYTES:
-            message = await receive()
+            message = await self._receive(receive)
+            if message is None:
+                headers["Connection"] = "close"
+                break
             if message["type"] == "http.disconnect":
                 return
             seen += len(message.get("body", b""))
@@ -112,8 +136,57 @@ class BodySizeLimitMiddleware:
         response = JSONResponse(
             {"detail": f"request body exceeds the {self.max_bytes}-byte limit"},
             status_code=413,
+            headers=headers,
         )
         await response(scope, receive, send)
+
+
+async def _timed_out(scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse(
+        {"detail": "the request body was not sent in time"},
+        status_code=408,
+        headers={"Connection": "close"},
+    )
+    await response(scope, receive, send)
+
+
+def http_protocol(client_timeout: float) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol, closing a connection whose request headers are not
+    complete ``client_timeout`` seconds after it opened or after the previous
+    response. No I/O; pass the result as ``uvicorn.Config(http=...)``.
+    """
+
+    class HeaderTimeoutProtocol(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def _arm_header_timer(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+            self._header_timer = self.loop.call_later(
+                client_timeout, self._header_deadline, self.cycle
+            )
+
+        def _header_deadline(self, cycle: object) -> None:
+            self._header_timer = None
+            if self.cycle is cycle and not self.transport.is_closing():
+                self.transport.close()
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm_header_timer()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm_header_timer()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+            super().connection_lost(exc)
+
+    return HeaderTimeoutProtocol
 
 
 async def _too_deep(scope: Scope, receive: Receive, send: Send) -> None:
@@ -276,7 +349,9 @@ def create_app(
     )
     app.state.ogpu_runtime = runtime
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=cfg.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=cfg.max_body_bytes, client_timeout=cfg.client_timeout
+    )
 
     for spec in runtime.handlers.values():
         app.router.add_api_route(
@@ -355,6 +430,7 @@ def start(config: ServiceConfig | None = None, *, service: Service | None = None
             host=cfg.host,
             port=cfg.port,
             lifespan="on",
+            http=http_protocol(cfg.client_timeout),
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=max(1, math.ceil(cfg.shutdown_grace)),

@@ -22,6 +22,7 @@ from .config import ServiceConfig
 from .errors import ServiceError
 from .pool import DaemonThreadPool
 from .runtime import ServiceRuntime, TaskFailure, TaskOutcome, execute_handler
+from .server import http_protocol
 from .service import Service, get_default_service
 
 __all__ = [
@@ -331,6 +332,7 @@ def serve_in_thread(
             host=cfg.host,
             port=cfg.port,
             lifespan="on",
+            http=http_protocol(cfg.client_timeout),
             log_level="warning",
             access_log=False,
         )
