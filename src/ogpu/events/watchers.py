@@ -14,13 +14,15 @@ backoff forever; the generators never raise for them.
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
 from typing import Any, Generic, TypeVar
 
 from eth_utils.address import is_address
-from ogpu_bindings.mainnet import nexus as _nexus
 
 from ogpu.events.poller import EventPoller, Subscription
 from ogpu.events.types import (
@@ -43,17 +45,29 @@ def _hash_text(value: object) -> str:
     return text if text.startswith("0x") else "0x" + text
 
 
+@cache
+def _nexus() -> ModuleType:
+    return importlib.import_module("ogpu_bindings.mainnet.nexus")
+
+
 @dataclass(frozen=True)
 class _Spec(Generic[E]):
-    topic: str
-    decode: Callable[[Any], Any]
+    event: str
     scope: Callable[[Any], str]
     build: Callable[[Any], E]
 
+    @property
+    def topic(self) -> str:
+        return str(getattr(_nexus(), f"{self.event.upper()}_TOPIC"))
+
+    @property
+    def decode(self) -> Callable[[Any], Any]:
+        decoder: Callable[[Any], Any] = getattr(_nexus(), f"decode_{self.event}")
+        return decoder
+
 
 _TASK_PUBLISHED = _Spec(
-    topic=_nexus.TASK_PUBLISHED_TOPIC,
-    decode=_nexus.decode_task_published,
+    event="task_published",
     scope=lambda e: e.source,
     build=lambda e: TaskPublishedEvent(
         task=e.task,
@@ -64,8 +78,7 @@ _TASK_PUBLISHED = _Spec(
     ),
 )
 _ATTEMPTED = _Spec(
-    topic=_nexus.ATTEMPTED_TOPIC,
-    decode=_nexus.decode_attempted,
+    event="attempted",
     scope=lambda e: e.task,
     build=lambda e: AttemptedEvent(
         task=e.task,
@@ -77,8 +90,7 @@ _ATTEMPTED = _Spec(
     ),
 )
 _RESPONSE_SUBMITTED = _Spec(
-    topic=_nexus.RESPONSE_SUBMITTED_TOPIC,
-    decode=_nexus.decode_response_submitted,
+    event="response_submitted",
     scope=lambda e: e.task,
     build=lambda e: ResponseSubmittedEvent(
         response=e.response,
@@ -89,8 +101,7 @@ _RESPONSE_SUBMITTED = _Spec(
     ),
 )
 _RESPONSE_STATUS_CHANGED = _Spec(
-    topic=_nexus.RESPONSE_STATUS_CHANGED_TOPIC,
-    decode=_nexus.decode_response_status_changed,
+    event="response_status_changed",
     scope=lambda e: e.response,
     build=lambda e: ResponseStatusChangedEvent(
         response=e.response,
@@ -101,8 +112,7 @@ _RESPONSE_STATUS_CHANGED = _Spec(
     ),
 )
 _TASK_STATUS_CHANGED = _Spec(
-    topic=_nexus.TASK_STATUS_CHANGED_TOPIC,
-    decode=_nexus.decode_task_status_changed,
+    event="task_status_changed",
     scope=lambda e: e.task,
     build=lambda e: TaskStatusChangedEvent(
         task=e.task,
@@ -113,8 +123,7 @@ _TASK_STATUS_CHANGED = _Spec(
     ),
 )
 _REGISTERED = _Spec(
-    topic=_nexus.REGISTERED_TOPIC,
-    decode=_nexus.decode_registered,
+    event="registered",
     scope=lambda e: e.source,
     build=lambda e: RegisteredEvent(
         provider=e.provider,
