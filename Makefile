@@ -1,5 +1,4 @@
-PYTHON ?= python
-VENV ?= .venv
+PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python)
 
 .PHONY: install generate check-generated contracts check-contracts lint typecheck test bench demo devnet
 
