@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypedDict
 
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
@@ -24,6 +25,36 @@ VAULT_FIELDS = (
     ("is_eligible", "is_eligible_call"),
     ("is_whitelisted", "is_whitelisted_call"),
 )
+
+
+class VaultFields(TypedDict):
+    """The vault part of a Provider or Master snapshot."""
+
+    balance: int
+    lockup: int
+    unbonding: int
+    unbonding_timestamp: int
+    total_earnings: int
+    frozen_payment: int
+    sanction: int
+    is_eligible: bool
+    is_whitelisted: bool
+
+
+def vault_fields(values: Sequence[Any]) -> VaultFields:
+    """Snapshot fields from the results of :meth:`VaultAccount.vault_calls`. No RPC."""
+    v = dict(zip((name for name, _ in VAULT_FIELDS), values, strict=True))
+    return VaultFields(
+        balance=int(v["balance"]),
+        lockup=int(v["lockup"]),
+        unbonding=int(v["unbonding"]),
+        unbonding_timestamp=int(v["unbonding_timestamp"]),
+        total_earnings=int(v["total_earnings"]),
+        frozen_payment=int(v["frozen_payment"]),
+        sanction=int(v["sanction"]),
+        is_eligible=bool(v["is_eligible"]),
+        is_whitelisted=bool(v["is_whitelisted"]),
+    )
 
 
 class VaultAccount(AddressBound):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol import terminal as terminal_fns
-from ogpu.protocol._account import VAULT_FIELDS, VaultAccount
+from ogpu.protocol._account import VaultAccount, vault_fields
 from ogpu.protocol._common import Signer
 from ogpu.types.errors import MasterNotFoundError
 from ogpu.types.receipt import Receipt
@@ -80,19 +80,10 @@ class Master(VaultAccount):
         ]
         block, values = b.read_many(calls)
         provider, is_master = values[:2]
-        vault = dict(zip((name for name, _ in VAULT_FIELDS), values[2:], strict=True))
         return MasterSnapshot(
             address=self.address,
             provider=str(provider),
             is_master=bool(is_master),
-            balance=int(vault["balance"]),
-            lockup=int(vault["lockup"]),
-            unbonding=int(vault["unbonding"]),
-            unbonding_timestamp=int(vault["unbonding_timestamp"]),
-            total_earnings=int(vault["total_earnings"]),
-            frozen_payment=int(vault["frozen_payment"]),
-            sanction=int(vault["sanction"]),
-            is_eligible=bool(vault["is_eligible"]),
-            is_whitelisted=bool(vault["is_whitelisted"]),
+            **vault_fields(values[2:]),
             block_number=block,
         )

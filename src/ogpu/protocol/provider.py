@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ogpu.protocol import _bindings as b
 from ogpu.protocol import nexus as nexus_fns
 from ogpu.protocol import terminal as terminal_fns
-from ogpu.protocol._account import VAULT_FIELDS, VaultAccount
+from ogpu.protocol._account import VaultAccount, vault_fields
 from ogpu.protocol._common import Signer
 from ogpu.types.errors import ProviderNotFoundError
 from ogpu.types.receipt import Receipt
@@ -116,7 +116,6 @@ class Provider(VaultAccount):
         ]
         block, values = b.read_many(calls, output_sizes=[32, 1024, 1024] + [32] * 11)
         master, base, live, is_provider, disabled = values[:5]
-        vault = dict(zip((name for name, _ in VAULT_FIELDS), values[5:], strict=True))
         return ProviderSnapshot(
             address=a,
             master=str(master),
@@ -124,14 +123,6 @@ class Provider(VaultAccount):
             live_data=str(live),
             is_provider=bool(is_provider),
             default_agent_disabled=bool(disabled),
-            balance=int(vault["balance"]),
-            lockup=int(vault["lockup"]),
-            unbonding=int(vault["unbonding"]),
-            unbonding_timestamp=int(vault["unbonding_timestamp"]),
-            total_earnings=int(vault["total_earnings"]),
-            frozen_payment=int(vault["frozen_payment"]),
-            sanction=int(vault["sanction"]),
-            is_eligible=bool(vault["is_eligible"]),
-            is_whitelisted=bool(vault["is_whitelisted"]),
+            **vault_fields(values[5:]),
             block_number=block,
         )
