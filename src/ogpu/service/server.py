@@ -312,6 +312,22 @@ _RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def server_config(app: FastAPI, cfg: ServiceConfig) -> uvicorn.Config:
+    """The uvicorn settings every server of ``app`` runs with (bind address, client and
+    shutdown timeouts). No I/O.
+    """
+    return uvicorn.Config(
+        app,
+        host=cfg.host,
+        port=cfg.port,
+        lifespan="on",
+        http=http_protocol(cfg.client_timeout),
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=max(1, math.ceil(cfg.shutdown_grace)),
+    )
+
+
 def create_app(
     service: Service | None = None,
     config: ServiceConfig | None = None,
@@ -424,18 +440,7 @@ def start(config: ServiceConfig | None = None, *, service: Service | None = None
         logger.warning("no handlers registered: decorate functions with @ogpu.service.expose()")
     for name in sorted(runtime.handlers):
         logger.info("registered endpoint POST /run/%s/{task_address}", name)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=cfg.host,
-            port=cfg.port,
-            lifespan="on",
-            http=http_protocol(cfg.client_timeout),
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=max(1, math.ceil(cfg.shutdown_grace)),
-        )
-    )
+    server = uvicorn.Server(server_config(app, cfg))
     servers.append(server)
     logger.info("starting the OpenGPU service on http://%s:%d (docs at /docs)", cfg.host, cfg.port)
     with suppress(KeyboardInterrupt):

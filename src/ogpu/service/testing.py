@@ -22,7 +22,7 @@ from .config import ServiceConfig
 from .errors import ServiceError
 from .pool import DaemonThreadPool
 from .runtime import ServiceRuntime, TaskFailure, TaskOutcome, execute_handler
-from .server import http_protocol
+from .server import server_config
 from .service import Service, get_default_service
 
 __all__ = [
@@ -326,17 +326,7 @@ def serve_in_thread(
     cfg = config if config is not None else ServiceConfig(host="127.0.0.1", port=0)
     app = svc.create_app(cfg)
     runtime: ServiceRuntime = app.state.ogpu_runtime
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=cfg.host,
-            port=cfg.port,
-            lifespan="on",
-            http=http_protocol(cfg.client_timeout),
-            log_level="warning",
-            access_log=False,
-        )
-    )
+    server = uvicorn.Server(server_config(app, cfg))
     thread = threading.Thread(target=server.run, name="ogpu-service", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout
