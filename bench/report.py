@@ -10,7 +10,15 @@ from typing import Any
 __all__ = ["agreement", "cells_line", "json_default", "merge", "render", "write_readme"]
 
 SIDE_NAMES = {"ours": "ours", "official": "official 0.2.3", "web3": "web3.py floor"}
-ORDER = ("import", "snapshot", "get_tasks", "publish_task", "watchers", "long_watch")
+ORDER = (
+    "import",
+    "snapshot",
+    "get_tasks",
+    "publish_task",
+    "publish_tasks",
+    "watchers",
+    "long_watch",
+)
 BEGIN = "<!-- bench:generated:begin -->"
 END = "<!-- bench:generated:end -->"
 
@@ -132,11 +140,12 @@ def _targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
             verdict(r >= 5 if _finite(r) else None),
         )
     )
-    pub = workloads.get("publish_task", {})
-    r = _ratio(pub, cells("publish_task"), "official")
+    # pipelined nonces: ours' publish_tasks against the official SDK's fastest safe path
+    name = "publish_tasks" if "publish_tasks" in workloads else "publish_task"
+    r = _ratio(workloads.get(name, {}), cells(name), "official")
     rows.append(
         (
-            f"publish_task throughput ≥ 3× official at +{label} ms",
+            f"publish throughput ≥ 3× official at +{label} ms ({name})",
             _x(r),
             verdict(r >= 3 if _finite(r) else None),
         )
@@ -201,7 +210,7 @@ def _why_missed(data: dict[str, Any], targets: list[tuple[str, str, str]]) -> li
     lat = f"{plan.get('latency_ms', 20):g}"
     missed = {t for t, _, v in targets if v == "MISSED"}
     out: list[str] = []
-    if any(t.startswith("publish_task") for t in missed):
+    if any(t.startswith("publish throughput") for t in missed):
         ours = _cell(data, "publish_task", lat, "ours")
         official = _cell(data, "publish_task", lat, "official")
         estimate = (official.get("devnet_ms_by_method") or {}).get("eth_estimateGas")
@@ -278,7 +287,9 @@ def _why_missed(data: dict[str, Any], targets: list[tuple[str, str, str]]) -> li
                 "import": "`python -X importtime` shows ours' own modules (mostly the "
                 "generated ogpu_bindings.mainnet.* modules, whose dataclasses are built at "
                 "import) as the difference; the third-party imports are the same",
-                "publish_task": "see publish_task above",
+                "publish_task": "a sequential publish_task waits for each receipt; the devnet's "
+                "per-task execution ('devnet busy' below) is paid by both SDKs",
+                "publish_tasks": "see publish_task",
                 "get_tasks": "the devnet's getTasks execution dominates ('devnet busy' below)",
                 "snapshot": "see the JSON-RPC calls below",
             }
@@ -335,6 +346,7 @@ def render(data: dict[str, Any]) -> str:
         ("snapshot", "methods"),
         ("get_tasks", "methods"),
         ("publish_task", "rpc_per_task"),
+        ("publish_tasks", "rpc_per_task"),
     ):
         workload = workloads.get(name, {})
         for lat, cells in workload.get("latencies", {}).items():

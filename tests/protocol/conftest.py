@@ -95,8 +95,8 @@ class CountingProxy:
 
     ``requests`` counts HTTP requests; ``methods`` lists JSON-RPC methods in
     order (batches expanded). One-shot faults, keyed by method (the loss
-    faults also hit a batch containing the method; the error faults only a
-    single request):
+    faults hit the whole HTTP request carrying the method; the error faults
+    only the method's item, a batch keeps its other answers):
     ``lose_answer`` forwards then closes the connection (the node acted, the
     client hears nothing); ``lose_request`` closes without forwarding;
     ``error_before`` answers a JSON-RPC error without forwarding;
@@ -151,6 +151,36 @@ class CountingProxy:
         finally:
             connection.close()
 
+    def _with_errors(
+        self,
+        payload: Any,
+        items: list[Any],
+        early: list[str | None],
+        late: list[str | None],
+    ) -> bytes:
+        """Forward the items without an ``early`` error, then answer each faulted item
+        with its JSON-RPC error (a batch keeps its other answers)."""
+        ahead = [item for item, e in zip(items, early, strict=True) if e is None]
+        answers: dict[Any, Any] = {}
+        if ahead:
+            _, data = self._forward(
+                json.dumps(ahead if isinstance(payload, list) else ahead[0]).encode()
+            )
+            got = json.loads(data)
+            for answer in got if isinstance(got, list) else [got]:
+                answers[answer.get("id")] = answer
+        out = []
+        for item, before, after in zip(items, early, late, strict=True):
+            message = before if before is not None else after
+            if message is not None:
+                answers[item.get("id")] = {
+                    "jsonrpc": "2.0",
+                    "id": item.get("id"),
+                    "error": {"code": -32000, "message": message},
+                }
+            out.append(answers.get(item.get("id")))
+        return json.dumps(out if isinstance(payload, list) else out[0]).encode()
+
     def start(self) -> None:
         proxy = self
 
@@ -176,29 +206,21 @@ class CountingProxy:
                     proxy.lose_request.difference_update(names)
                     lose = bool(proxy.lose_answer.intersection(names))
                     proxy.lose_answer.difference_update(names)
-                    name = names[0] if len(names) == 1 else ""
-                    early = proxy.error_before.pop(name, proxy.error_always.get(name))
-                    late = proxy.error_after.pop(name, None)
+                    early = [proxy.error_before.pop(n, proxy.error_always.get(n)) for n in names]
+                    late = [proxy.error_after.pop(n, None) for n in names]
                 if drop:
                     self.close_connection = True
                     self.connection.close()
                     return
-                if early is None:
+                faulty = any(e is not None for e in early + late)
+                if not faulty:
                     status, data = proxy._forward(body)
+                else:
+                    status, data = 200, proxy._with_errors(payload, items, early, late)
                 if lose:
                     self.close_connection = True
                     self.connection.close()
                     return
-                message = early if early is not None else late
-                if message is not None:
-                    status = 200
-                    data = json.dumps(
-                        {
-                            "jsonrpc": "2.0",
-                            "id": items[0].get("id"),
-                            "error": {"code": -32000, "message": message},
-                        }
-                    ).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

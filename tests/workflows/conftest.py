@@ -59,6 +59,19 @@ ROLE_VARS = (
 # -- a counting HTTP proxy ------------------------------------------------------------------------
 
 
+def _without_receipts(body: bytes, content: bytes) -> bytes:
+    """The node's answer with every ``eth_getTransactionReceipt`` result set to null."""
+    calls, answers = json.loads(body), json.loads(content)
+    batch = isinstance(calls, list)
+    calls, answers = (calls, answers) if batch else ([calls], [answers])
+    hidden = {c.get("id") for c in calls if c.get("method") == "eth_getTransactionReceipt"}
+    for answer in answers:
+        if answer.get("id") in hidden:
+            answer.pop("error", None)
+            answer["result"] = None
+    return json.dumps(answers if batch else answers[0]).encode()
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _ProxyServer
     protocol_version = "HTTP/1.1"
@@ -76,17 +89,15 @@ class _Handler(BaseHTTPRequestHandler):
             owner.stalled.wait(timeout=10)
             self.close_connection = True
             return
-        if owner.hide_receipts and "eth_getTransactionReceipt" in methods:
-            call = json.loads(body)
-            answer = json.dumps({"jsonrpc": "2.0", "id": call.get("id"), "result": None})
-            self._answer(200, answer.encode(), "application/json")
-            return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
         upstream = owner.session.request(
             verb, owner.upstream + self.path, data=body or None, headers=headers, timeout=30
         )
         kind = upstream.headers.get("Content-Type", "application/octet-stream")
-        self._answer(upstream.status_code, upstream.content, kind)
+        content = upstream.content
+        if owner.hide_receipts and "eth_getTransactionReceipt" in methods:
+            content = _without_receipts(body, content)
+        self._answer(upstream.status_code, content, kind)
 
     def _answer(self, status: int, body: bytes, kind: str) -> None:
         self.send_response(status)

@@ -16,6 +16,9 @@ Example::
         payment=10**16,
     ))
     print(task.address, task.get_status())
+
+Many tasks from one key: ``publish_tasks([...])`` checks them all first, then
+pipelines the transactions (consecutive nonces, batched broadcasts and receipts).
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ from __future__ import annotations
 from ogpu.client._common import DEFAULT_IPFS_TIMEOUT, DEFAULT_RECEIPT_TIMEOUT
 from ogpu.client.agents import revoke_agent, set_agent
 from ogpu.client.sources import inactivate_source, publish_source, update_source
-from ogpu.client.tasks import cancel_task, confirm_response, get_task_responses, publish_task
+from ogpu.client.tasks import (
+    PublishTasksError,
+    cancel_task,
+    confirm_response,
+    get_task_responses,
+    publish_task,
+    publish_tasks,
+)
 from ogpu.protocol import Response, Source, Task
 from ogpu.types import (
     DeliveryMethod,
@@ -42,6 +52,7 @@ __all__ = [
     "DeliveryMethod",
     "Environment",
     "ImageEnvironments",
+    "PublishTasksError",
     "Receipt",
     "Response",
     "Source",
@@ -56,6 +67,7 @@ __all__ = [
     "inactivate_source",
     "publish_source",
     "publish_task",
+    "publish_tasks",
     "revoke_agent",
     "set_agent",
     "update_source",

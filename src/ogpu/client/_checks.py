@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +19,7 @@ from ogpu.types import (
     InvalidEnumValueError,
     InvalidParamsError,
     NotSourceOwnerError,
+    RPCError,
     SourceInactiveError,
     SourceInfo,
     SourceNotFoundError,
@@ -171,20 +172,56 @@ def read_source(address: str, *extra: Any, with_chain_time: bool = False) -> Sou
         SourceNotFoundError: ``address`` is not a source published through this Nexus.
         RPCError: the read failed.
     """
+    return read_sources([address], *extra, with_chain_time=with_chain_time)[address]
+
+
+def read_sources(
+    addresses: Sequence[str], *extra: Any, with_chain_time: bool = False
+) -> dict[str, SourceState]:
+    """``read_source`` for several sources in one aggregated ``eth_call`` (one block);
+    every state carries the same ``extra`` results and ``chain_time``.
+
+    Raises:
+        SourceNotFoundError: an address is not a source published through this Nexus.
+        RPCError: the read failed.
+    """
     nexus = bindings("nexus")
     source = bindings("source")
-    calls = [
-        nexus.get_source_id_call(singleton("NEXUS"), address),
-        source.get_status_call(address),
-        source.owner_call(address),
-        source.get_source_params_call(address),
-        *extra,
-    ]
+    unique = list(dict.fromkeys(addresses))
+    calls: list[Any] = []
+    for address in unique:
+        calls += [
+            nexus.get_source_id_call(singleton("NEXUS"), address),
+            source.get_status_call(address),
+            source.owner_call(address),
+            source.get_source_params_call(address),
+        ]
+    calls += extra
     now: int | None = None
     if with_chain_time:
         results, now = read_calls_and_now(calls)
     else:
         results = read_calls(calls)
+    tail: list[Any] = []
+    offset = 4 * len(unique)
+    for call, result in zip(calls[offset:], results[offset:], strict=True):
+        if not result.success:
+            raise RPCError(f"the read of {call.contract}.{call.function} at {call.to} reverted")
+        tail.append(call.decode(result.data))
+    states: dict[str, SourceState] = {}
+    for n, address in enumerate(unique):
+        part = slice(4 * n, 4 * n + 4)
+        states[address] = _source_state(address, calls[part], results[part], tuple(tail), now)
+    return states
+
+
+def _source_state(
+    address: str,
+    calls: Sequence[Any],
+    results: Sequence[Any],
+    extra: tuple[Any, ...],
+    now: int | None,
+) -> SourceState:
     missing = SourceNotFoundError(
         f"{address} is not a source published on this network's Nexus; "
         "check the address and the selected chain",
@@ -200,8 +237,8 @@ def read_source(address: str, *extra: Any, with_chain_time: bool = False) -> Sou
             values.append(call.decode(result.data))
         except Exception:
             raise missing from None
-    status, owner, params, *rest = values
-    return SourceState(address, SourceStatus(status), str(owner), params, tuple(rest), now)
+    status, owner, params = values
+    return SourceState(address, SourceStatus(status), str(owner), params, extra, now)
 
 
 def require_active(state: SourceState, operation: tuple[str, str], advice: str) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 from ogpu_bindings._runtime import check_address
 
-from ogpu.client._checks import check_task_info, read_source, require_active
+from ogpu.client._checks import SourceState, check_task_info, read_sources, require_active
 from ogpu.client._common import (
     DEFAULT_IPFS_TIMEOUT,
     DEFAULT_RECEIPT_TIMEOUT,
@@ -18,19 +23,31 @@ from ogpu.client._common import (
     upload_json,
 )
 from ogpu.protocol import Response, Task, controller
+from ogpu.protocol._pipeline import execute_requests
 from ogpu.types import (
     ExpiryTooLongError,
     InsufficientBalanceError,
+    InvalidParamsError,
+    OGPUError,
     PaymentTooLowError,
     Receipt,
     Role,
     Signer,
+    SourceNotFoundError,
     TaskExpiredError,
     TaskInfo,
     TaskNotFoundError,
+    TxError,
 )
 
-__all__ = ["cancel_task", "confirm_response", "get_task_responses", "publish_task"]
+__all__ = [
+    "PublishTasksError",
+    "cancel_task",
+    "confirm_response",
+    "get_task_responses",
+    "publish_task",
+    "publish_tasks",
+]
 
 _CONFIG_FILE = "taskConfig.json"
 _PUBLISH = ("Controller", "publishTask")
@@ -51,12 +68,8 @@ def _published_task(receipt: Receipt, source: str) -> str:
     )
 
 
-def _check_against_source(info: TaskInfo, source: str, client: str) -> None:
-    """The contract's publishTask rules plus the escrow, checked before anything is pinned."""
-    vault = bindings("vault")
-    state = read_source(
-        source, vault.balance_of_call(singleton("VAULT"), client), with_chain_time=True
-    )
+def _check_against_source(info: TaskInfo, state: SourceState, now: int) -> None:
+    """The contract's publishTask rules, checked before anything is pinned. No I/O."""
     contract, function = _PUBLISH
     require_active(state, _PUBLISH, "publish the task to an active source")
     minimum = int(state.params.minPayment)
@@ -67,7 +80,6 @@ def _check_against_source(info: TaskInfo, source: str, client: str) -> None:
             contract=contract,
             function=function,
         )
-    now = state.chain_time if state.chain_time is not None else chain_now()
     longest = int(state.params.maxExpiryDuration)
     if info.expiryTime <= now:
         raise TaskExpiredError(
@@ -84,17 +96,52 @@ def _check_against_source(info: TaskInfo, source: str, client: str) -> None:
             contract=contract,
             function=function,
         )
-    (balance,) = state.extra
-    if int(balance) < info.payment:
+
+
+def _check_escrow(payment: int, balance: int, client: str) -> None:
+    """The vault balance must cover the escrow. No I/O."""
+    if balance < payment:
+        contract, function = _PUBLISH
         raise InsufficientBalanceError(
             f"the vault balance of {client} is {balance} wei, below the payment of "
-            f"{info.payment} wei; deposit at least {info.payment - int(balance)} wei more "
-            "with vault.deposit",
+            f"{payment} wei; deposit at least {payment - balance} wei more with vault.deposit",
             contract=contract,
             function=function,
-            required=info.payment,
-            available=int(balance),
+            required=payment,
+            available=balance,
         )
+
+
+def _preflight(infos: Sequence[TaskInfo], sources: Sequence[str], client: str) -> None:
+    """Read every source and the client's vault balance in one JSON-RPC batch and apply
+    the contract's rules to each task (``task_infos[i]`` in messages when several).
+
+    Raises:
+        SourceNotFoundError, SourceInactiveError, PaymentTooLowError, TaskExpiredError,
+        ExpiryTooLongError, InsufficientBalanceError; RPCError.
+    """
+    balance_call = bindings("vault").balance_of_call(singleton("VAULT"), client)
+    several = len(infos) > 1
+    try:
+        states = read_sources(sources, balance_call, with_chain_time=True)
+    except SourceNotFoundError as exc:
+        index = sources.index(exc.address) if exc.address in sources else 0
+        raise _labelled(exc, f"task_infos[{index}]") if several else exc from None
+    for i, (info, source) in enumerate(zip(infos, sources, strict=True)):
+        state = states[source]
+        now = state.chain_time if state.chain_time is not None else chain_now()
+        try:
+            _check_against_source(info, state, now)
+        except OGPUError as exc:
+            raise _labelled(exc, f"task_infos[{i}]") if several else exc from None
+    (balance,) = next(iter(states.values())).extra
+    _check_escrow(sum(info.payment for info in infos), int(balance), client)
+
+
+def _labelled(error: OGPUError, label: str) -> OGPUError:
+    error.message = f"{label}: {error.message}"
+    error.args = (error.message,)
+    return error
 
 
 def publish_task(
@@ -114,7 +161,8 @@ def publish_task(
     the future and within ``maxExpiryDuration`` of chain time, vault balance
     covering the payment). ``ipfs_timeout`` bounds the upload (retries
     included), ``receipt_timeout`` the wait for the receipt, ``timeout``
-    (optional) the whole call.
+    (optional) the whole call. To publish many tasks, ``publish_tasks``
+    pipelines them.
 
     Cost: one JSON-RPC batch with an aggregated ``eth_call`` and an
     ``eth_getBlockByNumber`` (checks), one upload (HTTP POST), one transaction.
@@ -136,12 +184,145 @@ def publish_task(
     receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
     source, config = check_task_info(task_info)
     account = choose_signer(private_key, signer, Role.CLIENT)
-    _check_against_source(task_info, source, account.address)
+    _preflight([task_info], [source], account.address)
     url = upload_json(config, _CONFIG_FILE, ipfs_seconds, budget)
     params = task_info.to_task_params(url)
     request = bindings("controller").publish_task(singleton("CONTROLLER"), params)
     receipt = send(request, account, receipt_seconds, budget)
     return Task(_published_task(receipt, source))
+
+
+class PublishTasksError(TxError):
+    """Some tasks of a ``publish_tasks`` call were not published (the others were).
+
+    ``tasks[i]`` is the published ``Task`` or None; ``errors[i]`` the typed error
+    that stopped task ``i``; ``tx_hash`` is the first failed transaction's, if any.
+    """
+
+    def __init__(
+        self, message: str, *, tasks: list[Task | None], errors: dict[int, OGPUError]
+    ) -> None:
+        first = errors[min(errors)]
+        super().__init__(message, tx_hash=getattr(first, "tx_hash", None))
+        self.tasks = tasks
+        self.errors = errors
+
+
+def _upload_all(
+    configs: Sequence[dict[str, Any]], seconds: float, budget: Budget, workers: int
+) -> list[str]:
+    """Pin every config (identical ones once), ``workers`` uploads at a time.
+
+    Raises:
+        IPFSUploadError (``task_infos[i]`` in the message), TxError (budget spent).
+    """
+    keys = [json.dumps(config, sort_keys=True, separators=(",", ":")) for config in configs]
+    first_of: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        first_of.setdefault(key, i)
+    urls: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=min(workers, len(first_of))) as pool:
+        futures = {
+            key: pool.submit(upload_json, configs[i], _CONFIG_FILE, seconds, budget)
+            for key, i in first_of.items()
+        }
+        for key, future in futures.items():
+            try:
+                urls[key] = future.result()
+            except OGPUError as exc:
+                for pending in futures.values():
+                    pending.cancel()
+                label = f"task_infos[{first_of[key]}]"
+                raise (_labelled(exc, label) if len(configs) > 1 else exc) from None
+    return [urls[key] for key in keys]
+
+
+def publish_tasks(
+    task_infos: Sequence[TaskInfo],
+    private_key: Signer | None = None,
+    *,
+    signer: Signer | None = None,
+    ipfs_timeout: float = DEFAULT_IPFS_TIMEOUT,
+    receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+    timeout: float | None = None,
+    max_uploads: int = 8,
+) -> list[Task]:
+    """Publish many tasks from one signer with pipelined nonces; return them in order.
+
+    The same checks as ``publish_task``, for every task and before anything is
+    pinned or sent (the vault balance must cover the sum of the payments); then
+    the configs are pinned ``max_uploads`` at a time (identical ones once), every
+    transaction is estimated (a refusal raises before anything is sent), signed
+    with consecutive nonces and broadcast in order, and the receipts are awaited
+    together. ``timeout`` (optional) bounds the whole call before sending.
+
+    Cost (N tasks): one JSON-RPC batch of checks, N uploads (fewer when configs
+    repeat), then about four batched HTTP requests per 100 transactions
+    (estimates, broadcast, receipts, block times) instead of N round trips each.
+
+    Raises:
+        InvalidParamsError: ``task_infos`` is not a list/tuple of ``TaskInfo``, or a bad
+            ``max_uploads``; any error ``publish_task`` raises for bad input or a
+            refusing source (the message starts with ``task_infos[i]``). Nothing sent.
+        IPFSUploadError: an upload failed (nothing sent).
+        PublishTasksError: some transactions failed after the broadcast began; it
+            carries the published ``tasks`` and the per-task ``errors``.
+    """
+    if not isinstance(task_infos, (list, tuple)):
+        raise InvalidParamsError(
+            f"task_infos must be a list of TaskInfo, got {type(task_infos).__name__}",
+            param="task_infos",
+        )
+    if isinstance(max_uploads, bool) or not isinstance(max_uploads, int) or max_uploads < 1:
+        raise InvalidParamsError("max_uploads must be an int >= 1", param="max_uploads")
+    budget = Budget.of(timeout)
+    ipfs_seconds = positive_seconds("ipfs_timeout", ipfs_timeout)
+    receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
+    checked: list[tuple[str, dict[str, Any]]] = []
+    for i, info in enumerate(task_infos):
+        try:
+            checked.append(check_task_info(info))
+        except OGPUError as exc:
+            raise _labelled(exc, f"task_infos[{i}]") from None
+    account = choose_signer(private_key, signer, Role.CLIENT)
+    if not checked:
+        return []
+    infos = list(task_infos)
+    sources = [source for source, _ in checked]
+    _preflight(infos, sources, account.address)
+    urls = _upload_all([config for _, config in checked], ipfs_seconds, budget, max_uploads)
+    publish = bindings("controller").publish_task
+    requests = [
+        publish(singleton("CONTROLLER"), info.to_task_params(url))
+        for info, url in zip(infos, urls, strict=True)
+    ]
+    seconds = budget.cap(receipt_seconds, "sending the transactions")
+    outcomes = execute_requests(
+        requests,
+        account,
+        labels=[f"task_infos[{i}]" for i in range(len(requests))],
+        receipt_timeout=seconds,
+    )
+    tasks: list[Task | None] = []
+    errors: dict[int, OGPUError] = {}
+    for i, (outcome, source) in enumerate(zip(outcomes, sources, strict=True)):
+        if isinstance(outcome, OGPUError):
+            tasks.append(None)
+            errors[i] = outcome
+            continue
+        try:
+            tasks.append(Task(_published_task(outcome, source)))
+        except OGPUError as exc:
+            tasks.append(None)
+            errors[i] = _labelled(exc, f"task_infos[{i}]")
+    if errors:
+        first = errors[min(errors)]
+        raise PublishTasksError(
+            f"{len(errors)} of {len(tasks)} tasks were not published; first: {first}",
+            tasks=tasks,
+            errors=errors,
+        )
+    return [task for task in tasks if task is not None]
 
 
 def cancel_task(

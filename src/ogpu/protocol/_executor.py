@@ -12,7 +12,8 @@ Pipeline (RPCs in brackets):
    [eth_sendRawTransaction]. The lock keeps one account's broadcasts in
    nonce order.
 3. wait for the receipt [eth_getTransactionReceipt + eth_getBlockByNumber
-   "latest" in one JSON-RPC batch, polled]; the block time comes from that
+   "latest" in one JSON-RPC batch, polled; the first poll rides in the
+   broadcast's batch, so a node that mines on arrival costs no poll]; the block time comes from that
    latest block when it is the receipt's block (same hash), else from one more
    [eth_getBlockByNumber]. A status-0 receipt is replayed as an ``eth_call`` at
    its block to recover the revert reason.
@@ -84,6 +85,19 @@ class _Target:
     function: str | None
     args: tuple[Any, ...]
     context: str
+
+
+def target_of(request: TxRequest, context: str | None = None) -> _Target:
+    """What ``_send`` needs of a generated ``TxRequest``. No RPC."""
+    return _Target(
+        to=request.to,
+        data=bytes(request.data),
+        value=request.value,
+        contract=request.contract,
+        function=request.function,
+        args=tuple(request.args),
+        context=context or f"{request.contract}.{request.function}",
+    )
 
 
 def _is_transient(exc: rpc.NodeError) -> bool:
@@ -253,41 +267,77 @@ class _Broadcast:
     UNKNOWN = "unknown"
 
 
-def _broadcast(w3: Web3, raw: bytes, tx_hash: str, retries: int) -> tuple[str, str]:
-    """Send signed bytes; return (SENT | UNKNOWN | a ``_classify`` class, node message)."""
+_Peek = tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]
+
+
+def _mapping(value: Any) -> Mapping[str, Any] | None:
+    return cast(Mapping[str, Any], value) if isinstance(value, Mapping) else None
+
+
+def _send_and_peek(w3: Web3, payload: str, tx_hash: str) -> _Peek | None:
+    """``eth_sendRawTransaction`` with the receipt and the latest header in the same
+    JSON-RPC batch: a node that mines on arrival answers the receipt at once, which
+    saves the first receipt poll. Returns the peeked (receipt, header), or None when
+    the node refuses batches (the send then goes alone).
+
+    Raises:
+        the send's own ``rpc`` exception (as ``rpc.request`` would).
+    """
+    try:
+        sent, found, head = rpc.batch(
+            w3,
+            [
+                ("eth_sendRawTransaction", [payload]),
+                ("eth_getTransactionReceipt", [tx_hash]),
+                ("eth_getBlockByNumber", ["latest", False]),
+            ],
+        )
+    except rpc.NodeError:
+        rpc.request(w3, "eth_sendRawTransaction", [payload])
+        return None
+    if isinstance(sent, Exception):
+        raise sent
+    return _mapping(found), _mapping(head)
+
+
+def _broadcast(w3: Web3, raw: bytes, tx_hash: str, retries: int) -> tuple[str, str, _Peek | None]:
+    """Send signed bytes; return (SENT | UNKNOWN | a ``_classify`` class, node message,
+    the receipt and header peeked with a successful first send)."""
     payload = "0x" + raw.hex()
     uncertain = False
     message = ""
     for attempt in range(retries + 1):
         try:
+            if attempt == 0:
+                return _Broadcast.SENT, "", _send_and_peek(w3, payload, tx_hash)
             rpc.request(w3, "eth_sendRawTransaction", [payload])
-            return _Broadcast.SENT, ""
+            return _Broadcast.SENT, "", None
         except rpc.NodeError as exc:
             message = exc.message
             kind = _classify(exc.message)
             if kind == "known":
-                return _Broadcast.SENT, message
+                return _Broadcast.SENT, message, None
             # "nonce too low" may be about these very bytes (a duplicated delivery
             # already mined them): look the hash up before signing another one.
             if (uncertain or kind == "nonce") and _lookup(w3, tx_hash):
-                return _Broadcast.SENT, message
+                return _Broadcast.SENT, message, None
             if kind == "nonce" and uncertain and _receipt_once(w3, tx_hash) is not None:
-                return _Broadcast.SENT, message
+                return _Broadcast.SENT, message, None
             if kind == "other" and _is_transient(exc) and not uncertain and attempt < retries:
                 time.sleep(_RETRY_PAUSE * (2**attempt))
                 continue
-            return (kind if not uncertain else _Broadcast.UNKNOWN), message
+            return (kind if not uncertain else _Broadcast.UNKNOWN), message, None
         except rpc.ExecutionReverted:
             # A node that mines on arrival may report the revert at once; the
             # transaction exists, its receipt tells the rest.
-            return _Broadcast.SENT, ""
+            return _Broadcast.SENT, "", None
         except rpc.TransportError as exc:
             message = exc.detail
             uncertain = True
             if _lookup(w3, tx_hash):
-                return _Broadcast.SENT, message
+                return _Broadcast.SENT, message, None
             time.sleep(_RETRY_PAUSE * (2**attempt))
-    return (_Broadcast.UNKNOWN if uncertain else "other"), message
+    return (_Broadcast.UNKNOWN if uncertain else "other"), message, None
 
 
 def _receipt_once(w3: Web3, tx_hash: str) -> Mapping[str, Any] | None:
@@ -318,15 +368,27 @@ def _receipt_and_head(
     )
 
 
+def _mined(found: Mapping[str, Any] | None) -> bool:
+    return found is not None and found.get("blockNumber") is not None
+
+
 def _wait_receipt(
-    w3: Web3, tx_hash: str, timeout: float
+    w3: Web3, tx_hash: str, timeout: float, peek: _Peek | None = None
 ) -> tuple[Mapping[str, Any], Mapping[str, Any] | None]:
-    """The mined receipt and the latest block header seen with it (None if unknown)."""
+    """The mined receipt and the latest block header seen with it (None if unknown).
+
+    ``peek``: what the broadcast's batch already returned; the first poll waits a
+    pause when it holds no mined receipt."""
     deadline = time.monotonic() + timeout
     pause, longest = POLL_INTERVAL
+    if peek is not None:
+        found, head = peek
+        if found is not None and _mined(found):
+            return found, head
+        time.sleep(min(pause, timeout))
     while True:
         found, head = _receipt_and_head(w3, tx_hash)
-        if found is not None and found.get("blockNumber") is not None:
+        if found is not None and _mined(found):
             return found, head
         if time.monotonic() >= deadline:
             raise ReceiptTimeoutError(
@@ -482,7 +544,7 @@ def _send(
                 ) from None
             raw = bytes(signed.raw_transaction)
             tx_hash = "0x" + bytes(signed.hash).hex()
-            outcome, message = _broadcast(w3, raw, tx_hash, max_retries)
+            outcome, message, peek = _broadcast(w3, raw, tx_hash, max_retries)
             if outcome == _Broadcast.SENT:
                 break
             if outcome == _Broadcast.UNKNOWN:
@@ -509,7 +571,7 @@ def _send(
             bump += 1
             fees = _fees(w3, max_retries, bump)
         time.sleep(_RETRY_PAUSE)
-    found, head = _wait_receipt(w3, tx_hash, receipt_timeout)
+    found, head = _wait_receipt(w3, tx_hash, receipt_timeout, peek)
     if rpc.to_int(found.get("status", 1)) != 1:
         raise _failed(w3, target, account, found, gas_limit, tx_hash)
     return _build_receipt(w3, found, head, max_retries)
@@ -622,16 +684,8 @@ class TxExecutor:
         self.value = request.value
         self.max_retries = _check_retries(max_retries)
         self.receipt_timeout = float(receipt_timeout)
-        self.context = context or f"{request.contract}.{request.function}"
-        self._target = _Target(
-            to=request.to,
-            data=bytes(request.data),
-            value=request.value,
-            contract=request.contract,
-            function=request.function,
-            args=tuple(request.args),
-            context=self.context,
-        )
+        self._target = target_of(request, context)
+        self.context = self._target.context
         return self
 
     def execute(self) -> Receipt:

@@ -1,0 +1,132 @@
+"""``execute_requests``: many transactions from one account, pipelined, on the devnet over HTTP.
+
+The devnet keeps no mempool: a nonce from the future is rejected, so a
+rejected item in a broadcast batch makes every later item fail too. These
+tests drive that through the fault-injecting proxy and check each item ends
+sent exactly once (or with its typed error) and the account is never stuck.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ogpu.chain import ChainConfig
+from ogpu.protocol import vault
+from ogpu.protocol._pipeline import execute_requests
+from ogpu.types import InsufficientBalanceError, OGPUError, Receipt, TxError
+from ogpu_bindings.mainnet import vault as vault_bindings
+
+
+def _deposits(account: str, amounts: list[int]) -> list[Any]:
+    vault = ChainConfig.get_contract_address("VAULT")
+    return [vault_bindings.deposit(vault, account, value=amount) for amount in amounts]
+
+
+def _nonces(world: Any, outcomes: list[Any]) -> list[int]:
+    return [
+        int(world.devnet.tester.get_transaction_by_hash(o.tx_hash)["nonce"])
+        for o in outcomes
+        if isinstance(o, Receipt)
+    ]
+
+
+def test_pipelined_requests_land_in_order_with_few_round_trips(
+    http_world: Any, proxy: Any
+) -> None:
+    account = http_world.client
+    execute_requests(_deposits(account.address, [1]), account.account)  # nonce cached
+    before = http_world.tx_count(account.address)
+    proxy.reset()
+
+    outcomes = execute_requests(_deposits(account.address, [1, 2, 3, 4, 5, 6]), account.account)
+
+    assert all(isinstance(o, Receipt) and o.status == 1 for o in outcomes)
+    assert _nonces(http_world, outcomes) == list(range(before, before + 6))
+    assert all(o.timestamp > 0 for o in outcomes)
+    assert proxy.count("eth_sendRawTransaction") == 6
+    assert proxy.count("eth_estimateGas") == 6
+    # estimates + fees, the broadcast, one receipt poll, the block headers
+    assert proxy.requests == 4
+
+
+def test_a_refused_estimate_raises_before_anything_is_sent(http_world: Any, proxy: Any) -> None:
+    account = http_world.client
+    before = http_world.tx_count(account.address)
+    poor = 10**30  # more ether than the account holds
+    requests = _deposits(account.address, [1, poor, 1])
+    with pytest.raises(OGPUError, match=r"^step 1: ") as caught:
+        execute_requests(requests, account.account, labels=["step 0", "step 1", "step 2"])
+    assert isinstance(caught.value, TxError)
+    assert proxy.count("eth_sendRawTransaction") == 0
+    assert http_world.tx_count(account.address) == before
+
+
+def test_an_underpriced_first_item_is_bumped_and_the_rest_follow(
+    http_world: Any, proxy: Any
+) -> None:
+    account = http_world.client
+    execute_requests(_deposits(account.address, [1]), account.account)
+    before = http_world.tx_count(account.address)
+    proxy.error_before["eth_sendRawTransaction"] = "transaction underpriced"
+
+    outcomes = execute_requests(_deposits(account.address, [1, 2, 3]), account.account)
+
+    assert all(isinstance(o, Receipt) for o in outcomes)
+    assert _nonces(http_world, outcomes) == [before, before + 1, before + 2]
+    tips = [
+        http_world.devnet.tester.get_transaction_by_hash(o.tx_hash)["max_priority_fee_per_gas"]
+        for o in outcomes
+    ]
+    assert tips[0] > tips[1] == tips[2]
+    assert http_world.tx_count(account.address) == before + 3
+
+
+def test_a_rejected_item_fails_alone_and_its_nonce_gap_is_filled(
+    http_world: Any, proxy: Any
+) -> None:
+    account = http_world.client
+    execute_requests(_deposits(account.address, [1]), account.account)
+    before = http_world.tx_count(account.address)
+    proxy.error_before["eth_sendRawTransaction"] = "intrinsic gas too low"
+
+    outcomes = execute_requests(_deposits(account.address, [1, 2, 3]), account.account)
+
+    assert isinstance(outcomes[0], TxError)
+    assert str(outcomes[0]).startswith("transaction 0: ")
+    assert [type(o) for o in outcomes[1:]] == [Receipt, Receipt]
+    assert _nonces(http_world, outcomes) == [before + 1, before + 2]
+    # the gap filler (a zero-value transfer to self) took the failed item's nonce
+    assert http_world.tx_count(account.address) == before + 3
+    follow_up = execute_requests(_deposits(account.address, [4]), account.account)
+    assert _nonces(http_world, follow_up) == [before + 3]
+
+
+def test_a_lost_broadcast_answer_is_resolved_by_hash_lookup(http_world: Any, proxy: Any) -> None:
+    account = http_world.client
+    execute_requests(_deposits(account.address, [1]), account.account)
+    before = http_world.tx_count(account.address)
+    proxy.lose_answer.add("eth_sendRawTransaction")
+
+    outcomes = execute_requests(_deposits(account.address, [1, 2]), account.account)
+
+    assert all(isinstance(o, Receipt) for o in outcomes)
+    assert http_world.tx_count(account.address) == before + 2
+
+
+def test_a_revert_in_an_estimate_is_the_contracts_typed_error(http_world: Any) -> None:
+    account = http_world.client
+    vault_address = ChainConfig.get_contract_address("VAULT")
+    requests = [
+        *_deposits(account.address, [1]),
+        vault_bindings.lock(vault_address, vault.get_balance_of(account.address) + 10**18),
+    ]
+    with pytest.raises(InsufficientBalanceError, match=r"^transaction 1: "):
+        execute_requests(requests, account.account)
+
+
+def test_no_requests_costs_nothing(http_world: Any, proxy: Any) -> None:
+    proxy.reset()
+    assert execute_requests([], http_world.client.account) == []
+    assert proxy.requests == 0
