@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from ogpu.chain import ChainId, NonceManager, Web3Manager
-from ogpu.client import TaskInfo, TaskInput, publish_task
+from ogpu.client import PublishTasksError, TaskInfo, TaskInput, publish_task, publish_tasks
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.server import RpcServer
 from ogpu.devnet.store import StoreServer
@@ -366,4 +366,84 @@ def test_unknown_outcome_is_resolved_by_looking_up_the_hash(
         case="recovery-after-unknown-outcome",
         injected="every broadcast dropped, then the network heals",
         outcome="TxMayHaveLandedError; hash not on chain, so the caller retries: 1 task",
+    )
+
+
+# -- publish_tasks: the pipelined path under the same faults ---------------------------------
+
+BATCH = 3
+
+
+def _expected(scenario: Scenario, error: OGPUError | None) -> bool:
+    """The call's outcome fits the scenario: all published, or the scenario's error class,
+    raised before sending or reported per task in ``PublishTasksError``."""
+    if scenario.expect is None:
+        return error is None
+    if isinstance(error, PublishTasksError):
+        return all(isinstance(e, scenario.expect) for e in error.errors.values())
+    return isinstance(error, scenario.expect)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+def test_publish_tasks_under_fault(
+    net: Net, source: Source, short_timeout: None, scenario: Scenario, row: Any
+) -> None:
+    """Each TaskInfo ends as one task or a typed error (a per-task error that may have
+    landed carries its hash, checked against the chain); never a task twice; and the
+    account keeps working afterwards (no nonce gap left behind)."""
+    infos = [_info(net, source) for _ in range(BATCH)]
+    for i, info in enumerate(infos):
+        info.config = TaskInput(function_name="predict", data={"text": f"batch {i}"})
+    net.proxy.clear()
+    NonceManager.clear_all()
+    for step in scenario.steps:
+        net.proxy.add(step.method, step.fault, **step.options)
+
+    error: OGPUError | None = None
+    returned: list[Task | None] = [None] * BATCH
+    try:
+        returned = list(
+            publish_tasks(
+                infos, signer=net.client.account, receipt_timeout=scenario.receipt_timeout
+            )
+        )
+    except PublishTasksError as exc:
+        error, returned = exc, exc.tasks
+    except OGPUError as exc:
+        error = exc
+    applied = list(net.proxy.applied)
+    net.proxy.clear()
+
+    tasks = net.published_tasks(source.address)
+    assert applied, "the fault never triggered"
+    texts = [Task(t).get_metadata()["data"]["text"] for t in tasks]
+    assert len(texts) == len(set(texts)), f"a task was published twice: {texts}"
+    assert set(texts) <= {f"batch {i}" for i in range(BATCH)}
+    assert _expected(scenario, error), f"{scenario.id}: unexpected {error!r}"
+    landed_unknown = 0
+    if isinstance(error, PublishTasksError):
+        for i, failure in error.errors.items():
+            assert returned[i] is None
+            if isinstance(failure, TxMayHaveLandedError) and failure.tx_hash:
+                assert HASH.match(failure.tx_hash) and failure.tx_hash in str(failure)
+                landed_unknown += net.receipt(failure.tx_hash) is not None
+    published = [t for t in returned if t is not None]
+    assert sorted(t.address for t in published) == sorted(
+        t for t in tasks if t in {p.address for p in published}
+    )
+    assert len(tasks) == len(published) + landed_unknown
+    # the account is not stuck behind a gap: the next publish lands, with the SDK's cache
+    if scenario.expect is ChainNotSupportedError:
+        Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, net.proxy.url)  # forget chain id 1
+    after = publish_task(_info(net, source), signer=net.client.account)
+    assert net.published_tasks(source.address)[-1] == after.address
+    row(
+        area="faults",
+        case=f"batch-{scenario.id}",
+        injected=f"publish_tasks × {BATCH}: {scenario.injected}",
+        outcome=(
+            f"{len(tasks)} of {BATCH} tasks, none twice; "
+            + ("no error" if error is None else type(error).__name__)
+            + "; the account keeps working"
+        ),
     )

@@ -9,7 +9,8 @@ the next nonce is used. Here every step covers all transactions at once
    raises its typed error here, before anything is signed or sent.
 2. under the account's lock: N consecutive nonces, signed locally, broadcast in
    nonce order [eth_sendRawTransaction × N, batched]. A rejected item is
-   retried alone with the same bytes (a fee bump re-signs the same nonce);
+   retried alone with the same bytes (a fee bump re-signs the same nonce; a
+   nonce another transaction took re-signs with a fresh one, after the rest);
    one that cannot be sent leaves a nonce gap, filled with a zero-value
    transfer to self so the later transactions are not stuck behind it.
 3. receipts [eth_getTransactionReceipt × pending, batched, polled] and block
@@ -145,6 +146,8 @@ def _sign(
 
 
 _SENT, _UNKNOWN = "sent", "unknown"
+# failures that leave no nonce gap: the bytes may still land, or the nonce is used
+_NO_GAP = (TxMayHaveLandedError, NonceError)
 
 
 def _batch_verdict(answer: Any) -> tuple[str, str]:
@@ -194,6 +197,9 @@ def _resend(
                 "look it up before sending again",
                 tx_hash=item.tx_hash,
             )
+            return
+        if outcome == "nonce" and ex._receipt_once(w3, item.tx_hash) is not None:
+            item.sent = True  # these very bytes were mined (a lagging replica hid the lookup)
             return
         verdict = outcome if outcome != "nonce" or verdict != "nonce" else "taken"
     if verdict == "taken":
@@ -270,8 +276,20 @@ def _broadcast_all(
                 continue
             _resend(w3, item, account, chain_id, retries, verdict, message)
             later = i < len(items) - 1
-            if not item.sent and later and not isinstance(item.error, TxMayHaveLandedError):
+            if not item.sent and later and not isinstance(item.error, _NO_GAP):
                 _fill_gap(w3, item, account, chain_id, retries)
+        # a nonce another transaction took (a stale nonce read) leaves these bytes dead:
+        # sign the item again with a fresh nonce, after the others
+        taken = [item for item in items if isinstance(item.error, NonceError)]
+        if taken:
+            NonceManager.resync(w3, chain_id, account.address)
+        for item in taken:
+            item.error = None
+            item.nonce = NonceManager.reserve(w3, chain_id, account.address)
+            item.raw, item.tx_hash = _sign(
+                account, chain_id, item.nonce, item.target, item.gas, fees
+            )
+            _resend(w3, item, account, chain_id, retries, "nonce", "")
         if not all(item.sent for item in items):
             NonceManager.reset(chain_id, account.address)
 
