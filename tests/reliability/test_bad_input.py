@@ -455,6 +455,12 @@ TIMEOUTS = {
 }
 NO_KEY = ("private_key", None)
 
+
+def _publish_as_batch(task_info: Any, private_key: Any = None, **kwargs: Any) -> Any:
+    """``client.publish_tasks`` with one TaskInfo: every ``task_info`` case, batched."""
+    return client.publish_tasks([task_info], private_key, **kwargs)
+
+
 WRITES: list[Write] = [
     # ogpu.protocol module functions
     Write(
@@ -697,6 +703,16 @@ WRITES: list[Write] = [
     Write(
         "client.publish_task",
         client.publish_task,
+        {
+            "task_info": ("task_info", Lazy(_task_info)),
+            **TIMEOUTS,
+            "private_key": NO_KEY,
+            "signer": _s(C0),
+        },
+    ),
+    Write(
+        "client.publish_tasks",
+        _publish_as_batch,
         {
             "task_info": ("task_info", Lazy(_task_info)),
             **TIMEOUTS,
