@@ -174,7 +174,6 @@ SCENARIOS = [
         "block-not-found-precheck",
         "lagging replica: 'block not found' for the latest block (once, first read)",
         (Step("eth_getBlockByNumber", Fault.BLOCK_NOT_FOUND),),
-        expect=RPCError,
     ),
     Scenario(
         "stale-nonce-always",
@@ -446,4 +445,27 @@ def test_publish_tasks_under_fault(
             + ("no error" if error is None else type(error).__name__)
             + "; the account keeps working"
         ),
+    )
+
+
+def test_a_node_of_another_chain_gets_nothing_pinned(
+    net: Net, source: Source, store: StoreServer, short_timeout: None, row: Any
+) -> None:
+    info = _info(net, source)
+    info.config = TaskInput(function_name="predict", data={"text": "for another chain"})
+    pinned = len(store.store)
+    net.proxy.add("eth_chainId", Fault.WRONG_CHAIN, times=None, chain_id=1)
+    for call in (
+        lambda: publish_task(info, signer=net.client.account),
+        lambda: publish_tasks([info], signer=net.client.account),
+    ):
+        with pytest.raises(ChainNotSupportedError):
+            call()
+    assert len(store.store) == pinned
+    assert net.proxy.count(RAW) == 0
+    row(
+        area="faults",
+        case="wrong-chain-pins-nothing",
+        injected="the node answers eth_chainId 0x1 (another chain)",
+        outcome="ChainNotSupportedError before the upload: nothing pinned, 0 transactions",
     )

@@ -21,6 +21,7 @@ from ogpu.chain import ChainConfig, Web3Manager, multicall, rpc
 from ogpu.chain.signer import resolve_signer
 from ogpu.ipfs import RetryPolicy, Timeout, publish_to_ipfs
 from ogpu.protocol import execute_request
+from ogpu.protocol._executor import chain_id_of
 from ogpu.types import (
     InvalidParamsError,
     InvalidSignerError,
@@ -201,7 +202,7 @@ def read_calls_and_now(
         except (TypeError, ValueError) as exc:
             raise RPCError(f"malformed aggregated read: {exc}", method="eth_call") from None
     if isinstance(block, Exception):
-        raise _rpc_error(block, _LATEST_BLOCK)
+        return results, chain_now()  # a lagging replica's "block not found": ask once more
     return results, _now_from_block(block)
 
 
@@ -221,14 +222,18 @@ def read_calls(calls: Sequence[ContractCall[Any]]) -> list[multicall.CallResult]
 
 
 def upload_json(data: Mapping[str, Any], filename: str, ipfs_timeout: float, budget: Budget) -> str:
-    """Pin a JSON object and return its URL. One HTTP POST per attempt; no RPC.
+    """Pin a JSON object and return its URL. One HTTP POST per attempt, after the node's
+    chain id is checked (``eth_chainId`` on a Web3's first use, then cached): nothing is
+    pinned for a chain the transaction will not be sent to.
 
     Retries on transient failures within ``ipfs_timeout`` (shortened to the budget).
 
     Raises:
+        ChainNotSupportedError: the node serves another chain than the active one.
         IPFSUploadError: the upload failed or timed out.
         TxError: the budget was already spent.
     """
+    chain_id_of(Web3Manager.get_web3_instance())
     seconds = budget.cap(ipfs_timeout, "the upload")
     return publish_to_ipfs(
         data,
