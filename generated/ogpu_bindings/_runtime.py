@@ -4,6 +4,9 @@
 ContractCall and TxRequest are the values the generated functions return; the check_* helpers
 validate arguments before any RPC (raising InvalidInputError subclasses); the as_* helpers type
 the values eth-abi decodes; the log helpers read web3 LogReceipts or plain dicts of hex strings.
+
+eth-abi and the keccak backend (eth-hash) are imported on first use, not with this module:
+importing the bindings costs none of their ~200 ms.
 """
 
 from __future__ import annotations
@@ -13,12 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, Flag
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar, cast
-
-from eth_abi.abi import decode as abi_decode
-from eth_abi.abi import encode as abi_encode
-from eth_abi.exceptions import DecodingError, EncodingError
-from eth_typing import ChecksumAddress
-from eth_utils.crypto import keccak
 
 from .errors import (
     AbiDecodeError,
@@ -33,6 +30,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from eth_typing import ChecksumAddress
     from web3 import Web3
     from web3.types import BlockIdentifier
 
@@ -83,7 +81,7 @@ class ContractCall(Generic[T]):
         transport failure, AbiDecodeError if the answer does not decode."""
         try:
             raw = w3.eth.call(
-                {"to": cast(ChecksumAddress, self.to), "data": self.data}, block_identifier
+                {"to": cast("ChecksumAddress", self.to), "data": self.data}, block_identifier
             )
         except OGPUError:
             raise
@@ -214,8 +212,15 @@ def check_address(value: object, param: str) -> str:
     return checksummed
 
 
+def _keccak(data: bytes) -> bytes:
+    """Keccak-256 of `data`; eth-hash (and its backend) load on the first call."""
+    from eth_hash.auto import keccak
+
+    return keccak(data)
+
+
 def _checksum(lower_hex: str) -> str:
-    digest = keccak(text=lower_hex).hex()
+    digest = _keccak(lower_hex.encode("ascii")).hex()
     return "0x" + "".join(
         ch.upper() if int(digest[i], 16) >= 8 else ch for i, ch in enumerate(lower_hex)
     )
@@ -363,8 +368,11 @@ def check_struct(value: object, cls: type[S], param: str) -> S:
 
 def encode_call(selector: bytes, types: tuple[str, ...], values: tuple[Any, ...]) -> bytes:
     """Calldata: selector + ABI-encoded values (already validated). Raises InvalidParamsError."""
+    from eth_abi.abi import encode
+    from eth_abi.exceptions import EncodingError
+
     try:
-        return selector + abi_encode(types, values)
+        return selector + encode(types, values)
     except EncodingError as exc:
         raise InvalidParamsError(f"cannot ABI-encode the arguments: {exc}") from exc
 
@@ -374,8 +382,11 @@ def encode_call(selector: bytes, types: tuple[str, ...], values: tuple[Any, ...]
 
 def decode_values(types: tuple[str, ...], data: bytes, signature: str) -> tuple[Any, ...]:
     """eth-abi decode with a typed error. Raises AbiDecodeError."""
+    from eth_abi.abi import decode
+    from eth_abi.exceptions import DecodingError
+
     try:
-        return tuple(abi_decode(types, data))
+        return tuple(decode(types, data))
     except (DecodingError, ValueError, TypeError) as exc:
         raise AbiDecodeError(
             f"cannot decode {signature} data ({len(data)} bytes) as {', '.join(types)}: {exc}",

@@ -5,6 +5,7 @@
 Every class takes the message (optional: each has a default saying what happened and what to
 do) plus keyword-only typed attributes, all defaulting to None. repr shows class and message.
 `PermissionError` here shadows the builtin and also subclasses builtins.PermissionError.
+Decoding imports eth-abi on first use; defining the classes needs no third-party module.
 """
 
 from __future__ import annotations
@@ -13,10 +14,6 @@ import ast
 import builtins
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Final
-
-from eth_abi.abi import decode as abi_decode
-from eth_abi.abi import encode as abi_encode
-from eth_abi.exceptions import DecodingError
 
 
 class OGPUError(Exception):
@@ -1272,7 +1269,9 @@ def revert_from_reason(
     No RPC."""
     cls = revert_class_for(reason, contract=contract, function=function)
     if data is None:
-        data = bytes.fromhex(ERROR_STRING_SELECTOR[2:]) + abi_encode(("string",), (reason,))
+        from eth_abi.abi import encode
+
+        data = bytes.fromhex(ERROR_STRING_SELECTOR[2:]) + encode(("string",), (reason,))
     message = _revert_message(cls, reason, contract, function)
     return cls(
         message, tx_hash=tx_hash, reason=reason, data=data, contract=contract, function=function
@@ -1289,6 +1288,9 @@ def decode_revert(
     """Typed error for raw revert data: Error(string) via REVERT_REASONS, Panic(uint256) as
     PanicError, custom errors by selector (CUSTOM_ERRORS); empty or unknown data gives a plain
     TxRevertError. No RPC; never raises."""
+    from eth_abi.abi import decode as abi_decode
+    from eth_abi.exceptions import DecodingError
+
     data = bytes(data)
     selector = "0x" + data[:4].hex()
     if selector == ERROR_STRING_SELECTOR:

@@ -38,14 +38,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if owner.mode == "502":
             self._answer(502, b"bad gateway")
             return
-        refusal = owner.range_refusal(body)
-        if refusal is not None:
-            self._answer(200, refusal)
-            return
         upstream = owner.session.post(
             owner.upstream, data=body, headers={"Content-Type": "application/json"}, timeout=30
         )
-        self._answer(upstream.status_code, upstream.content)
+        self._answer(upstream.status_code, owner.limit_ranges(body, upstream.content))
 
     def _answer(self, status: int, body: bytes) -> None:
         self.send_response(status)
@@ -107,19 +103,47 @@ class RpcProxy:
                         else:
                             self.get_logs_params.append(params)
 
-    def range_refusal(self, body: bytes) -> bytes | None:
-        """A node-style JSON-RPC error when an eth_getLogs range exceeds ``max_range``."""
-        if self.max_range is None:
-            return None
-        call = json.loads(body)
+    def _too_wide(self, call: Any) -> bool:
         if not isinstance(call, dict) or call.get("method") != "eth_getLogs":
-            return None
+            return False
+        assert self.max_range is not None
         params = call["params"][0]
-        size = int(params["toBlock"], 16) - int(params["fromBlock"], 16) + 1
-        if size <= self.max_range:
-            return None
+        bounds = []
+        for key in ("fromBlock", "toBlock"):
+            tag = params.get(key, "latest")
+            if tag == "latest":
+                answer = self.session.post(
+                    self.upstream, json={"jsonrpc": "2.0", "id": 0, "method": "eth_blockNumber"}
+                ).json()
+                tag = answer["result"]
+            bounds.append(int(tag, 16))
+        return bounds[1] - bounds[0] + 1 > self.max_range
+
+    def limit_ranges(self, body: bytes, content: bytes) -> bytes:
+        """Replace the answer of every eth_getLogs (alone or in a batch) whose range
+        exceeds ``max_range`` by a node-style JSON-RPC error."""
+        if self.max_range is None:
+            return content
+        try:
+            calls, answer = json.loads(body), json.loads(content)
+        except ValueError:
+            return content
+        wide = {
+            c.get("id")
+            for c in (calls if isinstance(calls, list) else [calls])
+            if self._too_wide(c)
+        }
+        if not wide:
+            return content
         error = {"code": -32005, "message": f"query exceeds max block range {self.max_range}"}
-        return json.dumps({"jsonrpc": "2.0", "id": call.get("id"), "error": error}).encode()
+
+        def fix(item: Any) -> Any:
+            if isinstance(item, dict) and item.get("id") in wide:
+                return {"jsonrpc": "2.0", "id": item["id"], "error": error}
+            return item
+
+        fixed = [fix(a) for a in answer] if isinstance(answer, list) else fix(answer)
+        return json.dumps(fixed).encode()
 
     def reset(self) -> None:
         with self.lock:

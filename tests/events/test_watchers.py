@@ -253,8 +253,14 @@ def test_late_joiner_with_older_from_block_catches_up_without_duplicates(
         replay = watch_task_published(source, from_block=start, poll_interval=FAST)
         got = await _take(replay, 4)
         assert [e.task for e in got] == [*early, middle]
-        catch_up = [p for p in on_devnet.get_logs_params if int(p["fromBlock"], 16) == start]
-        assert catch_up, "the late joiner's history came from a catch-up fetch"
+        catch_up = [
+            p
+            for p in on_devnet.get_logs_params + on_devnet.latest_get_logs_params
+            if int(p["fromBlock"], 16) == start
+        ]
+        assert catch_up, "the late joiner's history came from a fetch starting at its block"
+        # It joined the shared schedule: its history rode in a regular poll's batch.
+        assert all(r == ["eth_blockNumber", "eth_getLogs"] for r in on_devnet.http_requests)
 
         late, _ = await asyncio.to_thread(driver.publish_task, source)
         assert [e.task for e in await _take(replay, 1)] == [late]
@@ -323,7 +329,7 @@ def test_fifty_watchers_share_one_get_logs_per_poll(on_devnet: RpcProxy, driver:
         firsts = [asyncio.ensure_future(s.__anext__()) for s in streams]
         poller = _poller()
         await _until(lambda: poller.subscriber_count == 50 and poller.pending_count == 0)
-        # Let one two-step poll record the head; from then on every poll is batched.
+        # The first request only reads the head; from then on every poll is one batch.
         seen = on_devnet.count("eth_blockNumber")
         await _until(lambda: on_devnet.count("eth_blockNumber") >= seen + 2)
         on_devnet.reset()
@@ -462,7 +468,7 @@ def test_steady_state_polls_are_one_batched_request_each(
         firsts = [asyncio.ensure_future(s.__anext__()) for s in streams]
         poller = _poller()
         await _until(lambda: poller.subscriber_count == 12 and poller.pending_count == 0)
-        # Let one two-step poll record the head; from then on every poll is batched.
+        # The first request only reads the head; from then on every poll is one batch.
         seen = on_devnet.count("eth_blockNumber")
         await _until(lambda: on_devnet.count("eth_blockNumber") >= seen + 2)
         on_devnet.reset()
@@ -482,5 +488,128 @@ def test_steady_state_polls_are_one_batched_request_each(
         assert all(r == ["eth_blockNumber", "eth_getLogs"] for r in requests), requests
         assert on_devnet.get_logs_params == []
         assert len(on_devnet.latest_get_logs_params) == len(requests)
+
+    asyncio.run(main())
+
+
+async def _stop(streams: list[AsyncIterator[Any]]) -> EventPoller:
+    """Close every stream and wait for the shared poller's task to end (no poll in flight)."""
+    poller = _poller()
+    for stream in streams:
+        await stream.aclose()  # type: ignore[attr-defined]
+    await _until(lambda: not poller.running)
+    return poller
+
+
+def test_k_watchers_joining_at_once_cost_one_request_per_poll(
+    on_devnet: RpcProxy, driver: Driver
+) -> None:
+    sources = [driver.new_source()[0] for _ in range(5)]
+    driver.mine()
+    start = driver.head()  # as the benchmark: from the current head, inclusive
+    on_devnet.reset()
+
+    async def main() -> None:
+        streams = [
+            watch_task_published(source, from_block=start, poll_interval=FAST)
+            for source in sources
+            for _ in range(4)
+        ]
+        firsts = [asyncio.ensure_future(s.__anext__()) for s in streams]
+        published = [(await asyncio.to_thread(driver.publish_task, s))[0] for s in sources]
+        got = await asyncio.wait_for(asyncio.gather(*firsts), 60)
+        assert [e.task for e in got] == [task for task in published for _ in range(4)]
+        poller = await _stop(streams)
+
+        # 20 watchers, one schedule: a single eth_blockNumber when the poller starts,
+        # then exactly one HTTP request (a blockNumber + getLogs batch) per poll.
+        requests = list(on_devnet.http_requests)
+        assert requests[0] == ["eth_blockNumber"]
+        assert requests[1:] and all(r == ["eth_blockNumber", "eth_getLogs"] for r in requests[1:])
+        assert len(requests) == poller.poll_count
+        assert on_devnet.get_logs_params == []
+        assert {int(p["fromBlock"], 16) for p in on_devnet.latest_get_logs_params} >= {start}
+
+    asyncio.run(main())
+
+
+def test_late_joiners_ride_the_next_scheduled_poll(on_devnet: RpcProxy, driver: Driver) -> None:
+    source, _ = driver.new_source()
+    start = driver.head()
+    early = [driver.publish_task(source)[0] for _ in range(2)]
+    driver.mine()  # watchers from the head (inclusive) must not see the early tasks
+    on_devnet.reset()
+
+    async def main() -> None:
+        first = watch_task_published(source, from_block=start, poll_interval=FAST)
+        assert [e.task for e in await _take(first, 2)] == early
+        poller = _poller()
+        replays: list[AsyncIterator[TaskPublishedEvent]] = []
+        lives: list[AsyncIterator[TaskPublishedEvent]] = []
+        firsts: dict[int, asyncio.Future[TaskPublishedEvent]] = {}
+        for index in range(6):
+            # Join at a different moment of each interval, while the poller runs.
+            polls = poller.poll_count
+            await _until(lambda polls=polls: poller.poll_count > polls)
+            await asyncio.sleep(FAST * index / 6)
+            stream = watch_task_published(
+                source, from_block=None if index % 2 else start, poll_interval=FAST
+            )
+            (lives if index % 2 else replays).append(stream)
+            firsts[id(stream)] = asyncio.ensure_future(stream.__anext__())
+            await asyncio.sleep(0)  # the first __anext__ subscribes
+            assert poller.subscriber_count == index + 2
+        for replay in replays:
+            got = [await asyncio.wait_for(firsts.pop(id(replay)), 60), *await _take(replay, 1)]
+            assert [e.task for e in got] == early
+        # Every joiner's start is settled before the next task is published.
+        assert poller.pending_count == 0
+        late, _ = await asyncio.to_thread(driver.publish_task, source)
+        for stream in [first, *replays]:
+            assert [e.task for e in await _take(stream, 1)] == [late]
+        got = await asyncio.wait_for(asyncio.gather(*firsts.values()), 60)
+        assert [e.task for e in got] == [late] * len(lives)
+        last = driver.head()
+        for stream in [first, *replays, *lives]:
+            await _assert_nothing_more(stream, last)
+        poller = await _stop([first, *replays, *lives])
+
+        # No join polled on its own: histories came inside the regular batches.
+        requests = list(on_devnet.http_requests)
+        assert requests[0] == ["eth_blockNumber"]
+        assert all(r == ["eth_blockNumber", "eth_getLogs"] for r in requests[1:])
+        assert len(requests) == poller.poll_count
+        assert on_devnet.get_logs_params == []
+
+    asyncio.run(main())
+
+
+def test_future_start_and_head_start_share_the_stream(on_devnet: RpcProxy, driver: Driver) -> None:
+    source, _ = driver.new_source()
+    driver.mine()
+    future = driver.head() + 5
+
+    async def main() -> None:
+        ahead = watch_task_published(source, from_block=future, poll_interval=FAST)
+        first_ahead = asyncio.ensure_future(ahead.__anext__())
+        poller = _poller()
+        await _until(lambda: poller.poll_count >= 2)
+        now = watch_task_published(source, poll_interval=FAST)
+        first_now = asyncio.ensure_future(now.__anext__())
+        await _until(lambda: poller.subscriber_count == 2 and poller.pending_count == 0)
+        tasks = []
+        while driver.head() < future + 2:
+            task, receipt = await asyncio.to_thread(driver.publish_task, source)
+            tasks.append((task, receipt["blockNumber"]))
+        got_now = [await asyncio.wait_for(first_now, 60), *await _take(now, len(tasks) - 1)]
+        assert [e.task for e in got_now] == [t for t, _ in tasks]
+        expected_ahead = [t for t, block in tasks if block >= future]
+        assert 0 < len(expected_ahead) < len(tasks)
+        got_ahead = [await asyncio.wait_for(first_ahead, 60)]
+        got_ahead += await _take(ahead, len(expected_ahead) - 1)
+        assert [e.task for e in got_ahead] == expected_ahead
+        last = driver.head()
+        await _assert_nothing_more(now, last)
+        await _assert_nothing_more(ahead, last)
 
     asyncio.run(main())

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ogpu_bindings.mainnet import vault as vault_bindings
 
 from ogpu.chain import ChainConfig
 from ogpu.protocol import vault
 from ogpu.protocol._pipeline import execute_requests
 from ogpu.types import InsufficientBalanceError, OGPUError, Receipt, TxError
-from ogpu_bindings.mainnet import vault as vault_bindings
 
 
 def _deposits(account: str, amounts: list[int]) -> list[Any]:
@@ -32,9 +32,7 @@ def _nonces(world: Any, outcomes: list[Any]) -> list[int]:
     ]
 
 
-def test_pipelined_requests_land_in_order_with_few_round_trips(
-    http_world: Any, proxy: Any
-) -> None:
+def test_pipelined_requests_land_in_order_with_few_round_trips(http_world: Any, proxy: Any) -> None:
     account = http_world.client
     execute_requests(_deposits(account.address, [1]), account.account)  # nonce cached
     before = http_world.tx_count(account.address)

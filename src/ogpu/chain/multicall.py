@@ -23,11 +23,12 @@ from __future__ import annotations
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-from web3 import Web3
+from typing import TYPE_CHECKING, Protocol
 
 from ogpu.chain import rpc
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 _OPS = {
     "ADD": 0x01,

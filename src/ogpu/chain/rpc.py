@@ -9,6 +9,9 @@ hidden extra requests). Every failure becomes one of three exceptions:
   malformed body). For a broadcast, the outcome is unknown.
 
 They are internal: the protocol layer turns them into ``OGPUError`` subclasses.
+
+web3, requests and eth-abi are imported inside the functions: a caller holding a
+``Web3`` has loaded them already, and importing this module costs none of them.
 """
 
 from __future__ import annotations
@@ -16,21 +19,28 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import requests
-from eth_abi.abi import encode as abi_encode
-from web3 import HTTPProvider, Web3
-from web3.datastructures import NamedElementOnion
-from web3.middleware.base import Middleware
-from web3.types import RPCEndpoint
+if TYPE_CHECKING:
+    from web3 import Web3
+    from web3.datastructures import NamedElementOnion
+    from web3.middleware.base import Middleware
 
 _ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")
 _REVERT_PREFIX = "execution reverted"
 # No Web3 middleware: web3's validation middleware would add an eth_chainId
 # round trip to every call. HTTP requests go straight to the provider; other
 # providers keep their own middleware (eth-tester's field formatting).
-_NO_MIDDLEWARE: NamedElementOnion[str, Middleware] = NamedElementOnion([])
+_no_middleware: NamedElementOnion[str, Middleware] | None = None
+
+
+def _empty_middleware() -> NamedElementOnion[str, Middleware]:
+    global _no_middleware
+    if _no_middleware is None:
+        from web3.datastructures import NamedElementOnion
+
+        _no_middleware = NamedElementOnion([])
+    return _no_middleware
 
 
 class ExecutionReverted(Exception):
@@ -63,7 +73,9 @@ class TransportError(Exception):
 
 def encode_error_string(reason: str) -> bytes:
     """Return the ``Error(string)`` revert payload for ``reason``. No RPC."""
-    return _ERROR_STRING_SELECTOR + abi_encode(["string"], [reason])
+    from eth_abi.abi import encode
+
+    return _ERROR_STRING_SELECTOR + encode(["string"], [reason])
 
 
 def _hex_to_bytes(value: str) -> bytes | None:
@@ -111,6 +123,8 @@ def _revert_from_error_object(error: dict[str, Any]) -> ExecutionReverted | None
 
 
 def _from_exception(method: str, exc: Exception) -> Exception:
+    import requests
+
     name = type(exc).__name__
     text = str(exc)
     if name == "TransactionFailed":
@@ -152,12 +166,15 @@ def request(w3: Web3, method: str, params: list[Any]) -> Any:
         NodeError: the node returned an error object.
         TransportError: no usable answer.
     """
+    from web3 import HTTPProvider
+    from web3.types import RPCEndpoint
+
     provider = w3.provider
     try:
         if isinstance(provider, HTTPProvider):
             response = provider.make_request(RPCEndpoint(method), params)
         else:
-            response = provider.request_func(w3, _NO_MIDDLEWARE)(RPCEndpoint(method), params)
+            response = provider.request_func(w3, _empty_middleware())(RPCEndpoint(method), params)
     except Exception as exc:
         raise _from_exception(method, exc) from None
     return _unwrap(method, response)
@@ -171,6 +188,9 @@ def batch(w3: Web3, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
     Raises:
         TransportError / NodeError: the batch as a whole got no usable answer.
     """
+    from web3 import HTTPProvider
+    from web3.types import RPCEndpoint
+
     provider = w3.provider
     if not isinstance(provider, HTTPProvider) or len(calls) < 2:
         out: list[Any] = []

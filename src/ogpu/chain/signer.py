@@ -1,24 +1,27 @@
 """Turn a ``signer=`` argument into a ``LocalAccount``.
 
 Error messages name the argument or the environment variable, never the key.
+eth-account is imported by the first ``resolve_signer`` call, not with this module.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from typing import cast
-
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
+from typing import TYPE_CHECKING, cast
 
 from ogpu.types.enums import Role
 from ogpu.types.errors import InvalidSignerError, MissingSignerError
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 
 
 def _from_key(key: str | bytes, origin: str) -> LocalAccount:
+    from eth_account import Account
+
     if isinstance(key, str):
         text = key.strip()
         if not _HEX_KEY.match(text):
@@ -57,6 +60,8 @@ def resolve_signer(
         InvalidSignerError: the key (argument or environment variable) is malformed,
             or ``signer`` has an unsupported type.
     """
+    from eth_account.signers.local import LocalAccount
+
     if isinstance(signer, LocalAccount):
         return signer
     if signer is not None and not isinstance(signer, (str, bytes)) and _is_account_like(signer):

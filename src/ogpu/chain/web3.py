@@ -1,28 +1,30 @@
-"""One Web3 instance per (chain, RPC URL), sharing a pooled HTTP session."""
+"""One Web3 instance per (chain, RPC URL), sharing a pooled HTTP session.
+
+web3 and requests are imported when the first instance or session is built,
+not with this module.
+"""
 
 from __future__ import annotations
 
 import threading
-from typing import ClassVar
-
-import requests
-from requests.adapters import HTTPAdapter
-from web3 import Web3
-from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
+from typing import TYPE_CHECKING, ClassVar
 
 from ogpu.chain.config import CHAIN_RPC_URLS, ChainConfig, ChainId
 from ogpu.types.errors import InvalidRpcUrlError
+
+if TYPE_CHECKING:
+    import requests
+    from web3 import Web3
 
 #: Seconds before an HTTP JSON-RPC request times out.
 DEFAULT_HTTP_TIMEOUT = 30.0
 _POOL_SIZE = 32
 
-# Never let web3 resend a raw transaction on its own: the executor reconciles
-# an unknown broadcast outcome by transaction hash instead.
-_RETRY_METHODS = [m for m in REQUEST_RETRY_ALLOWLIST if m != "eth_sendRawTransaction"]
-
 
 def _new_session() -> requests.Session:
+    import requests
+    from requests.adapters import HTTPAdapter
+
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=_POOL_SIZE)
     session.mount("http://", adapter)
@@ -31,6 +33,13 @@ def _new_session() -> requests.Session:
 
 
 def _http_web3(url: str, session: requests.Session) -> Web3:
+    import requests
+    from web3 import Web3
+    from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
+
+    # Never let web3 resend a raw transaction on its own: the executor reconciles
+    # an unknown broadcast outcome by transaction hash instead.
+    retry_methods = [m for m in REQUEST_RETRY_ALLOWLIST if m != "eth_sendRawTransaction"]
     provider = Web3.HTTPProvider(
         url,
         request_kwargs={"timeout": DEFAULT_HTTP_TIMEOUT},
@@ -39,7 +48,7 @@ def _http_web3(url: str, session: requests.Session) -> Web3:
             errors=(requests.ConnectionError, requests.Timeout),
             retries=3,
             backoff_factor=0.1,
-            method_allowlist=_RETRY_METHODS,
+            method_allowlist=retry_methods,
         ),
     )
     return Web3(provider)
@@ -104,6 +113,8 @@ class Web3Manager:
         Raises:
             InvalidRpcUrlError: unreachable endpoint or a malformed answer.
         """
+        import requests
+
         try:
             response = cls.session().post(
                 url,

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ogpu_bindings._runtime import check_address
-from pydantic import BaseModel
 
 from ogpu.client._common import bindings, read_calls, read_calls_and_now, singleton
 from ogpu.types import (
@@ -28,6 +27,7 @@ from ogpu.types import (
     TaskInfo,
     TaskInput,
 )
+from ogpu.types.metadata import is_pydantic_model
 
 _UINT256_MAX = 2**256 - 1
 _URL_SCHEMES = ("http", "https", "ipfs")
@@ -136,7 +136,7 @@ def check_task_info(info: object) -> tuple[str, dict[str, Any]]:
             "TaskInput.function_name must name the source's handler (e.g. 'predict'); it is empty",
             param="function_name",
         )
-    if not isinstance(config.data, (BaseModel, Mapping)):
+    if not isinstance(config.data, Mapping) and not is_pydantic_model(config.data):
         raise InvalidParamsError("TaskInput.data must be a dict or a pydantic model", param="data")
     document = config.to_dict()
     try:

@@ -12,9 +12,8 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eth_account.signers.local import LocalAccount
 from ogpu_bindings._runtime import ContractCall, TxRequest
 
 from ogpu.chain import ChainConfig, Web3Manager, multicall, rpc
@@ -28,9 +27,13 @@ from ogpu.types import (
     Receipt,
     Role,
     RPCError,
-    Signer,
     TxError,
 )
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from ogpu.types import Signer
 
 __all__ = [
     "DEFAULT_IPFS_TIMEOUT",

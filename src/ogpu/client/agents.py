@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ogpu_bindings._runtime import check_address
 
 from ogpu.client._common import choose_signer
 from ogpu.protocol import ZERO_ADDRESS, terminal
-from ogpu.types import InvalidAddressError, InvalidParamsError, Receipt, Role, Signer
+from ogpu.types import InvalidAddressError, InvalidParamsError, Receipt, Role
+
+if TYPE_CHECKING:
+    from ogpu.types import Signer
 
 __all__ = ["revoke_agent", "set_agent"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ogpu_bindings._runtime import check_address
 
 from ogpu.client._checks import check_source_info, read_source, require_active, require_owner
@@ -17,7 +19,10 @@ from ogpu.client._common import (
     upload_json,
 )
 from ogpu.protocol import Source, nexus
-from ogpu.types import Receipt, Role, Signer, SourceInfo, SourceNotFoundError
+from ogpu.types import Receipt, Role, SourceInfo, SourceNotFoundError
+
+if TYPE_CHECKING:
+    from ogpu.types import Signer
 
 __all__ = ["inactivate_source", "publish_source", "update_source"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings._runtime import check_address
 
@@ -32,13 +32,15 @@ from ogpu.types import (
     PaymentTooLowError,
     Receipt,
     Role,
-    Signer,
     SourceNotFoundError,
     TaskExpiredError,
     TaskInfo,
     TaskNotFoundError,
     TxError,
 )
+
+if TYPE_CHECKING:
+    from ogpu.types import Signer
 
 __all__ = [
     "PublishTasksError",

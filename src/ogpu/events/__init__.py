@@ -4,15 +4,13 @@ The only async module of the SDK. Watchers poll ``eth_getLogs`` over HTTP (no
 WebSocket, no node-side filters) through one shared poller per event loop and
 node; see :mod:`ogpu.events.poller` for the design and
 :func:`set_poller_settings` for the block-range chunk size and backoff.
+
+The event types load with the package; the poller and the watchers (they import
+web3) load on first access to one of their names.
 """
 
-from ogpu.events.poller import (
-    DEFAULT_MAX_BLOCK_RANGE,
-    EventPoller,
-    PollerSettings,
-    get_poller_settings,
-    set_poller_settings,
-)
+from typing import TYPE_CHECKING, Any
+
 from ogpu.events.types import (
     AttemptedEvent,
     NexusEvent,
@@ -21,14 +19,6 @@ from ogpu.events.types import (
     ResponseSubmittedEvent,
     TaskPublishedEvent,
     TaskStatusChangedEvent,
-)
-from ogpu.events.watchers import (
-    watch_attempted,
-    watch_registered,
-    watch_response_status_changed,
-    watch_response_submitted,
-    watch_task_published,
-    watch_task_status_changed,
 )
 
 __all__ = [
@@ -51,3 +41,49 @@ __all__ = [
     "watch_task_published",
     "watch_task_status_changed",
 ]
+
+_LAZY = {
+    "DEFAULT_MAX_BLOCK_RANGE": "ogpu.events.poller",
+    "EventPoller": "ogpu.events.poller",
+    "PollerSettings": "ogpu.events.poller",
+    "get_poller_settings": "ogpu.events.poller",
+    "set_poller_settings": "ogpu.events.poller",
+    "watch_attempted": "ogpu.events.watchers",
+    "watch_registered": "ogpu.events.watchers",
+    "watch_response_status_changed": "ogpu.events.watchers",
+    "watch_response_submitted": "ogpu.events.watchers",
+    "watch_task_published": "ogpu.events.watchers",
+    "watch_task_status_changed": "ogpu.events.watchers",
+}
+
+if TYPE_CHECKING:
+    from ogpu.events.poller import (
+        DEFAULT_MAX_BLOCK_RANGE,
+        EventPoller,
+        PollerSettings,
+        get_poller_settings,
+        set_poller_settings,
+    )
+    from ogpu.events.watchers import (
+        watch_attempted,
+        watch_registered,
+        watch_response_status_changed,
+        watch_response_submitted,
+        watch_task_published,
+        watch_task_status_changed,
+    )
+else:
+    # Runtime only (type checkers see the imports above and keep flagging unknown names).
+    def __getattr__(name: str) -> Any:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        import importlib
+
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

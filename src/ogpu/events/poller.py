@@ -7,21 +7,27 @@ Design:
 - Every poll fetches the Nexus logs of all subscribed event types for the new
   block range once (in chunks of at most ``max_block_range`` blocks) and fans
   them out to the subscribers, so K watchers cost one ``eth_getLogs`` per poll,
-  not K. The poll interval is the smallest of the subscribers' intervals.
-- A subscriber that joins with a ``from_block`` older than the cursor gets a
-  catch-up fetch of the missing range before it sees live events.
-- Steady state (every subscriber live, cursor within reach of the head, HTTP
-  node, no confirmation depth): one JSON-RPC batch per poll carrying
-  ``eth_blockNumber`` and ``eth_getLogs(cursor, "latest")`` (from one block
-  earlier when the cursor is past the last head seen). A batch is not
-  atomic, so the head it reports does not bound the range ``"latest"`` covered.
-  The cursor therefore only moves to just past max(head seen by an earlier
-  request, highest returned log block), both certainly covered; logs re-read
-  in the overlap next time are dropped by the per-subscriber dedupe below.
-- RPC failures are retried forever with exponential backoff; the cursor only
-  moves past a chunk once its logs were delivered, and each subscriber drops
-  anything at or before the last (block, log index) it received, so nothing is
-  lost or repeated across outages.
+  not K. The poll interval is the smallest of the subscribers' intervals and
+  runs from the end of one poll to the start of the next.
+- One schedule for everyone: joining does not poll. A new subscriber (with a
+  ``from_block``, or at the last head the poller saw) is served by the next
+  scheduled poll, whose range starts low enough to include its history. Only a
+  new poller polls at once: one ``eth_blockNumber`` that resolves the starts
+  and bounds the first range; the first logs come with the next poll.
+- Steady state (HTTP node, no confirmation depth, the range within one chunk):
+  one JSON-RPC batch per poll carrying ``eth_blockNumber`` and
+  ``eth_getLogs(low, "latest")``, ``low`` being the lowest block any subscriber
+  still needs (capped at the last head seen). A batch is not atomic, so the
+  head it reports does not bound the range ``"latest"`` covered. The stream
+  therefore only moves to just past max(head seen by an earlier request,
+  highest returned log block), both certainly covered; logs re-read in the
+  overlap next time are dropped by the per-subscriber dedupe below. Otherwise
+  (in-process provider, confirmations, a long catch-up) a poll is
+  ``eth_blockNumber`` followed by chunked ``eth_getLogs`` calls.
+- RPC failures are retried forever with exponential backoff; a subscriber's
+  next block only moves past a range once its logs were delivered, and each
+  subscriber drops anything at or before the last (block, log index) it
+  received, so nothing is lost or repeated across outages.
 
 HTTP: the blocking web3 calls of the SDK's own ``Web3`` (``ogpu.chain``) run in
 a worker thread via ``asyncio.to_thread``; in-process providers (eth-tester) are
@@ -121,7 +127,11 @@ class _Failed:
 
 @dataclass(eq=False)
 class Subscription(Generic[E]):
-    """One watcher's interest: an event topic, a decoder/filter and a delivery queue."""
+    """One watcher's interest: an event topic, a decoder/filter and a delivery queue.
+
+    ``start`` is the first block (``None`` until the poller resolves it to a head);
+    ``next_block`` the first block not yet fetched for this subscriber.
+    """
 
     topic: str
     decode: Callable[[Any], Any]
@@ -130,7 +140,6 @@ class Subscription(Generic[E]):
     poll_interval: float
     queue: asyncio.Queue[E | _Failed] = field(default_factory=asyncio.Queue)
     next_block: int = 0
-    live: bool = False
     last_position: tuple[int, int] = (-1, -1)
 
     async def get(self) -> E:
@@ -157,7 +166,7 @@ def _topic0(log: Mapping[str, Any]) -> str:
 
 def _looks_like_range_error(error: BaseException) -> bool:
     """A JSON-RPC error answer (not a transport failure) that complains about size."""
-    if not isinstance(error, (Web3RPCError, ValueError)):
+    if not isinstance(error, (Web3RPCError, ValueError, _raw.NodeError)):
         return False
     text = str(error).lower()
     return any(hint in text for hint in _RANGE_ERROR_HINTS)
@@ -249,7 +258,8 @@ class EventPoller:
         self._cursor: int | None = None
         self._head: int | None = None
         self._batch_ok = self._rpc.batches and self.settings.confirmations == 0
-        self._next_main = 0.0
+        self._due = 0.0
+        self._polls = 0
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -274,22 +284,47 @@ class EventPoller:
 
     @property
     def pending_count(self) -> int:
-        """Subscribers whose start block is not resolved or not caught up yet."""
-        return sum(1 for s in self._subs if not s.live)
+        """Subscribers whose start block is not resolved yet (they wait for a head)."""
+        return sum(1 for s in self._subs if s.start is None)
 
     @property
     def cursor(self) -> int | None:
-        """Next block the live stream will fetch (None while idle)."""
+        """Next block the shared stream will fetch (None while idle)."""
         return self._cursor
 
+    @property
+    def running(self) -> bool:
+        """Whether the polling task is alive (it ends with the last subscriber)."""
+        return self._task is not None
+
+    @property
+    def poll_count(self) -> int:
+        """Polls completed since this poller was created (failed attempts excluded)."""
+        return self._polls
+
     def subscribe(self, subscription: Subscription[E]) -> Subscription[E]:
-        """Register ``subscription`` and make sure the polling task runs. No RPC here."""
+        """Register ``subscription`` on the shared schedule. No RPC here.
+
+        A subscriber without a start block starts at the last head the poller saw;
+        it joins the next scheduled poll, which also fetches any history from its
+        start (one request when the range fits ``max_block_range``). The schedule is
+        moved only to honour a shorter ``poll_interval``, or at once when the start
+        needs a head and the poller has none yet (a new poller's first poll).
+        """
+        now = time.monotonic()
+        if subscription.start is None and self._head is not None:
+            subscription.start = subscription.next_block = max(self._head, 0)
         self._subs.append(subscription)
-        self._wake.set()
         if self._task is None:
+            self._due = now
             self._task = asyncio.get_running_loop().create_task(
                 self._run(), name=f"ogpu-events-poller-{self.nexus_address}"
             )
+            return subscription
+        due = now if subscription.start is None else now + subscription.poll_interval
+        if due < self._due:
+            self._due = due
+            self._wake.set()
         return subscription
 
     def unsubscribe(self, subscription: Subscription[Any]) -> None:
@@ -305,15 +340,14 @@ class EventPoller:
         backoff = self.settings.backoff_initial
         try:
             while self._subs:
-                waiting = all(s.live for s in self._subs)
-                delay = self._next_main - time.monotonic()
-                if waiting and delay > 0:
+                delay = self._due - time.monotonic()
+                if delay > 0:
                     self._wake.clear()
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), delay)
                     continue
                 try:
-                    await self._iterate()
+                    await self._poll()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -328,6 +362,9 @@ class EventPoller:
                     backoff = min(backoff * 2, self.settings.backoff_max)
                     continue
                 backoff = self.settings.backoff_initial
+                self._polls += 1
+                # The interval runs from the end of a poll, as a sleep between polls.
+                self._due = time.monotonic() + self._interval()
         except Exception as exc:
             logger.exception("event poller of %s crashed", self.nexus_address)
             for sub in self._subs:
@@ -336,76 +373,99 @@ class EventPoller:
             self._task = None
             self._cursor = None
             self._head = None
-            self._next_main = 0.0
+            self._due = 0.0
 
-    def _batch_ready(self) -> bool:
-        cursor, head = self._cursor, self._head
-        if not self._batch_ok or cursor is None or head is None:
-            return False
-        if time.monotonic() < self._next_main or not self._subs:
-            return False
-        if any(not s.live for s in self._subs):
-            return False
-        return head + 1 - cursor + _BATCH_HEADROOM <= self._chunk
+    async def _poll(self) -> None:
+        if self._batch_ok:
+            if self._head is None:
+                await self._learn_head()
+                return
+            low = self._batch_low()
+            if low is not None:
+                await self._poll_batched(low)
+                return
+        await self._poll_two_step()
 
-    async def _iterate_batched(self) -> None:
+    def _resolve_starts(self, head: int) -> None:
+        for sub in self._subs:
+            if sub.start is None:
+                sub.start = sub.next_block = max(head, 0)
+
+    def _advance(self, subs: list[Subscription[Any]], covered: int) -> None:
+        """Blocks up to ``covered`` were fetched (and delivered) for every one of ``subs``."""
+        for sub in subs:
+            sub.next_block = max(sub.next_block, covered + 1)
         cursor = self._cursor
-        known = self._head
-        assert cursor is not None and known is not None
-        live = list(self._subs)
-        topics = sorted({s.topic for s in live})
-        # Nodes refuse a fromBlock past "latest"; ``known`` cannot be, and the few
-        # logs re-read below the cursor are dropped by ``_dispatch``.
-        low = min(cursor, known)
+        self._cursor = covered + 1 if cursor is None else max(cursor, covered + 1)
+
+    async def _learn_head(self) -> None:
+        """First poll of a batching poller: one ``eth_blockNumber``, no logs.
+
+        It resolves the start of subscribers without one and bounds the range of the
+        first batch, which runs on the schedule (so ``max_block_range`` holds for it).
+        """
+        head = await self._rpc.block_number()
+        self._head = head
+        self._resolve_starts(head)
+        if self._cursor is None:
+            # Never past head + 1: blocks below the cursor count as fetched.
+            self._cursor = min([max(head + 1, 0), *(s.next_block for s in self._subs)])
+
+    def _batch_low(self) -> int | None:
+        """``fromBlock`` of a batched poll, or None when the range may not fit one chunk."""
+        head, cursor = self._head, self._cursor
+        if head is None or cursor is None or not self._subs:
+            return None
+        # Nodes refuse a fromBlock past "latest"; ``head`` cannot be, and the few
+        # logs re-read below a subscriber's next block are dropped by ``_dispatch``.
+        low = max(min(cursor, head, *(s.next_block for s in self._subs)), 0)
+        if head + 1 - low + _BATCH_HEADROOM > self._chunk:
+            return None
+        return low
+
+    async def _poll_batched(self, low: int) -> None:
+        """One request: ``eth_blockNumber`` + ``eth_getLogs(low, "latest")`` for all subscribers."""
+        subs = list(self._subs)
+        known, cursor = self._head, self._cursor
+        assert known is not None and cursor is not None
+        topics = sorted({s.topic for s in subs})
         head, logs = await self._rpc.head_and_logs_to_latest(low, self.nexus_address, topics)
         self._head = head
+        self._resolve_starts(head)
         if isinstance(logs, Exception):
-            logger.info("batched eth_getLogs to 'latest' failed (%s); polling in two steps", logs)
-            self._batch_ok = False
-            if head >= cursor:
-                await self._fetch(cursor, head, live, main=True)
-        else:
-            highest = max((_position(log)[0] for log in logs), default=low)
-            self._dispatch(logs, live, cursor, max(highest, cursor))
-            covered = max(known, highest, cursor - 1)
-            for sub in live:
-                sub.next_block = max(sub.next_block, covered + 1)
-            self._cursor = covered + 1
-        self._next_main = time.monotonic() + self._interval()
-
-    async def _iterate(self) -> None:
-        if self._batch_ready():
-            await self._iterate_batched()
+            if head < low:
+                return  # the head went back (a restarted node): nothing to fetch yet
+            if not _looks_like_range_error(logs):
+                logger.info("batched eth_getLogs to 'latest' failed (%s); two-step polls", logs)
+                self._batch_ok = False
+            await self._fetch(low, head, subs)
             return
+        # Certainly covered: blocks up to a head seen by an earlier request, the
+        # highest block a log came from, and what earlier polls fetched.
+        highest = max((_position(log)[0] for log in logs), default=low - 1)
+        covered = max(known, highest, cursor - 1)
+        self._dispatch(logs, subs, low, covered)
+        self._advance(subs, covered)
+
+    async def _poll_two_step(self) -> None:
+        """``eth_blockNumber``, then ``eth_getLogs`` over the new range in chunks."""
         head = await self._rpc.block_number() - self.settings.confirmations
         self._head = head
-        pending = [s for s in self._subs if not s.live]
-        for sub in pending:
-            if sub.start is None:
-                sub.start = max(head, 0)
-                sub.next_block = sub.start
+        self._resolve_starts(head)
+        subs = list(self._subs)
+        if not subs:
+            return
         if self._cursor is None:
-            starts = [s.next_block for s in pending]
-            self._cursor = min(starts) if starts else max(head + 1, 0)
-        cursor = self._cursor
-        behind = [s for s in pending if s.next_block < cursor]
-        if behind:
-            await self._fetch(min(s.next_block for s in behind), cursor - 1, behind, main=False)
-        for sub in pending:
-            sub.live = True
-        if time.monotonic() >= self._next_main:
-            live = [s for s in self._subs if s.live]
-            if head >= cursor and live:
-                await self._fetch(cursor, head, live, main=True)
-            self._next_main = time.monotonic() + self._interval()
+            self._cursor = min([max(head + 1, 0), *(s.next_block for s in subs)])
+        low = max(min(self._cursor, *(s.next_block for s in subs)), 0)
+        if head >= low:
+            await self._fetch(low, head, subs)
 
-    async def _fetch(
-        self, low: int, high: int, subs: list[Subscription[Any]], *, main: bool
-    ) -> None:
+    async def _fetch(self, low: int, high: int, subs: list[Subscription[Any]]) -> None:
         start = low
+        topics = sorted({s.topic for s in subs})
         while start <= high:
             end = min(high, start + self._chunk - 1)
-            topics = sorted({s.topic for s in subs})
             try:
                 logs = await self._rpc.get_logs(start, end, self.nexus_address, topics)
             except Exception as exc:
@@ -415,10 +475,7 @@ class EventPoller:
                     continue
                 raise
             self._dispatch(logs, subs, start, end)
-            for sub in subs:
-                sub.next_block = max(sub.next_block, end + 1)
-            if main:
-                self._cursor = end + 1
+            self._advance(subs, end)
             start = end + 1
 
     def _dispatch(

@@ -1,15 +1,20 @@
 """The six ``watch_*`` async generators over Nexus events.
 
 Each watcher subscribes to the event loop's shared :class:`EventPoller` for the
-current chain (``ogpu.chain``), so any number of watchers cost one
-``eth_blockNumber`` plus at most one ``eth_getLogs`` per poll (per
-``max_block_range`` chunk). Nexus events have no indexed parameters: the poller
+current chain (``ogpu.chain``), so any number of watchers cost one poll per
+interval (the smallest ``poll_interval`` among them): on HTTP one request, a
+JSON-RPC batch of ``eth_blockNumber`` + ``eth_getLogs``, plus one
+``eth_blockNumber`` when the poller starts. Joining does not poll: a new watcher
+is served by the next scheduled poll, history from its ``from_block`` included
+(extra ``eth_getLogs`` chunks only when that history exceeds
+``max_block_range``). Nexus events have no indexed parameters: the poller
 fetches every log of the event type and the watcher keeps those whose scoping
 address matches (case-insensitively).
 
-``from_block=None`` starts at the current head block (inclusive), resolved on
-the first poll after the first ``__anext__``. RPC outages are retried with
-backoff forever; the generators never raise for them.
+``from_block=None`` starts at the latest head the shared poller has seen
+(inclusive), or, for a poller that has seen none yet, at the head its first
+request reads, right after the first ``__anext__``. RPC outages are retried
+with backoff forever; the generators never raise for them.
 """
 
 from __future__ import annotations

@@ -22,17 +22,13 @@ bounded connect/read timeouts (default 5 s / 30 s per attempt) and retries
 (default 4 attempts, exponential backoff, 120 s in total) on connection errors,
 timeouts, 5xx and 429 only. Fetches follow at most 5 http(s) redirects and stop
 reading at ``max_bytes`` (default 10 MiB).
+
+The HTTP modules (backends, fetch, the session; they import requests) load on
+first access to one of their names; ``publish_to_ipfs`` imports them on its first call.
 """
 
-from ogpu.ipfs._http import get_session
-from ogpu.ipfs.backends import (
-    DevnetStoreBackend,
-    IPFSBackend,
-    IPFSNodeBackend,
-    OGPUPinningBackend,
-    default_backend,
-    make_backend,
-)
+from typing import TYPE_CHECKING, Any
+
 from ogpu.ipfs.config import (
     DEFAULT_MAX_BYTES,
     ENV_API_URL,
@@ -43,8 +39,48 @@ from ogpu.ipfs.config import (
     Timeout,
     resolve_config,
 )
-from ogpu.ipfs.fetch import fetch_ipfs_bytes, fetch_ipfs_json, resolve_ipfs_url
 from ogpu.ipfs.publish import publish_to_ipfs
+
+_LAZY = {
+    "get_session": "ogpu.ipfs._http",
+    "DevnetStoreBackend": "ogpu.ipfs.backends",
+    "IPFSBackend": "ogpu.ipfs.backends",
+    "IPFSNodeBackend": "ogpu.ipfs.backends",
+    "OGPUPinningBackend": "ogpu.ipfs.backends",
+    "default_backend": "ogpu.ipfs.backends",
+    "make_backend": "ogpu.ipfs.backends",
+    "fetch_ipfs_bytes": "ogpu.ipfs.fetch",
+    "fetch_ipfs_json": "ogpu.ipfs.fetch",
+    "resolve_ipfs_url": "ogpu.ipfs.fetch",
+}
+
+if TYPE_CHECKING:
+    from ogpu.ipfs._http import get_session
+    from ogpu.ipfs.backends import (
+        DevnetStoreBackend,
+        IPFSBackend,
+        IPFSNodeBackend,
+        OGPUPinningBackend,
+        default_backend,
+        make_backend,
+    )
+    from ogpu.ipfs.fetch import fetch_ipfs_bytes, fetch_ipfs_json, resolve_ipfs_url
+else:
+    # Runtime only (type checkers see the imports above and keep flagging unknown names).
+    def __getattr__(name: str) -> Any:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        import importlib
+
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

@@ -1,23 +1,29 @@
-"""``publish_to_ipfs``: serialise and upload content, return its gateway URL."""
+"""``publish_to_ipfs``: serialise and upload content, return its gateway URL.
+
+The HTTP backends (and requests) are imported by the first upload, not with this module.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
-from ogpu.ipfs.backends import IPFSBackend, default_backend
 from ogpu.ipfs.config import RetryPolicy, Timeout
 from ogpu.types import InvalidInputError
+from ogpu.types.metadata import is_pydantic_model
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from ogpu.ipfs.backends import IPFSBackend
 
 _FILENAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
 
 def _serialise(data: object) -> tuple[bytes, str]:
-    if isinstance(data, BaseModel):
+    if is_pydantic_model(data):
         return data.model_dump_json().encode("utf-8"), "application/json"
     if isinstance(data, Mapping):
         try:
@@ -56,6 +62,8 @@ def publish_to_ipfs(
     Raises InvalidInputError (bad data, filename, backend or timeout, before any
     I/O) and IPFSUploadError (network failure, refusal or malformed answer).
     """
+    from ogpu.ipfs.backends import IPFSBackend, default_backend
+
     content, guessed_type = _serialise(data)
     if not isinstance(filename, str) or not _FILENAME_RE.match(filename):
         raise InvalidInputError(

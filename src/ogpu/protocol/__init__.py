@@ -4,9 +4,14 @@ Instance classes (``Source``, ``Task``, ``Response``, ``Provider``,
 ``Master``) are stateless proxies bound to one address; the modules
 ``nexus``, ``controller``, ``terminal`` and ``vault`` wrap the singleton
 contracts. Every write goes through ``TxExecutor``.
+
+``TxExecutor``, ``execute_request`` and ``Signer`` load on first access (they
+import web3 and eth-account); the rest is imported with the package.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings.errors import decode_revert
 
@@ -14,8 +19,6 @@ from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import controller, nexus, terminal, vault
 from ogpu.protocol._base import _paginated_call, load_contract
 from ogpu.protocol._bindings import CHUNK_SIZE, ZERO_ADDRESS
-from ogpu.protocol._common import Signer
-from ogpu.protocol._executor import TxExecutor, execute_request
 from ogpu.protocol.controller import extract_task_address
 from ogpu.protocol.master import Master
 from ogpu.protocol.nexus import extract_source_address
@@ -46,3 +49,28 @@ __all__ = [
     "terminal",
     "vault",
 ]
+
+_LAZY = {
+    "Signer": "ogpu.types",
+    "TxExecutor": "ogpu.protocol._executor",
+    "execute_request": "ogpu.protocol._executor",
+}
+
+if TYPE_CHECKING:
+    from ogpu.protocol._executor import TxExecutor, execute_request
+    from ogpu.types import Signer
+else:
+    # Runtime only (type checkers see the imports above and keep flagging unknown names).
+    def __getattr__(name: str) -> Any:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        import importlib
+
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

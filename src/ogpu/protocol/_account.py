@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
 from ogpu.protocol import vault as vault_fns
-from ogpu.protocol._common import Signer
 from ogpu.protocol._instance import AddressBound
 from ogpu.types.errors import InvalidSignerError
 from ogpu.types.receipt import Receipt
+
+if TYPE_CHECKING:
+    from ogpu.types import Signer
 
 #: Vault getters in snapshot order: (field name, generated call builder name).
 VAULT_FIELDS = (

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TypeVar, cast
-
-from eth_typing import ChecksumAddress
-from web3.contract import Contract
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from ogpu.chain.config import ChainConfig
 from ogpu.protocol import _bindings as b
 from ogpu.types.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from eth_typing import ChecksumAddress
+    from web3.contract import Contract
 
 T = TypeVar("T")
 
@@ -43,7 +44,7 @@ def load_contract(abi_name: str, address: str | None = None) -> Contract:
             )
         address = ChainConfig.get_contract_address(key)
     checked = b.checksum(address, "address")
-    return b.web3().eth.contract(address=cast(ChecksumAddress, checked), abi=abi)
+    return b.web3().eth.contract(address=cast("ChecksumAddress", checked), abi=abi)
 
 
 def _paginated_call(

@@ -10,10 +10,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ogpu_bindings._runtime import ContractCall, check_address
-from web3 import Web3
 
 from ogpu.chain import multicall, rpc
 from ogpu.chain.config import ChainConfig
@@ -24,6 +23,9 @@ from ogpu.types.errors import (
     OGPUError,
     RPCError,
 )
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 T = TypeVar("T")
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-from ogpu_bindings._runtime import TxRequest
+from typing import TYPE_CHECKING, Any
 
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._executor import execute_request
-from ogpu.types import Signer
-from ogpu.types.enums import Role
-from ogpu.types.receipt import Receipt
 
-__all__ = ["Signer", "controller", "nexus", "terminal", "transact", "vault"]
+if TYPE_CHECKING:
+    from ogpu_bindings._runtime import TxRequest
+
+    from ogpu.types import Signer
+    from ogpu.types.enums import Role
+    from ogpu.types.receipt import Receipt
+
+__all__ = ["controller", "nexus", "terminal", "transact", "vault"]
 
 
 def transact(
@@ -25,7 +26,10 @@ def transact(
     """Validate and encode (``build``), resolve the signer, then execute.
 
     Input is validated before the signer is resolved, and both before any RPC.
+    The executor (and web3 with it) is imported by the first call.
     """
+    from ogpu.protocol._executor import execute_request
+
     request = build()
     account = resolve_signer(signer, role)
     return execute_request(request, account)

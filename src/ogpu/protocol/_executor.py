@@ -34,13 +34,9 @@ import time
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from eth_account.signers.local import LocalAccount
-from hexbytes import HexBytes
 from ogpu_bindings._runtime import TxRequest
-from web3 import Web3
-from web3.contract import Contract
 
 from ogpu.chain import rpc
 from ogpu.chain.config import ChainConfig
@@ -61,6 +57,11 @@ from ogpu.types.errors import (
     TxMayHaveLandedError,
 )
 from ogpu.types.receipt import RawLog, Receipt
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
+    from web3.contract import Contract
 
 #: Gas limit = estimate * GAS_MARGIN (rounded up).
 GAS_MARGIN = 1.2
@@ -406,6 +407,9 @@ def _hex(value: Any) -> str:
 
 
 def _web3_log(entry: Mapping[str, Any]) -> dict[str, Any]:
+    from hexbytes import HexBytes
+    from web3 import Web3
+
     return {
         "address": Web3.to_checksum_address(str(entry["address"])),
         "topics": [HexBytes(t) for t in entry.get("topics", [])],
@@ -453,6 +457,8 @@ def _build_receipt(
 ) -> Receipt:
     """``head`` (a block header fetched with the receipt) supplies the timestamp when it
     is the receipt's block; otherwise one ``eth_getBlockByNumber``."""
+    from web3 import Web3
+
     block_number = rpc.to_int(found["blockNumber"])
     timestamp = 0
     try:
@@ -635,6 +641,9 @@ class TxExecutor:
         max_retries: int = 3,
         receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
     ) -> None:
+        from hexbytes import HexBytes
+        from web3 import Web3
+
         self.contract: Contract | None = contract
         self.function_name = function_name
         self.args = tuple(args)

@@ -22,11 +22,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eth_account.signers.local import LocalAccount
 from ogpu_bindings._runtime import TxRequest
-from web3 import Web3
 
 from ogpu.chain import rpc
 from ogpu.chain.nonce import NonceManager
@@ -42,6 +40,10 @@ from ogpu.types.errors import (
     TxMayHaveLandedError,
 )
 from ogpu.types.receipt import Receipt
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
 
 #: Items per JSON-RPC batch (hosted nodes commonly cap batches at 100).
 BATCH_LIMIT = 100

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from ogpu.chain.signer import resolve_signer
-from ogpu.protocol._common import Signer
+from ogpu.types import Signer
 
 __all__ = ["Signer", "resolve_signer"]

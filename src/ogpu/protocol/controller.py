@@ -7,12 +7,17 @@ raise ``InvalidInputError`` subclasses before any RPC. The default signer is
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import Signer, controller, transact
+from ogpu.protocol._common import controller, transact
 from ogpu.types.enums import Role
 from ogpu.types.errors import TaskNotFoundError
 from ogpu.types.receipt import Receipt
 from ogpu.types.structs import TaskParams
+
+if TYPE_CHECKING:
+    from ogpu.types import Signer
 
 __all__ = ["cancel_task", "confirm_response", "extract_task_address", "publish_task"]
 

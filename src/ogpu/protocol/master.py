@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ogpu.protocol import _bindings as b
 from ogpu.protocol import terminal as terminal_fns
 from ogpu.protocol._account import VaultAccount, vault_fields
-from ogpu.protocol._common import Signer
 from ogpu.types.errors import MasterNotFoundError
 from ogpu.types.receipt import Receipt
 from ogpu.types.snapshots import MasterSnapshot
+
+if TYPE_CHECKING:
+    from ogpu.types import Signer
 
 
 class Master(VaultAccount):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import Signer, nexus, transact
+from ogpu.protocol._common import nexus, transact
 from ogpu.types.enums import Environment, Role
 from ogpu.types.errors import InvalidEnumValueError, SourceNotFoundError
 from ogpu.types.receipt import Receipt
@@ -18,6 +18,7 @@ from ogpu.types.structs import SourceParams
 
 if TYPE_CHECKING:
     from ogpu.protocol.source import Source
+    from ogpu.types import Signer
 
 __all__ = [
     "attempt",

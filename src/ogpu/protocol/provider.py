@@ -8,13 +8,13 @@ from ogpu.protocol import _bindings as b
 from ogpu.protocol import nexus as nexus_fns
 from ogpu.protocol import terminal as terminal_fns
 from ogpu.protocol._account import VaultAccount, vault_fields
-from ogpu.protocol._common import Signer
 from ogpu.types.errors import ProviderNotFoundError
 from ogpu.types.receipt import Receipt
 from ogpu.types.snapshots import ProviderSnapshot
 
 if TYPE_CHECKING:
     from ogpu.protocol.source import Source
+    from ogpu.types import Signer
 
 
 class Provider(VaultAccount):

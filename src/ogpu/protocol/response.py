@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import Signer, controller, transact
+from ogpu.protocol._common import controller, transact
 from ogpu.protocol._instance import AddressBound
 from ogpu.types.enums import ResponseStatus, Role
 from ogpu.types.errors import ResponseNotFoundError
@@ -15,6 +15,7 @@ from ogpu.types.structs import ResponseParams
 
 if TYPE_CHECKING:
     from ogpu.protocol.task import Task
+    from ogpu.types import Signer
 
 
 class Response(AddressBound):

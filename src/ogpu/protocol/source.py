@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import Signer, nexus, transact
+from ogpu.protocol._common import nexus, transact
 from ogpu.protocol._instance import AddressBound
 from ogpu.types.enums import Environment, Role, SourceStatus
 from ogpu.types.errors import InvalidEnumValueError, SourceNotFoundError
@@ -15,6 +15,7 @@ from ogpu.types.structs import SourceParams
 
 if TYPE_CHECKING:
     from ogpu.protocol.task import Task
+    from ogpu.types import Signer
 
 
 class Source(AddressBound):

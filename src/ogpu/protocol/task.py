@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import Signer, controller, transact
+from ogpu.protocol._common import controller, transact
 from ogpu.protocol._instance import AddressBound
 from ogpu.types.enums import DeliveryMethod, Role, TaskStatus
 from ogpu.types.errors import InvalidParamsError, TaskNotFoundError
@@ -16,6 +16,7 @@ from ogpu.types.structs import TaskParams
 if TYPE_CHECKING:
     from ogpu.protocol.response import Response
     from ogpu.protocol.source import Source
+    from ogpu.types import Signer
 
 
 def _task_params(value: Any) -> TaskParams:

@@ -7,12 +7,17 @@ any RPC.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ogpu_bindings._runtime import TxRequest
 
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import Signer, terminal, transact
+from ogpu.protocol._common import terminal, transact
 from ogpu.types.enums import Role
 from ogpu.types.receipt import Receipt
+
+if TYPE_CHECKING:
+    from ogpu.types import Signer
 
 __all__ = [
     "announce_master",

@@ -8,11 +8,16 @@ fallback (``MissingSignerError`` otherwise). Writes cost one transaction (see
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ogpu_bindings._runtime import TxRequest
 
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import Signer, transact, vault
+from ogpu.protocol._common import transact, vault
 from ogpu.types.receipt import Receipt
+
+if TYPE_CHECKING:
+    from ogpu.types import Signer
 
 __all__ = [
     "cancel_unbonding",

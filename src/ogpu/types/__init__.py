@@ -3,12 +3,10 @@
 Pure data: importing or using these does no network I/O (except the
 ``to_*_params`` helpers that upload metadata when not given a URL).
 Enums, structs and the error hierarchy are generated (``ogpu_bindings``) and
-re-exported here.
+re-exported here. ``Signer`` is built on first access (it imports eth-account).
 """
 
-from typing import Union as _Union
-
-from eth_account.signers.local import LocalAccount as _LocalAccount
+import typing as _typing
 
 from ogpu.types.enums import (
     DeliveryMethod as DeliveryMethod,
@@ -74,5 +72,28 @@ from ogpu.types.structs import ResponseParams as ResponseParams
 from ogpu.types.structs import SourceParams as SourceParams
 from ogpu.types.structs import TaskParams as TaskParams
 
-#: What ``signer=`` accepts: a hex private key or a ``LocalAccount``.
-Signer = _Union[str, _LocalAccount]  # noqa: UP007 - runtime alias, py3.10
+if _typing.TYPE_CHECKING:
+    from typing import Union as _Union
+
+    from eth_account.signers.local import LocalAccount as _LocalAccount
+
+    #: What ``signer=`` accepts: a hex private key or a ``LocalAccount``.
+    Signer = _Union[str, _LocalAccount]  # noqa: UP007 - runtime alias, py3.10
+else:
+    # Runtime only (type checkers see the alias above and keep flagging unknown names).
+    def __getattr__(name: str) -> _typing.Any:
+        # ``Signer`` is the runtime alias ``Union[str, LocalAccount]``; the first access
+        # imports eth-account and caches the alias as a plain module attribute.
+        if name == "Signer":
+            from typing import Union
+
+            from eth_account.signers.local import LocalAccount
+
+            value = Union[str, LocalAccount]  # noqa: UP007 - runtime alias, py3.10
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "Signer"})

@@ -5,19 +5,30 @@ Pure data: nothing here touches the network unless a method says so.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings._runtime import check_address
-from pydantic import BaseModel
 
 from ogpu.types.enums import DeliveryMethod, Environment
 from ogpu.types.errors import InvalidInputError
 from ogpu.types.structs import SourceParams, TaskParams
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from typing_extensions import TypeIs
+
 _METADATA_KEYS = ("cpu", "nvidia", "amd", "name", "description", "logoUrl")
+
+
+def is_pydantic_model(value: object) -> TypeIs[BaseModel]:
+    """Whether ``value`` is a pydantic ``BaseModel`` instance. No I/O, and no pydantic import:
+    an instance can only exist once ``pydantic.main`` (where ``BaseModel`` lives) is loaded."""
+    main = sys.modules.get("pydantic.main")
+    return main is not None and isinstance(value, main.BaseModel)
 
 
 def _non_negative(name: str, value: object) -> int:
@@ -101,7 +112,7 @@ class TaskInput:
     ) -> None:
         if not isinstance(function_name, str) or not function_name:
             raise InvalidInputError("function_name must be a non-empty str")
-        if not isinstance(data, (BaseModel, Mapping)):
+        if not isinstance(data, Mapping) and not is_pydantic_model(data):
             raise InvalidInputError(
                 f"data must be a dict or a pydantic model, got {type(data).__name__}"
             )
@@ -120,9 +131,7 @@ class TaskInput:
     def to_dict(self) -> dict[str, Any]:
         """The task config JSON object. No I/O."""
         data = (
-            self.data.model_dump(mode="json")
-            if isinstance(self.data, BaseModel)
-            else dict(self.data)
+            self.data.model_dump(mode="json") if is_pydantic_model(self.data) else dict(self.data)
         )
         return {"function_name": self.function_name, "data": data, **self._extra}
 

@@ -1,0 +1,145 @@
+"""Structural guard for import cost: importing the SDK's packages must not load the heavy
+third-party stacks (web3, eth-account, eth-abi, requests, pydantic...) nor the SDK modules that
+wrap them; those load on first use. Each case runs in a fresh interpreter and inspects
+``sys.modules`` (no timing: speed is measured in bench/)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import typing
+
+import pytest
+
+#: Third-party stacks imported on first use only (first RPC, signature, upload, watcher...).
+THIRD_PARTY = (
+    "web3",
+    "eth_account",
+    "eth_abi",
+    "eth_utils",
+    "eth_hash",
+    "eth_keys",
+    "eth_typing",
+    "hexbytes",
+    "requests",
+    "urllib3",
+    "aiohttp",
+    "pydantic",
+)
+#: SDK modules wrapping them, loaded on first access to one of their names.
+DEFERRED = (
+    *THIRD_PARTY,
+    "ogpu.protocol._executor",
+    "ogpu.events.poller",
+    "ogpu.events.watchers",
+    "ogpu.ipfs._http",
+    "ogpu.ipfs.backends",
+    "ogpu.ipfs.fetch",
+    "ogpu_bindings.mainnet",
+    "ogpu_bindings.testnet",
+)
+
+
+def _loaded_after(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter; return the DEFERRED modules it left loaded."""
+    probe = (
+        f"import json, sys\n{code}\n"
+        f"print(json.dumps([m for m in {list(DEFERRED)!r} if m in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    loaded: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [
+        "ogpu",
+        "ogpu.types",
+        "ogpu.chain",
+        "ogpu.ipfs",
+        "ogpu.protocol",
+        "ogpu.events",
+        "ogpu_bindings",
+        "ogpu, ogpu.protocol, ogpu.events, ogpu.types, ogpu.chain, ogpu.ipfs",
+    ],
+)
+def test_import_loads_no_heavy_module(modules: str) -> None:
+    assert _loaded_after(f"import {modules}") == []
+
+
+def test_import_client_loads_no_heavy_module() -> None:
+    loaded = _loaded_after("import ogpu, ogpu.protocol, ogpu.client, ogpu.events")
+    assert [m for m in loaded if m in THIRD_PARTY] == []
+
+
+def test_building_values_needs_no_web3() -> None:
+    # Validating an address (keccak) and encoding calldata (eth-abi) load only what they use.
+    code = (
+        "from ogpu.protocol import Task\n"
+        "from ogpu.protocol import _bindings as b\n"
+        "task = Task('0x2b0cc6058313801d5feb184a539e3a0c5a87a6a1')\n"
+        "assert task.address == '0x2b0cC6058313801D5feb184a539e3a0C5A87a6a1'\n"
+        "assert b.module('task').get_status_call(task.address).data.hex() == '4e69d560'\n"
+    )
+    loaded = set(_loaded_after(code))
+    assert {"eth_hash", "eth_abi"} <= loaded  # the code above did use them
+    assert not {"web3", "eth_account", "requests", "ogpu.protocol._executor"} & loaded
+
+
+def test_task_input_from_a_dict_needs_no_pydantic() -> None:
+    code = (
+        "from ogpu.types import TaskInfo, TaskInput\n"
+        "config = TaskInput('f', {'a': 1})\n"
+        "assert config.to_dict() == {'function_name': 'f', 'data': {'a': 1}}\n"
+        "TaskInfo(source='0x2b0cc6058313801d5feb184a539e3a0c5a87a6a1', config=config,\n"
+        "         expiryTime=2_000_000_000, payment=1)\n"
+    )
+    assert "pydantic" not in _loaded_after(code)
+
+
+@pytest.mark.parametrize(
+    "module", ["ogpu", "ogpu.types", "ogpu.protocol", "ogpu.events", "ogpu.ipfs"]
+)
+def test_lazy_names_resolve_and_are_listed(module: str) -> None:
+    code = (
+        "import importlib\n"
+        f"m = importlib.import_module({module!r})\n"
+        "extra = ['Signer'] if m.__name__ == 'ogpu.types' else []\n"
+        "names = list(getattr(m, '__all__', [])) + extra\n"
+        "missing = [n for n in names if n not in dir(m)]\n"
+        "assert not missing, missing\n"
+        "values = {n: getattr(m, n) for n in names}\n"
+        "assert all(getattr(m, n) is v for n, v in values.items())\n"
+        "try:\n"
+        "    m.no_such_name\n"
+        "except AttributeError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('unknown attribute resolved')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_lazy_names_are_the_real_objects() -> None:
+    from eth_account.signers.local import LocalAccount
+
+    import ogpu.events
+    import ogpu.events.poller
+    import ogpu.events.watchers
+    import ogpu.ipfs
+    import ogpu.ipfs.fetch
+    import ogpu.protocol
+    import ogpu.protocol._executor
+    import ogpu.types
+
+    assert ogpu.protocol.execute_request is ogpu.protocol._executor.execute_request
+    assert ogpu.protocol.TxExecutor is ogpu.protocol._executor.TxExecutor
+    assert ogpu.events.watch_task_published is ogpu.events.watchers.watch_task_published
+    assert ogpu.events.PollerSettings is ogpu.events.poller.PollerSettings
+    assert ogpu.ipfs.fetch_ipfs_json is ogpu.ipfs.fetch.fetch_ipfs_json
+    assert ogpu.types.Signer == typing.Union[str, LocalAccount]  # noqa: UP007
+    assert ogpu.protocol.Signer is ogpu.types.Signer
