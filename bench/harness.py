@@ -32,15 +32,7 @@ from bench.sides import SIDES, SideError, WorkerProcess, wait_all
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent / "README.md"
-WORKLOADS = (
-    "import",
-    "snapshot",
-    "get_tasks",
-    "publish_task",
-    "publish_tasks",
-    "watchers",
-    "long_watch",
-)
+WORKLOADS = report.ORDER
 CLIENT_LABELS = {"ours": "CLIENT[0]", "official": "CLIENT[1]", "web3": "CLIENT[2]"}
 
 

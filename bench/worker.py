@@ -361,14 +361,7 @@ def op_publish(state: State, cmd: dict[str, Any]) -> dict[str, Any]:
             addresses = [str(t.address) for t in publish_tasks(infos, private_key=key)]
         except Exception as exc:
             errors.append(f"{type(exc).__name__}: {exc}"[:300])
-        seconds = time.perf_counter() - started
-        return {
-            "seconds": seconds,
-            "published": len(addresses),
-            "unique": len({a.lower() for a in addresses}),
-            "errors": errors[:5],
-            "n_errors": len(errors),
-        }
+        return _published(time.perf_counter() - started, addresses, errors)
 
     def guarded(i: int) -> None:
         try:
@@ -385,7 +378,10 @@ def op_publish(state: State, cmd: dict[str, Any]) -> dict[str, Any]:
 
         with ThreadPoolExecutor(concurrency) as pool:
             list(pool.map(guarded, range(count)))
-    seconds = time.perf_counter() - started
+    return _published(time.perf_counter() - started, addresses, errors)
+
+
+def _published(seconds: float, addresses: list[str], errors: list[str]) -> dict[str, Any]:
     return {
         "seconds": seconds,
         "published": len(addresses),

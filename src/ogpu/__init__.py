@@ -7,8 +7,9 @@ layer is actually needed.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ogpu._lazy import lazy_attributes
 
 __version__ = "0.3.0.dev0"
 
@@ -40,16 +41,5 @@ if TYPE_CHECKING:
         get_nonce_info,
         reset_nonce_cache,
     )
-else:
-    # Runtime only (type checkers see the imports above and keep flagging unknown names).
-    def __getattr__(name: str) -> Any:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module 'ogpu' has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+else:  # runtime only: type checkers see the imports above
+    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -9,8 +9,9 @@ The event types load with the package; the poller and the watchers (they import
 web3) load on first access to one of their names.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ogpu._lazy import lazy_attributes
 from ogpu.events.types import (
     AttemptedEvent,
     NexusEvent,
@@ -72,18 +73,5 @@ if TYPE_CHECKING:
         watch_task_published,
         watch_task_status_changed,
     )
-else:
-    # Runtime only (type checkers see the imports above and keep flagging unknown names).
-    def __getattr__(name: str) -> Any:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        import importlib
-
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+else:  # runtime only: type checkers see the imports above
+    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -27,8 +27,9 @@ The HTTP modules (backends, fetch, the session; they import requests) load on
 first access to one of their names; ``publish_to_ipfs`` imports them on its first call.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ogpu._lazy import lazy_attributes
 from ogpu.ipfs.config import (
     DEFAULT_MAX_BYTES,
     ENV_API_URL,
@@ -65,21 +66,8 @@ if TYPE_CHECKING:
         make_backend,
     )
     from ogpu.ipfs.fetch import fetch_ipfs_bytes, fetch_ipfs_json, resolve_ipfs_url
-else:
-    # Runtime only (type checkers see the imports above and keep flagging unknown names).
-    def __getattr__(name: str) -> Any:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        import importlib
-
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+else:  # runtime only: type checkers see the imports above
+    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 __all__ = [

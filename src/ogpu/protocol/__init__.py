@@ -11,10 +11,11 @@ import web3 and eth-account); the rest is imported with the package.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ogpu_bindings.errors import decode_revert
 
+from ogpu._lazy import lazy_attributes
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import controller, nexus, terminal, vault
 from ogpu.protocol._base import _paginated_call, load_contract
@@ -59,18 +60,5 @@ _LAZY = {
 if TYPE_CHECKING:
     from ogpu.protocol._executor import TxExecutor, execute_request
     from ogpu.types import Signer
-else:
-    # Runtime only (type checkers see the imports above and keep flagging unknown names).
-    def __getattr__(name: str) -> Any:
-        module = _LAZY.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        import importlib
-
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+else:  # runtime only: type checkers see the imports above
+    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -513,6 +513,39 @@ def _failed(
     return TxError(f"transaction {tx_hash} failed on chain (status 0)", tx_hash=tx_hash)
 
 
+def sign(
+    account: LocalAccount,
+    chain_id: int,
+    nonce: int,
+    target: _Target,
+    gas: int,
+    fees: dict[str, int],
+) -> tuple[bytes, str]:
+    """Sign a type-2 (or legacy, by ``fees``) transaction locally; (raw bytes, hash). No RPC.
+
+    Raises:
+        InvalidParamsError: the signer refused (the key never appears in the message).
+    """
+    tx: dict[str, Any] = {
+        "chainId": chain_id,
+        "nonce": nonce,
+        "to": target.to,
+        "value": target.value,
+        "data": target.data,
+        "gas": gas,
+        **fees,
+    }
+    if "maxFeePerGas" in tx:
+        tx["type"] = 2
+    try:
+        signed = account.sign_transaction(tx)
+    except Exception as exc:
+        raise InvalidParamsError(
+            f"the signer could not sign the transaction: {type(exc).__name__}"
+        ) from None
+    return bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex()
+
+
 def _send(
     target: _Target,
     account: LocalAccount,
@@ -530,26 +563,11 @@ def _send(
     while True:
         with lock:
             nonce = NonceManager.reserve(w3, chain_id, account.address)
-            tx: dict[str, Any] = {
-                "chainId": chain_id,
-                "nonce": nonce,
-                "to": target.to,
-                "value": target.value,
-                "data": target.data,
-                "gas": gas_limit,
-                **fees,
-            }
-            if "maxFeePerGas" in tx:
-                tx["type"] = 2
             try:
-                signed = account.sign_transaction(tx)
-            except Exception as exc:
+                raw, tx_hash = sign(account, chain_id, nonce, target, gas_limit, fees)
+            except InvalidParamsError:
                 NonceManager.release(chain_id, account.address, nonce)
-                raise InvalidParamsError(
-                    f"the signer could not sign the transaction: {type(exc).__name__}"
-                ) from None
-            raw = bytes(signed.raw_transaction)
-            tx_hash = "0x" + bytes(signed.hash).hex()
+                raise
             outcome, message, peek = _broadcast(w3, raw, tx_hash, max_retries)
             if outcome == _Broadcast.SENT:
                 break

@@ -32,7 +32,6 @@ from ogpu.protocol import _bindings as b
 from ogpu.protocol import _executor as ex
 from ogpu.types.errors import (
     GasError,
-    InvalidParamsError,
     NonceError,
     OGPUError,
     ReceiptTimeoutError,
@@ -119,34 +118,6 @@ def _estimate_all(
     return gas, fees
 
 
-def _sign(
-    account: LocalAccount,
-    chain_id: int,
-    nonce: int,
-    target: ex._Target,
-    gas: int,
-    fees: dict[str, int],
-) -> tuple[bytes, str]:
-    tx: dict[str, Any] = {
-        "chainId": chain_id,
-        "nonce": nonce,
-        "to": target.to,
-        "value": target.value,
-        "data": target.data,
-        "gas": gas,
-        **fees,
-    }
-    if "maxFeePerGas" in tx:
-        tx["type"] = 2
-    try:
-        signed = account.sign_transaction(tx)
-    except Exception as exc:
-        raise InvalidParamsError(
-            f"the signer could not sign the transaction: {type(exc).__name__}"
-        ) from None
-    return bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex()
-
-
 _SENT, _UNKNOWN = "sent", "unknown"
 # failures that leave no nonce gap: the bytes may still land, or the nonce is used
 _NO_GAP = (TxMayHaveLandedError, NonceError)
@@ -181,7 +152,7 @@ def _resend(
         if verdict == "fee":
             bump += 1
             fees = ex._fees(w3, retries, bump)
-            item.raw, item.tx_hash = _sign(
+            item.raw, item.tx_hash = ex.sign(
                 account, chain_id, item.nonce, item.target, item.gas, fees
             )
         elif verdict not in ("nonce", _UNKNOWN):
@@ -233,7 +204,7 @@ def _fill_gap(w3: Web3, item: _Item, account: LocalAccount, chain_id: int, retri
     )
     try:
         fees = ex._fees(w3, retries, 1)
-        raw, tx_hash = _sign(account, chain_id, item.nonce, filler, _TRANSFER_GAS, fees)
+        raw, tx_hash = ex.sign(account, chain_id, item.nonce, filler, _TRANSFER_GAS, fees)
     except OGPUError:
         return
     ex._broadcast(w3, raw, tx_hash, retries)
@@ -255,7 +226,7 @@ def _broadcast_all(
             item.nonce = NonceManager.reserve(w3, chain_id, account.address)
         try:
             for item in items:
-                item.raw, item.tx_hash = _sign(
+                item.raw, item.tx_hash = ex.sign(
                     account, chain_id, item.nonce, item.target, item.gas, fees
                 )
         except OGPUError:
@@ -288,7 +259,7 @@ def _broadcast_all(
         for item in taken:
             item.error = None
             item.nonce = NonceManager.reserve(w3, chain_id, account.address)
-            item.raw, item.tx_hash = _sign(
+            item.raw, item.tx_hash = ex.sign(
                 account, chain_id, item.nonce, item.target, item.gas, fees
             )
             _resend(w3, item, account, chain_id, retries, "nonce", "")
