@@ -44,6 +44,7 @@ __all__ = [
     "choose_signer",
     "read_calls",
     "read_calls_and_now",
+    "require_chain",
     "send",
     "singleton",
     "upload_json",
@@ -224,6 +225,16 @@ def read_calls(calls: Sequence[ContractCall[Any]]) -> list[multicall.CallResult]
     return list(outcome.results)
 
 
+def require_chain() -> None:
+    """Check that the node serves the active chain: one ``eth_chainId`` on a Web3's first
+    use, then cached.
+
+    Raises:
+        ChainNotSupportedError: the node serves another chain. RPCError: unreachable.
+    """
+    chain_id_of(Web3Manager.get_web3_instance())
+
+
 def upload_json(data: Mapping[str, Any], filename: str, ipfs_timeout: float, budget: Budget) -> str:
     """Pin a JSON object and return its URL. One HTTP POST per attempt, after the node's
     chain id is checked (``eth_chainId`` on a Web3's first use, then cached): nothing is
@@ -236,7 +247,7 @@ def upload_json(data: Mapping[str, Any], filename: str, ipfs_timeout: float, bud
         IPFSUploadError: the upload failed or timed out.
         TxError: the budget was already spent.
     """
-    chain_id_of(Web3Manager.get_web3_instance())
+    require_chain()
     seconds = budget.cap(ipfs_timeout, "the upload")
     return publish_to_ipfs(
         data,

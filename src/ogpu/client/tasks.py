@@ -18,12 +18,13 @@ from ogpu.client._common import (
     chain_now,
     choose_signer,
     positive_seconds,
+    require_chain,
     send,
     singleton,
     upload_json,
 )
 from ogpu.protocol import Response, Task, controller
-from ogpu.protocol._pipeline import execute_requests
+from ogpu.protocol._pipeline import execute_requests, labelled
 from ogpu.types import (
     ExpiryTooLongError,
     InsufficientBalanceError,
@@ -128,22 +129,16 @@ def _preflight(infos: Sequence[TaskInfo], sources: Sequence[str], client: str) -
         states = read_sources(sources, balance_call, with_chain_time=True)
     except SourceNotFoundError as exc:
         index = sources.index(exc.address) if exc.address in sources else 0
-        raise _labelled(exc, f"task_infos[{index}]") if several else exc from None
+        raise labelled(exc, f"task_infos[{index}]") if several else exc from None
     for i, (info, source) in enumerate(zip(infos, sources, strict=True)):
         state = states[source]
         now = state.chain_time if state.chain_time is not None else chain_now()
         try:
             _check_against_source(info, state, now)
         except OGPUError as exc:
-            raise _labelled(exc, f"task_infos[{i}]") if several else exc from None
+            raise labelled(exc, f"task_infos[{i}]") if several else exc from None
     (balance,) = next(iter(states.values())).extra
     _check_escrow(sum(info.payment for info in infos), int(balance), client)
-
-
-def _labelled(error: OGPUError, label: str) -> OGPUError:
-    error.message = f"{label}: {error.message}"
-    error.args = (error.message,)
-    return error
 
 
 def publish_task(
@@ -223,6 +218,7 @@ def _upload_all(
     for i, key in enumerate(keys):
         first_of.setdefault(key, i)
     urls: dict[str, str] = {}
+    require_chain()  # once, before the threads
     with ThreadPoolExecutor(max_workers=min(workers, len(first_of))) as pool:
         futures = {
             key: pool.submit(upload_json, configs[i], _CONFIG_FILE, seconds, budget)
@@ -235,7 +231,7 @@ def _upload_all(
                 for pending in futures.values():
                     pending.cancel()
                 label = f"task_infos[{first_of[key]}]"
-                raise (_labelled(exc, label) if len(configs) > 1 else exc) from None
+                raise (labelled(exc, label) if len(configs) > 1 else exc) from None
     return [urls[key] for key in keys]
 
 
@@ -266,7 +262,10 @@ def publish_tasks(
         InvalidParamsError: ``task_infos`` is not a list/tuple of ``TaskInfo``, or a bad
             ``max_uploads``; any error ``publish_task`` raises for bad input or a
             refusing source (the message starts with ``task_infos[i]``). Nothing sent.
+        MissingSignerError / InvalidSignerError: no usable key.
+        ChainNotSupportedError: the node serves another chain (nothing pinned).
         IPFSUploadError: an upload failed (nothing sent).
+        TxError: ``timeout`` ran out before sending. RPCError: the node failed.
         PublishTasksError: some transactions failed after the broadcast began; it
             carries the published ``tasks`` and the per-task ``errors``.
     """
@@ -285,7 +284,7 @@ def publish_tasks(
         try:
             checked.append(check_task_info(info))
         except OGPUError as exc:
-            raise _labelled(exc, f"task_infos[{i}]") from None
+            raise labelled(exc, f"task_infos[{i}]") from None
     account = choose_signer(private_key, signer, Role.CLIENT)
     if not checked:
         return []
@@ -316,7 +315,7 @@ def publish_tasks(
             tasks.append(Task(_published_task(outcome, source)))
         except OGPUError as exc:
             tasks.append(None)
-            errors[i] = _labelled(exc, f"task_infos[{i}]")
+            errors[i] = labelled(exc, f"task_infos[{i}]")
     if errors:
         first = errors[min(errors)]
         raise PublishTasksError(

@@ -66,7 +66,8 @@ def _chunks(items: Sequence[Any], size: int = BATCH_LIMIT) -> list[Sequence[Any]
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _labelled(error: OGPUError, label: str) -> OGPUError:
+def labelled(error: OGPUError, label: str) -> OGPUError:
+    """``error`` with its message prefixed by ``label`` (which item of a batch). No I/O."""
     error.message = f"{label}: {error.message}"
     error.args = (error.message,)
     return error
@@ -111,7 +112,7 @@ def _estimate_all(
         try:
             gas.append(int(ex._checked_estimate(estimate, target, account) * ex.GAS_MARGIN) + 1)
         except OGPUError as exc:
-            raise _labelled(exc, label) from None
+            raise labelled(exc, label) from None
     if isinstance(block, Exception):
         block = ex._with_retries(w3, "eth_getBlockByNumber", ["latest", False], retries)
     fees = ex._fee_fields(w3, block, None if isinstance(tip, Exception) else tip, retries, 0)
@@ -363,11 +364,11 @@ def execute_requests(
         receipt = found.get(i)
         if receipt is None:
             error = item.error or TxError(f"{names[i]} was not sent", tx_hash=item.tx_hash or None)
-            outcomes.append(_labelled(error, names[i]))
+            outcomes.append(labelled(error, names[i]))
             continue
         if rpc.to_int(receipt.get("status", 1)) != 1:
             failure = ex._failed(w3, item.target, signer, receipt, item.gas, item.tx_hash)
-            outcomes.append(_labelled(failure, names[i]))
+            outcomes.append(labelled(failure, names[i]))
             continue
         head = headers.get(rpc.to_int(receipt["blockNumber"]))
         outcomes.append(ex._build_receipt(w3, receipt, head, max_retries))
