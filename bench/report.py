@@ -292,9 +292,8 @@ def _why_missed(data: dict[str, Any], targets: list[tuple[str, str, str]]) -> li
             )
         if real:
             hints = {
-                "import": "`python -X importtime` shows ours' own modules (mostly the "
-                "generated ogpu_bindings.mainnet.* modules, whose dataclasses are built at "
-                "import) as the difference; the third-party imports are the same",
+                "import": "`python -X importtime` shows which modules make the difference; "
+                "tests/test_imports.py lists what each import may load",
                 "publish_task": "a sequential publish_task waits for each receipt; the devnet's "
                 "per-task execution ('devnet busy' below) is paid by both SDKs",
                 "publish_tasks": "see publish_task",

@@ -563,7 +563,7 @@ class Contract:
 
     @property
     def reexports(self) -> list[tuple[str, list[str]]]:
-        """(module, names) imported from sibling modules for events shared with them."""
+        """(events module, names) the events module imports for events shared with others."""
         by_mod: dict[str, list[str]] = {}
         for e in self.events:
             if e.defined_in is not None:
@@ -571,6 +571,16 @@ class Contract:
                     [e.class_name, e.topic_const, e.decoder_name]
                 )
         return [(m, sorted(names)) for m, names in sorted(by_mod.items())]
+
+    @property
+    def event_names(self) -> list[str]:
+        """Every event name (class, topic, decoder) the contract module re-exports from its
+        events module ogpu_bindings.<network>.events.<module>."""
+        names: list[str] = []
+        for e in self.events:
+            names += [e.topic_const, e.class_name, e.decoder_name]
+        # isort's order-by-type: CONSTANTS, then Classes, then functions
+        return sorted(names, key=lambda n: (not n.isupper(), not n[:1].isupper(), n))
 
     @property
     def results(self) -> list[ResultClass]:
@@ -590,6 +600,10 @@ class Contract:
         out: set[str] = set()
         for f in self.functions:
             out |= f.names_used()
+        return out
+
+    def _event_names_used(self) -> set[str]:
+        out: set[str] = set()
         for e in self.own_events:
             out |= e.names_used()
         return out
@@ -599,13 +613,10 @@ class Contract:
         return any(f.uses_sequence for f in self.functions)
 
     def imports(self, enum_names: set[str], struct_names: set[str]) -> dict[str, list[str]]:
-        """Names each import line needs (empty lists are skipped by the template)."""
-        own = self.own_events
+        """Names each import line of the contract module needs (empty lists are skipped)."""
         has_reads = bool(self.reads)
         has_writes = any(not f.is_read for f in self.functions)
         typing = ["Final"]
-        if own:
-            typing.append("ClassVar")
         if self.results:
             typing.append("Any")
         if has_reads:
@@ -616,17 +627,27 @@ class Contract:
         runtime = []
         if has_reads:
             runtime.append("ContractCall")
-        if own:
-            runtime.append("LogLike")
         if has_writes:
             runtime.append("TxRequest")
         return {
             "abc": sorted(abc),
-            "dataclasses": ["dataclass"] if (own or self.results) else [],
+            "dataclasses": ["dataclass"] if self.results else [],
             "typing": sorted(typing, key=lambda n: (not n.isupper(), n)),
             "runtime": runtime,
             "enums": self.enum_imports(enum_names),
             "structs": self.struct_imports(struct_names),
+        }
+
+    def event_imports(self, enum_names: set[str], struct_names: set[str]) -> dict[str, list[str]]:
+        """Names each import line of the events module needs (empty lists are skipped)."""
+        own = bool(self.own_events)
+        used = self._event_names_used()
+        return {
+            "dataclasses": ["dataclass"] if own else [],
+            "typing": ["ClassVar", "Final"] if own else ["Final"],
+            "runtime": ["LogLike"] if own else [],
+            "enums": sorted(used & enum_names),
+            "structs": sorted(used & struct_names),
         }
 
     @property
@@ -635,7 +656,22 @@ class Contract:
             f"Bindings for the {self.name} contract ({self.network} ABI set).\n\n"
             "Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and "
             "`<fn>(w3, address, ...)` does one eth_call. Writes return a TxRequest (no RPC). "
-            "Events: `<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`.",
+            "Events: `<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`"
+            + (
+                f", re-exported from ogpu_bindings.{self.network}.events.{self.module}."
+                if self.events
+                else "."
+            ),
+            indent=0,
+        )
+
+    @property
+    def event_doc_lines(self) -> list[str]:
+        return wrap(
+            f"Events of the {self.name} contract ({self.network} ABI set): `<Name>Event` "
+            "dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`.\n\n"
+            f"ogpu_bindings.{self.network}.{self.module} re-exports them; importing this module "
+            "alone loads none of the contract's functions (what a log watcher needs).",
             indent=0,
         )
 
@@ -648,6 +684,7 @@ class AbiSet:
     contracts: tuple[Contract, ...]
 
     def event_decoder_items(self) -> list[tuple[str, str]]:
+        """(topic expression, decoder expression) over the events modules, sorted."""
         out = []
         for c in self.contracts:
             for e in c.events:
@@ -655,6 +692,16 @@ class AbiSet:
                     continue
                 out.append((f"{c.module}.{e.topic_const}", f"{c.module}.{e.decoder_name}"))
         return sorted(out)
+
+    @property
+    def event_contracts(self) -> tuple[Contract, ...]:
+        """Contracts with an events module (ogpu_bindings.<name>.events.<module>)."""
+        return tuple(c for c in self.contracts if c.events)
+
+    @property
+    def decoder_modules(self) -> list[str]:
+        """Events modules that define a decoder listed in EVENT_DECODERS."""
+        return sorted({item[0].split(".", 1)[0] for item in self.event_decoder_items()})
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,21 @@ def render(model: Model) -> dict[str, str]:
         errors=model.errors,
         export_names=sorted(exports, key=_export_sort_key),
     )
+    revert_imports = [
+        "ERROR_STRING_SELECTOR",
+        "PANIC_CODES",
+        "PANIC_SELECTOR",
+        "AbiDecodeError",
+        "PanicError",
+        "TxRevertError",
+        "revert_class_for",
+        *(ce.class_name for ce in model.custom_errors),
+    ]
+    files["_revert.py"] = env.get_template("_revert.py.j2").render(
+        header=header(["abis/errors.json", f"the custom errors in {sets}"]),
+        model=model,
+        revert_imports=sorted(set(revert_imports), key=_export_sort_key),
+    )
     files["__init__.py"] = env.get_template("init.py.j2").render(
         header=header(["abis/networks.json"]), model=model
     )
@@ -123,6 +138,18 @@ def render(model: Model) -> dict[str, str]:
                 header=header(list(contract.sources)),
                 contract=contract,
                 imports=contract.imports(enum_names, struct_names),
+            )
+        if abi_set.event_contracts:
+            files[f"{abi_set.name}/events/__init__.py"] = env.get_template(
+                "events_init.py.j2"
+            ).render(header=header([f"abis/{abi_set.name}/*Abi.json"]), abi_set=abi_set)
+        for contract in abi_set.event_contracts:
+            files[f"{abi_set.name}/events/{contract.module}.py"] = env.get_template(
+                "events.py.j2"
+            ).render(
+                header=header(list(contract.sources)),
+                contract=contract,
+                imports=contract.event_imports(enum_names, struct_names),
             )
     return files
 

@@ -143,3 +143,84 @@ def test_lazy_names_are_the_real_objects() -> None:
     assert ogpu.ipfs.fetch_ipfs_json is ogpu.ipfs.fetch.fetch_ipfs_json
     assert ogpu.types.Signer == typing.Union[str, LocalAccount]  # noqa: UP007
     assert ogpu.protocol.Signer is ogpu.types.Signer
+
+
+def _bindings_after(code: str) -> set[str]:
+    """Run ``code`` in a fresh interpreter; return the ``ogpu_bindings`` modules it loaded."""
+    probe = (
+        f"import json, sys\n{code}\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('ogpu_bindings'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    loaded: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
+    return set(loaded)
+
+
+#: Contract modules of an ABI set; each one's events live in ``<set>.events.<module>``.
+CONTRACT_MODULES = (
+    "controller",
+    "manager",
+    "nexus",
+    "response",
+    "source",
+    "task",
+    "terminal",
+    "vault",
+)
+
+
+def _contracts(network: str, loaded: set[str]) -> set[str]:
+    return {m for m in CONTRACT_MODULES if f"ogpu_bindings.{network}.{m}" in loaded}
+
+
+def _events(network: str, loaded: set[str]) -> set[str]:
+    return {m for m in CONTRACT_MODULES if f"ogpu_bindings.{network}.events.{m}" in loaded}
+
+
+@pytest.mark.parametrize("network", ["mainnet", "testnet"])
+def test_network_package_loads_no_contract_module(network: str) -> None:
+    loaded = _bindings_after(f"import ogpu_bindings.{network}")
+    assert f"ogpu_bindings.{network}" in loaded
+    assert _contracts(network, loaded) == set() and _events(network, loaded) == set()
+    assert "ogpu_bindings._revert" not in loaded  # revert decoding loads on the first revert
+
+
+@pytest.mark.parametrize("network", ["mainnet", "testnet"])
+def test_a_contract_module_loads_only_itself_and_its_events(network: str) -> None:
+    loaded = _bindings_after(f"import ogpu_bindings.{network}.vault")
+    assert _contracts(network, loaded) == {"vault"}
+    assert _events(network, loaded) == {"vault"}
+    # nexus re-exports OwnershipTransferred, defined with the Controller events
+    loaded = _bindings_after(f"import ogpu_bindings.{network}.nexus")
+    assert _contracts(network, loaded) == {"nexus"}
+    assert _events(network, loaded) == {"nexus", "controller"}
+
+
+def test_event_decoders_load_the_events_modules_only() -> None:
+    loaded = _bindings_after(
+        "import ogpu_bindings.mainnet as pkg\nassert len(pkg.EVENT_DECODERS) > 20"
+    )
+    assert _contracts("mainnet", loaded) == set()
+    assert {"nexus", "vault", "terminal", "manager", "controller"} <= _events("mainnet", loaded)
+    loaded = _bindings_after("import ogpu_bindings.mainnet as pkg\nassert len(pkg.CONTRACTS) == 8")
+    assert _contracts("mainnet", loaded) == set(CONTRACT_MODULES)
+
+
+def test_watchers_load_only_the_nexus_events() -> None:
+    loaded = _bindings_after("import ogpu.events.watchers")
+    assert _contracts("mainnet", loaded) == set()
+    assert _events("mainnet", loaded) == {"nexus", "controller"}
+    assert not any(m.startswith("ogpu_bindings.testnet") for m in loaded)
+    assert "ogpu_bindings._revert" not in loaded
+
+
+def test_revert_decoding_loads_on_first_use() -> None:
+    loaded = _bindings_after(
+        "import ogpu_bindings.errors as E, ogpu.types\n"
+        "assert 'ogpu_bindings._revert' not in sys.modules\n"
+        "err = E.decode_revert(b'')\n"
+        "assert type(err) is E.TxRevertError and 'without a reason' in str(err)"
+    )
+    assert "ogpu_bindings._revert" in loaded

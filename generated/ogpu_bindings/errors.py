@@ -5,14 +5,14 @@
 Every class takes the message (optional: each has a default saying what happened and what to
 do) plus keyword-only typed attributes, all defaulting to None. repr shows class and message.
 `PermissionError` here shadows the builtin and also subclasses builtins.PermissionError.
-Decoding imports eth-abi on first use; defining the classes needs no third-party module.
+Defining the classes needs no third-party module; the decoders (ogpu_bindings._revert) and
+eth-abi are imported on the first revert to decode.
 """
 
 from __future__ import annotations
 
-import ast
 import builtins
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
 
@@ -1137,106 +1137,6 @@ CUSTOM_ERRORS: Final[Mapping[str, type[TxRevertError]]] = {
 """Custom error selector (0x + 8 hex digits) -> error class."""
 
 
-def _decode_access_control_bad_confirmation(
-    data: bytes, contract: str | None, function: str | None, tx_hash: str | None
-) -> TxRevertError:
-
-    return AccessControlBadConfirmationError(
-        _revert_message(
-            AccessControlBadConfirmationError, "AccessControlBadConfirmation", contract, function
-        ),
-        tx_hash=tx_hash,
-        reason="AccessControlBadConfirmation",
-        data=data,
-        contract=contract,
-        function=function,
-    )
-
-
-def _decode_access_control_unauthorized_account(
-    data: bytes, contract: str | None, function: str | None, tx_hash: str | None
-) -> TxRevertError:
-    from . import _runtime as _rt
-
-    _v = _rt.decode_values(
-        ("address", "bytes32"), data[4:], "AccessControlUnauthorizedAccount(address,bytes32)"
-    )
-    return AccessControlUnauthorizedAccountError(
-        _revert_message(
-            AccessControlUnauthorizedAccountError,
-            "AccessControlUnauthorizedAccount",
-            contract,
-            function,
-        ),
-        tx_hash=tx_hash,
-        reason="AccessControlUnauthorizedAccount",
-        data=data,
-        contract=contract,
-        function=function,
-        account=_rt.as_address(_v[0]),
-        needed_role=_rt.as_bytes(_v[1]),
-    )
-
-
-def _decode_ownable_invalid_owner(
-    data: bytes, contract: str | None, function: str | None, tx_hash: str | None
-) -> TxRevertError:
-    from . import _runtime as _rt
-
-    _v = _rt.decode_values(("address",), data[4:], "OwnableInvalidOwner(address)")
-    return OwnableInvalidOwnerError(
-        _revert_message(OwnableInvalidOwnerError, "OwnableInvalidOwner", contract, function),
-        tx_hash=tx_hash,
-        reason="OwnableInvalidOwner",
-        data=data,
-        contract=contract,
-        function=function,
-        owner=_rt.as_address(_v[0]),
-    )
-
-
-def _decode_ownable_unauthorized_account(
-    data: bytes, contract: str | None, function: str | None, tx_hash: str | None
-) -> TxRevertError:
-    from . import _runtime as _rt
-
-    _v = _rt.decode_values(("address",), data[4:], "OwnableUnauthorizedAccount(address)")
-    return OwnableUnauthorizedAccountError(
-        _revert_message(
-            OwnableUnauthorizedAccountError, "OwnableUnauthorizedAccount", contract, function
-        ),
-        tx_hash=tx_hash,
-        reason="OwnableUnauthorizedAccount",
-        data=data,
-        contract=contract,
-        function=function,
-        account=_rt.as_address(_v[0]),
-    )
-
-
-_CUSTOM_ERROR_DECODERS: Final[
-    Mapping[str, Callable[[bytes, str | None, str | None, str | None], TxRevertError]]
-] = {
-    "0x6697b232": _decode_access_control_bad_confirmation,
-    "0xe2517d3f": _decode_access_control_unauthorized_account,
-    "0x1e4fbdf7": _decode_ownable_invalid_owner,
-    "0x118cdaa7": _decode_ownable_unauthorized_account,
-}
-
-
-def _where(contract: str | None, function: str | None) -> str:
-    if contract and function:
-        return f"{contract}.{function}"
-    return contract or function or "The call"
-
-
-def _revert_message(
-    cls: type[TxRevertError], reason: str | None, contract: str | None, function: str | None
-) -> str:
-    what = f"reverted with {reason!r}" if reason else "reverted"
-    return f"{_where(contract, function)} {what}: {cls.default_message}"
-
-
 def revert_class_for(
     reason: str, *, contract: str | None = None, function: str | None = None
 ) -> type[TxRevertError]:
@@ -1257,6 +1157,10 @@ def revert_class_for(
     return TxRevertError
 
 
+# The decoders below live in ._revert, imported on the first revert to decode: they are not
+# needed to define, raise or catch the classes above.
+
+
 def revert_from_reason(
     reason: str,
     *,
@@ -1267,15 +1171,9 @@ def revert_from_reason(
 ) -> TxRevertError:
     """Typed error for an Error(string) reason (unknown reasons give a plain TxRevertError).
     No RPC."""
-    cls = revert_class_for(reason, contract=contract, function=function)
-    if data is None:
-        from eth_abi.abi import encode
+    from ._revert import revert_from_reason as build
 
-        data = bytes.fromhex(ERROR_STRING_SELECTOR[2:]) + encode(("string",), (reason,))
-    message = _revert_message(cls, reason, contract, function)
-    return cls(
-        message, tx_hash=tx_hash, reason=reason, data=data, contract=contract, function=function
-    )
+    return build(reason, contract=contract, function=function, tx_hash=tx_hash, data=data)
 
 
 def decode_revert(
@@ -1288,68 +1186,9 @@ def decode_revert(
     """Typed error for raw revert data: Error(string) via REVERT_REASONS, Panic(uint256) as
     PanicError, custom errors by selector (CUSTOM_ERRORS); empty or unknown data gives a plain
     TxRevertError. No RPC; never raises."""
-    from eth_abi.abi import decode as abi_decode
-    from eth_abi.exceptions import DecodingError
+    from ._revert import decode_revert as decode
 
-    data = bytes(data)
-    selector = "0x" + data[:4].hex()
-    if selector == ERROR_STRING_SELECTOR:
-        try:
-            (reason,) = abi_decode(("string",), data[4:])
-        except (DecodingError, ValueError, TypeError):
-            pass
-        else:
-            return revert_from_reason(
-                str(reason), contract=contract, function=function, tx_hash=tx_hash, data=data
-            )
-    elif selector == PANIC_SELECTOR:
-        try:
-            (code,) = abi_decode(("uint256",), data[4:])
-        except (DecodingError, ValueError, TypeError):
-            pass
-        else:
-            what = PANIC_CODES.get(int(code), "unknown panic code")
-            return PanicError(
-                f"{_where(contract, function)} panicked with code {int(code):#04x} ({what}): "
-                f"{PanicError.default_message}",
-                tx_hash=tx_hash,
-                reason=f"Panic({int(code):#04x})",
-                data=data,
-                contract=contract,
-                function=function,
-                code=int(code),
-            )
-    else:
-        decoder = _CUSTOM_ERROR_DECODERS.get(selector)
-        if decoder is not None:
-            try:
-                return decoder(data, contract, function, tx_hash)
-            except AbiDecodeError:
-                pass
-    if not data:
-        message = (
-            f"{_where(contract, function)} reverted without a reason (no revert data): "
-            "check the arguments and the contract's state."
-        )
-    else:
-        message = (
-            f"{_where(contract, function)} reverted with unrecognised data 0x{data[:36].hex()}"
-            f"{'...' if len(data) > 36 else ''}: the error is not in these bindings' ABIs."
-        )
-    return TxRevertError(
-        message, tx_hash=tx_hash, reason=None, data=data, contract=contract, function=function
-    )
-
-
-def _hex_data(value: object) -> bytes | None:
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    if isinstance(value, str) and value.startswith("0x"):
-        try:
-            return bytes.fromhex(value[2:])
-        except ValueError:
-            return None
-    return None
+    return decode(data, contract=contract, function=function, tx_hash=tx_hash)
 
 
 def revert_from_exception(
@@ -1362,33 +1201,9 @@ def revert_from_exception(
     """The typed revert carried by a web3 / eth-tester exception, or None if `exc` is not a
     revert. Understands web3's ContractLogicError (revert data in `.data`), JSON-RPC errors with
     revert data, and eth-tester's "execution reverted: ..." messages. No RPC."""
-    data = _hex_data(getattr(exc, "data", None))
-    if data is not None:
-        return decode_revert(data, contract=contract, function=function, tx_hash=tx_hash)
-    text = str(exc.args[0]) if exc.args else ""
-    rpc = getattr(exc, "rpc_response", None)
-    if isinstance(rpc, Mapping):
-        err = rpc.get("error")
-        if isinstance(err, Mapping):
-            data = _hex_data(err.get("data"))
-            if data is not None:
-                return decode_revert(data, contract=contract, function=function, tx_hash=tx_hash)
-            text = str(err.get("message", text))
-    if "execution reverted" not in text and not any(
-        c.__name__ == "ContractLogicError" for c in type(exc).__mro__
-    ):
-        return None
-    rest = text.split("execution reverted", 1)[-1].lstrip(":").strip()
-    if rest.startswith(("b'", 'b"')):
-        try:
-            raw = ast.literal_eval(rest)
-        except (ValueError, SyntaxError):
-            raw = None
-        if isinstance(raw, bytes):
-            return decode_revert(raw, contract=contract, function=function, tx_hash=tx_hash)
-    if rest:
-        return revert_from_reason(rest, contract=contract, function=function, tx_hash=tx_hash)
-    return decode_revert(b"", contract=contract, function=function, tx_hash=tx_hash)
+    from ._revert import revert_from_exception as convert
+
+    return convert(exc, contract=contract, function=function, tx_hash=tx_hash)
 
 
 __all__ = [

@@ -38,12 +38,21 @@ def test_cli_writes_the_layout(tmp_path: Path) -> None:
     proc = _run("--out", str(tmp_path), seed="12345")  # output must not depend on hash order
     assert proc.returncode == 0, proc.stderr
     files = existing_files(tmp_path)
-    expected = {"__init__.py", "_runtime.py", "enums.py", "structs.py", "errors.py", "py.typed"}
+    expected = {
+        "__init__.py",
+        "_runtime.py",
+        "_revert.py",
+        "enums.py",
+        "structs.py",
+        "errors.py",
+        "py.typed",
+    }
     for net in ("mainnet", "testnet"):
-        expected.add(f"{net}/__init__.py")
+        expected.update({f"{net}/__init__.py", f"{net}/events/__init__.py"})
         for c in ("controller", "manager", "nexus", "response", "source", "task", "terminal"):
             expected.add(f"{net}/{c}.py")
-        expected.add(f"{net}/vault.py")
+            expected.add(f"{net}/events/{c}.py")  # every contract emits at least one event
+        expected.update({f"{net}/vault.py", f"{net}/events/vault.py"})
         expected.update(f"abis/{net}/{path.name}" for path in (ABIS / net).glob("*Abi.json"))
     assert set(files) == expected
     assert files == existing_files(GENERATED)

@@ -412,6 +412,30 @@ def test_decode_logs_of_real_transactions(chain: Chain) -> None:
     assert ogpu_bindings.mainnet.decode_log(unknown) is None
 
 
+def test_network_package_attributes_resolve_on_first_access() -> None:
+    import importlib
+
+    for network in ogpu_bindings.ABI_SETS:
+        pkg = importlib.import_module(f"ogpu_bindings.{network}")
+        contracts = pkg.CONTRACTS
+        assert pkg.CONTRACTS is contracts  # built once, then a plain module attribute
+        assert contracts["Vault"] is importlib.import_module(f"ogpu_bindings.{network}.vault")
+        assert pkg.vault is contracts["Vault"] and pkg.events.__name__.endswith(".events")
+        events = importlib.import_module(f"ogpu_bindings.{network}.events.nexus")
+        decoders = pkg.EVENT_DECODERS
+        assert decoders[events.TASK_PUBLISHED_TOPIC] is events.decode_task_published
+        # the contract module re-exports the very objects of its events module
+        assert contracts["Nexus"].decode_task_published is events.decode_task_published
+        assert contracts["Nexus"].TaskPublishedEvent is events.TaskPublishedEvent
+        assert contracts["Task"].OwnershipTransferredEvent is (
+            contracts["Controller"].OwnershipTransferredEvent
+        )
+        assert {"CONTRACTS", "EVENT_DECODERS", "nexus", "events"} <= set(dir(pkg))
+        assert set(pkg.__all__) <= set(dir(pkg))
+        with pytest.raises(AttributeError, match="no_such_name"):
+            pkg.no_such_name  # noqa: B018
+
+
 def test_bindings_for_networks() -> None:
     assert ogpu_bindings.bindings_for("devnet") is ogpu_bindings.mainnet
     assert ogpu_bindings.bindings_for("testnet") is ogpu_bindings.testnet

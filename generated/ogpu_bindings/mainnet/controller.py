@@ -3,18 +3,21 @@
 
 Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, address,
 ...)` does one eth_call. Writes return a TxRequest (no RPC). Events: `<Name>Event`
-dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`.
+dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
+ogpu_bindings.mainnet.events.controller.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, Final
 
 from .. import _runtime as _rt
-from .._runtime import ContractCall, LogLike, TxRequest
+from .._runtime import ContractCall, TxRequest
 from ..structs import TaskParams
+from .events.controller import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
+from .events.controller import OwnershipTransferredEvent as OwnershipTransferredEvent
+from .events.controller import decode_ownership_transferred as decode_ownership_transferred
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -351,50 +354,3 @@ def vault(w3: Web3, address: str, *, block_identifier: BlockIdentifier = "latest
     not decode.
     """
     return vault_call(address).call(w3, block_identifier)
-
-
-OWNERSHIP_TRANSFERRED_TOPIC: Final = (
-    "0x8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0"
-)
-"""topic0 of the OwnershipTransferred event."""
-
-
-@dataclass(frozen=True)
-class OwnershipTransferredEvent(_rt.ContractEvent):
-    """Event `OwnershipTransferred(address indexed previousOwner, address indexed
-    newOwner)` emitted by Controller.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "OwnershipTransferred"
-    SIGNATURE: ClassVar[str] = "OwnershipTransferred(address,address)"
-    TOPIC: ClassVar[str] = OWNERSHIP_TRANSFERRED_TOPIC
-
-    previous_owner: str
-    new_owner: str
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_ownership_transferred(log: LogLike) -> OwnershipTransferredEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `OwnershipTransferred(address indexed previousOwner, address indexed newOwner)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _topics = _rt.check_log(
-        log, OWNERSHIP_TRANSFERRED_TOPIC, 3, "OwnershipTransferred(address,address)"
-    )
-    _meta = _rt.log_meta(log)
-    return OwnershipTransferredEvent(
-        previous_owner=_rt.as_address(_rt.decode_topic("address", _topics[1])),
-        new_owner=_rt.as_address(_rt.decode_topic("address", _topics[2])),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )

@@ -3,22 +3,49 @@
 
 Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, address,
 ...)` does one eth_call. Writes return a TxRequest (no RPC). Events: `<Name>Event`
-dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`.
+dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
+ogpu_bindings.mainnet.events.nexus.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, Final
 
 from .. import _runtime as _rt
-from .._runtime import ContractCall, LogLike, TxRequest
+from .._runtime import ContractCall, TxRequest
 from ..enums import Environment, ResponseStatus, SourceStatus, TaskStatus
 from ..structs import ResponseParams, SourceParams
-from .controller import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
-from .controller import OwnershipTransferredEvent as OwnershipTransferredEvent
-from .controller import decode_ownership_transferred as decode_ownership_transferred
+from .events.nexus import ATTEMPTED_TOPIC as ATTEMPTED_TOPIC
+from .events.nexus import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
+from .events.nexus import REGISTERED_TOPIC as REGISTERED_TOPIC
+from .events.nexus import RESPONSE_STATUS_CHANGED_TOPIC as RESPONSE_STATUS_CHANGED_TOPIC
+from .events.nexus import RESPONSE_SUBMITTED_TOPIC as RESPONSE_SUBMITTED_TOPIC
+from .events.nexus import SOURCE_PUBLISHED_TOPIC as SOURCE_PUBLISHED_TOPIC
+from .events.nexus import SOURCE_STATUS_CHANGED_TOPIC as SOURCE_STATUS_CHANGED_TOPIC
+from .events.nexus import SOURCE_UPDATED_TOPIC as SOURCE_UPDATED_TOPIC
+from .events.nexus import TASK_PUBLISHED_TOPIC as TASK_PUBLISHED_TOPIC
+from .events.nexus import TASK_STATUS_CHANGED_TOPIC as TASK_STATUS_CHANGED_TOPIC
+from .events.nexus import AttemptedEvent as AttemptedEvent
+from .events.nexus import OwnershipTransferredEvent as OwnershipTransferredEvent
+from .events.nexus import RegisteredEvent as RegisteredEvent
+from .events.nexus import ResponseStatusChangedEvent as ResponseStatusChangedEvent
+from .events.nexus import ResponseSubmittedEvent as ResponseSubmittedEvent
+from .events.nexus import SourcePublishedEvent as SourcePublishedEvent
+from .events.nexus import SourceStatusChangedEvent as SourceStatusChangedEvent
+from .events.nexus import SourceUpdatedEvent as SourceUpdatedEvent
+from .events.nexus import TaskPublishedEvent as TaskPublishedEvent
+from .events.nexus import TaskStatusChangedEvent as TaskStatusChangedEvent
+from .events.nexus import decode_attempted as decode_attempted
+from .events.nexus import decode_ownership_transferred as decode_ownership_transferred
+from .events.nexus import decode_registered as decode_registered
+from .events.nexus import decode_response_status_changed as decode_response_status_changed
+from .events.nexus import decode_response_submitted as decode_response_submitted
+from .events.nexus import decode_source_published as decode_source_published
+from .events.nexus import decode_source_status_changed as decode_source_status_changed
+from .events.nexus import decode_source_updated as decode_source_updated
+from .events.nexus import decode_task_published as decode_task_published
+from .events.nexus import decode_task_status_changed as decode_task_status_changed
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -1049,441 +1076,3 @@ def vault(w3: Web3, address: str, *, block_identifier: BlockIdentifier = "latest
     not decode.
     """
     return vault_call(address).call(w3, block_identifier)
-
-
-ATTEMPTED_TOPIC: Final = "0x88c89788e8b61b93ed2a66e02b36e04d60275b78893674aa6134fad20874022d"
-"""topic0 of the Attempted event."""
-
-
-@dataclass(frozen=True)
-class AttemptedEvent(_rt.ContractEvent):
-    """Event `Attempted(address task, address provider, uint256 suggestedPayment)` emitted
-    by Nexus.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "Attempted"
-    SIGNATURE: ClassVar[str] = "Attempted(address,address,uint256)"
-    TOPIC: ClassVar[str] = ATTEMPTED_TOPIC
-
-    task: str
-    provider: str
-    suggested_payment: int
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_attempted(log: LogLike) -> AttemptedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of `Attempted(address
-    task, address provider, uint256 suggestedPayment)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, ATTEMPTED_TOPIC, 1, "Attempted(address,address,uint256)")
-    _v = _rt.decode_values(
-        ("address", "address", "uint256"), _rt.log_data(log), "Attempted(address,address,uint256)"
-    )
-    _meta = _rt.log_meta(log)
-    return AttemptedEvent(
-        task=_rt.as_address(_v[0]),
-        provider=_rt.as_address(_v[1]),
-        suggested_payment=_rt.as_int(_v[2]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-REGISTERED_TOPIC: Final = "0xd336e6f66ca18b8522dabc6be4828055a35190f0152ae2b125ad0cb6c9a0c120"
-"""topic0 of the Registered event."""
-
-
-@dataclass(frozen=True)
-class RegisteredEvent(_rt.ContractEvent):
-    """Event `Registered(address provider, uint256 registrantId, address source,
-    Environment(uint8) preferredEnvironment)` emitted by Nexus.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "Registered"
-    SIGNATURE: ClassVar[str] = "Registered(address,uint256,address,uint8)"
-    TOPIC: ClassVar[str] = REGISTERED_TOPIC
-
-    provider: str
-    registrant_id: int
-    source: str
-    preferred_environment: Environment
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_registered(log: LogLike) -> RegisteredEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of `Registered(address
-    provider, uint256 registrantId, address source, Environment(uint8)
-    preferredEnvironment)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, REGISTERED_TOPIC, 1, "Registered(address,uint256,address,uint8)")
-    _v = _rt.decode_values(
-        ("address", "uint256", "address", "uint8"),
-        _rt.log_data(log),
-        "Registered(address,uint256,address,uint8)",
-    )
-    _meta = _rt.log_meta(log)
-    return RegisteredEvent(
-        provider=_rt.as_address(_v[0]),
-        registrant_id=_rt.as_int(_v[1]),
-        source=_rt.as_address(_v[2]),
-        preferred_environment=_rt.as_enum(Environment, _v[3]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-RESPONSE_STATUS_CHANGED_TOPIC: Final = (
-    "0x0af3a4721b2eaed49a7bcd503459564e37cd4b6825d633c60f12ba26c2397f4c"
-)
-"""topic0 of the ResponseStatusChanged event."""
-
-
-@dataclass(frozen=True)
-class ResponseStatusChangedEvent(_rt.ContractEvent):
-    """Event `ResponseStatusChanged(address response, ResponseStatus(uint8) status)`
-    emitted by Nexus.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "ResponseStatusChanged"
-    SIGNATURE: ClassVar[str] = "ResponseStatusChanged(address,uint8)"
-    TOPIC: ClassVar[str] = RESPONSE_STATUS_CHANGED_TOPIC
-
-    response: str
-    status: ResponseStatus
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_response_status_changed(log: LogLike) -> ResponseStatusChangedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `ResponseStatusChanged(address response, ResponseStatus(uint8) status)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, RESPONSE_STATUS_CHANGED_TOPIC, 1, "ResponseStatusChanged(address,uint8)")
-    _v = _rt.decode_values(
-        ("address", "uint8"), _rt.log_data(log), "ResponseStatusChanged(address,uint8)"
-    )
-    _meta = _rt.log_meta(log)
-    return ResponseStatusChangedEvent(
-        response=_rt.as_address(_v[0]),
-        status=_rt.as_enum(ResponseStatus, _v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-RESPONSE_SUBMITTED_TOPIC: Final = (
-    "0xf6a0b941311aeaa4102f64c379955a62cca24a7cb0cf54e6203ca75075588554"
-)
-"""topic0 of the ResponseSubmitted event."""
-
-
-@dataclass(frozen=True)
-class ResponseSubmittedEvent(_rt.ContractEvent):
-    """Event `ResponseSubmitted(address response, address task)` emitted by Nexus.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "ResponseSubmitted"
-    SIGNATURE: ClassVar[str] = "ResponseSubmitted(address,address)"
-    TOPIC: ClassVar[str] = RESPONSE_SUBMITTED_TOPIC
-
-    response: str
-    task: str
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_response_submitted(log: LogLike) -> ResponseSubmittedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `ResponseSubmitted(address response, address task)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, RESPONSE_SUBMITTED_TOPIC, 1, "ResponseSubmitted(address,address)")
-    _v = _rt.decode_values(
-        ("address", "address"), _rt.log_data(log), "ResponseSubmitted(address,address)"
-    )
-    _meta = _rt.log_meta(log)
-    return ResponseSubmittedEvent(
-        response=_rt.as_address(_v[0]),
-        task=_rt.as_address(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-SOURCE_PUBLISHED_TOPIC: Final = "0xaed6dbe0b027f2c996fbb0c72ea0549a1b18ee6bd48549fbce971a7027503a57"
-"""topic0 of the SourcePublished event."""
-
-
-@dataclass(frozen=True)
-class SourcePublishedEvent(_rt.ContractEvent):
-    """Event `SourcePublished(address source)` emitted by Nexus.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "SourcePublished"
-    SIGNATURE: ClassVar[str] = "SourcePublished(address)"
-    TOPIC: ClassVar[str] = SOURCE_PUBLISHED_TOPIC
-
-    source: str
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_source_published(log: LogLike) -> SourcePublishedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `SourcePublished(address source)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, SOURCE_PUBLISHED_TOPIC, 1, "SourcePublished(address)")
-    _v = _rt.decode_values(("address",), _rt.log_data(log), "SourcePublished(address)")
-    _meta = _rt.log_meta(log)
-    return SourcePublishedEvent(
-        source=_rt.as_address(_v[0]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-SOURCE_STATUS_CHANGED_TOPIC: Final = (
-    "0xd67fb784e94c7730f8d719043be4a40dcc6786aded1760f77aa46716193421a2"
-)
-"""topic0 of the SourceStatusChanged event."""
-
-
-@dataclass(frozen=True)
-class SourceStatusChangedEvent(_rt.ContractEvent):
-    """Event `SourceStatusChanged(address source, SourceStatus(uint8) status)` emitted by
-    Nexus.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "SourceStatusChanged"
-    SIGNATURE: ClassVar[str] = "SourceStatusChanged(address,uint8)"
-    TOPIC: ClassVar[str] = SOURCE_STATUS_CHANGED_TOPIC
-
-    source: str
-    status: SourceStatus
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_source_status_changed(log: LogLike) -> SourceStatusChangedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `SourceStatusChanged(address source, SourceStatus(uint8) status)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, SOURCE_STATUS_CHANGED_TOPIC, 1, "SourceStatusChanged(address,uint8)")
-    _v = _rt.decode_values(
-        ("address", "uint8"), _rt.log_data(log), "SourceStatusChanged(address,uint8)"
-    )
-    _meta = _rt.log_meta(log)
-    return SourceStatusChangedEvent(
-        source=_rt.as_address(_v[0]),
-        status=_rt.as_enum(SourceStatus, _v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-SOURCE_UPDATED_TOPIC: Final = "0x5f9bf4e8a1679156115361af50849b7807ce9be1880b79fc30ded34053274895"
-"""topic0 of the SourceUpdated event."""
-
-
-@dataclass(frozen=True)
-class SourceUpdatedEvent(_rt.ContractEvent):
-    """Event `SourceUpdated(address source, SourceParams sourceParams)` emitted by Nexus.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "SourceUpdated"
-    SIGNATURE: ClassVar[str] = (
-        "SourceUpdated(address,(address,string,uint8,uint256,uint256,"
-        "uint256,bool,string,uint8,uint256))"
-    )
-    TOPIC: ClassVar[str] = SOURCE_UPDATED_TOPIC
-
-    source: str
-    source_params: SourceParams
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_source_updated(log: LogLike) -> SourceUpdatedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `SourceUpdated(address source, SourceParams sourceParams)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(
-        log,
-        SOURCE_UPDATED_TOPIC,
-        1,
-        (
-            "SourceUpdated(address,(address,string,uint8,uint256,uint256,"
-            "uint256,bool,string,uint8,uint256))"
-        ),
-    )
-    _v = _rt.decode_values(
-        ("address", "(address,string,uint8,uint256,uint256,uint256,bool,string,uint8,uint256)"),
-        _rt.log_data(log),
-        (
-            "SourceUpdated(address,(address,string,uint8,uint256,uint256,"
-            "uint256,bool,string,uint8,uint256))"
-        ),
-    )
-    _meta = _rt.log_meta(log)
-    return SourceUpdatedEvent(
-        source=_rt.as_address(_v[0]),
-        source_params=SourceParams.from_abi(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-TASK_PUBLISHED_TOPIC: Final = "0x3bf5b04cf8ed447db6fda0a63a96369fd5dde6b366b6b480e784be44b26a6c22"
-"""topic0 of the TaskPublished event."""
-
-
-@dataclass(frozen=True)
-class TaskPublishedEvent(_rt.ContractEvent):
-    """Event `TaskPublished(address task, address source)` emitted by Nexus.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "TaskPublished"
-    SIGNATURE: ClassVar[str] = "TaskPublished(address,address)"
-    TOPIC: ClassVar[str] = TASK_PUBLISHED_TOPIC
-
-    task: str
-    source: str
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_task_published(log: LogLike) -> TaskPublishedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `TaskPublished(address task, address source)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, TASK_PUBLISHED_TOPIC, 1, "TaskPublished(address,address)")
-    _v = _rt.decode_values(
-        ("address", "address"), _rt.log_data(log), "TaskPublished(address,address)"
-    )
-    _meta = _rt.log_meta(log)
-    return TaskPublishedEvent(
-        task=_rt.as_address(_v[0]),
-        source=_rt.as_address(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-TASK_STATUS_CHANGED_TOPIC: Final = (
-    "0x004961faf5705b2d0656e64b56064817b7e3f00eefca17906d2d1600b20b73ec"
-)
-"""topic0 of the TaskStatusChanged event."""
-
-
-@dataclass(frozen=True)
-class TaskStatusChangedEvent(_rt.ContractEvent):
-    """Event `TaskStatusChanged(address task, TaskStatus(uint8) status)` emitted by Nexus.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "TaskStatusChanged"
-    SIGNATURE: ClassVar[str] = "TaskStatusChanged(address,uint8)"
-    TOPIC: ClassVar[str] = TASK_STATUS_CHANGED_TOPIC
-
-    task: str
-    status: TaskStatus
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_task_status_changed(log: LogLike) -> TaskStatusChangedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `TaskStatusChanged(address task, TaskStatus(uint8) status)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, TASK_STATUS_CHANGED_TOPIC, 1, "TaskStatusChanged(address,uint8)")
-    _v = _rt.decode_values(
-        ("address", "uint8"), _rt.log_data(log), "TaskStatusChanged(address,uint8)"
-    )
-    _meta = _rt.log_meta(log)
-    return TaskStatusChangedEvent(
-        task=_rt.as_address(_v[0]),
-        status=_rt.as_enum(TaskStatus, _v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )

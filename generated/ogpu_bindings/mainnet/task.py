@@ -3,7 +3,8 @@
 
 Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, address,
 ...)` does one eth_call. Writes return a TxRequest (no RPC). Events: `<Name>Event`
-dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`.
+dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
+ogpu_bindings.mainnet.events.task.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Final
 from .. import _runtime as _rt
 from .._runtime import ContractCall, TxRequest
 from ..enums import DeliveryMethod, TaskStatus
-from .controller import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
-from .controller import OwnershipTransferredEvent as OwnershipTransferredEvent
-from .controller import decode_ownership_transferred as decode_ownership_transferred
+from .events.task import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
+from .events.task import OwnershipTransferredEvent as OwnershipTransferredEvent
+from .events.task import decode_ownership_transferred as decode_ownership_transferred
 
 if TYPE_CHECKING:
     from web3 import Web3

@@ -3,17 +3,26 @@
 
 Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, address,
 ...)` does one eth_call. Writes return a TxRequest (no RPC). Events: `<Name>Event`
-dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`.
+dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
+ogpu_bindings.testnet.events.manager.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, Final
 
 from .. import _runtime as _rt
-from .._runtime import ContractCall, LogLike, TxRequest
+from .._runtime import ContractCall, TxRequest
+from .events.manager import ROLE_ADMIN_CHANGED_TOPIC as ROLE_ADMIN_CHANGED_TOPIC
+from .events.manager import ROLE_GRANTED_TOPIC as ROLE_GRANTED_TOPIC
+from .events.manager import ROLE_REVOKED_TOPIC as ROLE_REVOKED_TOPIC
+from .events.manager import RoleAdminChangedEvent as RoleAdminChangedEvent
+from .events.manager import RoleGrantedEvent as RoleGrantedEvent
+from .events.manager import RoleRevokedEvent as RoleRevokedEvent
+from .events.manager import decode_role_admin_changed as decode_role_admin_changed
+from .events.manager import decode_role_granted as decode_role_granted
+from .events.manager import decode_role_revoked as decode_role_revoked
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -377,145 +386,3 @@ def supports_interface(
     AbiDecodeError if the answer does not decode.
     """
     return supports_interface_call(address, interface_id).call(w3, block_identifier)
-
-
-ROLE_ADMIN_CHANGED_TOPIC: Final = (
-    "0xbd79b86ffe0ab8e8776151514217cd7cacd52c909f66475c3af44e129f0b00ff"
-)
-"""topic0 of the RoleAdminChanged event."""
-
-
-@dataclass(frozen=True)
-class RoleAdminChangedEvent(_rt.ContractEvent):
-    """Event `RoleAdminChanged(bytes32 indexed role, bytes32 indexed previousAdminRole,
-    bytes32 indexed newAdminRole)` emitted by Manager.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "RoleAdminChanged"
-    SIGNATURE: ClassVar[str] = "RoleAdminChanged(bytes32,bytes32,bytes32)"
-    TOPIC: ClassVar[str] = ROLE_ADMIN_CHANGED_TOPIC
-
-    role: bytes
-    previous_admin_role: bytes
-    new_admin_role: bytes
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_role_admin_changed(log: LogLike) -> RoleAdminChangedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `RoleAdminChanged(bytes32 indexed role, bytes32 indexed previousAdminRole, bytes32
-    indexed newAdminRole)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _topics = _rt.check_log(
-        log, ROLE_ADMIN_CHANGED_TOPIC, 4, "RoleAdminChanged(bytes32,bytes32,bytes32)"
-    )
-    _meta = _rt.log_meta(log)
-    return RoleAdminChangedEvent(
-        role=_rt.as_bytes(_rt.decode_topic("bytes32", _topics[1])),
-        previous_admin_role=_rt.as_bytes(_rt.decode_topic("bytes32", _topics[2])),
-        new_admin_role=_rt.as_bytes(_rt.decode_topic("bytes32", _topics[3])),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-ROLE_GRANTED_TOPIC: Final = "0x2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d"
-"""topic0 of the RoleGranted event."""
-
-
-@dataclass(frozen=True)
-class RoleGrantedEvent(_rt.ContractEvent):
-    """Event `RoleGranted(bytes32 indexed role, address indexed account, address indexed
-    sender)` emitted by Manager.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "RoleGranted"
-    SIGNATURE: ClassVar[str] = "RoleGranted(bytes32,address,address)"
-    TOPIC: ClassVar[str] = ROLE_GRANTED_TOPIC
-
-    role: bytes
-    account: str
-    sender: str
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_role_granted(log: LogLike) -> RoleGrantedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `RoleGranted(bytes32 indexed role, address indexed account, address indexed
-    sender)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _topics = _rt.check_log(log, ROLE_GRANTED_TOPIC, 4, "RoleGranted(bytes32,address,address)")
-    _meta = _rt.log_meta(log)
-    return RoleGrantedEvent(
-        role=_rt.as_bytes(_rt.decode_topic("bytes32", _topics[1])),
-        account=_rt.as_address(_rt.decode_topic("address", _topics[2])),
-        sender=_rt.as_address(_rt.decode_topic("address", _topics[3])),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-ROLE_REVOKED_TOPIC: Final = "0xf6391f5c32d9c69d2a47ea670b442974b53935d1edc7fd64eb21e047a839171b"
-"""topic0 of the RoleRevoked event."""
-
-
-@dataclass(frozen=True)
-class RoleRevokedEvent(_rt.ContractEvent):
-    """Event `RoleRevoked(bytes32 indexed role, address indexed account, address indexed
-    sender)` emitted by Manager.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "RoleRevoked"
-    SIGNATURE: ClassVar[str] = "RoleRevoked(bytes32,address,address)"
-    TOPIC: ClassVar[str] = ROLE_REVOKED_TOPIC
-
-    role: bytes
-    account: str
-    sender: str
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_role_revoked(log: LogLike) -> RoleRevokedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `RoleRevoked(bytes32 indexed role, address indexed account, address indexed
-    sender)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _topics = _rt.check_log(log, ROLE_REVOKED_TOPIC, 4, "RoleRevoked(bytes32,address,address)")
-    _meta = _rt.log_meta(log)
-    return RoleRevokedEvent(
-        role=_rt.as_bytes(_rt.decode_topic("bytes32", _topics[1])),
-        account=_rt.as_address(_rt.decode_topic("address", _topics[2])),
-        sender=_rt.as_address(_rt.decode_topic("address", _topics[3])),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )

@@ -3,7 +3,8 @@
 
 Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, address,
 ...)` does one eth_call. Writes return a TxRequest (no RPC). Events: `<Name>Event`
-dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`.
+dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
+ogpu_bindings.testnet.events.response.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from .. import _runtime as _rt
 from .._runtime import ContractCall, TxRequest
 from ..enums import ResponseStatus
 from ..structs import ResponseParams
-from .controller import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
-from .controller import OwnershipTransferredEvent as OwnershipTransferredEvent
-from .controller import decode_ownership_transferred as decode_ownership_transferred
+from .events.response import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
+from .events.response import OwnershipTransferredEvent as OwnershipTransferredEvent
+from .events.response import decode_ownership_transferred as decode_ownership_transferred
 
 if TYPE_CHECKING:
     from web3 import Web3

@@ -3,20 +3,44 @@
 
 Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, address,
 ...)` does one eth_call. Writes return a TxRequest (no RPC). Events: `<Name>Event`
-dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`.
+dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
+ogpu_bindings.testnet.events.terminal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, Final
 
 from .. import _runtime as _rt
-from .._runtime import ContractCall, LogLike, TxRequest
-from .controller import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
-from .controller import OwnershipTransferredEvent as OwnershipTransferredEvent
-from .controller import decode_ownership_transferred as decode_ownership_transferred
+from .._runtime import ContractCall, TxRequest
+from .events.terminal import AGENT_SET_TOPIC as AGENT_SET_TOPIC
+from .events.terminal import BASE_DATA_UPDATED_TOPIC as BASE_DATA_UPDATED_TOPIC
+from .events.terminal import DEFAULT_AGENT_DISABLED_TOPIC as DEFAULT_AGENT_DISABLED_TOPIC
+from .events.terminal import LIVE_DATA_UPDATED_TOPIC as LIVE_DATA_UPDATED_TOPIC
+from .events.terminal import MASTER_ANNOUNCED_TOPIC as MASTER_ANNOUNCED_TOPIC
+from .events.terminal import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
+from .events.terminal import PROVIDER_ANNOUNCED_TOPIC as PROVIDER_ANNOUNCED_TOPIC
+from .events.terminal import PROVIDER_REMOVED_TOPIC as PROVIDER_REMOVED_TOPIC
+from .events.terminal import REMOVE_CONTAINER_TOPIC as REMOVE_CONTAINER_TOPIC
+from .events.terminal import AgentSetEvent as AgentSetEvent
+from .events.terminal import BaseDataUpdatedEvent as BaseDataUpdatedEvent
+from .events.terminal import DefaultAgentDisabledEvent as DefaultAgentDisabledEvent
+from .events.terminal import LiveDataUpdatedEvent as LiveDataUpdatedEvent
+from .events.terminal import MasterAnnouncedEvent as MasterAnnouncedEvent
+from .events.terminal import OwnershipTransferredEvent as OwnershipTransferredEvent
+from .events.terminal import ProviderAnnouncedEvent as ProviderAnnouncedEvent
+from .events.terminal import ProviderRemovedEvent as ProviderRemovedEvent
+from .events.terminal import RemoveContainerEvent as RemoveContainerEvent
+from .events.terminal import decode_agent_set as decode_agent_set
+from .events.terminal import decode_base_data_updated as decode_base_data_updated
+from .events.terminal import decode_default_agent_disabled as decode_default_agent_disabled
+from .events.terminal import decode_live_data_updated as decode_live_data_updated
+from .events.terminal import decode_master_announced as decode_master_announced
+from .events.terminal import decode_ownership_transferred as decode_ownership_transferred
+from .events.terminal import decode_provider_announced as decode_provider_announced
+from .events.terminal import decode_provider_removed as decode_provider_removed
+from .events.terminal import decode_remove_container as decode_remove_container
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -882,361 +906,3 @@ def vault(w3: Web3, address: str, *, block_identifier: BlockIdentifier = "latest
     not decode.
     """
     return vault_call(address).call(w3, block_identifier)
-
-
-AGENT_SET_TOPIC: Final = "0x629d84cd240882b0f3b855d72e0ba44b4419ccbb9967b508b0f080453e73d7c6"
-"""topic0 of the AgentSet event."""
-
-
-@dataclass(frozen=True)
-class AgentSetEvent(_rt.ContractEvent):
-    """Event `AgentSet(address account, address agent, bool value)` emitted by Terminal.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "AgentSet"
-    SIGNATURE: ClassVar[str] = "AgentSet(address,address,bool)"
-    TOPIC: ClassVar[str] = AGENT_SET_TOPIC
-
-    account: str
-    agent: str
-    value: bool
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_agent_set(log: LogLike) -> AgentSetEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of `AgentSet(address
-    account, address agent, bool value)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, AGENT_SET_TOPIC, 1, "AgentSet(address,address,bool)")
-    _v = _rt.decode_values(
-        ("address", "address", "bool"), _rt.log_data(log), "AgentSet(address,address,bool)"
-    )
-    _meta = _rt.log_meta(log)
-    return AgentSetEvent(
-        account=_rt.as_address(_v[0]),
-        agent=_rt.as_address(_v[1]),
-        value=_rt.as_bool(_v[2]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-BASE_DATA_UPDATED_TOPIC: Final = (
-    "0x5015815b6f9c2d7fec23aca4fc8cdcf643a26b907bc42af4be5e33606f4fdace"
-)
-"""topic0 of the BaseDataUpdated event."""
-
-
-@dataclass(frozen=True)
-class BaseDataUpdatedEvent(_rt.ContractEvent):
-    """Event `BaseDataUpdated(address provider)` emitted by Terminal.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "BaseDataUpdated"
-    SIGNATURE: ClassVar[str] = "BaseDataUpdated(address)"
-    TOPIC: ClassVar[str] = BASE_DATA_UPDATED_TOPIC
-
-    provider: str
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_base_data_updated(log: LogLike) -> BaseDataUpdatedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `BaseDataUpdated(address provider)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, BASE_DATA_UPDATED_TOPIC, 1, "BaseDataUpdated(address)")
-    _v = _rt.decode_values(("address",), _rt.log_data(log), "BaseDataUpdated(address)")
-    _meta = _rt.log_meta(log)
-    return BaseDataUpdatedEvent(
-        provider=_rt.as_address(_v[0]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-DEFAULT_AGENT_DISABLED_TOPIC: Final = (
-    "0xe24d71949a7dbcdd1ad750e1edccf2eaec456cb199222832ae258ed5ee519ccc"
-)
-"""topic0 of the DefaultAgentDisabled event."""
-
-
-@dataclass(frozen=True)
-class DefaultAgentDisabledEvent(_rt.ContractEvent):
-    """Event `DefaultAgentDisabled(address master, bool value)` emitted by Terminal.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "DefaultAgentDisabled"
-    SIGNATURE: ClassVar[str] = "DefaultAgentDisabled(address,bool)"
-    TOPIC: ClassVar[str] = DEFAULT_AGENT_DISABLED_TOPIC
-
-    master: str
-    value: bool
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_default_agent_disabled(log: LogLike) -> DefaultAgentDisabledEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `DefaultAgentDisabled(address master, bool value)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, DEFAULT_AGENT_DISABLED_TOPIC, 1, "DefaultAgentDisabled(address,bool)")
-    _v = _rt.decode_values(
-        ("address", "bool"), _rt.log_data(log), "DefaultAgentDisabled(address,bool)"
-    )
-    _meta = _rt.log_meta(log)
-    return DefaultAgentDisabledEvent(
-        master=_rt.as_address(_v[0]),
-        value=_rt.as_bool(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-LIVE_DATA_UPDATED_TOPIC: Final = (
-    "0x63da553e2be7eecd63a8d44fb7a57e39f4e7813923f141e9f1d9df020970ee78"
-)
-"""topic0 of the LiveDataUpdated event."""
-
-
-@dataclass(frozen=True)
-class LiveDataUpdatedEvent(_rt.ContractEvent):
-    """Event `LiveDataUpdated(address provider)` emitted by Terminal.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "LiveDataUpdated"
-    SIGNATURE: ClassVar[str] = "LiveDataUpdated(address)"
-    TOPIC: ClassVar[str] = LIVE_DATA_UPDATED_TOPIC
-
-    provider: str
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_live_data_updated(log: LogLike) -> LiveDataUpdatedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `LiveDataUpdated(address provider)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, LIVE_DATA_UPDATED_TOPIC, 1, "LiveDataUpdated(address)")
-    _v = _rt.decode_values(("address",), _rt.log_data(log), "LiveDataUpdated(address)")
-    _meta = _rt.log_meta(log)
-    return LiveDataUpdatedEvent(
-        provider=_rt.as_address(_v[0]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-MASTER_ANNOUNCED_TOPIC: Final = "0xbed8fb302fb5890c6b274f3eef36b72a6499c248afa85f386e3b0b849cc4e6e8"
-"""topic0 of the MasterAnnounced event."""
-
-
-@dataclass(frozen=True)
-class MasterAnnouncedEvent(_rt.ContractEvent):
-    """Event `MasterAnnounced(address provider, address master)` emitted by Terminal.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "MasterAnnounced"
-    SIGNATURE: ClassVar[str] = "MasterAnnounced(address,address)"
-    TOPIC: ClassVar[str] = MASTER_ANNOUNCED_TOPIC
-
-    provider: str
-    master: str
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_master_announced(log: LogLike) -> MasterAnnouncedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `MasterAnnounced(address provider, address master)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, MASTER_ANNOUNCED_TOPIC, 1, "MasterAnnounced(address,address)")
-    _v = _rt.decode_values(
-        ("address", "address"), _rt.log_data(log), "MasterAnnounced(address,address)"
-    )
-    _meta = _rt.log_meta(log)
-    return MasterAnnouncedEvent(
-        provider=_rt.as_address(_v[0]),
-        master=_rt.as_address(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-PROVIDER_ANNOUNCED_TOPIC: Final = (
-    "0x10fd229f1af1a40a8a12e4e2445a5bf2f63e1f677bc51a84807b0188a579e455"
-)
-"""topic0 of the ProviderAnnounced event."""
-
-
-@dataclass(frozen=True)
-class ProviderAnnouncedEvent(_rt.ContractEvent):
-    """Event `ProviderAnnounced(address provider, address master)` emitted by Terminal.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "ProviderAnnounced"
-    SIGNATURE: ClassVar[str] = "ProviderAnnounced(address,address)"
-    TOPIC: ClassVar[str] = PROVIDER_ANNOUNCED_TOPIC
-
-    provider: str
-    master: str
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_provider_announced(log: LogLike) -> ProviderAnnouncedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `ProviderAnnounced(address provider, address master)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, PROVIDER_ANNOUNCED_TOPIC, 1, "ProviderAnnounced(address,address)")
-    _v = _rt.decode_values(
-        ("address", "address"), _rt.log_data(log), "ProviderAnnounced(address,address)"
-    )
-    _meta = _rt.log_meta(log)
-    return ProviderAnnouncedEvent(
-        provider=_rt.as_address(_v[0]),
-        master=_rt.as_address(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-PROVIDER_REMOVED_TOPIC: Final = "0x1589f8555933761a3cff8aa925061be3b46e2dd43f621322ab611d300f62b1d9"
-"""topic0 of the ProviderRemoved event."""
-
-
-@dataclass(frozen=True)
-class ProviderRemovedEvent(_rt.ContractEvent):
-    """Event `ProviderRemoved(address provider)` emitted by Terminal.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "ProviderRemoved"
-    SIGNATURE: ClassVar[str] = "ProviderRemoved(address)"
-    TOPIC: ClassVar[str] = PROVIDER_REMOVED_TOPIC
-
-    provider: str
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_provider_removed(log: LogLike) -> ProviderRemovedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `ProviderRemoved(address provider)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, PROVIDER_REMOVED_TOPIC, 1, "ProviderRemoved(address)")
-    _v = _rt.decode_values(("address",), _rt.log_data(log), "ProviderRemoved(address)")
-    _meta = _rt.log_meta(log)
-    return ProviderRemovedEvent(
-        provider=_rt.as_address(_v[0]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-REMOVE_CONTAINER_TOPIC: Final = "0x79e09fd22a9a49d4ea58382902765ac3bf5901408bdc6aa19a8f391d15bfb764"
-"""topic0 of the RemoveContainer event."""
-
-
-@dataclass(frozen=True)
-class RemoveContainerEvent(_rt.ContractEvent):
-    """Event `RemoveContainer(address provider, address source)` emitted by Terminal.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "RemoveContainer"
-    SIGNATURE: ClassVar[str] = "RemoveContainer(address,address)"
-    TOPIC: ClassVar[str] = REMOVE_CONTAINER_TOPIC
-
-    provider: str
-    source: str
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_remove_container(log: LogLike) -> RemoveContainerEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of
-    `RemoveContainer(address provider, address source)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, REMOVE_CONTAINER_TOPIC, 1, "RemoveContainer(address,address)")
-    _v = _rt.decode_values(
-        ("address", "address"), _rt.log_data(log), "RemoveContainer(address,address)"
-    )
-    _meta = _rt.log_meta(log)
-    return RemoveContainerEvent(
-        provider=_rt.as_address(_v[0]),
-        source=_rt.as_address(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )

@@ -4,17 +4,41 @@
 
 Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, address,
 ...)` does one eth_call. Writes return a TxRequest (no RPC). Events: `<Name>Event`
-dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`.
+dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
+ogpu_bindings.testnet.events.vault.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, Final
 
 from .. import _runtime as _rt
-from .._runtime import ContractCall, LogLike, TxRequest
+from .._runtime import ContractCall, TxRequest
+from .events.vault import CLAIMED_TOPIC as CLAIMED_TOPIC
+from .events.vault import DEPOSITED_TOPIC as DEPOSITED_TOPIC
+from .events.vault import LOCKED_TOPIC as LOCKED_TOPIC
+from .events.vault import SANCTIONED_TOPIC as SANCTIONED_TOPIC
+from .events.vault import UNBONDED_TOPIC as UNBONDED_TOPIC
+from .events.vault import UNBONDING_CANCELED_TOPIC as UNBONDING_CANCELED_TOPIC
+from .events.vault import WAIVED_TOPIC as WAIVED_TOPIC
+from .events.vault import WITHDRAWN_TOPIC as WITHDRAWN_TOPIC
+from .events.vault import ClaimedEvent as ClaimedEvent
+from .events.vault import DepositedEvent as DepositedEvent
+from .events.vault import LockedEvent as LockedEvent
+from .events.vault import SanctionedEvent as SanctionedEvent
+from .events.vault import UnbondedEvent as UnbondedEvent
+from .events.vault import UnbondingCanceledEvent as UnbondingCanceledEvent
+from .events.vault import WaivedEvent as WaivedEvent
+from .events.vault import WithdrawnEvent as WithdrawnEvent
+from .events.vault import decode_claimed as decode_claimed
+from .events.vault import decode_deposited as decode_deposited
+from .events.vault import decode_locked as decode_locked
+from .events.vault import decode_sanctioned as decode_sanctioned
+from .events.vault import decode_unbonded as decode_unbonded
+from .events.vault import decode_unbonding_canceled as decode_unbonding_canceled
+from .events.vault import decode_waived as decode_waived
+from .events.vault import decode_withdrawn as decode_withdrawn
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -1077,340 +1101,3 @@ def withdraw_sanction_of(address: str, account: str) -> TxRequest:
     Always raises FunctionNotOnNetworkError, before any RPC.
     """
     _rt.not_on_network(CONTRACT, "withdrawSanctionOf", NETWORK, "mainnet")
-
-
-CLAIMED_TOPIC: Final = "0xd8138f8a3f377c5259ca548e70e4c2de94f129f5a11036a15b69513cba2b426a"
-"""topic0 of the Claimed event."""
-
-
-@dataclass(frozen=True)
-class ClaimedEvent(_rt.ContractEvent):
-    """Event `Claimed(address account, uint256 amount)` emitted by Vault.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "Claimed"
-    SIGNATURE: ClassVar[str] = "Claimed(address,uint256)"
-    TOPIC: ClassVar[str] = CLAIMED_TOPIC
-
-    account: str
-    amount: int
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_claimed(log: LogLike) -> ClaimedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of `Claimed(address
-    account, uint256 amount)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, CLAIMED_TOPIC, 1, "Claimed(address,uint256)")
-    _v = _rt.decode_values(("address", "uint256"), _rt.log_data(log), "Claimed(address,uint256)")
-    _meta = _rt.log_meta(log)
-    return ClaimedEvent(
-        account=_rt.as_address(_v[0]),
-        amount=_rt.as_int(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-DEPOSITED_TOPIC: Final = "0x2da466a7b24304f47e87fa2e1e5a81b9831ce54fec19055ce277ca2f39ba42c4"
-"""topic0 of the Deposited event."""
-
-
-@dataclass(frozen=True)
-class DepositedEvent(_rt.ContractEvent):
-    """Event `Deposited(address account, uint256 amount)` emitted by Vault.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "Deposited"
-    SIGNATURE: ClassVar[str] = "Deposited(address,uint256)"
-    TOPIC: ClassVar[str] = DEPOSITED_TOPIC
-
-    account: str
-    amount: int
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_deposited(log: LogLike) -> DepositedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of `Deposited(address
-    account, uint256 amount)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, DEPOSITED_TOPIC, 1, "Deposited(address,uint256)")
-    _v = _rt.decode_values(("address", "uint256"), _rt.log_data(log), "Deposited(address,uint256)")
-    _meta = _rt.log_meta(log)
-    return DepositedEvent(
-        account=_rt.as_address(_v[0]),
-        amount=_rt.as_int(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-LOCKED_TOPIC: Final = "0x9f1ec8c880f76798e7b793325d625e9b60e4082a553c98f42b6cda368dd60008"
-"""topic0 of the Locked event."""
-
-
-@dataclass(frozen=True)
-class LockedEvent(_rt.ContractEvent):
-    """Event `Locked(address account, uint256 amount)` emitted by Vault.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "Locked"
-    SIGNATURE: ClassVar[str] = "Locked(address,uint256)"
-    TOPIC: ClassVar[str] = LOCKED_TOPIC
-
-    account: str
-    amount: int
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_locked(log: LogLike) -> LockedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of `Locked(address
-    account, uint256 amount)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, LOCKED_TOPIC, 1, "Locked(address,uint256)")
-    _v = _rt.decode_values(("address", "uint256"), _rt.log_data(log), "Locked(address,uint256)")
-    _meta = _rt.log_meta(log)
-    return LockedEvent(
-        account=_rt.as_address(_v[0]),
-        amount=_rt.as_int(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-SANCTIONED_TOPIC: Final = "0xeedfca6dd046fa7160e8b2de9b641d32f1a62187ab868dc1dfd91b5c4bca9ed6"
-"""topic0 of the Sanctioned event."""
-
-
-@dataclass(frozen=True)
-class SanctionedEvent(_rt.ContractEvent):
-    """Event `Sanctioned(address account, uint256 amount)` emitted by Vault.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "Sanctioned"
-    SIGNATURE: ClassVar[str] = "Sanctioned(address,uint256)"
-    TOPIC: ClassVar[str] = SANCTIONED_TOPIC
-
-    account: str
-    amount: int
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_sanctioned(log: LogLike) -> SanctionedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of `Sanctioned(address
-    account, uint256 amount)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, SANCTIONED_TOPIC, 1, "Sanctioned(address,uint256)")
-    _v = _rt.decode_values(("address", "uint256"), _rt.log_data(log), "Sanctioned(address,uint256)")
-    _meta = _rt.log_meta(log)
-    return SanctionedEvent(
-        account=_rt.as_address(_v[0]),
-        amount=_rt.as_int(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-UNBONDED_TOPIC: Final = "0xd24dbf5e9299ce53c3aa9f7227ff1cc8441c2faae04509aa370ca3703385d6b4"
-"""topic0 of the Unbonded event."""
-
-
-@dataclass(frozen=True)
-class UnbondedEvent(_rt.ContractEvent):
-    """Event `Unbonded(address account, uint256 amount)` emitted by Vault.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "Unbonded"
-    SIGNATURE: ClassVar[str] = "Unbonded(address,uint256)"
-    TOPIC: ClassVar[str] = UNBONDED_TOPIC
-
-    account: str
-    amount: int
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_unbonded(log: LogLike) -> UnbondedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of `Unbonded(address
-    account, uint256 amount)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, UNBONDED_TOPIC, 1, "Unbonded(address,uint256)")
-    _v = _rt.decode_values(("address", "uint256"), _rt.log_data(log), "Unbonded(address,uint256)")
-    _meta = _rt.log_meta(log)
-    return UnbondedEvent(
-        account=_rt.as_address(_v[0]),
-        amount=_rt.as_int(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-UNBONDING_CANCELED_TOPIC: Final = (
-    "0x0de7cdea408a5f04b8cb7f805c1fc66fb386b8745f8bd37ea84e0b31ed36853f"
-)
-"""topic0 of the UnbondingCanceled event."""
-
-
-@dataclass(frozen=True)
-class UnbondingCanceledEvent(_rt.ContractEvent):
-    """Event `UnbondingCanceled(address account, uint256 amount)` emitted by Vault on
-    mainnet; not deployed on testnet.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "UnbondingCanceled"
-    SIGNATURE: ClassVar[str] = "UnbondingCanceled(address,uint256)"
-    TOPIC: ClassVar[str] = UNBONDING_CANCELED_TOPIC
-
-    account: str
-    amount: int
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_unbonding_canceled(log: LogLike) -> UnbondingCanceledEvent:
-    """`UnbondingCanceled(address account, uint256 amount)` is not emitted on testnet (it
-    exists on mainnet).
-
-    Always raises FunctionNotOnNetworkError.
-    """
-    _rt.not_on_network(CONTRACT, "UnbondingCanceled", NETWORK, "mainnet")
-
-
-WAIVED_TOPIC: Final = "0x88713e95e7c63149ac4ecbdc01a258de29e9f1c46e92b37e45830955d5ae708b"
-"""topic0 of the Waived event."""
-
-
-@dataclass(frozen=True)
-class WaivedEvent(_rt.ContractEvent):
-    """Event `Waived(address account, uint256 amount)` emitted by Vault.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "Waived"
-    SIGNATURE: ClassVar[str] = "Waived(address,uint256)"
-    TOPIC: ClassVar[str] = WAIVED_TOPIC
-
-    account: str
-    amount: int
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_waived(log: LogLike) -> WaivedEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of `Waived(address
-    account, uint256 amount)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, WAIVED_TOPIC, 1, "Waived(address,uint256)")
-    _v = _rt.decode_values(("address", "uint256"), _rt.log_data(log), "Waived(address,uint256)")
-    _meta = _rt.log_meta(log)
-    return WaivedEvent(
-        account=_rt.as_address(_v[0]),
-        amount=_rt.as_int(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )
-
-
-WITHDRAWN_TOPIC: Final = "0x7084f5476618d8e60b11ef0d7d3f06914655adb8793e28ff7f018d4c76d505d5"
-"""topic0 of the Withdrawn event."""
-
-
-@dataclass(frozen=True)
-class WithdrawnEvent(_rt.ContractEvent):
-    """Event `Withdrawn(address account, uint256 amount)` emitted by Vault.
-
-    Fields are the event arguments (snake_case) plus the log's address, block_number,
-    transaction_hash and log_index.
-    """
-
-    NAME: ClassVar[str] = "Withdrawn"
-    SIGNATURE: ClassVar[str] = "Withdrawn(address,uint256)"
-    TOPIC: ClassVar[str] = WITHDRAWN_TOPIC
-
-    account: str
-    amount: int
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
-
-
-def decode_withdrawn(log: LogLike) -> WithdrawnEvent:
-    """Decode a raw log (web3 LogReceipt or a dict with hex strings) of `Withdrawn(address
-    account, uint256 amount)`.
-
-    No RPC. Raises AbiDecodeError if the log is not this event or is malformed.
-    """
-    _rt.check_log(log, WITHDRAWN_TOPIC, 1, "Withdrawn(address,uint256)")
-    _v = _rt.decode_values(("address", "uint256"), _rt.log_data(log), "Withdrawn(address,uint256)")
-    _meta = _rt.log_meta(log)
-    return WithdrawnEvent(
-        account=_rt.as_address(_v[0]),
-        amount=_rt.as_int(_v[1]),
-        address=_meta.address,
-        block_number=_meta.block_number,
-        transaction_hash=_meta.transaction_hash,
-        log_index=_meta.log_index,
-    )

@@ -19,15 +19,13 @@ with backoff forever; the generators never raise for them.
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from functools import cache
-from types import ModuleType
 from typing import Any, Generic, TypeVar
 
 from eth_utils.address import is_address
+from ogpu_bindings.mainnet.events import nexus as _nexus
 
 from ogpu.events.poller import EventPoller, Subscription
 from ogpu.events.types import (
@@ -50,11 +48,6 @@ def _hash_text(value: object) -> str:
     return text if text.startswith("0x") else "0x" + text
 
 
-@cache
-def _nexus() -> ModuleType:
-    return importlib.import_module("ogpu_bindings.mainnet.nexus")
-
-
 @dataclass(frozen=True)
 class _Spec(Generic[E]):
     event: str
@@ -63,11 +56,11 @@ class _Spec(Generic[E]):
 
     @property
     def topic(self) -> str:
-        return str(getattr(_nexus(), f"{self.event.upper()}_TOPIC"))
+        return str(getattr(_nexus, f"{self.event.upper()}_TOPIC"))
 
     @property
     def decode(self) -> Callable[[Any], Any]:
-        decoder: Callable[[Any], Any] = getattr(_nexus(), f"decode_{self.event}")
+        decoder: Callable[[Any], Any] = getattr(_nexus, f"decode_{self.event}")
         return decoder
 
 

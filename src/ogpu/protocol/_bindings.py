@@ -47,7 +47,10 @@ def module(contract: str) -> ModuleType:
 
 
 def event_decoders() -> Mapping[str, Callable[[Any], Any]]:
-    """``topic0 -> decoder`` over every contract of the active chain's ABI set. No RPC."""
+    """``topic0 -> decoder`` over every contract of the active chain's ABI set. No RPC.
+
+    The first call imports the set's events modules (not its contract modules).
+    """
     package = importlib.import_module(f"ogpu_bindings.{network()}")
     return cast(Mapping[str, Callable[[Any], Any]], package.EVENT_DECODERS)
 
