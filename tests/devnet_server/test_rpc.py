@@ -374,3 +374,41 @@ def test_concurrent_clients(rpc_url: str, h: Any) -> None:
     assert results == [[1, 1, 1, 1]] * len(senders)
     w3 = Web3(HTTPProvider(rpc_url))
     assert w3.eth.get_balance(recipient) == 4 * len(senders)
+
+
+def test_a_batch_sees_one_chain_state_while_others_mine(rpc_url: str) -> None:
+    """No transaction is mined between the items of one batch (the devnet mines on
+    arrival, so without this a batch's items could straddle a block)."""
+    import threading
+
+    stop = threading.Event()
+    sender = Account.from_key(CLIENTS[-1].key_hex)
+
+    def mine() -> None:
+        local = Web3(HTTPProvider(rpc_url))
+        nonce = local.eth.get_transaction_count(sender.address)
+        while not stop.is_set():
+            tx = {
+                "to": sender.address,
+                "value": 0,
+                "gas": 21000,
+                "gasPrice": 10**10,
+                "nonce": nonce,
+                "chainId": 1337,
+            }
+            local.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+            nonce += 1
+
+    miner = threading.Thread(target=mine, daemon=True)
+    miner.start()
+    try:
+        call = {"jsonrpc": "2.0", "method": "eth_blockNumber", "params": []}
+        straddled = 0
+        for _ in range(150):
+            batch = [{**call, "id": i} for i in range(4)]
+            numbers = {item["result"] for item in requests.post(rpc_url, json=batch).json()}
+            straddled += len(numbers) > 1
+    finally:
+        stop.set()
+        miner.join(timeout=30)
+    assert straddled == 0
