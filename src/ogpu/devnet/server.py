@@ -361,10 +361,10 @@ class _CallRequest:
 class JsonRpcDispatcher:
     """Answers Ethereum JSON-RPC requests from an ``EthereumTester`` (PyEVM backend).
 
-    ``tester`` is the eth-tester instance, ``lock`` the re-entrant lock held around
-    every access to it (and across the items of a batch), ``unlocked`` the accounts
-    ``eth_sendTransaction``/``eth_sign`` may use (their keys stay in memory and are
-    never logged or returned). Thread-safe.
+    ``tester`` is the eth-tester instance, ``lock`` the lock held around every
+    access to it, ``unlocked`` the accounts ``eth_sendTransaction``/``eth_sign``
+    may use (their keys stay in memory and are never logged or returned).
+    Thread-safe.
     """
 
     def __init__(
@@ -457,8 +457,7 @@ class JsonRpcDispatcher:
     def handle_body(self, body: bytes) -> bytes | None:
         """Answer one HTTP body (a request or a batch); ``None`` when nothing is due.
 
-        Chain work happens under the lock, a batch holding it across all its items (so
-        no other client's transaction is mined between them); never raises.
+        Chain work per request happens under the lock; never raises.
         """
         try:
             payload = loads_bounded(body)
@@ -471,8 +470,7 @@ class JsonRpcDispatcher:
             if len(payload) > MAX_BATCH:
                 error = RpcError(INVALID_REQUEST, f"batch too large (at most {MAX_BATCH})")
                 return _encode(_error_response(None, error))
-            with self._lock:  # one chain state per batch: nothing is mined between items
-                answers = [answer for item in payload if (answer := self._handle_one(item))]
+            answers = [answer for item in payload if (answer := self._handle_one(item))]
             return _encode(answers) if answers else None
         answer = self._handle_one(payload)
         return _encode(answer) if answer is not None else None
