@@ -157,6 +157,9 @@ def _targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
     if ours.get("status") == "ok" and official.get("status") == "ok":
         share = ours["value"] / official["value"] if official["value"] else math.nan
         text = f"1/{1 / share:.1f} of official" if _finite(share) and share else "–"
+        floor = c.get("web3", {})
+        if floor.get("status") == "ok" and official["value"] and floor.get("value"):
+            text += f" (web3.py floor: 1/{official['value'] / floor['value']:.1f})"
         rows.append(
             (
                 f"watchers ≤ 1/K (K={k}) of official's requests at +{label} ms",
@@ -166,33 +169,51 @@ def _targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         )
     else:
         rows.append((f"watchers ≤ 1/K (K={k}) of official's requests at +{label} ms", "–", "–"))
-    slower = []
+    slower: list[str] = []
+    elsewhere: list[str] = []  # other latencies: reported, not judged (the targets are at +label)
     compared = 0
     for name in ORDER:
         workload = workloads.get(name, {})
         for lat, lat_cells in workload.get("latencies", {}).items():
-            if name in ("watchers", "long_watch"):
-                continue  # compared by requests / memory, not speed
-            r = _ratio(workload, lat_cells, "official")
-            if _finite(r):
+            worse = _slower_than_official(name, workload, lat_cells)
+            if worse is None:
+                continue
+            if lat == label:
                 compared += 1
-                if r < 1:
-                    slower.append(f"{name} ({lat})")
-        if name == "watchers":
-            for lat, lat_cells in workload.get("latencies", {}).items():
-                o, f = lat_cells.get("ours", {}), lat_cells.get("official", {})
-                if o.get("status") == "ok" and f.get("status") == "ok":
-                    compared += 1
-                    if o["latency_p50_ms"] > f["latency_p50_ms"]:
-                        slower.append(f"watchers event latency (+{lat} ms)")
+            if worse:
+                what = f"{name} ({lat})"
+                if name == "watchers":
+                    what = f"watchers event latency (+{lat} ms)"
+                (slower if lat == label else elsewhere).append(what)
+    measured = f"{compared} compared; slower: {', '.join(slower) or 'none'}"
+    if elsewhere:
+        measured += f" (not judged, other latency: {', '.join(elsewhere)})"
     rows.append(
         (
-            "no workload slower than official",
-            f"{compared} compared; slower: {', '.join(slower) or 'none'}",
+            f"no workload slower than official at +{label} ms",
+            measured,
             verdict(not slower if compared else None),
         )
     )
     return rows
+
+
+def _slower_than_official(
+    name: str, workload: dict[str, Any], cells: dict[str, Any]
+) -> bool | None:
+    """Whether ours is slower than official in one row (``None``: not comparable).
+
+    Watchers compare event latency p50; the long watch is judged on memory, not speed.
+    """
+    if name == "long_watch":
+        return None
+    if name == "watchers":
+        o, f = cells.get("ours", {}), cells.get("official", {})
+        if o.get("status") != "ok" or f.get("status") != "ok":
+            return None
+        return bool(o["latency_p50_ms"] > f["latency_p50_ms"])
+    r = _ratio(workload, cells, "official")
+    return bool(r < 1) if _finite(r) else None
 
 
 def _cell(data: dict[str, Any], name: str, lat: str, side: str) -> dict[str, Any]:
@@ -239,29 +260,7 @@ def _why_missed(data: dict[str, Any], targets: list[tuple[str, str, str]]) -> li
         )
         out.append(text)
     if any(t.startswith("watchers") for t in missed):
-        runs = _cell(data, "watchers", lat, "ours").get("runs") or [{}]
-        orun = (_cell(data, "watchers", lat, "official").get("runs") or [{}])[0]
-        methods = runs[0].get("methods") or {}
-        k = int(data.get("workloads", {}).get("watchers", {}).get("watchers") or 20)
-        polls = methods.get("eth_getLogs", math.nan)
-        official_polls = (orun.get("methods") or {}).get("eth_getFilterChanges", math.nan) / k
-        out.append(
-            f"watchers: ours made {_per_op(methods)} for the whole watch: one eth_blockNumber "
-            "at start, then one JSON-RPC batch (eth_blockNumber + eth_getLogs) per poll for "
-            f"all K watchers, joining included; the official SDK ({_per_op(orun.get('methods'))}"
-            ") makes one request per watcher per poll plus two per watcher at start. Per poll "
-            f"that is 1 request against K = {k}. Over the whole watch the ratio is "
-            "(polls(ours) + 1) / (K × (polls(official) + 2)), so it is at most 1/K only "
-            "while ours polls at most once more than each official watcher: both sleep "
-            "poll_interval after each poll, and ours made "
-            f"{_fmt(polls)} polls against {_fmt(official_polls)} per official watcher because "
-            "its one batch returns sooner than the official SDK's K concurrent requests, and "
-            "it pays one eth_blockNumber at start to pin the first block. Run to run the "
-            "whole-watch ratio lands on either side of 1/K (1/18.3 to 1/21.2 in this "
-            "session's runs). Closing it for good would take polling less often than the "
-            "poll_interval the caller asked for, or a first eth_getLogs to 'latest' that "
-            "ignores max_block_range; we do neither."
-        )
+        out.append(_why_watchers(data, lat))
     slow = [t for t, m, v in targets if t.startswith("no workload") and v == "MISSED"]
     if slow:
         o = _cell(data, "watchers", lat, "ours")
@@ -312,6 +311,52 @@ def _why_missed(data: dict[str, Any], targets: list[tuple[str, str, str]]) -> li
                 + "."
             )
     return out
+
+
+def _why_watchers(data: dict[str, Any], lat: str) -> str:
+    """Why the whole-watch request ratio sits at 1/K, from the measured poll counts."""
+    k = int(data.get("workloads", {}).get("watchers", {}).get("watchers") or 20)
+    ours = _cell(data, "watchers", lat, "ours")
+    official = _cell(data, "watchers", lat, "official")
+    floor = _cell(data, "watchers", lat, "web3")
+    pairs = zip(ours.get("runs") or [], official.get("runs") or [], strict=False)
+    shares = sorted(
+        f["http_requests"] / o["http_requests"]
+        for o, f in pairs
+        if o.get("http_requests") and f.get("http_requests")
+    )
+    spread = (
+        f"1/{shares[-1]:.1f} to 1/{shares[0]:.1f} over this run's {len(shares)} rounds"
+        if shares
+        else "no complete round"
+    )
+    text = (
+        f"watchers: per poll, ours sends 1 HTTP request for all K = {k} watchers (a batch of "
+        "eth_blockNumber + eth_getLogs) and the official SDK K (one eth_getFilterChanges "
+        "per watcher): exactly 1/K. Over the whole watch ours made "
+        f"{_fmt(ours.get('value'))} requests (1 eth_blockNumber to pin the start, then "
+        f"{_fmt(ours.get('polls_per_watcher'))} polls), and each official watcher "
+        f"{_fmt(official.get('value', math.nan) / k)} (2 at start: web3_clientVersion, "
+        f"eth_newFilter; then {_fmt(official.get('polls_per_watcher'))} polls). Each "
+        "official watcher stops at its own last event, on average "
+        f"{_fmt(official.get('early_finish_s', math.nan) * 1000, 'ms')} before the last "
+        "event of all, while one shared stream serves until the last watcher is done; and "
+        "both SDKs sleep poll_interval after an answer, which under the driver's load took "
+        f"{_fmt(official.get('poll_request_ms'), 'ms')} per eth_getFilterChanges at the devnet "
+        f"against {_fmt(ours.get('poll_request_ms'), 'ms')} per batch of ours, so each "
+        "official watcher polls a little less often. The ratio lands on either side of 1/K: "
+        f"{spread}."
+    )
+    if floor.get("status") == "ok" and _finite(official.get("value")):
+        text += (
+            f" The hand-written web3.py floor, one eth_getLogs per poll and nothing else, made "
+            f"{_fmt(floor.get('value'))} requests (1/{official['value'] / floor['value']:.1f} "
+            "of official): 1/K of the official SDK's whole-watch count is below even that plain "
+            "loop. Closing it would take polling less "
+            "often than the caller asked (fewer requests, later events); we keep the "
+            "caller's interval."
+        )
+    return text
 
 
 def _workload_label(name: str, workload: dict[str, Any], lat: str) -> str:
