@@ -347,14 +347,13 @@ def _why_watchers(data: dict[str, Any], lat: str) -> str:
         "official watcher polls a little less often. The ratio lands on either side of 1/K: "
         f"{spread}."
     )
-    if floor.get("status") == "ok" and _finite(official.get("value")):
+    if floor.get("status") == "ok" and floor.get("value") and _finite(official.get("value")):
         text += (
             f" The hand-written web3.py floor, one eth_getLogs per poll and nothing else, made "
             f"{_fmt(floor.get('value'))} requests (1/{official['value'] / floor['value']:.1f} "
-            "of official): 1/K of the official SDK's whole-watch count is below even that plain "
-            "loop. Closing it would take polling less "
-            "often than the caller asked (fewer requests, later events); we keep the "
-            "caller's interval."
+            "of official): 1/K of the official SDK's whole-watch count is below even that "
+            "plain loop. Closing it would take polling less often than the caller asked "
+            "(fewer requests, later events); we keep the caller's interval."
         )
     return text
 
