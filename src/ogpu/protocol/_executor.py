@@ -34,7 +34,7 @@ import time
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
 from ogpu_bindings._runtime import TxRequest
 
@@ -346,7 +346,7 @@ def _receipt_once(w3: Web3, tx_hash: str) -> Mapping[str, Any] | None:
         found = rpc.request(w3, "eth_getTransactionReceipt", [tx_hash])
     except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted):
         return None
-    return cast(Mapping[str, Any], found) if isinstance(found, Mapping) else None
+    return _mapping(found)
 
 
 def _receipt_and_head(
@@ -363,14 +363,12 @@ def _receipt_and_head(
         )
     except (rpc.NodeError, rpc.TransportError):
         return _receipt_once(w3, tx_hash), None
-    return (
-        cast(Mapping[str, Any], found) if isinstance(found, Mapping) else None,
-        cast(Mapping[str, Any], head) if isinstance(head, Mapping) else None,
-    )
+    return _mapping(found), _mapping(head)
 
 
-def _mined(found: Mapping[str, Any] | None) -> bool:
-    return found is not None and found.get("blockNumber") is not None
+def _mined(found: object) -> TypeGuard[Mapping[str, Any]]:
+    """Whether ``found`` (an ``eth_getTransactionReceipt`` answer) is a mined receipt."""
+    return isinstance(found, Mapping) and found.get("blockNumber") is not None
 
 
 def _wait_receipt(
@@ -384,12 +382,12 @@ def _wait_receipt(
     pause, longest = POLL_INTERVAL
     if peek is not None:
         found, head = peek
-        if found is not None and _mined(found):
+        if _mined(found):
             return found, head
         time.sleep(min(pause, timeout))
     while True:
         found, head = _receipt_and_head(w3, tx_hash)
-        if found is not None and _mined(found):
+        if _mined(found):
             return found, head
         if time.monotonic() >= deadline:
             raise ReceiptTimeoutError(

@@ -288,7 +288,7 @@ def _await_receipts(
             except OGPUError:
                 answers = [None] * len(chunk)
             for i, answer in zip(chunk, answers, strict=True):
-                if isinstance(answer, Mapping) and answer.get("blockNumber") is not None:
+                if ex._mined(answer):
                     found[i] = answer
         if all(i in found for i in pending):
             return found
