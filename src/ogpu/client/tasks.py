@@ -130,14 +130,15 @@ def _preflight(infos: Sequence[TaskInfo], sources: Sequence[str], client: str) -
     except SourceNotFoundError as exc:
         index = sources.index(exc.address) if exc.address in sources else 0
         raise labelled(exc, f"task_infos[{index}]") if several else exc from None
+    # every state comes from the same read: one chain time, one vault balance
+    first = next(iter(states.values()))
+    now = first.chain_time if first.chain_time is not None else chain_now()
     for i, (info, source) in enumerate(zip(infos, sources, strict=True)):
-        state = states[source]
-        now = state.chain_time if state.chain_time is not None else chain_now()
         try:
-            _check_against_source(info, state, now)
+            _check_against_source(info, states[source], now)
         except OGPUError as exc:
             raise labelled(exc, f"task_infos[{i}]") if several else exc from None
-    (balance,) = next(iter(states.values())).extra
+    (balance,) = first.extra
     _check_escrow(sum(info.payment for info in infos), int(balance), client)
 
 

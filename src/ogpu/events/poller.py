@@ -391,6 +391,13 @@ class EventPoller:
             if sub.start is None:
                 sub.start = sub.next_block = max(head, 0)
 
+    def _stream_cursor(self, head: int) -> int:
+        """The cursor, set first on a fresh poller: the lowest subscriber start, never
+        past ``head + 1`` (blocks below the cursor count as fetched)."""
+        if self._cursor is None:
+            self._cursor = min([max(head + 1, 0), *(s.next_block for s in self._subs)])
+        return self._cursor
+
     def _advance(self, subs: list[Subscription[Any]], covered: int) -> None:
         """Blocks up to ``covered`` were fetched (and delivered) for every one of ``subs``."""
         for sub in subs:
@@ -407,9 +414,7 @@ class EventPoller:
         head = await self._rpc.block_number()
         self._head = head
         self._resolve_starts(head)
-        if self._cursor is None:
-            # Never past head + 1: blocks below the cursor count as fetched.
-            self._cursor = min([max(head + 1, 0), *(s.next_block for s in self._subs)])
+        self._stream_cursor(head)
 
     def _batch_low(self) -> int | None:
         """``fromBlock`` of a batched poll, or None when the range may not fit one chunk."""
@@ -455,9 +460,8 @@ class EventPoller:
         subs = list(self._subs)
         if not subs:
             return
-        if self._cursor is None:
-            self._cursor = min([max(head + 1, 0), *(s.next_block for s in subs)])
-        low = max(min(self._cursor, *(s.next_block for s in subs)), 0)
+        cursor = self._stream_cursor(head)
+        low = max(min(cursor, *(s.next_block for s in subs)), 0)
         if head >= low:
             await self._fetch(low, head, subs)
 
