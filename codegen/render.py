@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import shutil
-import subprocess
-import sys
-import sysconfig
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -163,39 +158,15 @@ def abi_files(abis_dir: Path, model: Model) -> dict[str, str]:
     }
 
 
-def _ruff() -> str:
-    """Path of the ruff binary: the one installed next to this interpreter, else on PATH."""
-    scripts = Path(sysconfig.get_path("scripts"))
-    for candidate in (scripts / "ruff", scripts / "ruff.exe", Path(sys.executable).parent / "ruff"):
-        if candidate.is_file():
-            return str(candidate)
-    found = shutil.which("ruff")
-    if found is None:
-        raise CodegenError("ruff is not installed; pip install ruff (it formats the output)")
-    return found
-
-
 def format_files(files: dict[str, str]) -> dict[str, str]:
     """Run `ruff format` (fixed settings, independent of any config file) over the sources."""
-    with tempfile.TemporaryDirectory(prefix="ogpu-codegen-") as tmp:
-        root = Path(tmp)
-        for rel, text in files.items():
-            path = root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        cmd = [
-            _ruff(),
-            "format",
-            "--isolated",
-            "--quiet",
-            f"--line-length={LINE_LENGTH}",
-            f"--target-version={TARGET}",
-            str(root),
-        ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise CodegenError(f"ruff format failed on the generated code:\n{proc.stderr}")
-        return {rel: (root / rel).read_text(encoding="utf-8") for rel in files}
+    # one formatter for every generator of the project (the task-client one ships in ogpu)
+    from ogpu._ruff import RuffError, format_sources
+
+    try:
+        return format_sources(files, line_length=LINE_LENGTH, target=TARGET)
+    except RuffError as exc:
+        raise CodegenError(str(exc)) from None
 
 
 def existing_files(out_dir: Path) -> dict[str, str]:

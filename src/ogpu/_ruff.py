@@ -1,0 +1,71 @@
+"""``ruff format`` over generated sources: the last step of every generator of the project.
+
+Shared by the build-time binding generator (``codegen/``) and the task-client
+generator shipped in the package (:mod:`ogpu.taskclient`). Fixed settings, no
+config file, so the same input gives the same output wherever it runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+__all__ = ["LINE_LENGTH", "TARGET", "RuffError", "format_sources", "ruff_binary"]
+
+LINE_LENGTH = 100
+TARGET = "py310"
+
+
+class RuffError(RuntimeError):
+    """ruff is missing or refused the generated code (a generator bug)."""
+
+
+def ruff_binary() -> str:
+    """Path of ruff: the one installed next to this interpreter, else on ``PATH``. No I/O
+    beyond file checks.
+
+    Raises:
+        RuffError: ruff is not installed.
+    """
+    scripts = Path(sysconfig.get_path("scripts"))
+    for candidate in (scripts / "ruff", scripts / "ruff.exe", Path(sys.executable).parent / "ruff"):
+        if candidate.is_file():
+            return str(candidate)
+    found = shutil.which("ruff")
+    if found is None:
+        raise RuffError("ruff is not installed; pip install ruff (it formats generated code)")
+    return found
+
+
+def format_sources(
+    files: dict[str, str], *, line_length: int = LINE_LENGTH, target: str = TARGET
+) -> dict[str, str]:
+    """``files`` (relative path -> source) as ``ruff format`` writes them. Runs ruff once
+    over a temporary folder.
+
+    Raises:
+        RuffError: ruff is missing or failed (its message included).
+    """
+    with tempfile.TemporaryDirectory(prefix="ogpu-format-") as tmp:
+        root = Path(tmp)
+        for rel, text in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        cmd = [
+            ruff_binary(),
+            "format",
+            "--isolated",
+            "--quiet",
+            f"--line-length={line_length}",
+            f"--target-version={target}",
+            str(root),
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise RuffError(f"ruff format failed on the generated code:\n{proc.stderr}")
+        return {rel: (root / rel).read_text(encoding="utf-8") for rel in files}
