@@ -13,6 +13,8 @@ manifest hash. Generating needs the ``codegen`` extra (``pip install
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING
 
 from ogpu.taskclient.errors import ResultNotReadyError, TaskClientError, TaskResultError
@@ -20,7 +22,13 @@ from ogpu.taskclient.errors import ResultNotReadyError, TaskClientError, TaskRes
 if TYPE_CHECKING:
     from ogpu.manifest import SourceManifest
 
-__all__ = ["ResultNotReadyError", "TaskClientError", "TaskResultError", "generate_client"]
+__all__ = [
+    "ResultNotReadyError",
+    "TaskClientError",
+    "TaskResultError",
+    "generate_client",
+    "load_client",
+]
 
 
 def generate_client(
@@ -45,3 +53,21 @@ def generate_client(
 
         address = check_address(source, "source")
     return render_client(build_client_model(manifest, source=address, origin=origin))
+
+
+def load_client(
+    manifest: SourceManifest, *, source: str | None = None, module_name: str = "ogpu_task_client"
+) -> types.ModuleType:
+    """Generate the task client and import it as module ``module_name`` (registered in
+    ``sys.modules``, replacing one of that name). For scripts and demos; in a typed
+    code base, write the module with ``ogpu source client -o`` and import it.
+
+    Raises:
+        TaskClientError, InvalidAddressError: as :func:`generate_client`.
+    """
+    text = generate_client(manifest, source=source)
+    module = types.ModuleType(module_name)
+    module.__file__ = f"<task client {module_name}>"
+    sys.modules[module_name] = module  # pydantic resolves the annotations through it
+    exec(compile(text, module.__file__, "exec"), module.__dict__)
+    return module
