@@ -11,8 +11,6 @@ and URL: the check guards against mistakes, it must not block the network.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +29,6 @@ logger = logging.getLogger("ogpu.client")
 MANIFEST_READ_TIMEOUT = 10.0
 #: Seconds a failed metadata read is remembered (a loop of publishes retries it after).
 _FAILURE_MEMORY = 60.0
-_failures: dict[tuple[str, str], float] = {}
-_lock = threading.Lock()
 
 
 def manifest_document(manifest: object) -> dict[str, Any] | None:
@@ -53,8 +49,9 @@ def manifest_document(manifest: object) -> dict[str, Any] | None:
 
 
 def _unchecked(source: str, url: str, why: object) -> None:
-    with _lock:
-        _failures[(source, url)] = time.monotonic()
+    from ogpu.manifest import remember_unreadable
+
+    remember_unreadable(source, url)
     logger.warning(
         "publishing to source %s without checking its manifest: its metadata at %s could "
         "not be read (%s)",
@@ -65,11 +62,9 @@ def _unchecked(source: str, url: str, why: object) -> None:
 
 
 def _manifest_for(source: str, url: str, budget: Budget) -> SourceManifest | None:
-    from ogpu.manifest import read_manifest
+    from ogpu.manifest import read_manifest, recently_unreadable
 
-    with _lock:
-        failed = _failures.get((source, url))
-    if failed is not None and time.monotonic() - failed < _FAILURE_MEMORY:
+    if recently_unreadable(source, url, _FAILURE_MEMORY):
         return None
     seconds = budget.cap(MANIFEST_READ_TIMEOUT, "reading the source's manifest")
     try:

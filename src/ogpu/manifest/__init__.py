@@ -44,7 +44,13 @@ from ogpu.manifest.model import (
     SourceManifest,
 )
 from ogpu.manifest.schema import SchemaValidator
-from ogpu.manifest.store import clear_manifest_cache, manifest_from_metadata, read_manifest
+from ogpu.manifest.store import (
+    clear_manifest_cache,
+    manifest_from_metadata,
+    read_manifest,
+    recently_unreadable,
+    remember_unreadable,
+)
 
 __all__ = [
     "FRAMEWORK",
@@ -59,4 +65,6 @@ __all__ = [
     "clear_manifest_cache",
     "manifest_from_metadata",
     "read_manifest",
+    "recently_unreadable",
+    "remember_unreadable",
 ]

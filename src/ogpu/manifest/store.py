@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from ogpu.manifest.model import METADATA_KEY, SourceManifest
 
-__all__ = ["clear_manifest_cache", "manifest_from_metadata", "read_manifest"]
+__all__ = [
+    "clear_manifest_cache",
+    "manifest_from_metadata",
+    "read_manifest",
+    "recently_unreadable",
+    "remember_unreadable",
+]
 
 _cache: dict[tuple[str, str], SourceManifest | None] = {}
+_unreadable: dict[tuple[str, str], float] = {}
 _lock = threading.Lock()
 _MAX_ENTRIES = 1024
 
@@ -61,7 +69,25 @@ def read_manifest(
     return manifest
 
 
+def remember_unreadable(source: str, metadata_url: str) -> None:
+    """Note that the metadata could not be read now (see :func:`recently_unreadable`)."""
+    with _lock:
+        if len(_unreadable) >= _MAX_ENTRIES:
+            _unreadable.pop(next(iter(_unreadable)))
+        _unreadable[(source.lower(), metadata_url)] = time.monotonic()
+
+
+def recently_unreadable(source: str, metadata_url: str, within: float) -> bool:
+    """Whether :func:`remember_unreadable` noted this source and URL less than ``within``
+    seconds ago (so a loop of publishes does not retry a dead gateway each time)."""
+    with _lock:
+        noted = _unreadable.get((source.lower(), metadata_url))
+    return noted is not None and time.monotonic() - noted < within
+
+
 def clear_manifest_cache() -> None:
-    """Forget every cached manifest (tests; a process that must re-read sources). No I/O."""
+    """Forget every cached manifest and unreadable metadata (tests; a process that must
+    re-read sources). No I/O."""
     with _lock:
         _cache.clear()
+        _unreadable.clear()
