@@ -60,6 +60,17 @@ class FieldModel:
     description: str
 
     @property
+    def plain_default(self) -> bool:
+        """Whether ``name: annotation = default`` says it all (an immutable default only)."""
+        return (
+            not self.required
+            and self.key == self.name
+            and not self.constraints
+            and not self.description
+            and not self.default.startswith(("[", "{"))
+        )
+
+    @property
     def field_args(self) -> list[str]:
         """The arguments of ``Field(...)`` (empty: no ``Field`` needed)."""
         args = [] if self.required else [f"default={self.default}"]
@@ -88,10 +99,12 @@ class ClassModel:
 
 @dataclass(frozen=True)
 class AliasModel:
-    """``name: TypeAlias = annotation`` (an enum, or a definition that is not an object)."""
+    """``name: TypeAlias = annotation`` (an enum, or a definition that is not an object);
+    ``late``: printed after the classes (it names one)."""
 
     name: str
     annotation: str
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +124,7 @@ class FunctionModel:
         summary = self.doc.split("\n\n", 1)[0].replace("\n", " ").strip()
         return _wrap(
             [
-                f"Publish a ``{self.name}`` task{limit}.",
+                f"Publish one ``{self.name}`` task{limit}.",
                 *([summary] if summary else []),
                 "``payment`` in wei; ``expiry`` the unix time the task expires. The task is "
                 "checked against the source's manifest before anything is pinned or paid "
@@ -145,6 +158,14 @@ class ClientModel:
     aliases: tuple[AliasModel, ...]
     classes: tuple[ClassModel, ...]
     functions: tuple[FunctionModel, ...]
+
+    @property
+    def early_aliases(self) -> list[AliasModel]:
+        return [a for a in self.aliases if not a.late]
+
+    @property
+    def late_aliases(self) -> list[AliasModel]:
+        return [a for a in self.aliases if a.late]
 
     @property
     def exports(self) -> list[str]:
@@ -286,7 +307,8 @@ class _Builder:
         required = set(schema.get("required", []))
         taken: set[str] = set()
         fields = []
-        for key in properties:
+        # name order: a manifest's key order is not significant (its hash sorts keys)
+        for key in sorted(properties):
             sub = properties[key]
             hint = name + pascal(key)
             annotation, constraints = self.field_type(sub, hint)
@@ -440,6 +462,10 @@ def _constraints(schema: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 
 def _root_class(builder: _Builder, name: str, schema: object, role: str) -> str:
+    ref = schema.get("$ref") if isinstance(schema, Mapping) else None
+    if isinstance(ref, str) and builder.ref(ref) != "Any":  # e.g. a recursive model
+        builder.out.aliases.append(AliasModel(name, builder.ref(ref), late=True))
+        return name
     if _is_object(schema):
         assert isinstance(schema, Mapping)
         builder.out.classes.append(builder.object_class(name, schema, role))
