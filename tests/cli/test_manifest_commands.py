@@ -55,7 +55,7 @@ def test_service_manifest_prints_and_writes_without_serving(ogpu: Any, tmp_path:
     assert wrote.code == 0, wrote.err
     assert wrote.json() == {
         "path": str(target),
-        "hash": manifest.hash,
+        "manifest": manifest.hash,
         "functions": ["predict", "predict_batch"],
     }
     assert SourceManifest.load(target) == manifest

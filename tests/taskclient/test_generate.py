@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ogpu._ruff import ruff_binary
+from ogpu._codegen import ruff_binary
 from ogpu.manifest import SourceManifest
 from ogpu.service import Service
 from ogpu.service.manifest import extract_manifest

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ogpu.cli._common import one_line
+from ogpu.cli._common import one_line, output
 from ogpu.cli.base import CommandError
 
 if TYPE_CHECKING:
     from ogpu.manifest import SourceManifest
 
-__all__ = ["load_manifest", "write_text"]
+__all__ = ["load_manifest", "write_output"]
 
 
 def load_manifest(path: str) -> SourceManifest:
@@ -41,13 +42,21 @@ def load_manifest(path: str) -> SourceManifest:
         raise CommandError(one_line(exc)) from None
 
 
-def write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` (UTF-8), replacing it. Writes one file.
+def write_output(args: argparse.Namespace, text: str, manifest: SourceManifest) -> None:
+    """Write ``text`` to ``args.output`` (UTF-8, replacing it) and say what was written (from
+    ``manifest``). Writes one file.
 
     Raises:
         CommandError: the file cannot be written.
     """
+    path = str(args.output)
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+    functions = sorted(manifest.functions)
+    output(
+        args,
+        {"path": path, "manifest": manifest.hash, "functions": functions},
+        [("Wrote", path), ("Manifest", manifest.hash), ("Functions", functions)],
+    )

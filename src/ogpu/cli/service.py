@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 
-from ogpu.cli._common import add_common, add_subcommands, output
-from ogpu.cli._manifest import load_manifest, write_text
+from ogpu.cli._common import add_common, add_subcommands
+from ogpu.cli._manifest import load_manifest, write_output
 from ogpu.cli.base import CommandError, SubParsers
 
 __all__ = ["register"]
@@ -29,16 +29,7 @@ def _manifest(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.path}: expected a Python source file (.py)")
     manifest = load_manifest(args.path)
     if args.output:
-        write_text(args.output, manifest.to_json())
-        output(
-            args,
-            {"path": args.output, "hash": manifest.hash, "functions": sorted(manifest.functions)},
-            [
-                ("Wrote", args.output),
-                ("Manifest", manifest.hash),
-                ("Functions", sorted(manifest.functions)),
-            ],
-        )
+        write_output(args, manifest.to_json(), manifest)
         return 0
     text = manifest.to_json(indent=None) + "\n" if args.json else manifest.to_json()
     print(text, end="", flush=True)

@@ -36,7 +36,7 @@ from ogpu.cli._common import (
     parse_amount,
     read_document,
 )
-from ogpu.cli._manifest import load_manifest, write_text
+from ogpu.cli._manifest import load_manifest, write_output
 from ogpu.cli.base import CommandError, SubParsers
 from ogpu.types import Role
 
@@ -234,8 +234,14 @@ def _described(args: argparse.Namespace) -> tuple[Any, SourceManifest | None]:
     return source_info_from(doc, args.file), manifest
 
 
-def _manifest_line(manifest: SourceManifest | None) -> str:
-    return f"{manifest.hash} ({', '.join(sorted(manifest.functions))})" if manifest else "-"
+def _report(
+    args: argparse.Namespace, manifest: SourceManifest | None, rows: list[tuple[str, str, Any]]
+) -> None:
+    """Print ``rows`` (label, JSON key, value) and the manifest's hash."""
+    data = {key: value for _, key, value in rows}
+    data["manifest"] = manifest.hash if manifest else None
+    shown = f"{manifest.hash} ({', '.join(sorted(manifest.functions))})" if manifest else "-"
+    output(args, data, [(label, value) for label, _, value in rows] + [("Manifest", shown)])
 
 
 def _publish(args: argparse.Namespace) -> int:
@@ -245,19 +251,8 @@ def _publish(args: argparse.Namespace) -> int:
     signer = load_signer(args, Role.CLIENT)
     connect(args)
     source = publish_source(info, signer=signer, manifest=manifest)
-    output(
-        args,
-        {
-            "source": source.address,
-            "client": signer.address,
-            "manifest": manifest.hash if manifest else None,
-        },
-        [
-            ("Published source", source.address),
-            ("Client", signer.address),
-            ("Manifest", _manifest_line(manifest)),
-        ],
-    )
+    rows = [("Published source", "source", source.address), ("Client", "client", signer.address)]
+    _report(args, manifest, rows)
     return 0
 
 
@@ -273,19 +268,8 @@ def _update(args: argparse.Namespace) -> int:
     signer = load_signer(args, Role.CLIENT)
     connect(args)
     receipt = update_source(args.address, info, signer=signer, manifest=manifest)
-    output(
-        args,
-        {
-            "source": args.address,
-            "tx_hash": receipt.tx_hash,
-            "manifest": manifest.hash if manifest else None,
-        },
-        [
-            ("Updated source", args.address),
-            ("Transaction", receipt.tx_hash),
-            ("Manifest", _manifest_line(manifest)),
-        ],
-    )
+    rows = [("Updated source", "source", args.address), ("Transaction", "tx_hash", receipt.tx_hash)]
+    _report(args, manifest, rows)
     return 0
 
 
@@ -325,16 +309,7 @@ def _client(args: argparse.Namespace) -> int:
     if not args.output:
         print(text, end="", flush=True)
         return 0
-    write_text(args.output, text)
-    output(
-        args,
-        {"path": args.output, "manifest": manifest.hash, "functions": sorted(manifest.functions)},
-        [
-            ("Wrote", args.output),
-            ("Manifest", manifest.hash),
-            ("Functions", sorted(manifest.functions)),
-        ],
-    )
+    write_output(args, text, manifest)
     return 0
 
 

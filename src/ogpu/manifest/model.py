@@ -102,10 +102,8 @@ class SourceManifest(BaseModel):
         try:
             return cls.model_validate(document)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "the manifest"
             raise InvalidManifestError(
-                f"not a source manifest: {where}: {first.get('msg')} "
+                f"not a source manifest: {first_problem(exc, 'the manifest')} "
                 f"({exc.error_count()} problem(s))"
             ) from None
 
@@ -171,6 +169,14 @@ class SourceManifest(BaseModel):
         failure = validator.first_error(data)
         if failure is not None:
             raise TaskDataError(function_name, failure.path, failure.reason, source=source)
+
+
+def first_problem(exc: ValidationError, whole: str) -> str:
+    """``loc.of.the.value: message`` of a validation error's first problem (``whole``
+    when it is about the value itself). No I/O."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or whole
+    return f"{where}: {first.get('msg')}"
 
 
 def _canonical(document: Mapping[str, Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ogpu._ruff import RuffError, format_sources
+from ogpu._codegen import RuffError, docstring, format_sources
 from ogpu.taskclient.errors import TaskClientError
 from ogpu.taskclient.model import ClientModel
 
@@ -12,14 +12,6 @@ __all__ = ["render_client"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 _TOOL = "ogpu source client"
-
-
-def _docstring(lines: list[str], indent: int) -> str:
-    if len(lines) == 1:
-        return f'"""{lines[0]}"""'
-    pad = " " * indent
-    body = "\n".join((pad + line) if line else "" for line in lines[1:])
-    return f'"""{lines[0]}\n{body}\n{pad}"""'
 
 
 def _header(model: ClientModel) -> str:
@@ -59,7 +51,7 @@ def render_client(model: ClientModel) -> str:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-    env.filters["docstring"] = _docstring
+    env.filters["docstring"] = docstring
     env.filters["pystr"] = repr
     subject = f"source {model.source}" if model.source else "a source (address not pinned)"
     text = env.get_template("client.py.j2").render(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ogpu.manifest.model import first_problem
 from ogpu.taskclient.errors import ResultNotReadyError, TaskResultError
 from ogpu.types import InvalidParamsError
 
@@ -107,9 +108,7 @@ def result(task: Task | str, model: type[M], function: str, *, timeout: float | 
             raise TaskResultError(
                 f"the {function!r} handler did not produce an output: {body.get('error')}"
             ) from None
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "the answer"
         raise TaskResultError(
             f"the answer to the {function!r} task is not a {model.__name__}: "
-            f"{where}: {first.get('msg')}"
+            f"{first_problem(exc, 'the answer')}"
         ) from None

@@ -1,8 +1,9 @@
-"""``ruff format`` over generated sources: the last step of every generator of the project.
+"""What the project's two generators share: docstring rendering and ``ruff format``.
 
-Shared by the build-time binding generator (``codegen/``) and the task-client
-generator shipped in the package (:mod:`ogpu.taskclient`). Fixed settings, no
-config file, so the same input gives the same output wherever it runs.
+Used by the build-time binding generator (``codegen/``) and the task-client
+generator shipped in the package (:mod:`ogpu.taskclient`). ruff runs with fixed
+settings and no config file, so the same input gives the same output wherever it
+runs.
 """
 
 from __future__ import annotations
@@ -14,10 +15,19 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-__all__ = ["LINE_LENGTH", "TARGET", "RuffError", "format_sources", "ruff_binary"]
+__all__ = ["LINE_LENGTH", "TARGET", "RuffError", "docstring", "format_sources", "ruff_binary"]
 
 LINE_LENGTH = 100
 TARGET = "py310"
+
+
+def docstring(lines: list[str], indent: int) -> str:
+    """A triple-quoted docstring from pre-wrapped lines, continuation lines indented."""
+    if len(lines) == 1:
+        return f'"""{lines[0]}"""'
+    pad = " " * indent
+    body = "\n".join((pad + line) if line else "" for line in lines[1:])
+    return f'"""{lines[0]}\n{body}\n{pad}"""'
 
 
 class RuffError(RuntimeError):
