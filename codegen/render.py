@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jinja2
 
-from ogpu._codegen import docstring  # shared with the task-client generator
+from ogpu._codegen import environment
 
 from .abitypes import lit
 from .errors import CodegenError
@@ -37,15 +37,7 @@ def _tojson(value: object) -> str:
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
-    env.filters["docstring"] = docstring
+    env: jinja2.Environment = environment(TEMPLATES)  # shared with the task-client generator
     env.filters["pystr"] = pystr
     env.filters["tojson"] = _tojson
     env.filters["sort_exports"] = lambda names: sorted(names, key=_export_sort_key)

@@ -14,8 +14,17 @@ import sys
 import sysconfig
 import tempfile
 from pathlib import Path
+from typing import Any
 
-__all__ = ["LINE_LENGTH", "TARGET", "RuffError", "docstring", "format_sources", "ruff_binary"]
+__all__ = [
+    "LINE_LENGTH",
+    "TARGET",
+    "RuffError",
+    "docstring",
+    "environment",
+    "format_sources",
+    "ruff_binary",
+]
 
 LINE_LENGTH = 100
 TARGET = "py310"
@@ -28,6 +37,24 @@ def docstring(lines: list[str], indent: int) -> str:
     pad = " " * indent
     body = "\n".join((pad + line) if line else "" for line in lines[1:])
     return f'"""{lines[0]}\n{body}\n{pad}"""'
+
+
+def environment(templates: Path) -> Any:
+    """The jinja2 environment every generator renders with: templates from ``templates``,
+    block tags trimmed, undefined names an error, no escaping, the ``docstring`` filter.
+    Imports jinja2 (an ``ImportError`` when it is missing). No I/O until rendering."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    env.filters["docstring"] = docstring
+    return env
 
 
 class RuffError(RuntimeError):

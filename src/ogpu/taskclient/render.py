@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ogpu._codegen import RuffError, docstring, format_sources
+from ogpu._codegen import RuffError, environment, format_sources
 from ogpu.taskclient.errors import TaskClientError
 from ogpu.taskclient.model import ClientModel
 
@@ -38,20 +38,11 @@ def render_client(model: ClientModel) -> str:
             or ruff refused the output (a generator bug).
     """
     try:
-        import jinja2
+        env = environment(TEMPLATES)
     except ImportError:
         raise TaskClientError(
             "generating a task client needs jinja2 and ruff: pip install 'ogpu[codegen]'"
         ) from None
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
-    env.filters["docstring"] = docstring
     env.filters["pystr"] = repr
     subject = f"source {model.source}" if model.source else "a source (address not pinned)"
     text = env.get_template("client.py.j2").render(
