@@ -22,7 +22,6 @@ from ogpu.devnet import CLIENTS, PROVIDERS, Deployment, load_artifact
 from ogpu.devnet.serve import DevnetServices, start_services
 
 
-
 class _ProxyHandler(BaseHTTPRequestHandler):
     server: _ProxyServer
 

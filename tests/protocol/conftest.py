@@ -50,7 +50,6 @@ from ogpu.types import (
     TaskParams,
 )
 
-
 ETHER = 10**18
 ROLE_VARS = (
     "CLIENT_PRIVATE_KEY",
