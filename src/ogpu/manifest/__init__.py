@@ -35,22 +35,27 @@ identity is :attr:`SourceManifest.hash`: ``sha256:`` of its canonical JSON
 
 from __future__ import annotations
 
-from ogpu.manifest.errors import InvalidManifestError, TaskDataError, UnknownFunctionError
-from ogpu.manifest.model import (
-    FRAMEWORK,
-    MANIFEST_VERSION,
-    METADATA_KEY,
-    FunctionManifest,
-    SourceManifest,
-)
-from ogpu.manifest.schema import SchemaValidator
-from ogpu.manifest.store import (
-    clear_manifest_cache,
-    manifest_from_metadata,
-    read_manifest,
-    recently_unreadable,
-    remember_unreadable,
-)
+from typing import TYPE_CHECKING
+
+from ogpu._lazy import lazy_attributes
+
+# loaded on first use: ``ogpu.service`` imports ``ogpu.manifest.schema`` at start-up
+_LAZY = {
+    "FRAMEWORK": "ogpu.manifest.model",
+    "MANIFEST_VERSION": "ogpu.manifest.model",
+    "METADATA_KEY": "ogpu.manifest.model",
+    "FunctionManifest": "ogpu.manifest.model",
+    "SourceManifest": "ogpu.manifest.model",
+    "InvalidManifestError": "ogpu.manifest.errors",
+    "TaskDataError": "ogpu.manifest.errors",
+    "UnknownFunctionError": "ogpu.manifest.errors",
+    "SchemaValidator": "ogpu.manifest.schema",
+    "clear_manifest_cache": "ogpu.manifest.store",
+    "manifest_from_metadata": "ogpu.manifest.store",
+    "read_manifest": "ogpu.manifest.store",
+    "recently_unreadable": "ogpu.manifest.store",
+    "remember_unreadable": "ogpu.manifest.store",
+}
 
 __all__ = [
     "FRAMEWORK",
@@ -68,3 +73,23 @@ __all__ = [
     "recently_unreadable",
     "remember_unreadable",
 ]
+
+if TYPE_CHECKING:
+    from ogpu.manifest.errors import InvalidManifestError, TaskDataError, UnknownFunctionError
+    from ogpu.manifest.model import (
+        FRAMEWORK,
+        MANIFEST_VERSION,
+        METADATA_KEY,
+        FunctionManifest,
+        SourceManifest,
+    )
+    from ogpu.manifest.schema import SchemaValidator
+    from ogpu.manifest.store import (
+        clear_manifest_cache,
+        manifest_from_metadata,
+        read_manifest,
+        recently_unreadable,
+        remember_unreadable,
+    )
+else:  # runtime only: type checkers see the imports above
+    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -20,24 +20,21 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
 from .. import __version__
-from ..manifest import (
-    FRAMEWORK,
-    MANIFEST_VERSION,
-    FunctionManifest,
-    SourceManifest,
-)
 from ..manifest.schema import LAX_KEY, NAMES_KEY
 from .errors import ServiceError
 from .logger import logger
 from .registry import HandlerSpec
 from .service import Service, default_service_swapped
+
+if TYPE_CHECKING:
+    from ..manifest import FunctionManifest, SourceManifest
 
 __all__ = [
     "ManifestExtractionError",
@@ -123,6 +120,8 @@ def _schema(model: type[BaseModel], mode: Any, function: str, side: str) -> dict
 
 def function_manifest(spec: HandlerSpec) -> FunctionManifest:
     """The manifest entry of one handler. No I/O."""
+    from ..manifest import FunctionManifest
+
     return FunctionManifest(
         input_schema=_schema(spec.input_model, "validation", spec.name, "input"),
         output_schema=_schema(spec.output_model, "serialization", spec.name, "output"),
@@ -133,6 +132,8 @@ def function_manifest(spec: HandlerSpec) -> FunctionManifest:
 
 def build_manifest(handlers: Mapping[str, HandlerSpec] | Service) -> SourceManifest:
     """The manifest of a service (or of a handler set, as an app copied it). No I/O."""
+    from ..manifest import FRAMEWORK, MANIFEST_VERSION, SourceManifest
+
     specs = handlers.handlers if isinstance(handlers, Service) else handlers
     return SourceManifest(
         manifest_version=MANIFEST_VERSION,

@@ -414,10 +414,12 @@ def create_app(
         summary="Readiness: 200 once the init function finished, 503 before/after",
         tags=["service"],
     )
-    manifest = build_manifest(runtime.handlers).to_dict()
+    manifest: list[dict[str, Any]] = []  # built on the first request, not at start-up
 
     async def get_manifest() -> JSONResponse:
-        return JSONResponse(manifest)
+        if not manifest:
+            manifest.append(build_manifest(runtime.handlers).to_dict())
+        return JSONResponse(manifest[0])
 
     app.add_api_route(
         "/manifest",
