@@ -118,3 +118,21 @@ def test_task_data_error_carries_the_path() -> None:
     assert (error.path, error.location, error.param) == (("text",), "data.text", "data")
     assert "String should have at least 1 character" in error.reason
     assert "of source 0xabc" in str(error)
+
+
+def test_a_hostile_schema_cannot_hang_the_check() -> None:
+    """Two-way unions at every level of deep data: 2**40 paths, cut by the step budget."""
+    import time
+
+    from ogpu.manifest import SchemaValidator
+
+    branch = {"type": "array", "items": {"$ref": "#/$defs/T"}}
+    schema = {"$defs": {"T": {"anyOf": [branch, {**branch, "maxItems": 5}]}}, "$ref": "#/$defs/T"}
+    data: list[object] = []
+    for _ in range(40):
+        data = [data, 1]  # the trailing 1 fails both branches at every level
+    started = time.monotonic()
+    assert SchemaValidator(schema).first_error(data) is None  # gave up: accepted
+    assert time.monotonic() - started < 5
+    cycle = {"$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}}, "$ref": "#/$defs/A"}
+    assert SchemaValidator(cycle).first_error({"x": 1}) is None

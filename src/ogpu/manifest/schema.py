@@ -27,6 +27,7 @@ field name); either key then satisfies the property.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, NamedTuple
 
@@ -37,6 +38,9 @@ __all__ = ["LAX_KEY", "NAMES_KEY", "Failure", "SchemaValidator"]
 LAX_KEY = "x-ogpu-lax"
 NAMES_KEY = "x-ogpu-names"
 _MAX_REF_HOPS = 64  # $refs followed without descending into the data: a cycle
+# subschemas visited for one value: unions over deep data could take exponential time,
+# and the schema is a stranger's; past this, the check gives up (and accepts)
+_MAX_STEPS = 100_000
 _NUMERIC_BOUNDS = {
     "minimum": "ge",
     "maximum": "le",
@@ -116,10 +120,13 @@ class SchemaValidator:
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self._root = schema
+        self._local = threading.local()
 
     def first_error(self, value: object) -> Failure | None:
         """The first place where ``value`` breaks the schema, or ``None`` when pydantic
-        would accept it (or when the schema is beyond this validator). No I/O."""
+        would accept it (or when the schema is beyond this validator, or checking it
+        would take more than ``_MAX_STEPS`` steps). No I/O."""
+        self._local.steps = 0
         try:
             return self._check(self._root, value, (), 0, via_ref=False)
         except (_Unsupported, RecursionError):
@@ -130,6 +137,9 @@ class SchemaValidator:
     def _check(
         self, schema: object, value: object, path: JsonPath, hops: int, *, via_ref: bool
     ) -> Failure | None:
+        self._local.steps += 1
+        if self._local.steps > _MAX_STEPS:
+            raise _Unsupported("too much work")
         if schema is True:
             return None
         if schema is False:
