@@ -3,12 +3,12 @@
 :func:`generate_client` turns a :class:`~ogpu.manifest.SourceManifest` into a
 Python module with, per function, an input model, ``publish_<function>(data,
 payment=..., expiry=...) -> Task`` and ``result_<function>(task) -> Output``.
-The pipeline is the project's: a typed model (:mod:`ogpu.taskclient.model`),
-a jinja2 template, ``ruff format``; the output is deterministic, ``mypy
---strict`` clean and starts with a DO-NOT-EDIT header naming the source and the
-manifest hash. Generating needs the ``codegen`` extra (``pip install
-'ogpu[codegen]'``: jinja2, ruff); the generated module needs only ``ogpu``
-(:mod:`ogpu.taskclient.runtime`).
+The pipeline is the project's: a typed model (:mod:`ogpu.taskclient.model`,
+filled by :mod:`ogpu.taskclient.build`), a jinja2 template, ``ruff format``; the
+output is deterministic, ``mypy --strict`` clean and starts with a DO-NOT-EDIT
+header naming the source and the manifest hash. Generating needs the ``codegen``
+extra (``pip install 'ogpu[codegen]'``: jinja2, ruff); the generated module needs
+only ``ogpu`` (:mod:`ogpu.taskclient.runtime`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def generate_client(
         TaskClientError: jinja2 or ruff is missing, or the output could not be formatted.
         InvalidAddressError: ``source`` is not an address.
     """
-    from ogpu.taskclient.model import build_client_model
+    from ogpu.taskclient.build import build_client_model
     from ogpu.taskclient.render import render_client
 
     address = None
