@@ -1,93 +1,90 @@
-"""Load benchmark of ogpu.service: N concurrent requests to a trivial handler.
+"""Service burst, side by side: ``POST /run`` at ours and at official 0.2.3's framework.
 
-Serves a one-handler service with uvicorn on 127.0.0.1 (in a thread of this
-process), fires ``--count`` requests from ``--concurrency`` client threads,
-records every callback with a stdlib HTTP server, and checks that each task's
-callback arrived exactly once. Prints throughput and latency percentiles.
+Each side serves the same one-handler source (``square``, a sync ``def``) as its
+own process, started the way a container starts it (``PORT``-style settings in
+the environment; every other setting at its default). One asyncio client in
+this process fires ``count`` requests over ``concurrency`` keep-alive
+connections and never retries: an answer other than ``202`` is counted, not
+repeated. An asyncio callback receiver in the same loop records every callback.
+Reported per side: accepted count, accept rate (accepted requests per second,
+first send to last answer), answer latency, callback latency (request sent →
+first callback received) p50/p99, and whether every accepted task got exactly
+one callback with the right body (none for refused tasks). The sides alternate
+in every repetition (ours, official, ours, ...); values are medians.
 
-    python bench/service_load.py --count 1000 --concurrency 32 [--async-handler] [--json]
+    python -m bench.service_load [--count 1000] [--concurrency 50] [--reps 3]
+                                 [--side ours] [--env OGPU_SERVICE_QUEUE_SIZE=32] [--json]
 
-By default client, server and callback receiver share this process and its
-GIL; ``--subprocess`` runs the service as its own process (``python -c`` on a
-generated source, configured through PORT/CALLBACK_URL like a container).
+The official framework (0.2.3) binds ``0.0.0.0:5555`` with no setting to change
+it; its process sets ``ogpu.service.server.SERVICE_HOST/PORT`` before
+``start()`` (configuration in memory, as ``bench/official_shim.py`` does).
+``python -m bench --workload service`` runs the same and adds the row to the
+results table. No chain is involved, so the proxy's added latency does not
+apply: the row is reported at +0 ms only.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
-import logging
 import math
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-import requests
-from pydantic import BaseModel
+ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # `python bench/service_load.py`
+    sys.path.insert(0, str(ROOT))
 
-from ogpu.service import Service, ServiceConfig, logger
-from ogpu.service.testing import CallbackRecorder, serve_in_thread
+from bench.sides import SCRATCH, worker_env  # noqa: E402
 
-_CHILD_SOURCE = """
+__all__ = ["SIDES", "SideRun", "main", "run_side", "run_workload"]
+
+SIDES = ("ours", "official")
+WARMUP = 50
+
+_SOURCE = """
 import ogpu.service
 from pydantic import BaseModel
+{prelude}
 
 class Job(BaseModel):
     n: int
+
 
 class Result(BaseModel):
     n: int
     square: int
 
+
 @ogpu.service.expose()
-{prefix}def square(data: Job) -> Result:
+def square(data: Job) -> Result:
     return Result(n=data.n, square=data.n * data.n)
+
 
 ogpu.service.start()
 """
-
-
-class Job(BaseModel):
-    n: int
-
-
-class Result(BaseModel):
-    n: int
-    square: int
-
-
-@dataclass(frozen=True)
-class LoadReport:
-    count: int
-    concurrency: int
-    handler: str
-    server: str
-    delivered: int
-    duplicates: int
-    missing: int
-    unexpected: int
-    retried_429: int
-    callback_retries: int
-    seconds: float
-    requests_per_s: float
-    tasks_per_s: float
-    accept_p50_ms: float
-    accept_p99_ms: float
-    callback_p50_ms: float
-    callback_p99_ms: float
-
-    @property
-    def ok(self) -> bool:
-        return self.delivered == self.count and self.duplicates == 0 and self.missing == 0
+# 0.2.3 hard-codes 0.0.0.0:5555 (ogpu/service/config.py) and start() reads the names
+# server.py imported; set them before start().
+_OFFICIAL_PRELUDE = """
+import os
+import ogpu.service.server as _server
+_server.SERVICE_HOST = "127.0.0.1"
+_server.SERVICE_PORT = int(os.environ["BENCH_SERVICE_PORT"])
+"""
+# ours reads its bind address from the environment like a container does
+_READY_PATH = {"ours": "/health", "official": "/openapi.json"}
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -95,205 +92,458 @@ def _percentile(values: Sequence[float], q: float) -> float:
     if not ordered:
         return math.nan
     rank = max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))
-    return ordered[rank]
+    return float(ordered[rank])
 
 
-def _sync_service() -> Service:
-    svc = Service()
-
-    @svc.expose()
-    def square(data: Job) -> Result:
-        return Result(n=data.n, square=data.n * data.n)
-
-    return svc
-
-
-def _async_service() -> Service:
-    svc = Service()
-
-    @svc.expose()
-    async def square(data: Job) -> Result:
-        return Result(n=data.n, square=data.n * data.n)
-
-    return svc
-
-
-Stats = Callable[[], dict[str, int]]
-
-
-@contextmanager
-def _in_thread(
-    callback_url: str, async_handler: bool, max_in_flight: int
-) -> Iterator[tuple[str, Stats]]:
-    config = ServiceConfig(
-        host="127.0.0.1", port=0, callback_url=callback_url, max_in_flight=max_in_flight
-    )
-    with serve_in_thread(_async_service() if async_handler else _sync_service(), config) as running:
-        running.wait_ready()
-        yield running.base_url, running.runtime.stats.as_dict
-
-
-@contextmanager
-def _in_subprocess(
-    callback_url: str, async_handler: bool, max_in_flight: int
-) -> Iterator[tuple[str, Stats]]:
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **os.environ,
-        "OGPU_SERVICE_HOST": "127.0.0.1",
-        "OGPU_SERVICE_PORT": str(port),
-        "CALLBACK_URL": callback_url,
-        "OGPU_SERVICE_MAX_IN_FLIGHT": str(max_in_flight),
-        "OGPU_SERVICE_LOG_LEVEL": "WARNING",
-    }
-    source = _CHILD_SOURCE.format(prefix="async " if async_handler else "")
-    child = subprocess.Popen([sys.executable, "-c", source], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
+        return int(sock.getsockname()[1])
+
+
+# -- a minimal HTTP/1.1 client and callback receiver (no retries, keep-alive) -----------------
+
+
+class _Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> _Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        return cls(reader, writer)
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes, bool]:
+        """One request; returns (status, body, server closes the connection)."""
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = dict(
+            (k.strip().lower(), v.strip()) for k, _, v in (x.partition(":") for x in lines[1:] if x)
+        )
+        data = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        return status, data, headers.get("connection", "").lower() == "close"
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+@dataclass
+class _Callback:
+    at: float
+    path: str
+    body: Any
+
+
+class _Receiver:
+    """An asyncio HTTP server recording POSTs to ``/{side}/{task_address}``; answers 200."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, list[_Callback]] = {}
+        self.total = 0
+        self.changed = asyncio.Event()
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, backlog=1024)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                raw = await reader.readuntil(b"\r\n\r\n")
+                lines = raw.decode("latin-1").split("\r\n")
+                path = lines[0].split(" ")[1]
+                length, close = 0, False
+                for line in lines[1:]:
+                    name, _, value = line.partition(":")
+                    name = name.strip().lower()
+                    if name == "content-length":
+                        length = int(value)
+                    elif name == "connection":
+                        close = value.strip().lower() == "close"
+                data = await reader.readexactly(length)
+                try:
+                    body: Any = json.loads(data)
+                except ValueError:
+                    body = data
+                task = path.rstrip("/").rsplit("/", 1)[-1]
+                self.calls.setdefault(task, []).append(_Callback(time.monotonic(), path, body))
+                self.total += 1
+                self.changed.set()
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                if close:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass  # the sender went away, or the receiver is stopping
+        finally:
+            writer.close()
+
+
+# -- the servers ------------------------------------------------------------------------------
+
+
+class _Server:
+    """One side's service process, logging to a temporary file."""
+
+    def __init__(self, side: str, python: str, callback_url: str, env: dict[str, str]) -> None:
+        self.side = side
+        self.port = _free_port()
+        prelude = _OFFICIAL_PRELUDE if side == "official" else ""
+        run_env = {**worker_env(), **env, "CALLBACK_URL": callback_url}
+        if side == "official":
+            run_env["BENCH_SERVICE_PORT"] = str(self.port)
+        else:
+            run_env.update(OGPU_SERVICE_HOST="127.0.0.1", OGPU_SERVICE_PORT=str(self.port))
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
+        self.proc = subprocess.Popen(
+            [python, "-c", _SOURCE.format(prelude=prelude)],
+            env=run_env,
+            cwd=SCRATCH,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    async def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                if requests.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
+                conn = await _Connection.open(self.port)
+                try:
+                    status, _, _ = await conn.request("GET", _READY_PATH[self.side])
+                finally:
+                    conn.close()
+                if status == 200:
+                    return
+            except (OSError, asyncio.IncompleteReadError, ValueError):
                 pass
-            if child.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the service process did not become healthy")
-            time.sleep(0.05)
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.side} service did not become ready: {self.tail()}")
+            await asyncio.sleep(0.05)
 
-        def stats() -> dict[str, int]:
-            body = requests.get(f"{base}/health", timeout=10).json()
-            return dict(body["stats"])
+    def tail(self, limit: int = 1500) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-limit:]
 
-        yield base, stats
-    finally:
-        child.send_signal(signal.SIGTERM)
-        child.wait(60)
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.log.close()
 
 
-def run_load(
-    count: int = 1000,
-    concurrency: int = 32,
-    *,
-    async_handler: bool = False,
-    max_in_flight: int = 256,
-    subprocess_server: bool = False,
-    settle_seconds: float = 0.3,
+# -- one burst --------------------------------------------------------------------------------
+
+
+@dataclass
+class SideRun:
+    """One burst against one side."""
+
+    side: str
+    count: int
+    concurrency: int
+    accepted: int
+    refused: dict[str, int]
+    accept_rate: float
+    answer_p50_ms: float
+    answer_p99_ms: float
+    callback_p50_ms: float
+    callback_p99_ms: float
+    delivered: int
+    duplicates: int
+    missing: int
+    unexpected: int
+    wrong_body: int
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exactly_once(self) -> bool:
+        return (
+            self.delivered == self.accepted
+            and self.duplicates == self.missing == self.unexpected == self.wrong_body == 0
+        )
+
+
+async def _burst(
+    port: int, path: str, tasks: list[str], concurrency: int
+) -> tuple[dict[str, tuple[float, float, str]], float]:
+    """Fire one POST per task over ``concurrency`` connections; (sent, answered, status)."""
+    results: dict[str, tuple[float, float, str]] = {}
+    order = iter(enumerate(tasks))
+
+    async def worker() -> None:
+        conn: _Connection | None = None
+        for index, task in order:
+            body = json.dumps({"n": index}).encode()
+            sent = time.monotonic()
+            try:
+                if conn is None:
+                    conn = await _Connection.open(port)
+                status, _, close = await conn.request("POST", f"{path}/{task}", body)
+                outcome = str(status)
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                outcome, close = f"error: {type(exc).__name__}", True
+            results[task] = (sent, time.monotonic(), outcome)
+            if close and conn is not None:
+                conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+
+    began = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return results, began
+
+
+async def _wait_callbacks(
+    receiver: _Receiver, tasks: list[str], timeout: float, settle: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not all(t in receiver.calls for t in tasks):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        receiver.changed.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(receiver.changed.wait(), min(left, 0.5))
+    await asyncio.sleep(settle)  # let a duplicate arrive before counting
+
+
+async def _measure(
+    server: _Server,
+    receiver: _Receiver,
+    tag: str,
+    count: int,
+    concurrency: int,
     timeout: float = 120.0,
-) -> LoadReport:
-    """Run the benchmark and return its report (raises ``TimeoutError`` if callbacks stall)."""
-    tasks = [f"0x{i:040x}" for i in range(count)]
-    sent: dict[str, float] = {}
-    accepted: dict[str, float] = {}
-    retried = 0
-    lock = threading.Lock()
-    local = threading.local()
-    previous_level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        with CallbackRecorder() as recorder:
-            serving = _in_subprocess if subprocess_server else _in_thread
-            with serving(recorder.url, async_handler, max_in_flight) as (base, stats):
-                url = f"{base}/run/square/"
-
-                def fire(index: int) -> None:
-                    nonlocal retried
-                    session: requests.Session | None = getattr(local, "session", None)
-                    if session is None:
-                        session = local.session = requests.Session()
-                    task = tasks[index]
-                    start = time.monotonic()
-                    while True:
-                        response = session.post(url + task, json={"n": index}, timeout=30)
-                        if response.status_code != 429:
-                            break
-                        with lock:
-                            retried += 1
-                        time.sleep(0.01)
-                    if response.status_code != 202:
-                        raise RuntimeError(f"{task}: HTTP {response.status_code} {response.text}")
-                    done = time.monotonic()
-                    with lock:
-                        sent[task] = start
-                        accepted[task] = done
-
-                began = time.monotonic()
-                with ThreadPoolExecutor(concurrency) as pool:
-                    list(pool.map(fire, range(count)))
-                recorder.wait_for(count=count, timeout=timeout)
-                time.sleep(settle_seconds)  # let any duplicate arrive before counting
-                callback_retries = stats()["callback_retries"]
-            records = recorder.delivered()
-    finally:
-        logger.setLevel(previous_level)
-
-    per_task = Counter(r.task_address for r in records)
-    first_seen: dict[str, float] = {}
-    unexpected = 0
-    for record in records:
-        if record.task_address not in sent:
-            unexpected += 1
-            continue
-        first_seen.setdefault(record.task_address, record.received_at)
-        expected = {"n": int(record.task_address, 16)}
-        expected["square"] = expected["n"] ** 2
-        if record.body != expected:
-            unexpected += 1
-    last_accept = max(accepted.values())
-    last_callback = max(first_seen.values()) if first_seen else math.nan
-    accept_ms = [(accepted[t] - sent[t]) * 1000 for t in tasks]
-    callback_ms = [(first_seen[t] - sent[t]) * 1000 for t in tasks if t in first_seen]
-    return LoadReport(
+    settle: float = 0.5,
+) -> SideRun:
+    tasks = [f"0x{tag}{i:032x}" for i in range(count)]
+    results, began = await _burst(server.port, "/run/square", tasks, concurrency)
+    accepted = [t for t in tasks if results[t][2] == "202"]
+    await _wait_callbacks(receiver, accepted, timeout, settle)
+    refused: dict[str, int] = {}
+    for _, _, status in results.values():
+        if status != "202":
+            refused[status] = refused.get(status, 0) + 1
+    accepted_set = set(accepted)
+    firsts: dict[str, float] = {}
+    duplicates = wrong = 0
+    for index, task in enumerate(tasks):
+        calls = receiver.calls.get(task, [])
+        if calls:
+            firsts[task] = calls[0].at
+            duplicates += len(calls) - 1
+            wrong += sum(1 for c in calls if c.body != {"n": index, "square": index * index})
+    unexpected = sum(1 for t in firsts if t not in accepted_set)
+    last_answer = max(answered for _, answered, _ in results.values())
+    answer_ms = [(results[t][1] - results[t][0]) * 1000 for t in tasks]
+    callback_ms = [(firsts[t] - results[t][0]) * 1000 for t in accepted if t in firsts]
+    last = max([last_answer, *firsts.values()])
+    return SideRun(
+        side=server.side,
         count=count,
         concurrency=concurrency,
-        handler="async" if async_handler else "sync",
-        server="subprocess" if subprocess_server else "thread",
-        delivered=len(first_seen),
-        duplicates=sum(n - 1 for n in per_task.values() if n > 1),
-        missing=sum(1 for t in tasks if t not in first_seen),
+        accepted=len(accepted),
+        refused=refused,
+        accept_rate=len(accepted) / (last_answer - began),
+        answer_p50_ms=_percentile(answer_ms, 50),
+        answer_p99_ms=_percentile(answer_ms, 99),
+        callback_p50_ms=_percentile(callback_ms, 50),
+        callback_p99_ms=_percentile(callback_ms, 99),
+        delivered=sum(1 for t in accepted if t in firsts),
+        duplicates=duplicates,
+        missing=sum(1 for t in accepted if t not in firsts),
         unexpected=unexpected,
-        retried_429=retried,
-        callback_retries=callback_retries,
-        seconds=round(last_callback - began, 3),
-        requests_per_s=round(count / (last_accept - began), 1),
-        tasks_per_s=round(count / (last_callback - began), 1),
-        accept_p50_ms=round(_percentile(accept_ms, 50), 2),
-        accept_p99_ms=round(_percentile(accept_ms, 99), 2),
-        callback_p50_ms=round(_percentile(callback_ms, 50), 2),
-        callback_p99_ms=round(_percentile(callback_ms, 99), 2),
+        wrong_body=wrong,
+        seconds=last - began,
     )
+
+
+async def _run(
+    pythons: dict[str, str],
+    count: int,
+    concurrency: int,
+    reps: int,
+    env: dict[str, str],
+    say: Callable[[str], None],
+) -> dict[str, list[SideRun] | str]:
+    receiver = _Receiver()
+    await receiver.start()
+    servers: dict[str, _Server] = {}
+    out: dict[str, list[SideRun] | str] = {}
+    try:
+        for number, (side, python) in enumerate(pythons.items()):
+            url = f"http://127.0.0.1:{receiver.port}/{side}"
+            server = _Server(side, python, url, env if side == "ours" else {})
+            servers[side] = server
+            try:
+                await server.wait_ready()
+                # warm-up: first requests pay imports, connection set-up, thread start
+                await _measure(server, receiver, f"{number:02x}ffffff", WARMUP, 10, settle=0)
+            except RuntimeError as exc:
+                out[side] = f"error: {exc}"
+            else:
+                out[side] = []
+        for rep in range(reps):
+            for number, side in enumerate(pythons):
+                runs = out[side]
+                if isinstance(runs, str):
+                    continue
+                run = await _measure(
+                    servers[side], receiver, f"{number:02x}{rep:06x}", count, concurrency
+                )
+                runs.append(run)
+                say(
+                    f"service {side} rep {rep + 1}: {run.accepted}/{count} accepted, "
+                    f"{run.accept_rate:.0f} accepted/s, callback p50 {run.callback_p50_ms:.1f} ms "
+                    f"p99 {run.callback_p99_ms:.1f} ms, exactly once: {run.exactly_once}"
+                )
+    finally:
+        for server in servers.values():
+            server.stop()
+        await receiver.stop()
+    return out
+
+
+def run_side(
+    side: str, python: str, count: int = 1000, concurrency: int = 50, **env: str
+) -> SideRun:
+    """One burst against one side (after a warm-up). For tests and experiments."""
+    runs = asyncio.run(_run({side: python}, count, concurrency, 1, dict(env), lambda _: None))
+    result = runs[side]
+    if isinstance(result, str):
+        raise RuntimeError(result)
+    return result[0]
+
+
+# -- the harness workload ---------------------------------------------------------------------
+
+
+def _cell(runs: list[SideRun]) -> dict[str, Any]:
+    def med(name: str) -> float:
+        return float(statistics.median(getattr(r, name) for r in runs))
+
+    once = all(r.exactly_once for r in runs)
+    refused: dict[str, int] = {}
+    for run in runs:
+        for status, n in run.refused.items():
+            refused[status] = refused.get(status, 0) + n
+    return {
+        "status": "ok",
+        "value": med("accept_rate"),
+        "reps": [r.accept_rate for r in runs],
+        "count": runs[0].count,
+        "accepted": min(r.accepted for r in runs),
+        "accepted_per_rep": [r.accepted for r in runs],
+        "refused": refused,
+        "answer_p50_ms": med("answer_p50_ms"),
+        "answer_p99_ms": med("answer_p99_ms"),
+        "callback_p50_ms": med("callback_p50_ms"),
+        "callback_p99_ms": med("callback_p99_ms"),
+        "exactly_once": once,
+        "callbacks": {
+            k: sum(getattr(r, k) for r in runs)
+            for k in ("delivered", "duplicates", "missing", "unexpected", "wrong_body")
+        },
+        "seconds": med("seconds"),
+    }
+
+
+def run_workload(
+    pythons: dict[str, str],
+    unavailable: dict[str, str],
+    *,
+    count: int = 1000,
+    concurrency: int = 50,
+    reps: int = 3,
+    say: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """The ``service`` row of ``python -m bench``: one cell per side at +0 ms."""
+    runnable = {s: p for s, p in pythons.items() if s in SIDES and s not in unavailable}
+    runs = asyncio.run(_run(runnable, count, concurrency, reps, {}, say))
+    cells: dict[str, dict[str, Any]] = {}
+    for side in ("ours", "official", "web3"):
+        if side == "web3":
+            cells[side] = {"status": "not applicable (no web3.py service)"}
+        elif side in unavailable:
+            cells[side] = {"status": unavailable[side]}
+        else:
+            result = runs[side]
+            cells[side] = {"status": result} if isinstance(result, str) else _cell(result)
+    return {
+        "title": f"service: {count} × POST /run at concurrency {concurrency}, no retries",
+        "unit": "accepted/s",
+        "better": "higher",
+        "count": count,
+        "concurrency": concurrency,
+        "reps": reps,
+        "latencies": {"0": cells},
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--async-handler", action="store_true")
-    parser.add_argument("--subprocess", action="store_true", help="serve from a child process")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    args = parser.parse_args(argv)
-    report = run_load(
-        args.count,
-        args.concurrency,
-        async_handler=args.async_handler,
-        subprocess_server=args.subprocess,
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--side", action="append", choices=SIDES, help="default: both")
+    parser.add_argument("--ours-python", default=sys.executable)
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="ours' environment"
     )
-    if args.json:
-        print(json.dumps(asdict(report), indent=2))
-    else:
+    parser.add_argument("--json", action="store_true", help="print every run as JSON")
+    args = parser.parse_args(argv)
+    pythons = {"ours": os.path.abspath(args.ours_python)}
+    if "official" in (args.side or SIDES):
+        from bench.official_env import ensure_official_venv
+
+        pythons["official"] = str(ensure_official_venv().python)
+    pythons = {s: p for s, p in pythons.items() if s in (args.side or SIDES)}
+    env = dict(item.split("=", 1) for item in args.env)
+    runs = asyncio.run(_run(pythons, args.count, args.concurrency, args.reps, env, print))
+    ok = True
+    for side, result in runs.items():
+        if isinstance(result, str):
+            print(f"{side}: {result}")
+            ok = False
+            continue
+        cell = _cell(result)
+        ok = ok and cell["exactly_once"]
         print(
-            f"{report.count} requests, {report.concurrency} client threads, "
-            f"{report.handler} handler, server in a {report.server}\n"
-            f"  delivered {report.delivered}, duplicates {report.duplicates}, "
-            f"missing {report.missing}, 429 retries {report.retried_429}\n"
-            f"  requests: {report.requests_per_s} req/s, accept p50 {report.accept_p50_ms} ms, "
-            f"p99 {report.accept_p99_ms} ms\n"
-            f"  end to end: {report.tasks_per_s} tasks/s, callback p50 "
-            f"{report.callback_p50_ms} ms, p99 {report.callback_p99_ms} ms"
+            f"{side}: accepted {cell['accepted_per_rep']} of {args.count}, refused "
+            f"{cell['refused'] or 'none'}; {cell['value']:.0f} accepted/s; answer p50 "
+            f"{cell['answer_p50_ms']:.1f} ms p99 {cell['answer_p99_ms']:.1f} ms; callback p50 "
+            f"{cell['callback_p50_ms']:.1f} ms p99 {cell['callback_p99_ms']:.1f} ms; "
+            f"exactly once: {cell['exactly_once']} {cell['callbacks']}"
         )
-    return 0 if report.ok else 1
+        if args.json:
+            print(json.dumps([r.__dict__ for r in result], indent=1))
+    rates = {s: r for s, r in runs.items() if not isinstance(r, str)}
+    if len(rates) == 2:
+        ours, official = (_cell(rates[s]) for s in SIDES)
+        print(
+            f"ours / official: accept rate {ours['value'] / official['value']:.2f}×, "
+            f"callback p99 {official['callback_p99_ms'] / ours['callback_p99_ms']:.2f}× better"
+        )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

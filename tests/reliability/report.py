@@ -102,10 +102,15 @@ CROSS_REFERENCES: dict[str, tuple[str, str, str]] = {
         "truncated JSON, empty body, missing/ill-typed fields, bad task address",
         "422 with pydantic errors; handler not run",
     ),
-    "tests/service/test_server.py::test_concurrency_limit_answers_429": (
+    "tests/service/test_queue.py::test_tasks_past_the_in_flight_limit_queue_then_429": (
         "service",
-        "more tasks than max_in_flight",
-        "429 with Retry-After",
+        "more tasks than max_in_flight, then more than the queue holds",
+        "queued (202, run in order, one callback each); 429 with Retry-After past the queue",
+    ),
+    "tests/service/test_queue.py::test_queue_byte_budget_bounds_waiting_bodies": (
+        "service",
+        "queued request bodies over queue_max_bytes",
+        "429 with Retry-After; handler not run",
     ),
 }
 

@@ -1,4 +1,5 @@
-"""A smaller run of bench/service_load.py: every callback delivered exactly once."""
+"""A smaller run of bench/service_load.py: a burst past the in-flight limit, default
+settings, a client that never retries. Every task accepted, every callback once."""
 
 from __future__ import annotations
 
@@ -19,21 +20,25 @@ def _bench() -> ModuleType:
     return module
 
 
-def test_concurrent_requests_each_get_exactly_one_callback() -> None:
-    report = _bench().run_load(count=200, concurrency=16, max_in_flight=64)
-    assert report.delivered == 200
-    assert report.duplicates == 0
-    assert report.missing == 0
-    assert report.unexpected == 0
-    assert report.callback_retries == 0
-    assert report.ok
+def test_burst_past_the_in_flight_limit_is_all_accepted_with_one_callback_each() -> None:
+    # concurrency 50 > the default max_in_flight of 32: the rest must queue, not 429
+    run = _bench().run_side("ours", sys.executable, count=300, concurrency=50)
+    assert run.refused == {}
+    assert run.accepted == 300
+    assert (run.delivered, run.duplicates, run.missing, run.unexpected) == (300, 0, 0, 0)
+    assert run.wrong_body == 0
+    assert run.exactly_once
 
 
-def test_async_handler_under_load() -> None:
-    report = _bench().run_load(count=100, concurrency=8, async_handler=True)
-    assert (report.delivered, report.duplicates, report.missing, report.unexpected) == (
-        100,
-        0,
-        0,
-        0,
+def test_a_full_queue_is_refused_not_retried_and_gets_no_callbacks() -> None:
+    run = _bench().run_side(
+        "ours",
+        sys.executable,
+        count=200,
+        concurrency=50,
+        OGPU_SERVICE_MAX_IN_FLIGHT="1",
+        OGPU_SERVICE_QUEUE_SIZE="0",
     )
+    assert run.accepted + run.refused.get("429", 0) == 200
+    assert run.refused.get("429", 0) > 0
+    assert run.exactly_once  # one callback per accepted task, none for the refused

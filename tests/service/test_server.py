@@ -257,31 +257,6 @@ def test_callback_retries_are_bounded_by_attempts_and_time(
         assert 1 <= recorder.requests_seen <= 8
 
 
-def test_concurrency_limit_answers_429(
-    svc: Service,
-    serve: Any,
-    recorder: CallbackRecorder,
-    gate: threading.Event,
-    wait_until: WaitUntil,
-) -> None:
-    with serve(svc, callback_url=recorder.url, max_in_flight=2, worker_threads=4) as rs:
-        rs.wait_ready()
-        assert post(rs, "blocked", "0x1", {"text": "a"}).status_code == 202
-        assert post(rs, "blocked", "0x2", {"text": "b"}).status_code == 202
-        busy = post(rs, "upper", "0x3", {"text": "c"})
-        assert busy.status_code == 429
-        assert busy.headers["Retry-After"] == "1"
-        assert busy.json()["max_in_flight"] == 2
-        assert rs.runtime.stats.rejected_busy == 1
-        gate.set()
-        recorder.wait_for("0x1")
-        recorder.wait_for("0x2")
-        wait_until(lambda: rs.runtime.in_flight == 0)
-        assert post(rs, "upper", "0x3", {"text": "c"}).status_code == 202
-        [record] = recorder.wait_for("0x3")
-    assert record.body == {"result": "C"}
-
-
 def test_sync_handlers_share_a_bounded_thread_pool(
     serve: Any, recorder: CallbackRecorder, wait_until: WaitUntil
 ) -> None:

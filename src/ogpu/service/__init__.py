@@ -28,11 +28,12 @@ HTTP API
     ``202 {"task_address": ..., "status": "accepted"}``; the handler runs in the
     background. ``404`` (unknown function, lists ``available``), ``413`` (body
     too large), ``422`` (malformed JSON or pydantic validation errors, in
-    FastAPI's ``{"detail": [...]}`` form), ``429`` + ``Retry-After`` (in-flight
-    limit reached), ``503`` (init not finished, init failed, or shutting down).
+    FastAPI's ``{"detail": [...]}`` form), ``429`` + ``Retry-After`` (the task
+    queue is full; the header estimates, from the recent pace, when it will
+    have drained), ``503`` (init not finished, init failed, or shutting down).
     ``GET /health``: ``200`` once the init function returned, ``503`` before
     (and after a failed init or during shutdown); the body carries ``status``,
-    ``handlers``, ``in_flight`` and counters. ``GET /manifest``: the source
+    ``handlers``, ``in_flight``, ``queued`` and counters. ``GET /manifest``: the source
     manifest (every handler's input and output JSON Schema and timeout; see
     :mod:`ogpu.manifest`), also ``Service.manifest()`` and, without serving,
     ``ogpu service manifest source.py`` (:mod:`ogpu.service.manifest`).
@@ -64,8 +65,15 @@ the first name set wins)
       ``{CALLBACK_URL}/{task_address}``; unset = results are only logged.
     - ``SOURCE_ADDRESS``, ``PROVIDER_ADDRESS``, ``PROTOCOL_VERSION`` (unset):
       informational (``SOURCE_ADDRESS`` is shown by ``/health``).
-    - ``OGPU_SERVICE_MAX_IN_FLIGHT`` (32): accepted-but-unfinished tasks (handler
-      and callback) before new ones get ``429``.
+    - ``OGPU_SERVICE_MAX_IN_FLIGHT`` (32): accepted tasks running at once (handler,
+      then its callback; a timed-out ``def`` handler keeps its slot until it
+      returns). Tasks beyond it wait in the queue.
+    - ``OGPU_SERVICE_QUEUE_SIZE`` (10000): accepted tasks that may wait for a
+      running slot, started first in, first out; past it new tasks get ``429``
+      (0: no queue).
+    - ``OGPU_SERVICE_QUEUE_MAX_BYTES`` (268435456): request body bytes the waiting
+      tasks may hold together; past it new tasks get ``429`` (one task of any
+      size fits an empty queue).
     - ``OGPU_SERVICE_WORKER_THREADS`` (8): threads running sync (``def``) handlers.
     - ``OGPU_SERVICE_MAX_BODY_BYTES`` (16777216): request body limit (``413``).
     - ``OGPU_SERVICE_CALLBACK_ATTEMPTS`` (5): callback attempts, the first included.
@@ -75,15 +83,17 @@ the first name set wins)
     - ``OGPU_SERVICE_CALLBACK_BACKOFF_MAX`` (10): cap of one retry delay.
     - ``OGPU_SERVICE_CALLBACK_TIMEOUT`` (10): timeout of one callback request.
     - ``OGPU_SERVICE_CALLBACK_THREADS`` (8): threads sending callbacks.
-    - ``OGPU_SERVICE_SHUTDOWN_GRACE`` (30): seconds running tasks and their
-      callbacks get after SIGTERM/SIGINT before they are cancelled.
+    - ``OGPU_SERVICE_SHUTDOWN_GRACE`` (30): seconds after SIGTERM/SIGINT during
+      which running tasks finish (callbacks included) and queued ones still
+      start; then queued tasks that never started are logged (they get no
+      callback) and running ones are cancelled.
     - ``OGPU_SERVICE_CLIENT_TIMEOUT`` (10): seconds a client gets to send a
       request's headers, and to send each part of its body; past that the
       connection is closed (or answered ``408``).
     - ``OGPU_SERVICE_LOG_LEVEL`` (``INFO``): level of the ``ogpu.service`` logger.
 
-Timeouts count from when the handler starts (a ``def`` handler may first wait
-for a free worker thread). An ``async def`` handler is then cancelled; a
+Timeouts count from when the handler starts: not from acceptance, so neither
+the wait in the queue nor a ``def`` handler's wait for a free worker thread counts. An ``async def`` handler is then cancelled; a
 ``def`` handler cannot be stopped, so its thread is abandoned (it keeps its
 in-flight slot until it returns) and the timeout is reported at once.
 ``async def`` handlers run on the event loop: they must not block it.

@@ -30,6 +30,8 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "provider_address": ("PROVIDER_ADDRESS",),
     "protocol_version": ("PROTOCOL_VERSION",),
     "max_in_flight": ("OGPU_SERVICE_MAX_IN_FLIGHT",),
+    "queue_size": ("OGPU_SERVICE_QUEUE_SIZE",),
+    "queue_max_bytes": ("OGPU_SERVICE_QUEUE_MAX_BYTES",),
     "worker_threads": ("OGPU_SERVICE_WORKER_THREADS",),
     "max_body_bytes": ("OGPU_SERVICE_MAX_BODY_BYTES",),
     "callback_attempts": ("OGPU_SERVICE_CALLBACK_ATTEMPTS",),
@@ -58,6 +60,8 @@ class ServiceConfig:
     provider_address: str | None = None
     protocol_version: str | None = None
     max_in_flight: int = 32
+    queue_size: int = 10_000
+    queue_max_bytes: int = 256 * 1024 * 1024
     worker_threads: int = 8
     max_body_bytes: int = 16 * 1024 * 1024
     callback_attempts: int = 5
@@ -77,6 +81,8 @@ class ServiceConfig:
         for name in ("max_in_flight", "worker_threads", "callback_attempts", "callback_threads"):
             _check_int(name, getattr(self, name), 1, 1_000_000)
         _check_int("max_body_bytes", self.max_body_bytes, 1, 2**40)
+        _check_int("queue_size", self.queue_size, 0, 10_000_000)
+        _check_int("queue_max_bytes", self.queue_max_bytes, 0, 2**40)
         for name in (
             "callback_max_seconds",
             "callback_backoff",
@@ -124,6 +130,8 @@ class ServiceConfig:
 _INT_FIELDS = {
     "port",
     "max_in_flight",
+    "queue_size",
+    "queue_max_bytes",
     "worker_threads",
     "max_body_bytes",
     "callback_attempts",

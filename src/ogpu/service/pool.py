@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-__all__ = ["DaemonThreadPool", "PoolClosedError"]
+__all__ = ["DaemonThreadPool", "PoolClosedError", "PoolFuture"]
 
 _T = TypeVar("_T")
 
@@ -24,12 +24,15 @@ class PoolClosedError(RuntimeError):
     """Work was submitted to a pool after :meth:`DaemonThreadPool.shutdown`."""
 
 
-@dataclass
-class _Job(Generic[_T]):
-    future: Future[_T]
-    fn: Callable[..., _T]
-    args: tuple[Any, ...]
-    on_start: Callable[[], None] | None
+class PoolFuture(Future[_T]):
+    """A pool job's future; ``started_at`` is the ``time.monotonic()`` at which a
+    worker picked the job up (``None`` while it waits in the pool)."""
+
+    started_at: float | None = None
+    _on_start: Callable[[], None] | None = None
+
+
+_Job = tuple[PoolFuture[Any], Callable[..., Any], tuple[Any, ...]]
 
 
 class DaemonThreadPool:
@@ -40,9 +43,9 @@ class DaemonThreadPool:
             raise ValueError(f"max_workers must be >= 1, got {max_workers}")
         self._max_workers = max_workers
         self._name = name
-        self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
-        self._idle = threading.Semaphore(0)
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        self._idle = 0  # workers waiting for a job that no submit has claimed yet
         self._threads: list[threading.Thread] = []
         self._closed = False
 
@@ -50,55 +53,63 @@ class DaemonThreadPool:
     def max_workers(self) -> int:
         return self._max_workers
 
-    def submit(
-        self,
-        fn: Callable[..., _T],
-        *args: Any,
-        on_start: Callable[[], None] | None = None,
-    ) -> Future[_T]:
-        """Queue ``fn(*args)``; ``on_start`` runs on the worker just before it.
+    def submit(self, fn: Callable[..., _T], *args: Any) -> PoolFuture[_T]:
+        """Queue ``fn(*args)``; the returned future records when a worker starts it.
 
         Raises :class:`PoolClosedError` after :meth:`shutdown`.
         """
-        future: Future[_T] = Future()
+        future: PoolFuture[_T] = PoolFuture()
         with self._lock:
             if self._closed:
                 raise PoolClosedError(f"thread pool {self._name!r} is shut down")
-            self._jobs.put(_Job(future, fn, args, on_start))
-            if not self._idle.acquire(blocking=False) and len(self._threads) < self._max_workers:
+            self._jobs.put((future, fn, args))
+            if self._idle:
+                self._idle -= 1
+            elif len(self._threads) < self._max_workers:
                 thread = threading.Thread(
-                    target=self._work,
-                    name=f"{self._name}-{len(self._threads)}",
-                    daemon=True,
+                    target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True
                 )
                 self._threads.append(thread)
                 thread.start()
         return future
+
+    def when_started(self, future: PoolFuture[Any], callback: Callable[[], None]) -> float | None:
+        """The job's start time, or ``None`` after arranging for ``callback`` to run (on
+        the worker thread) when it starts. No I/O."""
+        with self._lock:
+            if future.started_at is None:
+                future._on_start = callback
+            return future.started_at
 
     def _work(self) -> None:
         while True:
             job = self._jobs.get()
             if job is None:
                 return
-            if job.future.set_running_or_notify_cancel():
-                if job.on_start is not None:
-                    # If the waiter's loop is gone, run the job anyway.
-                    with contextlib.suppress(Exception):
-                        job.on_start()
+            future, fn, args = job
+            del job
+            if future.set_running_or_notify_cancel():
+                with self._lock:
+                    future.started_at = time.monotonic()
+                    on_start = future._on_start
+                if on_start is not None:
+                    with contextlib.suppress(Exception):  # the waiter is gone: run anyway
+                        on_start()
                 try:
-                    result = job.fn(*job.args)
+                    result = fn(*args)
                 except Exception as exc:
-                    job.future.set_exception(exc)
+                    future.set_exception(exc)
                 except BaseException as exc:
                     # SystemExit/KeyboardInterrupt raised by user code must not kill
                     # the worker; report it to the waiter as an ordinary error.
                     error = RuntimeError(f"worker job raised {type(exc).__name__}: {exc}")
                     error.__cause__ = exc
-                    job.future.set_exception(error)
+                    future.set_exception(error)
                 else:
-                    job.future.set_result(result)
-            del job
-            self._idle.release()
+                    future.set_result(result)
+            del future, fn, args
+            with self._lock:
+                self._idle += 1
 
     def shutdown(self) -> None:
         """Cancel queued jobs and let idle workers exit; running jobs are not waited for."""
@@ -112,6 +123,6 @@ class DaemonThreadPool:
                 except queue.Empty:
                     break
                 if job is not None:
-                    job.future.cancel()
+                    job[0].cancel()
             for _ in self._threads:
                 self._jobs.put(None)

@@ -1,22 +1,21 @@
-"""Running handlers: outcomes, timeouts, the in-flight bound, callbacks and shutdown."""
+"""Per-app state: init, the in-flight bound and the queue, callbacks and shutdown."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
-from pydantic_core import PydanticSerializationError
+from pydantic import BaseModel
 
 from .callback import CallbackClient, RetryPolicy
 from .config import ServiceConfig, redact_url
-from .errors import InvalidOutputError
+from .execute import AbandonedSet, TaskFailure, TaskOutcome, error_text, execute_handler
 from .logger import logger
 from .pool import DaemonThreadPool
 from .registry import HandlerSpec, InitSpec
@@ -36,195 +35,8 @@ ServiceState = Literal[
 ]
 SubmitStatus = Literal["accepted", "busy", "not_ready", "init_failed", "shutting_down"]
 
-_MAX_ERROR_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class TaskFailure:
-    """Why a handler produced no output: it raised (``failed``) or ran out of time."""
-
-    function: str
-    status: Literal["failed", "timeout"]
-    error: str
-    error_type: str
-    timeout: float | None = None
-    exception: BaseException | None = field(default=None, repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class TaskOutcome:
-    """The result of one handler run; ``output``/``output_json`` are set on success only."""
-
-    function: str
-    status: Literal["success", "failed", "timeout"]
-    seconds: float
-    output: BaseModel | None = None
-    output_json: dict[str, Any] | None = None
-    failure: TaskFailure | None = None
-
-    def callback_body(self, task_address: str) -> dict[str, Any]:
-        """The JSON body POSTed to the callback URL. No RPC.
-
-        Success: the handler output exactly (``model_dump(mode="json")``), as the
-        official framework sends it. Failure/timeout:
-        ``{"task_address", "function", "status", "error", "error_type"}`` plus
-        ``"timeout"`` (seconds) for timeouts.
-        """
-        if self.output_json is not None:
-            return self.output_json
-        assert self.failure is not None
-        body: dict[str, Any] = {
-            "task_address": task_address,
-            "function": self.function,
-            "status": self.failure.status,
-            "error": self.failure.error,
-            "error_type": self.failure.error_type,
-        }
-        if self.failure.timeout is not None:
-            body["timeout"] = self.failure.timeout
-        return body
-
-
-def _error_text(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) <= _MAX_ERROR_CHARS else text[: _MAX_ERROR_CHARS - 3] + "..."
-
-
-def _coerce_output(spec: HandlerSpec, result: object) -> tuple[BaseModel, dict[str, Any]]:
-    model_cls = spec.output_model
-    if isinstance(result, model_cls):
-        model: BaseModel = result
-    elif result is None:
-        raise InvalidOutputError(
-            f"handler {spec.name!r} returned None; it must return a {model_cls.__name__}"
-        )
-    else:
-        raw = result.model_dump() if isinstance(result, BaseModel) else result
-        try:
-            model = model_cls.model_validate(raw)
-        except ValidationError as exc:
-            raise InvalidOutputError(
-                f"handler {spec.name!r} returned a {type(result).__name__} that is not a valid "
-                f"{model_cls.__name__}: {exc}"
-            ) from exc
-    try:
-        dumped = model.model_dump(mode="json")
-    except PydanticSerializationError as exc:
-        raise InvalidOutputError(
-            f"the output of handler {spec.name!r} cannot be serialised to JSON: {exc}"
-        ) from exc
-    return model, dumped
-
-
-def _failed(spec: HandlerSpec, exc: BaseException, started: float) -> TaskOutcome:
-    failure = TaskFailure(
-        function=spec.name,
-        status="failed",
-        error=_error_text(exc),
-        error_type=type(exc).__name__,
-        exception=exc,
-    )
-    return TaskOutcome(spec.name, "failed", time.monotonic() - started, failure=failure)
-
-
-def _timed_out(spec: HandlerSpec, started: float) -> TaskOutcome:
-    assert spec.timeout is not None
-    failure = TaskFailure(
-        function=spec.name,
-        status="timeout",
-        error=f"handler {spec.name!r} did not finish within its {spec.timeout:g} s timeout",
-        error_type="TimeoutError",
-        timeout=spec.timeout,
-    )
-    return TaskOutcome(spec.name, "timeout", time.monotonic() - started, failure=failure)
-
-
-def _set_once(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)
-
-
-async def execute_handler(
-    spec: HandlerSpec,
-    data: BaseModel,
-    pool: DaemonThreadPool,
-    abandon: AbandonedSet | None = None,
-) -> TaskOutcome:
-    """Run one handler on ``data`` and describe the outcome. No RPC; never raises for
-    handler errors (they become ``failed``), only ``CancelledError`` propagates.
-
-    Sync handlers run on ``pool`` (the timeout counts from when a worker picks
-    the job up); async handlers run on the current loop and are cancelled on
-    timeout. A timed-out sync handler cannot be stopped: its future goes to
-    ``abandon`` until the thread returns.
-    """
-    loop = asyncio.get_running_loop()
-    started = time.monotonic()
-    job: Future[Any] | None = None
-    if spec.is_async:
-        inner: asyncio.Future[Any] = asyncio.ensure_future(spec.func(data))
-    else:
-        began: asyncio.Future[None] = loop.create_future()
-
-        def mark_started() -> None:
-            loop.call_soon_threadsafe(_set_once, began)
-
-        job = pool.submit(spec.func, data, on_start=mark_started)
-        inner = asyncio.wrap_future(job)
-    try:
-        if job is not None:
-            await asyncio.wait({began, inner}, return_when=asyncio.FIRST_COMPLETED)
-            started = time.monotonic()
-        done, _ = await asyncio.wait({inner}, timeout=spec.timeout)
-    except asyncio.CancelledError:
-        inner.cancel()
-        _abandon(job, abandon)
-        raise
-    if not done:
-        inner.cancel()
-        if job is None:
-            await asyncio.wait({inner}, timeout=1.0)
-        else:
-            _abandon(job, abandon)
-        return _timed_out(spec, started)
-    if inner.cancelled():
-        return _failed(spec, asyncio.CancelledError("handler was cancelled"), started)
-    exc = inner.exception()
-    if exc is not None:
-        return _failed(spec, exc, started)
-    try:
-        output, dumped = _coerce_output(spec, inner.result())
-    except InvalidOutputError as err:
-        return _failed(spec, err, started)
-    return TaskOutcome(
-        spec.name, "success", time.monotonic() - started, output=output, output_json=dumped
-    )
-
-
-def _abandon(job: Future[Any] | None, abandon: AbandonedSet | None) -> None:
-    if job is not None and abandon is not None and not job.done():
-        abandon.add(job)
-
-
-class AbandonedSet:
-    """Thread-safe set of sync handler jobs still running after a timeout or shutdown."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._jobs: set[Future[Any]] = set()
-
-    def add(self, job: Future[Any]) -> None:
-        with self._lock:
-            self._jobs.add(job)
-        job.add_done_callback(self._discard)
-
-    def _discard(self, job: Future[Any]) -> None:
-        with self._lock:
-            self._jobs.discard(job)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._jobs)
+_MAX_LOGGED_CHARS = 2000
+_LISTED_AT_SHUTDOWN = 20
 
 
 @dataclass
@@ -232,11 +44,13 @@ class RuntimeStats:
     """Counters since startup (read them from any thread; written on the loop)."""
 
     accepted: int = 0
+    queued: int = 0
     rejected_busy: int = 0
     rejected_not_ready: int = 0
     succeeded: int = 0
     failed: int = 0
     timed_out: int = 0
+    dropped_at_shutdown: int = 0
     callbacks_delivered: int = 0
     callbacks_failed: int = 0
     callbacks_skipped: int = 0
@@ -247,10 +61,49 @@ class RuntimeStats:
         return dict(self.__dict__)
 
 
-class ServiceRuntime:
-    """Per-app state: init, the in-flight bound, background tasks and shutdown.
+class _Backlog:
+    """Accepted tasks waiting for an in-flight slot, first in first out, bounded by a
+    count and by the bytes of their request bodies."""
 
-    All methods except the read-only properties must be called on the event loop.
+    def __init__(self, max_tasks: int, max_bytes: int) -> None:
+        self.max_tasks = max_tasks
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: deque[tuple[HandlerSpec, str, BaseModel, int]] = deque()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def offer(self, spec: HandlerSpec, task_address: str, data: BaseModel, size: int) -> bool:
+        """Queue the task if there is room (one body of any size fits an empty queue)."""
+        items = self._items
+        if len(items) >= self.max_tasks or (items and self.bytes + size > self.max_bytes):
+            return False
+        items.append((spec, task_address, data, size))
+        self.bytes += size
+        return True
+
+    def take(self) -> tuple[HandlerSpec, str, BaseModel]:
+        spec, task_address, data, size = self._items.popleft()
+        self.bytes -= size
+        return spec, task_address, data
+
+    def drain(self) -> list[str]:
+        """Empty the queue; the task addresses that were waiting."""
+        addresses = [item[1] for item in self._items]
+        self._items.clear()
+        self.bytes = 0
+        return addresses
+
+
+class ServiceRuntime:
+    """Per-app state: init, the in-flight bound and the queue behind it, background
+    tasks and shutdown.
+
+    At most ``max_in_flight`` accepted tasks run at once (handler, then callback);
+    more wait in a queue of ``queue_size`` tasks / ``queue_max_bytes`` body bytes,
+    started in arrival order as slots free up. All methods except the read-only
+    properties must be called on the event loop.
     """
 
     def __init__(
@@ -269,16 +122,26 @@ class ServiceRuntime:
         self.init_error: str | None = None
         self._on_init_failure = on_init_failure
         self._tasks: set[asyncio.Task[None]] = set()
-        self._abandoned = AbandonedSet()
+        self._backlog = _Backlog(config.queue_size, config.queue_max_bytes)
+        self._abandoned = AbandonedSet(on_release=self._slot_freed_elsewhere)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._changed: asyncio.Event | None = None
         self._init_task: asyncio.Task[None] | None = None
         self._pool: DaemonThreadPool | None = None
         self._callback_pool: DaemonThreadPool | None = None
         self._callback: CallbackClient | None = None
+        self._finished = 0
+        self._pace = (0.0, 0, 0.0)  # (window start, finished then, tasks/s of the last window)
 
     @property
     def in_flight(self) -> int:
-        """Accepted tasks not finished yet, plus abandoned sync handlers still running."""
+        """Started tasks not finished yet, plus abandoned sync handlers still running."""
         return len(self._tasks) + len(self._abandoned)
+
+    @property
+    def queued(self) -> int:
+        """Accepted tasks waiting for an in-flight slot."""
+        return len(self._backlog)
 
     @property
     def running_tasks(self) -> int:
@@ -291,6 +154,8 @@ class ServiceRuntime:
     async def startup(self) -> None:
         """Create the thread pools and start the init function in the background."""
         cfg = self.config
+        self._loop = asyncio.get_running_loop()
+        self._changed = asyncio.Event()
         self._pool = DaemonThreadPool(cfg.worker_threads, "ogpu-handler")
         if cfg.callback_url is not None:
             self._callback_pool = DaemonThreadPool(cfg.callback_threads, "ogpu-callback")
@@ -319,7 +184,7 @@ class ServiceRuntime:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.init_error = _error_text(exc)
+                self.init_error = error_text(exc)
                 if self.state == "initializing":
                     self.state = "init_failed"
                 logger.task_fail("init function `%s` failed: %s", init.name, exc, exc_info=exc)
@@ -333,27 +198,68 @@ class ServiceRuntime:
             self.state = "ready"
             logger.info("service ready: %s", ", ".join(sorted(self.handlers)) or "no handlers")
 
-    def submit(self, spec: HandlerSpec, task_address: str, data: BaseModel) -> SubmitStatus:
-        """Accept a task and run it in the background, or say why not. No I/O."""
+    def submit(
+        self, spec: HandlerSpec, task_address: str, data: BaseModel, size: int = 0
+    ) -> SubmitStatus:
+        """Accept a task (start it, or queue it behind the in-flight limit), or say why
+        not: ``busy`` when the queue is full. ``size`` is the request body's length,
+        counted against ``queue_max_bytes`` while the task waits. No I/O."""
         if self.state != "ready":
             self.stats.rejected_not_ready += 1
             if self.state in ("created", "initializing"):
                 return "not_ready"
             return "init_failed" if self.state == "init_failed" else "shutting_down"
-        if self.in_flight >= self.config.max_in_flight:
+        if not self._backlog and self.in_flight < self.config.max_in_flight:
+            self._start(spec, task_address, data)
+        elif self._backlog.offer(spec, task_address, data, size):
+            self.stats.queued += 1
+        else:
             self.stats.rejected_busy += 1
             return "busy"
         self.stats.accepted += 1
+        return "accepted"
+
+    def _start(self, spec: HandlerSpec, task_address: str, data: BaseModel) -> None:
         task = asyncio.ensure_future(self._run_task(spec, task_address, data))
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
-        logger.debug("[%s] accepted for `%s`", task_address, spec.name)
-        return "accepted"
+
+    def _pump(self) -> None:
+        """Start queued tasks while slots are free (also while shutting down: draining)."""
+        backlog, limit = self._backlog, self.config.max_in_flight
+        while backlog and self.in_flight < limit and self.state in ("ready", "shutting_down"):
+            self._start(*backlog.take())
+
+    def finish_rate(self) -> float:
+        """Tasks finished per second over the last window of at least a second (0 before
+        one has passed). No I/O."""
+        since, then, rate = self._pace
+        elapsed = time.monotonic() - since
+        if since and elapsed >= 1.0:  # a window is open: nothing finishing shows at once
+            rate = min(rate, (self._finished - then) / elapsed)
+        return rate
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        self._finished += 1
+        since, then, _ = self._pace
+        now = time.monotonic()
+        if now - since >= 1.0:
+            rate = (self._finished - then) / (now - since) if since else 0.0
+            self._pace = (now, self._finished, rate)
         if not task.cancelled() and task.exception() is not None:
             logger.error("internal error in a task runner", exc_info=task.exception())
+        if self._backlog:
+            self._pump()
+        if self._changed is not None:
+            self._changed.set()
+
+    def _slot_freed_elsewhere(self) -> None:
+        # an abandoned handler thread returned (called on that thread)
+        loop = self._loop
+        if loop is not None and self._backlog:
+            with suppress(RuntimeError):  # the loop is closed: nothing left to start
+                loop.call_soon_threadsafe(self._pump)
 
     def _count_attempt(self, attempt: int, error: str | None) -> None:
         self.stats.callback_attempts += 1
@@ -371,8 +277,8 @@ class ServiceRuntime:
         if self._callback is None:
             self.stats.callbacks_skipped += 1
             body = json.dumps(outcome.callback_body(task_address))
-            if len(body) > _MAX_ERROR_CHARS:
-                body = body[: _MAX_ERROR_CHARS - 3] + "..."
+            if len(body) > _MAX_LOGGED_CHARS:
+                body = body[: _MAX_LOGGED_CHARS - 3] + "..."
             logger.info("[%s] no CALLBACK_URL; result not delivered: %s", task_address, body)
             return
         try:
@@ -410,15 +316,16 @@ class ServiceRuntime:
 
     def health(self) -> dict[str, Any]:
         """The ``GET /health`` body. No I/O."""
+        cfg = self.config
         body: dict[str, Any] = {
             "status": self.state,
             "handlers": sorted(self.handlers),
             "in_flight": self.in_flight,
-            "max_in_flight": self.config.max_in_flight,
-            "callback_url": (
-                redact_url(self.config.callback_url) if self.config.callback_url else None
-            ),
-            "source_address": self.config.source_address,
+            "max_in_flight": cfg.max_in_flight,
+            "queued": self.queued,
+            "queue_size": cfg.queue_size,
+            "callback_url": redact_url(cfg.callback_url) if cfg.callback_url else None,
+            "source_address": cfg.source_address,
             "stats": self.stats.as_dict(),
         }
         if self.init_error is not None:
@@ -426,24 +333,41 @@ class ServiceRuntime:
         return body
 
     async def shutdown(self) -> None:
-        """Stop accepting tasks and wait up to ``shutdown_grace`` for running ones
-        (handler and callback); cancel what is left, then release the pools."""
+        """Stop accepting tasks; for up to ``shutdown_grace`` seconds keep running the
+        started ones (handler and callback) and starting queued ones. Then report the
+        queued tasks that never started, cancel what still runs, release the pools."""
         if self.state == "stopped":
             return
         self.state = "shutting_down"
         logger.info("shutting down")
         if self._init_task is not None and not self._init_task.done():
             self._init_task.cancel()
-        pending = set(self._tasks)
-        if pending:
+        if self._tasks or self._backlog:
             grace = self.config.shutdown_grace
-            logger.info("waiting up to %g s for %d running task(s)", grace, len(pending))
-            _, left = await asyncio.wait(pending, timeout=grace)
-            if left:
-                logger.error("shutdown: cancelling %d task(s) after the grace period", len(left))
-                for task in left:
-                    task.cancel()
-                await asyncio.wait(left, timeout=5.0)
+            logger.info(
+                "waiting up to %g s for %d running and %d queued task(s)",
+                grace,
+                len(self._tasks),
+                len(self._backlog),
+            )
+            await self._drain(time.monotonic() + grace)
+        dropped = self._backlog.drain()
+        if dropped:
+            self.stats.dropped_at_shutdown += len(dropped)
+            shown = ", ".join(dropped[:_LISTED_AT_SHUTDOWN])
+            more = len(dropped) - _LISTED_AT_SHUTDOWN
+            logger.error(
+                "shutdown: %d queued task(s) never started and get no callback: %s%s",
+                len(dropped),
+                shown,
+                f" and {more} more" if more > 0 else "",
+            )
+        left = set(self._tasks)
+        if left:
+            logger.error("shutdown: cancelling %d task(s) after the grace period", len(left))
+            for task in left:
+                task.cancel()
+            await asyncio.wait(left, timeout=5.0)
         if len(self._abandoned):
             logger.warning(
                 "shutdown: %d timed-out handler thread(s) still running", len(self._abandoned)
@@ -452,3 +376,17 @@ class ServiceRuntime:
             if pool is not None:
                 pool.shutdown()
         self.state = "stopped"
+
+    async def _drain(self, deadline: float) -> None:
+        changed = self._changed
+        assert changed is not None
+        while self._tasks or self._backlog:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            changed.clear()
+            self._pump()
+            # woken when a task ends; a queue held up only by abandoned threads is
+            # pumped from their threads, so poll it too
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(changed.wait(), min(left, 0.1 if self._backlog else left))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import math
 from collections.abc import AsyncIterator, Callable
@@ -16,12 +15,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from starlette.types import Receive, Scope, Send
 
 from .. import __version__
-from .._jsonsafe import MAX_JSON_DEPTH, nesting_depth
 from .._routing import function_name_problem
+from .asgi import (
+    TASK_ADDRESS_PATTERN,
+    BodySizeLimitMiddleware,
+    RunFastPath,
+    http_protocol,
+    rejection,
+)
 from .config import ServiceConfig
 from .logger import logger
 from .manifest import build_manifest, start_intercepted
@@ -32,15 +36,28 @@ from .service import Service, get_default_service
 __all__ = [
     "AcceptedResponse",
     "BodySizeLimitMiddleware",
+    "ServiceApp",
     "create_app",
     "http_protocol",
     "start",
 ]
 
-TASK_ADDRESS_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
-_RETRY_AFTER_SECONDS = "1"
-# Past this many discarded bytes an oversized request is answered without reading on.
-_MAX_DRAIN_BYTES = 64 * 1024 * 1024
+
+class ServiceApp(FastAPI):
+    """The service's FastAPI app. Every HTTP request first passes the body limits
+    and the accept path (:mod:`ogpu.service.asgi`), then FastAPI's own stack."""
+
+    _ogpu_entry: BodySizeLimitMiddleware | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        entry = self._ogpu_entry
+        if entry is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await entry(scope, receive, send)
+
+    async def _fastapi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
 
 
 class AcceptedResponse(BaseModel):
@@ -59,155 +76,19 @@ class UnknownFunctionResponse(BaseModel):
     available: list[str]
 
 
-class BodySizeLimitMiddleware:
-    """ASGI middleware answering ``413`` to request bodies over ``max_bytes``.
-
-    The body is buffered (at most ``max_bytes``) before the app sees it, so a
-    lying or absent ``Content-Length`` cannot get past the limit. A body nested
-    deeper than ``MAX_JSON_DEPTH`` gets FastAPI's ``422`` ``json_invalid``
-    answer before anything parses it (deep nesting can overflow the C stack).
-    A client that sends no body part for ``client_timeout`` seconds gets ``408``
-    and the connection is closed.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int, client_timeout: float = 10.0) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.client_timeout = client_timeout
-
-    async def _receive(self, receive: Receive) -> Message | None:
-        try:
-            return await asyncio.wait_for(receive(), self.client_timeout)
-        except asyncio.TimeoutError:
-            return None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._reject(scope, receive, send, 0)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await self._receive(receive)
-            if message is None:
-                await _timed_out(scope, receive, send)
-                return
-            if message["type"] == "http.disconnect":
-                return
-            body = message.get("body", b"")
-            size += len(body)
-            if size > self.max_bytes:
-                more = message.get("more_body", False)
-                await self._reject(scope, receive, send, size, more=more)
-                return
-            chunks.append(body)
-            if not message.get("more_body", False):
-                break
-        if nesting_depth(b"".join(chunks)) > MAX_JSON_DEPTH:
-            await _too_deep(scope, receive, send)
-            return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _reject(
-        self, scope: Scope, receive: Receive, send: Send, seen: int, more: bool = True
-    ) -> None:
-        # Read (and drop) the rest so the client is not reset while still sending.
-        headers: dict[str, str] = {}
-        while more and seen < _MAX_DRAIN_BYTES:
-            message = await self._receive(receive)
-            if message is None:
-                headers["Connection"] = "close"
-                break
-            if message["type"] == "http.disconnect":
-                return
-            seen += len(message.get("body", b""))
-            more = message.get("more_body", False)
-        response = JSONResponse(
-            {"detail": f"request body exceeds the {self.max_bytes}-byte limit"},
-            status_code=413,
-            headers=headers,
-        )
-        await response(scope, receive, send)
-
-
-async def _timed_out(scope: Scope, receive: Receive, send: Send) -> None:
-    response = JSONResponse(
-        {"detail": "the request body was not sent in time"},
-        status_code=408,
-        headers={"Connection": "close"},
-    )
-    await response(scope, receive, send)
-
-
-def http_protocol(client_timeout: float) -> type[asyncio.Protocol]:
-    """uvicorn's h11 protocol, closing a connection whose request headers are not
-    complete ``client_timeout`` seconds after it opened or after the previous
-    response. No I/O; pass the result as ``uvicorn.Config(http=...)``.
-    """
-
-    class HeaderTimeoutProtocol(H11Protocol):
-        _header_timer: asyncio.TimerHandle | None = None
-
-        def _arm_header_timer(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-            self._header_timer = self.loop.call_later(
-                client_timeout, self._header_deadline, self.cycle
-            )
-
-        def _header_deadline(self, cycle: object) -> None:
-            self._header_timer = None
-            if self.cycle is cycle and not self.transport.is_closing():
-                self.transport.close()
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._arm_header_timer()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing():
-                self._arm_header_timer()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
-            super().connection_lost(exc)
-
-    return HeaderTimeoutProtocol
-
-
-async def _too_deep(scope: Scope, receive: Receive, send: Send) -> None:
-    error = {
-        "type": "json_invalid",
-        "loc": ["body"],
-        "msg": "JSON decode error",
-        "input": {},
-        "ctx": {"error": f"nested deeper than {MAX_JSON_DEPTH}"},
-    }
-    await JSONResponse({"detail": [error]}, status_code=422)(scope, receive, send)
-
-
 def _json_safe(value: Any) -> Any:
-    """``value`` with non-finite floats as strings (``"NaN"``, ``"Infinity"``)."""
+    """``value`` with non-finite floats as strings (``"NaN"``, ``"Infinity"``) and lone
+    surrogates (``"\\ud800"`` in the request JSON) as U+FFFD, so it encodes as UTF-8."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
     if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
+        return {_json_safe(key): _json_safe(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_json_safe(item) for item in value]
     return value
@@ -218,42 +99,13 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": _json_safe(jsonable_encoder(errors))}, status_code=422)
 
 
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
-
-
-def _rejection(status: str, runtime: ServiceRuntime) -> JSONResponse:
-    if status == "busy":
-        limit = runtime.config.max_in_flight
-        return JSONResponse(
-            {
-                "detail": f"too many tasks in flight ({limit}); retry later",
-                "max_in_flight": limit,
-            },
-            status_code=429,
-            headers={"Retry-After": _RETRY_AFTER_SECONDS},
-        )
-    if status == "not_ready":
-        return JSONResponse(
-            {"detail": "service is initializing; retry later", "status": runtime.state},
-            status_code=503,
-            headers={"Retry-After": _RETRY_AFTER_SECONDS},
-        )
-    detail = "init function failed" if status == "init_failed" else "service is shutting down"
-    return JSONResponse({"detail": detail, "status": runtime.state}, status_code=503)
-
-
 def _run_endpoint(runtime: ServiceRuntime, spec: HandlerSpec) -> Callable[..., Any]:
-    async def run(task_address: str, data: BaseModel) -> JSONResponse:
-        status = runtime.submit(spec, task_address, data)
+    async def run(task_address: str, data: BaseModel, request: Request) -> JSONResponse:
+        # RunFastPath accepts well-formed requests before FastAPI; this route is its
+        # reference (and what the OpenAPI schema describes)
+        status = runtime.submit(spec, task_address, data, len(await request.body()))
         if status != "accepted":
-            return _rejection(status, runtime)
+            return rejection(status, runtime)
         return JSONResponse({"task_address": task_address, "status": "accepted"}, status_code=202)
 
     # FastAPI reads the body model from the signature; give each handler its own.
@@ -273,6 +125,9 @@ def _run_endpoint(runtime: ServiceRuntime, spec: HandlerSpec) -> Callable[..., A
             ),
             inspect.Parameter(
                 "data", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=spec.input_model
+            ),
+            inspect.Parameter(
+                "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request
             ),
         ],
         return_annotation=JSONResponse,
@@ -309,7 +164,7 @@ def _callback_routes(spec: HandlerSpec) -> list[BaseRoute]:
 _RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": UnknownFunctionResponse, "description": "Unknown function"},
     413: {"model": ErrorResponse, "description": "Request body too large"},
-    429: {"model": ErrorResponse, "description": "Too many tasks in flight (see Retry-After)"},
+    429: {"model": ErrorResponse, "description": "The task queue is full (see Retry-After)"},
     503: {"model": ErrorResponse, "description": "Initializing, init failed or shutting down"},
 }
 
@@ -355,7 +210,7 @@ def create_app(
         finally:
             await runtime.shutdown()
 
-    app = FastAPI(
+    app = ServiceApp(
         title="OpenGPU Service",
         version=__version__,
         description=(
@@ -367,8 +222,11 @@ def create_app(
     )
     app.state.ogpu_runtime = runtime
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_middleware(
-        BodySizeLimitMiddleware, max_bytes=cfg.max_body_bytes, client_timeout=cfg.client_timeout
+    app._ogpu_entry = BodySizeLimitMiddleware(
+        app._fastapi,
+        max_bytes=cfg.max_body_bytes,
+        client_timeout=cfg.client_timeout,
+        fast_path=RunFastPath(runtime),
     )
 
     for spec in runtime.handlers.values():
