@@ -57,6 +57,18 @@ Callback
     Network errors and 5xx answers are retried with exponential backoff
     (bounded by attempts and total time); 4xx and other answers are final.
 
+Concurrency and the queue
+    At most ``OGPU_SERVICE_MAX_IN_FLIGHT`` accepted tasks run at once (a task
+    holds its slot through its handler and its callback delivery): ``def``
+    handlers on at most ``OGPU_SERVICE_WORKER_THREADS`` threads, ``async def``
+    handlers on the event loop. A task accepted past that limit gets its ``202``
+    at once and waits in a first-in, first-out queue (``OGPU_SERVICE_QUEUE_SIZE``
+    tasks and ``OGPU_SERVICE_QUEUE_MAX_BYTES`` of request bodies); only a full
+    queue answers ``429``. Every accepted task gets exactly one callback
+    (success, failure or timeout), unless shutdown ends before it started (see
+    ``OGPU_SERVICE_SHUTDOWN_GRACE``). ``GET /health`` shows ``in_flight`` and
+    ``queued``.
+
 Environment variables (read by :func:`start` through ``ServiceConfig.from_env``;
 the first name set wins)
     - ``OGPU_SERVICE_HOST`` (default ``0.0.0.0``): bind address.
@@ -92,10 +104,11 @@ the first name set wins)
       connection is closed (or answered ``408``).
     - ``OGPU_SERVICE_LOG_LEVEL`` (``INFO``): level of the ``ogpu.service`` logger.
 
-Timeouts count from when the handler starts: not from acceptance, so neither
-the wait in the queue nor a ``def`` handler's wait for a free worker thread counts. An ``async def`` handler is then cancelled; a
-``def`` handler cannot be stopped, so its thread is abandoned (it keeps its
-in-flight slot until it returns) and the timeout is reported at once.
+Timeouts count from when the handler starts, not from acceptance: neither the
+wait in the queue nor a ``def`` handler's wait for a free worker thread counts.
+An ``async def`` handler is then cancelled; a ``def`` handler cannot be
+stopped, so its thread is abandoned (it keeps its in-flight slot until it
+returns) and the timeout is reported at once.
 ``async def`` handlers run on the event loop: they must not block it.
 
 Testing without docker or a port: :class:`ogpu.service.testing.ServiceTestClient`

@@ -13,6 +13,7 @@ import json
 import math
 import re
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +38,9 @@ _MAX_DRAIN_BYTES = 64 * 1024 * 1024
 _MAX_RETRY_AFTER = 60
 
 FastPath = Callable[[Scope, bytes, Send], Awaitable[bool]]
+_timeout: Callable[[float], AbstractAsyncContextManager[None]] | None = getattr(
+    asyncio, "timeout", None
+)
 
 
 class BodySizeLimitMiddleware:
@@ -65,7 +69,10 @@ class BodySizeLimitMiddleware:
 
     async def _receive(self, receive: Receive) -> Message | None:
         try:
-            return await asyncio.wait_for(receive(), self.client_timeout)
+            if _timeout is None:  # Python 3.10
+                return await asyncio.wait_for(receive(), self.client_timeout)
+            async with _timeout(self.client_timeout):  # no task per call, unlike wait_for
+                return await receive()
         except asyncio.TimeoutError:
             return None
 

@@ -75,11 +75,14 @@ class DaemonThreadPool:
 
     def when_started(self, future: PoolFuture[Any], callback: Callable[[], None]) -> float | None:
         """The job's start time, or ``None`` after arranging for ``callback`` to run (on
-        the worker thread) when it starts. No I/O."""
-        with self._lock:
-            if future.started_at is None:
-                future._on_start = callback
-            return future.started_at
+        the worker thread) when it starts. No I/O.
+
+        No lock: this stores the callback then reads the start time, the worker
+        stores the start time then reads the callback, so (attribute accesses
+        being sequentially consistent) at least one side sees the other's write.
+        """
+        future._on_start = callback
+        return future.started_at
 
     def _work(self) -> None:
         while True:
@@ -89,9 +92,8 @@ class DaemonThreadPool:
             future, fn, args = job
             del job
             if future.set_running_or_notify_cancel():
-                with self._lock:
-                    future.started_at = time.monotonic()
-                    on_start = future._on_start
+                future.started_at = time.monotonic()
+                on_start = future._on_start  # see when_started
                 if on_start is not None:
                     with contextlib.suppress(Exception):  # the waiter is gone: run anyway
                         on_start()
