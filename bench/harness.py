@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import report, service_load
 from bench.devnet import PAYMENT, BenchChain, DevnetProcess, DevnetUnavailable, Seed, start_devnet
 from bench.official_env import OFFICIAL_REQUIREMENT, OfficialEnvError, ensure_official_venv
 from bench.proxy import LatencyProxy, ProxyStats
@@ -56,6 +56,9 @@ class Plan:
     poll_interval: float
     long_watch_tasks: int
     long_poll_interval: float
+    service_count: int
+    service_concurrency: int
+    service_reps: int
 
 
 FULL = Plan(
@@ -75,6 +78,9 @@ FULL = Plan(
     poll_interval=0.5,
     long_watch_tasks=100,
     long_poll_interval=0.05,
+    service_count=1000,
+    service_concurrency=50,
+    service_reps=5,
 )
 QUICK = Plan(
     name="quick",
@@ -93,6 +99,9 @@ QUICK = Plan(
     poll_interval=0.5,
     long_watch_tasks=30,
     long_poll_interval=0.05,
+    service_count=300,
+    service_concurrency=50,
+    service_reps=1,
 )
 
 
@@ -689,6 +698,29 @@ def run_import(ctx: Context) -> dict[str, Any]:
     return out
 
 
+def run_service(ctx: Context) -> dict[str, Any]:
+    """The service burst (no chain): see ``bench/service_load.py``."""
+    pythons: dict[str, str] = {}
+    unavailable: dict[str, str] = {}
+    for side in service_load.SIDES:
+        reason = ctx.why_not(side, "service")
+        if reason:
+            unavailable[side] = reason
+        else:
+            pythons[side] = ctx.python(side)
+    plan = ctx.plan
+    result = service_load.run_workload(
+        pythons,
+        unavailable,
+        count=plan.service_count,
+        concurrency=plan.service_concurrency,
+        reps=plan.service_reps,
+        say=say,
+    )
+    say("service +0 ms: " + report.cells_line(result["latencies"]["0"], "accepted/s"))
+    return result
+
+
 RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "snapshot": run_snapshot,
     "get_tasks": run_get_tasks,
@@ -810,7 +842,11 @@ def make_plan(args: argparse.Namespace) -> Plan:
     changes: dict[str, Any] = {}
     if args.reps is not None:
         changes.update(
-            reps=args.reps, publish_reps=args.reps, watch_reps=args.reps, import_reps=args.reps
+            reps=args.reps,
+            publish_reps=args.reps,
+            watch_reps=args.reps,
+            import_reps=args.reps,
+            service_reps=args.reps,
         )
     if args.latency_ms is not None:
         changes["latency_ms"] = args.latency_ms
@@ -851,6 +887,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if "import" in selected:
             results["import"] = run_import(ctx)
+        if "service" in selected:  # before the devnet starts: no chain, the CPU to itself
+            phase = time.perf_counter()
+            results["service"] = run_service(ctx)
+            results["service"]["seconds"] = round(time.perf_counter() - phase, 1)
         chain_work = [w for w in selected if w in RUNNERS]
         if chain_work:
             try:

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from bench import service_load
+
 __all__ = ["agreement", "cells_line", "json_default", "merge", "render", "write_readme"]
 
 SIDE_NAMES = {"ours": "ours", "official": "official 0.2.3", "web3": "web3.py floor"}
@@ -18,6 +20,7 @@ ORDER = (
     "publish_tasks",
     "watchers",
     "long_watch",
+    "service",
 )
 BEGIN = "<!-- bench:generated:begin -->"
 END = "<!-- bench:generated:end -->"
@@ -110,6 +113,8 @@ def _cell_text(workload: dict[str, Any], cell: dict[str, Any]) -> str:
         text += f" ({_fmt(cell['requests_per_task'])} req/task)"
     if "latency_p50_ms" in cell and workload.get("unit") == "HTTP requests":
         text += f", p50 {_fmt(cell['latency_p50_ms'], 'ms')}"
+    if "callback_p99_ms" in cell:
+        text += service_load.cell_extra(cell)
     return text
 
 
@@ -195,6 +200,8 @@ def _targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
             verdict(not slower if compared else None),
         )
     )
+    if "service" in workloads and "skipped" not in workloads["service"]:
+        rows.append(service_load.target(workloads["service"]))
     return rows
 
 
@@ -449,7 +456,8 @@ def render(data: dict[str, Any]) -> str:
         f"{meta.get('platform')}; total {meta.get('total_seconds')} s (seeding "
         f"{meta.get('seed_seconds')} s). Repetitions: {plan.get('reps')} (snapshot, get_tasks), "
         f"{plan.get('publish_reps')} (publish_task), {plan.get('watch_reps')} (watchers), "
-        f"{plan.get('import_reps')} (import); values are medians.",
+        f"{plan.get('import_reps')} (import), {plan.get('service_reps')} (service); values "
+        "are medians.",
     ]
     return "\n".join(lines)
 
@@ -481,6 +489,7 @@ def _notes(data: dict[str, Any]) -> list[str]:
                             f"{name} @ +{lat} ms: {side} yielded "
                             f"{run['unexpected']} unexpected events."
                         )
+    notes += service_load.notes(workloads.get("service", {}))
     unavailable = (data.get("meta") or {}).get("unavailable") or {}
     for side, reasons in unavailable.items():
         for workload, reason in reasons.items():
@@ -551,6 +560,19 @@ SDK's venv (`pip install ogpu==0.2.3`, about 25 s, once).
   transaction's send; it mines before answering).
 - `long_watch`: one watcher (`poll_interval` 0.05 s) following a stream of tasks;
   peak RSS (VmHWM) of the process.
+- `service`: a burst of 1,000 `POST /run/square/{task}` at concurrency 50 against
+  each framework serving the same one-handler source (a sync `def`) as its own
+  process, every setting at its default (`bench/service_load.py`). The client (50
+  keep-alive connections, asyncio) never retries: an answer other than 202
+  counts as refused. Reported per side: accepted count, accept rate (accepted
+  requests per second, first send to last answer), and callback latency (request
+  sent to its callback received, p50/p99) over every accepted task; and whether
+  each accepted task got exactly one callback with the right body (none for a
+  refused task). The sides alternate over 5 repetitions after a warm-up; values
+  are medians. No chain is involved, so the proxy's added latency has nothing to
+  delay: the row is reported at +0 ms only. It runs before the devnet starts.
+  The official framework binds 0.0.0.0:5555 with no setting to change it; its
+  process sets `ogpu.service.server.SERVICE_HOST`/`SERVICE_PORT` before `start()`.
 
 The three sides of the `watchers` / `long_watch` workloads run at the same time,
 on the same event stream, each through its own proxy (the +0 ms round uses the

@@ -49,7 +49,7 @@ if __package__ in (None, ""):  # `python bench/service_load.py`
 
 from bench.sides import SCRATCH, worker_env  # noqa: E402
 
-__all__ = ["SIDES", "SideRun", "main", "run_side", "run_workload"]
+__all__ = ["SIDES", "SideRun", "cell_extra", "main", "notes", "run_side", "run_workload", "target"]
 
 SIDES = ("ours", "official")
 WARMUP = 50
@@ -497,6 +497,55 @@ def run_workload(
         "reps": reps,
         "latencies": {"0": cells},
     }
+
+
+# -- describing the row (used by bench/report.py) ----------------------------------------------
+
+
+def cell_extra(cell: dict[str, Any]) -> str:
+    """What follows the accept rate in a table cell."""
+    once = "exactly once" if cell.get("exactly_once") else "NOT exactly once"
+    return (
+        f" ({cell['accepted']}/{cell['count']} accepted, callback p50 "
+        f"{cell['callback_p50_ms']:.0f} ms, p99 {cell['callback_p99_ms']:.0f} ms, {once})"
+    )
+
+
+def target(workload: dict[str, Any]) -> tuple[str, str, str]:
+    """The issue's service target as a (target, measured, verdict) row."""
+    cells = workload.get("latencies", {}).get("0", {})
+    ours, official = cells.get("ours", {}), cells.get("official", {})
+    count = int(workload.get("count") or 1000)
+    what = (
+        f"service: {count:,} of {count:,} accepted at concurrency "
+        f"{workload.get('concurrency', 50)}, accept rate ≥ 1.0× official, every callback "
+        "exactly once"
+    )
+    if ours.get("status") != "ok" or official.get("status") != "ok":
+        return what, "–", "–"
+    rate = ours["value"] / official["value"]
+    p99 = official["callback_p99_ms"] / ours["callback_p99_ms"]
+    measured = (
+        f"{ours['accepted']}/{count} accepted (official {official['accepted']}/{count}); "
+        f"{rate:.2f}× official's accept rate; exactly once: ours "
+        f"{'yes' if ours['exactly_once'] else 'NO'}, official "
+        f"{'yes' if official['exactly_once'] else 'NO'}; callback p99 {p99:.2f}× lower"
+    )
+    ok = ours["accepted"] == count and rate >= 1.0 and bool(ours["exactly_once"])
+    return what, measured, "met" if ok else "MISSED"
+
+
+def notes(workload: dict[str, Any]) -> list[str]:
+    """Checks worth a line under the table: refusals and callbacks not exactly once."""
+    out: list[str] = []
+    for side, cell in workload.get("latencies", {}).get("0", {}).items():
+        if cell.get("status") != "ok":
+            continue
+        if cell.get("refused"):
+            out.append(f"service: {side} refused {cell['refused']} over {workload['reps']} reps.")
+        if not cell.get("exactly_once"):
+            out.append(f"service: {side} callbacks not exactly once: {cell['callbacks']}.")
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

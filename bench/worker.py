@@ -567,6 +567,7 @@ def op_probe(state: State, cmd: dict[str, Any]) -> dict[str, Any]:
         "publish_task": ("ogpu.client", ("publish_task", "TaskInfo", "TaskInput")),
         "watchers": ("ogpu.events", ("watch_task_published",)),
         "import": ("ogpu", ()),
+        "service": ("ogpu.service", ("expose", "start")),
     }
     out: dict[str, Any] = {}
     for name, (module, attrs) in checks.items():
