@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
 import requests
+import uvicorn
 from pydantic import BaseModel, Field, field_validator
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ogpu.service import Service
-from ogpu.service.server import ServiceApp
+from ogpu.service import Service, ServiceConfig
+from ogpu.service.server import ServiceApp, server_config
 from ogpu.service.testing import CallbackRecorder, RunningService
 
 
@@ -159,10 +163,14 @@ def test_accept_path_refusals_match_the_route(
         reference = requests.post(rs.url("/run/upper/0x1"), json={"text": "a"}, timeout=10)
         rs.runtime.state = "ready"
     assert fast.status_code == reference.status_code == 503
-    assert fast.json() == reference.json() == {
-        "detail": "service is shutting down",
-        "status": "shutting_down",
-    }
+    assert (
+        fast.json()
+        == reference.json()
+        == {
+            "detail": "service is shutting down",
+            "status": "shutting_down",
+        }
+    )
 
 
 def test_lone_surrogates_in_the_body_get_a_422_not_a_reset(
@@ -184,3 +192,42 @@ def test_lone_surrogates_in_the_body_get_a_422_not_a_reset(
     )
     [missing] = key.json()["detail"]
     assert missing["type"] == "missing" and missing["input"] == {"\ufffd": 1}
+
+
+def test_added_middleware_sees_accepted_tasks_too(svc: Service, recorder: CallbackRecorder) -> None:
+    # the accept path steps aside once the app has user middleware (auth, tracing...)
+    cfg = ServiceConfig(host="127.0.0.1", port=0, callback_url=recorder.url)
+    app = svc.create_app(cfg)
+    seen: list[str] = []
+
+    class Tag:
+        def __init__(self, inner: ASGIApp) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                seen.append(scope["path"])
+            await self.inner(scope, receive, send)
+
+    app.add_middleware(Tag)
+    server = uvicorn.Server(server_config(app, cfg))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive()
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        runtime = app.state.ogpu_runtime
+        while runtime.state != "ready":
+            time.sleep(0.01)
+        url = f"http://127.0.0.1:{port}/run/upper/0xmw"
+        response = requests.post(url, json={"text": "a"}, timeout=10)
+        [record] = recorder.wait_for("0xmw")
+    finally:
+        server.should_exit = True
+        thread.join(30)
+    assert response.status_code == 202
+    assert seen == ["/run/upper/0xmw"]
+    assert record.body == {"result": "A"}

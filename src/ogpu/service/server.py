@@ -45,7 +45,11 @@ __all__ = [
 
 class ServiceApp(FastAPI):
     """The service's FastAPI app. Every HTTP request first passes the body limits
-    and the accept path (:mod:`ogpu.service.asgi`), then FastAPI's own stack."""
+    and the accept path (:mod:`ogpu.service.asgi`), then FastAPI's own stack.
+
+    Middleware added with ``add_middleware`` must see every request: once there
+    is any, tasks are accepted through the FastAPI route only.
+    """
 
     _ogpu_entry: BodySizeLimitMiddleware | None = None
 
@@ -53,8 +57,10 @@ class ServiceApp(FastAPI):
         entry = self._ogpu_entry
         if entry is None:
             await super().__call__(scope, receive, send)
-        else:
-            await entry(scope, receive, send)
+            return
+        if self.user_middleware and entry.fast_path is not None:
+            entry.fast_path = None
+        await entry(scope, receive, send)
 
     async def _fastapi(self, scope: Scope, receive: Receive, send: Send) -> None:
         await super().__call__(scope, receive, send)
