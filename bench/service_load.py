@@ -464,6 +464,7 @@ def _cell(runs: list[SideRun]) -> dict[str, Any]:
             for k in ("delivered", "duplicates", "missing", "unexpected", "wrong_body")
         },
         "seconds": med("seconds"),
+        "tasks_per_s": float(statistics.median(r.count / r.seconds for r in runs)),
     }
 
 
@@ -507,7 +508,8 @@ def cell_extra(cell: dict[str, Any]) -> str:
     once = "exactly once" if cell.get("exactly_once") else "NOT exactly once"
     return (
         f" ({cell['accepted']}/{cell['count']} accepted, callback p50 "
-        f"{cell['callback_p50_ms']:.0f} ms, p99 {cell['callback_p99_ms']:.0f} ms, {once})"
+        f"{cell['callback_p50_ms']:.0f} ms, p99 {cell['callback_p99_ms']:.0f} ms, all "
+        f"done in {cell['seconds']:.2f} s, {once})"
     )
 
 
@@ -581,6 +583,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{cell['refused'] or 'none'}; {cell['value']:.0f} accepted/s; answer p50 "
             f"{cell['answer_p50_ms']:.1f} ms p99 {cell['answer_p99_ms']:.1f} ms; callback p50 "
             f"{cell['callback_p50_ms']:.1f} ms p99 {cell['callback_p99_ms']:.1f} ms; "
+            f"first send to last callback {cell['seconds']:.2f} s "
+            f"({cell['tasks_per_s']:.0f} tasks/s); "
             f"exactly once: {cell['exactly_once']} {cell['callbacks']}"
         )
         if args.json:
