@@ -31,12 +31,8 @@ import contextlib
 import json
 import math
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -47,44 +43,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):  # `python bench/service_load.py`
     sys.path.insert(0, str(ROOT))
 
-from bench.sides import SCRATCH, worker_env  # noqa: E402
+from bench.service_http import Connection, Receiver, Server  # noqa: E402
 
 __all__ = ["SIDES", "SideRun", "cell_extra", "main", "notes", "run_side", "run_workload", "target"]
 
 SIDES = ("ours", "official")
 WARMUP = 50
-
-_SOURCE = """
-import ogpu.service
-from pydantic import BaseModel
-{prelude}
-
-class Job(BaseModel):
-    n: int
-
-
-class Result(BaseModel):
-    n: int
-    square: int
-
-
-@ogpu.service.expose()
-def square(data: Job) -> Result:
-    return Result(n=data.n, square=data.n * data.n)
-
-
-ogpu.service.start()
-"""
-# 0.2.3 hard-codes 0.0.0.0:5555 (ogpu/service/config.py) and start() reads the names
-# server.py imported; set them before start().
-_OFFICIAL_PRELUDE = """
-import os
-import ogpu.service.server as _server
-_server.SERVICE_HOST = "127.0.0.1"
-_server.SERVICE_PORT = int(os.environ["BENCH_SERVICE_PORT"])
-"""
-# ours reads its bind address from the environment like a container does
-_READY_PATH = {"ours": "/health", "official": "/openapi.json"}
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -93,159 +57,6 @@ def _percentile(values: Sequence[float], q: float) -> float:
         return math.nan
     rank = max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))
     return float(ordered[rank])
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# -- a minimal HTTP/1.1 client and callback receiver (no retries, keep-alive) -----------------
-
-
-class _Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, port: int) -> _Connection:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        return cls(reader, writer)
-
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes, bool]:
-        """One request; returns (status, body, server closes the connection)."""
-        head = (
-            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
-        self.writer.write(head.encode() + body)
-        raw = await self.reader.readuntil(b"\r\n\r\n")
-        lines = raw.decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ", 2)[1])
-        headers = dict(
-            (k.strip().lower(), v.strip()) for k, _, v in (x.partition(":") for x in lines[1:] if x)
-        )
-        data = await self.reader.readexactly(int(headers.get("content-length", "0")))
-        return status, data, headers.get("connection", "").lower() == "close"
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-@dataclass
-class _Callback:
-    at: float
-    path: str
-    body: Any
-
-
-class _Receiver:
-    """An asyncio HTTP server recording POSTs to ``/{side}/{task_address}``; answers 200."""
-
-    def __init__(self) -> None:
-        self.calls: dict[str, list[_Callback]] = {}
-        self.total = 0
-        self.changed = asyncio.Event()
-        self._server: asyncio.Server | None = None
-        self.port = 0
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, backlog=1024)
-        self.port = int(self._server.sockets[0].getsockname()[1])
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                raw = await reader.readuntil(b"\r\n\r\n")
-                lines = raw.decode("latin-1").split("\r\n")
-                path = lines[0].split(" ")[1]
-                length, close = 0, False
-                for line in lines[1:]:
-                    name, _, value = line.partition(":")
-                    name = name.strip().lower()
-                    if name == "content-length":
-                        length = int(value)
-                    elif name == "connection":
-                        close = value.strip().lower() == "close"
-                data = await reader.readexactly(length)
-                try:
-                    body: Any = json.loads(data)
-                except ValueError:
-                    body = data
-                task = path.rstrip("/").rsplit("/", 1)[-1]
-                self.calls.setdefault(task, []).append(_Callback(time.monotonic(), path, body))
-                self.total += 1
-                self.changed.set()
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                if close:
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
-            pass  # the sender went away, or the receiver is stopping
-        finally:
-            writer.close()
-
-
-# -- the servers ------------------------------------------------------------------------------
-
-
-class _Server:
-    """One side's service process, logging to a temporary file."""
-
-    def __init__(self, side: str, python: str, callback_url: str, env: dict[str, str]) -> None:
-        self.side = side
-        self.port = _free_port()
-        prelude = _OFFICIAL_PRELUDE if side == "official" else ""
-        run_env = {**worker_env(), **env, "CALLBACK_URL": callback_url}
-        if side == "official":
-            run_env["BENCH_SERVICE_PORT"] = str(self.port)
-        else:
-            run_env.update(OGPU_SERVICE_HOST="127.0.0.1", OGPU_SERVICE_PORT=str(self.port))
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
-        self.proc = subprocess.Popen(
-            [python, "-c", _SOURCE.format(prelude=prelude)],
-            env=run_env,
-            cwd=SCRATCH,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    async def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                conn = await _Connection.open(self.port)
-                try:
-                    status, _, _ = await conn.request("GET", _READY_PATH[self.side])
-                finally:
-                    conn.close()
-                if status == 200:
-                    return
-            except (OSError, asyncio.IncompleteReadError, ValueError):
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{self.side} service did not become ready: {self.tail()}")
-            await asyncio.sleep(0.05)
-
-    def tail(self, limit: int = 1500) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-limit:]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.log.close()
 
 
 # -- one burst --------------------------------------------------------------------------------
@@ -289,13 +100,13 @@ async def _burst(
     order = iter(enumerate(tasks))
 
     async def worker() -> None:
-        conn: _Connection | None = None
+        conn: Connection | None = None
         for index, task in order:
             body = json.dumps({"n": index}).encode()
             sent = time.monotonic()
             try:
                 if conn is None:
-                    conn = await _Connection.open(port)
+                    conn = await Connection.open(port)
                 status, _, close = await conn.request("POST", f"{path}/{task}", body)
                 outcome = str(status)
             except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
@@ -313,7 +124,7 @@ async def _burst(
 
 
 async def _wait_callbacks(
-    receiver: _Receiver, tasks: list[str], timeout: float, settle: float
+    receiver: Receiver, tasks: list[str], timeout: float, settle: float
 ) -> None:
     deadline = time.monotonic() + timeout
     while not all(t in receiver.calls for t in tasks):
@@ -327,8 +138,8 @@ async def _wait_callbacks(
 
 
 async def _measure(
-    server: _Server,
-    receiver: _Receiver,
+    server: Server,
+    receiver: Receiver,
     tag: str,
     count: int,
     concurrency: int,
@@ -385,14 +196,14 @@ async def _run(
     env: dict[str, str],
     say: Callable[[str], None],
 ) -> dict[str, list[SideRun] | str]:
-    receiver = _Receiver()
+    receiver = Receiver()
     await receiver.start()
-    servers: dict[str, _Server] = {}
+    servers: dict[str, Server] = {}
     out: dict[str, list[SideRun] | str] = {}
     try:
         for number, (side, python) in enumerate(pythons.items()):
             url = f"http://127.0.0.1:{receiver.port}/{side}"
-            server = _Server(side, python, url, env if side == "ours" else {})
+            server = Server(side, python, url, env if side == "ours" else {})
             servers[side] = server
             try:
                 await server.wait_ready()
