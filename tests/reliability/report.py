@@ -105,7 +105,12 @@ CROSS_REFERENCES: dict[str, tuple[str, str, str]] = {
     "tests/service/test_queue.py::test_tasks_past_the_in_flight_limit_queue_then_429": (
         "service",
         "more tasks than max_in_flight, then more than the queue holds",
-        "queued (202, run in order, one callback each); 429 with Retry-After past the queue",
+        "queued (202, one callback each); 429 with Retry-After past the queue",
+    ),
+    "tests/service/test_accept_path.py::test_lone_surrogates_in_the_body_get_a_422_not_a_reset": (
+        "service",
+        "lone surrogate escapes in the JSON body, as a value and as a key",
+        "422 with pydantic errors (U+FFFD in the echoed input); handler not run",
     ),
     "tests/service/test_queue.py::test_queue_byte_budget_bounds_waiting_bodies": (
         "service",
