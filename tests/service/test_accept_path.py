@@ -183,7 +183,9 @@ def test_lone_surrogates_in_the_body_get_a_422_not_a_reset(
         headers = {"Content-Type": "application/json"}
         value = requests.post(url, data=b'{"text": "\\ud800"}', headers=headers, timeout=10)
         key = requests.post(url, data=b'{"\\udfff": 1}', headers=headers, timeout=10)
+        accepted = rs.runtime.stats.accepted
     assert value.status_code == key.status_code == 422
+    assert accepted == 0
     [error] = value.json()["detail"]
     assert (error["type"], error["loc"], error["input"]) == (
         "string_unicode",
