@@ -16,7 +16,6 @@ import math
 import os
 import platform
 import re
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from bench.devnet import PAYMENT, BenchChain, DevnetProcess, DevnetUnavailable, 
 from bench.official_env import OFFICIAL_REQUIREMENT, OfficialEnvError, ensure_official_venv
 from bench.proxy import LatencyProxy, ProxyStats
 from bench.sides import SIDES, SideError, WorkerProcess, wait_all
+from bench.stats import median, percentile
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent / "README.md"
@@ -107,18 +107,6 @@ QUICK = Plan(
 
 def say(message: str) -> None:
     print(f"bench: {message}", flush=True)
-
-
-def median(values: Sequence[float]) -> float:
-    return float(statistics.median(values)) if values else math.nan
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return math.nan
-    rank = max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))
-    return float(ordered[rank])
 
 
 @dataclass

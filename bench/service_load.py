@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
 import statistics
 import sys
@@ -44,19 +43,12 @@ if __package__ in (None, ""):  # `python bench/service_load.py`
     sys.path.insert(0, str(ROOT))
 
 from bench.service_http import Connection, Receiver, Server  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 
 __all__ = ["SIDES", "SideRun", "cell_extra", "main", "notes", "run_side", "run_workload", "target"]
 
 SIDES = ("ours", "official")
 WARMUP = 50
-
-
-def _percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return math.nan
-    rank = max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))
-    return float(ordered[rank])
 
 
 # -- one burst --------------------------------------------------------------------------------
@@ -175,10 +167,10 @@ async def _measure(
         accepted=len(accepted),
         refused=refused,
         accept_rate=len(accepted) / (last_answer - began),
-        answer_p50_ms=_percentile(answer_ms, 50),
-        answer_p99_ms=_percentile(answer_ms, 99),
-        callback_p50_ms=_percentile(callback_ms, 50),
-        callback_p99_ms=_percentile(callback_ms, 99),
+        answer_p50_ms=percentile(answer_ms, 50),
+        answer_p99_ms=percentile(answer_ms, 99),
+        callback_p50_ms=percentile(callback_ms, 50),
+        callback_p99_ms=percentile(callback_ms, 99),
         delivered=sum(1 for t in accepted if t in firsts),
         duplicates=duplicates,
         missing=sum(1 for t in accepted if t not in firsts),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -23,6 +24,14 @@ def _clean_default_service() -> Iterator[None]:
     ogpu.service.reset()
     yield
     ogpu.service.reset()
+
+
+@pytest.fixture
+def gate() -> Iterator[threading.Event]:
+    """An event handlers wait on; set at teardown so no thread outlives the test."""
+    event = threading.Event()
+    yield event
+    event.set()
 
 
 @pytest.fixture

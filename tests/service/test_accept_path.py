@@ -158,9 +158,9 @@ def test_accept_path_refusals_match_the_route(
         app = rs.server.config.app
         assert isinstance(app, ServiceApp) and app._ogpu_entry is not None
         rs.runtime.state = "shutting_down"
-        fast = requests.post(rs.url("/run/upper/0x1"), json={"text": "a"}, timeout=10)
+        fast = rs.post("upper", "0x1", {"text": "a"})
         app._ogpu_entry.fast_path = None
-        reference = requests.post(rs.url("/run/upper/0x1"), json={"text": "a"}, timeout=10)
+        reference = rs.post("upper", "0x1", {"text": "a"})
         rs.runtime.state = "ready"
     assert fast.status_code == reference.status_code == 503
     assert (

@@ -14,7 +14,7 @@ import requests
 from pydantic import BaseModel
 
 from ogpu.service import Service
-from ogpu.service.testing import CallbackRecorder, RunningService
+from ogpu.service.testing import CallbackRecorder
 
 WaitUntil = Callable[..., None]
 
@@ -26,13 +26,6 @@ class In(BaseModel):
 
 class Out(BaseModel):
     result: str
-
-
-@pytest.fixture
-def gate() -> Iterator[threading.Event]:
-    event = threading.Event()
-    yield event
-    event.set()
 
 
 @pytest.fixture
@@ -79,10 +72,6 @@ def svc(gate: threading.Event, stuck: threading.Event, ran: list[str]) -> Servic
     return svc
 
 
-def post(rs: RunningService, function: str, task: str, body: Any) -> requests.Response:
-    return requests.post(rs.url(f"/run/{function}/{task}"), json=body, timeout=10)
-
-
 def test_tasks_past_the_in_flight_limit_queue_then_429(
     svc: Service,
     serve: Any,
@@ -93,15 +82,15 @@ def test_tasks_past_the_in_flight_limit_queue_then_429(
     with serve(svc, callback_url=recorder.url, max_in_flight=2, queue_size=2) as rs:
         rs.wait_ready()
         for task in ("0x1", "0x2"):
-            assert post(rs, "blocked", task, {"text": task}).status_code == 202
+            assert rs.post("blocked", task, {"text": task}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 2, what="two running")
         for task in ("0x3", "0x4"):
-            queued = post(rs, "upper", task, {"text": task})
+            queued = rs.post("upper", task, {"text": task})
             assert queued.status_code == 202
             assert queued.json() == {"task_address": task, "status": "accepted"}
         health = requests.get(rs.url("/health"), timeout=10).json()
         assert (health["in_flight"], health["queued"], health["queue_size"]) == (2, 2, 2)
-        full = post(rs, "upper", "0x5", {"text": "0x5"})
+        full = rs.post("upper", "0x5", {"text": "0x5"})
         assert full.status_code == 429
         assert 1 <= int(full.headers["Retry-After"]) <= 60
         assert full.json()["max_in_flight"] == 2 and full.json()["queue_size"] == 2
@@ -127,11 +116,11 @@ def test_queued_tasks_start_in_arrival_order(
 ) -> None:
     with serve(svc, callback_url=recorder.url, max_in_flight=1, worker_threads=4) as rs:
         rs.wait_ready()
-        assert post(rs, "blocked", "0xhead", {"text": "head"}).status_code == 202
+        assert rs.post("blocked", "0xhead", {"text": "head"}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 1)
         order = [f"t{i}" for i in range(12)]
         for name in order:
-            assert post(rs, "upper", f"0x{name}", {"text": name}).status_code == 202
+            assert rs.post("upper", f"0x{name}", {"text": name}).status_code == 202
         assert rs.runtime.queued == 12 and ran == []
         gate.set()
         recorder.wait_for(count=13)
@@ -143,8 +132,8 @@ def test_queue_size_zero_answers_429_at_the_in_flight_limit(
 ) -> None:
     with serve(svc, callback_url=recorder.url, max_in_flight=1, queue_size=0) as rs:
         rs.wait_ready()
-        assert post(rs, "blocked", "0x1", {"text": "a"}).status_code == 202
-        busy = post(rs, "upper", "0x2", {"text": "b"})
+        assert rs.post("blocked", "0x1", {"text": "a"}).status_code == 202
+        busy = rs.post("upper", "0x2", {"text": "b"})
         gate.set()
         recorder.wait_for("0x1")
     assert busy.status_code == 429 and busy.headers["Retry-After"] == "1"
@@ -160,14 +149,14 @@ def test_queue_byte_budget_bounds_waiting_bodies(
     config = {"max_in_flight": 1, "queue_size": 100, "queue_max_bytes": 300}
     with serve(svc, callback_url=recorder.url, **config) as rs:
         rs.wait_ready()
-        assert post(rs, "blocked", "0x1", {"text": "a"}).status_code == 202
-        big = post(rs, "upper", "0xbig", {"text": "x" * 500})  # any size fits an empty queue
-        small = post(rs, "upper", "0xsmall", {"text": "y"})
+        assert rs.post("blocked", "0x1", {"text": "a"}).status_code == 202
+        big = rs.post("upper", "0xbig", {"text": "x" * 500})  # any size fits an empty queue
+        small = rs.post("upper", "0xsmall", {"text": "y"})
         assert (big.status_code, small.status_code) == (202, 429)
         gate.set()
         recorder.wait_for("0xbig")
         wait_until(lambda: rs.runtime.queued == 0)
-        again = [post(rs, "upper", f"0xs{i}", {"text": "z" * 50}) for i in range(3)]
+        again = [rs.post("upper", f"0xs{i}", {"text": "z" * 50}) for i in range(3)]
         recorder.wait_for(count=5)
     assert [r.status_code for r in again] == [202, 202, 202]
     assert recorder.delivered("0xsmall") == []
@@ -185,11 +174,11 @@ def test_timeout_counts_from_when_the_handler_starts(
     config = {"max_in_flight": 1, "callback_url": recorder.url}
     with serve(svc, **config) as rs:
         rs.wait_ready()
-        assert post(rs, "blocked", "0xhold", {"text": "a"}).status_code == 202
+        assert rs.post("blocked", "0xhold", {"text": "a"}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 1)
         for name in ("timed", "atimed"):
-            assert post(rs, name, f"0x{name}", {"text": "a", "pause": 0.2}).status_code == 202
-        assert post(rs, "overrun", "0xover", {"text": "b"}).status_code == 202
+            assert rs.post(name, f"0x{name}", {"text": "a", "pause": 0.2}).status_code == 202
+        assert rs.post("overrun", "0xover", {"text": "b"}).status_code == 202
         threading.Timer(1.5, gate.set).start()
         [timed] = recorder.wait_for("0xtimed", timeout=20)
         [atimed] = recorder.wait_for("0xatimed", timeout=20)
@@ -209,9 +198,9 @@ def test_timeout_does_not_count_the_wait_for_a_worker_thread(
     config = {"max_in_flight": 4, "worker_threads": 1, "callback_url": recorder.url}
     with serve(svc, **config) as rs:
         rs.wait_ready()
-        assert post(rs, "blocked", "0xhold", {"text": "a"}).status_code == 202
+        assert rs.post("blocked", "0xhold", {"text": "a"}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 1)
-        assert post(rs, "timed", "0xtimed", {"text": "a", "pause": 0.2}).status_code == 202
+        assert rs.post("timed", "0xtimed", {"text": "a", "pause": 0.2}).status_code == 202
         threading.Timer(1.5, gate.set).start()
         [timed] = recorder.wait_for("0xtimed", timeout=20)
     assert timed.body == {"result": "slept 0.2"}
@@ -227,10 +216,10 @@ def test_abandoned_thread_holds_its_slot_then_the_queue_moves(
 ) -> None:
     with serve(svc, callback_url=recorder.url, max_in_flight=1, worker_threads=2) as rs:
         rs.wait_ready()
-        assert post(rs, "overrun", "0xover", {"text": "a"}).status_code == 202
+        assert rs.post("overrun", "0xover", {"text": "a"}).status_code == 202
         recorder.wait_for("0xover")  # timed out; its thread still runs
         wait_until(lambda: rs.runtime.running_tasks == 0 and rs.runtime.abandoned == 1)
-        assert post(rs, "upper", "0xnext", {"text": "b"}).status_code == 202
+        assert rs.post("upper", "0xnext", {"text": "b"}).status_code == 202
         time.sleep(0.3)
         assert rs.runtime.queued == 1 and recorder.delivered("0xnext") == []
         stuck.set()  # the abandoned thread returns: its slot goes to the queued task
@@ -247,10 +236,10 @@ def test_shutdown_drains_queued_tasks_within_the_grace(
 ) -> None:
     with serve(svc, callback_url=recorder.url, max_in_flight=1, shutdown_grace=30) as rs:
         rs.wait_ready()
-        assert post(rs, "blocked", "0x1", {"text": "a"}).status_code == 202
+        assert rs.post("blocked", "0x1", {"text": "a"}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 1)
         for task in ("0x2", "0x3"):
-            assert post(rs, "upper", task, {"text": task}).status_code == 202
+            assert rs.post("upper", task, {"text": task}).status_code == 202
         stopper = threading.Thread(target=rs.stop)
         stopper.start()
         wait_until(lambda: rs.runtime.state == "shutting_down", what="shutdown started")
@@ -270,10 +259,10 @@ def test_shutdown_reports_queued_tasks_that_never_started(
 ) -> None:
     with serve(svc, callback_url=recorder.url, max_in_flight=1, shutdown_grace=0.3) as rs:
         rs.wait_ready()
-        assert post(rs, "blocked", "0xstuck", {"text": "a"}).status_code == 202
+        assert rs.post("blocked", "0xstuck", {"text": "a"}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 1)
         for task in ("0xq1", "0xq2", "0xq3"):
-            assert post(rs, "upper", task, {"text": task}).status_code == 202
+            assert rs.post("upper", task, {"text": task}).status_code == 202
         rs.stop(30)
         assert rs.runtime.state == "stopped"
         assert rs.runtime.stats.dropped_at_shutdown == 3

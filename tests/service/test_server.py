@@ -13,7 +13,7 @@ import requests
 from pydantic import BaseModel, Field
 
 from ogpu.service import Service
-from ogpu.service.testing import CallbackRecorder, RunningService
+from ogpu.service.testing import CallbackRecorder
 
 WaitUntil = Callable[..., None]
 
@@ -25,13 +25,6 @@ class In(BaseModel):
 
 class Out(BaseModel):
     result: str
-
-
-@pytest.fixture
-def gate() -> Iterator[threading.Event]:
-    event = threading.Event()
-    yield event
-    event.set()
 
 
 @pytest.fixture
@@ -70,19 +63,15 @@ def svc(gate: threading.Event) -> Service:
     return svc
 
 
-def post(rs: RunningService, function: str, task: str, body: Any) -> requests.Response:
-    return requests.post(rs.url(f"/run/{function}/{task}"), json=body, timeout=10)
-
-
 def test_success_posts_handler_output_to_callback(
     svc: Service, serve: Any, recorder: CallbackRecorder
 ) -> None:
     with serve(svc, callback_url=recorder.url) as rs:
         rs.wait_ready()
-        response = post(rs, "upper", "0xAbC1", {"text": "hi", "repeat": 2})
+        response = rs.post("upper", "0xAbC1", {"text": "hi", "repeat": 2})
         assert response.status_code == 202
         assert response.json() == {"task_address": "0xAbC1", "status": "accepted"}
-        response = post(rs, "aupper", "0xAbC2", {"text": "yo"})
+        response = rs.post("aupper", "0xAbC2", {"text": "yo"})
         assert response.status_code == 202
         [first] = recorder.wait_for("0xAbC1")
         [second] = recorder.wait_for("0xAbC2")
@@ -97,9 +86,9 @@ def test_bad_input_is_422_with_pydantic_errors_and_nothing_runs(
 ) -> None:
     with serve(svc, callback_url=recorder.url) as rs:
         rs.wait_ready()
-        missing = post(rs, "upper", "0x1", {"txt": "hi"})
-        wrong_type = post(rs, "upper", "0x1", {"text": "hi", "repeat": "many"})
-        too_short = post(rs, "upper", "0x1", {"text": ""})
+        missing = rs.post("upper", "0x1", {"txt": "hi"})
+        wrong_type = rs.post("upper", "0x1", {"text": "hi", "repeat": "many"})
+        too_short = rs.post("upper", "0x1", {"text": ""})
         malformed = requests.post(
             rs.url("/run/upper/0x1"),
             data=b'{"text": ',
@@ -107,7 +96,7 @@ def test_bad_input_is_422_with_pydantic_errors_and_nothing_runs(
             timeout=10,
         )
         empty = requests.post(rs.url("/run/upper/0x1"), timeout=10)
-        bad_address = post(rs, "upper", "0x1%3Fq=1", {"text": "hi"})
+        bad_address = rs.post("upper", "0x1%3Fq=1", {"text": "hi"})
         stats = rs.runtime.stats
     for response in (missing, wrong_type, too_short, malformed, empty, bad_address):
         assert response.status_code == 422, response.text
@@ -125,7 +114,7 @@ def test_bad_input_is_422_with_pydantic_errors_and_nothing_runs(
 def test_unknown_function_is_404_listing_available(svc: Service, serve: Any) -> None:
     with serve(svc) as rs:
         rs.wait_ready()
-        response = post(rs, "predict", "0x1", {"text": "hi"})
+        response = rs.post("predict", "0x1", {"text": "hi"})
     assert response.status_code == 404
     assert response.json() == {
         "detail": "unknown function 'predict'",
@@ -138,7 +127,7 @@ def test_handler_exception_reports_failure(
 ) -> None:
     with serve(svc, callback_url=recorder.url) as rs:
         rs.wait_ready()
-        assert post(rs, "boom", "0xdead", {"text": "x"}).status_code == 202
+        assert rs.post("boom", "0xdead", {"text": "x"}).status_code == 202
         [record] = recorder.wait_for("0xdead")
     assert record.body == {
         "task_address": "0xdead",
@@ -161,8 +150,8 @@ def test_timeouts_report_and_free_slots(
 ) -> None:
     with serve(svc, callback_url=recorder.url) as rs:
         rs.wait_ready()
-        assert post(rs, "slow_sync", "0xs", {"text": "x"}).status_code == 202
-        assert post(rs, "slow_async", "0xa", {"text": "x"}).status_code == 202
+        assert rs.post("slow_sync", "0xs", {"text": "x"}).status_code == 202
+        assert rs.post("slow_async", "0xa", {"text": "x"}).status_code == 202
         [sync] = recorder.wait_for("0xs")
         [asy] = recorder.wait_for("0xa")
         # The sync handler's thread cannot be killed: it keeps its slot until it returns.
@@ -186,7 +175,7 @@ def test_callback_5xx_is_retried_with_backoff(svc: Service, serve: Any) -> None:
         serve(svc, callback_url=recorder.url, callback_backoff=0.01) as rs,
     ):
         rs.wait_ready()
-        assert post(rs, "upper", "0x5", {"text": "a"}).status_code == 202
+        assert rs.post("upper", "0x5", {"text": "a"}).status_code == 202
         [record] = recorder.wait_for("0x5")
         stats = rs.runtime.stats
     assert record.body == {"result": "A"}
@@ -208,7 +197,7 @@ def test_callback_down_then_back(
         callback_attempts=500,
     ) as rs:
         rs.wait_ready()
-        assert post(rs, "upper", "0xback", {"text": "late"}).status_code == 202
+        assert rs.post("upper", "0xback", {"text": "late"}).status_code == 202
         wait_until(lambda: rs.runtime.stats.callback_attempts >= 3, what="3 failed attempts")
         with CallbackRecorder(port=port) as recorder:
             [record] = recorder.wait_for("0xback")
@@ -223,7 +212,7 @@ def test_callback_4xx_is_not_retried(svc: Service, serve: Any, wait_until: WaitU
         serve(svc, callback_url=recorder.url, callback_backoff=0.01) as rs,
     ):
         rs.wait_ready()
-        post(rs, "upper", "0x4", {"text": "a"})
+        rs.post("upper", "0x4", {"text": "a"})
         wait_until(lambda: rs.runtime.stats.callbacks_failed == 1)
         assert recorder.requests_seen == 1
 
@@ -236,7 +225,7 @@ def test_callback_retries_are_bounded_by_attempts_and_time(
         serve(svc, callback_url=recorder.url, callback_backoff=0.01, callback_attempts=3) as rs,
     ):
         rs.wait_ready()
-        post(rs, "upper", "0xa", {"text": "a"})
+        rs.post("upper", "0xa", {"text": "a"})
         wait_until(lambda: rs.runtime.stats.callbacks_failed == 1)
         assert recorder.requests_seen == 3
     with (
@@ -251,7 +240,7 @@ def test_callback_retries_are_bounded_by_attempts_and_time(
         ) as rs,
     ):
         rs.wait_ready()
-        post(rs, "upper", "0xt", {"text": "a"})
+        rs.post("upper", "0xt", {"text": "a"})
         wait_until(lambda: rs.runtime.stats.callbacks_failed == 1)
         # A 0.3 s budget with 0.05 s waits allows at most 7 attempts, far below the cap.
         assert 1 <= recorder.requests_seen <= 8
@@ -283,7 +272,7 @@ def test_sync_handlers_share_a_bounded_thread_pool(
         with serve(svc, callback_url=recorder.url, worker_threads=2, max_in_flight=10) as rs:
             rs.wait_ready()
             for i in range(5):
-                assert post(rs, "work", f"0x{i}", {"text": str(i)}).status_code == 202
+                assert rs.post("work", f"0x{i}", {"text": str(i)}).status_code == 202
             wait_until(lambda: running == 2, what="two workers busy")
             release.set()
             recorder.wait_for(count=5)
@@ -315,7 +304,7 @@ def test_slow_init_health_not_ready_until_done(
             health = requests.get(rs.url("/health"), timeout=10)
             assert health.status_code == 503
             assert health.json()["status"] == "initializing"
-            early = post(rs, "echo", "0x1", {"text": "a"})
+            early = rs.post("echo", "0x1", {"text": "a"})
             assert early.status_code == 503 and early.headers["Retry-After"] == "1"
             release.set()
             rs.wait_ready()
@@ -324,7 +313,7 @@ def test_slow_init_health_not_ready_until_done(
             body = health.json()
             assert body["status"] == "ready" and body["handlers"] == ["echo"]
             assert body["stats"]["rejected_not_ready"] == 1
-            assert post(rs, "echo", "0x1", {"text": "a"}).status_code == 202
+            assert rs.post("echo", "0x1", {"text": "a"}).status_code == 202
             recorder.wait_for("0x1")
     finally:
         release.set()
@@ -344,7 +333,7 @@ def test_failed_init_is_reported(serve: Any, wait_until: WaitUntil) -> None:
     with serve(svc) as rs:
         wait_until(lambda: rs.runtime.state == "init_failed")
         health = requests.get(rs.url("/health"), timeout=10)
-        run = post(rs, "echo", "0x1", {"text": "a"})
+        run = rs.post("echo", "0x1", {"text": "a"})
     assert health.status_code == 503
     assert health.json()["status"] == "init_failed"
     assert health.json()["error"] == "OSError: weights not found"
@@ -354,8 +343,8 @@ def test_failed_init_is_reported(serve: Any, wait_until: WaitUntil) -> None:
 def test_body_size_cap_413(svc: Service, serve: Any) -> None:
     with serve(svc, max_body_bytes=1024) as rs:
         rs.wait_ready()
-        ok = post(rs, "upper", "0x1", {"text": "a" * 900})
-        big = post(rs, "upper", "0x1", {"text": "a" * 5000})
+        ok = rs.post("upper", "0x1", {"text": "a" * 900})
+        big = rs.post("upper", "0x1", {"text": "a" * 5000})
 
         def chunks() -> Iterator[bytes]:
             yield b'{"text": "'
@@ -409,7 +398,7 @@ def test_graceful_shutdown_finishes_running_task_and_callback(
 ) -> None:
     with serve(svc, callback_url=recorder.url, shutdown_grace=30) as rs:
         rs.wait_ready()
-        assert post(rs, "blocked", "0xgrace", {"text": "a"}).status_code == 202
+        assert rs.post("blocked", "0xgrace", {"text": "a"}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 1)
         stopper = threading.Thread(target=rs.stop)
         stopper.start()
@@ -428,7 +417,7 @@ def test_shutdown_grace_is_bounded(
 ) -> None:
     with serve(svc, callback_url=recorder.url, shutdown_grace=0.2) as rs:
         rs.wait_ready()
-        post(rs, "blocked", "0xstuck", {"text": "a"})
+        rs.post("blocked", "0xstuck", {"text": "a"})
         wait_until(lambda: rs.runtime.running_tasks == 1)
         rs.stop(30)
         assert not rs.thread.is_alive()
@@ -441,7 +430,7 @@ def test_without_callback_url_results_are_only_logged(
 ) -> None:
     with serve(svc) as rs:
         rs.wait_ready()
-        assert post(rs, "upper", "0xnone", {"text": "a"}).status_code == 202
+        assert rs.post("upper", "0xnone", {"text": "a"}).status_code == 202
         wait_until(lambda: rs.runtime.stats.callbacks_skipped == 1)
     assert any(r.levelname == "SUCCESS" and "0xnone" in r.getMessage() for r in service_logs)
     messages = [r.getMessage() for r in service_logs]
@@ -453,6 +442,6 @@ def test_task_address_is_percent_encoded_in_callback_url(
 ) -> None:
     with serve(svc, callback_url=recorder.url) as rs:
         rs.wait_ready()
-        post(rs, "upper", "task:1", {"text": "a"})
+        rs.post("upper", "task:1", {"text": "a"})
         [record] = recorder.wait_for("task:1")
     assert json.dumps(record.body) == '{"result": "A"}'

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
 
+import requests
 import uvicorn
 from pydantic import BaseModel
 
@@ -291,6 +292,14 @@ class RunningService:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
+
+    def post(
+        self, function: str, task_address: str, data: Any, timeout: float = 10.0
+    ) -> requests.Response:
+        """``POST /run/{function}/{task_address}`` with ``data`` as JSON; the answer as is."""
+        return requests.post(
+            self.url(f"/run/{function}/{task_address}"), json=data, timeout=timeout
+        )
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Block until the init function finished. Raises ``TimeoutError`` or
