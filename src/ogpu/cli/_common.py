@@ -111,6 +111,7 @@ def add_subcommands(
 ) -> None:
     """Register ``ogpu NAME COMMAND`` leaves: (command, help, add_arguments, handler). No I/O."""
     parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    add_global_options(parser)
     leaves = parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
 
     def missing(args: argparse.Namespace) -> int:

@@ -41,6 +41,8 @@ Handler = Callable[[argparse.Namespace], int]
 
 #: Longest host name shown in an error line (longer ones are shortened with an ellipsis).
 _HOST_CHARS = 48
+#: Longest connection-failure message: with "ogpu: error: " the line stays under 160.
+_MESSAGE_CHARS = 145
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ _CLI_HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "pass --key-file FILE or set the role's *_PRIVATE_KEY",
         ),
         (r"pass a 32-byte hex key or a LocalAccount", "use a 32-byte hex key"),
+        (r"is not a valid private key or LocalAccount", "is not a valid private key"),
         (r"an explicit signer= \(no env-var fallback\)", "an explicit --key-file or --role"),
     )
 )
@@ -112,6 +115,8 @@ _NAMED = {
     "ReadTimeoutError": "timeout",
     "RemoteDisconnected": "dropped",
     "SSLError": "tls",
+    "LocationParseError": "url",
+    "InvalidURL": "url",
 }
 
 
@@ -144,7 +149,7 @@ def _kind_of(error: BaseException) -> str | None:
 
 
 def connection_failure(error: BaseException) -> str | None:
-    """``dns``, ``refused``, ``timeout``, ``tls`` or ``dropped`` when ``error`` comes from
+    """``url``, ``dns``, ``refused``, ``timeout``, ``tls`` or ``dropped`` when ``error`` comes from
     failing to reach a server (by the exceptions behind it, else their text); else None."""
     found = {kind for e in _causes(error) if (kind := _kind_of(e)) is not None}
     text = " ".join(str(e) for e in _causes(error)).lower()
@@ -154,13 +159,13 @@ def connection_failure(error: BaseException) -> str | None:
         found.add("refused")
     if "timed out" in text or "read timeout" in text:
         found.add("timeout")
-    for kind in ("dns", "refused", "timeout", "tls", "dropped"):
+    for kind in ("url", "dns", "refused", "timeout", "tls", "dropped"):
         if kind in found:
             return kind
     return None
 
 
-def where(url: str) -> str:
+def where(url: str, host_chars: int = _HOST_CHARS) -> str:
     """``scheme://host:port`` of ``url``: no credentials, path or query (they may hold API
     keys), the host shortened if very long. No I/O."""
     try:
@@ -170,8 +175,8 @@ def where(url: str) -> str:
         return "the configured URL"
     if not host:
         return "the configured URL"
-    if len(host) > _HOST_CHARS:
-        host = host[: _HOST_CHARS - 1] + "…"
+    if len(host) > host_chars:
+        host = host[: max(host_chars - 1, 1)] + "…"
     if ":" in host:
         host = f"[{host}]"
     scheme = parts.scheme or "http"
@@ -212,12 +217,15 @@ def _chain_hint(kind: str, target: Target) -> str:
         return "check the URL, or pass --rpc URL"
     if kind == "tls":
         return "a local node speaks http://, not https://"
+    if kind == "url":
+        return "check --rpc / $OGPU_RPC_URL"
     if devnet:
         return "is `ogpu devnet` healthy? (or pass --rpc URL)"
     return "check the node, or pass --rpc URL"
 
 
 _WHAT = {
+    "url": "not a valid URL",
     "refused": "connection refused",
     "dns": "host not found",
     "timeout": "no answer in time",
@@ -228,10 +236,17 @@ _WHAT = {
 
 def _connection_message(kind: str, target: Target) -> str:
     chain = "" if target.chain == "unknown" else f"{target.chain} "
-    message = f"cannot reach the {chain}RPC {where(target.url)} ({_WHAT[kind]}); "
+    hint = _chain_hint(kind, target)
     if target.origin == "default":
-        message += "mainnet is the default chain; "
-    return message + _chain_hint(kind, target)
+        hint = f"mainnet is the default; {hint}"
+    host_chars = _HOST_CHARS
+    while True:  # shorten a long host until the line fits
+        message = (
+            f"cannot reach the {chain}RPC {where(target.url, host_chars)} ({_WHAT[kind]}); {hint}"
+        )
+        if len(message) <= _MESSAGE_CHARS or host_chars <= 12:
+            return message
+        host_chars -= len(message) - _MESSAGE_CHARS
 
 
 def _store_message(kind: str, url: str | None) -> str:

@@ -148,6 +148,22 @@ def add_global_options(
         )
     if not top:
         parser.set_defaults(accepts=wanted, command_path=parser.prog.partition(" ")[2])
+        _add_refused(parser, ALL_GLOBALS - wanted)
+
+
+def _add_refused(parser: argparse.ArgumentParser, names: Iterable[str]) -> None:
+    """Hidden options that catch a global option the command does not take, so the error
+    names it (instead of argparse misreading its value as a subcommand)."""
+    for name in names:
+        flags = ["-v", "--verbose"] if name == "verbose" else [f"--{name}"]
+        valued = name in ("chain", "rpc", "deployment")
+        parser.add_argument(
+            *flags,
+            dest=f"refused_{name}",
+            action="store" if valued else "count",
+            default=argparse.SUPPRESS,
+            help=argparse.SUPPRESS,
+        )
 
 
 def check_globals(args: argparse.Namespace) -> None:
@@ -160,7 +176,8 @@ def check_globals(args: argparse.Namespace) -> None:
     args.verbose = int(getattr(args, "verbose", 0) or 0) + int(getattr(args, _LEAF_VERBOSE, 0))
     accepts: frozenset[str] = getattr(args, "accepts", ALL_GLOBALS)
     for name in sorted(ALL_GLOBALS - accepts):
-        if getattr(args, name, _TOP_DEFAULTS[name]) != _TOP_DEFAULTS[name]:
+        given = hasattr(args, f"refused_{name}")
+        if given or getattr(args, name, _TOP_DEFAULTS[name]) != _TOP_DEFAULTS[name]:
             flag = "-v" if name == "verbose" else f"--{name}"
             command = getattr(args, "command_path", "") or "this command"
             raise UsageError(f"`ogpu {command}` does not take {flag}")
