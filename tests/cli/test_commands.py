@@ -475,3 +475,15 @@ def test_terminal_state_is_untouched_by_reads(ogpu: Any) -> None:
     """Reads never send anything: the provider stays unannounced after `provider show`."""
     assert ogpu("provider", "show", PROVIDERS[2].address, "--json").json()["is_provider"] is False
     assert terminal.is_provider(PROVIDERS[2].address) is False
+
+
+def test_quiet_prints_only_the_new_address(ogpu: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("CLIENT_PRIVATE_KEY", CLIENTS[0].key_hex)
+    source = ogpu("source", "publish", write(tmp_path, "s.toml", SOURCE_TOML), "-q")
+    assert source.code == 0 and source.err == ""
+    address = source.out.strip()
+    assert Source(address).get_client() == CLIENTS[0].address
+    fund_client()
+    task = ogpu("task", "publish", write(tmp_path, "t.toml", task_toml(address)), "--quiet")
+    assert task.code == 0 and task.err == ""
+    assert Task(task.out.strip()).get_status() == TaskStatus.NEW

@@ -168,3 +168,19 @@ def test_detach_reports_a_failed_start(tmp_path: Path) -> None:
     line = done.stderr.strip().splitlines()[-1]
     assert f"cannot listen on 127.0.0.1:{busy}" in line and "--port" in line
     assert run("devnet", "--log", "x.log", env=clean_env()).returncode == 2
+
+
+def test_detach_quiet_prints_only_the_pid(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    done = run(
+        "devnet", "--detach", "--port", "0", "--env-file", str(env_file), "-q", env=clean_env()
+    )
+    assert done.returncode == 0, done.stderr
+    pid = int(done.stdout.strip())
+    try:
+        shown = run_json(
+            "vault", "show", "--role", "client", env=clean_env(**env_file_values(env_file))
+        )
+        assert shown["address"] == CLIENTS[0].address
+    finally:
+        os.kill(pid, signal.SIGTERM)

@@ -27,7 +27,7 @@ from ogpu.cli.base import CommandError
 __all__ = ["ENV_READY", "add_detach_options", "check_detach", "detach", "signal_ready"]
 
 ENV_READY = "OGPU_CLI_READY_FILE"
-_STRIP = {"--detach": 0, "--log": 1}
+_STRIP = {"--detach": 0, "--log": 1, "-q": 0, "--quiet": 0}
 
 
 def add_detach_options(parser: argparse.ArgumentParser, name: str) -> None:
@@ -42,12 +42,20 @@ def add_detach_options(parser: argparse.ArgumentParser, name: str) -> None:
         metavar="FILE",
         help=f"with --detach: append the output to FILE (default ./ogpu-{name}.log)",
     )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="with --detach: print only the PID, e.g. PID=$(ogpu ... --detach -q)",
+    )
 
 
 def check_detach(args: argparse.Namespace) -> None:
-    """Refuse ``--log`` without ``--detach``. No I/O."""
-    if getattr(args, "log", None) and not getattr(args, "detach", False):
-        raise CommandError("--log goes with --detach", kind="usage", exit_code=2)
+    """Refuse ``--log`` or ``--quiet`` without ``--detach``. No I/O."""
+    if not getattr(args, "detach", False):
+        for name in ("log", "quiet"):
+            if getattr(args, name, None):
+                raise CommandError(f"--{name} goes with --detach", kind="usage", exit_code=2)
 
 
 def _child_argv(argv: list[str]) -> list[str]:
@@ -153,6 +161,9 @@ def _report(
 ) -> None:
     if getattr(args, "json", False):
         print(json.dumps({"event": "detached", "pid": pid, "log": str(log), **info}), flush=True)
+        return
+    if getattr(args, "quiet", False):
+        print(pid, flush=True)
         return
     with contextlib.suppress(OSError), log.open("r", encoding="utf-8", errors="replace") as f:
         f.seek(start)

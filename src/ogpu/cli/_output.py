@@ -25,6 +25,7 @@ from enum import Enum, Flag
 from typing import Any
 
 __all__ = [
+    "add_quiet",
     "amount",
     "emit",
     "format_amount",
@@ -105,10 +106,24 @@ def emit(record: Mapping[str, Any]) -> None:
     _out(json.dumps(jsonable(record)))
 
 
+def add_quiet(parser: Any) -> None:
+    """Add ``-q/--quiet`` (print only the new address) to a command that creates one."""
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only the new address, e.g. SOURCE=$(ogpu source publish s.toml -q)",
+    )
+
+
 def output(args: Any, data: Mapping[str, Any], lines: Iterable[tuple[str, Any]]) -> None:
-    """Print ``data`` as one JSON line (``--json``) or ``lines`` as aligned ``label: value``."""
+    """Print ``data`` as one JSON line (``--json``), only its ``address`` (``--quiet``), or
+    ``lines`` as aligned ``label: value``."""
     if getattr(args, "json", False):
         emit(data)
+        return
+    if getattr(args, "quiet", False):
+        _out(str(data["address"]))
         return
     rows = [(label, value) for label, value in lines]
     width = max((len(label) for label, _ in rows), default=0)

@@ -1,7 +1,7 @@
 """Progress of steps that can take more than a second, on stderr.
 
 On a terminal a spinner with the elapsed time (shown after 0.2 s, erased when the
-step ends); otherwise one ``… step`` line per step; nothing under ``--json``.
+step ends); otherwise one ``… step`` line per step; nothing under ``--json`` or ``--quiet``.
 Ctrl-C stops a step at once: the spinner is a daemon thread that never blocks.
 """
 
@@ -22,7 +22,7 @@ _TICK = 0.1
 
 
 def _quiet(args: Any) -> bool:
-    return bool(getattr(args, "json", False))
+    return bool(getattr(args, "json", False) or getattr(args, "quiet", False))
 
 
 def _tty() -> bool:

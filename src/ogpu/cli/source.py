@@ -35,6 +35,7 @@ from ogpu.cli._common import (
     parse_amount,
     read_document,
 )
+from ogpu.cli._output import add_quiet
 from ogpu.cli._progress import stage
 from ogpu.cli.base import CommandError, SubParsers
 from ogpu.types import Role
@@ -196,6 +197,7 @@ def _publish_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="source description, .json or .toml (see below)")
     parser.epilog = EXAMPLE
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    add_quiet(parser)
     add_key_file(parser, Role.CLIENT)
     add_common(parser)
 

@@ -25,6 +25,7 @@ from ogpu.cli._common import (
     parse_amount,
     read_document,
 )
+from ogpu.cli._output import add_quiet
 from ogpu.cli._progress import stage
 from ogpu.cli._task_watch import watch, watch_arguments
 from ogpu.cli.base import CommandError, SubParsers
@@ -177,6 +178,7 @@ def _publish_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", metavar="ADDRESS", help="source address (overrides the file)")
     parser.epilog = EXAMPLE
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    add_quiet(parser)
     add_key_file(parser, Role.CLIENT)
     add_common(parser)
 
