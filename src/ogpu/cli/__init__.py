@@ -212,18 +212,14 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def console_main() -> None:
-    """The ``ogpu`` executable: :func:`main`, then exit without waiting for worker
-    threads still blocked in network calls (a stop must not wait for their timeouts)."""
+    """The ``ogpu`` executable: :func:`main`, then exit at once: without waiting for worker
+    threads still blocked in network calls (a stop must not wait for their timeouts) nor
+    for the interpreter's teardown of web3 and py-evm (about half a second)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _interrupt)
     code = main()
-    lingering = [
-        t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
-    ]
+    logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
-    if lingering:
-        logging.shutdown()
-        os._exit(code)
-    sys.exit(code)
+    os._exit(code)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu.cli._errors import Handler, Target, cli_text, guarded, where
 from ogpu.cli._output import amount, format_amount, format_time, jsonable, moment, output
+from ogpu.cli._progress import stage
 from ogpu.cli.base import (
     ALL_GLOBALS,
     CHAINS,
@@ -176,12 +177,18 @@ def connect(args: argparse.Namespace) -> str:
             another chain.
         OGPUError subclasses: unreachable node, no devnet contracts.
     """
+    chain, origin = _chain_choice(args)
+    rpc = _rpc_choice(args)
+    shown = where(rpc) if rpc else chain or "mainnet"
+    with stage(args, f"connecting to {shown}", slow_only=True):
+        return _connect(args, chain, origin, rpc)
+
+
+def _connect(args: argparse.Namespace, chain: str | None, origin: str, rpc: str | None) -> str:
     from ogpu.chain import ChainConfig, ChainId, Web3Manager
     from ogpu.chain.config import DEFAULT_RPC_URLS
     from ogpu.provider.devnet import DEFAULT_DEVNET_RPC_URL
 
-    chain, origin = _chain_choice(args)
-    rpc = _rpc_choice(args)
     if chain is None and rpc is not None:
         args.target = Target("unknown", "--rpc", rpc)
         remote = Web3Manager.probe_chain_id(rpc)

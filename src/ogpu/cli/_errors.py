@@ -210,6 +210,8 @@ def _chain_hint(kind: str, target: Target) -> str:
             return "check $OGPU_RPC_URL"
         return "check the host in --rpc / $OGPU_RPC_URL"
     if kind == "refused":
+        if target.chain == "unknown":
+            return "is the node running? (check --rpc)"
         if devnet:
             return "is `ogpu devnet` running? (or pass --rpc URL)"
         if _loopback(target.url):

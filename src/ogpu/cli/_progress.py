@@ -1,7 +1,8 @@
 """Progress of steps that can take more than a second, on stderr.
 
 On a terminal a spinner with the elapsed time (shown after 0.2 s, erased when the
-step ends); otherwise one ``… step`` line per step; nothing under ``--json`` or ``--quiet``.
+step ends); otherwise one ``… step`` line per step (for usually quick steps, only
+once they took a second); nothing under ``--json`` or ``--quiet``.
 Ctrl-C stops a step at once: the spinner is a daemon thread that never blocks.
 """
 
@@ -19,6 +20,7 @@ __all__ = ["note", "stage"]
 _FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _DELAY = 0.2
 _TICK = 0.1
+_SLOW = 1.0
 
 
 def _quiet(args: Any) -> bool:
@@ -75,14 +77,27 @@ class _Spinner:
 
 
 @contextlib.contextmanager
-def stage(args: Any, text: str) -> Iterator[None]:
-    """Show ``text`` as the current step while the block runs (see the module doc)."""
+def stage(args: Any, text: str, *, slow_only: bool = False) -> Iterator[None]:
+    """Show ``text`` as the current step while the block runs (see the module doc).
+
+    ``slow_only``: a step that is usually quick (a read, a connection): off a
+    terminal, its line is printed only once it has run for a second.
+    """
     if _quiet(args):
         yield
         return
-    if not _tty():
+    if _tty():
+        with _Spinner(text):
+            yield
+        return
+    if not slow_only:
         _write(f"… {text}\n")
         yield
         return
-    with _Spinner(text):
+    timer = threading.Timer(_SLOW, _write, (f"… {text}\n",))
+    timer.daemon = True
+    timer.start()
+    try:
         yield
+    finally:
+        timer.cancel()

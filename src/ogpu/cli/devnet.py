@@ -328,7 +328,7 @@ def run_devnet(args: argparse.Namespace) -> int:
                 write_env_file(env_file, env, services.rpc_url)
             _describe(services, args, env)
             signal_ready({"rpc_url": services.rpc_url, "store_url": services.store_url})
-            while not stop.wait(0.25):
+            while not stop.wait(0.1):
                 pass
         finally:
             try:
@@ -369,7 +369,7 @@ def run_deploy(args: argparse.Namespace) -> int:
             kind="usage",
             exit_code=2,
         )
-    args.target = Target("target", "--rpc", args.rpc)
+    args.target = Target("unknown", "--rpc", args.rpc)
 
     key = _read_key(args.key_file) if args.key_file else ADMIN.key
     try:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ogpu.cli import command_help
 from ogpu.cli._common import add_common, add_subcommands, amount, connect, format_amount, output
+from ogpu.cli._progress import stage
 from ogpu.cli._provider_run import DEFAULT_CALLBACK_PORT, run, run_arguments
 from ogpu.cli.base import SubParsers
 
@@ -82,7 +83,8 @@ def _show_args(parser: argparse.ArgumentParser) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     connect(args)
-    data, lines = provider_summary(args.address, args.sources)
+    with stage(args, "reading the provider", slow_only=True):
+        data, lines = provider_summary(args.address, args.sources)
     output(args, data, lines)
     return 0
 

@@ -16,6 +16,7 @@ from ogpu.cli._common import (
     moment,
     output,
 )
+from ogpu.cli._progress import stage
 from ogpu.cli.base import SubParsers
 
 __all__ = ["register", "response_summary"]
@@ -69,7 +70,8 @@ def _show_args(parser: argparse.ArgumentParser) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     connect(args)
-    data, lines = response_summary(args.address, args.data)
+    with stage(args, "reading the response", slow_only=True):
+        data, lines = response_summary(args.address, args.data)
     output(args, data, lines)
     return 0
 

@@ -188,7 +188,8 @@ def _show_args(parser: argparse.ArgumentParser) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     connect(args)
-    data, lines = source_summary(args.address, args.metadata)
+    with stage(args, "reading the source", slow_only=True):
+        data, lines = source_summary(args.address, args.metadata)
     output(args, data, lines)
     return 0
 

@@ -168,7 +168,8 @@ def _show_args(parser: argparse.ArgumentParser) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     connect(args)
-    data, lines = task_summary(args.address, args.metadata)
+    with stage(args, "reading the task", slow_only=True):
+        data, lines = task_summary(args.address, args.metadata)
     output(args, data, lines)
     return 0
 

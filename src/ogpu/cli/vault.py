@@ -90,7 +90,8 @@ def _show(args: argparse.Namespace) -> int:
         address_option(args.address, "address") if args.address else load_signer(args, None).address
     )
     connect(args)
-    data, lines = vault_summary(address)
+    with stage(args, "reading the vault", slow_only=True):
+        data, lines = vault_summary(address)
     output(args, data, lines)
     return 0
 
