@@ -117,7 +117,7 @@ def test_source_developer_path(served: ServedDevnet, tmp_path: Path) -> None:
     provider: subprocess.Popen[str] | None = None
     try:
         published = _ogpu(served, "source", "publish", "examples/source.toml", "--json")
-        source = json.loads(published.stdout)["source"]
+        source = json.loads(published.stdout)["address"]
         provider = subprocess.Popen(
             [
                 sys.executable,
@@ -151,7 +151,7 @@ def test_source_developer_path(served: ServedDevnet, tmp_path: Path) -> None:
         task_out = _ogpu(
             served, "task", "publish", "examples/task.toml", "--source", source, "--json"
         )
-        task = json.loads(task_out.stdout)["task"]
+        task = json.loads(task_out.stdout)["address"]
         watched = _ogpu(served, "task", "watch", task, "--interval", "0.2", "--timeout", "60")
         final = watched.stdout.strip().splitlines()[-1]
         assert final.startswith(f"task {task}: FINALIZED, confirmed response 0x"), watched.stdout

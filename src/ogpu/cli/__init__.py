@@ -211,13 +211,13 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def console_main() -> None:
+def console_main(argv: Sequence[str] | None = None) -> None:
     """The ``ogpu`` executable: :func:`main`, then exit at once: without waiting for worker
     threads still blocked in network calls (a stop must not wait for their timeouts) nor
     for the interpreter's teardown of web3 and py-evm (about half a second)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _interrupt)
-    code = main()
+    code = main(argv)
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
