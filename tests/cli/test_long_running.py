@@ -211,3 +211,20 @@ def test_provider_run_rides_through_devnet_restarts(tmp_path: Path, echo_task: s
     out = provider.output()
     assert "Traceback" not in out
     assert out.count("submitted (tx") == 3
+
+
+def test_a_taken_callback_port_is_named_with_its_flag(
+    ogpu: Any, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .test_devnet_command import occupied
+
+    source, _, running = world
+    monkeypatch.setenv("PROVIDER_PRIVATE_KEY", PROVIDERS[0].key_hex)
+    with occupied() as busy:
+        argv = ["provider", "run", "--service-url", running.base_url, "--source", source]
+        result = ogpu(*argv, "--callback-port", str(busy))
+        line = result.err.strip().splitlines()[-1]
+        assert f"127.0.0.1:{busy}" in line, line
+        assert "pass --callback-port PORT, or --callback-port 0 for any free port" in line
+        as_json = ogpu(*argv, "--callback-port", str(busy), "--json")
+        assert json.loads(as_json.err.strip().splitlines()[-1])["error"]["kind"] == "listen"
