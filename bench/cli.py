@@ -5,8 +5,8 @@
 - Ctrl-C: seconds from SIGINT to exit of ``ogpu provider run`` (waiting for its service,
   and serving), ``ogpu task watch`` on an open task and ``ogpu devnet``;
 - connection errors: the length of the error line (and the time to fail) for a refused
-  port, a host that does not resolve, a node that never answers and a node of another
-  chain.
+  port, a host that does not resolve, a node that never answers (the devnet behind
+  ``bench/proxy.py`` holding every request) and a node of another chain.
 
 Needs the devnet extra (it starts ``ogpu devnet`` on free ports). Writes
 ``bench/results/cli.json`` (``--output NAME`` for another name) and prints a table.
@@ -26,8 +26,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +145,13 @@ def interrupt(process: subprocess.Popen[Any], after: float) -> float:
     return time.perf_counter() - begin
 
 
+def spawn(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start ``argv`` with stdout (and stderr) piped as text."""
+    return subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+
+
 def run_json(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, timeout=120)
     if done.returncode != 0:
@@ -206,16 +211,10 @@ def ctrl_c(workdir: Path) -> dict[str, Any]:
             env,
         )
         # provider run while its service is not up: it waits for GET /health
-        waiting = subprocess.Popen(
-            [
-                *cli,
-                *("provider", "run", "--service-url", f"http://127.0.0.1:{free_port()}"),
-                *("--callback-port", "0", "--source", source),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
+        run = [*cli, "provider", "run", "--source", source]
+        waiting = spawn(
+            [*run, "--service-url", f"http://127.0.0.1:{free_port()}", "--callback-port", "0"],
+            env,
         )
         results["provider run, waiting for its service"] = round(interrupt(waiting, 3.0), 3)
         # provider run serving: the sample service up, the runtime watching
@@ -230,16 +229,10 @@ def ctrl_c(workdir: Path) -> dict[str, Any]:
                 "CALLBACK_URL": f"http://127.0.0.1:{callback_port}/callback",
             },
         )
-        serving = subprocess.Popen(
-            [
-                *cli,
-                *("provider", "run", "--service-url", f"http://127.0.0.1:{service_port}"),
-                *("--callback-port", str(callback_port), "--source", source, "--register"),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
+        url = f"http://127.0.0.1:{service_port}"
+        serving = spawn(
+            [*run, "--register", "--callback-port", str(callback_port), "--service-url", url],
+            env,
         )
         wait_for_line(serving, "watching", 60)
         results["provider run, serving"] = round(interrupt(serving, 0.5), 3)
@@ -258,13 +251,7 @@ def ctrl_c(workdir: Path) -> dict[str, Any]:
             ),
             "task",
         )
-        watch = subprocess.Popen(
-            [*cli, "task", "watch", task],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
+        watch = spawn([*cli, "task", "watch", task], env)
         wait_for_line(watch, "watching", 30)
         results["task watch"] = round(interrupt(watch, 1.0), 3)
     finally:
@@ -279,36 +266,6 @@ def ctrl_c(workdir: Path) -> dict[str, Any]:
 # -- connection errors ----------------------------------------------------------------------------
 
 
-@contextmanager
-def silent_server() -> Iterator[int]:
-    """A TCP server that accepts connections and never answers: a hung node."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-                held.append(conn)
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield int(server.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join()
-        for conn in held:
-            conn.close()
-        server.close()
-
-
 def error_line(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
     begin = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False, timeout=300)
@@ -319,6 +276,8 @@ def error_line(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def connection_errors(workdir: Path) -> dict[str, Any]:
+    from bench.proxy import LatencyProxy
+
     cli = ogpu_command()
     address = "0x2b0cc6058313801d5feb184a539e3a0c5a87a6a1"
     show = [*cli, "vault", "show", address]
@@ -330,12 +289,13 @@ def connection_errors(workdir: Path) -> dict[str, Any]:
     out["DNS failure (--rpc with an unknown host)"] = error_line(
         [*show, "--chain", "devnet", "--rpc", "http://no-such-node.invalid:8545"], clean_env()
     )
-    with silent_server() as port:
-        out["timeout (a node that never answers)"] = error_line(
-            [*show, "--chain", "devnet", "--rpc", f"http://127.0.0.1:{port}"], clean_env()
-        )
     devnet = Devnet(workdir)
     try:
+        # a node that never answers in time: the devnet behind a proxy holding each request
+        with LatencyProxy(devnet.rpc_url, delay=120.0) as hung:
+            out["timeout (a node that never answers)"] = error_line(
+                [*show, "--chain", "devnet", "--rpc", hung.url], clean_env()
+            )
         out["wrong chain id (--chain mainnet, a devnet node)"] = error_line(
             [*show, "--chain", "mainnet", "--rpc", devnet.rpc_url], clean_env()
         )

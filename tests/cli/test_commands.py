@@ -226,7 +226,8 @@ def test_task_publish_source_flag_and_errors(ogpu: Any, tmp_path: Path, monkeypa
     doc = {"payment": "0.01 OGPU", "config": {"function_name": "predict", "data": {"text": "x"}}}
     path = write(tmp_path, "t.json", json.dumps(doc))
     broke = ogpu("task", "publish", path, "--source", source.address)
-    assert_one_line_error(broke, "balance")
+    assert_one_line_error(broke, "balance", "`ogpu vault deposit`")  # a CLI hint
+    assert "vault.deposit" not in broke.err
     fund_client()
     low = write(tmp_path, "low.json", json.dumps({**doc, "payment": 1}))
     assert_one_line_error(ogpu("task", "publish", low, "--source", source.address), "minPayment")

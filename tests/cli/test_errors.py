@@ -217,18 +217,8 @@ def test_no_sdk_error_message_names_a_python_call_once_shown() -> None:
         assert not _PYTHON_CALL.search(shown), (cls.__name__, shown)
 
 
-def test_a_balance_hint_names_the_vault_command(
-    ogpu: Any, tmp_path: Path, monkeypatch: Any
-) -> None:
-    from .conftest import publish_source_sdk
-
-    source = publish_source_sdk()
+def test_vault_hints_name_vault_commands(ogpu: Any, monkeypatch: Any) -> None:
     monkeypatch.setenv("CLIENT_PRIVATE_KEY", CLIENTS[0].key_hex)
-    doc = {"payment": "0.01 OGPU", "config": {"function_name": "predict", "data": {"text": "x"}}}
-    path = write(tmp_path, "t.json", json.dumps(doc))
-    broke = ogpu("task", "publish", path, "--source", source.address)
-    assert_one_line_error(broke, "`ogpu vault deposit`")
-    assert "vault.deposit" not in broke.err
     locked = ogpu("vault", "lock", "5 OGPU", "--role", "client")
     assert_one_line_error(locked, "`ogpu vault deposit`")
     fund_client()
