@@ -353,8 +353,9 @@ def test_provider_run_command(
     out = capsys.readouterr().out
     assert PROVIDERS[0].key_hex[2:] not in out
     events = [json.loads(line) for line in out.splitlines()]
-    assert events[0]["event"] == "setup"
-    assert events[0]["message"].startswith("provider registered to source " + other.address)
+    assert [e["event"] for e in events[:2]] == ["setup", "setup"]
+    assert events[0]["message"] == "checking the pairing and the registration to 2 source(s)"
+    assert events[1]["message"].startswith("provider registered to source " + other.address)
     assert all(set(e["time"]) == {"unix", "iso"} for e in events)
     submitted = [e for e in events if e["event"] == "submitted"]
     assert submitted and submitted[0]["task"] == task.address

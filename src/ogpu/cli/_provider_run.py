@@ -191,34 +191,28 @@ def _settings(args: argparse.Namespace) -> Any:
     )
 
 
-def _service_ready(url: str) -> bool:
+def _health(url: str) -> str | None:
+    """None when ``GET {url}/health`` answers (anything but 503), else why not."""
     import requests
 
     try:
-        return requests.get(f"{url}/health", timeout=0.5).status_code != 503
+        if requests.get(f"{url}/health", timeout=0.5).status_code != 503:
+            return None
+        return "503, still starting"
+    except requests.ConnectionError:
+        return "connection refused"
     except requests.RequestException:
-        return False
+        return "no answer"
 
 
 def _wait_for_service(settings: Any, stop: threading.Event) -> str | None:
-    """Poll ``GET {service}/health`` until it answers (not 503); None when it did, else
-    why it did not within ``service_ready_timeout``. Returns early when ``stop`` is set."""
-    import requests
-
-    url = f"{settings.service_url}/health"
+    """Poll the service's health until it answers: None then, else why it did not within
+    ``service_ready_timeout``. Returns None early when ``stop`` is set."""
     deadline = time.monotonic() + settings.service_ready_timeout
-    last = "no answer"
     while not stop.is_set():
-        try:
-            if requests.get(url, timeout=0.5).status_code != 503:
-                return None
-            last = "503, still starting"
-        except requests.RequestException as exc:
-            last = (
-                "connection refused" if isinstance(exc, requests.ConnectionError) else "no answer"
-            )
-        if time.monotonic() >= deadline:
-            return last
+        why = _health(settings.service_url)
+        if why is None or time.monotonic() >= deadline:
+            return why
         stop.wait(0.2)
     return None
 
@@ -227,6 +221,7 @@ def _prepare(args: argparse.Namespace, provider: Any, sources: list[str], say: A
     from ogpu.provider import prepare_provider
     from ogpu.types import Environment
 
+    say("setup", f"checking the pairing and the registration to {len(sources)} source(s)")
     prepare_provider(
         provider,
         sources,
@@ -286,6 +281,8 @@ class _Session:
         self.finished = threading.Event()
         self.done = 0
         self.unregistered: list[str] = []
+        self._next_check = 0.0
+        self._last_failure = ""
         self._lock = threading.Lock()
 
     def on_event(self, event: Any) -> None:
@@ -318,7 +315,7 @@ class _Session:
 
     def wait_for_service(self, runtime: Any) -> None:
         url = self.settings.service_url
-        if _service_ready(url):
+        if _health(url) is None:
             return
         self.report.say(
             "service",
@@ -365,14 +362,30 @@ class _Session:
     def _loop(self, runtime: Any, watch: Any) -> Any:
         from ogpu.provider import ProviderRuntimeError
 
+        reset: int | None = None
         while not self.finished.wait(0.1):
             head = watch.take_reset()
-            if head is not None:
-                runtime = self._restart(runtime, head)
-            self._register_again()
-            if not runtime.running:
+            reset = reset if head is None else head
+            if reset is not None:
+                runtime, reset = self._attempt(self._restart, runtime, reset, fallback=runtime)
+            elif not runtime.running:
                 raise ProviderRuntimeError("the runtime thread ended unexpectedly")
+            self._attempt(self._register_again)
         return runtime
+
+    def _attempt(self, step: Any, *args: Any, fallback: Any = None) -> Any:
+        """Run a recovery step; if the chain fails it again, say so once and retry in 1 s."""
+        if time.monotonic() < self._next_check:
+            return fallback, args[-1] if args else None
+        try:
+            return step(*args), None
+        except Exception as exc:
+            self._next_check = time.monotonic() + 1.0
+            message = f"not yet: {type(exc).__name__}: {exc}"
+            if message != self._last_failure:
+                self._last_failure = message
+                self.report.say("chain", f"{message}; retrying every 1 s")
+            return fallback, args[-1] if args else None
 
     def _restart(self, runtime: Any, head: int) -> Any:
         from ogpu.chain import NonceManager
@@ -388,7 +401,11 @@ class _Session:
                 "restart with --register if tasks are not attempted",
             )
         fresh = self.runtime(from_block=head)
-        fresh.start()
+        try:
+            fresh.start()
+        except BaseException:
+            fresh.stop()
+            raise
         return fresh
 
     def _register_again(self) -> None:
@@ -404,9 +421,10 @@ class _Session:
             if rpc.to_bytes(rpc.request(w3, "eth_getCode", [s, "latest"]))
         ]
         if not present:
+            self._next_check = time.monotonic() + 1.0
             return
-        self.unregistered = [s for s in self.unregistered if s not in present]
         _prepare(self.args, self.provider, present, self.report.say)
+        self.unregistered = [s for s in self.unregistered if s not in present]
 
     def _trap_signals(self) -> dict[int, Any]:
         import signal
