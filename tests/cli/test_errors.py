@@ -217,6 +217,11 @@ def test_no_sdk_error_message_names_a_python_call_once_shown() -> None:
         assert not _PYTHON_CALL.search(shown), (cls.__name__, shown)
 
 
+def test_a_missing_role_key_names_the_variable_and_the_env_file() -> None:
+    shown = cli_text("no signer given and MASTER_PRIVATE_KEY is not set")
+    assert shown.startswith("no key: set MASTER_PRIVATE_KEY (`ogpu devnet --env-file .env`")
+
+
 def test_vault_hints_name_vault_commands(ogpu: Any, monkeypatch: Any) -> None:
     monkeypatch.setenv("CLIENT_PRIVATE_KEY", CLIENTS[0].key_hex)
     locked = ogpu("vault", "lock", "5 OGPU", "--role", "client")

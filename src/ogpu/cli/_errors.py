@@ -84,6 +84,11 @@ _CLI_HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"pass a 32-byte hex key or a LocalAccount", "use a 32-byte hex key"),
         (r"is not a valid private key or LocalAccount", "is not a valid private key"),
         (r"an explicit signer= \(no env-var fallback\)", "an explicit --key-file or --role"),
+        (
+            r"no signer given and (\w+_PRIVATE_KEY) is not set",
+            r"no key: set \1 (`ogpu devnet --env-file .env` writes one per role) "
+            "or pass a key file option",
+        ),
     )
 )
 
