@@ -197,3 +197,19 @@ def test_global_options_work_before_the_command_end_to_end(
     assert main([*argv, CLIENTS[0].address]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["address"] == CLIENTS[0].address
+
+
+def test_every_run_reads_dotenv_through_the_sdk_loader(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One loader for the SDK and the CLI: ogpu._env.load_dotenv_files (the SDK's, as the
+    # official 0.2.3 reads .env); here replaced by a recorder to see that main calls it.
+    import types
+
+    calls: list[str] = []
+    loader = types.ModuleType("ogpu._env")
+    loader.load_dotenv_files = lambda: calls.append("loaded")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ogpu._env", loader)
+    assert main(["--version"]) == 0
+    assert calls == ["loaded"]
+    assert capsys.readouterr().out.startswith("ogpu ")
