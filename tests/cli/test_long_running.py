@@ -31,6 +31,22 @@ text = "hello"
 """
 
 
+ECHO_SOURCE = """name = "echo"
+maxExpiryDuration = 3600
+minPayment = "0.001 OGPU"
+deliveryMethod = "FIRST_RESPONSE"
+[imageEnvs]
+cpu = "https://example.com/docker-compose.yml"
+"""
+
+
+@pytest.fixture
+def echo_source(tmp_path: Path) -> str:
+    path = tmp_path / "echo-source.toml"
+    path.write_text(ECHO_SOURCE)
+    return str(path)
+
+
 @pytest.fixture
 def echo_task(tmp_path: Path) -> str:
     path = tmp_path / "echo.toml"
@@ -164,14 +180,16 @@ def _finalized(task: str, env: dict[str, str]) -> None:
     assert json.loads(done.stdout.strip().splitlines()[-1])["status"] == "FINALIZED"
 
 
-def test_provider_run_rides_through_devnet_restarts(tmp_path: Path, echo_task: str) -> None:
+def test_provider_run_rides_through_devnet_restarts(
+    tmp_path: Path, echo_source: str, echo_task: str
+) -> None:
     devnet = DevnetProcess(tmp_path)
     devnet.start()
     env = devnet.env
     provider: Proc | None = None
     callback = free_port()
     try:
-        source = run_json("source", "publish", str(EXAMPLES / "source.toml"), env=env)["address"]
+        source = run_json("source", "publish", echo_source, env=env)["address"]
         run_json("vault", "deposit", "1 OGPU", "--role", "client", env=env)
         with served(callback) as service:
             provider = Proc(
@@ -195,7 +213,7 @@ def test_provider_run_rides_through_devnet_restarts(tmp_path: Path, echo_task: s
             devnet.stop()
             devnet.start(keep_state=False)
             provider.wait_for("was reset", start=back)
-            again = run_json("source", "publish", str(EXAMPLES / "source.toml"), env=env)
+            again = run_json("source", "publish", echo_source, env=env)
             assert again["address"] == source  # the devnet is deterministic
             run_json("vault", "deposit", "1 OGPU", "--role", "client", env=env)
             provider.wait_for(f"provider registered to source {source}", start=back)

@@ -55,7 +55,10 @@ COMMANDS: dict[str, Command] = {
         "ogpu.cli.provider", "read providers; run the provider runtime against a source service"
     ),
     "response": Command("ogpu.cli.response", "read responses"),
-    "source": Command("ogpu.cli.source", "read or publish sources"),
+    "service": Command("ogpu.cli.service", "tools for source services (ogpu.service)"),
+    "source": Command(
+        "ogpu.cli.source", "read, publish and update sources; generate typed task clients"
+    ),
     "task": Command("ogpu.cli.task", "read, publish, cancel, confirm and follow tasks"),
     "vault": Command(
         "ogpu.cli.vault", "read an account's vault; deposit, lock (stake), unbond and claim"

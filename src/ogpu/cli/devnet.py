@@ -28,6 +28,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from ogpu.cli import command_help
+from ogpu.cli._common import warn_exposed_key_file
 from ogpu.cli._detach import ENV_READY, add_detach_options, check_detach, detach, signal_ready
 from ogpu.cli._errors import guarded
 from ogpu.cli._progress import stage
@@ -346,6 +347,7 @@ def run_devnet(args: argparse.Namespace) -> int:
 
 
 def _read_key(path: str) -> bytes:
+    warn_exposed_key_file(path)
     try:
         text = Path(path).read_text("utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
