@@ -217,6 +217,7 @@ class ServiceRuntime:
             self.stats.rejected_busy += 1
             return "busy"
         self.stats.accepted += 1
+        logger.debug("[%s] accepted for `%s` (%d queued)", task_address, spec.name, self.queued)
         return "accepted"
 
     def _start(self, spec: HandlerSpec, task_address: str, data: BaseModel) -> None:
