@@ -450,16 +450,38 @@ def render(data: dict[str, Any]) -> str:
     if notes:
         lines += ["", "Checks:", ""] + [f"- {n}" for n in notes]
     plan = meta.get("plan", {})
-    lines += [
-        "",
-        f"Run: plan `{plan.get('name')}`, Python {meta.get('python')}, {meta.get('cpus')} CPUs, "
-        f"{meta.get('platform')}; total {meta.get('total_seconds')} s (seeding "
-        f"{meta.get('seed_seconds')} s). Repetitions: {plan.get('reps')} (snapshot, get_tasks), "
+    lines += ["", *_run_lines(data)]
+    lines[-1] += (
+        f" Repetitions: {plan.get('reps')} (snapshot, get_tasks), "
         f"{plan.get('publish_reps')} (publish_task), {plan.get('watch_reps')} (watchers), "
         f"{plan.get('import_reps')} (import), {plan.get('service_reps')} (service); values "
-        "are medians.",
-    ]
+        "are medians."
+    )
     return "\n".join(lines)
+
+
+def _run_lines(data: dict[str, Any]) -> list[str]:
+    """One line per run the table's workloads come from (``--workload`` runs merge)."""
+    runs: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    for name in ORDER:
+        if name in data.get("workloads", {}):
+            meta = (data.get("runs") or {}).get(name) or data.get("meta", {})
+            key = json.dumps(meta, sort_keys=True, default=str)
+            runs.setdefault(key, (meta, []))[1].append(name)
+    if not runs:
+        runs[""] = (data.get("meta", {}), [])
+    lines = []
+    for meta, names in runs.values():
+        plan = meta.get("plan", {})
+        which = f" ({', '.join(names)})" if len(runs) > 1 else ""
+        seeding = meta.get("seed_seconds")
+        lines.append(
+            f"Run{which}: plan `{plan.get('name')}`, Python {meta.get('python')}, "
+            f"{meta.get('cpus')} CPUs, {meta.get('platform')}; total "
+            f"{meta.get('total_seconds')} s"
+            + (f" (seeding {seeding} s)." if seeding is not None else ".")
+        )
+    return lines
 
 
 def _notes(data: dict[str, Any]) -> list[str]:
