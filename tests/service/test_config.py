@@ -13,6 +13,7 @@ from ogpu.service.config import ENV_VARS, redact_url
 def test_defaults_match_the_live_runtime() -> None:
     cfg = ServiceConfig.from_env({})
     assert (cfg.host, cfg.port, cfg.callback_url) == ("0.0.0.0", 5555, None)
+    assert (cfg.max_in_flight, cfg.queue_size, cfg.queue_max_bytes) == (32, 10_000, 256 << 20)
 
 
 def test_environment_is_read() -> None:
@@ -25,6 +26,8 @@ def test_environment_is_read() -> None:
             "PROVIDER_ADDRESS": "0xprovider",
             "PROTOCOL_VERSION": "2",
             "OGPU_SERVICE_MAX_IN_FLIGHT": "3",
+            "OGPU_SERVICE_QUEUE_SIZE": "0",
+            "OGPU_SERVICE_QUEUE_MAX_BYTES": "4096",
             "OGPU_SERVICE_WORKER_THREADS": "2",
             "OGPU_SERVICE_MAX_BODY_BYTES": "1000",
             "OGPU_SERVICE_CALLBACK_ATTEMPTS": "7",
@@ -45,6 +48,8 @@ def test_environment_is_read() -> None:
         provider_address="0xprovider",
         protocol_version="2",
         max_in_flight=3,
+        queue_size=0,
+        queue_max_bytes=4096,
         worker_threads=2,
         max_body_bytes=1000,
         callback_attempts=7,
@@ -84,6 +89,9 @@ def test_precedence_and_overrides() -> None:
         ({"PORT": "http"}, "PORT must be an integer"),
         ({"PORT": "70000"}, r"port must be an integer in \[0, 65535\]"),
         ({"OGPU_SERVICE_MAX_IN_FLIGHT": "0"}, "max_in_flight"),
+        ({"OGPU_SERVICE_QUEUE_SIZE": "-1"}, r"queue_size must be an integer in \[0, "),
+        ({"OGPU_SERVICE_QUEUE_SIZE": "many"}, "OGPU_SERVICE_QUEUE_SIZE must be an integer"),
+        ({"OGPU_SERVICE_QUEUE_MAX_BYTES": "-5"}, "queue_max_bytes"),
         ({"OGPU_SERVICE_CALLBACK_TIMEOUT": "0"}, "callback_timeout"),
         ({"OGPU_SERVICE_SHUTDOWN_GRACE": "-1"}, "shutdown_grace"),
         ({"OGPU_SERVICE_CALLBACK_BACKOFF": "soon"}, "a number of seconds"),
