@@ -350,6 +350,8 @@ def jsonable(value: Any) -> Any:
     """Convert SDK values (enums, flags, structs, dataclasses, bytes) for ``json.dumps``. No I/O."""
     from enum import Flag
 
+    from ogpu.types.metadata import is_pydantic_model
+
     if isinstance(value, Flag):
         return [m.name for m in type(value) if m.value and (value & m) == m]
     if isinstance(value, Enum):
@@ -364,6 +366,8 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if is_pydantic_model(value):  # SourceParams, TaskParams
+        return {name: jsonable(field) for name, field in value}
     return str(value)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ogpu_bindings._runtime import check_address
+from ogpu_bindings.structs import SourceParams
 
 from ogpu.client._common import bindings, read_calls, read_calls_and_now, singleton
 from ogpu.types import (
@@ -22,7 +23,6 @@ from ogpu.types import (
     SourceInactiveError,
     SourceInfo,
     SourceNotFoundError,
-    SourceParams,
     SourceStatus,
     TaskInfo,
     TaskInput,

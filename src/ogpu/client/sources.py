@@ -73,7 +73,7 @@ def publish_source(
     info = check_source_info(source_info)
     account = choose_signer(private_key, signer, Role.CLIENT)
     url = upload_json(info.to_metadata().to_dict(), _METADATA_FILE, ipfs_seconds, budget)
-    params = info.to_source_params(account.address, url)
+    params = info.to_source_params(account.address, url).to_struct()
     request = bindings("nexus").publish_source(singleton("NEXUS"), params)
     receipt = send(request, account, receipt_seconds, budget)
     return Source(_published_source(receipt))
@@ -112,7 +112,7 @@ def update_source(
     state = read_source(address)
     require_owner(state, account.address, ("Nexus", "updateSource"))
     url = upload_json(info.to_metadata().to_dict(), _METADATA_FILE, ipfs_seconds, budget)
-    params = info.to_source_params(account.address, url)
+    params = info.to_source_params(account.address, url).to_struct()
     request = bindings("nexus").update_source(singleton("NEXUS"), address, params)
     return send(request, account, receipt_seconds, budget)
 

@@ -184,7 +184,7 @@ def publish_task(
     account = choose_signer(private_key, signer, Role.CLIENT)
     _preflight([task_info], [source], account.address)
     url = upload_json(config, _CONFIG_FILE, ipfs_seconds, budget)
-    params = task_info.to_task_params(url)
+    params = task_info.to_task_params(url).to_struct()
     request = bindings("controller").publish_task(singleton("CONTROLLER"), params)
     receipt = send(request, account, receipt_seconds, budget)
     return Task(_published_task(receipt, source))
@@ -295,7 +295,7 @@ def publish_tasks(
     urls = _upload_all([config for _, config in checked], ipfs_seconds, budget, max_uploads)
     publish = bindings("controller").publish_task
     requests = [
-        publish(singleton("CONTROLLER"), info.to_task_params(url))
+        publish(singleton("CONTROLLER"), info.to_task_params(url).to_struct())
         for info, url in zip(infos, urls, strict=True)
     ]
     seconds = budget.cap(receipt_seconds, "sending the transactions")

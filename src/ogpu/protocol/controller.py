@@ -14,10 +14,10 @@ from ogpu.protocol._common import controller, transact
 from ogpu.types.enums import Role
 from ogpu.types.errors import TaskNotFoundError
 from ogpu.types.receipt import Receipt
-from ogpu.types.structs import TaskParams
 
 if TYPE_CHECKING:
     from ogpu.types import Signer
+    from ogpu.types.params import TaskParams
 
 __all__ = ["cancel_task", "confirm_response", "extract_task_address", "publish_task"]
 
@@ -39,7 +39,11 @@ def publish_task(params: TaskParams, *, signer: Signer | None = None) -> Receipt
         PaymentTooLowError, ExpiryTooLongError, TaskExpiredError (expiry in the past).
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
-    return transact(lambda: controller().publish_task(_address(), params), signer, Role.CLIENT)
+    from ogpu.types.params import task_struct
+
+    return transact(
+        lambda: controller().publish_task(_address(), task_struct(params)), signer, Role.CLIENT
+    )
 
 
 def confirm_response(response_address: str, *, signer: Signer | None = None) -> Receipt:

@@ -14,11 +14,11 @@ from ogpu.protocol._common import nexus, transact
 from ogpu.types.enums import Environment, Role
 from ogpu.types.errors import InvalidEnumValueError, SourceNotFoundError
 from ogpu.types.receipt import Receipt
-from ogpu.types.structs import SourceParams
 
 if TYPE_CHECKING:
     from ogpu.protocol.source import Source
     from ogpu.types import Signer
+    from ogpu.types.params import SourceParams
 
 __all__ = [
     "attempt",
@@ -50,7 +50,11 @@ def publish_source(params: SourceParams, *, signer: Signer | None = None) -> Rec
         MissingSignerError / InvalidSignerError: no usable signer (``CLIENT_PRIVATE_KEY``).
         TxRevertError subclasses: the contract refused (e.g. EnvironmentNotSupportedError).
     """
-    return transact(lambda: nexus().publish_source(_address(), params), signer, Role.CLIENT)
+    from ogpu.types.params import source_struct
+
+    return transact(
+        lambda: nexus().publish_source(_address(), source_struct(params)), signer, Role.CLIENT
+    )
 
 
 def update_source(
@@ -63,8 +67,12 @@ def update_source(
         SourceInactiveError: the source is inactive.
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
+    from ogpu.types.params import source_struct
+
     return transact(
-        lambda: nexus().update_source(_address(), source_address, params), signer, Role.CLIENT
+        lambda: nexus().update_source(_address(), source_address, source_struct(params)),
+        signer,
+        Role.CLIENT,
     )
 
 

@@ -11,11 +11,11 @@ from ogpu.types.enums import Environment, Role, SourceStatus
 from ogpu.types.errors import InvalidEnumValueError, SourceNotFoundError
 from ogpu.types.receipt import Receipt
 from ogpu.types.snapshots import SourceSnapshot
-from ogpu.types.structs import SourceParams
 
 if TYPE_CHECKING:
     from ogpu.protocol.task import Task
     from ogpu.types import Signer
+    from ogpu.types.params import SourceParams
 
 
 class Source(AddressBound):
@@ -62,10 +62,10 @@ class Source(AddressBound):
 
     def get_params(self) -> SourceParams:
         """The on-chain ``SourceParams`` (no IPFS)."""
-        params: SourceParams = b.read(
-            self._mod().get_source_params_call(self.address), not_found=self._missing
-        )
-        return params
+        from ogpu.types.params import SourceParams
+
+        found = b.read(self._mod().get_source_params_call(self.address), not_found=self._missing)
+        return SourceParams.from_struct(found)
 
     def get_metadata(self) -> dict[str, Any]:
         """Fetch the metadata JSON at ``imageMetadataUrl``. One ``eth_call`` + one HTTP GET.
@@ -166,8 +166,12 @@ class Source(AddressBound):
             NotSourceOwnerError, SourceInactiveError, MissingSignerError / InvalidSignerError,
             InvalidInputError subclasses.
         """
+        from ogpu.types.params import source_struct
+
         return transact(
-            lambda: nexus().update_source(b.singleton("NEXUS"), self.address, params),
+            lambda: nexus().update_source(
+                b.singleton("NEXUS"), self.address, source_struct(params)
+            ),
             signer,
             Role.CLIENT,
         )
@@ -205,11 +209,13 @@ class Source(AddressBound):
             not_found=self._missing,
             output_sizes=[32, 32, 1024, 32, 32],
         )
+        from ogpu.types.params import SourceParams
+
         return SourceSnapshot(
             address=self.address,
             client=str(client),
             status=SourceStatus(status),
-            params=params,
+            params=SourceParams.from_struct(params),
             task_count=int(tasks),
             registrant_count=int(registrants),
             block_number=block,

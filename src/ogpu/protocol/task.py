@@ -11,23 +11,18 @@ from ogpu.types.enums import DeliveryMethod, Role, TaskStatus
 from ogpu.types.errors import InvalidParamsError, TaskNotFoundError
 from ogpu.types.receipt import Receipt
 from ogpu.types.snapshots import TaskSnapshot
-from ogpu.types.structs import TaskParams
 
 if TYPE_CHECKING:
     from ogpu.protocol.response import Response
     from ogpu.protocol.source import Source
     from ogpu.types import Signer
+    from ogpu.types.params import TaskParams
 
 
 def _task_params(value: Any) -> TaskParams:
-    if isinstance(value, TaskParams):
-        return value
-    return TaskParams(
-        source=value.source,
-        config=value.config,
-        expiryTime=int(value.expiryTime),
-        payment=int(value.payment),
-    )
+    from ogpu.types.params import TaskParams
+
+    return TaskParams.from_struct(value)
 
 
 class Task(AddressBound):

@@ -1,0 +1,159 @@
+"""``SourceParams`` and ``TaskParams``: the on-chain parameter tuples as pydantic models.
+
+As in the official SDK they are pydantic ``BaseModel``s (``model_dump``,
+``model_copy(update=...)``, ``model_validate`` work) with ``to_tuple()`` giving the
+raw tuple. The generated bindings encode their own frozen dataclasses
+(``ogpu_bindings.structs``); ``to_struct``/``from_struct`` convert, and every
+SDK write accepts either form. This module imports pydantic, so the package
+loads it on first access to these names, not with ``import ogpu.types``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ogpu_bindings import structs
+from pydantic import BaseModel, Field, ValidationError
+
+from ogpu.types.enums import DeliveryMethod, Environment
+from ogpu.types.errors import InvalidParamsError
+
+__all__ = ["SourceParams", "TaskParams", "source_struct", "task_struct"]
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+class _Params(BaseModel):
+    """Shared behaviour: construction errors are typed (``InvalidParamsError``)."""
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
+            )
+            raise InvalidParamsError(
+                f"invalid {type(self).__name__}: {problems}", param=type(self).__name__
+            ) from None
+
+
+class SourceParams(_Params):
+    """``Nexus.publishSource``'s parameter tuple; what ``Source.get_params()`` returns.
+
+    ``imageEnvironments`` is an ``Environment`` bit mask and ``deliveryMethod`` a
+    ``DeliveryMethod`` (both ints); ``lastUpdateTime`` defaults to now.
+    Construction raises ``InvalidParamsError`` (a ``ValueError``) for a wrong
+    type; ``SourceParams.model_validate(data)`` raises pydantic's
+    ``ValidationError`` instead. Ranges and addresses are checked by ``to_abi``
+    (and before every send).
+    """
+
+    client: str
+    imageMetadataUrl: str
+    imageEnvironments: Environment
+    minPayment: int
+    minAvailableLockup: int
+    maxExpiryDuration: int
+    privacyEnabled: bool
+    optionalParamsUrl: str
+    deliveryMethod: DeliveryMethod
+    lastUpdateTime: int = Field(default_factory=_now)
+
+    def to_tuple(self) -> tuple[str, str, int, int, int, int, bool, str, int, int]:
+        """The raw tuple web3 encodes, field order as in Solidity. No I/O, no validation."""
+        return (
+            self.client,
+            self.imageMetadataUrl,
+            int(self.imageEnvironments),
+            self.minPayment,
+            self.minAvailableLockup,
+            self.maxExpiryDuration,
+            self.privacyEnabled,
+            self.optionalParamsUrl,
+            int(self.deliveryMethod),
+            self.lastUpdateTime,
+        )
+
+    def to_struct(self) -> structs.SourceParams:
+        """The generated bindings' dataclass with the same values. No I/O."""
+        values = dict(self)
+        # the plain int: the bindings' check rejects a flag outside the mask, not an instance
+        values["imageEnvironments"] = int(self.imageEnvironments)
+        return structs.SourceParams(**values)
+
+    def to_abi(self) -> tuple[Any, ...]:
+        """Validated tuple for eth-abi. No I/O. Raises InvalidInputError subclasses."""
+        return self.to_struct().to_abi()
+
+    @classmethod
+    def from_struct(cls, value: Any) -> SourceParams:
+        """Build from the generated dataclass (or any object with the ten attributes). No I/O."""
+        if isinstance(value, cls):
+            return value
+        return cls(**{name: getattr(value, name) for name in cls.model_fields})
+
+
+class TaskParams(_Params):
+    """``Controller.publishTask``'s parameter tuple; what ``Task.get_params()`` returns.
+
+    ``config`` is the URL of the task's input JSON. Construction errors as in
+    ``SourceParams``.
+    """
+
+    source: str
+    config: str
+    expiryTime: int
+    payment: int
+
+    def to_tuple(self) -> tuple[str, str, int, int]:
+        """The raw tuple web3 encodes. No I/O, no validation."""
+        return (self.source, self.config, self.expiryTime, self.payment)
+
+    def to_struct(self) -> structs.TaskParams:
+        """The generated bindings' dataclass with the same values. No I/O."""
+        return structs.TaskParams(**dict(self))
+
+    def to_abi(self) -> tuple[Any, ...]:
+        """Validated tuple for eth-abi. No I/O. Raises InvalidInputError subclasses."""
+        return self.to_struct().to_abi()
+
+    @classmethod
+    def from_struct(cls, value: Any) -> TaskParams:
+        """Build from the generated dataclass (or any object with the four attributes). No I/O."""
+        if isinstance(value, cls):
+            return value
+        return cls(**{name: getattr(value, name) for name in cls.model_fields})
+
+
+def source_struct(value: object) -> structs.SourceParams:
+    """What the bindings encode, from either form of ``SourceParams``. No I/O.
+
+    Raises:
+        InvalidParamsError: ``value`` is neither.
+    """
+    if isinstance(value, structs.SourceParams):
+        return value
+    if isinstance(value, SourceParams):
+        return value.to_struct()
+    raise InvalidParamsError(
+        f"params must be a SourceParams, got {type(value).__name__}", param="params"
+    )
+
+
+def task_struct(value: object) -> structs.TaskParams:
+    """What the bindings encode, from either form of ``TaskParams``. No I/O.
+
+    Raises:
+        InvalidParamsError: ``value`` is neither.
+    """
+    if isinstance(value, structs.TaskParams):
+        return value
+    if isinstance(value, TaskParams):
+        return value.to_struct()
+    raise InvalidParamsError(
+        f"params must be a TaskParams, got {type(value).__name__}", param="params"
+    )
