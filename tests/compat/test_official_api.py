@@ -73,9 +73,7 @@ def test_official_api_dump_is_meaningful(official_api: dict[str, Any]) -> None:
     # Guards the guard: the dump saw the whole official package, service included.
     broken = {m: s["import_error"] for m, s in official_api.items() if "import_error" in s}
     assert broken == {}
-    assert {"ogpu", "ogpu.client", "ogpu.protocol.task", "ogpu.service.server"} <= set(
-        official_api
-    )
+    assert {"ogpu", "ogpu.client", "ogpu.protocol.task", "ogpu.service.server"} <= set(official_api)
     assert "publish_task" in official_api["ogpu.client"]["names"]
     assert sum(len(s["names"]) for s in official_api.values()) > 300
 
