@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings._runtime import check_address
 
+from ogpu._compat import ignore_extra
 from ogpu.client._checks import check_source_info, read_source, require_active, require_owner
 from ogpu.client._common import (
     DEFAULT_IPFS_TIMEOUT,
@@ -48,13 +49,15 @@ def publish_source(
     ipfs_timeout: float = DEFAULT_IPFS_TIMEOUT,
     receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
     timeout: float | None = None,
+    **_ignored: Any,
 ) -> Source:
     """Pin the source metadata, call ``Nexus.publishSource`` and return the new live ``Source``.
 
     The signer (``private_key=`` or ``signer=``, else ``CLIENT_PRIVATE_KEY``)
     becomes the source's owner. Everything is validated before the upload.
     ``ipfs_timeout`` bounds the upload (retries included), ``receipt_timeout``
-    the wait for the receipt, ``timeout`` (optional) the whole call.
+    the wait for the receipt, ``timeout`` (optional) the whole call. Other
+    keyword arguments are ignored with an ``IgnoredArgumentsWarning``.
 
     Cost: one upload (HTTP POST), one transaction (see ``TxExecutor.execute``).
 
@@ -67,6 +70,7 @@ def publish_source(
         ReceiptTimeoutError: no receipt in time (carries ``tx_hash``).
         TxRevertError subclasses, RPCError: the chain refused or the node failed.
     """
+    ignore_extra("publish_source", _ignored)
     budget = Budget.of(timeout)
     ipfs_seconds = positive_seconds("ipfs_timeout", ipfs_timeout)
     receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
@@ -80,19 +84,21 @@ def publish_source(
 
 
 def update_source(
-    source_address: str,
-    source_info: SourceInfo,
+    source: str | Source,
+    new_info: SourceInfo,
     private_key: Signer | None = None,
     *,
     signer: Signer | None = None,
     ipfs_timeout: float = DEFAULT_IPFS_TIMEOUT,
     receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
     timeout: float | None = None,
+    **_ignored: Any,
 ) -> Receipt:
     """Replace a source's parameters through ``Nexus.updateSource`` (emits ``SourceUpdated``).
 
-    The new metadata is pinned first; ``source_info`` carries every field,
-    changed or not. Timeouts as in ``publish_source``.
+    ``source`` is an address or a ``Source``. The new metadata is pinned first;
+    ``new_info`` carries every field, changed or not. Timeouts and extra keyword
+    arguments as in ``publish_source``.
 
     Cost: one aggregated ``eth_call`` (checks), one upload, one transaction.
 
@@ -103,11 +109,12 @@ def update_source(
         MissingSignerError / InvalidSignerError, IPFSUploadError, TxError,
         ReceiptTimeoutError, TxRevertError subclasses, RPCError: as ``publish_source``.
     """
-    address = check_address(source_address, "source_address")
+    ignore_extra("update_source", _ignored)
+    address = check_address(str(source), "source")
     budget = Budget.of(timeout)
     ipfs_seconds = positive_seconds("ipfs_timeout", ipfs_timeout)
     receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
-    info = check_source_info(source_info)
+    info = check_source_info(new_info)
     account = choose_signer(private_key, signer, Role.CLIENT)
     state = read_source(address)
     require_owner(state, account.address, ("Nexus", "updateSource"))
@@ -118,12 +125,14 @@ def update_source(
 
 
 def inactivate_source(
-    source_address: str,
+    source: str | Source,
     private_key: Signer | None = None,
     *,
     signer: Signer | None = None,
+    **_ignored: Any,
 ) -> Receipt:
-    """Close a source to new tasks through ``Nexus.inactivateSource`` (one-way).
+    """Close a source (an address or a ``Source``) to new tasks through
+    ``Nexus.inactivateSource`` (one-way). Extra keyword arguments as in ``publish_source``.
 
     Cost: one aggregated ``eth_call`` (checks), one transaction.
 
@@ -134,7 +143,8 @@ def inactivate_source(
         SourceInactiveError: already inactive (nothing sent).
         MissingSignerError / InvalidSignerError, TxRevertError subclasses, RPCError.
     """
-    address = check_address(source_address, "source_address")
+    ignore_extra("inactivate_source", _ignored)
+    address = check_address(str(source), "source")
     account = choose_signer(private_key, signer, Role.CLIENT)
     operation = ("Nexus", "inactivateSource")
     state = read_source(address)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings._runtime import check_address
 
+from ogpu._compat import ignore_extra
 from ogpu.client._checks import SourceState, check_task_info, read_sources, require_active
 from ogpu.client._common import (
     DEFAULT_IPFS_TIMEOUT,
@@ -38,6 +39,7 @@ from ogpu.types import (
     TaskInfo,
     TaskNotFoundError,
     TxError,
+    TxHash,
 )
 
 if TYPE_CHECKING:
@@ -150,6 +152,7 @@ def publish_task(
     ipfs_timeout: float = DEFAULT_IPFS_TIMEOUT,
     receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
     timeout: float | None = None,
+    **_ignored: Any,
 ) -> Task:
     """Pin the task config, call ``Controller.publishTask`` and return the new live ``Task``.
 
@@ -160,7 +163,8 @@ def publish_task(
     covering the payment). ``ipfs_timeout`` bounds the upload (retries
     included), ``receipt_timeout`` the wait for the receipt, ``timeout``
     (optional) the whole call. To publish many tasks, ``publish_tasks``
-    pipelines them.
+    pipelines them. Other keyword arguments are ignored with an
+    ``IgnoredArgumentsWarning``.
 
     Cost: one JSON-RPC batch with an aggregated ``eth_call`` and an
     ``eth_getBlockByNumber`` (checks), one upload (HTTP POST), one transaction.
@@ -177,6 +181,7 @@ def publish_task(
         ReceiptTimeoutError: no receipt in time (carries ``tx_hash``).
         TxRevertError subclasses, RPCError: the chain refused or the node failed.
     """
+    ignore_extra("publish_task", _ignored)
     budget = Budget.of(timeout)
     ipfs_seconds = positive_seconds("ipfs_timeout", ipfs_timeout)
     receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
@@ -328,9 +333,15 @@ def publish_tasks(
 
 
 def cancel_task(
-    task_address: str, private_key: Signer | None = None, *, signer: Signer | None = None
+    task: str | Task,
+    private_key: Signer | None = None,
+    *,
+    signer: Signer | None = None,
+    **_ignored: Any,
 ) -> Receipt:
-    """Cancel a task that no provider attempted yet; its escrow returns to the client.
+    """Cancel a task (an address or a ``Task``) that no provider attempted yet; its escrow
+    returns to the client. Extra keyword arguments are ignored with an
+    ``IgnoredArgumentsWarning``.
 
     Cost: one transaction (its gas estimate catches every refusal before sending).
 
@@ -341,17 +352,25 @@ def cancel_task(
         TaskAlreadyFinalizedError, TaskNotFoundError.
         MissingSignerError / InvalidSignerError (``CLIENT_PRIVATE_KEY``), RPCError.
     """
-    address = check_address(task_address, "task_address")
+    ignore_extra("cancel_task", _ignored)
+    address = check_address(str(task), "task")
     account = choose_signer(private_key, signer, Role.CLIENT)
     return controller.cancel_task(address, signer=account)
 
 
 def confirm_response(
-    response_address: str, private_key: Signer | None = None, *, signer: Signer | None = None
-) -> Receipt:
+    response_address: str,
+    private_key: Signer | None = None,
+    *,
+    signer: Signer | None = None,
+    **_ignored: Any,
+) -> TxHash:
     """Accept a response (MANUAL_CONFIRMATION): the task finalizes and its provider is paid.
 
-    The signer is the task's client or an agent the client authorized.
+    The signer is the task's client or an agent the client authorized. Returns
+    the transaction hash (a ``str``, as the official SDK), carrying the
+    ``Receipt`` as ``.receipt``. Extra keyword arguments are ignored with an
+    ``IgnoredArgumentsWarning``.
 
     Cost: one transaction (its gas estimate catches every refusal before sending).
 
@@ -361,9 +380,10 @@ def confirm_response(
         ResponseAlreadyConfirmedError, TaskAlreadyFinalizedError, ResponseNotFoundError.
         MissingSignerError / InvalidSignerError (``CLIENT_PRIVATE_KEY``), RPCError.
     """
+    ignore_extra("confirm_response", _ignored)
     address = check_address(response_address, "response_address")
     account = choose_signer(private_key, signer, Role.CLIENT)
-    return controller.confirm_response(address, signer=account)
+    return TxHash(controller.confirm_response(address, signer=account))
 
 
 def get_task_responses(

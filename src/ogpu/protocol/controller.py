@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import controller, transact
+from ogpu.protocol._compat import official_names
 from ogpu.types.enums import Role
 from ogpu.types.errors import TaskNotFoundError
 from ogpu.types.receipt import Receipt
 
 if TYPE_CHECKING:
     from ogpu.types import Signer
-    from ogpu.types.params import TaskParams
 
 __all__ = ["cancel_task", "confirm_response", "extract_task_address", "publish_task"]
 
@@ -84,3 +84,15 @@ def extract_task_address(receipt: Receipt) -> str:
         if type(log).__name__ == "TaskPublishedEvent":
             return str(log.task)
     raise TaskNotFoundError(f"transaction {receipt.tx_hash} published no task", address="")
+
+
+# -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
+if TYPE_CHECKING:
+    from ogpu.chain.signer import resolve_signer as resolve_signer
+    from ogpu.protocol._base import load_contract as load_contract
+    from ogpu.protocol._executor import TxExecutor as TxExecutor
+    from ogpu.types.params import TaskParams as TaskParams
+else:
+    __getattr__, __dir__ = official_names(
+        __name__, globals(), "TaskParams", "TxExecutor", "load_contract", "resolve_signer"
+    )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import nexus, transact
+from ogpu.protocol._compat import official_names
 from ogpu.types.enums import Environment, Role
 from ogpu.types.errors import InvalidEnumValueError, SourceNotFoundError
 from ogpu.types.receipt import Receipt
@@ -18,7 +19,6 @@ from ogpu.types.receipt import Receipt
 if TYPE_CHECKING:
     from ogpu.protocol.source import Source
     from ogpu.types import Signer
-    from ogpu.types.params import SourceParams
 
 __all__ = [
     "attempt",
@@ -196,3 +196,15 @@ def extract_source_address(receipt: Receipt) -> str:
         if type(log).__name__ == "SourcePublishedEvent":
             return str(log.source)
     raise SourceNotFoundError(f"transaction {receipt.tx_hash} published no source", address="")
+
+
+# -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
+if TYPE_CHECKING:
+    from ogpu.chain.signer import resolve_signer as resolve_signer
+    from ogpu.protocol._base import load_contract as load_contract
+    from ogpu.protocol._executor import TxExecutor as TxExecutor
+    from ogpu.types.params import SourceParams as SourceParams
+else:
+    __getattr__, __dir__ = official_names(
+        __name__, globals(), "SourceParams", "TxExecutor", "load_contract", "resolve_signer"
+    )

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import nexus, transact
+from ogpu.protocol._compat import official_names
 from ogpu.protocol._instance import AddressBound
 from ogpu.types.enums import Environment, Role, SourceStatus
 from ogpu.types.errors import InvalidEnumValueError, SourceNotFoundError
@@ -15,7 +16,6 @@ from ogpu.types.snapshots import SourceSnapshot
 if TYPE_CHECKING:
     from ogpu.protocol.task import Task
     from ogpu.types import Signer
-    from ogpu.types.params import SourceParams
 
 
 class Source(AddressBound):
@@ -220,3 +220,15 @@ class Source(AddressBound):
             registrant_count=int(registrants),
             block_number=block,
         )
+
+
+# -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
+if TYPE_CHECKING:
+    from ogpu.chain.signer import resolve_signer as resolve_signer
+    from ogpu.ipfs.fetch import fetch_ipfs_json as fetch_ipfs_json
+    from ogpu.protocol._base import load_contract as load_contract
+    from ogpu.types.params import SourceParams as SourceParams
+else:
+    __getattr__, __dir__ = official_names(
+        __name__, globals(), "SourceParams", "fetch_ipfs_json", "load_contract", "resolve_signer"
+    )

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import controller, transact
+from ogpu.protocol._compat import official_names
 from ogpu.protocol._instance import AddressBound
 from ogpu.types.enums import DeliveryMethod, Role, TaskStatus
 from ogpu.types.errors import InvalidParamsError, TaskNotFoundError
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from ogpu.protocol.response import Response
     from ogpu.protocol.source import Source
     from ogpu.types import Signer
-    from ogpu.types.params import TaskParams
 
 
 def _task_params(value: Any) -> TaskParams:
@@ -159,6 +159,18 @@ class Task(AddressBound):
         )
         return [Response(a, self.chain) for a in found]
 
+    def get_response_of(self, provider: str) -> Response | None:
+        """The response ``provider`` submitted for this task (``Task.responseOf``), or None.
+
+        Raises:
+            InvalidAddressError: malformed ``provider`` (before any RPC).
+        """
+        from ogpu.protocol.response import Response
+
+        who = b.checksum(provider, "provider")
+        found = str(self._read(self._mod().response_of_call(self.address, who)))
+        return None if found == b.ZERO_ADDRESS else Response(found, self.chain)
+
     def get_confirmed_response(self) -> Response | None:
         """The confirmed response, or None. Two requests (list, then all statuses at once)."""
         responses = self.get_responses()
@@ -244,3 +256,15 @@ class Task(AddressBound):
             winning_provider=None if str(winner) == b.ZERO_ADDRESS else str(winner),
             block_number=block,
         )
+
+
+# -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
+if TYPE_CHECKING:
+    from ogpu.ipfs.fetch import fetch_ipfs_json as fetch_ipfs_json
+    from ogpu.protocol._base import load_contract as load_contract
+    from ogpu.protocol._bindings import ZERO_ADDRESS as ZERO_ADDRESS
+    from ogpu.types.params import TaskParams as TaskParams
+else:
+    __getattr__, __dir__ = official_names(
+        __name__, globals(), "TaskParams", "ZERO_ADDRESS", "fetch_ipfs_json", "load_contract"
+    )
