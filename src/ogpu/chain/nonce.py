@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ogpu_bindings._runtime import check_address
 
 from ogpu.chain import rpc
+from ogpu.chain.web3 import WEB3 as WEB3  # the official module exposes it too
 from ogpu.types.errors import InvalidInputError, NonceError
 
 if TYPE_CHECKING:

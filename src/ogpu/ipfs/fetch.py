@@ -182,8 +182,8 @@ def _redirect_target(current: str, location: str, shown: str) -> str:
 
 def fetch_ipfs_json(
     url: str,
-    *,
     timeout: Timeout | float | tuple[float, float] | None = None,
+    *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     gateway: str | None = None,
     retry: RetryPolicy | None = None,
