@@ -106,7 +106,7 @@ except ImportError as exc:
         ) from exc
     raise
 
-from . import decorators, server  # noqa: E402
+from . import config, decorators, handler, server  # noqa: E402
 from .config import ServiceConfig  # noqa: E402
 from .decorators import expose, init  # noqa: E402
 from .errors import (  # noqa: E402
@@ -146,10 +146,12 @@ __all__ = [
     "TaskFailure",
     "TaskOutcome",
     "UnknownHandlerError",
+    "config",
     "create_app",
     "decorators",
     "expose",
     "get_default_service",
+    "handler",
     "init",
     "logger",
     "reset",

@@ -13,9 +13,21 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from .. import __version__
 from .errors import ServiceConfigError
 
-__all__ = ["ENV_VARS", "ServiceConfig"]
+__all__ = [
+    "CALLBACK_URL",
+    "ENV_VARS",
+    "PROTOCOL_VERSION",
+    "PROVIDER_ADDRESS",
+    "SDK_VERSION",
+    "SENTRY_DSN",
+    "SERVICE_HOST",
+    "SERVICE_PORT",
+    "SOURCE_ADDRESS",
+    "ServiceConfig",
+]
 
 _T = TypeVar("_T")
 
@@ -205,3 +217,15 @@ def redact_url(url: str) -> str:
     if port is not None:
         host = f"{host}:{port}"
     return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else "<invalid url>"
+
+
+# -- the official module's constants, read once at import (``.env`` included) ------------------
+# ``start()`` reads its settings through ``ServiceConfig.from_env()`` instead, when it starts.
+SDK_VERSION: str = __version__
+SENTRY_DSN: str | None = os.environ.get("OGPU_SDK_SENTRY_DSN")
+PROTOCOL_VERSION: str | None = os.environ.get("PROTOCOL_VERSION")
+SOURCE_ADDRESS: str = os.environ.get("SOURCE_ADDRESS", "0xundefined")
+PROVIDER_ADDRESS: str = os.environ.get("PROVIDER_ADDRESS", "0xundefined")
+CALLBACK_URL: str | None = os.environ.get("CALLBACK_URL")
+SERVICE_HOST: str = ServiceConfig.host
+SERVICE_PORT: int = ServiceConfig.port
