@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
 from typing import Any, NoReturn
 from urllib.parse import urljoin, urlsplit
 
@@ -30,6 +32,8 @@ from ogpu.ipfs.config import (
     validate_base_url,
 )
 from ogpu.types import InvalidInputError, IPFSFetchError, IPFSGatewayError
+
+logger = logging.getLogger("ogpu.ipfs")
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _IPFS_RE = re.compile(
@@ -149,7 +153,13 @@ def fetch_ipfs_bytes(
         raise AssertionError("unreachable")  # pragma: no cover
 
     policy = retry or RetryPolicy()
-    return run_with_retry(attempt, policy=policy, timeout=chosen_timeout, what=f"GET {start_shown}")
+    logger.debug("fetching %s ...", start_shown)
+    started = time.monotonic()
+    body = run_with_retry(attempt, policy=policy, timeout=chosen_timeout, what=f"GET {start_shown}")
+    logger.debug(
+        "fetched %s in %.3fs (%d bytes)", start_shown, time.monotonic() - started, len(body)
+    )
+    return body
 
 
 def _read_body(response: requests.Response, *, shown: str, max_bytes: int, budget: Budget) -> bytes:

@@ -6,6 +6,7 @@ The HTTP backends (and requests) are imported by the first upload, not with this
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Mapping
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from ogpu.ipfs.backends import IPFSBackend
+
+logger = logging.getLogger("ogpu.ipfs")
 
 # The error classes too, as the official module has them.
 __all__ = ["IPFSFetchError", "IPFSGatewayError", "publish_to_ipfs"]
@@ -136,10 +139,14 @@ def publish_to_ipfs(
             f"backend must be an IPFSBackend, a backend name or None, got {type(backend).__name__}",
             param="backend",
         )
-    return chosen.upload(
+    logger.debug("publishing %s (%d bytes) to IPFS via %s ...", filename, len(content), chosen.name)
+    started = time.monotonic()
+    url = chosen.upload(
         content,
         filename=filename,
         content_type=content_type,
         timeout=chosen_timeout,
         retry=retry or RetryPolicy(),
     )
+    logger.info("IPFS upload of %s done in %.3fs", filename, time.monotonic() - started)
+    return url

@@ -29,6 +29,7 @@ unknown it raises ``TxMayHaveLandedError`` carrying the hash.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -72,6 +73,8 @@ POLL_INTERVAL = (0.02, 1.0)
 #: Priority fee used when the node has no ``eth_maxPriorityFeePerGas``.
 FALLBACK_PRIORITY_FEE = 1_000_000_000
 _RETRY_PAUSE = 0.05
+# Stage timings for ``ogpu.set_verbose()``; hashes, nonces and blocks only, never keys.
+logger = logging.getLogger("ogpu.tx")
 
 _chain_ids: weakref.WeakKeyDictionary[Web3, int] = weakref.WeakKeyDictionary()
 _chain_ids_lock = threading.Lock()
@@ -551,6 +554,8 @@ def _send(
     max_retries: int,
     receipt_timeout: float,
 ) -> Receipt:
+    started = time.monotonic()
+    logger.debug("[%s] preparing transaction from %s", target.context, account.address)
     w3 = b.web3()
     chain_id = chain_id_of(w3, max_retries)
     estimate, fees = _prepare(w3, target, account, max_retries)
@@ -592,8 +597,21 @@ def _send(
         if outcome == "fee":
             bump += 1
             fees = _fees(w3, max_retries, bump)
+        logger.warning("[%s] %s rejected (%s); retrying", target.context, tx_hash, outcome)
         time.sleep(_RETRY_PAUSE)
+    sent = time.monotonic()
+    logger.debug(
+        "[%s] tx %s sent in %.3fs (nonce=%d)", target.context, tx_hash, sent - started, nonce
+    )
     found, head = _wait_receipt(w3, tx_hash, receipt_timeout, peek)
+    logger.info(
+        "[%s] tx %s mined in block %d; receipt wait %.3fs, total %.3fs",
+        target.context,
+        tx_hash,
+        rpc.to_int(found["blockNumber"]),
+        time.monotonic() - sent,
+        time.monotonic() - started,
+    )
     if rpc.to_int(found.get("status", 1)) != 1:
         raise _failed(w3, target, account, found, gas_limit, tx_hash)
     return _build_receipt(w3, found, head, max_retries)
