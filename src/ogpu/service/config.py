@@ -53,6 +53,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "shutdown_grace": ("OGPU_SERVICE_SHUTDOWN_GRACE",),
     "client_timeout": ("OGPU_SERVICE_CLIENT_TIMEOUT",),
     "log_level": ("OGPU_SERVICE_LOG_LEVEL",),
+    "failure_callbacks": ("OGPU_SERVICE_FAILURE_CALLBACKS",),
 }
 
 
@@ -81,6 +82,8 @@ class ServiceConfig:
     shutdown_grace: float = 30.0
     client_timeout: float = 10.0
     log_level: str = "INFO"
+    failure_callbacks: bool = True
+    """POST failure/timeout bodies too (the official framework sends successes only)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.host, str) or not self.host:
@@ -107,6 +110,10 @@ class ServiceConfig:
                 f"log_level must be one of {', '.join(_LOG_LEVELS)}, got {self.log_level!r}"
             )
         object.__setattr__(self, "log_level", level)
+        if not isinstance(self.failure_callbacks, bool):
+            raise ServiceConfigError(
+                f"failure_callbacks must be a bool, got {type(self.failure_callbacks).__name__}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceConfig:
@@ -151,9 +158,23 @@ _FLOAT_FIELDS = {
 }
 
 
+_BOOL_FIELDS = {"failure_callbacks"}
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
+_BOOLEANS.update({"0": False, "false": False, "no": False, "off": False})
+
+
+def _boolean(raw: str) -> bool:
+    value = _BOOLEANS.get(raw.lower())
+    if value is None:
+        raise ValueError(raw)
+    return value
+
+
 def _parse(field: str, var: str, raw: str) -> Any:
     converter: Callable[[str], Any]
-    if field in _INT_FIELDS:
+    if field in _BOOL_FIELDS:
+        converter, kind = _boolean, "one of 1/0, true/false, yes/no, on/off"
+    elif field in _INT_FIELDS:
         converter, kind = int, "an integer"
     elif field in _FLOAT_FIELDS:
         converter, kind = float, "a number of seconds"
