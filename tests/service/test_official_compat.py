@@ -22,9 +22,15 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 import ogpu.service
-from ogpu.service import DuplicateInitError, HandlerSignatureError, ServiceConfig
+from ogpu.service import (
+    DuplicateInitError,
+    HandlerSignatureError,
+    ServiceConfig,
+    decorators,
+    handler,
+    server,
+)
 from ogpu.service import config as service_config
-from ogpu.service import decorators, handler, server
 from ogpu.service.logger import (
     FAIL_LEVEL,
     SUCCESS_LEVEL,
