@@ -296,3 +296,32 @@ def test_receipt_from_web3_receipt_decodes_like_ours(net: Net, source: Source) -
         type(log).__name__ for log in receipt.logs
     ]
     assert rebuilt == receipt
+
+
+def test_decode_revert_of_a_web3_revert_as_the_official_sdk_calls_it(
+    net: Net, source: Source
+) -> None:
+    from web3.exceptions import ContractLogicError
+
+    from ogpu.protocol import REVERT_PATTERN_MAP, decode_revert, load_contract
+    from ogpu.types import NotTaskOwnerError, OGPUError, TxRevertError
+
+    task = publish_task(_task_info(net, source), signer=net.client.account)
+    controller = load_contract("ControllerAbi")
+    with pytest.raises(ContractLogicError) as raised:
+        controller.functions.cancelTask(task.address).call({"from": net.other_client.address})
+    context = f"Controller.cancelTask({task.address})"
+    error = decode_revert(raised.value, context=context, caller=net.other_client.address)
+    assert isinstance(error, NotTaskOwnerError) and error.reason == "NotOwner"
+    assert set(REVERT_PATTERN_MAP) >= {"NotOwner", "Expired", "InsufficientBalance"}
+
+    class Custom(OGPUError):
+        pass
+
+    REVERT_PATTERN_MAP["MyOwnReason"] = lambda reason, ctx, caller: Custom(f"{reason} {caller}")
+    try:
+        mine = decode_revert(Exception("execution reverted: MyOwnReason"), context="", caller="me")
+    finally:
+        del REVERT_PATTERN_MAP["MyOwnReason"]
+    assert isinstance(mine, Custom) and str(mine) == "MyOwnReason me"
+    assert type(decode_revert(Exception("execution reverted: MyOwnReason"))) is TxRevertError
