@@ -96,6 +96,8 @@ def check_source_info(info: object) -> SourceInfo:
         )
     for env in ("cpu", "nvidia", "amd"):
         value = getattr(envs, env)
+        if not isinstance(value, str):
+            raise InvalidParamsError(f"imageEnvs.{env} must be a str URL", param=f"imageEnvs.{env}")
         if value:
             _url(f"imageEnvs.{env}", value)
     _uint("minPayment", info.minPayment)

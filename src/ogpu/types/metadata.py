@@ -87,9 +87,12 @@ def _text(name: str, value: object) -> str:
     return value
 
 
-@dataclass(frozen=True)
+@dataclass
 class ImageEnvironments:
-    """Docker compose URL per hardware environment; empty means unsupported."""
+    """Docker compose URL per hardware environment; empty means unsupported.
+
+    Mutable, as in the official SDK; the client workflows validate it again
+    before publishing."""
 
     cpu: str = ""
     nvidia: str = ""
@@ -112,7 +115,7 @@ class ImageEnvironments:
         return value
 
 
-@dataclass(frozen=True)
+@dataclass
 class SourceMetadata:
     """The source metadata JSON stored off-chain (``imageMetadataUrl`` points at it)."""
 
