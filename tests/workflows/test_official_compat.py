@@ -283,6 +283,21 @@ def test_async_web3_refuses_a_node_of_another_chain(net: Net) -> None:
         ChainConfig.reset_rpc(ChainId.OGPU_TESTNET)
 
 
+def test_async_web3_unreachable_is_a_connection_error(net: Net) -> None:
+    import socket
+
+    from ogpu.chain import Web3Manager
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, f"http://u:secret@127.0.0.1:{closed}/?k=1")
+    with pytest.raises(ConnectionError) as caught:  # what the official SDK raises
+        asyncio.run(get_async_web3())
+    assert isinstance(caught.value, InvalidRpcUrlError)
+    assert "secret" not in str(caught.value) and "k=1" not in str(caught.value)
+
+
 def test_receipt_from_web3_receipt_decodes_like_ours(net: Net, source: Source) -> None:
     from ogpu.chain import Web3Manager
     from ogpu.types import Receipt

@@ -19,11 +19,16 @@ if TYPE_CHECKING:
     from web3.contract import AsyncContract
     from web3.providers.async_base import AsyncBaseProvider
 
-__all__ = ["get_async_web3", "get_nexus_contract"]
+__all__ = ["NodeUnreachableError", "get_async_web3", "get_nexus_contract"]
 
 _CONNECT_TIMEOUT = 10.0
 _instances: dict[tuple[int, str], AsyncWeb3[AsyncBaseProvider]] = {}
 _lock = threading.Lock()
+
+
+class NodeUnreachableError(InvalidRpcUrlError, ConnectionError):
+    """No answer from the RPC URL: an ``InvalidRpcUrlError`` that is also the builtin
+    ``ConnectionError`` the official SDK raises here."""
 
 
 def _shown(url: str) -> str:
@@ -40,7 +45,9 @@ async def get_async_web3() -> AsyncWeb3[AsyncBaseProvider]:
     the node serves the active chain; later calls none.
 
     Raises:
-        InvalidRpcUrlError: the node cannot be reached (within 10 s) or serves another chain.
+        NodeUnreachableError: no answer within 10 s (an ``InvalidRpcUrlError`` and a
+            ``ConnectionError``, as the official SDK raises).
+        InvalidRpcUrlError: the node serves another chain than the active one.
     """
     from web3 import AsyncWeb3
     from web3.providers.rpc import AsyncHTTPProvider
@@ -56,7 +63,7 @@ async def get_async_web3() -> AsyncWeb3[AsyncBaseProvider]:
     try:
         served = int(await asyncio.wait_for(w3.eth.chain_id, _CONNECT_TIMEOUT))
     except Exception as exc:
-        raise InvalidRpcUrlError(
+        raise NodeUnreachableError(
             f"cannot reach a JSON-RPC node at {_shown(url)}: {type(exc).__name__}",
             url=_shown(url),
         ) from None
