@@ -26,6 +26,7 @@ _LAZY = {
     **{name: f"ogpu.{name}" for name in _SUBPACKAGES},
     "ChainConfig": "ogpu.chain",
     "ChainId": "ogpu.chain",
+    "IgnoredArgumentsWarning": "ogpu._compat",
     "clear_all_nonce_caches": "ogpu.chain",
     "fetch_ipfs_json": "ogpu.ipfs",
     "fix_nonce": "ogpu.chain",
@@ -37,6 +38,7 @@ _LAZY = {
 __all__ = [
     "ChainConfig",
     "ChainId",
+    "IgnoredArgumentsWarning",
     "__version__",
     "agent",
     "chain",
@@ -60,6 +62,7 @@ apply_env_verbose()
 if TYPE_CHECKING:
     from ogpu import agent, chain, client, events, ipfs, protocol, types
     from ogpu import service as service
+    from ogpu._compat import IgnoredArgumentsWarning
     from ogpu.chain import (
         ChainConfig,
         ChainId,

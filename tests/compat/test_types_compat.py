@@ -167,3 +167,25 @@ def test_environment_helpers() -> None:
     assert environment_names(7) == ["CPU", "NVIDIA", "AMD"]
     assert environment_names(2) == ["NVIDIA"]
     assert ogpu.types.combine_environments is combine_environments
+
+
+def test_last_update_time_official_way_is_explicit() -> None:
+    # 0.2.3 defaults to the time its module was imported; pass the value to pin one
+    assert _source_params(lastUpdateTime=1_700_000_000).lastUpdateTime == 1_700_000_000
+
+
+def test_builders_validate_at_construction_and_stay_mutable() -> None:
+    from ogpu.types import ImageEnvironments, InvalidInputError, SourceInfo, TaskInfo, TaskInput
+
+    with pytest.raises(InvalidInputError):  # 0.2.3 accepts it and fails later, or never
+        TaskInput("", {"text": "hi"})
+    with pytest.raises(InvalidInputError):
+        TaskInfo(source="0xSOURCE", config=TaskInput("f", {}), expiryTime=1, payment=1)
+    info = TaskInfo(source=CLIENT, config=TaskInput("f", {}), expiryTime=1, payment=1)
+    info.payment = 5  # the official style of editing a builder still works
+    envs = ImageEnvironments(cpu="https://e.com/c.yml")
+    envs.amd = "https://e.com/a.yml"
+    assert envs.mask == Environment.CPU | Environment.AMD
+    source = SourceInfo("n", "d", "https://e.com/l.png", envs, 1, 0, 60)
+    source.minPayment = 2
+    assert (info.payment, source.minPayment) == (5, 2)

@@ -321,3 +321,24 @@ def test_import_without_the_service_extra_names_the_extra(tmp_path: Path) -> Non
     code = _BLOCK_EXTRA + "import ogpu\ntry:\n    ogpu.service\nexcept ImportError as e:\n"
     code += "    import json; print(json.dumps({'message': str(e)}))\n"
     assert "ogpu[service]" in _python(code, tmp_path)["message"]
+
+
+def test_registration_wants_named_functions_and_unique_names() -> None:
+    # 0.2.3 registers a lambda as init and appends a second handler of the same name
+    with pytest.raises(HandlerSignatureError):
+        handler.add_init_handler(lambda: None)
+    handler.add_handler(shout, In, Out)
+
+    def other(data: In) -> Out:
+        return Out(result="other")
+
+    other.__name__ = "shout"
+    with pytest.raises(ValueError, match="already registered"):
+        handler.add_handler(other, In, Out)
+
+    def init_function() -> None:  # the documented way: a named function
+        pass
+
+    handler.add_init_handler(init_function)
+    assert handler.get_init_handler() is init_function
+    assert [fn for fn, _, _ in handler.get_handlers()] == [shout]
