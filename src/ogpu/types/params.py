@@ -81,8 +81,10 @@ class SourceParams(_Params):
     def to_struct(self) -> structs.SourceParams:
         """The generated bindings' dataclass with the same values. No I/O."""
         values = dict(self)
-        # the plain int: the bindings' check rejects a flag outside the mask, not an instance
-        values["imageEnvironments"] = int(self.imageEnvironments)
+        mask = values["imageEnvironments"]
+        if isinstance(mask, int) and not isinstance(mask, bool):
+            # the plain int: the bindings reject a flag outside the mask, not an IntFlag instance
+            values["imageEnvironments"] = int(mask)
         return structs.SourceParams(**values)
 
     def to_abi(self) -> tuple[Any, ...]:
