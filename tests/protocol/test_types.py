@@ -47,7 +47,7 @@ def test_generated_types_are_reexported_not_redefined() -> None:
         if isinstance(value, type) and issubclass(value, ogpu_bindings.errors.OGPUError):
             assert getattr(types, name) is value, name
     assert issubclass(InvalidRpcUrlError, ConfigError)
-    assert InvalidRpcUrlError("x", url="http://u").url == "http://u"
+    assert InvalidRpcUrlError(message="x", url="http://u").url == "http://u"
 
 
 def test_roles_and_environment_helpers() -> None:

@@ -76,7 +76,7 @@ def _coerce_chain(chain: ChainId | int) -> ChainId:
     try:
         return ChainId(int(chain))
     except (ValueError, TypeError):
-        raise ChainNotSupportedError(f"chain {chain!r} is not supported") from None
+        raise ChainNotSupportedError(message=f"chain {chain!r} is not supported") from None
 
 
 class ChainConfig:
@@ -114,7 +114,7 @@ class ChainConfig:
         chain = _coerce_chain(chain_id)
         if chain not in cls.CHAIN_CONTRACTS:
             raise ChainNotSupportedError(
-                f"{chain.name} has no contract addresses; register them with "
+                message=f"{chain.name} has no contract addresses; register them with "
                 "ChainConfig.register_contracts"
             )
         with cls._lock:
@@ -142,7 +142,9 @@ class ChainConfig:
         target = cls._current_chain if chain is None else _coerce_chain(chain)
         contracts = cls.CHAIN_CONTRACTS.get(target)
         if contracts is None:
-            raise ChainNotSupportedError(f"{target.name} has no registered contract addresses")
+            raise ChainNotSupportedError(
+                message=f"{target.name} has no registered contract addresses"
+            )
         key = contract_name.upper()
         if key not in contracts:
             raise InvalidInputError(
@@ -263,13 +265,13 @@ class ChainConfig:
         """
         target = cls._current_chain if chain is None else _coerce_chain(chain)
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise InvalidRpcUrlError(f"RPC URL must be an http(s) URL, got {url!r}")
+            raise InvalidRpcUrlError(message=f"RPC URL must be an http(s) URL, got {url!r}")
         from ogpu.chain.web3 import Web3Manager
 
         remote = Web3Manager.probe_chain_id(url)
         if remote != int(target):
             raise InvalidRpcUrlError(
-                f"{url} serves chain id {remote}, expected {int(target)} ({target.name})"
+                message=f"{url} serves chain id {remote}, expected {int(target)} ({target.name})"
             )
         Web3Manager.update_rpc_url(target, url)
 

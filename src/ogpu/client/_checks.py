@@ -225,7 +225,7 @@ def _source_state(
     now: int | None,
 ) -> SourceState:
     missing = SourceNotFoundError(
-        f"{address} is not a source published on this network's Nexus; "
+        message=f"{address} is not a source published on this network's Nexus; "
         "check the address and the selected chain",
         address=address,
     )
@@ -252,7 +252,9 @@ def require_active(state: SourceState, operation: tuple[str, str], advice: str) 
     if state.status != SourceStatus.ACTIVE:
         contract, function = operation
         raise SourceInactiveError(
-            f"source {state.address} is inactive; {advice}", contract=contract, function=function
+            message=f"source {state.address} is inactive; {advice}",
+            contract=contract,
+            function=function,
         )
 
 
@@ -265,8 +267,8 @@ def require_owner(state: SourceState, account: str, operation: tuple[str, str]) 
     if state.owner.lower() != account.lower():
         contract, function = operation
         raise NotSourceOwnerError(
-            f"source {state.address} is owned by {state.owner}, not by the signer {account}; "
-            "sign with the owner's key",
+            message=f"source {state.address} is owned by {state.owner}, not by the signer "
+            f"{account}; sign with the owner's key",
             contract=contract,
             function=function,
         )

@@ -37,7 +37,8 @@ def _published_source(receipt: Receipt) -> str:
         if isinstance(log, event_type) and str(log.address).lower() == emitter:
             return str(log.source)
     raise SourceNotFoundError(
-        f"transaction {receipt.tx_hash} emitted no SourcePublished event from Nexus", address=""
+        message=f"transaction {receipt.tx_hash} emitted no SourcePublished event from Nexus",
+        address="",
     )
 
 

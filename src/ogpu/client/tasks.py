@@ -69,7 +69,8 @@ def _published_task(receipt: Receipt, source: str) -> str:
         ):
             return str(log.task)
     raise TaskNotFoundError(
-        f"transaction {receipt.tx_hash} emitted no TaskPublished event for {source}", address=""
+        message=f"transaction {receipt.tx_hash} emitted no TaskPublished event for {source}",
+        address="",
     )
 
 
@@ -80,7 +81,7 @@ def _check_against_source(info: TaskInfo, state: SourceState, now: int) -> None:
     minimum = int(state.params.minPayment)
     if info.payment < minimum:
         raise PaymentTooLowError(
-            f"payment {info.payment} wei is below the source's minPayment {minimum} wei; "
+            message=f"payment {info.payment} wei is below the source's minPayment {minimum} wei; "
             f"raise payment to at least {minimum}",
             contract=contract,
             function=function,
@@ -88,7 +89,7 @@ def _check_against_source(info: TaskInfo, state: SourceState, now: int) -> None:
     longest = int(state.params.maxExpiryDuration)
     if info.expiryTime <= now:
         raise TaskExpiredError(
-            f"expiryTime {info.expiryTime} is not in the future (chain time {now}); "
+            message=f"expiryTime {info.expiryTime} is not in the future (chain time {now}); "
             f"set it between {now + 1} and {now + longest}",
             contract=contract,
             function=function,
@@ -96,7 +97,7 @@ def _check_against_source(info: TaskInfo, state: SourceState, now: int) -> None:
         )
     if info.expiryTime - now > longest:
         raise ExpiryTooLongError(
-            f"expiryTime {info.expiryTime} is {info.expiryTime - now}s away, beyond the "
+            message=f"expiryTime {info.expiryTime} is {info.expiryTime - now}s away, beyond the "
             f"source's maxExpiryDuration of {longest}s; set it to at most {now + longest}",
             contract=contract,
             function=function,
@@ -108,7 +109,7 @@ def _check_escrow(payment: int, balance: int, client: str) -> None:
     if balance < payment:
         contract, function = _PUBLISH
         raise InsufficientBalanceError(
-            f"the vault balance of {client} is {balance} wei, below the payment of "
+            message=f"the vault balance of {client} is {balance} wei, below the payment of "
             f"{payment} wei; deposit at least {payment - balance} wei more with vault.deposit",
             contract=contract,
             function=function,

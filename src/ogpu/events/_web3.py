@@ -64,12 +64,12 @@ async def get_async_web3() -> AsyncWeb3[AsyncBaseProvider]:
         served = int(await asyncio.wait_for(w3.eth.chain_id, _CONNECT_TIMEOUT))
     except Exception as exc:
         raise NodeUnreachableError(
-            f"cannot reach a JSON-RPC node at {_shown(url)}: {type(exc).__name__}",
+            message=f"cannot reach a JSON-RPC node at {_shown(url)}: {type(exc).__name__}",
             url=_shown(url),
         ) from None
     if served != int(chain):
         raise InvalidRpcUrlError(
-            f"{_shown(url)} serves chain id {served}, expected {int(chain)} ({chain.name})",
+            message=f"{_shown(url)} serves chain id {served}, expected {int(chain)} ({chain.name})",
             url=_shown(url),
         )
     with _lock:

@@ -78,7 +78,7 @@ def resolve_ipfs_url(url: str, *, gateway: str | None = None) -> str:
 
 
 def _fetch_error(message: str, url: str, cause: BaseException | None = None) -> NoReturn:
-    raise IPFSFetchError(message, url=url) from cause
+    raise IPFSFetchError(message=message, url=url) from cause
 
 
 def fetch_ipfs_bytes(
@@ -122,7 +122,7 @@ def fetch_ipfs_bytes(
                     stream=True,
                 )
             except requests.RequestException as exc:
-                error = IPFSFetchError(f"GET {shown} failed: {exc}", url=shown)
+                error = IPFSFetchError(message=f"GET {shown} failed: {exc}", url=shown)
                 error.__cause__ = exc
                 if is_transient_exception(exc):
                     raise Transient(error) from exc
@@ -138,14 +138,14 @@ def fetch_ipfs_bytes(
                     continue
                 if is_transient_status(status):
                     busy = IPFSGatewayError(
-                        f"GET {shown}: gateway answered HTTP {status}",
+                        message=f"GET {shown}: gateway answered HTTP {status}",
                         status_code=status,
                         url=shown,
                     )
                     raise Transient(busy, parse_retry_after(response.headers.get("Retry-After")))
                 if status != 200:
                     raise IPFSGatewayError(
-                        f"GET {shown}: gateway answered HTTP {status}",
+                        message=f"GET {shown}: gateway answered HTTP {status}",
                         status_code=status,
                         url=shown,
                     )
@@ -171,7 +171,7 @@ def _read_body(response: requests.Response, *, shown: str, max_bytes: int, budge
             response, max_bytes=max_bytes, budget=budget, on_too_large=fail, on_timeout=fail
         )
     except requests.RequestException as exc:
-        error = IPFSFetchError(f"GET {shown}: reading the body failed: {exc}", url=shown)
+        error = IPFSFetchError(message=f"GET {shown}: reading the body failed: {exc}", url=shown)
         error.__cause__ = exc
         if is_transient_exception(exc):
             raise Transient(error) from exc
@@ -222,14 +222,15 @@ def fetch_ipfs_json(
     shown = redact_url(url) if isinstance(url, str) else "<url>"
     if nesting_depth(body) > MAX_JSON_DEPTH:
         raise IPFSFetchError(
-            f"{shown} did not serve valid JSON: nested deeper than {MAX_JSON_DEPTH}", url=shown
+            message=f"{shown} did not serve valid JSON: nested deeper than {MAX_JSON_DEPTH}",
+            url=shown,
         )
     try:
         value = json.loads(body)
     except (ValueError, RecursionError) as exc:
-        raise IPFSFetchError(f"{shown} did not serve valid JSON: {exc}", url=shown) from exc
+        raise IPFSFetchError(message=f"{shown} did not serve valid JSON: {exc}", url=shown) from exc
     if not isinstance(value, dict):
         raise IPFSFetchError(
-            f"{shown} served JSON {type(value).__name__}, expected an object", url=shown
+            message=f"{shown} served JSON {type(value).__name__}, expected an object", url=shown
         )
     return value

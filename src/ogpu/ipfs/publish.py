@@ -76,7 +76,7 @@ def _official_retry(
         left = float(deadline) - time.monotonic()
         if left <= 0:
             raise IPFSUploadError(
-                "the publish budget ran out before the upload started", url="<upload>"
+                message="the publish budget ran out before the upload started", url="<upload>"
             )
         changes["total_timeout"] = min(RetryPolicy().total_timeout, left)
     return replace(RetryPolicy(), **changes)

@@ -142,7 +142,7 @@ def chain_id_of(w3: Web3, retries: int = 3) -> int:
     expected = int(ChainConfig.get_current_chain())
     if cached != expected:
         raise ChainNotSupportedError(
-            f"the RPC node serves chain id {cached}, but the active chain is {expected}",
+            message=f"the RPC node serves chain id {cached}, but the active chain is {expected}",
             chain_id=cached,
         )
     return cached
@@ -236,8 +236,10 @@ def _checked_estimate(estimate: Any, target: _Target, account: LocalAccount) -> 
         raise b.rpc_error(estimate)
     if isinstance(estimate, rpc.NodeError):
         if "insufficient funds" in estimate.message.lower():
-            raise GasError(f"{account.address} cannot pay for gas and value: {estimate.message}")
-        raise GasError(f"gas estimation failed: {estimate.message}")
+            raise GasError(
+                message=f"{account.address} cannot pay for gas and value: {estimate.message}"
+            )
+        raise GasError(message=f"gas estimation failed: {estimate.message}")
     return rpc.to_int(estimate)
 
 
@@ -510,7 +512,7 @@ def _failed(
     except (rpc.NodeError, rpc.TransportError):
         pass
     if rpc.to_int(found.get("gasUsed", 0)) >= gas_limit:
-        return GasError(f"transaction {tx_hash} ran out of gas", tx_hash=tx_hash)
+        return GasError(message=f"transaction {tx_hash} ran out of gas", tx_hash=tx_hash)
     return TxError(f"transaction {tx_hash} failed on chain (status 0)", tx_hash=tx_hash)
 
 
@@ -587,13 +589,15 @@ def _send(
                 NonceManager.release(chain_id, account.address, nonce)
         failures += 1
         if outcome == "funds":
-            raise GasError(f"{account.address} cannot pay for gas and value: {message}")
+            raise GasError(message=f"{account.address} cannot pay for gas and value: {message}")
         if outcome == "other":
             raise TxError(f"the node rejected the transaction to {target.context}: {message}")
         if failures > max_retries:
             if outcome == "nonce":
-                raise NonceError(f"nonce collisions for {account.address} after {failures} tries")
-            raise GasError(f"the transaction stayed underpriced after {failures} tries")
+                raise NonceError(
+                    message=f"nonce collisions for {account.address} after {failures} tries"
+                )
+            raise GasError(message=f"the transaction stayed underpriced after {failures} tries")
         if outcome == "fee":
             bump += 1
             fees = _fees(w3, max_retries, bump)

@@ -54,12 +54,12 @@ def _not_found(error: TxRevertError, function: str | None, args: Sequence[Any]) 
     first = _arg(args, 0)
     if reason == "UnknownTask":
         address = first if function != "submitResponse" else _field(first, "task", 0)
-        return TaskNotFoundError(f"no Task contract at {address}", address=str(address))
+        return TaskNotFoundError(message=f"no Task contract at {address}", address=str(address))
     if reason == "UnknownSource":
         address = _field(first, "source", 0) if function == "publishTask" else first
-        return SourceNotFoundError(f"no Source contract at {address}", address=str(address))
+        return SourceNotFoundError(message=f"no Source contract at {address}", address=str(address))
     if reason == "UnknownResponse":
-        return ResponseNotFoundError(f"no Response contract at {first}", address=str(first))
+        return ResponseNotFoundError(message=f"no Response contract at {first}", address=str(first))
     return None
 
 
@@ -171,7 +171,10 @@ def _from_reason(reason: str, contract: str | None, function: str | None) -> TxR
     cls = errors.revert_class_for(reason, contract=contract, function=function)
     where = f"{contract}.{function}" if contract and function else "the call"
     return cls(
-        f"{where} reverted with {reason!r}", reason=reason, contract=contract, function=function
+        message=f"{where} reverted with {reason!r}",
+        reason=reason,
+        contract=contract,
+        function=function,
     )
 
 

@@ -83,7 +83,7 @@ def extract_task_address(receipt: Receipt) -> str:
     for log in receipt.logs:
         if type(log).__name__ == "TaskPublishedEvent":
             return str(log.task)
-    raise TaskNotFoundError(f"transaction {receipt.tx_hash} published no task", address="")
+    raise TaskNotFoundError(message=f"transaction {receipt.tx_hash} published no task", address="")
 
 
 # -- names the official 0.2.3 module also exposes, loaded on first access ---------------------

@@ -195,7 +195,9 @@ def extract_source_address(receipt: Receipt) -> str:
     for log in receipt.logs:
         if type(log).__name__ == "SourcePublishedEvent":
             return str(log.source)
-    raise SourceNotFoundError(f"transaction {receipt.tx_hash} published no source", address="")
+    raise SourceNotFoundError(
+        message=f"transaction {receipt.tx_hash} published no source", address=""
+    )
 
 
 # -- names the official 0.2.3 module also exposes, loaded on first access ---------------------

@@ -34,7 +34,7 @@ class Response(AddressBound):
 
     def _missing(self) -> ResponseNotFoundError:
         return ResponseNotFoundError(
-            f"no Response contract at {self.address}", address=self.address
+            message=f"no Response contract at {self.address}", address=self.address
         )
 
     def _read(self, call: Any) -> Any:

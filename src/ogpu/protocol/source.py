@@ -32,7 +32,9 @@ class Source(AddressBound):
         return b.module("source")
 
     def _missing(self) -> SourceNotFoundError:
-        return SourceNotFoundError(f"no Source contract at {self.address}", address=self.address)
+        return SourceNotFoundError(
+            message=f"no Source contract at {self.address}", address=self.address
+        )
 
     @classmethod
     def load(cls, address: str, chain: object = None) -> Source:

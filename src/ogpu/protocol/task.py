@@ -39,7 +39,9 @@ class Task(AddressBound):
         return b.module("task")
 
     def _missing(self) -> TaskNotFoundError:
-        return TaskNotFoundError(f"no Task contract at {self.address}", address=self.address)
+        return TaskNotFoundError(
+            message=f"no Task contract at {self.address}", address=self.address
+        )
 
     def _read(self, call: Any) -> Any:
         return b.read(call, not_found=self._missing)
