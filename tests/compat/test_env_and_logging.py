@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import subprocess
-import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +24,7 @@ from ogpu._logging import set_verbose
 KEY = "0x" + "4c" * 32  # a throwaway key; must never be printed
 
 
-def _run(code: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OGPU_", "CLIENT_"))}
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env={**clean, "HOME": str(cwd), **env},
-        check=True,
-    )
+FreshPython = Callable[..., subprocess.CompletedProcess[str]]  # the root conftest's fixture
 
 
 def _last_json(done: subprocess.CompletedProcess[str]) -> Any:
@@ -99,7 +87,7 @@ def test_environment_wins_and_earlier_files_win(tmp_path: Path) -> None:
     assert env == {"A": "environment", "B": "first", "C": "second"}
 
 
-def test_import_reads_dotenv_from_cwd_then_home(tmp_path: Path) -> None:
+def test_import_reads_dotenv_from_cwd_then_home(fresh_python: FreshPython, tmp_path: Path) -> None:
     home = tmp_path / "home"
     work = tmp_path / "work"
     home.mkdir()
@@ -114,7 +102,7 @@ def test_import_reads_dotenv_from_cwd_then_home(tmp_path: Path) -> None:
         print(json.dumps({"address": resolve_signer(None, Role.CLIENT).address,
                           "chain": os.environ["OGPU_CHAIN"], "rpc": os.environ["OGPU_RPC_URL"]}))
     """
-    done = _run(code, work, HOME=str(home))
+    done = fresh_python(code, work, HOME=str(home))
     seen = _last_json(done)
     from eth_account import Account
 
@@ -136,27 +124,29 @@ _LOG_SOMETHING = """
 """
 
 
-def test_silent_by_default(tmp_path: Path) -> None:
-    done = _run(_LOG_SOMETHING, tmp_path)
+def test_silent_by_default(fresh_python: FreshPython, tmp_path: Path) -> None:
+    done = fresh_python(_LOG_SOMETHING, tmp_path)
     assert done.stderr == ""  # a NullHandler: not even Python's last-resort warning output
 
 
 @pytest.mark.parametrize("value", ["1", "true", "YES"])
-def test_ogpu_verbose_from_the_environment(tmp_path: Path, value: str) -> None:
-    done = _run(_LOG_SOMETHING, tmp_path, OGPU_VERBOSE=value)
+def test_ogpu_verbose_from_the_environment(
+    fresh_python: FreshPython, tmp_path: Path, value: str
+) -> None:
+    done = fresh_python(_LOG_SOMETHING, tmp_path, OGPU_VERBOSE=value)
     lines = done.stderr.splitlines()
     assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3} WARNING ogpu\.ipfs — upload slow", lines[0])
     assert lines[1].endswith("DEBUG   ogpu.tx — sent")
 
 
 @pytest.mark.parametrize("value", ["0", "false", "", "no"])
-def test_ogpu_verbose_off_values(tmp_path: Path, value: str) -> None:
-    assert _run(_LOG_SOMETHING, tmp_path, OGPU_VERBOSE=value).stderr == ""
+def test_ogpu_verbose_off_values(fresh_python: FreshPython, tmp_path: Path, value: str) -> None:
+    assert fresh_python(_LOG_SOMETHING, tmp_path, OGPU_VERBOSE=value).stderr == ""
 
 
-def test_ogpu_verbose_from_dotenv(tmp_path: Path) -> None:
+def test_ogpu_verbose_from_dotenv(fresh_python: FreshPython, tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("OGPU_VERBOSE=true\n")
-    assert "ogpu.tx — sent" in _run(_LOG_SOMETHING, tmp_path).stderr
+    assert "ogpu.tx — sent" in fresh_python(_LOG_SOMETHING, tmp_path).stderr
 
 
 class _Stderr:

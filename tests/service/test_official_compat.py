@@ -9,10 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import subprocess
-import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -156,22 +155,17 @@ def test_send_callback_reports_a_refusal(recorder: CallbackRecorder) -> None:
     assert result is not None and not result.delivered and result.status_code == 404
 
 
-def _python(code: str, cwd: Path, **env: str) -> dict[str, Any]:
-    clean = {k: v for k, v in os.environ.items() if k not in ("CALLBACK_URL", "SOURCE_ADDRESS")}
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env={**clean, "HOME": str(cwd), **env},
-        check=True,
-    )
+FreshPython = Callable[..., subprocess.CompletedProcess[str]]  # the root conftest's fixture
+
+
+def _json(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     value: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return value
 
 
-def test_config_constants_come_from_the_environment_and_dotenv(tmp_path: Path) -> None:
+def test_config_constants_come_from_the_environment_and_dotenv(
+    fresh_python: FreshPython, tmp_path: Path
+) -> None:
     code = """
         import json
         from ogpu.service import config, server
@@ -180,13 +174,13 @@ def test_config_constants_come_from_the_environment_and_dotenv(tmp_path: Path) -
             "SDK_VERSION", "PROTOCOL_VERSION", "SENTRY_DSN")} | {"same": server.CALLBACK_URL
             == config.CALLBACK_URL}))
     """
-    defaults = _python(code, tmp_path)
+    defaults = _json(fresh_python(code))
     assert defaults["SOURCE_ADDRESS"] == defaults["PROVIDER_ADDRESS"] == "0xundefined"
     assert defaults["CALLBACK_URL"] is None and defaults["SENTRY_DSN"] is None
     assert (defaults["SERVICE_HOST"], defaults["SERVICE_PORT"]) == ("0.0.0.0", 5555)
     assert defaults["SDK_VERSION"] == ogpu.__version__
     (tmp_path / ".env").write_text("CALLBACK_URL=http://127.0.0.1:9/cb\nSOURCE_ADDRESS=0xfile\n")
-    configured = _python(code, tmp_path, SOURCE_ADDRESS="0xenv", PROTOCOL_VERSION="2")
+    configured = _json(fresh_python(code, SOURCE_ADDRESS="0xenv", PROTOCOL_VERSION="2"))
     assert configured["CALLBACK_URL"] == "http://127.0.0.1:9/cb" and configured["same"]
     assert configured["SOURCE_ADDRESS"] == "0xenv"  # the environment wins over .env
     assert configured["PROTOCOL_VERSION"] == "2"
@@ -251,7 +245,7 @@ def test_stdlib_logger_is_not_patched_and_the_official_calls_work() -> None:
 
 
 def test_sentry_is_not_initialised_and_fail_records_reach_a_handler(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    fresh_python: FreshPython, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # Ours never imports sentry_sdk (not a dependency), DSN or not.
     code = """
@@ -261,7 +255,7 @@ def test_sentry_is_not_initialised_and_fail_records_reach_a_handler(
         print(json.dumps({"sentry": "sentry_sdk" in sys.modules,
                           "dsn": ogpu.service.config.SENTRY_DSN}))
     """
-    seen = _python(code, tmp_path, OGPU_SDK_SENTRY_DSN="https://key@sentry.invalid/1")
+    seen = _json(fresh_python(code, OGPU_SDK_SENTRY_DSN="https://key@sentry.invalid/1"))
     assert seen == {"sentry": False, "dsn": "https://key@sentry.invalid/1"}
     # The documented way: an error-level handler on ``ogpu.service`` (what sentry_sdk's
     # logging integration is) receives every FAIL and TIMEOUT record at or above ERROR/WARNING.
@@ -297,7 +291,9 @@ sys.meta_path.insert(0, NoServiceExtra())
 """
 
 
-def test_import_without_the_service_extra_names_the_extra(tmp_path: Path) -> None:
+def test_import_without_the_service_extra_names_the_extra(
+    fresh_python: FreshPython, tmp_path: Path
+) -> None:
     code = _BLOCK_EXTRA + textwrap.dedent(
         """
         import json
@@ -312,7 +308,7 @@ def test_import_without_the_service_extra_names_the_extra(tmp_path: Path) -> Non
             print(json.dumps({"type": None}))
         """
     )
-    seen = _python(code, tmp_path)
+    seen = _json(fresh_python(code))
     assert seen["type"] == "ServiceDependencyError" and seen["import_error"]
     assert "pip install 'ogpu[service]'" in seen["message"]
     assert "fastapi" in seen["message"]
@@ -320,7 +316,7 @@ def test_import_without_the_service_extra_names_the_extra(tmp_path: Path) -> Non
     # ``ogpu.service`` through the package attribute fails the same way
     code = _BLOCK_EXTRA + "import ogpu\ntry:\n    ogpu.service\nexcept ImportError as e:\n"
     code += "    import json; print(json.dumps({'message': str(e)}))\n"
-    assert "ogpu[service]" in _python(code, tmp_path)["message"]
+    assert "ogpu[service]" in _json(fresh_python(code))["message"]
 
 
 def test_registration_wants_named_functions_and_unique_names() -> None:

@@ -11,13 +11,17 @@ loads it on first access to these names, not with ``import ogpu.types``.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ogpu_bindings import structs
 from pydantic import BaseModel, Field, ValidationError
 
 from ogpu.types.enums import DeliveryMethod, Environment
 from ogpu.types.errors import InvalidParamsError
+
+if TYPE_CHECKING:
+    from ogpu_bindings._runtime import AbiStruct
+    from typing_extensions import Self
 
 __all__ = ["SourceParams", "TaskParams", "source_struct", "task_struct"]
 
@@ -39,6 +43,21 @@ class _Params(BaseModel):
             raise InvalidParamsError(
                 f"invalid {type(self).__name__}: {problems}", param=type(self).__name__
             ) from None
+
+    def to_struct(self) -> AbiStruct:
+        """The generated bindings' dataclass with the same values. No I/O."""
+        raise NotImplementedError
+
+    def to_abi(self) -> tuple[Any, ...]:
+        """Validated tuple for eth-abi. No I/O. Raises InvalidInputError subclasses."""
+        return self.to_struct().to_abi()
+
+    @classmethod
+    def from_struct(cls, value: Any) -> Self:
+        """Build from the generated dataclass (or any object with the same attributes). No I/O."""
+        if isinstance(value, cls):
+            return value
+        return cls(**{name: getattr(value, name) for name in cls.model_fields})
 
 
 class SourceParams(_Params):
@@ -87,17 +106,6 @@ class SourceParams(_Params):
             values["imageEnvironments"] = int(mask)
         return structs.SourceParams(**values)
 
-    def to_abi(self) -> tuple[Any, ...]:
-        """Validated tuple for eth-abi. No I/O. Raises InvalidInputError subclasses."""
-        return self.to_struct().to_abi()
-
-    @classmethod
-    def from_struct(cls, value: Any) -> SourceParams:
-        """Build from the generated dataclass (or any object with the ten attributes). No I/O."""
-        if isinstance(value, cls):
-            return value
-        return cls(**{name: getattr(value, name) for name in cls.model_fields})
-
 
 class TaskParams(_Params):
     """``Controller.publishTask``'s parameter tuple; what ``Task.get_params()`` returns.
@@ -119,16 +127,18 @@ class TaskParams(_Params):
         """The generated bindings' dataclass with the same values. No I/O."""
         return structs.TaskParams(**dict(self))
 
-    def to_abi(self) -> tuple[Any, ...]:
-        """Validated tuple for eth-abi. No I/O. Raises InvalidInputError subclasses."""
-        return self.to_struct().to_abi()
 
-    @classmethod
-    def from_struct(cls, value: Any) -> TaskParams:
-        """Build from the generated dataclass (or any object with the four attributes). No I/O."""
-        if isinstance(value, cls):
-            return value
-        return cls(**{name: getattr(value, name) for name in cls.model_fields})
+_S = TypeVar("_S", structs.SourceParams, structs.TaskParams)
+
+
+def _struct(value: object, model: type[SourceParams | TaskParams], struct: type[_S]) -> _S:
+    if isinstance(value, struct):
+        return value
+    if isinstance(value, model):
+        return cast(_S, value.to_struct())
+    raise InvalidParamsError(
+        f"params must be a {model.__name__}, got {type(value).__name__}", param="params"
+    )
 
 
 def source_struct(value: object) -> structs.SourceParams:
@@ -137,13 +147,7 @@ def source_struct(value: object) -> structs.SourceParams:
     Raises:
         InvalidParamsError: ``value`` is neither.
     """
-    if isinstance(value, structs.SourceParams):
-        return value
-    if isinstance(value, SourceParams):
-        return value.to_struct()
-    raise InvalidParamsError(
-        f"params must be a SourceParams, got {type(value).__name__}", param="params"
-    )
+    return _struct(value, SourceParams, structs.SourceParams)
 
 
 def task_struct(value: object) -> structs.TaskParams:
@@ -152,10 +156,4 @@ def task_struct(value: object) -> structs.TaskParams:
     Raises:
         InvalidParamsError: ``value`` is neither.
     """
-    if isinstance(value, structs.TaskParams):
-        return value
-    if isinstance(value, TaskParams):
-        return value.to_struct()
-    raise InvalidParamsError(
-        f"params must be a TaskParams, got {type(value).__name__}", param="params"
-    )
+    return _struct(value, TaskParams, structs.TaskParams)
