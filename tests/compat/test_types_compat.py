@@ -189,3 +189,12 @@ def test_builders_validate_at_construction_and_stay_mutable() -> None:
     source = SourceInfo("n", "d", "https://e.com/l.png", envs, 1, 0, 60)
     source.minPayment = 2
     assert (info.payment, source.minPayment) == (5, 2)
+
+
+def test_params_also_take_their_fields_positionally() -> None:
+    task = TaskParams(CLIENT, "ipfs://c", 5, 6)  # the order of the bindings' dataclass
+    assert task == TaskParams(source=CLIENT, config="ipfs://c", expiryTime=5, payment=6)
+    with pytest.raises(InvalidParamsError, match="at most 4"):
+        TaskParams(CLIENT, "c", 1, 2, 3)
+    with pytest.raises(InvalidParamsError, match="twice"):
+        TaskParams(CLIENT, source=CLIENT, config="c", expiryTime=1, payment=2)

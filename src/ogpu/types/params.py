@@ -31,9 +31,22 @@ def _now() -> int:
 
 
 class _Params(BaseModel):
-    """Shared behaviour: construction errors are typed (``InvalidParamsError``)."""
+    """Shared behaviour: construction errors are typed (``InvalidParamsError``); the fields
+    may also be given positionally, in Solidity order (as the bindings' dataclasses take them)."""
 
-    def __init__(self, **data: Any) -> None:
+    def __init__(self, *values: Any, **data: Any) -> None:
+        names = list(type(self).model_fields)
+        if len(values) > len(names):
+            raise InvalidParamsError(
+                f"{type(self).__name__} takes at most {len(names)} values, got {len(values)}",
+                param=type(self).__name__,
+            )
+        for name, value in zip(names, values, strict=False):  # fewer values: the rest by name
+            if name in data:
+                raise InvalidParamsError(
+                    f"{type(self).__name__}: {name} given twice", param=type(self).__name__
+                )
+            data[name] = value
         try:
             super().__init__(**data)
         except ValidationError as exc:
