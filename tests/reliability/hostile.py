@@ -159,9 +159,7 @@ class HostileServer:
         if self._stop.wait(self.interval):
             return
         path = head.split(b" ", 2)[1] if head.count(b" ") >= 2 else b"/"
-        sock.sendall(
-            b"HTTP/1.1 302 Found\r\nLocation: " + path + b"\r\nContent-Length: 0\r\n\r\n"
-        )
+        sock.sendall(b"HTTP/1.1 302 Found\r\nLocation: " + path + b"\r\nContent-Length: 0\r\n\r\n")
         self._stop.wait()
 
     def _json(self, sock: socket.socket, head: bytes) -> None:

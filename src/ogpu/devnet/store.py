@@ -9,9 +9,12 @@ Routes (one port, default 127.0.0.1:5001, the port of an IPFS node's API):
   answers ``{"link": "<gateway>/ipfs/<cid>", "cid": "<cid>"}``.
 - ``POST /api/v0/cat?arg=<cid>``: the bytes (IPFS node API shape).
 - ``GET``/``HEAD /ipfs/<cid>``: gateway shape: the bytes, 404 when unknown,
-  400 for a malformed CID, ``application/json`` when the bytes are JSON.
+  400 for a malformed CID, ``application/json`` when the bytes are JSON. With
+  ``?format=raw`` or ``Accept: application/vnd.ipld.raw`` (trustless gateway shape)
+  the block itself, typed ``application/vnd.ipld.raw``, which a client checks
+  against the CID (for a raw CID the block is the content).
 
-CIDs are CIDv1, raw codec, sha2-256, base32 (see :mod:`ogpu.devnet.cid`).
+CIDs are CIDv1, raw codec, sha2-256, base32 (see :mod:`ogpu.ipfs.cid`).
 Uploads above ``max_upload`` bytes per file are refused with 413.
 """
 
@@ -30,8 +33,8 @@ from socketserver import BaseRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ogpu.devnet.cid import InvalidCidError, cid_for_bytes, parse_cid
 from ogpu.devnet.deploy import DevnetError, DevnetInputError
+from ogpu.ipfs.cid import InvalidCidError, cid_for_bytes, parse_cid
 
 __all__ = [
     "DEFAULT_MAX_UPLOAD",
@@ -53,6 +56,7 @@ DEFAULT_MAX_TOTAL = 1024 * 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024
 _READ_CHUNK = 64 * 1024
+RAW_BLOCK_TYPE = "application/vnd.ipld.raw"
 
 
 class MultipartError(DevnetInputError):
@@ -83,6 +87,9 @@ class BackgroundHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog is 5: a burst of clients overflowed it (their SYNs
+    # dropped or answered with resets). The kernel caps this at net.core.somaxconn.
+    request_queue_size = 1024
 
     def __init__(
         self, host: str, port: int, handler: type[BaseRequestHandler], *, name: str
@@ -528,8 +535,17 @@ class _StoreHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        content_type = guess_content_type(data) if gateway else "application/octet-stream"
+        if self._wants_raw_block():
+            content_type = RAW_BLOCK_TYPE
+        elif gateway:
+            content_type = guess_content_type(data)
+        else:
+            content_type = "application/octet-stream"
         self._send(200, data, content_type, headers)
+
+    def _wants_raw_block(self) -> bool:
+        formats = parse_qs(urlsplit(self.path).query).get("format", [])
+        return "raw" in formats or RAW_BLOCK_TYPE in self.headers.get("Accept", "")
 
 
 class StoreServer(BackgroundHTTPServer):

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ogpu import net
 from ogpu.ipfs.config import RetryPolicy, Timeout
 from ogpu.types import InvalidInputError
 from ogpu.types.metadata import is_pydantic_model
@@ -49,14 +50,18 @@ def publish_to_ipfs(
     backend: IPFSBackend | str | None = None,
     timeout: Timeout | float | tuple[float, float] | None = None,
     retry: RetryPolicy | None = None,
+    budget: net.Budget | None = None,
 ) -> str:
     """Upload ``data`` and return the gateway URL serving it.
 
     Dicts and pydantic models are sent as compact UTF-8 JSON, ``str`` as UTF-8
     text, ``bytes`` verbatim. ``backend`` is an :class:`IPFSBackend`, a name
     (``"ogpu"``, ``"node"``, ``"devnet"``) or None (``OGPU_IPFS_BACKEND``, else
-    the current chain). ``timeout`` is per attempt (seconds or ``(connect, read)``);
-    transient failures are retried per ``retry``.
+    the current chain). ``timeout``: seconds for the whole call, or a
+    :class:`Timeout` (``(connect, read)`` per attempt); the upload returns or raises
+    within it (and within ``retry.total_timeout``) whatever the API does; ``budget``
+    (an :class:`ogpu.net.Budget`, e.g. a workflow's total) caps it further. Transient
+    failures are retried per ``retry``, inside that bound.
 
     Cost: one HTTP POST per attempt; no RPC.
     Raises InvalidInputError (bad data, filename, backend or timeout, before any
@@ -89,10 +94,14 @@ def publish_to_ipfs(
             f"backend must be an IPFSBackend, a backend name or None, got {type(backend).__name__}",
             param="backend",
         )
-    return chosen.upload(
-        content,
-        filename=filename,
-        content_type=content_type,
-        timeout=chosen_timeout,
-        retry=retry or RetryPolicy(),
-    )
+    if budget is not None and not isinstance(budget, net.Budget):
+        raise InvalidInputError("budget must be an ogpu.net.Budget", param="budget")
+    # The ambient scope caps every request the backend makes, custom backends included.
+    with (budget or net.Budget()).scope():
+        return chosen.upload(
+            content,
+            filename=filename,
+            content_type=content_type,
+            timeout=chosen_timeout,
+            retry=retry or RetryPolicy(),
+        )

@@ -90,6 +90,8 @@ def _read_body(answer: http.client.HTTPResponse, max_bytes: int, shown: str) -> 
     while True:
         chunk = answer.read(_READ)
         if not chunk:
+            if answer.length:  # http.client returns b"" when a Content-Length body stops
+                raise http.client.IncompleteRead(bytes(out), answer.length)
             break
         raw += len(chunk)
         if raw > max_bytes:
@@ -136,7 +138,7 @@ def _exchange(
     except http.client.RemoteDisconnected as exc:
         raise ConnectFailed(f"{shown}: closed without an answer", url=shown) from exc
     except http.client.IncompleteRead as exc:
-        raise ProtocolError(f"{shown}: body cut short", url=shown) from exc
+        raise ProtocolError(f"{shown}: reading the body failed (cut short)", url=shown) from exc
     except http.client.HTTPException as exc:
         what = type(exc).__name__
         raise ProtocolError(f"{shown}: malformed HTTP answer ({what})", url=shown) from exc
@@ -205,7 +207,7 @@ def _next_hop(current: str, location: str, shown: str) -> str:
         raise RedirectError(f"{shown}: malformed redirect", url=shown) from exc
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         scheme = parts.scheme or "no scheme"
-        raise RedirectError(f"{shown}: refused redirect to a {scheme} URL", url=shown)
+        raise RedirectError(f"{shown}: refused redirect to a non-http(s) URL ({scheme})", url=shown)
     return target
 
 

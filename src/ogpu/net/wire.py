@@ -75,7 +75,7 @@ class BoundedSocket:
             return DeadlineExceeded(
                 f"{self.shown}: timed out (total {self._budget.total:g}s)", url=self.shown
             )
-        return TimedOut(f"{self.shown}: no data for {self._idle:g}s", url=self.shown)
+        return TimedOut(f"{self.shown}: timed out (no data for {self._idle:g}s)", url=self.shown)
 
     def recv_into(self, buffer: WriteableBuffer, nbytes: int = 0) -> int:
         self._sock.settimeout(self._timeout())

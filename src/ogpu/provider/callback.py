@@ -46,7 +46,7 @@ class CallbackResult:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 64
+    request_queue_size = 1024
 
     def __init__(self, owner: CallbackServer, host: str, port: int) -> None:
         self.owner = owner

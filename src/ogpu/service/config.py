@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from ..net import redact_url
 from .errors import ServiceConfigError
 
 __all__ = ["ENV_VARS", "ServiceConfig"]
@@ -192,16 +193,3 @@ def _port_ok(url: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def redact_url(url: str) -> str:
-    """Drop credentials, query and fragment from ``url`` for logs and errors. No RPC."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is not None:
-        host = f"{host}:{port}"
-    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else "<invalid url>"

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from .callback import CallbackClient, RetryPolicy
+from .callback import CallbackClient, policy_of
 from .config import ServiceConfig, redact_url
 from .errors import InvalidOutputError
 from .logger import logger
@@ -294,10 +294,12 @@ class ServiceRuntime:
         self._pool = DaemonThreadPool(cfg.worker_threads, "ogpu-handler")
         if cfg.callback_url is not None:
             self._callback_pool = DaemonThreadPool(cfg.callback_threads, "ogpu-callback")
+            policy, timeout = policy_of(cfg)
             self._callback = CallbackClient(
                 cfg.callback_url,
-                RetryPolicy.from_config(cfg),
+                policy,
                 self._callback_pool,
+                timeout=timeout,
                 on_attempt=self._count_attempt,
             )
         else:
