@@ -78,6 +78,8 @@ class HostileServer:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
         with contextlib.suppress(OSError):
             self._listener.close()
         with self._lock:
@@ -87,14 +89,17 @@ class HostileServer:
                 sock.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 sock.close()
-        self._thread.join(5)
 
     def _accept(self) -> None:
+        self._listener.settimeout(0.1)  # a closed listener does not wake a blocked accept()
         while not self._stop.is_set():
             try:
                 sock, _ = self._listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            sock.settimeout(None)
             with self._lock:
                 self.connections += 1
                 self._open.add(sock)

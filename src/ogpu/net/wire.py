@@ -10,7 +10,6 @@ budget: the per-``recv`` timeout shrinks as the deadline nears.
 from __future__ import annotations
 
 import contextlib
-import errno
 import io
 import os
 import select
@@ -30,19 +29,10 @@ if TYPE_CHECKING:
 __all__ = ["BoundedSocket", "Pool", "open_socket"]
 
 _SEND_CHUNK = 64 * 1024
-_CAUSES = {
-    errno.ECONNREFUSED: "connection refused",
-    errno.ENETUNREACH: "network unreachable",
-    errno.EHOSTUNREACH: "host unreachable",
-    errno.ECONNRESET: "connection reset",
-    errno.EADDRNOTAVAIL: "address not available",
-}
 
 
 def describe(exc: BaseException) -> str:
-    """A short cause for an OS-level failure (``connection refused``...)."""
-    if isinstance(exc, OSError) and exc.errno in _CAUSES:
-        return _CAUSES[exc.errno]
+    """A short cause for an OS-level failure (the OS's words: ``Connection refused``...)."""
     if isinstance(exc, TimeoutError):
         return "timed out"
     text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
