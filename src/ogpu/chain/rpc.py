@@ -27,7 +27,6 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ogpu import net
 from ogpu.chain._answers import check_result, to_bytes, to_int
 from ogpu.chain._errors import (
     ExecutionReverted,
@@ -38,12 +37,14 @@ from ogpu.chain._errors import (
     revert_from_message,
     unwrap,
 )
-from ogpu.chain.transport import DEFAULT_TIMEOUT, HttpTransport, transport_for
 
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.datastructures import NamedElementOnion
     from web3.middleware.base import Middleware
+
+    from ogpu import net
+    from ogpu.chain.transport import HttpTransport
 
 __all__ = [
     "ExecutionReverted",
@@ -73,20 +74,23 @@ def _empty_middleware() -> NamedElementOnion[str, Middleware]:
     return _no_middleware
 
 
-def _seconds(value: object) -> float:
+def _seconds(value: object, default: float) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
         return float(value)
     if isinstance(value, tuple) and value and all(isinstance(v, (int, float)) for v in value):
         return float(sum(value))
-    return DEFAULT_TIMEOUT
+    return default
 
 
 def transport_of(target: Web3 | HttpTransport | str) -> HttpTransport | None:
     """The HTTP transport ``target`` stands for, or None for an in-process provider. No I/O.
 
     A ``Web3`` over web3's ``HTTPProvider`` maps to the shared transport of its URL,
-    with the provider's ``timeout`` and extra ``headers`` (``request_kwargs``).
+    with the provider's ``timeout`` and extra ``headers`` (``request_kwargs``). The
+    transport module (and ``http.client``) loads here, on the first call.
     """
+    from ogpu.chain.transport import DEFAULT_TIMEOUT, HttpTransport, transport_for
+
     if isinstance(target, HttpTransport):
         return target
     if isinstance(target, str):
@@ -100,7 +104,7 @@ def transport_of(target: Web3 | HttpTransport | str) -> HttpTransport | None:
     headers = kwargs.get("headers")
     return transport_for(
         str(provider.endpoint_uri),
-        timeout=_seconds(kwargs.get("timeout")),
+        timeout=_seconds(kwargs.get("timeout"), DEFAULT_TIMEOUT),
         headers=dict(headers) if isinstance(headers, dict) else None,
     )
 

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ogpu.chain import rpc
 from ogpu.chain.config import CHAIN_RPC_URLS, ChainConfig, ChainId
-from ogpu.chain.transport import HttpTransport, transport_for
-from ogpu.net import redact_url
 from ogpu.types.errors import InvalidRpcUrlError
 
 if TYPE_CHECKING:
     import requests
     from web3 import Web3
+
+    from ogpu.chain.transport import HttpTransport
 
 #: Seconds one HTTP JSON-RPC call may take (its retries included).
 DEFAULT_HTTP_TIMEOUT = 30.0
@@ -103,6 +103,8 @@ class Web3Manager:
         override = cls._overrides.get(chain)
         if override is not None:
             return override
+        from ogpu.chain.transport import transport_for
+
         return transport_for(CHAIN_RPC_URLS[chain], timeout=DEFAULT_HTTP_TIMEOUT)
 
     @classmethod
@@ -133,6 +135,9 @@ class Web3Manager:
             InvalidRpcUrlError: not an http(s) URL, unreachable endpoint or a malformed
                 answer (the message names the redacted URL and the cause).
         """
+        from ogpu.chain.transport import transport_for
+        from ogpu.net import redact_url
+
         shown = redact_url(url, keep_path=False)
         try:
             transport = transport_for(url, timeout=PROBE_TIMEOUT)

@@ -145,7 +145,7 @@ def chain_now() -> int:
     try:
         block = rpc.request(Web3Manager.get_web3_instance(), _LATEST_BLOCK, ["latest", False])
     except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted) as exc:
-        raise _rpc_error(exc, _LATEST_BLOCK) from None
+        raise _rpc_error(exc, _LATEST_BLOCK) from exc
     return _now_from_block(block)
 
 
@@ -188,7 +188,7 @@ def read_calls_and_now(
             ],
         )
     except rpc.TransportError as exc:
-        raise _rpc_error(exc, "eth_call") from None
+        raise _rpc_error(exc, "eth_call") from exc
     except rpc.NodeError:
         return read_calls(calls), chain_now()
     if isinstance(raw, Exception):
@@ -212,7 +212,7 @@ def read_calls(calls: Sequence[ContractCall[Any]]) -> list[multicall.CallResult]
     try:
         outcome = multicall.aggregate_all(Web3Manager.get_web3_instance(), calls)
     except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted) as exc:
-        raise _rpc_error(exc, "eth_call") from None
+        raise _rpc_error(exc, "eth_call") from exc
     except ValueError as exc:
         raise RPCError(f"malformed aggregated read: {exc}", method="eth_call") from None
     return list(outcome.results)

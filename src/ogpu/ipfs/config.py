@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ogpu.net import AddressPolicy, RetryPolicy, Timeout
+from ogpu import net
+from ogpu.net import RetryPolicy, Timeout
 from ogpu.types import InvalidInputError
 
 __all__ = [
@@ -181,7 +182,7 @@ def resolve_config(backend: str | None = None) -> IPFSConfig:
     return IPFSConfig(backend=name, api_url=api, gateway_url=gateway)
 
 
-def fetch_policy(allow: Iterable[str] = ()) -> AddressPolicy:
+def fetch_policy(allow: Iterable[str] = ()) -> net.AddressPolicy:
     """The address policy of a fetch: public addresses, the resolved gateway's origin,
     ``OGPU_FETCH_ALLOW`` (comma-separated origins like ``http://10.0.0.5:8080`` or
     networks like ``10.0.0.0/8``) and ``allow``. No network I/O.
@@ -192,7 +193,7 @@ def fetch_policy(allow: Iterable[str] = ()) -> AddressPolicy:
     entries += os.environ.get(ENV_FETCH_ALLOW, "").split(",")
     entries += list(allow)
     try:
-        return AddressPolicy.public(entries)
+        return net.AddressPolicy.public(entries)
     except ValueError as exc:
         raise InvalidInputError(
             f"not an allow-list entry (an http(s) origin or an IP network): {exc}",

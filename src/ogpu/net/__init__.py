@@ -1,7 +1,9 @@
 """Bounded HTTP for the whole SDK: one budget type, one retry policy, one guard.
 
-Standard library only (``http.client``, ``socket``, ``ssl``), so importing it costs a
-few milliseconds and no third-party package.
+Standard library only. The HTTP client (``http.client``, ``ssl``: :func:`request`,
+:class:`Response`, :class:`Pool`) and the address guard (``ipaddress``) load on first
+use of one of their names, so importing this package (and :mod:`ogpu.chain.rpc`) costs
+a few milliseconds.
 
 - :class:`Budget`: the wall-clock deadline of one public call, shared by its steps;
   ``with budget.scope():`` caps every request made inside.
@@ -17,8 +19,10 @@ few milliseconds and no third-party package.
   functions translate them into typed ``OGPUError`` subclasses).
 """
 
+from typing import TYPE_CHECKING
+
+from ogpu._lazy import lazy_attributes
 from ogpu.net.budget import Budget, effective
-from ogpu.net.client import DEFAULT_MAX_BYTES, REDIRECTS, Response, request
 from ogpu.net.errors import (
     BudgetExhausted,
     ConnectFailed,
@@ -30,7 +34,6 @@ from ogpu.net.errors import (
     ResponseTooLarge,
     TimedOut,
 )
-from ogpu.net.guard import AddressPolicy, is_public, parse_allow
 from ogpu.net.policy import (
     RetryPolicy,
     Timeout,
@@ -40,7 +43,25 @@ from ogpu.net.policy import (
     run_with_retry,
 )
 from ogpu.net.urls import Origin, redact_url
-from ogpu.net.wire import Pool
+
+_LAZY = {
+    "AddressPolicy": "ogpu.net.guard",
+    "Resolver": "ogpu.net.guard",
+    "is_public": "ogpu.net.guard",
+    "parse_allow": "ogpu.net.guard",
+    "DEFAULT_MAX_BYTES": "ogpu.net.client",
+    "REDIRECTS": "ogpu.net.client",
+    "Response": "ogpu.net.client",
+    "request": "ogpu.net.client",
+    "Pool": "ogpu.net.wire",
+}
+
+if TYPE_CHECKING:
+    from ogpu.net.client import DEFAULT_MAX_BYTES, REDIRECTS, Response, request
+    from ogpu.net.guard import AddressPolicy, Resolver, is_public, parse_allow
+    from ogpu.net.wire import Pool
+else:  # runtime only: type checkers see the imports above
+    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -56,6 +77,7 @@ __all__ = [
     "Pool",
     "ProtocolError",
     "RedirectError",
+    "Resolver",
     "Response",
     "ResponseTooLarge",
     "RetryPolicy",

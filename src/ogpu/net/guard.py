@@ -16,7 +16,6 @@ multicast, shared (``100.64.0.0/10``), reserved, documentation or benchmarking s
 from __future__ import annotations
 
 import ipaddress
-import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -65,6 +64,8 @@ def ip_literal(host: str) -> IPAddress | None:
     except ValueError:
         pass
     if text and set(text) <= _NUMERIC_V4 and text[0].isdigit():
+        import socket
+
         try:
             return ipaddress.IPv4Address(socket.inet_aton(text))
         except OSError:
@@ -137,6 +138,8 @@ class AddressPolicy:
 
 
 def _system_resolver(host: str) -> list[str]:
+    import socket
+
     infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 

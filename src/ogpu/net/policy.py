@@ -7,13 +7,10 @@ and 5xx. Everything else is final. Retries and their pauses count inside the cal
 
 from __future__ import annotations
 
-import logging
 import math
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import NoReturn, TypeVar
 
 from ogpu.net.budget import Budget
@@ -26,8 +23,6 @@ __all__ = [
     "parse_retry_after",
     "run_with_retry",
 ]
-
-logger = logging.getLogger("ogpu.net")
 
 T = TypeVar("T")
 
@@ -113,10 +108,15 @@ class RetryPolicy:
         retry_index: int,
         retry_after: float | None = None,
         *,
-        jitter: Callable[[], float] = random.random,
+        jitter: Callable[[], float] | None = None,
     ) -> float:
         """Seconds to pause before retry ``retry_index`` (0-based): between half and all
-        of ``backoff_initial * 2**retry_index`` capped at ``backoff_max``. No I/O."""
+        of ``backoff_initial * 2**retry_index`` capped at ``backoff_max`` (``jitter()``
+        in [0, 1] picks where; default random). No I/O."""
+        if jitter is None:
+            import random  # loaded by the first retry, not with the SDK
+
+            jitter = random.random
         ceiling = min(self.backoff_max, self.backoff_initial * (2**retry_index))
         wait = float(ceiling * (0.5 + 0.5 * jitter()))
         if retry_after is not None:
@@ -152,17 +152,23 @@ def run_with_retry(
     :class:`Transient`, or the attempts or the budget are spent (then the last
     ``Transient.final`` is raised, its own cause kept). Sleeps between attempts."""
     index = 0
+    previous: Transient | None = None
     while True:
         try:
             return attempt(budget)
-        except Transient as failure:
+        except Transient as caught:
             index += 1
+            # A retry cut short by the deadline says less than the failure it retried.
+            failure = previous if budget.expired() and previous is not None else caught
             delay = policy.delay(index - 1, failure.retry_after)
             if index >= policy.max_attempts or budget.remaining() <= delay:
                 raise failure.final from failure.final.__cause__
+            previous = failure
             if on_retry is not None:
                 on_retry(index, failure.final)
-            logger.debug(
+            import logging  # loaded by the first retry, not with the SDK
+
+            logging.getLogger("ogpu.net").debug(
                 "%s: attempt %d/%d failed (%s); retrying in %.2fs",
                 what,
                 index,
@@ -180,6 +186,8 @@ def parse_retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    from email.utils import parsedate_to_datetime  # rare: loaded on the first HTTP date
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -14,8 +14,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
+from ..net import redact_url
 from .callback import CallbackClient, policy_of
-from .config import ServiceConfig, redact_url
+from .config import ServiceConfig
 from .errors import InvalidOutputError
 from .logger import logger
 from .pool import DaemonThreadPool
