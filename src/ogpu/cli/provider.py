@@ -151,6 +151,21 @@ def _run_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-tasks", type=int, default=4, metavar="N", help="tasks at once")
     parser.add_argument("--result-timeout", type=float, default=300.0, metavar="S")
     parser.add_argument(
+        "--fetch-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds to read a task and fetch its config, whatever the server does",
+    )
+    parser.add_argument(
+        "--fetch-allow",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a non-public origin (http://10.0.0.5:8080) or network (10.0.0.0/8) task "
+        "configs may be fetched from; the configured IPFS gateway always is (repeatable)",
+    )
+    parser.add_argument(
         "--exit-after", type=int, metavar="N", help="stop after N tasks were submitted or failed"
     )
     add_key_file(parser, Role.PROVIDER)
@@ -190,6 +205,8 @@ def _run(args: argparse.Namespace) -> int:
         poll_interval=args.poll_interval,
         max_concurrent_tasks=args.max_tasks,
         result_timeout=args.result_timeout,
+        fetch_timeout=args.fetch_timeout,
+        fetch_allow=tuple(args.fetch_allow),
     )
     connect(args)
     sources = list(args.source)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ogpu.net.guard import parse_allow
 from ogpu.provider.callback import DEFAULT_MAX_RESULT_BYTES
 from ogpu.types import InvalidInputError, OGPUError
 
@@ -125,6 +126,13 @@ class RuntimeSettings:
         ):
             raise InvalidInputError("fetch_allow must be a tuple of strings", param="fetch_allow")
         object.__setattr__(self, "fetch_allow", tuple(self.fetch_allow))
+        try:
+            parse_allow(self.fetch_allow)
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"fetch_allow entries must be http(s) origins or IP networks: {exc}",
+                param="fetch_allow",
+            ) from None
         for name in (
             "poll_interval",
             "fetch_timeout",
