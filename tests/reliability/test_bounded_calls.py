@@ -143,6 +143,23 @@ CALLS: dict[str, tuple[Callable[[str], Any], str]] = {
         ),
         "IPFSUploadError",
     ),
+    "publish_to_ipfs(official spelling: timeout=30, retries=5, _deadline=now+T)": (
+        lambda url: publish_to_ipfs(
+            b"{}",
+            "data.json",
+            "application/json",
+            30,
+            5,
+            0.1,
+            time.monotonic() + LIMIT,
+            backend=DevnetStoreBackend(url),
+        ),
+        "IPFSUploadError",
+    ),
+    "fetch_ipfs_json(url, T) positional": (
+        lambda url: fetch_ipfs_json(_ipfs_url(url), LIMIT),
+        "IPFSFetchError|IPFSGatewayError",
+    ),
     "rpc.request(url, budget=Budget(T))": (
         lambda url: rpc.request(url, "eth_blockNumber", [], budget=net.Budget.after(LIMIT)),
         "TransportError|MalformedAnswer",

@@ -97,8 +97,8 @@ def _allow_list(allow: Iterable[str] | str) -> list[str]:
 
 def fetch_ipfs_bytes(
     url: str,
-    *,
     timeout: Timeout | float | tuple[float, float] | None = None,
+    *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     gateway: str | None = None,
     retry: RetryPolicy | None = None,
@@ -164,8 +164,8 @@ def fetch_ipfs_bytes(
 
 def fetch_ipfs_json(
     url: str,
-    *,
     timeout: Timeout | float | tuple[float, float] | None = None,
+    *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     gateway: str | None = None,
     retry: RetryPolicy | None = None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -42,13 +43,32 @@ def _serialise(data: object) -> tuple[bytes, str]:
     )
 
 
+def _retry_of(
+    retry: RetryPolicy | None, retries: int | None, backoff: float | None
+) -> RetryPolicy | None:
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise InvalidInputError("retry must be a RetryPolicy", param="retry")
+    if retries is None and backoff is None:
+        return retry
+    if retry is not None:
+        raise InvalidInputError("pass retry= or retries=/backoff=, not both", param="retry")
+    defaults = RetryPolicy()
+    return RetryPolicy(
+        max_attempts=defaults.max_attempts if retries is None else retries,
+        backoff_initial=defaults.backoff_initial if backoff is None else backoff,
+    )
+
+
 def publish_to_ipfs(
     data: Mapping[str, Any] | str | bytes | BaseModel,
-    *,
     filename: str = "data.json",
     content_type: str | None = None,
-    backend: IPFSBackend | str | None = None,
     timeout: Timeout | float | tuple[float, float] | None = None,
+    retries: int | None = None,
+    backoff: float | None = None,
+    _deadline: float | None = None,
+    *,
+    backend: IPFSBackend | str | None = None,
     retry: RetryPolicy | None = None,
     budget: net.Budget | None = None,
 ) -> str:
@@ -61,7 +81,9 @@ def publish_to_ipfs(
     :class:`Timeout` (``(connect, read)`` per attempt); the upload returns or raises
     within it (and within ``retry.total_timeout``) whatever the API does; ``budget``
     (an :class:`ogpu.net.Budget`, e.g. a workflow's total) caps it further. Transient
-    failures are retried per ``retry``, inside that bound.
+    failures are retried per ``retry``, inside that bound. ``retries`` (attempts),
+    ``backoff`` (first pause) and ``_deadline`` (a ``time.monotonic()`` instant) are
+    the official SDK's spelling of ``retry`` and ``budget``, accepted as such.
 
     Cost: one HTTP POST per attempt; no RPC.
     Raises InvalidInputError (bad data, filename, backend or timeout, before any
@@ -83,8 +105,9 @@ def publish_to_ipfs(
             "content_type must be a non-empty single-line string", param="content_type"
         )
     chosen_timeout = Timeout.coerce(timeout)
-    if retry is not None and not isinstance(retry, RetryPolicy):
-        raise InvalidInputError("retry must be a RetryPolicy", param="retry")
+    retry = _retry_of(retry, retries, backoff)
+    if _deadline is not None and budget is None:
+        budget = net.Budget(total=float(_deadline) - time.monotonic())
     if backend is None or isinstance(backend, str):
         chosen = default_backend(backend)
     elif isinstance(backend, IPFSBackend):
