@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from ogpu import net
-from ogpu.chain import ChainConfig, ChainId, Web3Manager, rpc
+from ogpu.chain import Web3Manager, rpc
 from ogpu.chain.transport import HttpTransport
 from ogpu.ipfs import fetch_ipfs_bytes, fetch_ipfs_json, publish_to_ipfs
 from ogpu.ipfs.backends import DevnetStoreBackend, IPFSNodeBackend, OGPUPinningBackend
@@ -30,6 +30,7 @@ from ogpu.service.callback import CallbackClient
 from ogpu.service.pool import DaemonThreadPool
 from ogpu.types import InvalidRpcUrlError, IPFSError, OGPUError, RPCError
 
+from .hostile import MODES as HOSTILE_MODES
 from .hostile import HostileServer, backlog_full
 from .scripted import Reply, ScriptedServer
 
@@ -38,17 +39,7 @@ Row = Callable[..., None]
 LIMIT = 1.5
 SLACK = 1.0
 INTERVAL = 0.2
-MODES = [
-    "hang",
-    "silent",
-    "drip-status",
-    "drip-headers",
-    "drip-body",
-    "drip-chunked",
-    "drip-json",
-    "slow-redirect",
-    "connect-hang",
-]
+MODES = [*(mode for mode in HOSTILE_MODES if mode != "json"), "connect-hang"]
 TASK = "0x" + "34" * 20
 
 
@@ -221,17 +212,6 @@ def test_bounded_call_against_every_misbehaviour(
 
 
 # -- the SDK's read path, the chain-id probe, slow DNS --------------------------------------------
-
-
-@pytest.fixture
-def mainnet_at() -> Iterator[Callable[[str], None]]:
-    def point(url: str) -> None:
-        ChainConfig.set_chain(ChainId.OGPU_MAINNET)
-        Web3Manager.update_rpc_url(ChainId.OGPU_MAINNET, url)
-
-    yield point
-    ChainConfig.reset_rpc(ChainId.OGPU_MAINNET)
-    Web3Manager.clear()
 
 
 def test_sdk_read_under_a_budget_scope(

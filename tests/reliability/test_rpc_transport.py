@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from ogpu import net
-from ogpu.chain import ChainConfig, ChainId, Web3Manager, rpc
+from ogpu.chain import Web3Manager, rpc
 from ogpu.chain.transport import HttpTransport
 from ogpu.protocol import Task
 from ogpu.types import InvalidRpcUrlError, RPCError
@@ -247,17 +247,6 @@ def test_a_batch_missing_an_answer_fails_that_item_only(row: Row) -> None:
 
 
 # -- the SDK surface --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def mainnet_at() -> Iterator[Callable[[str], None]]:
-    def point(url: str) -> None:
-        ChainConfig.set_chain(ChainId.OGPU_MAINNET)
-        Web3Manager.update_rpc_url(ChainId.OGPU_MAINNET, url)
-
-    yield point
-    ChainConfig.reset_rpc(ChainId.OGPU_MAINNET)
-    Web3Manager.clear()
 
 
 @pytest.mark.parametrize("value", ["banana", None, 12, "0xzz"])
