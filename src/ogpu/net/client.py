@@ -126,6 +126,9 @@ def _exchange(
     whether the connection may be reused."""
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if sock.proxy is not None:  # plain HTTP through a proxy: absolute form
+        target = f"{sock.origin}{target}"
+        headers = {**headers, **sock.proxy.headers()}
     connection = _Connection(sock)
     shown = sock.shown
     try:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from ogpu.net.budget import Budget
 from ogpu.net.errors import ConnectFailed, DeadlineExceeded, NetError, TimedOut
 from ogpu.net.guard import AddressPolicy, IPAddress, resolve
+from ogpu.net.proxy import Proxy, proxy_for, tunnel
 from ogpu.net.urls import Origin
 
 if TYPE_CHECKING:
@@ -42,10 +43,13 @@ def describe(exc: BaseException) -> str:
 class BoundedSocket:
     """A connected socket; :meth:`arm` sets the budget and idle limit of the next exchange."""
 
-    def __init__(self, sock: socket.socket, origin: Origin, shown: str) -> None:
+    def __init__(
+        self, sock: socket.socket, origin: Origin, shown: str, *, proxy: Proxy | None = None
+    ) -> None:
         self._sock = sock
         self.origin = origin
         self.shown = shown
+        self.proxy = proxy  # set when plain HTTP is sent to a proxy (absolute-form targets)
         self._budget = Budget()
         self._idle = 30.0
 
@@ -149,6 +153,55 @@ def _handshake(sock: ssl.SSLSocket, phase: Budget, shown: str) -> None:
     sock.setblocking(True)
 
 
+def _tcp(
+    host: str,
+    port: int,
+    phase: Budget,
+    budget: Budget,
+    policy: AddressPolicy | None,
+    origin: Origin,
+    shown: str,
+) -> socket.socket:
+    """Resolve ``host`` once, check every address with ``policy`` (for ``origin``) and
+    connect to a checked one, within ``phase``."""
+    ips = resolve(host, phase.remaining(), policy.resolver if policy else None, shown)
+    if policy is not None:
+        for ip in ips:
+            policy.check(origin, ip, shown)
+    last: BaseException | None = None
+    for ip in ips:
+        left = phase.remaining()
+        if left <= 0:
+            break
+        try:
+            return _connect(ip, port, left)
+        except OSError as exc:
+            last = exc
+    if last is None or isinstance(last, TimeoutError):
+        error: NetError = (DeadlineExceeded if budget.expired() else TimedOut)(
+            f"{shown}: connect timed out", url=shown
+        )
+    else:
+        error = ConnectFailed(f"{shown}: {describe(last)}", url=shown)
+    raise error from last
+
+
+def _tls(
+    sock: socket.socket, host: str, phase: Budget, shown: str, tls: ssl.SSLContext | None
+) -> socket.socket:
+    context = tls or _default_tls()
+    try:
+        wrapped = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+        _handshake(wrapped, phase, shown)
+    except ssl.SSLError as exc:
+        sock.close()
+        raise NetError(f"{shown}: TLS failed: {describe(exc)}", url=shown) from exc
+    except BaseException:
+        sock.close()
+        raise
+    return wrapped
+
+
 def open_socket(
     origin: Origin,
     *,
@@ -159,52 +212,47 @@ def open_socket(
     tls: ssl.SSLContext | None = None,
 ) -> BoundedSocket:
     """Resolve ``origin`` once, check every address with ``policy``, connect to a checked
-    one (then TLS for https), all within ``connect_timeout`` and the budget.
+    one (then TLS for https), all within ``connect_timeout`` and the budget. A request
+    without a guard goes through the environment's proxy (``HTTPS_PROXY``...), if any.
 
     Raises:
         ForbiddenAddress: the policy refuses an address of the host.
         ConnectFailed / TimedOut / DeadlineExceeded: no connection.
-        NetError: the TLS handshake failed (certificate...), not transient.
+        NetError: the TLS handshake (certificate...) or the proxy refused, not transient.
     """
     phase = budget.within(connect_timeout)
-    ips = resolve(origin.host, phase.remaining(), policy.resolver if policy else None, shown)
-    if policy is not None:
-        for ip in ips:
-            policy.check(origin, ip, shown)
-    last: BaseException | None = None
-    sock: socket.socket | None = None
-    for ip in ips:
-        left = phase.remaining()
-        if left <= 0:
-            break
-        try:
-            sock = _connect(ip, origin.port, left)
-            break
-        except OSError as exc:
-            last = exc
-    if sock is None:
-        if last is None or isinstance(last, TimeoutError):
-            error: NetError = (DeadlineExceeded if budget.expired() else TimedOut)(
-                f"{shown}: connect timed out", url=shown
-            )
-        else:
-            error = ConnectFailed(f"{shown}: {describe(last)}", url=shown)
-        raise error from last
+    proxy = proxy_for(origin) if policy is None or not policy.public_only else None
+    if proxy is not None:
+        return _via_proxy(origin, proxy, phase, budget, shown, tls)
+    sock = _tcp(origin.host, origin.port, phase, budget, policy, origin, shown)
     if origin.scheme == "https":
-        context = tls or _default_tls()
-        try:
-            wrapped = context.wrap_socket(
-                sock, server_hostname=origin.host, do_handshake_on_connect=False
-            )
-            _handshake(wrapped, phase, shown)
-        except ssl.SSLError as exc:
-            sock.close()
-            raise NetError(f"{shown}: TLS failed: {describe(exc)}", url=shown) from exc
-        except BaseException:
-            sock.close()
-            raise
-        sock = wrapped
+        sock = _tls(sock, origin.host, phase, shown, tls)
     return BoundedSocket(sock, origin, shown)
+
+
+def _via_proxy(
+    origin: Origin,
+    proxy: Proxy,
+    phase: Budget,
+    budget: Budget,
+    shown: str,
+    tls: ssl.SSLContext | None,
+) -> BoundedSocket:
+    where = f"{shown} (via proxy {proxy.origin})"
+    sock = _tcp(proxy.origin.host, proxy.origin.port, phase, budget, None, proxy.origin, where)
+    if proxy.origin.scheme == "https":
+        sock = _tls(sock, proxy.origin.host, phase, where, tls)
+    if origin.scheme == "http":
+        # Plain HTTP goes to the proxy in absolute form (see client._exchange).
+        return BoundedSocket(sock, origin, shown, proxy=proxy)
+    bounded = BoundedSocket(sock, origin, shown)
+    bounded.arm(phase, phase.remaining(), where)
+    try:
+        tunnel(bounded, origin, proxy, where)
+    except BaseException:
+        bounded.close()
+        raise
+    return BoundedSocket(_tls(sock, origin.host, phase, shown, tls), origin, shown)
 
 
 _tls_lock = threading.Lock()
@@ -212,10 +260,20 @@ _tls_context: ssl.SSLContext | None = None
 
 
 def _default_tls() -> ssl.SSLContext:
+    """Certificates from ``REQUESTS_CA_BUNDLE``/``SSL_CERT_FILE`` if set, else certifi's
+    bundle when installed (as requests did), else the system's."""
     global _tls_context
     with _tls_lock:
         if _tls_context is None:
-            _tls_context = ssl.create_default_context()
+            cafile = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+            if not cafile:
+                try:
+                    import certifi
+
+                    cafile = certifi.where()
+                except ImportError:
+                    cafile = None
+            _tls_context = ssl.create_default_context(cafile=cafile)
         return _tls_context
 
 
