@@ -189,7 +189,7 @@ def test_a_stalling_receiver_cannot_pin_a_slot(mode: str, row: Row) -> None:
         case=f"callback receiver: {mode}",
         injected=f"the receiver {mode}s (one byte per 0.2s); callback_max_seconds={total:g}, "
         "max_in_flight=1",
-        outcome=f"delivery given up and the slot freed after {freed:.2f}s; the next task accepted",
+        outcome=f"given up, the slot freed within {total + 1:g}s; the next task accepted",
     )
 
 
@@ -253,7 +253,7 @@ def test_the_callback_server_drops_idle_and_dripping_clients(
         area="callbacks",
         case=f"provider CallbackServer: {label}",
         injected=f"a client that {label} (idle_timeout 0.5s, request_timeout 1.5s)",
-        outcome=f"connection closed after {seconds:.2f}s",
+        outcome=f"connection closed within {bound:g}s",
     )
 
 
@@ -270,7 +270,7 @@ def test_idle_connections_do_not_block_a_result(callback_server: CallbackServer,
             timeout=net.Timeout(total=5),
         )
         assert answer.status == 200 and waiter.result(5).body == {"ok": True}
-        seconds = time.monotonic() - started
+        assert time.monotonic() - started < 5
     finally:
         for sock in idle:
             sock.close()
@@ -278,7 +278,7 @@ def test_idle_connections_do_not_block_a_result(callback_server: CallbackServer,
         area="callbacks",
         case="provider CallbackServer: 100 idle connections",
         injected="100 connections that never send, then one result",
-        outcome=f"the result accepted in {seconds * 1000:.0f} ms",
+        outcome="the result accepted at once (under 5 s)",
     )
 
 

@@ -135,12 +135,11 @@ def test_dripping_configs_do_not_delay_a_good_task(
     assert all(event.kind == "failed" for _, event in slow_ends)
     assert all(at > done_at for at, _ in slow_ends)  # the good task did not wait for them
     assert all(event.elapsed <= FETCH_TIMEOUT + 1 for _, event in slow_ends)
-    worst = max(event.elapsed for _, event in slow_ends)
     row(
         area="provider bounds",
         case=f"{dripping} dripping task configs + 1 good task, 1 run slot",
         injected=f"{dripping} config URLs dripping one byte per 0.5s; fetch_timeout "
         f"{FETCH_TIMEOUT:g}s",
-        outcome=f"good task submitted after {took:.1f}s, before the slow ones failed "
-        f"(each within {worst:.1f}s of being seen)",
+        outcome=f"the good task submitted within {FETCH_TIMEOUT:g}s, before the slow ones "
+        f"failed (each within {FETCH_TIMEOUT + 1:g}s of being seen)",
     )

@@ -83,13 +83,13 @@ LOOPBACK_HOSTS = [
 def test_loopback_in_any_spelling_is_refused(host: str, victim: ScriptedServer, row: Row) -> None:
     port = victim.port
     before = victim.connections
-    seconds = _refused(f"http://{host}:{port}/ipfs/x")
+    assert _refused(f"http://{host}:{port}/ipfs/x") < 5
     assert victim.connections == before
     row(
         area="ssrf",
         case=f"http://{host}:PORT",
         injected="a task URL naming the local machine (a real server listens there)",
-        outcome=f"ForbiddenAddressError in {seconds * 1000:.0f} ms; the server saw 0 connections",
+        outcome="ForbiddenAddressError; the server saw 0 connections",
     )
 
 
@@ -113,14 +113,14 @@ def test_ipv6_forms_of_loopback_are_refused(
 ) -> None:
     port = victim6.port if host in ("[::1]", "[0:0:0:0:0:0:0:1]", "[::]") else (victim.port)
     before = (victim.connections, victim6.connections)
-    seconds = _refused(f"http://{host}:{port}/x")
+    assert _refused(f"http://{host}:{port}/x") < 5
     assert (victim.connections, victim6.connections) == before
     row(
         area="ssrf",
         case=f"http://{host}:PORT",
         injected="IPv6 loopback, unspecified, or an IPv4-mapped/compatible/NAT64/6to4/Teredo "
         "form embedding 127.0.0.1 or 0.0.0.0",
-        outcome=f"ForbiddenAddressError in {seconds * 1000:.0f} ms; 0 connections",
+        outcome="ForbiddenAddressError; 0 connections",
     )
 
 
@@ -163,7 +163,7 @@ def test_private_link_local_multicast_and_reserved_space_is_refused(host: str, r
         case=f"http://{host}/",
         injected="private, link-local (cloud metadata), shared, multicast, reserved or "
         "documentation space",
-        outcome=f"ForbiddenAddressError in {seconds * 1000:.0f} ms, before any connect",
+        outcome="ForbiddenAddressError in under 1 s, before any connect",
     )
 
 
