@@ -20,6 +20,7 @@ from ogpu.cli._common import (
     load_signer,
     output,
     parse_amount,
+    read_chain,
     read_document,
 )
 from ogpu.cli.base import CommandError, SubParsers
@@ -367,7 +368,7 @@ async def _watch_loop(args: argparse.Namespace, task_address: str, start_block: 
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from ogpu.chain import Web3Manager
+    from ogpu.chain import rpc
     from ogpu.protocol import Task
 
     for name in ("timeout", "interval"):
@@ -375,7 +376,7 @@ def _watch(args: argparse.Namespace) -> int:
         if not 0 < value < 10**7:
             raise CommandError(f"--{name} must be a positive number of seconds")
     connect(args)
-    start_block = int(Web3Manager.get_web3_instance().eth.block_number)
+    start_block = read_chain("eth_blockNumber", [], rpc.to_int)
     task = Task.load(args.address)
     snap = task.snapshot()
     _print_event(
