@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ogpu import agent, net
+from ogpu._routing import function_name_problem
 from ogpu.chain import ChainConfig, Web3Manager, rpc
 from ogpu.ipfs import fetch_ipfs_json, publish_to_ipfs
 from ogpu.protocol import Task, execute_request, nexus
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Prepared", "Steps"]
 
-_FUNCTION_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _OPEN = (TaskStatus.NEW, TaskStatus.ATTEMPTED)
 
 
@@ -47,8 +46,9 @@ def task_config(config: object) -> tuple[str, dict[str, Any]]:
     if not isinstance(config, Mapping):
         raise ProviderRuntimeError("the task config is not a JSON object")
     function = config.get("function_name")
-    if not isinstance(function, str) or not _FUNCTION_RE.match(function):
-        raise ProviderRuntimeError(f"the task config has no valid function_name: {function!r}")
+    problem = function_name_problem(function)
+    if problem is not None or not isinstance(function, str):
+        raise ProviderRuntimeError(f"the task config cannot be dispatched: {problem}")
     data = config.get("data", {})
     if not isinstance(data, Mapping):
         raise ProviderRuntimeError("the task config's data is not a JSON object")
