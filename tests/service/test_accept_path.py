@@ -83,6 +83,7 @@ CASES: list[tuple[str, str | None, bytes]] = [
     ("/run/upper/0x1", JSON, b'"text"'),
     ("/run/upper/0x1/", JSON, b'{"text": "a"}'),
     ("/run/upper/0x1%0A", JSON, b'{"text": "a"}'),
+    ("/run/upper/.hidden", JSON, b'{"text": "a"}'),
     ("/run/upper/0x1%2F2", JSON, b'{"text": "a"}'),
     ("/run/upper/a%20b", JSON, b'{"text": "a"}'),
     ("/run/upper/" + "a" * 128, JSON, b'{"text": "a"}'),

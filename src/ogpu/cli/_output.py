@@ -93,6 +93,10 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    from ogpu.types.metadata import is_pydantic_model
+
+    if is_pydantic_model(value):  # SourceParams, TaskParams
+        return {name: jsonable(field) for name, field in value}
     return str(value)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import re
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 
@@ -20,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .._jsonsafe import MAX_JSON_DEPTH, nesting_depth
+from .._taskid import TASK_ID_PATTERN, is_task_id
 from .registry import HandlerSpec
 from .runtime import ServiceRuntime, SubmitStatus
 
@@ -31,8 +31,7 @@ __all__ = [
     "rejection",
 ]
 
-TASK_ADDRESS_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
-_TASK_ADDRESS = re.compile(TASK_ADDRESS_PATTERN[1:-1])  # fullmatch: no "$" before a newline
+TASK_ADDRESS_PATTERN = TASK_ID_PATTERN  # one rule with the callback URL and the provider
 # Past this many discarded bytes an oversized request is answered without reading on.
 _MAX_DRAIN_BYTES = 64 * 1024 * 1024
 _MAX_RETRY_AFTER = 60
@@ -268,7 +267,7 @@ class RunFastPath:
         if scope["method"] != "POST" or not path.startswith("/run/") or scope.get("root_path"):
             return None, ""
         parts = path.split("/")
-        if len(parts) != 4 or not _TASK_ADDRESS.fullmatch(parts[3]):
+        if len(parts) != 4 or not is_task_id(parts[3]):
             return None, ""
         return self.specs.get(parts[2]), parts[3]
 

@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .callback import CallbackClient, RetryPolicy
-from .config import ServiceConfig, redact_url
+from ..net import redact_url
+from .callback import CallbackClient, policy_of
+from .config import ServiceConfig
 from .execute import AbandonedSet, TaskFailure, TaskOutcome, error_text, execute_handler
 from .logger import logger
 from .pool import DaemonThreadPool
@@ -159,10 +160,12 @@ class ServiceRuntime:
         self._pool = DaemonThreadPool(cfg.worker_threads, "ogpu-handler")
         if cfg.callback_url is not None:
             self._callback_pool = DaemonThreadPool(cfg.callback_threads, "ogpu-callback")
+            policy, timeout = policy_of(cfg)
             self._callback = CallbackClient(
                 cfg.callback_url,
-                RetryPolicy.from_config(cfg),
+                policy,
                 self._callback_pool,
+                timeout=timeout,
                 on_attempt=self._count_attempt,
             )
         else:
@@ -275,6 +278,9 @@ class ServiceRuntime:
             logger.task_fail("[%s] `%s` abandoned at shutdown", task_address, spec.name)
             raise
         self._log_outcome(task_address, outcome)
+        if outcome.status != "success" and not self.config.failure_callbacks:
+            self.stats.callbacks_skipped += 1  # the official framework's behaviour
+            return
         if self._callback is None:
             self.stats.callbacks_skipped += 1
             body = json.dumps(outcome.callback_body(task_address))

@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from .. import __version__
 from .._routing import function_name_problem
+from ._compat import lifespan, send_callback
 from .asgi import (
     TASK_ADDRESS_PATTERN,
     BodySizeLimitMiddleware,
@@ -26,19 +27,28 @@ from .asgi import (
     http_protocol,
     rejection,
 )
-from .config import ServiceConfig
+from .config import CALLBACK_URL, SERVICE_HOST, SERVICE_PORT, ServiceConfig
+from .handler import get_handlers, get_init_handler
 from .logger import logger
 from .manifest import build_manifest, start_intercepted
 from .registry import HandlerSpec
 from .runtime import ServiceRuntime
 from .service import Service, get_default_service
 
+# From CALLBACK_URL on: the official module's names.
 __all__ = [
+    "CALLBACK_URL",
+    "SERVICE_HOST",
+    "SERVICE_PORT",
     "AcceptedResponse",
     "BodySizeLimitMiddleware",
     "ServiceApp",
     "create_app",
+    "get_handlers",
+    "get_init_handler",
     "http_protocol",
+    "lifespan",
+    "send_callback",
     "start",
 ]
 
