@@ -33,8 +33,8 @@ HTTP API
     have drained), ``503`` (init not finished, init failed, or shutting down).
     ``GET /health``: ``200`` once the init function returned, ``503`` before
     (and after a failed init or during shutdown); the body carries ``status``,
-    ``handlers``, ``in_flight``, ``queued`` and counters. ``GET /manifest``: the source
-    manifest (every handler's input and output JSON Schema and timeout; see
+    ``handlers``, ``in_flight``, ``queued`` and counters. ``GET /manifest``: the
+    source manifest (every handler's input and output JSON Schema and timeout; see
     :mod:`ogpu.manifest`), also ``Service.manifest()`` and, without serving,
     ``ogpu service manifest source.py`` (:mod:`ogpu.service.manifest`).
     ``/docs`` and ``/openapi.json`` describe every handler's request schema.
@@ -65,9 +65,10 @@ Concurrency and the queue
     at once and waits in a first-in, first-out queue (``OGPU_SERVICE_QUEUE_SIZE``
     tasks and ``OGPU_SERVICE_QUEUE_MAX_BYTES`` of request bodies); only a full
     queue answers ``429``. Every accepted task gets exactly one callback
-    (success, failure or timeout), unless shutdown ends before it started (see
-    ``OGPU_SERVICE_SHUTDOWN_GRACE``). ``GET /health`` shows ``in_flight`` and
-    ``queued``.
+    (success, failure or timeout; successes only under
+    ``OGPU_SERVICE_FAILURE_CALLBACKS=0``), unless shutdown ends before it
+    started (see ``OGPU_SERVICE_SHUTDOWN_GRACE``). ``GET /health`` shows
+    ``in_flight`` and ``queued``.
 
 Environment variables (read by :func:`start` through ``ServiceConfig.from_env``;
 the first name set wins)
