@@ -92,7 +92,7 @@ the first name set wins)
     - ``OGPU_SERVICE_CALLBACK_ATTEMPTS`` (5): callback attempts, the first included.
     - ``OGPU_SERVICE_CALLBACK_MAX_SECONDS`` (60): time budget of one delivery.
     - ``OGPU_SERVICE_CALLBACK_BACKOFF`` (0.5): first retry delay in seconds;
-      doubles each retry, plus up to 10% jitter.
+      doubles each retry; each wait is a random point between half and all of it.
     - ``OGPU_SERVICE_CALLBACK_BACKOFF_MAX`` (10): cap of one retry delay.
     - ``OGPU_SERVICE_CALLBACK_TIMEOUT`` (10): timeout of one callback request.
     - ``OGPU_SERVICE_CALLBACK_THREADS`` (8): threads sending callbacks.

@@ -126,7 +126,6 @@ class CallbackClient:
         except ValueError as exc:
             logger.error("[%.80s] callback not sent: %s", task_address, exc)
             return DeliveryResult(False, 0, None, str(exc))
-        shown = net.redact_url(url)
         policy = self._policy
         total = policy.budget()
         attempt = 0
@@ -150,7 +149,10 @@ class CallbackClient:
             self._notify(attempt, error)
             if not retry:
                 logger.error(
-                    "[%s] callback to %s refused (%s); not retrying", task_address, shown, error
+                    "[%s] callback to %s refused (%s); not retrying",
+                    task_address,
+                    net.redact_url(url),  # only on this path: parsing costs on every success
+                    error,
                 )
                 return DeliveryResult(False, attempt, status_code, error)
             if attempt >= policy.max_attempts:
@@ -162,7 +164,7 @@ class CallbackClient:
                 "[%s] callback attempt %d to %s failed (%s); retrying in %.2f s",
                 task_address,
                 attempt,
-                shown,
+                net.redact_url(url),
                 error,
                 wait,
             )
@@ -170,7 +172,7 @@ class CallbackClient:
         logger.error(
             "[%s] callback to %s not delivered after %d attempt(s): %s",
             task_address,
-            shown,
+            net.redact_url(url),
             attempt,
             error,
         )
