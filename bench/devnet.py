@@ -290,7 +290,10 @@ class BenchChain:
     def task_addresses(self, source: str) -> list[str]:
         contract = self.w3.eth.contract(Web3.to_checksum_address(source), abi=self.source_abi)
         count = contract.functions.getTaskCount().call()
-        return [str(a).lower() for a in contract.functions.getTasks(0, count).call()]
+        if count == 0:
+            return []
+        # Both bounds inclusive, from index 0 only (docs/MAINNET.md).
+        return [str(a).lower() for a in contract.functions.getTasks(0, count - 1).call()]
 
     # -- event driver -------------------------------------------------------------------------
 
