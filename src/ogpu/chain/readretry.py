@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 #: Tries per read, the first included.
-READ_ATTEMPTS = 4
-#: Seconds between tries.
-PAUSES = (0.05, 0.2, 0.5)
+READ_ATTEMPTS = 5
+#: Seconds between tries (0.75 s in all).
+PAUSES = (0.05, 0.1, 0.2, 0.4)
 
 # "block 0x1a not found" (public RPC), "header not found" (geth), "unknown block" (erigon,
 # nethermind): the replica asked does not have the block yet.
