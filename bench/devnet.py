@@ -277,7 +277,7 @@ class BenchChain:
             self._sync()
             self._gas_price *= 20  # blocks of 29M gas raise the base fee quickly
             constructor = self.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
-            (deployed,) = self._send_batch([self._signed(constructor.constructor(), 3_000_000)])
+            (deployed,) = self._send_batch([self._signed(constructor.constructor(), 10_000_000)])
             builder = self.w3.eth.contract(
                 Web3.to_checksum_address(deployed["contractAddress"]), abi=art["abi"]
             )

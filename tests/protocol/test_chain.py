@@ -385,3 +385,63 @@ def test_web3_manager_clear_forgets_instances(net: Any) -> None:
     assert Web3Manager.get_web3_instance() is net.w3
     Web3Manager.clear()
     assert Web3Manager.get_web3_instance() is not net.w3
+
+
+def test_read_retry_classifies_what_the_public_rpc_does_under_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ogpu.chain import readretry
+
+    lagging = [
+        "block 0x1f2e not found",
+        "header not found",
+        "unknown block",
+        "Block 0xAB Not Found",
+    ]
+    dropped = [
+        "ConnectionError: ('Connection aborted.', RemoteDisconnected('Remote end closed "
+        "connection without response'))",
+        "ConnectionError: ('Connection aborted.', ConnectionResetError(104, 'Connection reset "
+        "by peer'))",
+    ]
+    for message in lagging:
+        assert readretry.is_transient(rpc.NodeError("eth_call", -32000, message)), message
+    for detail in dropped:
+        assert readretry.is_transient(rpc.TransportError("eth_call", detail)), detail
+    for exc in (
+        rpc.NodeError("eth_call", -32000, "out of gas"),
+        rpc.NodeError("eth_call", -32601, "the method eth_x does not exist"),
+        rpc.TransportError("eth_call", "ReadTimeout: HTTPConnectionPool read timed out"),
+        rpc.TransportError("eth_call", "malformed answer: Expecting value"),
+        rpc.ExecutionReverted(b"", "execution reverted"),
+    ):
+        assert not readretry.is_transient(exc), exc
+
+    monkeypatch.setattr(readretry, "PAUSES", (0.0, 0.0, 0.0, 0.0))
+    tries: list[int] = []
+
+    def flaky() -> str:
+        tries.append(1)
+        if len(tries) < 3:
+            raise rpc.NodeError("eth_call", -32000, "block 0x10 not found")
+        return "ok"
+
+    assert readretry.retrying(flaky) == "ok" and len(tries) == 3
+    tries.clear()
+
+    def always() -> str:
+        tries.append(1)
+        raise rpc.NodeError("eth_call", -32000, "block 0x10 not found")
+
+    with pytest.raises(rpc.NodeError):
+        readretry.retrying(always)
+    assert len(tries) == readretry.READ_ATTEMPTS
+    tries.clear()
+
+    def fatal() -> str:
+        tries.append(1)
+        raise rpc.NodeError("eth_call", -32000, "out of gas")
+
+    with pytest.raises(rpc.NodeError):
+        readretry.retrying(fatal)
+    assert len(tries) == 1
