@@ -20,7 +20,9 @@ from pathlib import Path
 __all__ = ["OFFICIAL_REQUIREMENT", "OfficialEnv", "OfficialEnvError", "ensure_official_venv"]
 
 OFFICIAL_VERSION = "0.2.3"
-OFFICIAL_REQUIREMENT = f"ogpu=={OFFICIAL_VERSION}"
+# The service extra too: the compatibility test and the service benchmark import
+# ogpu.service from it.
+OFFICIAL_REQUIREMENT = f"ogpu[service]=={OFFICIAL_VERSION}"
 VENV_DIR = Path(__file__).resolve().parent / ".venvs" / "official"
 _MARKER = "bench-official.json"
 _PIP_TIMEOUT = 540

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import difflib
 import os
-import shutil
-import subprocess
-import sys
-import sysconfig
-import tempfile
 import textwrap
 from pathlib import Path
 
 import jinja2
+
+from ogpu._codegen import environment
 
 from .abitypes import lit
 from .errors import CodegenError
@@ -31,15 +28,6 @@ def header(sources: list[str]) -> str:
     return "\n".join("# " + line for line in textwrap.wrap(text, LINE_LENGTH - 2))
 
 
-def docstring(lines: list[str], indent: int) -> str:
-    """A triple-quoted docstring from pre-wrapped lines, continuation lines indented."""
-    if len(lines) == 1:
-        return f'"""{lines[0]}"""'
-    pad = " " * indent
-    body = "\n".join((pad + line) if line else "" for line in lines[1:])
-    return f'"""{lines[0]}\n{body}\n{pad}"""'
-
-
 def _tojson(value: object) -> str:
     if value is None:
         return "None"
@@ -49,15 +37,7 @@ def _tojson(value: object) -> str:
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
-    env.filters["docstring"] = docstring
+    env: jinja2.Environment = environment(TEMPLATES)  # shared with the task-client generator
     env.filters["pystr"] = pystr
     env.filters["tojson"] = _tojson
     env.filters["sort_exports"] = lambda names: sorted(names, key=_export_sort_key)
@@ -163,39 +143,15 @@ def abi_files(abis_dir: Path, model: Model) -> dict[str, str]:
     }
 
 
-def _ruff() -> str:
-    """Path of the ruff binary: the one installed next to this interpreter, else on PATH."""
-    scripts = Path(sysconfig.get_path("scripts"))
-    for candidate in (scripts / "ruff", scripts / "ruff.exe", Path(sys.executable).parent / "ruff"):
-        if candidate.is_file():
-            return str(candidate)
-    found = shutil.which("ruff")
-    if found is None:
-        raise CodegenError("ruff is not installed; pip install ruff (it formats the output)")
-    return found
-
-
 def format_files(files: dict[str, str]) -> dict[str, str]:
     """Run `ruff format` (fixed settings, independent of any config file) over the sources."""
-    with tempfile.TemporaryDirectory(prefix="ogpu-codegen-") as tmp:
-        root = Path(tmp)
-        for rel, text in files.items():
-            path = root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        cmd = [
-            _ruff(),
-            "format",
-            "--isolated",
-            "--quiet",
-            f"--line-length={LINE_LENGTH}",
-            f"--target-version={TARGET}",
-            str(root),
-        ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise CodegenError(f"ruff format failed on the generated code:\n{proc.stderr}")
-        return {rel: (root / rel).read_text(encoding="utf-8") for rel in files}
+    # one formatter for every generator of the project (the task-client one ships in ogpu)
+    from ogpu._codegen import RuffError, format_sources
+
+    try:
+        return format_sources(files, line_length=LINE_LENGTH, target=TARGET)
+    except RuffError as exc:
+        raise CodegenError(str(exc)) from None
 
 
 def existing_files(out_dir: Path) -> dict[str, str]:

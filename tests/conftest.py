@@ -8,3 +8,6 @@ from .reliability.secrets_guard import (  # noqa: F401
     pytest_unconfigure,
     pytest_warning_recorded,
 )
+
+# The devnet fixtures (``devnet``, ``devnet_session``) are opt-in, as for any project.
+pytest_plugins = ["ogpu.devnet.pytest_plugin"]

@@ -64,6 +64,7 @@ def _loaded_after(code: str) -> list[str]:
         "ogpu.protocol",
         "ogpu.events",
         "ogpu_bindings",
+        "ogpu.manifest",
         "ogpu, ogpu.protocol, ogpu.events, ogpu.types, ogpu.chain, ogpu.ipfs",
     ],
 )
@@ -102,7 +103,7 @@ def test_task_input_from_a_dict_needs_no_pydantic() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["ogpu", "ogpu.types", "ogpu.protocol", "ogpu.events", "ogpu.ipfs"]
+    "module", ["ogpu", "ogpu.types", "ogpu.protocol", "ogpu.events", "ogpu.ipfs", "ogpu.manifest"]
 )
 def test_lazy_names_resolve_and_are_listed(module: str) -> None:
     code = (

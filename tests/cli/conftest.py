@@ -145,7 +145,10 @@ def write(tmp_path: Path, name: str, text: str) -> str:
 
 
 def key_file(tmp_path: Path, account: DevnetAccount) -> str:
-    return write(tmp_path, f"{account.role.value}{account.index}.key", account.key_hex + "\n")
+    """A key file readable by its owner only (others get a warning, tested apart)."""
+    path = write(tmp_path, f"{account.role.value}{account.index}.key", account.key_hex + "\n")
+    Path(path).chmod(0o600)
+    return path
 
 
 def publish_source_sdk(delivery: DeliveryMethod = DeliveryMethod.FIRST_RESPONSE) -> Source:

@@ -156,6 +156,7 @@ def test_publish_without_key_names_the_variable(ogpu: Any, tmp_path: Path) -> No
 def test_bad_key_file_is_never_echoed(ogpu: Any, tmp_path: Path) -> None:
     secret = "0x" + "ab" * 31 + "zz"
     path = write(tmp_path, "bad.key", secret)
+    Path(path).chmod(0o600)
     result = ogpu("source", "publish", write(tmp_path, "s.toml", SOURCE_TOML), "--key-file", path)
     assert_one_line_error(result, "does not hold a 32-byte hex private key")
     assert "ab" * 31 not in result.err

@@ -58,6 +58,11 @@ def test_demo_in_process_builtin_service(
     assert data["provider_earnings"] == 10**16
     assert data["steps"][0]["actor"] == "devnet"
     assert any("built-in sample" in s["message"] for s in data["steps"])
+    messages = [s["message"] for s in data["steps"]]
+    assert any("with its manifest sha256:" in m for m in messages), messages
+    assert "task predcit(...) refused before paying: did you mean 'predict'?" in messages
+    assert any(m.startswith("published task 0x") and "with publish_predict" in m for m in messages)
+    assert "result_predict returned a typed PredictOutput" in messages
     assert 0 < data["seconds"] < 60
     assert ChainConfig.get_current_chain() == before
     assert ChainConfig.CHAIN_CONTRACTS.get(ChainId.OGPU_DEVNET) == devnet_contracts
@@ -70,3 +75,17 @@ def test_demo_rejects_a_bad_timeout(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().err.strip() == (
         "ogpu: error: --timeout must be between 0 and 3600 seconds"
     )
+
+
+def test_demo_without_the_codegen_extra_publishes_the_plain_way(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "jinja2", None)  # as if `ogpu[codegen]` were absent
+    code = main(["demo", "--json", "--builtin-service"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    data: dict[str, Any] = json.loads(captured.out)
+    messages = [s["message"] for s in data["steps"]]
+    assert any("no typed client" in m and "ogpu[codegen]" in m for m in messages), messages
+    assert any("with publish_task:" in m for m in messages)
+    assert data["status"] == "FINALIZED" and data["result"]["label"] == "positive"

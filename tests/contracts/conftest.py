@@ -22,7 +22,6 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError
 from web3.types import TxReceipt
 
-import ogpu.devnet.pytest_plugin as devnet_plugin
 from ogpu.devnet import ALL_ACCOUNTS, DEVNET_CHAIN_ID, DevnetAccount, load_artifact
 from ogpu.devnet.chain import Devnet
 
@@ -31,12 +30,6 @@ TX_GAS = 10_000_000
 ETHER = 10**18
 CPU, NVIDIA, AMD = 1, 2, 4
 MANUAL_CONFIRMATION, FIRST_RESPONSE = 0, 1
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # pytest_plugins is only allowed in the rootdir conftest; register directly.
-    if not config.pluginmanager.is_registered(devnet_plugin):
-        config.pluginmanager.register(devnet_plugin, "ogpu.devnet.pytest_plugin")
 
 
 def _custom_errors(abi: list[dict[str, Any]]) -> dict[bytes, tuple[str, list[str]]]:

@@ -28,3 +28,11 @@ def test_next_test_sees_the_fresh_deployment(devnet: Devnet) -> None:
         assert SEEN["session"] == id(devnet)  # same chain object, not redeployed
     assert devnet.block_number() == devnet.deployment.block_number
     assert devnet.w3.eth.get_balance(CLIENTS[2].address) == DEFAULT_BALANCE_WEI
+
+
+def test_installing_ogpu_registers_no_pytest_plugin() -> None:
+    # Opt-in only: other projects' test runs must not load our fixtures.
+    from importlib.metadata import distribution
+
+    groups = {ep.group for ep in distribution("ogpu").entry_points}
+    assert "pytest11" not in groups

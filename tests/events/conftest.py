@@ -19,10 +19,7 @@ from web3.types import TxReceipt
 
 from ogpu.chain import ChainConfig, ChainId
 from ogpu.devnet import CLIENTS, PROVIDERS, Deployment, load_artifact
-from ogpu.devnet.pytest_plugin import devnet, devnet_session
 from ogpu.devnet.serve import DevnetServices, start_services
-
-__all__ = ["devnet", "devnet_session"]
 
 
 class _ProxyHandler(BaseHTTPRequestHandler):

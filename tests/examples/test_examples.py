@@ -45,6 +45,15 @@ SCRIPTS = {
         r"^withdraw +balance 0 +lockup 1 +unbonding 0 OGPU$",
         r"^RESULT lockup \+1 OGPU$",
     ],
+    "typed_client.py": [
+        r"^manifest sha256:[0-9a-f]{12}… functions: predict, predict_batch$",
+        r"^refused: UnknownFunctionError: .*did you mean 'predict'\?",
+        r"^refused: TaskDataError: .* at data\.texts\[1\]: Input should be a valid string",
+        r"^nothing paid: True$",
+        r"^generated sentiment_client\.py: True$",
+        r"^result_predict: PredictOutput\(label='positive', score=1\.0\)$",
+        r"^RESULT positive$",
+    ],
     "agent_flow.py": [
         r"^master authorized agent 0x[0-9a-fA-F]{40}: True$",
         r"^  \[provider\] attempted: attempted \(tx 0x",
@@ -116,8 +125,14 @@ def test_source_developer_path(served: ServedDevnet, tmp_path: Path) -> None:
     )
     provider: subprocess.Popen[str] | None = None
     try:
-        published = _ogpu(served, "source", "publish", "examples/source.toml", "--json")
-        source = json.loads(published.stdout)["source"]
+        published = json.loads(
+            _ogpu(served, "source", "publish", "examples/source.toml", "--json").stdout
+        )
+        source = published["source"]
+        assert published["manifest"].startswith("sha256:")  # source.toml names the source file
+        client_file = tmp_path / "sentiment_client.py"
+        _ogpu(served, "source", "client", source, "-o", str(client_file))
+        assert f"# Source:     {source}" in client_file.read_text()
         provider = subprocess.Popen(
             [
                 sys.executable,
@@ -148,6 +163,14 @@ def test_source_developer_path(served: ServedDevnet, tmp_path: Path) -> None:
         assert any("provider registered to source " + source in line for line in seen), seen
 
         _ogpu(served, "vault", "deposit", "0.1 OGPU", "--role", "client")
+        typo = tmp_path / "typo.toml"
+        typo.write_text((EXAMPLES / "task.toml").read_text().replace('"predict"', '"predcit"'))
+        refused = served.run(
+            "-m", "ogpu.cli", "task", "publish", str(typo), "--source", source, "--chain",
+            "devnet", **KEYS,
+        )  # fmt: skip
+        assert refused.returncode == 1
+        assert "did you mean 'predict'?" in refused.stderr, refused.stderr
         task_out = _ogpu(
             served, "task", "publish", "examples/task.toml", "--source", source, "--json"
         )

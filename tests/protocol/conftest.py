@@ -25,7 +25,6 @@ import pytest
 from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
 from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS, DevnetAccount
 from ogpu.devnet.chain import Devnet
-from ogpu.devnet.pytest_plugin import devnet, devnet_session
 from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
 from ogpu.devnet.store import ContentStore, StoreServer
 from ogpu.protocol import (
@@ -50,8 +49,6 @@ from ogpu.types import (
     SourceParams,
     TaskParams,
 )
-
-__all__ = ["devnet", "devnet_session"]
 
 ETHER = 10**18
 ROLE_VARS = (

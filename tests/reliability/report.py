@@ -153,6 +153,23 @@ SECTIONS = (
         "A real uvicorn server on loopback (`ogpu.service.testing.serve_in_thread`); the "
         "nested-JSON rows run each server in its own process after `import eth_account`.",
     ),
+    (
+        "inputs",
+        "Inputs the service side can never take",
+        "`tests/reliability/test_input_rules.py`. One rule for `function_name` "
+        "(`ogpu._routing`: an ASCII identifier of at most 128 characters) in the client, the "
+        "provider runtime and the service; JSON values every consumer accepts; http(s)/ipfs "
+        "URLs only in source metadata; key files private to their owner. Client cases are "
+        "counted at the wire: requests at the JSON-RPC proxy, writes into the content store "
+        "(a counting `ContentStore`), and `eth_sendRawTransaction`.",
+    ),
+    (
+        "manifest",
+        "Tasks a source's manifest refuses",
+        "A source published with its manifest (`ogpu.manifest`); `publish_task` and "
+        "`publish_tasks` check the function and the data before anything is pinned or paid. "
+        "The on-chain checks still read the source (which also yields its metadata URL).",
+    ),
     ("fetch", "Fetch hardening (`ogpu.ipfs.fetch_ipfs_json`)", "Tests in tests/ipfs."),
     (
         "properties",

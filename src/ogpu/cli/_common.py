@@ -20,6 +20,8 @@ import importlib
 import json
 import os
 import re
+import shlex
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -49,6 +51,7 @@ __all__ = [
     "output",
     "parse_amount",
     "read_document",
+    "warn_exposed_key_file",
 ]
 
 Handler = Callable[[argparse.Namespace], int]
@@ -212,9 +215,31 @@ def chain_now() -> int:
 # -- keys ----------------------------------------------------------------------------------------
 
 
+def warn_exposed_key_file(path: str) -> None:
+    """Warn on stderr when a key file is readable or writable by group or others (POSIX).
+
+    The warning names the file and the fix, never the key.
+    """
+    if os.name != "posix":
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # the read below reports it
+    if mode & 0o077:
+        print(
+            f"ogpu: warning: key file {path} is accessible by group or others "
+            f"(mode {stat.S_IMODE(mode):04o}); anyone with that access can spend from its "
+            f"account. Restrict it with: chmod 600 {shlex.quote(path)}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def _read_key_file(path: str) -> LocalAccount:
     from ogpu.chain.signer import resolve_signer
 
+    warn_exposed_key_file(path)
     try:
         text = Path(path).read_text("utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:

@@ -4,8 +4,11 @@ Starts the devnet (JSON-RPC and content store on free 127.0.0.1 ports), the
 sample source service (``examples/sentiment_source.py`` when it sits next to
 the package, else a built-in sample; both built with ``ogpu.service``) and
 the provider runtime (:mod:`ogpu.provider`); then, as a client, deposits,
-publishes a FIRST_RESPONSE source and a task, waits for the provider's
-response and prints the result. Every step is printed with its time.
+publishes a FIRST_RESPONSE source with the service's manifest, shows a
+misspelt task refused before paying, generates the source's typed task client
+(``ogpu source client``; with the ``codegen`` extra, else it publishes the plain
+way), publishes a task with it, waits for the provider's response and prints
+the typed result. Every step is printed with its time.
 """
 
 from __future__ import annotations
@@ -180,7 +183,7 @@ def run_demo(args: argparse.Namespace) -> int:
             running.wait_ready(args.timeout)
         handlers = ", ".join(sorted(service.handlers))
         steps.say("service", f"{label} at {running.base_url} exposing {handlers}", took[0])
-        return _marketplace(args, steps, stack, running.base_url, callback_port)
+        return _marketplace(args, steps, stack, running.base_url, callback_port, service.manifest())
     raise AssertionError("unreachable")
 
 
@@ -190,6 +193,7 @@ def _marketplace(
     stack: contextlib.ExitStack,
     service_url: str,
     callback_port: int,
+    manifest: Any,
 ) -> int:
     from ogpu.client import (
         DeliveryMethod,
@@ -257,8 +261,14 @@ def _marketplace(
                 deliveryMethod=DeliveryMethod.FIRST_RESPONSE,
             ),
             signer=client.account,
+            manifest=manifest,
         )
-    steps.say("client", f"published source {source.address} (FIRST_RESPONSE)", took[0])
+    steps.say(
+        "client",
+        f"published source {source.address} (FIRST_RESPONSE) with its manifest "
+        f"{manifest.hash[:19]}… ({', '.join(sorted(manifest.functions))})",
+        took[0],
+    )
     with steps.timed() as took:
         prepare_provider(provider.account, [source.address], master=master.account)
         runtime.add_source(source.address)
@@ -268,20 +278,30 @@ def _marketplace(
         "watching its TaskPublished events",
         took[0],
     )
+    expiry = int(time.time()) + 600
+    _refused_before_paying(steps, source.address, client.account, payment, expiry)
+    typed = _typed_client(steps, manifest, source.address)
     data = {"text": args.text}
     with steps.timed() as took:
-        task = publish_task(
-            TaskInfo(
-                source=source.address,
-                config=TaskInput(function_name="predict", data=data),
-                expiryTime=int(time.time()) + 600,
-                payment=payment,
-            ),
-            signer=client.account,
-        )
+        if typed is not None:
+            task = typed.publish_predict(
+                typed.PredictInput(**data), payment=payment, expiry=expiry, signer=client.account
+            )
+        else:
+            task = publish_task(
+                TaskInfo(
+                    source=source.address,
+                    config=TaskInput(function_name="predict", data=data),
+                    expiryTime=expiry,
+                    payment=payment,
+                ),
+                signer=client.account,
+            )
+    via = "publish_predict" if typed is not None else "publish_task"
     steps.say(
         "client",
-        f"published task {task.address}: predict({json.dumps(data)}) for {format_amount(payment)}",
+        f"published task {task.address} with {via}: predict({json.dumps(data)}) "
+        f"for {format_amount(payment)}",
         took[0],
     )
     deadline = time.monotonic() + args.timeout
@@ -300,7 +320,12 @@ def _marketplace(
     response = task.get_confirmed_response()
     if response is None:
         raise CommandError(f"task {task.address} has no confirmed response")
-    result = response.fetch_data()
+    if typed is not None:
+        output = typed.result_predict(task)
+        steps.say("client", f"result_predict returned a typed {type(output).__name__}")
+        result = output.model_dump(mode="json")
+    else:
+        result = response.fetch_data()
     earned = vault.get_total_earnings_of(provider.address)
     steps.say("client", f"task FINALIZED, response {response.address} confirmed")
     total = steps.elapsed()
@@ -325,6 +350,38 @@ def _marketplace(
         print(f"\nResult: {json.dumps(result)}")
         print(f"Provider earned {format_amount(earned)}. Demo finished in {total:.1f} s.")
     return 0
+
+
+def _refused_before_paying(
+    steps: _Steps, source: str, signer: Any, payment: int, expiry: int
+) -> None:
+    """Publish a misspelt task: the source's manifest refuses it before anything is paid."""
+    from ogpu.client import TaskInfo, TaskInput, publish_task
+    from ogpu.manifest import UnknownFunctionError
+
+    info = TaskInfo(source, TaskInput("predcit", {"text": "typo"}), expiry, payment)
+    try:
+        publish_task(info, signer=signer)
+    except UnknownFunctionError as exc:
+        hint = f"did you mean {exc.suggestion!r}?" if exc.suggestion else "unknown function"
+        steps.say("client", f"task predcit(...) refused before paying: {hint}")
+        return
+    raise CommandError("the manifest check let a misspelt function through")
+
+
+def _typed_client(steps: _Steps, manifest: Any, source: str) -> Any:
+    """The source's generated task client, or None without the codegen extra."""
+    from ogpu.taskclient import TaskClientError, load_client
+
+    with steps.timed() as took:
+        try:
+            module = load_client(manifest, source=source, module_name="ogpu_demo_client")
+        except TaskClientError as exc:
+            steps.say("client", f"no typed client ({one_line(exc)}); publishing the plain way")
+            return None
+    classes = ", ".join(n for n in module.__all__ if n[:1].isupper() and not n.isupper())
+    steps.say("client", f"generated the typed task client ({classes})", took[0])
+    return module
 
 
 def register(subparsers: SubParsers) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from ogpu.cli._common import warn_exposed_key_file
 from ogpu.cli.base import CommandError, SubParsers
 
 if TYPE_CHECKING:
@@ -302,6 +303,7 @@ def run_devnet(args: argparse.Namespace) -> int:
 
 
 def _read_key(path: str) -> bytes:
+    warn_exposed_key_file(path)
     try:
         text = Path(path).read_text("utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:

@@ -1,4 +1,5 @@
-"""``ogpu source show|publish``: read a source; publish one from a JSON or TOML file.
+"""``ogpu source show|publish|update|client``: read, publish and update sources; generate
+a typed task client from a source's manifest.
 
 Source file (JSON or TOML; amounts in wei or strings like ``"0.01 OGPU"``)::
 
@@ -9,14 +10,20 @@ Source file (JSON or TOML; amounts in wei or strings like ``"0.01 OGPU"``)::
     minAvailableLockup = 0
     maxExpiryDuration = 3600
     deliveryMethod = "FIRST_RESPONSE"        # or "MANUAL_CONFIRMATION" (default)
+    manifest = "sentiment_source.py"         # optional: a source file or manifest JSON
     [imageEnvs]
     cpu = "https://example.com/docker-compose.yml"
+
+The manifest (``ogpu.manifest``; a path relative to the file, or ``--manifest``)
+is stored in the metadata: tasks are then checked against it before they are
+paid, and ``ogpu source client 0xSOURCE`` generates a typed client from it.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ogpu.cli._common import (
     add_common,
@@ -29,10 +36,14 @@ from ogpu.cli._common import (
     parse_amount,
     read_document,
 )
+from ogpu.cli._manifest import load_manifest, write_output
 from ogpu.cli.base import CommandError, SubParsers
 from ogpu.types import Role
 
-__all__ = ["register", "source_info_from", "source_summary"]
+if TYPE_CHECKING:
+    from ogpu.manifest import SourceManifest
+
+__all__ = ["manifest_from", "register", "source_info_from", "source_summary"]
 
 EXAMPLE = """example source.toml (amounts in wei or "0.01 OGPU", "10 gwei"):
 
@@ -43,7 +54,8 @@ EXAMPLE = """example source.toml (amounts in wei or "0.01 OGPU", "10 gwei"):
   minAvailableLockup = 0
   maxExpiryDuration = 3600
   deliveryMethod = "FIRST_RESPONSE"      # or "MANUAL_CONFIRMATION" (default)
-
+  manifest = "sentiment_source.py"       # optional: source file or manifest JSON
+                                         # (relative to this file; or --manifest)
   [imageEnvs]                            # at least one of cpu, nvidia, amd
   cpu = "https://example.com/docker-compose.yml"
 """
@@ -59,6 +71,7 @@ _FIELDS = (
     "deliveryMethod",
     "privacyEnabled",
     "optionalParamsUrl",
+    "manifest",
 )
 
 
@@ -116,8 +129,11 @@ def source_info_from(doc: dict[str, Any], path: str) -> Any:
         raise CommandError(f"{path}: {exc}") from None
 
 
-def source_summary(address: str, with_metadata: bool) -> tuple[dict[str, Any], list[Any]]:
-    """(JSON data, display lines) of a source. One ``eth_call``, plus one HTTP GET for metadata.
+def source_summary(
+    address: str, with_metadata: bool, with_manifest: bool = False
+) -> tuple[dict[str, Any], list[Any]]:
+    """(JSON data, display lines) of a source. One ``eth_call``, plus one HTTP GET for
+    metadata or manifest.
 
     Raises:
         SourceNotFoundError, RPCError, IPFSError subclasses.
@@ -152,6 +168,13 @@ def source_summary(address: str, with_metadata: bool) -> tuple[dict[str, Any], l
         metadata = Source(snap.address).get_metadata()
         data["metadata"] = metadata
         lines.append(("Metadata", metadata))
+    if with_manifest:
+        from ogpu.manifest import read_manifest
+
+        manifest = read_manifest(snap.address, params.imageMetadataUrl)
+        data["manifest"] = manifest.to_dict() if manifest else None
+        shown = f"{manifest.hash}: {', '.join(sorted(manifest.functions))}" if manifest else "-"
+        lines.append(("Manifest", shown))
     return data, lines
 
 
@@ -160,52 +183,161 @@ def _show_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--metadata", action="store_true", help="also fetch the metadata JSON (one HTTP GET)"
     )
+    parser.add_argument(
+        "--manifest", action="store_true", help="also show the source's manifest (one HTTP GET)"
+    )
     add_common(parser)
 
 
 def _show(args: argparse.Namespace) -> int:
     connect(args)
-    data, lines = source_summary(args.address, args.metadata)
+    data, lines = source_summary(args.address, args.metadata, args.manifest)
     output(args, data, lines)
     return 0
 
 
-def _publish_args(parser: argparse.ArgumentParser) -> None:
+def manifest_from(doc: dict[str, Any], path: str, option: str | None) -> SourceManifest | None:
+    """The manifest to publish: ``--manifest`` (``option``), else the file's ``manifest``
+    key (relative to the file), else None. Reads files only.
+
+    Raises:
+        CommandError: not a string, unreadable, or not a manifest.
+    """
+    if option:
+        return load_manifest(option)
+    value = doc.get("manifest")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise CommandError(f"{path}: manifest must be the path of a source file or manifest JSON")
+    return load_manifest(str(Path(path).parent / value))
+
+
+def _file_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="source description, .json or .toml (see below)")
+    parser.add_argument(
+        "--manifest",
+        metavar="PATH",
+        help="the source's manifest: its source file (.py) or manifest JSON "
+        "(overrides the file's `manifest`)",
+    )
     parser.epilog = EXAMPLE
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     add_key_file(parser, Role.CLIENT)
     add_common(parser)
 
 
+def _described(args: argparse.Namespace) -> tuple[Any, SourceManifest | None]:
+    doc = read_document(args.file)
+    manifest = manifest_from(doc, args.file, args.manifest)
+    doc.pop("manifest", None)
+    return source_info_from(doc, args.file), manifest
+
+
+def _report(
+    args: argparse.Namespace, manifest: SourceManifest | None, rows: list[tuple[str, str, Any]]
+) -> None:
+    """Print ``rows`` (label, JSON key, value) and the manifest's hash."""
+    data = {key: value for _, key, value in rows}
+    data["manifest"] = manifest.hash if manifest else None
+    shown = f"{manifest.hash} ({', '.join(sorted(manifest.functions))})" if manifest else "-"
+    output(args, data, [(label, value) for label, _, value in rows] + [("Manifest", shown)])
+
+
 def _publish(args: argparse.Namespace) -> int:
     from ogpu.client import publish_source
 
-    info = source_info_from(read_document(args.file), args.file)
+    info, manifest = _described(args)
     signer = load_signer(args, Role.CLIENT)
     connect(args)
-    source = publish_source(info, signer=signer)
-    output(
-        args,
-        {"source": source.address, "client": signer.address},
-        [("Published source", source.address), ("Client", signer.address)],
+    source = publish_source(info, signer=signer, manifest=manifest)
+    rows = [("Published source", "source", source.address), ("Client", "client", signer.address)]
+    _report(args, manifest, rows)
+    return 0
+
+
+def _update_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("address", help="source contract address (you own it)")
+    _file_args(parser)
+
+
+def _update(args: argparse.Namespace) -> int:
+    from ogpu.client import update_source
+
+    info, manifest = _described(args)
+    signer = load_signer(args, Role.CLIENT)
+    connect(args)
+    receipt = update_source(args.address, info, signer=signer, manifest=manifest)
+    rows = [("Updated source", "source", args.address), ("Transaction", "tx_hash", receipt.tx_hash)]
+    _report(args, manifest, rows)
+    return 0
+
+
+def _client_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "address", nargs="?", help="source contract address (its published manifest is used)"
     )
+    parser.add_argument(
+        "--manifest",
+        metavar="PATH",
+        help="generate from this manifest (JSON or source file) instead of a published one",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the module to FILE")
+    add_common(parser)
+
+
+def _client(args: argparse.Namespace) -> int:
+    from ogpu.taskclient import generate_client
+
+    if not args.address and not args.manifest:
+        raise CommandError("give a source address, or --manifest FILE")
+    if args.manifest:
+        manifest = load_manifest(args.manifest)
+    else:
+        from ogpu.protocol import Source
+
+        connect(args)
+        found = Source(args.address).get_manifest()
+        if found is None:
+            raise CommandError(
+                f"source {args.address} publishes no manifest; publish one with "
+                "`ogpu source update ADDRESS FILE --manifest source.py`, or pass --manifest"
+            )
+        manifest = found
+    origin = Path(args.manifest).name if args.manifest else ""
+    text = generate_client(manifest, source=args.address or None, origin=origin)
+    if not args.output:
+        print(text, end="", flush=True)
+        return 0
+    write_output(args, text, manifest)
     return 0
 
 
 def register(subparsers: SubParsers) -> None:
-    """Add ``ogpu source show|publish``. No I/O."""
+    """Add ``ogpu source show|publish|update|client``. No I/O."""
     add_subcommands(
         subparsers,
         "source",
-        "read or publish sources",
+        "read, publish and update sources; generate typed task clients",
         [
             ("show", "show a source's on-chain state", _show_args, _show),
             (
                 "publish",
                 "publish a source described in a JSON/TOML file (signs with CLIENT_PRIVATE_KEY)",
-                _publish_args,
+                _file_args,
                 _publish,
+            ),
+            (
+                "update",
+                "replace a source's parameters, metadata and manifest from a JSON/TOML file",
+                _update_args,
+                _update,
+            ),
+            (
+                "client",
+                "generate a typed task client (Python module) from a source's manifest",
+                _client_args,
+                _client,
             ),
         ],
     )

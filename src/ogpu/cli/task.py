@@ -28,7 +28,8 @@ from ogpu.types import Role
 __all__ = ["register", "task_info_from", "task_summary"]
 
 EXAMPLE = """example task.toml (payment in wei or "0.01 OGPU"; expiry as expiresIn seconds
-from now, default 3600, or an absolute expiryTime):
+from now, default 3600, or an absolute expiryTime). When the source publishes a
+manifest, the function and data are checked against it before anything is paid:
 
   source = "0xSOURCE"
   payment = "0.01 OGPU"
@@ -154,6 +155,12 @@ def _show(args: argparse.Namespace) -> int:
 def _publish_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="task description, .json or .toml (see below)")
     parser.add_argument("--source", metavar="ADDRESS", help="source address (overrides the file)")
+    parser.add_argument(
+        "--no-validate",
+        dest="validate",
+        action="store_false",
+        help="do not check the task against the source's manifest before paying",
+    )
     parser.epilog = EXAMPLE
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     add_key_file(parser, Role.CLIENT)
@@ -167,7 +174,7 @@ def _publish(args: argparse.Namespace) -> int:
     signer = load_signer(args, Role.CLIENT)
     connect(args)
     info = task_info_from(doc, args.file, args.source, chain_now())
-    task = publish_task(info, signer=signer)
+    task = publish_task(info, signer=signer, validate=args.validate)
     output(
         args,
         {

@@ -3,7 +3,10 @@
 Every write signs with ``private_key=`` (kept for backward compatibility) or
 ``signer=`` (a hex key or a ``LocalAccount``), else ``CLIENT_PRIVATE_KEY``.
 Input and the on-chain preconditions are checked before anything is pinned to
-IPFS or sent; a refused call raises a typed ``OGPUError`` and sends nothing.
+IPFS or sent; a refused call raises a typed ``OGPUError`` and sends nothing. A
+task is also checked against its source's manifest when the source publishes one
+(``ogpu.manifest``: ``UnknownFunctionError``, ``TaskDataError``; ``validate=False``
+skips it).
 
 Example::
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,8 @@ from urllib.parse import urlsplit
 
 from ogpu_bindings._runtime import check_address
 
+from ogpu._jsonvalue import json_value_problem
+from ogpu._routing import function_name_problem
 from ogpu.client._common import bindings, read_calls, read_calls_and_now, singleton
 from ogpu.types import (
     DeliveryMethod,
@@ -31,6 +34,7 @@ from ogpu.types.metadata import is_pydantic_model
 
 _UINT256_MAX = 2**256 - 1
 _URL_SCHEMES = ("http", "https", "ipfs")
+_UNSAFE_IN_URL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def _uint(name: str, value: object, minimum: int = 0) -> int:
@@ -47,9 +51,15 @@ def _uint(name: str, value: object, minimum: int = 0) -> int:
     return value
 
 
-def _url(name: str, value: str) -> None:
+def _url(name: str, value: str, what: str = "a docker compose file") -> None:
+    """Refuse anything but an http(s) URL with a host or an ipfs:// URL. No I/O.
+
+    Whitespace and control characters are refused first: ``urlsplit`` drops tabs
+    and newlines, so ``"java\tscript:..."`` would otherwise pass as another scheme.
+    """
+    _text_problem(name, value)
     try:
-        parts = urlsplit(value)
+        parts = None if _UNSAFE_IN_URL.search(value) else urlsplit(value)
     except ValueError:
         parts = None
     located = parts is not None and (
@@ -58,17 +68,27 @@ def _url(name: str, value: str) -> None:
         else bool(parts.netloc or parts.path)
     )
     if parts is None or parts.scheme not in _URL_SCHEMES or not located:
+        shown = value if len(value) <= 80 else value[:77] + "..."
         raise InvalidParamsError(
-            f"{name} must be an http(s) or ipfs:// URL of a docker compose file, got {value!r}",
-            param=name,
+            f"{name} must be an http(s) or ipfs:// URL of {what}, got {shown!r}", param=name
         )
+
+
+def _text_problem(name: str, value: str) -> None:
+    """Refuse text the metadata upload cannot encode (a lone surrogate). No I/O."""
+    problem = json_value_problem(value)
+    if problem is not None:
+        raise InvalidParamsError(f"SourceInfo.{name}: {problem.reason}", param=name)
 
 
 def check_source_info(info: object) -> SourceInfo:
     """Validate a ``SourceInfo`` (it is mutable, so re-checked at use). No I/O.
 
     Raises:
-        InvalidParamsError: not a SourceInfo, empty name, no image environment or a bad URL.
+        InvalidParamsError: not a SourceInfo, empty name, text UTF-8 cannot encode, no image
+            environment, or a URL that is not http(s)/ipfs (``javascript:``, ``data:``,
+            ``file:``..., or with whitespace) in ``imageEnvs``, ``logoUrl`` or
+            ``optionalParamsUrl``.
         InvalidAmountError: a negative or non-int amount, or ``maxExpiryDuration`` < 1.
         InvalidEnumValueError: unknown delivery method.
     """
@@ -83,6 +103,12 @@ def check_source_info(info: object) -> SourceInfo:
         raise InvalidParamsError(
             "SourceInfo.name must not be empty; give the source a name", param="name"
         )
+    for name in ("name", "description"):
+        _text_problem(name, getattr(info, name))
+    if info.logoUrl:
+        _url("logoUrl", info.logoUrl, "an image")
+    if info.optionalParamsUrl:
+        _url("optionalParamsUrl", info.optionalParamsUrl, "the optional parameters")
     envs = info.imageEnvs
     if not isinstance(envs, ImageEnvironments):
         raise InvalidParamsError(
@@ -118,7 +144,10 @@ def check_task_info(info: object) -> tuple[str, dict[str, Any]]:
     """Validate a ``TaskInfo``; return its checksummed source and config JSON object. No I/O.
 
     Raises:
-        InvalidParamsError: not a TaskInfo, an empty ``function_name`` or data that is not JSON.
+        InvalidParamsError: not a TaskInfo, a ``function_name`` no service can route (see
+            ``ogpu._routing``), or a config that is not JSON every consumer accepts (NaN,
+            lone surrogates, nested deeper than the services' limit...; the message names
+            the path).
         InvalidAddressError: malformed ``source``.
         InvalidAmountError: negative or non-int ``expiryTime``/``payment``.
     """
@@ -130,15 +159,17 @@ def check_task_info(info: object) -> tuple[str, dict[str, Any]]:
     config = info.config
     if not isinstance(config, TaskInput):
         raise InvalidParamsError("TaskInfo.config must be a TaskInput", param="config")
-    name = config.function_name
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidParamsError(
-            "TaskInput.function_name must name the source's handler (e.g. 'predict'); it is empty",
-            param="function_name",
-        )
+    problem = function_name_problem(config.function_name)
+    if problem is not None:
+        raise InvalidParamsError(f"TaskInput.{problem}", param="function_name")
     if not isinstance(config.data, Mapping) and not is_pydantic_model(config.data):
         raise InvalidParamsError("TaskInput.data must be a dict or a pydantic model", param="data")
-    document = config.to_dict()
+    document = _config_document(config)
+    found = json_value_problem(document)
+    if found is not None:
+        raise InvalidParamsError(
+            f"the task config is not valid JSON at {found.describe('config')}", param="data"
+        )
     try:
         json.dumps(document, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -148,6 +179,16 @@ def check_task_info(info: object) -> tuple[str, dict[str, Any]]:
     _uint("expiryTime", info.expiryTime, minimum=1)
     _uint("payment", info.payment)
     return source, document
+
+
+def _config_document(config: TaskInput) -> dict[str, Any]:
+    try:
+        return config.to_dict()
+    except Exception as exc:  # a pydantic model whose serialiser fails
+        raise InvalidParamsError(
+            f"TaskInput.data cannot be serialised to JSON: {type(exc).__name__}: {exc}",
+            param="data",
+        ) from None
 
 
 @dataclass(frozen=True)

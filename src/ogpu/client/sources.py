@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings._runtime import check_address
 
@@ -18,10 +18,12 @@ from ogpu.client._common import (
     singleton,
     upload_json,
 )
+from ogpu.client._manifest import manifest_document
 from ogpu.protocol import Source, nexus
 from ogpu.types import Receipt, Role, SourceInfo, SourceNotFoundError
 
 if TYPE_CHECKING:
+    from ogpu.manifest import SourceManifest
     from ogpu.types import Signer
 
 __all__ = ["inactivate_source", "publish_source", "update_source"]
@@ -40,6 +42,19 @@ def _published_source(receipt: Receipt) -> str:
     )
 
 
+def _metadata(
+    info: SourceInfo, manifest: SourceManifest | dict[str, Any] | str | None
+) -> dict[str, Any]:
+    """The metadata JSON object, with the manifest under ``ogpu.manifest.METADATA_KEY``."""
+    document = info.to_metadata().to_dict()
+    attached = manifest_document(manifest)
+    if attached is not None:
+        from ogpu.manifest import METADATA_KEY
+
+        document[METADATA_KEY] = attached
+    return document
+
+
 def publish_source(
     source_info: SourceInfo,
     private_key: Signer | None = None,
@@ -48,19 +63,24 @@ def publish_source(
     ipfs_timeout: float = DEFAULT_IPFS_TIMEOUT,
     receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
     timeout: float | None = None,
+    manifest: SourceManifest | dict[str, Any] | str | None = None,
 ) -> Source:
     """Pin the source metadata, call ``Nexus.publishSource`` and return the new live ``Source``.
 
     The signer (``private_key=`` or ``signer=``, else ``CLIENT_PRIVATE_KEY``)
     becomes the source's owner. Everything is validated before the upload.
-    ``ipfs_timeout`` bounds the upload (retries included), ``receipt_timeout``
-    the wait for the receipt, ``timeout`` (optional) the whole call.
+    ``manifest`` (a ``SourceManifest``, its JSON object or text; see
+    ``ogpu.manifest``) is stored in the metadata under ``"ogpuManifest"``: tasks
+    are then checked against it before they are paid. ``ipfs_timeout`` bounds the
+    upload (retries included), ``receipt_timeout`` the wait for the receipt,
+    ``timeout`` (optional) the whole call.
 
     Cost: one upload (HTTP POST), one transaction (see ``TxExecutor.execute``).
 
     Raises:
         InvalidInputError subclasses: bad ``source_info`` (empty name, no image
-            environment, bad URL or amount) or timeouts. Nothing is pinned or sent.
+            environment, bad URL or amount), timeouts, or a ``manifest`` that is not
+            one (``InvalidManifestError``). Nothing is pinned or sent.
         MissingSignerError / InvalidSignerError: no usable key.
         IPFSUploadError: the metadata upload failed (nothing sent).
         TxError: ``timeout`` ran out before sending.
@@ -71,8 +91,9 @@ def publish_source(
     ipfs_seconds = positive_seconds("ipfs_timeout", ipfs_timeout)
     receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
     info = check_source_info(source_info)
+    metadata = _metadata(info, manifest)
     account = choose_signer(private_key, signer, Role.CLIENT)
-    url = upload_json(info.to_metadata().to_dict(), _METADATA_FILE, ipfs_seconds, budget)
+    url = upload_json(metadata, _METADATA_FILE, ipfs_seconds, budget)
     params = info.to_source_params(account.address, url)
     request = bindings("nexus").publish_source(singleton("NEXUS"), params)
     receipt = send(request, account, receipt_seconds, budget)
@@ -88,16 +109,19 @@ def update_source(
     ipfs_timeout: float = DEFAULT_IPFS_TIMEOUT,
     receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
     timeout: float | None = None,
+    manifest: SourceManifest | dict[str, Any] | str | None = None,
 ) -> Receipt:
     """Replace a source's parameters through ``Nexus.updateSource`` (emits ``SourceUpdated``).
 
     The new metadata is pinned first; ``source_info`` carries every field,
-    changed or not. Timeouts as in ``publish_source``.
+    changed or not, and so does ``manifest``: the new metadata holds the
+    manifest given here, or none (pass it again to keep tasks checked). Timeouts
+    as in ``publish_source``.
 
     Cost: one aggregated ``eth_call`` (checks), one upload, one transaction.
 
     Raises:
-        InvalidInputError subclasses: bad address, ``source_info`` or timeouts.
+        InvalidInputError subclasses: bad address, ``source_info``, timeouts or manifest.
         SourceNotFoundError: the address is not a source (nothing pinned or sent).
         NotSourceOwnerError: the signer does not own the source (nothing pinned or sent).
         MissingSignerError / InvalidSignerError, IPFSUploadError, TxError,
@@ -108,10 +132,11 @@ def update_source(
     ipfs_seconds = positive_seconds("ipfs_timeout", ipfs_timeout)
     receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
     info = check_source_info(source_info)
+    metadata = _metadata(info, manifest)
     account = choose_signer(private_key, signer, Role.CLIENT)
     state = read_source(address)
     require_owner(state, account.address, ("Nexus", "updateSource"))
-    url = upload_json(info.to_metadata().to_dict(), _METADATA_FILE, ipfs_seconds, budget)
+    url = upload_json(metadata, _METADATA_FILE, ipfs_seconds, budget)
     params = info.to_source_params(account.address, url)
     request = bindings("nexus").update_source(singleton("NEXUS"), address, params)
     return send(request, account, receipt_seconds, budget)

@@ -23,6 +23,7 @@ from ogpu.client._common import (
     singleton,
     upload_json,
 )
+from ogpu.client._manifest import check_against_manifests
 from ogpu.protocol import Response, Task, controller
 from ogpu.protocol._pipeline import execute_requests, labelled
 from ogpu.types import (
@@ -115,9 +116,10 @@ def _check_escrow(payment: int, balance: int, client: str) -> None:
         )
 
 
-def _preflight(infos: Sequence[TaskInfo], sources: Sequence[str], client: str) -> None:
+def _preflight(infos: Sequence[TaskInfo], sources: Sequence[str], client: str) -> dict[str, str]:
     """Read every source and the client's vault balance in one JSON-RPC batch and apply
     the contract's rules to each task (``task_infos[i]`` in messages when several).
+    Returns each source's metadata URL (where its manifest is).
 
     Raises:
         SourceNotFoundError, SourceInactiveError, PaymentTooLowError, TaskExpiredError,
@@ -140,6 +142,7 @@ def _preflight(infos: Sequence[TaskInfo], sources: Sequence[str], client: str) -
             raise labelled(exc, f"task_infos[{i}]") if several else exc from None
     (balance,) = first.extra
     _check_escrow(sum(info.payment for info in infos), int(balance), client)
+    return {source: str(state.params.imageMetadataUrl) for source, state in states.items()}
 
 
 def publish_task(
@@ -150,6 +153,7 @@ def publish_task(
     ipfs_timeout: float = DEFAULT_IPFS_TIMEOUT,
     receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
     timeout: float | None = None,
+    validate: bool = True,
 ) -> Task:
     """Pin the task config, call ``Controller.publishTask`` and return the new live ``Task``.
 
@@ -157,13 +161,17 @@ def publish_task(
     resolved (``private_key=`` or ``signer=``, else ``CLIENT_PRIVATE_KEY``) and
     the source checked (a source, active, ``payment >= minPayment``, expiry in
     the future and within ``maxExpiryDuration`` of chain time, vault balance
-    covering the payment). ``ipfs_timeout`` bounds the upload (retries
-    included), ``receipt_timeout`` the wait for the receipt, ``timeout``
-    (optional) the whole call. To publish many tasks, ``publish_tasks``
-    pipelines them.
+    covering the payment); then, unless ``validate=False``, the task is checked
+    against the source's manifest when it has one (``ogpu.manifest``: a listed
+    function, data matching its input schema). ``ipfs_timeout`` bounds the
+    upload (retries included), ``receipt_timeout`` the wait for the receipt,
+    ``timeout`` (optional) the whole call. To publish many tasks,
+    ``publish_tasks`` pipelines them.
 
     Cost: one JSON-RPC batch with an aggregated ``eth_call`` and an
-    ``eth_getBlockByNumber`` (checks), one upload (HTTP POST), one transaction.
+    ``eth_getBlockByNumber`` (checks), one HTTP GET of the source's metadata the
+    first time a source (and metadata URL) is seen, one upload (HTTP POST), one
+    transaction.
 
     Raises:
         InvalidInputError subclasses: bad ``task_info`` (empty ``function_name``, bad
@@ -171,6 +179,8 @@ def publish_task(
         SourceNotFoundError: ``source`` is not a source.
         SourceInactiveError, PaymentTooLowError, TaskExpiredError (expiry not in the
             future), ExpiryTooLongError, InsufficientBalanceError: the contract would refuse.
+        UnknownFunctionError (with a "did you mean"), TaskDataError (with the path in
+            ``data``): the source's manifest refuses the task (``InvalidParamsError``).
         MissingSignerError / InvalidSignerError: no usable key.
         IPFSUploadError: the config upload failed (nothing sent).
         TxError: ``timeout`` ran out before sending.
@@ -182,7 +192,9 @@ def publish_task(
     receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
     source, config = check_task_info(task_info)
     account = choose_signer(private_key, signer, Role.CLIENT)
-    _preflight([task_info], [source], account.address)
+    metadata_urls = _preflight([task_info], [source], account.address)
+    if validate:
+        check_against_manifests([config], [source], metadata_urls, budget)
     url = upload_json(config, _CONFIG_FILE, ipfs_seconds, budget)
     params = task_info.to_task_params(url)
     request = bindings("controller").publish_task(singleton("CONTROLLER"), params)
@@ -245,11 +257,13 @@ def publish_tasks(
     receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
     timeout: float | None = None,
     max_uploads: int = 8,
+    validate: bool = True,
 ) -> list[Task]:
     """Publish many tasks from one signer with pipelined nonces; return them in order.
 
-    The same checks as ``publish_task``, for every task and before anything is
-    pinned or sent (the vault balance must cover the sum of the payments); then
+    The same checks as ``publish_task`` (manifests included unless
+    ``validate=False``), for every task and before anything is pinned or sent
+    (the vault balance must cover the sum of the payments); then
     the configs are pinned ``max_uploads`` at a time (identical ones once), every
     transaction is estimated (a refusal raises before anything is sent), signed
     with consecutive nonces and broadcast in order, and the receipts are awaited
@@ -291,7 +305,9 @@ def publish_tasks(
         return []
     infos = list(task_infos)
     sources = [source for source, _ in checked]
-    _preflight(infos, sources, account.address)
+    metadata_urls = _preflight(infos, sources, account.address)
+    if validate:
+        check_against_manifests([c for _, c in checked], sources, metadata_urls, budget)
     urls = _upload_all([config for _, config in checked], ipfs_seconds, budget, max_uploads)
     publish = bindings("controller").publish_task
     requests = [

@@ -1,7 +1,11 @@
 """pytest fixtures for the in-process devnet.
 
-Load it with ``pytest_plugins = ["ogpu.devnet.pytest_plugin"]`` in the rootdir
-conftest, ``-p ogpu.devnet.pytest_plugin``, or a ``pytest11`` entry point.
+Opt in with one line in the rootdir ``conftest.py``::
+
+    pytest_plugins = ["ogpu.devnet.pytest_plugin"]
+
+(or ``pytest -p ogpu.devnet.pytest_plugin``). Installing ``ogpu`` registers
+nothing in other projects' test runs.
 Importing this module is cheap and does not need eth-tester; the fixtures do.
 
 - ``devnet_session``: one :class:`~ogpu.devnet.chain.Devnet` (one deployment)

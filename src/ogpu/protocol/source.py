@@ -15,6 +15,7 @@ from ogpu.types.snapshots import SourceSnapshot
 from ogpu.types.structs import SourceParams
 
 if TYPE_CHECKING:
+    from ogpu.manifest import SourceManifest
     from ogpu.protocol.task import Task
     from ogpu.types import Signer
 
@@ -78,6 +79,21 @@ class Source(AddressBound):
         from ogpu.ipfs import fetch_ipfs_json
 
         return fetch_ipfs_json(self.get_params().imageMetadataUrl)
+
+    def get_manifest(self, *, timeout: float | None = None) -> SourceManifest | None:
+        """The source's manifest (``ogpu.manifest``), or None when its metadata has none.
+
+        Cost: one ``eth_call`` (the metadata URL), plus one HTTP GET the first time this
+        source and metadata URL are seen (cached; an update's new URL is fetched anew).
+        ``timeout`` bounds the GET, retries included (default 30 s).
+
+        Raises:
+            IPFSFetchError / IPFSGatewayError: the metadata could not be read.
+            InvalidManifestError: the metadata holds a malformed manifest.
+        """
+        from ogpu.manifest import read_manifest
+
+        return read_manifest(self.address, self.get_params().imageMetadataUrl, timeout=timeout)
 
     def get_task_count(self) -> int:
         """Number of tasks ever published against the source."""

@@ -47,6 +47,7 @@ from eth_account.signers.local import LocalAccount
 from ogpu_bindings._runtime import check_address
 
 from ogpu import agent
+from ogpu._routing import function_name_problem
 from ogpu.chain import ChainConfig, Web3Manager
 from ogpu.chain.signer import resolve_signer
 from ogpu.events import watch_task_published
@@ -69,7 +70,6 @@ logger = logging.getLogger("ogpu.provider")
 
 T = TypeVar("T")
 
-_FUNCTION_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _SEEN_LIMIT = 10_000
 _OPEN = (TaskStatus.NEW, TaskStatus.ATTEMPTED)
 
@@ -198,8 +198,9 @@ def _task_config(config: object) -> tuple[str, dict[str, Any]]:
     if not isinstance(config, Mapping):
         raise ProviderRuntimeError("the task config is not a JSON object")
     function = config.get("function_name")
-    if not isinstance(function, str) or not _FUNCTION_RE.match(function):
-        raise ProviderRuntimeError(f"the task config has no valid function_name: {function!r}")
+    problem = function_name_problem(function)
+    if problem is not None or not isinstance(function, str):
+        raise ProviderRuntimeError(f"the task config cannot be dispatched: {problem}")
     data = config.get("data", {})
     if not isinstance(data, Mapping):
         raise ProviderRuntimeError("the task config's data is not a JSON object")

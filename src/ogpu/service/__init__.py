@@ -32,8 +32,13 @@ HTTP API
     limit reached), ``503`` (init not finished, init failed, or shutting down).
     ``GET /health``: ``200`` once the init function returned, ``503`` before
     (and after a failed init or during shutdown); the body carries ``status``,
-    ``handlers``, ``in_flight`` and counters. ``/docs`` and ``/openapi.json``
-    describe every handler's request schema.
+    ``handlers``, ``in_flight`` and counters. ``GET /manifest``: the source
+    manifest (every handler's input and output JSON Schema and timeout; see
+    :mod:`ogpu.manifest`), also ``Service.manifest()`` and, without serving,
+    ``ogpu service manifest source.py`` (:mod:`ogpu.service.manifest`).
+    ``/docs`` and ``/openapi.json`` describe every handler's request schema.
+    Handler names follow the task ``function_name`` rule (``ogpu._routing``): an
+    ASCII identifier of at most 128 characters.
 
 Callback
     The result is POSTed as JSON to ``{CALLBACK_URL}/{task_address}`` with the

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import re
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,11 +11,10 @@ from typing import Any, TypeGuard
 
 from pydantic import BaseModel
 
+from .._routing import function_name_problem
 from .errors import HandlerSignatureError, InvalidTimeoutError
 
 __all__ = ["HandlerSpec", "InitSpec", "make_handler_spec", "make_init_spec"]
-
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -58,11 +56,15 @@ def _function_name(func: object, what: str) -> str:
             f"write `@ogpu.service.{what}()` directly above a `def`"
         )
     name = getattr(func, "__name__", None)
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not isinstance(name, str) or name == "<lambda>":
         raise HandlerSignatureError(
             f"@{what}() needs a named function (got {func!r}); lambdas and partials have "
             "no usable name — define the handler with `def`"
         )
+    problem = function_name_problem(name)
+    if problem is not None:
+        # the name is the task's function_name: one the provider could never route
+        raise HandlerSignatureError(f"@{what}() cannot register {func!r}: {problem}")
     return name
 
 

@@ -21,8 +21,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .. import __version__
 from .._jsonsafe import MAX_JSON_DEPTH, nesting_depth
+from .._routing import function_name_problem
 from .config import ServiceConfig
 from .logger import logger
+from .manifest import build_manifest, start_intercepted
 from .registry import HandlerSpec
 from .runtime import ServiceRuntime
 from .service import Service, get_default_service
@@ -387,11 +389,10 @@ def create_app(
     available = sorted(runtime.handlers)
 
     async def unknown_function(function: str, task_address: str) -> JSONResponse:
+        # the shared rule: say why a name can never be a handler's
+        problem = function_name_problem(function)
         return JSONResponse(
-            {
-                "detail": f"unknown function {function!r}",
-                "available": available,
-            },
+            {"detail": problem or f"unknown function {function!r}", "available": available},
             status_code=404,
         )
 
@@ -413,6 +414,21 @@ def create_app(
         summary="Readiness: 200 once the init function finished, 503 before/after",
         tags=["service"],
     )
+    manifest: list[dict[str, Any]] = []  # built on the first request, not at start-up
+
+    async def get_manifest() -> JSONResponse:
+        if not manifest:
+            manifest.append(build_manifest(runtime.handlers).to_dict())
+        return JSONResponse(manifest[0])
+
+    app.add_api_route(
+        "/manifest",
+        get_manifest,
+        methods=["GET"],
+        summary="The source manifest: every handler's input and output JSON Schema "
+        "and timeout (see ogpu.manifest)",
+        tags=["service"],
+    )
     return app
 
 
@@ -423,11 +439,14 @@ def start(config: ServiceConfig | None = None, *, service: Service | None = None
     ``0.0.0.0:5555``). On a stop signal, running tasks and their callbacks get
     ``shutdown_grace`` seconds to finish. Raises
     :class:`~ogpu.service.errors.ServiceConfigError` for bad settings and
-    ``SystemExit(3)`` if the init function fails.
+    ``SystemExit(3)`` if the init function fails. Under
+    :func:`ogpu.service.manifest.manifest_extraction` it serves nothing and ends
+    the calling code instead (see :mod:`ogpu.service.manifest`).
     """
+    svc = service if service is not None else get_default_service()
+    start_intercepted(svc)  # `ogpu service manifest` imports the file: serve nothing
     cfg = config if config is not None else ServiceConfig.from_env()
     logger.setLevel(cfg.log_level)
-    svc = service if service is not None else get_default_service()
     servers: list[uvicorn.Server] = []
 
     def stop_server() -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -13,9 +14,10 @@ from .registry import HandlerSpec, InitSpec, _qualname, make_handler_spec, make_
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from ..manifest import SourceManifest
     from .config import ServiceConfig
 
-__all__ = ["Service", "get_default_service"]
+__all__ = ["Service", "default_service_swapped", "get_default_service"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -138,6 +140,12 @@ class Service:
             self._handlers.clear()
             self._init = None
 
+    def manifest(self) -> SourceManifest:
+        """The manifest of the registered handlers (what ``GET /manifest`` serves). No I/O."""
+        from .manifest import build_manifest
+
+        return build_manifest(self)
+
     def create_app(
         self,
         config: ServiceConfig | None = None,
@@ -162,3 +170,15 @@ _default = Service()
 def get_default_service() -> Service:
     """The process-wide service used by ``ogpu.service.expose``/``init``/``start``."""
     return _default
+
+
+@contextmanager
+def default_service_swapped() -> Iterator[Service]:
+    """Within the block a fresh, empty service is the default one; the previous default
+    (and its handlers) is restored afterwards. Not for concurrent registrations."""
+    global _default
+    previous, _default = _default, Service()
+    try:
+        yield _default
+    finally:
+        _default = previous
