@@ -1,6 +1,8 @@
 PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python)
 
-.PHONY: install generate check-generated contracts check-contracts lint typecheck test bench demo devnet
+GANACHE := contracts/node_modules/.bin/ganache
+
+.PHONY: install generate check-generated contracts check-contracts lint typecheck test test-prerequisites bench demo devnet
 
 install:
 	$(PYTHON) -m pip install -e '.[dev]'
@@ -24,8 +26,21 @@ lint:
 typecheck:
 	$(PYTHON) -m mypy --strict src generated
 
-test:
+test: test-prerequisites
 	$(PYTHON) -m pytest -q
+
+# The cross-node tests run on ganache (contracts/node_modules): install it when npm is
+# present; otherwise say, in one line up front, what is skipped and how to enable it.
+test-prerequisites:
+	@if [ ! -x $(GANACHE) ]; then \
+	  if command -v npm >/dev/null 2>&1; then \
+	    echo "make test: installing ganache for the cross-node tests (cd contracts && npm ci)"; \
+	    (cd contracts && npm ci --no-audit --no-fund --loglevel=error) || \
+	      echo "make test: npm ci failed; the ganache tests will be skipped (retry: cd contracts && npm ci)"; \
+	  else \
+	    echo "make test: npm not found; the ganache tests will be skipped (to run them: install Node.js 18+ and rerun make test)"; \
+	  fi; \
+	fi
 
 bench:
 	$(PYTHON) -m bench

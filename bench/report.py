@@ -573,6 +573,16 @@ contract, and `eth_estimateGas` re-executes it several times. Both SDKs pay that
 per task, so `publish_task` throughput is bounded by the devnet on every side;
 "devnet busy" below shows how much of each operation it accounts for.
 
+## The command line (`python -m bench.cli`)
+
+A separate script, on real processes: `ogpu --help` and `ogpu --version` against
+`python -c pass` (median of interleaved runs), seconds from Ctrl-C (SIGINT) to exit
+of `ogpu provider run` (waiting for its service, and serving), `ogpu task watch`
+and `ogpu devnet`, and the length of the error line for a refused port, a host
+that does not resolve, a node that never answers and a node of another chain.
+Results in `bench/results/cli.json` (before the issue-18 work:
+`bench/results/cli-before.json`).
+
 ## Pointing the official SDK at the devnet
 
 `ogpu==0.2.3` has no devnet and no setting for its pinning endpoint.

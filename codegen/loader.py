@@ -208,6 +208,28 @@ class _ErrorSpec:
     message: str
     attrs: tuple[ErrorAttr, ...]
     reverts: tuple[RevertRule, ...]
+    also: tuple[str, ...] = ()
+    official: tuple[str, ...] = ()
+    official_message: str | None = None
+
+
+def _official(raw: dict[str, Any], where: str) -> tuple[tuple[str, ...], str | None]:
+    """``"official": {"params": [...], "message": "..."}``: the official SDK's constructor."""
+    spec = raw.get("official")
+    if spec is None:
+        return (), None
+    _expect(isinstance(spec, dict), f"{where}: official must be an object")
+    params, message = spec.get("params"), spec.get("message")
+    _expect(
+        isinstance(params, list)
+        and bool(params)
+        and all(isinstance(p, str) and _NAME_RE.match(p) for p in params),
+        f"{where}: official.params must list attribute names",
+    )
+    _expect(isinstance(message, str) and bool(message), f"{where}: official.message is required")
+    for name in params:
+        _expect("{" + name + "}" in message, f"{where}: official.message must use {{{name}}}")
+    return tuple(params), message
 
 
 def _load_errors(path: Path) -> tuple[list[_ErrorSpec], dict[str, dict[str, str]]]:
@@ -259,8 +281,25 @@ def _load_errors(path: Path) -> tuple[list[_ErrorSpec], dict[str, dict[str, str]
                 f"{where}: revert rule {r['reason']} needs both contract and function (or neither)",
             )
             rules.append(RevertRule(r["reason"], contract, function))
+        also = raw.get("also", [])
+        _expect(
+            isinstance(also, list) and all(isinstance(a, str) for a in also),
+            f"{where}: also must list class names",
+        )
+        official, official_message = _official(raw, where)
         specs.append(
-            _ErrorSpec(name, parent, tuple(bases), doc, message, tuple(attrs), tuple(rules))
+            _ErrorSpec(
+                name,
+                parent,
+                tuple(bases),
+                doc,
+                message,
+                tuple(attrs),
+                tuple(rules),
+                tuple(also),
+                official,
+                official_message,
+            )
         )
     names = [s.name for s in specs]
     _expect(len(set(names)) == len(names), "errors.json: duplicate class names")
@@ -271,6 +310,8 @@ def _load_errors(path: Path) -> tuple[list[_ErrorSpec], dict[str, dict[str, str]
             s.parent is None or s.parent in names,
             f"errors.json: class {s.name}: unknown parent {s.parent}",
         )
+        for extra in s.also:
+            _expect(extra in names, f"errors.json: class {s.name}: unknown base {extra}")
     defaults: dict[str, str] = {}
     specific: set[tuple[str, str, str]] = set()
     for s in specs:
@@ -329,8 +370,30 @@ def _build_error_classes(
     for s in specs:
         inherited = chain_attrs(s.parent)
         chain_attrs(s.name)
+        available = {a.name for a in inherited + s.attrs}
+        for extra in s.also:
+            # an extra base may only bring attributes the class already has
+            _expect(
+                {a.name for a in chain_attrs(extra)} <= available,
+                f"errors.json: class {s.name}: base {extra} brings attributes of its own",
+            )
+        for param in s.official:
+            _expect(
+                param in available,
+                f"errors.json: class {s.name}: official parameter {param} is not an attribute",
+            )
         classes[s.name] = ErrorClass(
-            s.name, s.parent, s.builtin_bases, s.doc, s.message, s.attrs, inherited, s.reverts
+            s.name,
+            s.parent,
+            s.builtin_bases,
+            s.doc,
+            s.message,
+            s.attrs,
+            inherited,
+            s.reverts,
+            also=s.also,
+            official=s.official,
+            official_message=s.official_message,
         )
         children.setdefault(s.parent, []).append(s.name)
     for ce in customs:
@@ -371,6 +434,13 @@ def _build_error_classes(
     root = next(s.name for s in specs if s.parent is None)
     visit(root)
     _expect(len(ordered) == len(classes), "errors.json: some classes are not reachable from root")
+    position = {c.name: i for i, c in enumerate(ordered)}
+    for c in ordered:
+        for extra in c.also:
+            _expect(
+                position[extra] < position[c.name],
+                f"errors.json: class {c.name}: base {extra} must come earlier in the tree walk",
+            )
     return tuple(ordered)
 
 

@@ -145,10 +145,21 @@ class ErrorClass:
     inherited: tuple[ErrorAttr, ...]
     reverts: tuple[RevertRule, ...] = ()
     custom: CustomError | None = None
+    also: tuple[str, ...] = ()
+    """More SDK base classes after the parent (their chains add no attributes)."""
+    official: tuple[str, ...] = ()
+    """The official SDK's positional constructor arguments (attribute names), in order."""
+    official_message: str | None = None
+    """``str.format`` template of the message built from those arguments."""
 
     @property
     def bases(self) -> str:
-        return ", ".join(([self.parent] if self.parent else []) + list(self.builtin_bases))
+        parents = [self.parent] if self.parent else []
+        return ", ".join(parents + list(self.also) + list(self.builtin_bases))
+
+    @property
+    def defines_init(self) -> bool:
+        return bool(self.attrs or self.official)
 
     @property
     def all_attrs(self) -> tuple[ErrorAttr, ...]:
@@ -169,11 +180,31 @@ class ErrorClass:
     def message_lit(self) -> str:
         return pystr(self.message)
 
-    def init_params(self) -> list[str]:
-        return [f"{a.name}: {a.annotation} = None" for a in self.all_attrs]
+    def positional_params(self) -> list[str]:
+        """The official positional arguments (before ``*``), else ``message``."""
+        if not self.official:
+            return ["message: str | None = None"]
+        by_name = {a.name: a for a in self.all_attrs}
+        return [f"{n}: {by_name[n].annotation} = None" for n in self.official]
+
+    def keyword_params(self) -> list[str]:
+        rest = [
+            f"{a.name}: {a.annotation} = None"
+            for a in self.all_attrs
+            if a.name not in self.official
+        ]
+        return (["message: str | None = None"] if self.official else []) + rest
 
     def super_args(self) -> list[str]:
-        return [f"{a.name}={a.name}" for a in self.inherited]
+        return ["message=message"] + [f"{a.name}={a.name}" for a in self.inherited]
+
+    @property
+    def official_message_lit(self) -> str:
+        """The template as an f-string over the (same-named) constructor arguments."""
+        return "f" + lit(self.official_message or "")
+
+    def official_condition(self) -> str:
+        return " and ".join(["message is None"] + [f"{n} is not None" for n in self.official])
 
 
 @dataclass(frozen=True)

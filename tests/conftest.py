@@ -1,3 +1,14 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
 # Suite-wide secrets guard: fail any test during which a private key in use appears in a
 # log record, an SDK exception or a warning (see tests/reliability/secrets_guard.py).
 from .reliability.secrets_guard import (  # noqa: F401
@@ -11,3 +22,28 @@ from .reliability.secrets_guard import (  # noqa: F401
 
 # The devnet fixtures (``devnet``, ``devnet_session``) are opt-in, as for any project.
 pytest_plugins = ["ogpu.devnet.pytest_plugin"]
+
+
+FreshPython = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def fresh_python(tmp_path: Path) -> FreshPython:
+    """``fresh_python(code, cwd=tmp_path, **env)``: run ``code`` in a new interpreter whose
+    working directory and home are ``cwd`` (so no real ``.env`` is read) and whose
+    environment has no ``OGPU_*``, role key or service variable but ``env``."""
+
+    def run(code: str, cwd: Path = tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
+        drop = ("OGPU_", "CLIENT_", "CALLBACK_", "SOURCE_ADDRESS", "PROVIDER_ADDRESS")
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+        return subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=cwd,
+            env={**clean, "HOME": str(cwd), **env},
+            check=True,
+        )
+
+    return run

@@ -76,7 +76,9 @@ def bindings_for(network: str) -> ModuleType:
     if abi_set not in ABI_SETS:
         from .errors import ChainNotSupportedError
 
-        raise ChainNotSupportedError(f"unknown network {network!r}; known: {', '.join(NETWORKS)}.")
+        raise ChainNotSupportedError(
+            message=f"unknown network {network!r}; known: {', '.join(NETWORKS)}."
+        )
     return importlib.import_module(f"{__name__}.{abi_set}")
 
 

@@ -33,7 +33,7 @@ def _decode_access_control_bad_confirmation(
 ) -> TxRevertError:
 
     return AccessControlBadConfirmationError(
-        _revert_message(
+        message=_revert_message(
             AccessControlBadConfirmationError, "AccessControlBadConfirmation", contract, function
         ),
         tx_hash=tx_hash,
@@ -53,7 +53,7 @@ def _decode_access_control_unauthorized_account(
         ("address", "bytes32"), data[4:], "AccessControlUnauthorizedAccount(address,bytes32)"
     )
     return AccessControlUnauthorizedAccountError(
-        _revert_message(
+        message=_revert_message(
             AccessControlUnauthorizedAccountError,
             "AccessControlUnauthorizedAccount",
             contract,
@@ -76,7 +76,9 @@ def _decode_ownable_invalid_owner(
 
     _v = _rt.decode_values(("address",), data[4:], "OwnableInvalidOwner(address)")
     return OwnableInvalidOwnerError(
-        _revert_message(OwnableInvalidOwnerError, "OwnableInvalidOwner", contract, function),
+        message=_revert_message(
+            OwnableInvalidOwnerError, "OwnableInvalidOwner", contract, function
+        ),
         tx_hash=tx_hash,
         reason="OwnableInvalidOwner",
         data=data,
@@ -93,7 +95,7 @@ def _decode_ownable_unauthorized_account(
 
     _v = _rt.decode_values(("address",), data[4:], "OwnableUnauthorizedAccount(address)")
     return OwnableUnauthorizedAccountError(
-        _revert_message(
+        message=_revert_message(
             OwnableUnauthorizedAccountError, "OwnableUnauthorizedAccount", contract, function
         ),
         tx_hash=tx_hash,
@@ -145,7 +147,12 @@ def revert_from_reason(
         data = bytes.fromhex(ERROR_STRING_SELECTOR[2:]) + encode(("string",), (reason,))
     message = _revert_message(cls, reason, contract, function)
     return cls(
-        message, tx_hash=tx_hash, reason=reason, data=data, contract=contract, function=function
+        message=message,
+        tx_hash=tx_hash,
+        reason=reason,
+        data=data,
+        contract=contract,
+        function=function,
     )
 
 
@@ -181,8 +188,8 @@ def decode_revert(
         else:
             what = PANIC_CODES.get(int(code), "unknown panic code")
             return PanicError(
-                f"{_where(contract, function)} panicked with code {int(code):#04x} ({what}): "
-                f"{PanicError.default_message}",
+                message=f"{_where(contract, function)} panicked with code {int(code):#04x} "
+                f"({what}): {PanicError.default_message}",
                 tx_hash=tx_hash,
                 reason=f"Panic({int(code):#04x})",
                 data=data,
@@ -208,7 +215,12 @@ def decode_revert(
             f"{'...' if len(data) > 36 else ''}: the error is not in these bindings' ABIs."
         )
     return TxRevertError(
-        message, tx_hash=tx_hash, reason=None, data=data, contract=contract, function=function
+        message=message,
+        tx_hash=tx_hash,
+        reason=None,
+        data=data,
+        contract=contract,
+        function=function,
     )
 
 

@@ -3,7 +3,9 @@
 """The ogpu error hierarchy, the Solidity custom errors, and revert decoding.
 
 Every class takes the message (optional: each has a default saying what happened and what to
-do) plus keyword-only typed attributes, all defaulting to None. repr shows class and message.
+do) plus keyword-only typed attributes, all defaulting to None. A class the official SDK also
+has takes that SDK's positional arguments first, e.g. TaskNotFoundError(address), and builds
+its message from them; the message is then the keyword `message=`. repr shows class and message.
 `PermissionError` here shadows the builtin and also subclasses builtins.PermissionError.
 Defining the classes needs no third-party module; the decoders (ogpu_bindings._revert) and
 eth-abi are imported on the first revert to decode.
@@ -26,7 +28,9 @@ class OGPUError(Exception):
         super().__init__(self.message)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (self.__class__, (self.message,), self.__dict__)
+        # rebuilt from the message alone, then the attributes; never through the positional
+        # arguments a subclass may take first
+        return (_rebuild, (self.__class__, self.message), self.__dict__)
 
     def __str__(self) -> str:
         return self.message
@@ -50,7 +54,7 @@ class AbiDecodeError(OGPUError):
         *,
         signature: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message=message)
         self.signature = signature
 
 
@@ -80,7 +84,7 @@ class AbiNotFoundError(ConfigError):
         abi_name: str | None = None,
         network: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message=message)
         self.abi_name = abi_name
         self.network = network
 
@@ -96,31 +100,72 @@ class ChainNotSupportedError(ConfigError):
 
     def __init__(
         self,
-        message: str | None = None,
-        *,
         chain_id: int | None = None,
+        *,
+        message: str | None = None,
     ) -> None:
-        super().__init__(message)
+        if message is None and chain_id is not None:
+            message = f"chain {chain_id} is not supported"
+        super().__init__(message=message)
         self.chain_id = chain_id
 
 
-class InvalidRpcUrlError(ConfigError):
-    """An RPC URL is malformed, unreachable, or serves another chain than expected."""
+class SignerError(ConfigError):
+    """No usable signer for a write operation."""
 
     default_message: ClassVar[str] = (
-        "The RPC URL is unusable; check the URL and that the node serves the selected chain."
+        "No usable signer; pass signer= or set the role's *_PRIVATE_KEY variable."
     )
-    url: str | None
-    """The rejected URL."""
+
+
+class InvalidSignerError(SignerError):
+    """The signer is not a valid private key or LocalAccount. The key itself never appears
+    in the error.
+    """
+
+    default_message: ClassVar[str] = (
+        "The signer is not a valid private key or LocalAccount; pass "
+        "a 32-byte hex key or a LocalAccount."
+    )
+    role: str | None
+    """Role the signer was meant for, if any."""
+    reason: str | None
+    """Why the signer is unusable, when known (never the key)."""
 
     def __init__(
         self,
-        message: str | None = None,
+        reason: str | None = None,
         *,
-        url: str | None = None,
+        message: str | None = None,
+        role: str | None = None,
     ) -> None:
-        super().__init__(message)
-        self.url = url
+        if message is None and reason is not None:
+            message = f"the signer is unusable: {reason}"
+        super().__init__(message=message)
+        self.role = role
+        self.reason = reason
+
+
+class MissingSignerError(SignerError):
+    """No signer was passed and no env-var fallback applies (vault calls never fall back)."""
+
+    default_message: ClassVar[str] = (
+        "No signer given; pass signer= (a hex private key or a "
+        "LocalAccount) or set the role's env var."
+    )
+    role: str | None
+    """Role whose env var was consulted, if any."""
+
+    def __init__(
+        self,
+        role: str | None = None,
+        *,
+        message: str | None = None,
+    ) -> None:
+        if message is None and role is not None:
+            message = f"no signer given and no key set for the {role} role"
+        super().__init__(message=message)
+        self.role = role
 
 
 class FunctionNotOnNetworkError(OGPUError):
@@ -143,7 +188,7 @@ class FunctionNotOnNetworkError(OGPUError):
         function: str | None = None,
         network: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message=message)
         self.function = function
         self.network = network
 
@@ -163,7 +208,7 @@ class IPFSError(OGPUError):
         *,
         url: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message=message)
         self.url = url
 
 
@@ -174,6 +219,20 @@ class IPFSFetchError(IPFSError):
         "Fetching the content failed (network error, timeout or "
         "invalid JSON); check the URL and retry."
     )
+    reason: str | None
+    """What went wrong, when known."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        reason: str | None = None,
+        *,
+        message: str | None = None,
+    ) -> None:
+        if message is None and url is not None and reason is not None:
+            message = f"fetching {url} failed: {reason}"
+        super().__init__(message=message, url=url)
+        self.reason = reason
 
 
 class IPFSGatewayError(IPFSFetchError):
@@ -184,24 +243,60 @@ class IPFSGatewayError(IPFSFetchError):
     )
     status_code: int | None
     """HTTP status returned by the gateway."""
+    gateway: str | None
+    """The gateway or endpoint that answered, when known."""
+
+    def __init__(
+        self,
+        gateway: str | None = None,
+        status_code: int | None = None,
+        *,
+        message: str | None = None,
+        url: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        if message is None and gateway is not None and status_code is not None:
+            message = f"{gateway} answered HTTP {status_code}"
+        super().__init__(message=message, url=url, reason=reason)
+        self.status_code = status_code
+        self.gateway = gateway
+
+
+class IPFSUploadError(IPFSFetchError):
+    """Uploading (pinning) content failed. Also an IPFSFetchError: the official SDK reports
+    upload failures as one.
+    """
+
+    default_message: ClassVar[str] = (
+        "Uploading the content failed; check the upload endpoint and retry."
+    )
+
+
+class IPFSUploadRefusedError(IPFSUploadError, IPFSGatewayError):
+    """The upload endpoint answered with an HTTP error status. Also an IPFSGatewayError, as
+    the official SDK raises.
+    """
+
+    default_message: ClassVar[str] = (
+        "The upload endpoint refused the content; check the endpoint, the content and its size."
+    )
+    status_code: int | None
+    """HTTP status of the answer."""
+    gateway: str | None
+    """The endpoint that answered."""
 
     def __init__(
         self,
         message: str | None = None,
         *,
         url: str | None = None,
+        reason: str | None = None,
         status_code: int | None = None,
+        gateway: str | None = None,
     ) -> None:
-        super().__init__(message, url=url)
+        super().__init__(message=message, url=url, reason=reason)
         self.status_code = status_code
-
-
-class IPFSUploadError(IPFSError):
-    """Uploading (pinning) content failed."""
-
-    default_message: ClassVar[str] = (
-        "Uploading the content failed; check the upload endpoint and retry."
-    )
+        self.gateway = gateway
 
 
 class InvalidInputError(OGPUError, ValueError):
@@ -217,7 +312,7 @@ class InvalidInputError(OGPUError, ValueError):
         *,
         param: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message=message)
         self.param = param
 
 
@@ -251,7 +346,7 @@ class InvalidAmountError(InvalidInputError):
         minimum: int | None = None,
         maximum: int | None = None,
     ) -> None:
-        super().__init__(message, param=param)
+        super().__init__(message=message, param=param)
         self.value = value
         self.minimum = minimum
         self.maximum = maximum
@@ -274,7 +369,7 @@ class InvalidEnumValueError(InvalidInputError):
         enum_name: str | None = None,
         value: int | None = None,
     ) -> None:
-        super().__init__(message, param=param)
+        super().__init__(message=message, param=param)
         self.enum_name = enum_name
         self.value = value
 
@@ -304,7 +399,7 @@ class NotFoundError(OGPUError):
         *,
         address: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message=message)
         self.address = address
 
 
@@ -315,6 +410,16 @@ class MasterNotFoundError(NotFoundError):
         "This address is not a master; the provider must announce it first (announceMaster)."
     )
 
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        message: str | None = None,
+    ) -> None:
+        if message is None and address is not None:
+            message = f"{address} is not a registered master"
+        super().__init__(message=message, address=address)
+
 
 class ProviderNotFoundError(NotFoundError):
     """The address has not been announced as a provider (Terminal.isProvider is false)."""
@@ -322,6 +427,16 @@ class ProviderNotFoundError(NotFoundError):
     default_message: ClassVar[str] = (
         "This address is not a provider; a master must announce it first (announceProvider)."
     )
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        message: str | None = None,
+    ) -> None:
+        if message is None and address is not None:
+            message = f"{address} is not a registered provider"
+        super().__init__(message=message, address=address)
 
 
 class ResponseNotFoundError(NotFoundError):
@@ -331,6 +446,16 @@ class ResponseNotFoundError(NotFoundError):
         "No Response contract at this address; check the address and the selected network."
     )
 
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        message: str | None = None,
+    ) -> None:
+        if message is None and address is not None:
+            message = f"no Response contract at {address}"
+        super().__init__(message=message, address=address)
+
 
 class SourceNotFoundError(NotFoundError):
     """The address is not a Source contract on this network."""
@@ -339,6 +464,16 @@ class SourceNotFoundError(NotFoundError):
         "No Source contract at this address; check the address and the selected network."
     )
 
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        message: str | None = None,
+    ) -> None:
+        if message is None and address is not None:
+            message = f"no Source contract at {address}"
+        super().__init__(message=message, address=address)
+
 
 class TaskNotFoundError(NotFoundError):
     """The address is not a Task contract on this network."""
@@ -346,6 +481,16 @@ class TaskNotFoundError(NotFoundError):
     default_message: ClassVar[str] = (
         "No Task contract at this address; check the address and the selected network."
     )
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        message: str | None = None,
+    ) -> None:
+        if message is None and address is not None:
+            message = f"no Task contract at {address}"
+        super().__init__(message=message, address=address)
 
 
 class RPCError(OGPUError):
@@ -368,59 +513,9 @@ class RPCError(OGPUError):
         method: str | None = None,
         cause: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message=message)
         self.method = method
         self.cause = cause
-
-
-class SignerError(OGPUError):
-    """No usable signer for a write operation."""
-
-    default_message: ClassVar[str] = (
-        "No usable signer; pass signer= or set the role's *_PRIVATE_KEY variable."
-    )
-
-
-class InvalidSignerError(SignerError):
-    """The signer is not a valid private key or LocalAccount. The key itself never appears
-    in the error.
-    """
-
-    default_message: ClassVar[str] = (
-        "The signer is not a valid private key or LocalAccount; pass "
-        "a 32-byte hex key or a LocalAccount."
-    )
-    role: str | None
-    """Role the signer was meant for, if any."""
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        role: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.role = role
-
-
-class MissingSignerError(SignerError):
-    """No signer was passed and no env-var fallback applies (vault calls never fall back)."""
-
-    default_message: ClassVar[str] = (
-        "No signer given; pass signer= (a hex private key or a "
-        "LocalAccount) or set the role's env var."
-    )
-    role: str | None
-    """Role whose env var was consulted, if any."""
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        role: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.role = role
 
 
 class TxError(OGPUError):
@@ -436,7 +531,7 @@ class TxError(OGPUError):
         *,
         tx_hash: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message=message)
         self.tx_hash = tx_hash
 
 
@@ -449,6 +544,42 @@ class GasError(TxError):
         "The transaction's gas could not be estimated or priced; "
         "check the fee settings and balance."
     )
+    reason: str | None
+    """What went wrong, when known."""
+
+    def __init__(
+        self,
+        reason: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+    ) -> None:
+        if message is None and reason is not None:
+            message = f"gas: {reason}"
+        super().__init__(message=message, tx_hash=tx_hash)
+        self.reason = reason
+
+
+class InvalidRpcUrlError(TxError, ConfigError):
+    """An RPC URL is malformed, unreachable, or serves another chain than expected."""
+
+    default_message: ClassVar[str] = (
+        "The RPC URL is unusable; check the URL and that the node serves the selected chain."
+    )
+    url: str | None
+    """The rejected URL."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+    ) -> None:
+        if message is None and url is not None:
+            message = f"cannot use the RPC URL {url}"
+        super().__init__(message=message, tx_hash=tx_hash)
+        self.url = url
 
 
 class NonceError(TxError):
@@ -458,6 +589,28 @@ class NonceError(TxError):
         "The nonce kept colliding with other transactions; wait for "
         "pending transactions, then retry."
     )
+    address: str | None
+    """The sending account, when known."""
+    tried: int | None
+    """The nonce that was refused, when known."""
+    suggested: int | None
+    """The nonce the node expects, when known."""
+
+    def __init__(
+        self,
+        address: str | None = None,
+        tried: int | None = None,
+        suggested: int | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+    ) -> None:
+        if message is None and address is not None and tried is not None and suggested is not None:
+            message = f"nonce {tried} of {address} was refused; the node expects {suggested}"
+        super().__init__(message=message, tx_hash=tx_hash)
+        self.address = address
+        self.tried = tried
+        self.suggested = suggested
 
 
 class TxMayHaveLandedError(TxError):
@@ -497,15 +650,17 @@ class TxRevertError(TxError):
 
     def __init__(
         self,
-        message: str | None = None,
-        *,
-        tx_hash: str | None = None,
         reason: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
         data: bytes | None = None,
         contract: str | None = None,
         function: str | None = None,
     ) -> None:
-        super().__init__(message, tx_hash=tx_hash)
+        if message is None and reason is not None:
+            message = f"the transaction reverted: {reason}"
+        super().__init__(message=message, tx_hash=tx_hash)
         self.reason = reason
         self.data = data
         self.contract = contract
@@ -536,7 +691,12 @@ class PanicError(TxRevertError):
         code: int | None = None,
     ) -> None:
         super().__init__(
-            message, tx_hash=tx_hash, reason=reason, data=data, contract=contract, function=function
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
         )
         self.code = code
 
@@ -597,7 +757,12 @@ class AccessControlUnauthorizedAccountError(PermissionError):
         needed_role: bytes | None = None,
     ) -> None:
         super().__init__(
-            message, tx_hash=tx_hash, reason=reason, data=data, contract=contract, function=function
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
         )
         self.account = account
         self.needed_role = needed_role
@@ -625,6 +790,31 @@ class NotMasterError(PermissionError):
     default_message: ClassVar[str] = (
         "The signer is not the master of this provider; sign with the master key."
     )
+    account: str | None
+    """The account, when known."""
+
+    def __init__(
+        self,
+        account: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+        reason: str | None = None,
+        data: bytes | None = None,
+        contract: str | None = None,
+        function: str | None = None,
+    ) -> None:
+        if message is None and account is not None:
+            message = f"{account} is not a master"
+        super().__init__(
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
+        )
+        self.account = account
 
 
 class NotProtocolContractError(PermissionError):
@@ -651,6 +841,31 @@ class NotProviderError(PermissionError):
     default_message: ClassVar[str] = (
         "The account is not a provider; a master must announce it with announceProvider first."
     )
+    account: str | None
+    """The account, when known."""
+
+    def __init__(
+        self,
+        account: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+        reason: str | None = None,
+        data: bytes | None = None,
+        contract: str | None = None,
+        function: str | None = None,
+    ) -> None:
+        if message is None and account is not None:
+            message = f"{account} is not a provider"
+        super().__init__(
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
+        )
+        self.account = account
 
 
 class NotSourceOwnerError(PermissionError):
@@ -662,6 +877,35 @@ class NotSourceOwnerError(PermissionError):
     default_message: ClassVar[str] = (
         "The signer is not the source's owner; sign with the client key that published the source."
     )
+    source: str | None
+    """Address of the source, when known."""
+    caller: str | None
+    """Address that tried, when known."""
+
+    def __init__(
+        self,
+        source: str | None = None,
+        caller: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+        reason: str | None = None,
+        data: bytes | None = None,
+        contract: str | None = None,
+        function: str | None = None,
+    ) -> None:
+        if message is None and source is not None and caller is not None:
+            message = f"{caller} does not own source {source}"
+        super().__init__(
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
+        )
+        self.source = source
+        self.caller = caller
 
 
 class NotTaskOwnerError(PermissionError):
@@ -674,6 +918,35 @@ class NotTaskOwnerError(PermissionError):
     default_message: ClassVar[str] = (
         "The signer is not the task's client; sign with the client key that published the task."
     )
+    task: str | None
+    """Address of the task, when known."""
+    caller: str | None
+    """Address that tried, when known."""
+
+    def __init__(
+        self,
+        task: str | None = None,
+        caller: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+        reason: str | None = None,
+        data: bytes | None = None,
+        contract: str | None = None,
+        function: str | None = None,
+    ) -> None:
+        if message is None and task is not None and caller is not None:
+            message = f"{caller} is not the client of task {task}"
+        super().__init__(
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
+        )
+        self.task = task
+        self.caller = caller
 
 
 class OwnableInvalidOwnerError(PermissionError):
@@ -703,7 +976,12 @@ class OwnableInvalidOwnerError(PermissionError):
         owner: str | None = None,
     ) -> None:
         super().__init__(
-            message, tx_hash=tx_hash, reason=reason, data=data, contract=contract, function=function
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
         )
         self.owner = owner
 
@@ -735,7 +1013,12 @@ class OwnableUnauthorizedAccountError(PermissionError):
         account: str | None = None,
     ) -> None:
         super().__init__(
-            message, tx_hash=tx_hash, reason=reason, data=data, contract=contract, function=function
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
         )
         self.account = account
 
@@ -807,18 +1090,6 @@ class NotAttemptedError(StateError):
     )
 
 
-class NotEligibleError(StateError):
-    """The account is not eligible in the vault (revert reason NotEligible).
-
-    Revert reasons: NotEligible.
-    """
-
-    default_message: ClassVar[str] = (
-        "The account is not eligible in the vault (lockup, whitelist "
-        "or sanction); check vault.is_eligible."
-    )
-
-
 class NotRegisteredError(StateError):
     """The provider is not registered to the task's source (revert reason NotRegistered).
 
@@ -850,6 +1121,31 @@ class ResponseAlreadyConfirmedError(StateError):
     default_message: ClassVar[str] = (
         "The response is already confirmed; no further confirmation is needed."
     )
+    response: str | None
+    """Address of the response, when known."""
+
+    def __init__(
+        self,
+        response: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+        reason: str | None = None,
+        data: bytes | None = None,
+        contract: str | None = None,
+        function: str | None = None,
+    ) -> None:
+        if message is None and response is not None:
+            message = f"response {response} was already confirmed"
+        super().__init__(
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
+        )
+        self.response = response
 
 
 class ResponseAlreadySubmittedError(StateError):
@@ -874,6 +1170,31 @@ class SourceInactiveError(StateError):
         "The source is inactive and accepts no new tasks or "
         "registrations; publish a new source instead."
     )
+    source: str | None
+    """Address of the source, when known."""
+
+    def __init__(
+        self,
+        source: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+        reason: str | None = None,
+        data: bytes | None = None,
+        contract: str | None = None,
+        function: str | None = None,
+    ) -> None:
+        if message is None and source is not None:
+            message = f"source {source} is inactive and takes no new tasks"
+        super().__init__(
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
+        )
+        self.source = source
 
 
 class TaskAlreadyFinalizedError(StateError):
@@ -883,6 +1204,31 @@ class TaskAlreadyFinalizedError(StateError):
     """
 
     default_message: ClassVar[str] = "The task is already finalized; nothing more can change it."
+    task: str | None
+    """Address of the task, when known."""
+
+    def __init__(
+        self,
+        task: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+        reason: str | None = None,
+        data: bytes | None = None,
+        contract: str | None = None,
+        function: str | None = None,
+    ) -> None:
+        if message is None and task is not None:
+            message = f"task {task} is already finalized or canceled"
+        super().__init__(
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
+        )
+        self.task = task
 
 
 class TaskNotCancelableError(TaskAlreadyFinalizedError):
@@ -920,22 +1266,33 @@ class TaskExpiredError(StateError):
     )
     expiry: int | None
     """The task's expiryTime (unix seconds), when known."""
+    task: str | None
+    """Address of the task, when known."""
 
     def __init__(
         self,
-        message: str | None = None,
+        task: str | None = None,
+        expiry: int | None = None,
         *,
+        message: str | None = None,
         tx_hash: str | None = None,
         reason: str | None = None,
         data: bytes | None = None,
         contract: str | None = None,
         function: str | None = None,
-        expiry: int | None = None,
     ) -> None:
+        if message is None and task is not None and expiry is not None:
+            message = f"task {task} expired at {expiry} (unix time)"
         super().__init__(
-            message, tx_hash=tx_hash, reason=reason, data=data, contract=contract, function=function
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
         )
         self.expiry = expiry
+        self.task = task
 
 
 class UnknownProtocolAddressError(StateError):
@@ -973,24 +1330,40 @@ class InsufficientBalanceError(VaultError):
     """Amount needed, in wei, when known."""
     available: int | None
     """Amount available, in wei, when known."""
+    account: str | None
+    """The account, when known."""
 
     def __init__(
         self,
-        message: str | None = None,
+        account: str | None = None,
+        required: int | None = None,
+        available: int | None = None,
         *,
+        message: str | None = None,
         tx_hash: str | None = None,
         reason: str | None = None,
         data: bytes | None = None,
         contract: str | None = None,
         function: str | None = None,
-        required: int | None = None,
-        available: int | None = None,
     ) -> None:
+        if (
+            message is None
+            and account is not None
+            and required is not None
+            and available is not None
+        ):
+            message = f"the vault balance of {account} is {available} wei; {required} wei needed"
         super().__init__(
-            message, tx_hash=tx_hash, reason=reason, data=data, contract=contract, function=function
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
         )
         self.required = required
         self.available = available
+        self.account = account
 
 
 class InsufficientLockupError(VaultError):
@@ -1007,24 +1380,77 @@ class InsufficientLockupError(VaultError):
     """Lockup needed, in wei, when known."""
     available: int | None
     """Lockup held, in wei, when known."""
+    account: str | None
+    """The account, when known."""
 
     def __init__(
         self,
-        message: str | None = None,
+        account: str | None = None,
+        required: int | None = None,
+        available: int | None = None,
         *,
+        message: str | None = None,
         tx_hash: str | None = None,
         reason: str | None = None,
         data: bytes | None = None,
         contract: str | None = None,
         function: str | None = None,
-        required: int | None = None,
-        available: int | None = None,
     ) -> None:
+        if (
+            message is None
+            and account is not None
+            and required is not None
+            and available is not None
+        ):
+            message = f"the lockup of {account} is {available} wei; {required} wei needed"
         super().__init__(
-            message, tx_hash=tx_hash, reason=reason, data=data, contract=contract, function=function
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
         )
         self.required = required
         self.available = available
+        self.account = account
+
+
+class NotEligibleError(VaultError):
+    """The account is not eligible in the vault (revert reason NotEligible).
+
+    Revert reasons: NotEligible.
+    """
+
+    default_message: ClassVar[str] = (
+        "The account is not eligible in the vault (lockup, whitelist "
+        "or sanction); check vault.is_eligible."
+    )
+    account: str | None
+    """The account, when known."""
+
+    def __init__(
+        self,
+        account: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+        reason: str | None = None,
+        data: bytes | None = None,
+        contract: str | None = None,
+        function: str | None = None,
+    ) -> None:
+        if message is None and account is not None:
+            message = f"{account} is not eligible in the vault"
+        super().__init__(
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
+        )
+        self.account = account
 
 
 class NothingUnbondingError(VaultError):
@@ -1049,11 +1475,17 @@ class UnbondingPeriodNotElapsedError(VaultError):
     )
     unlock_time: int | None
     """Unix time the unbonding matures, when known."""
+    account: str | None
+    """The account, when known."""
+    remaining_seconds: int | None
+    """Seconds until the unbonding matures, when known."""
 
     def __init__(
         self,
-        message: str | None = None,
+        account: str | None = None,
+        remaining_seconds: int | None = None,
         *,
+        message: str | None = None,
         tx_hash: str | None = None,
         reason: str | None = None,
         data: bytes | None = None,
@@ -1061,10 +1493,26 @@ class UnbondingPeriodNotElapsedError(VaultError):
         function: str | None = None,
         unlock_time: int | None = None,
     ) -> None:
+        if message is None and account is not None and remaining_seconds is not None:
+            message = f"the unbonding of {account} matures in {remaining_seconds} s"
         super().__init__(
-            message, tx_hash=tx_hash, reason=reason, data=data, contract=contract, function=function
+            message=message,
+            tx_hash=tx_hash,
+            reason=reason,
+            data=data,
+            contract=contract,
+            function=function,
         )
         self.unlock_time = unlock_time
+        self.account = account
+        self.remaining_seconds = remaining_seconds
+
+
+def _rebuild(cls: type[OGPUError], message: str) -> OGPUError:
+    """Unpickle an error: ``cls`` with ``message``, then its saved attributes."""
+    error = cls.__new__(cls)
+    OGPUError.__init__(error, message)
+    return error
 
 
 # -- revert decoding ------------------------------------------------------------------------------
@@ -1229,6 +1677,7 @@ __all__ = [
     "IPFSFetchError",
     "IPFSGatewayError",
     "IPFSUploadError",
+    "IPFSUploadRefusedError",
     "InsufficientBalanceError",
     "InsufficientLockupError",
     "InvalidAddressError",

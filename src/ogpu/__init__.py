@@ -1,38 +1,68 @@
 """ogpu: the Python SDK for the OpenGPU network.
 
-The top-level names below load on first use, so ``import ogpu.service`` (inside
-a source's container) or ``import ogpu`` costs no web3 import until the chain
-layer is actually needed.
+Subpackages (``ogpu.client``, ``ogpu.protocol``...) and the top-level names
+below load on first use, so ``import ogpu.service`` (inside a source's
+container) or ``import ogpu`` costs no web3 import until the chain layer is
+actually needed. ``ogpu.service`` needs the ``service`` extra and is not in
+``__all__`` (a star-import would load it).
+
+Importing ``ogpu`` reads ``.env`` files (see ``ogpu._env``: variables already in
+the environment win) and applies ``OGPU_VERBOSE`` (see ``set_verbose``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ogpu._env import load_dotenv_files
 from ogpu._lazy import lazy_attributes
+from ogpu._logging import apply_env_verbose, set_verbose
 
 __version__ = "0.3.0.dev0"
 
+_SUBPACKAGES = ("agent", "chain", "client", "events", "ipfs", "protocol", "service", "types")
+
 _LAZY = {
+    **{name: f"ogpu.{name}" for name in _SUBPACKAGES},
     "ChainConfig": "ogpu.chain",
     "ChainId": "ogpu.chain",
+    "IgnoredArgumentsWarning": "ogpu._compat",
     "clear_all_nonce_caches": "ogpu.chain",
+    "fetch_ipfs_json": "ogpu.ipfs",
     "fix_nonce": "ogpu.chain",
     "get_nonce_info": "ogpu.chain",
+    "publish_to_ipfs": "ogpu.ipfs",
     "reset_nonce_cache": "ogpu.chain",
 }
 
 __all__ = [
     "ChainConfig",
     "ChainId",
+    "IgnoredArgumentsWarning",
     "__version__",
+    "agent",
+    "chain",
     "clear_all_nonce_caches",
+    "client",
+    "events",
+    "fetch_ipfs_json",
     "fix_nonce",
     "get_nonce_info",
+    "ipfs",
+    "protocol",
+    "publish_to_ipfs",
     "reset_nonce_cache",
+    "set_verbose",
+    "types",
 ]
 
+load_dotenv_files()
+apply_env_verbose()
+
 if TYPE_CHECKING:
+    from ogpu import agent, chain, client, events, ipfs, protocol, types
+    from ogpu import service as service
+    from ogpu._compat import IgnoredArgumentsWarning
     from ogpu.chain import (
         ChainConfig,
         ChainId,
@@ -41,5 +71,6 @@ if TYPE_CHECKING:
         get_nonce_info,
         reset_nonce_cache,
     )
+    from ogpu.ipfs import fetch_ipfs_json, publish_to_ipfs
 else:  # runtime only: type checkers see the imports above
     __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -2,7 +2,8 @@
 
 ``__getattr__, __dir__ = lazy_attributes(__name__, {"Name": "module.path"}, globals())``
 gives a package names that import their module only when first read; the value
-is then cached in the package's namespace. Type checkers see the real imports
+is then cached in the package's namespace. A name mapped to the package's own
+submodule (``{"client": "ogpu.client"}``) is that module. Type checkers see the real imports
 under ``if TYPE_CHECKING:`` instead.
 """
 
@@ -27,7 +28,8 @@ def lazy_attributes(
         module = names.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
+        imported = importlib.import_module(module)
+        value = imported if module == f"{package}.{name}" else getattr(imported, name)
         namespace[name] = value
         return value
 

@@ -127,10 +127,11 @@ def ogpu(capsys: pytest.CaptureFixture[str], chain: Devnet) -> Callable[..., Res
 
 
 def assert_one_line_error(result: Result, *fragments: str) -> None:
-    """Exit code non-zero, nothing on stdout, exactly one ``ogpu: error:`` line, no traceback."""
+    """Exit code non-zero, nothing on stdout, exactly one ``ogpu: error:`` line (after any
+    ``… step`` progress lines), no traceback."""
     assert result.code != 0
     assert result.out == ""
-    lines = result.err.strip().splitlines()
+    lines = [line for line in result.err.strip().splitlines() if not line.startswith("… ")]
     assert len(lines) == 1, result.err
     assert lines[0].startswith("ogpu: error: ")
     assert "Traceback" not in result.err
@@ -177,6 +178,17 @@ def pair_and_register(source: str) -> None:
     from ogpu.provider import prepare_provider
 
     prepare_provider(PROVIDERS[0].account, [source], master=MASTERS[0].account)
+
+
+def wei(value: int) -> dict[str, str]:
+    """The ``--json`` form of an amount's exact part."""
+    return {"wei": str(value)}
+
+
+def amount_of(data: Any) -> int:
+    """The wei of a ``--json`` amount."""
+    assert set(data) == {"wei", "human"}, data
+    return int(data["wei"])
 
 
 def now() -> int:

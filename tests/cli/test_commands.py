@@ -20,6 +20,7 @@ from ogpu.types import DeliveryMethod, ResponseParams, TaskStatus
 from .conftest import (
     ETHER,
     Devnet,
+    amount_of,
     assert_one_line_error,
     fund_client,
     key_file,
@@ -79,7 +80,7 @@ def test_source_publish_toml_then_show(ogpu: Any, tmp_path: Path, monkeypatch: A
     monkeypatch.setenv("CLIENT_PRIVATE_KEY", CLIENTS[0].key_hex)
     published = ogpu("source", "publish", write(tmp_path, "s.toml", SOURCE_TOML), "--json")
     assert published.code == 0, published.err
-    address = published.json()["source"]
+    address = published.json()["address"]
     assert published.json()["client"] == CLIENTS[0].address
     assert CLIENTS[0].key_hex not in published.out + published.err
 
@@ -88,9 +89,11 @@ def test_source_publish_toml_then_show(ogpu: Any, tmp_path: Path, monkeypatch: A
     assert data["address"] == address
     assert data["client"] == CLIENTS[0].address
     assert data["status"] == "ACTIVE"
-    assert data["params"]["minPayment"] == 10**15
-    assert data["params"]["deliveryMethod"] == "MANUAL_CONFIRMATION"
-    assert data["params"]["imageEnvironments"] == ["CPU"]
+    assert data["min_payment"] == {"wei": str(10**15), "human": "0.001 OGPU"}
+    assert data["delivery_method"] == "MANUAL_CONFIRMATION"
+    assert data["environments"] == ["CPU"]
+    assert data["max_expiry_duration_seconds"] == 3600
+    assert data["last_update_time"]["iso"].endswith("Z")
     assert data["metadata"]["name"] == "sentiment-analyzer"
     assert data["task_count"] == 0
 
@@ -150,7 +153,7 @@ def test_source_publish_bad_file(
 
 def test_publish_without_key_names_the_variable(ogpu: Any, tmp_path: Path) -> None:
     result = ogpu("source", "publish", write(tmp_path, "s.toml", SOURCE_TOML))
-    assert_one_line_error(result, "set CLIENT_PRIVATE_KEY or pass --key-file")
+    assert_one_line_error(result, "set CLIENT_PRIVATE_KEY", "or pass --key-file FILE")
 
 
 def test_bad_key_file_is_never_echoed(ogpu: Any, tmp_path: Path) -> None:
@@ -183,15 +186,20 @@ def test_task_publish_show_cancel(
     )
     assert published.code == 0, published.err
     info = published.json()
-    task = info["task"]
+    task = info["address"]
     assert info["source"] == source.address
-    assert info["payment"] == 10**16
+    assert amount_of(info["payment"]) == 10**16
+    assert info["payment"]["human"] == "0.01 OGPU"
     latest = int(chain.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
-    assert 590 <= info["expiry_time"] - max(latest, now()) <= 600
+    assert 590 <= info["expiry_time"]["unix"] - max(latest, now()) <= 600
+    assert info["expiry_time"]["iso"] == time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(info["expiry_time"]["unix"])
+    )
 
     shown = ogpu("task", "show", task, "--metadata", "--json").json()
     assert shown["status"] == "NEW"
-    assert shown["payment"] == 10**16
+    assert amount_of(shown["payment"]) == 10**16
+    assert shown["address"] == task
     assert shown["delivery_method"] == "FIRST_RESPONSE"
     assert shown["responses"] == [] and shown["confirmed_response"] is None
     assert shown["metadata"] == {
@@ -203,6 +211,7 @@ def test_task_publish_show_cancel(
 
     canceled = ogpu("task", "cancel", task, "--json")
     assert canceled.code == 0, canceled.err
+    assert canceled.json()["address"] == task
     assert canceled.json()["status"] == "CANCELED"
     assert canceled.json()["tx_hash"].startswith("0x")
     assert Task(task).get_status() == TaskStatus.CANCELED
@@ -218,7 +227,8 @@ def test_task_publish_source_flag_and_errors(ogpu: Any, tmp_path: Path, monkeypa
     doc = {"payment": "0.01 OGPU", "config": {"function_name": "predict", "data": {"text": "x"}}}
     path = write(tmp_path, "t.json", json.dumps(doc))
     broke = ogpu("task", "publish", path, "--source", source.address)
-    assert_one_line_error(broke, "balance")
+    assert_one_line_error(broke, "balance", "`ogpu vault deposit`")  # a CLI hint
+    assert "vault.deposit" not in broke.err
     fund_client()
     low = write(tmp_path, "low.json", json.dumps({**doc, "payment": 1}))
     assert_one_line_error(ogpu("task", "publish", low, "--source", source.address), "minPayment")
@@ -236,7 +246,7 @@ def test_task_confirm_by_task_and_response_show(
     pair_and_register(source.address)
     monkeypatch.setenv("CLIENT_PRIVATE_KEY", CLIENTS[0].key_hex)
     task = ogpu("task", "publish", write(tmp_path, "t.toml", task_toml(source.address)), "--json")
-    task_address = task.json()["task"]
+    task_address = task.json()["address"]
     from ogpu.ipfs import publish_to_ipfs
 
     url = publish_to_ipfs({"label": "positive"}, filename="response.json")
@@ -248,10 +258,14 @@ def test_task_confirm_by_task_and_response_show(
     assert shown["status"] == "SUBMITTED" and shown["confirmed"] is False
     assert shown["data_url"] == url
     assert shown["data"] == {"label": "positive"}
+    assert shown["address"] == response
+    assert amount_of(shown["payment"]) == 0
+    assert shown["timestamp"]["unix"] > 0
 
     confirmed = ogpu("task", "confirm", task_address, "--json")
     assert confirmed.code == 0, confirmed.err
     assert confirmed.json()["response"] == response
+    assert confirmed.json()["address"] == task_address
     assert confirmed.json()["status"] == "FINALIZED"
     assert Response(response).is_confirmed()
 
@@ -272,7 +286,7 @@ def test_task_watch_until_final(ogpu: Any, tmp_path: Path, monkeypatch: Any) -> 
     pair_and_register(source.address)
     monkeypatch.setenv("CLIENT_PRIVATE_KEY", CLIENTS[0].key_hex)
     task = ogpu("task", "publish", write(tmp_path, "t.toml", task_toml(source.address)), "--json")
-    address = task.json()["task"]
+    address = task.json()["address"]
     failures: list[BaseException] = []
 
     def provider_side() -> None:
@@ -289,11 +303,19 @@ def test_task_watch_until_final(ogpu: Any, tmp_path: Path, monkeypatch: Any) -> 
     assert not failures
     assert watched.code == 0, watched.err
     events = watched.lines()
-    assert events[0] == {"event": "current", "task": address, "status": "NEW"}
+    assert {k: events[0][k] for k in ("event", "task", "status")} == {
+        "event": "current",
+        "task": address,
+        "status": "NEW",
+    }
+    assert all(set(e["time"]) == {"unix", "iso"} for e in events)
     assert events[-1]["event"] == "final" and events[-1]["status"] == "FINALIZED"
     assert events[-1]["winning_provider"] == PROVIDERS[0].address
     kinds = [e["event"] for e in events[1:-1]]
     assert "attempted" in kinds and "response" in kinds
+    attempted = next(e for e in events if e["event"] == "attempted")
+    assert attempted["provider"] == PROVIDERS[0].address
+    assert attempted["tx_hash"].startswith("0x") and attempted["task"] == address
     statuses = [e["status"] for e in events if e["event"] == "status"]
     assert "ATTEMPTED" in statuses
 
@@ -305,7 +327,7 @@ def test_task_watch_human_times_out_and_stops_at_terminal(
     fund_client()
     monkeypatch.setenv("CLIENT_PRIVATE_KEY", CLIENTS[0].key_hex)
     task = ogpu("task", "publish", write(tmp_path, "t.toml", task_toml(source.address)), "--json")
-    address = task.json()["task"]
+    address = task.json()["address"]
     timed_out = ogpu("task", "watch", address, "--interval", "0.1", "--timeout", "0.5")
     assert timed_out.code == 1
     assert timed_out.out.startswith(f"task {address}: NEW")
@@ -327,30 +349,33 @@ def test_vault_lifecycle(ogpu: Any, chain: Devnet, tmp_path: Path, monkeypatch: 
 
     deposited = ogpu("vault", "deposit", "2 OGPU", "--role", "provider", "--json")
     assert deposited.code == 0, deposited.err
-    assert deposited.json()["amount"] == 2 * ETHER
-    assert deposited.json()["vault"]["balance"] == 2 * ETHER
+    assert deposited.json()["amount"] == {"wei": str(2 * ETHER), "human": "2 OGPU"}
+    assert deposited.json()["address"] == who and deposited.json()["signer"] == who
+    assert "action" not in deposited.json()
+    assert amount_of(deposited.json()["vault"]["balance"]) == 2 * ETHER
 
     locked = ogpu("vault", "lock", "1.5 ether", "--role", "provider", "--json").json()
-    assert locked["vault"]["balance"] == ETHER // 2
-    assert locked["vault"]["lockup"] == 3 * ETHER // 2
+    assert amount_of(locked["vault"]["balance"]) == ETHER // 2
+    assert amount_of(locked["vault"]["lockup"]) == 3 * ETHER // 2
 
     too_much = ogpu("vault", "unbond", "5 OGPU", "--role", "provider")
     assert_one_line_error(too_much)
     unbonding = ogpu("vault", "unbond", "1 OGPU", "--role", "provider", "--json").json()
-    assert unbonding["vault"]["unbonding"] == ETHER
-    period = unbonding["vault"]["unbonding_period"]
-    assert unbonding["vault"]["unbonding_timestamp"] > 0
+    assert amount_of(unbonding["vault"]["unbonding"]) == ETHER
+    period = unbonding["vault"]["unbonding_period_seconds"]
+    assert unbonding["vault"]["unbonding_timestamp"]["unix"] > 0
 
     early = ogpu("vault", "claim", "--role", "provider")
     assert_one_line_error(early)
     chain.increase_time(period + 1)
     claimed = ogpu("vault", "claim", "--key-file", key_file(tmp_path, PROVIDERS[1]), "--json")
     assert claimed.code == 0, claimed.err
-    assert claimed.json()["vault"]["balance"] == 3 * ETHER // 2
-    assert claimed.json()["vault"]["unbonding"] == 0
+    assert amount_of(claimed.json()["vault"]["balance"]) == 3 * ETHER // 2
+    assert amount_of(claimed.json()["vault"]["unbonding"]) == 0
+    assert claimed.json()["vault"]["unbonding_timestamp"] is None
 
     shown = ogpu("vault", "show", who, "--json").json()
-    assert shown["lockup"] == ETHER // 2 and shown["address"] == who
+    assert amount_of(shown["lockup"]) == ETHER // 2 and shown["address"] == who
     own = ogpu("vault", "show", "--role", "provider")
     assert own.code == 0
     assert f"Account:          {who}" in own.out
@@ -367,7 +392,7 @@ def test_provider_show(ogpu: Any) -> None:
     data = ogpu("provider", "show", PROVIDERS[0].address, "--sources", "--json").json()
     assert data["is_provider"] is True
     assert data["master"] == MASTERS[0].address
-    assert data["lockup"] == ETHER
+    assert amount_of(data["lockup"]) == ETHER
     assert data["sources"] == [source.address]
     human = ogpu("provider", "show", PROVIDERS[1].address)
     assert human.code == 0
@@ -393,7 +418,7 @@ def test_wrong_chain_or_unreachable_node(ogpu: Any, chain: Devnet, monkeypatch: 
     wrong = ogpu(
         "vault", "show", CLIENTS[0].address, "--chain", "mainnet", "--rpc", chain.rpc_url, net=False
     )
-    assert_one_line_error(wrong, "serves chain id 1337, expected 1071")
+    assert_one_line_error(wrong, "serves devnet (1337), not mainnet (1071); pass --chain devnet")
     dead = ogpu(
         "vault",
         "show",
@@ -429,11 +454,12 @@ def test_devnet_addresses(ogpu: Any, chain: Devnet, tmp_path: Path) -> None:
     )
 
 
-def test_debug_shows_the_traceback(ogpu: Any, capsys: Any) -> None:
-    from ogpu.types import SourceNotFoundError
-
-    with pytest.raises(SourceNotFoundError):
-        ogpu("source", "show", CLIENTS[0].address, "--debug")
+def test_debug_shows_the_traceback(ogpu: Any) -> None:
+    result = ogpu("source", "show", CLIENTS[0].address, "--debug")
+    assert result.code == 1
+    assert "Traceback (most recent call last)" in result.err
+    assert "SourceNotFoundError" in result.err
+    assert result.err.strip().splitlines()[-1].startswith("ogpu: error: no Source contract at")
 
 
 def test_usage_errors(ogpu: Any) -> None:
@@ -451,3 +477,15 @@ def test_terminal_state_is_untouched_by_reads(ogpu: Any) -> None:
     """Reads never send anything: the provider stays unannounced after `provider show`."""
     assert ogpu("provider", "show", PROVIDERS[2].address, "--json").json()["is_provider"] is False
     assert terminal.is_provider(PROVIDERS[2].address) is False
+
+
+def test_quiet_prints_only_the_new_address(ogpu: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("CLIENT_PRIVATE_KEY", CLIENTS[0].key_hex)
+    source = ogpu("source", "publish", write(tmp_path, "s.toml", SOURCE_TOML), "-q")
+    assert source.code == 0 and source.err == ""
+    address = source.out.strip()
+    assert Source(address).get_client() == CLIENTS[0].address
+    fund_client()
+    task = ogpu("task", "publish", write(tmp_path, "t.toml", task_toml(address)), "--quiet")
+    assert task.code == 0 and task.err == ""
+    assert Task(task.out.strip()).get_status() == TaskStatus.NEW

@@ -55,7 +55,7 @@ def test_demo_in_process_builtin_service(
     data: dict[str, Any] = json.loads(captured.out)
     assert data["status"] == "FINALIZED"
     assert data["result"] == {"label": "negative", "positive_words": 0, "negative_words": 3}
-    assert data["provider_earnings"] == 10**16
+    assert data["provider_earnings"] == {"wei": str(10**16), "human": "0.01 OGPU"}
     assert data["steps"][0]["actor"] == "devnet"
     assert any("built-in sample" in s["message"] for s in data["steps"])
     messages = [s["message"] for s in data["steps"]]
@@ -63,7 +63,7 @@ def test_demo_in_process_builtin_service(
     assert "task predcit(...) refused before paying: did you mean 'predict'?" in messages
     assert any(m.startswith("published task 0x") and "with publish_predict" in m for m in messages)
     assert "result_predict returned a typed PredictOutput" in messages
-    assert 0 < data["seconds"] < 60
+    assert 0 < data["elapsed_seconds"] < 60
     assert ChainConfig.get_current_chain() == before
     assert ChainConfig.CHAIN_CONTRACTS.get(ChainId.OGPU_DEVNET) == devnet_contracts
     assert os.environ["OGPU_IPFS_BACKEND"] == "ogpu"

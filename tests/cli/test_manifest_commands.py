@@ -125,11 +125,14 @@ def test_publish_with_manifest_key_then_tasks_are_checked(
 ) -> None:
     (tmp_path / "sentiment_source.py").write_text(SENTIMENT.read_text())
     published = _publish(ogpu, tmp_path, toml='manifest = "sentiment_source.py"\n' + SOURCE_TOML)
-    source = published["source"]
+    source = published["address"]
     assert published["manifest"] == Source(source).get_manifest().hash  # type: ignore[union-attr]
     fund_client()
     refused = _task(ogpu, tmp_path, source, "predcit")
-    assert_one_line_error(refused, "has no function 'predcit'; did you mean 'predict'?")
+    assert refused.code == 1 and refused.out == ""
+    error = json.loads(refused.err.strip())["error"]  # --json: the error is JSON too
+    assert "has no function 'predcit'; did you mean 'predict'?" in error["message"]
+    assert error["type"] == "UnknownFunctionError"
     assert Source(source).get_task_count() == 0
     assert _task(ogpu, tmp_path, source, "predict").code == 0
     unchecked = _task(ogpu, tmp_path, source, "predcit", "--no-validate")
@@ -142,7 +145,7 @@ def test_publish_with_manifest_key_then_tasks_are_checked(
 def test_manifest_option_and_update(ogpu: Any, chain: Any, tmp_path: Path) -> None:
     printed = ogpu("service", "manifest", str(SENTIMENT), "-o", str(tmp_path / "m.json"), net=False)
     assert printed.code == 0
-    source = _publish(ogpu, tmp_path)["source"]
+    source = _publish(ogpu, tmp_path)["address"]
     assert Source(source).get_manifest() is None
     path = write(tmp_path, "source.toml", SOURCE_TOML)
     keys = ("--key-file", key_file(tmp_path, CLIENTS[0]))
@@ -157,9 +160,9 @@ def test_manifest_option_and_update(ogpu: Any, chain: Any, tmp_path: Path) -> No
 
 
 def test_source_client_from_chain_and_from_file(ogpu: Any, chain: Any, tmp_path: Path) -> None:
-    bare = _publish(ogpu, tmp_path)["source"]
+    bare = _publish(ogpu, tmp_path)["address"]
     assert_one_line_error(ogpu("source", "client", bare), "publishes no manifest")
-    source = _publish(ogpu, tmp_path, "--manifest", str(SENTIMENT))["source"]
+    source = _publish(ogpu, tmp_path, "--manifest", str(SENTIMENT))["address"]
     target = tmp_path / "client.py"
     wrote = ogpu("source", "client", source, "-o", str(target), "--json")
     assert wrote.code == 0, wrote.err

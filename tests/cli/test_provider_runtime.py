@@ -352,13 +352,15 @@ def test_provider_run_command(
     assert codes == [0]
     out = capsys.readouterr().out
     assert PROVIDERS[0].key_hex[2:] not in out
-    lines = out.splitlines()
-    assert lines[0].startswith("[     setup] provider registered to source " + other.address)
-    events = [json.loads(line) for line in lines if line.startswith("{")]
-    submitted = [e for e in events if e["kind"] == "submitted"]
+    events = [json.loads(line) for line in out.splitlines()]
+    assert [e["event"] for e in events[:2]] == ["setup", "setup"]
+    assert events[0]["message"] == "checking the pairing and the registration to 2 source(s)"
+    assert events[1]["message"].startswith("provider registered to source " + other.address)
+    assert all(set(e["time"]) == {"unix", "iso"} for e in events)
+    submitted = [e for e in events if e["event"] == "submitted"]
     assert submitted and submitted[0]["task"] == task.address
     assert submitted[0]["data"]["result"] == {"echoed": "via cli", "length": 7}
-    assert events[-1]["kind"] == "stopped"
+    assert events[-1]["event"] == "stopped"
     assert task.get_status() == TaskStatus.FINALIZED
 
 

@@ -90,7 +90,7 @@ def test_builtin_compatibility() -> None:
     assert issubclass(E.InvalidInputError, ValueError)
     for cls in (E.InvalidAddressError, E.InvalidAmountError, E.InvalidEnumValueError):
         assert issubclass(cls, E.InvalidInputError)
-    err = E.NotTaskOwnerError("nope", reason="NotOwner")
+    err = E.NotTaskOwnerError(message="nope", reason="NotOwner")
     with pytest.raises(builtins.PermissionError):
         raise err
     assert str(err) == "nope" and err.errno is None
@@ -105,10 +105,12 @@ def test_messages_attributes_and_repr() -> None:
     assert str(err) == E.InsufficientBalanceError.default_message
     assert "deposit" in str(err)
     assert repr(err) == f"InsufficientBalanceError({E.InsufficientBalanceError.default_message!r})"
-    custom = E.TaskExpiredError("task 0x1 expired", expiry=5)
+    custom = E.TaskExpiredError(message="task 0x1 expired", expiry=5)
     assert repr(custom) == "TaskExpiredError('task 0x1 expired')" and custom.expiry == 5
+    official = E.TaskExpiredError("0x1", 5)  # the official SDK's positional arguments
+    assert (official.task, official.expiry) == ("0x1", 5) and "0x1" in str(official)
     with pytest.raises(TypeError):
-        E.TaskExpiredError("x", 5)  # type: ignore[misc]  # attributes are keyword-only
+        E.InvalidAmountError("x", 5)  # type: ignore[misc]  # other attributes are keyword-only
     clone = pickle.loads(pickle.dumps(err))
     assert type(clone) is E.InsufficientBalanceError and clone.required == 10
     assert str(clone) == str(err)

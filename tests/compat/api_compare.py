@@ -1,9 +1,11 @@
 """Compare two API dumps (see ``api_dump.py``): what of ``official`` does ``ours`` lack?
 
 A gap is reported for: a public module ours cannot import or lacks; a public name
-missing from a module; a class member missing; a parameter name a call could pass
-that ours does not accept (by name, or positionally in the same place); a required
-parameter ours has that the official signature does not (official calls would fail).
+(function, class, module or plain value) missing from a module; a class member
+missing; a parameter name a call could pass that ours does not accept by name (a
+``**kwargs`` of ours does not count: it would swallow the argument, not honour it)
+or positionally in the same place; a required parameter ours has that the official
+signature does not (official calls would fail).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ def _accepts(ours: list[list[Any]], name: str, kind: str) -> bool:
         return any(k == "VAR_POSITIONAL" for _, k, _ in ours)
     if kind == "VAR_KEYWORD":
         return any(k == "VAR_KEYWORD" for _, k, _ in ours)
-    return any(k == "VAR_KEYWORD" for _, k, _ in ours) and kind == "KEYWORD_ONLY"
+    # A named official parameter must be named in ours: a ``**kwargs`` of ours would
+    # swallow it without honouring it.
+    return False
 
 
 def compare_params(
@@ -58,6 +62,8 @@ def compare_params(
 
 def compare_entry(where: str, official: dict[str, Any], ours: dict[str, Any]) -> list[str]:
     kind = official["kind"]
+    if ours["kind"] == "missing":
+        return [f"{where}: official is a {kind}, ours is missing"]
     if kind == "function":
         if ours["kind"] not in ("function", "class"):
             return [f"{where}: official is a function, ours is a {ours['kind']}"]

@@ -70,6 +70,9 @@ def _members(cls: type, package: str) -> dict[str, Any]:
                 raw = raw.__func__
             if isinstance(raw, property):
                 out[name] = {"kind": "property"}
+            elif isinstance(raw, types.MemberDescriptorType):
+                # a ``__slots__`` attribute: set per instance, like a dataclass field
+                out[name] = {"kind": "attribute"}
             elif callable(raw):
                 out[name] = {"kind": "method", "params": _params(raw)}
             elif name in getattr(klass, "__annotations__", {}) or isinstance(raw, _PLAIN):
@@ -97,7 +100,8 @@ def _public_names(module: types.ModuleType, package: str) -> list[str]:
         return sorted(set(declared))
     names = []
     for name, value in vars(module).items():
-        if name.startswith("_"):
+        # ``TYPE_CHECKING`` is typing's flag a module imported, not an API of its own
+        if name.startswith("_") or name == "TYPE_CHECKING":
             continue
         if isinstance(value, types.ModuleType):
             if value.__name__.startswith(package + "."):

@@ -200,7 +200,7 @@ def test_deploy_command_errors(
 ) -> None:
     dead = f"http://127.0.0.1:{_free_port()}"
     assert main(["devnet", "deploy", "--rpc", dead, "--timeout", "5"]) == 1
-    assert "cannot reach a JSON-RPC node" in capsys.readouterr().err
+    assert "cannot reach the RPC http://127.0.0.1:" in capsys.readouterr().err
 
     secret = "ab" * 31 + "zz"
     bad_key = tmp_path / "bad.key"

@@ -128,7 +128,7 @@ def test_source_developer_path(served: ServedDevnet, tmp_path: Path) -> None:
         published = json.loads(
             _ogpu(served, "source", "publish", "examples/source.toml", "--json").stdout
         )
-        source = published["source"]
+        source = published["address"]
         assert published["manifest"].startswith("sha256:")  # source.toml names the source file
         client_file = tmp_path / "sentiment_client.py"
         _ogpu(served, "source", "client", source, "-o", str(client_file))
@@ -174,7 +174,7 @@ def test_source_developer_path(served: ServedDevnet, tmp_path: Path) -> None:
         task_out = _ogpu(
             served, "task", "publish", "examples/task.toml", "--source", source, "--json"
         )
-        task = json.loads(task_out.stdout)["task"]
+        task = json.loads(task_out.stdout)["address"]
         watched = _ogpu(served, "task", "watch", task, "--interval", "0.2", "--timeout", "60")
         final = watched.stdout.strip().splitlines()[-1]
         assert final.startswith(f"task {task}: FINALIZED, confirmed response 0x"), watched.stdout

@@ -38,14 +38,16 @@ from ogpu.types import (
 def test_generated_types_are_reexported_not_redefined() -> None:
     for name in ("TaskStatus", "SourceStatus", "ResponseStatus", "DeliveryMethod", "Environment"):
         assert getattr(types, name) is getattr(ogpu_bindings.enums, name)
-    for name in ("SourceParams", "TaskParams", "ResponseParams"):
-        assert getattr(types, name) is getattr(ogpu_bindings.structs, name)
+    assert types.ResponseParams is ogpu_bindings.structs.ResponseParams
+    for name in ("SourceParams", "TaskParams"):  # pydantic models, as in 0.2.3
+        model = getattr(types, name)
+        assert issubclass(model, BaseModel) and model is not getattr(ogpu_bindings.structs, name)
     for name in ogpu_bindings.errors.__all__:
         value = getattr(ogpu_bindings.errors, name)
         if isinstance(value, type) and issubclass(value, ogpu_bindings.errors.OGPUError):
             assert getattr(types, name) is value, name
     assert issubclass(InvalidRpcUrlError, ConfigError)
-    assert InvalidRpcUrlError("x", url="http://u").url == "http://u"
+    assert InvalidRpcUrlError(message="x", url="http://u").url == "http://u"
 
 
 def test_roles_and_environment_helpers() -> None:

@@ -187,14 +187,14 @@ def source_params(**changes: Any) -> SourceParams:
         deliveryMethod=DeliveryMethod.MANUAL_CONFIRMATION,
         lastUpdateTime=0,
     )
-    return replace(params, **changes)
+    return params.model_copy(update=changes)  # unvalidated, as a caller could build it
 
 
 def task_params(**changes: Any) -> TaskParams:
     params = TaskParams(
         source=SOME_SOURCE, config="https://example.invalid/t.json", expiryTime=2**40, payment=1
     )
-    return replace(params, **changes)
+    return params.model_copy(update=changes)
 
 
 SOURCE_PARAMS = (
@@ -688,8 +688,8 @@ WRITES: list[Write] = [
         "client.update_source",
         client.update_source,
         {
-            "source_address": _a(SOURCE),
-            "source_info": ("source_info", Lazy(_source_info)),
+            "source": _a(SOURCE),
+            "new_info": ("source_info", Lazy(_source_info)),
             **TIMEOUTS,
             "private_key": NO_KEY,
             "signer": _s(C0),
@@ -698,7 +698,7 @@ WRITES: list[Write] = [
     Write(
         "client.inactivate_source",
         client.inactivate_source,
-        {"source_address": _a(SOURCE), "private_key": NO_KEY, "signer": _s(C0)},
+        {"source": _a(SOURCE), "private_key": NO_KEY, "signer": _s(C0)},
     ),
     Write(
         "client.publish_task",
@@ -723,7 +723,7 @@ WRITES: list[Write] = [
     Write(
         "client.cancel_task",
         client.cancel_task,
-        {"task_address": _a(SOME_TASK), "private_key": NO_KEY, "signer": _s(C0)},
+        {"task": _a(SOME_TASK), "private_key": NO_KEY, "signer": _s(C0)},
     ),
     Write(
         "client.confirm_response",

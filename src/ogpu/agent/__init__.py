@@ -8,13 +8,17 @@ with ``private_key=`` or ``signer=``, else ``AGENT_PRIVATE_KEY``.
 
 Every call sends one transaction whose gas estimate runs first: a refusal
 (not authorized, not registered, source inactive...) raises a typed error and
-nothing is sent.
+nothing is sent. Extra keyword arguments (accepted for compatibility with the
+official SDK's older signatures) are ignored with an ``IgnoredArgumentsWarning``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ogpu_bindings._runtime import check_address
 
+from ogpu._compat import ignore_extra
 from ogpu.client._common import choose_signer
 from ogpu.protocol import Task, nexus
 from ogpu.types import Environment, Receipt, Role, Signer
@@ -29,6 +33,7 @@ def register_to(
     private_key: Signer | None = None,
     *,
     signer: Signer | None = None,
+    **_ignored: Any,
 ) -> Receipt:
     """Register ``provider`` to ``source`` for one environment (``Nexus.register``).
 
@@ -41,6 +46,7 @@ def register_to(
         InsufficientLockupError, SourceInactiveError, EnvironmentNotSupportedError.
         MissingSignerError / InvalidSignerError (``AGENT_PRIVATE_KEY``), RPCError.
     """
+    ignore_extra("register_to", _ignored)
     source = check_address(source, "source")
     provider = check_address(provider, "provider")
     account = choose_signer(private_key, signer, Role.AGENT)
@@ -53,6 +59,7 @@ def unregister_from(
     private_key: Signer | None = None,
     *,
     signer: Signer | None = None,
+    **_ignored: Any,
 ) -> Receipt:
     """Remove ``provider`` from ``source``'s registrants (``Nexus.unregister``).
 
@@ -63,6 +70,7 @@ def unregister_from(
         NotRegisteredError, NotAuthorizedError.
         MissingSignerError / InvalidSignerError (``AGENT_PRIVATE_KEY``), RPCError.
     """
+    ignore_extra("unregister_from", _ignored)
     source = check_address(source, "source")
     provider = check_address(provider, "provider")
     account = choose_signer(private_key, signer, Role.AGENT)
@@ -76,6 +84,7 @@ def attempt(
     private_key: Signer | None = None,
     *,
     signer: Signer | None = None,
+    **_ignored: Any,
 ) -> Receipt:
     """Record that ``provider`` takes on ``task`` (``Nexus.attempt``).
 
@@ -90,6 +99,7 @@ def attempt(
             TaskAlreadyFinalizedError, NotAuthorizedError.
         MissingSignerError / InvalidSignerError (``AGENT_PRIVATE_KEY``), RPCError.
     """
+    ignore_extra("attempt", _ignored)
     task = check_address(task, "task")
     provider = check_address(provider, "provider")
     account = choose_signer(private_key, signer, Role.AGENT)

@@ -2,8 +2,10 @@
 
 ``ChainConfig`` is process-wide state: the active chain, the RPC URL of each
 chain and the singleton contract addresses. Mainnet is the default chain.
-The devnet (``ChainId.OGPU_DEVNET``) has no fixed addresses: they are
-registered at run time from a deployment with ``ChainConfig.use_devnet``.
+The devnet (``ChainId.OGPU_DEVNET``, default RPC ``http://127.0.0.1:8545``)
+starts with the addresses every default devnet has (``ogpu devnet`` and the
+in-process ``Devnet`` deploy from the same account and nonces); another
+deployment is registered with ``ChainConfig.use_devnet(deployment)``.
 """
 
 from __future__ import annotations
@@ -48,6 +50,16 @@ DEFAULT_RPC_URLS: dict[ChainId, str] = {
 CHAIN_RPC_URLS: dict[ChainId, str] = dict(DEFAULT_RPC_URLS)
 
 _SINGLETONS = ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT")
+
+#: The singletons of a default devnet: the contract-creation addresses of the devnet
+#: ADMIN account's nonces 2, 4, 1 and 3 (``ogpu.devnet.deploy_suite`` from nonce 0).
+#: Constants, so ``import ogpu.chain`` derives no key; the tests check them.
+DEVNET_DEFAULT_CONTRACTS: dict[str, str] = {
+    "NEXUS": "0xA7Ad664Cc17123F619D761c75378fBEd4Ab71232",
+    "CONTROLLER": "0x2800257431a5649667c7a65d436cfD8181e87827",
+    "TERMINAL": "0x7D25FE915738590b20A8D9E13d1bb3C249bd5638",
+    "VAULT": "0xC87179140d3E2c040956EdB1FFfC1E591a51871D",
+}
 # Installed copies first (package data), then the repository's abis/ (editable install).
 _ABI_DIR_CANDIDATES = (
     Path(__file__).resolve().parent / "abis",
@@ -64,17 +76,20 @@ def _coerce_chain(chain: ChainId | int) -> ChainId:
     try:
         return ChainId(int(chain))
     except (ValueError, TypeError):
-        raise ChainNotSupportedError(f"chain {chain!r} is not supported") from None
+        raise ChainNotSupportedError(message=f"chain {chain!r} is not supported") from None
 
 
 class ChainConfig:
     """Process-wide chain configuration (all methods are class methods; no RPC unless noted)."""
 
-    #: Singleton addresses per chain (``"NEXUS"``...); the devnet's are registered at run time.
+    #: Singleton addresses per chain (``"NEXUS"``...); ``use_devnet`` replaces the devnet's.
     CHAIN_CONTRACTS: ClassVar[dict[ChainId, dict[str, str]]] = {
-        chain: _singletons(name)
-        for chain, name in CHAIN_NETWORKS.items()
-        if NETWORK_INFO[name].addresses
+        **{
+            chain: _singletons(name)
+            for chain, name in CHAIN_NETWORKS.items()
+            if NETWORK_INFO[name].addresses
+        },
+        ChainId.OGPU_DEVNET: dict(DEVNET_DEFAULT_CONTRACTS),
     }
 
     #: ABI set (``ogpu_bindings.<set>``) of each chain.
@@ -90,13 +105,17 @@ class ChainConfig:
     def set_chain(cls, chain_id: ChainId | int) -> None:
         """Make ``chain_id`` the active chain. No RPC.
 
+        ``OGPU_DEVNET`` uses the default devnet's addresses unless ``use_devnet``
+        registered others.
+
         Raises:
-            ChainNotSupportedError: unknown chain, or the devnet before ``use_devnet``.
+            ChainNotSupportedError: unknown chain, or one without registered addresses.
         """
         chain = _coerce_chain(chain_id)
         if chain not in cls.CHAIN_CONTRACTS:
             raise ChainNotSupportedError(
-                f"{chain.name} has no contract addresses; call ChainConfig.use_devnet first"
+                message=f"{chain.name} has no contract addresses; register them with "
+                "ChainConfig.register_contracts"
             )
         with cls._lock:
             cls._current_chain = chain
@@ -123,7 +142,9 @@ class ChainConfig:
         target = cls._current_chain if chain is None else _coerce_chain(chain)
         contracts = cls.CHAIN_CONTRACTS.get(target)
         if contracts is None:
-            raise ChainNotSupportedError(f"{target.name} has no registered contract addresses")
+            raise ChainNotSupportedError(
+                message=f"{target.name} has no registered contract addresses"
+            )
         key = contract_name.upper()
         if key not in contracts:
             raise InvalidInputError(
@@ -156,7 +177,7 @@ class ChainConfig:
     @classmethod
     def use_devnet(
         cls,
-        deployment: object,
+        deployment: object = None,
         rpc: str | None = None,
         *,
         web3: Web3 | None = None,
@@ -165,13 +186,19 @@ class ChainConfig:
 
         ``deployment`` is any object with ``nexus``/``controller``/``terminal``/
         ``vault`` address attributes (``ogpu.devnet``'s ``Deployment``), or a
-        mapping with those keys. Pass ``web3`` to use an in-process provider
-        (used as is: share it across threads only if it is thread-safe), or
-        ``rpc`` to talk to an HTTP devnet (``ogpu devnet``). No RPC.
+        mapping with those keys; None means a default devnet's addresses
+        (``DEVNET_DEFAULT_CONTRACTS``). Pass ``web3`` to use an in-process
+        provider (used as is: share it across threads only if it is
+        thread-safe), or ``rpc`` to talk to an HTTP devnet; with neither, the
+        devnet's RPC URL in use (default ``http://127.0.0.1:8545``, where
+        ``ogpu devnet`` listens). So ``use_devnet()`` selects a default local
+        devnet. No RPC (``ogpu.provider.devnet.connect_devnet`` also checks the node).
 
         Raises:
             InvalidInputError: a singleton address is missing or malformed.
         """
+        if deployment is None:
+            deployment = {name.lower(): value for name, value in DEVNET_DEFAULT_CONTRACTS.items()}
         addresses: dict[str, str] = {}
         for name in _SINGLETONS:
             if isinstance(deployment, dict):
@@ -238,13 +265,13 @@ class ChainConfig:
         """
         target = cls._current_chain if chain is None else _coerce_chain(chain)
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise InvalidRpcUrlError(f"RPC URL must be an http(s) URL, got {url!r}")
+            raise InvalidRpcUrlError(message=f"RPC URL must be an http(s) URL, got {url!r}")
         from ogpu.chain.web3 import Web3Manager
 
         remote = Web3Manager.probe_chain_id(url)
         if remote != int(target):
             raise InvalidRpcUrlError(
-                f"{url} serves chain id {remote}, expected {int(target)} ({target.name})"
+                message=f"{url} serves chain id {remote}, expected {int(target)} ({target.name})"
             )
         Web3Manager.update_rpc_url(target, url)
 

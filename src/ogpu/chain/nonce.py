@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ogpu_bindings._runtime import check_address
 
 from ogpu.chain import rpc
+from ogpu.chain.web3 import WEB3 as WEB3  # the official module exposes it too
 from ogpu.types.errors import InvalidInputError, NonceError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def _pending_count(w3: Web3, address: str) -> int:
     try:
         return rpc.to_int(rpc.request(w3, "eth_getTransactionCount", [address, "pending"]))
     except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted, TypeError) as exc:
-        raise NonceError(f"cannot read the pending nonce of {address}: {exc}") from None
+        raise NonceError(message=f"cannot read the pending nonce of {address}: {exc}") from None
 
 
 class NonceManager:
@@ -178,7 +179,7 @@ def get_nonce_info(address: str | None = None, private_key: str | None = None) -
     try:
         mined = rpc.to_int(rpc.request(w3, "eth_getTransactionCount", [account, "latest"]))
     except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted, TypeError) as exc:
-        raise NonceError(f"cannot read the nonce of {account}: {exc}") from None
+        raise NonceError(message=f"cannot read the nonce of {account}: {exc}") from None
     pending = _pending_count(w3, account)
     return {
         "address": account,

@@ -25,16 +25,16 @@ def _from_key(key: str | bytes, origin: str) -> LocalAccount:
     if isinstance(key, str):
         text = key.strip()
         if not _HEX_KEY.match(text):
-            raise InvalidSignerError(f"{origin} is not a 32-byte hex private key")
+            raise InvalidSignerError(message=f"{origin} is not a 32-byte hex private key")
         raw = bytes.fromhex(text[2:] if text.startswith("0x") else text)
     else:
         raw = bytes(key)
         if len(raw) != 32:
-            raise InvalidSignerError(f"{origin} is not a 32-byte private key")
+            raise InvalidSignerError(message=f"{origin} is not a 32-byte private key")
     try:
         account: LocalAccount = Account.from_key(raw)
     except (ValueError, TypeError):
-        raise InvalidSignerError(f"{origin} is not a valid secp256k1 private key") from None
+        raise InvalidSignerError(message=f"{origin} is not a valid secp256k1 private key") from None
     return account
 
 
@@ -69,15 +69,18 @@ def resolve_signer(
     if isinstance(signer, (str, bytes, bytearray)):
         return _from_key(bytes(signer) if isinstance(signer, bytearray) else signer, "signer")
     if signer is not None:
+        kind = type(signer).__name__
         raise InvalidSignerError(
-            f"signer must be a hex private key or a LocalAccount, not {type(signer).__name__}"
+            message=f"signer must be a hex private key or a LocalAccount, not {kind}"
         )
     if role is None:
-        raise MissingSignerError("this operation needs an explicit signer= (no env-var fallback)")
+        raise MissingSignerError(
+            message="this operation needs an explicit signer= (no env-var fallback)"
+        )
     if not isinstance(role, Role):
-        raise InvalidSignerError(f"role must be a Role, not {type(role).__name__}")
+        raise InvalidSignerError(message=f"role must be a Role, not {type(role).__name__}")
     variable = role.env_var
     value = os.environ.get(variable, "").strip()
     if not value:
-        raise MissingSignerError(f"no signer given and {variable} is not set")
+        raise MissingSignerError(message=f"no signer given and {variable} is not set")
     return _from_key(value, variable)

@@ -124,7 +124,9 @@ class Web3Manager:
             response.raise_for_status()
             return int(response.json()["result"], 16)
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
-            raise InvalidRpcUrlError(f"cannot reach a JSON-RPC node at {url}: {exc}") from None
+            raise InvalidRpcUrlError(
+                message=f"cannot reach a JSON-RPC node at {url}: {exc}"
+            ) from None
 
     @classmethod
     def clear(cls) -> None:

@@ -1,5 +1,5 @@
 """``python -m ogpu.cli``."""
 
-from ogpu.cli import main
+from ogpu.cli import console_main
 
-raise SystemExit(main())
+console_main()

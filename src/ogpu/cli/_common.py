@@ -1,21 +1,18 @@
-"""Shared plumbing of the everyday commands: network, keys, files, amounts, output, errors.
+"""Shared plumbing of the everyday commands: network, keys, files, amounts, typed fields.
 
-Every command takes ``--chain mainnet|testnet|devnet`` (default ``$OGPU_CHAIN``,
-else the chain the ``--rpc`` node serves, else mainnet), ``--rpc URL``
-(default ``$OGPU_RPC_URL``, else the chain's public RPC), ``--json`` and
-``--debug``. On the devnet the contract addresses come from
+Network: ``--chain mainnet|testnet|devnet`` (default ``$OGPU_CHAIN``, else the chain
+the ``--rpc`` node serves, else mainnet), ``--rpc URL`` (default ``$OGPU_RPC_URL``,
+else the chain's public RPC). On the devnet the contract addresses come from
 :func:`ogpu.provider.connect_devnet` (``--deployment FILE``, else
 ``$OGPU_DEVNET_DEPLOYMENT``, else the deterministic ``ogpu devnet`` addresses).
-Keys come from ``--key-file FILE`` or the role's environment variable and are
-never printed.
+Keys come from ``--key-file FILE`` or the role's environment variable (or ``.env``)
+and are never printed. Output and errors: :mod:`ogpu.cli._output`,
+:mod:`ogpu.cli._errors`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import dataclasses
-import functools
 import importlib
 import json
 import os
@@ -24,16 +21,25 @@ import shlex
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
-from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eth_account.signers.local import LocalAccount
+from ogpu.cli._errors import Handler, Target, cli_text, guarded, where
+from ogpu.cli._output import amount, format_amount, format_time, jsonable, moment, output
+from ogpu.cli._progress import stage
+from ogpu.cli.base import (
+    ALL_GLOBALS,
+    CHAINS,
+    LOCAL_GLOBALS,
+    CommandError,
+    SubParsers,
+    add_global_options,
+)
 
-from ogpu.cli.base import CommandError, SubParsers
-from ogpu.types import OGPUError, Role
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 __all__ = [
     "CHAINS",
@@ -41,12 +47,18 @@ __all__ = [
     "add_common",
     "add_key_file",
     "add_subcommands",
+    "address_option",
+    "amount",
     "chain_now",
+    "cli_text",
     "connect",
+    "field",
     "format_amount",
+    "format_time",
     "guarded",
     "jsonable",
     "load_signer",
+    "moment",
     "one_line",
     "output",
     "parse_amount",
@@ -54,15 +66,20 @@ __all__ = [
     "warn_exposed_key_file",
 ]
 
-Handler = Callable[[argparse.Namespace], int]
-
-CHAINS = ("mainnet", "testnet", "devnet")
 ENV_CHAIN = "OGPU_CHAIN"
 ENV_RPC = "OGPU_RPC_URL"
 _KEY_RE = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _AMOUNT_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?(?:[eE][0-9]+)?)\s*([A-Za-z]*)\s*$")
 _UNITS = {"": 0, "wei": 0, "gwei": 9, "ether": 18, "eth": 18, "ogpu": 18}
 _MAX_UINT = 2**256 - 1
+_TOML_TYPES = {
+    bool: "true or false",
+    int: "a whole number",
+    str: "a string",
+    dict: "a table",
+    list: "an array",
+    float: "a number",
+}
 
 
 def one_line(text: object) -> str:
@@ -70,56 +87,13 @@ def one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def guarded(handler: Handler) -> Handler:
-    """Turn SDK and unexpected errors into one-line :class:`CommandError`s (unless ``--debug``)."""
-
-    @functools.wraps(handler)
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except (CommandError, KeyboardInterrupt):
-            raise
-        except OGPUError as exc:
-            if getattr(args, "debug", False):
-                raise
-            raise CommandError(one_line(exc) or type(exc).__name__) from None
-        except Exception as exc:
-            if getattr(args, "debug", False):
-                raise
-            raise CommandError(
-                f"unexpected {type(exc).__name__}: {one_line(exc)} "
-                "(rerun with --debug for the traceback)"
-            ) from None
-
-    return run
-
-
 def add_common(parser: argparse.ArgumentParser, *, network: bool = True) -> None:
-    """Add ``--json`` and ``--debug`` (and, with ``network``, ``--chain``/``--rpc``/
-    ``--deployment``) to a leaf parser. No I/O."""
-    if network:
-        group = parser.add_argument_group("network")
-        group.add_argument(
-            "--chain",
-            choices=CHAINS,
-            help=f"network (default: ${ENV_CHAIN}, else the --rpc node's chain, else mainnet)",
-        )
-        group.add_argument(
-            "--rpc", metavar="URL", help=f"JSON-RPC URL (default: ${ENV_RPC}, else the chain's)"
-        )
-        group.add_argument(
-            "--deployment",
-            metavar="FILE",
-            help="devnet only: deployment JSON (`ogpu devnet deploy --json`); "
-            "default: $OGPU_DEVNET_DEPLOYMENT, else the `ogpu devnet` addresses",
-        )
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    parser.add_argument(
-        "--debug", action="store_true", help="show the full traceback when something fails"
-    )
+    """Add the global options a leaf accepts after its name: ``--json``, ``--debug``,
+    ``-v`` and, with ``network``, ``--chain``/``--rpc``/``--deployment``. No I/O."""
+    add_global_options(parser, ALL_GLOBALS if network else LOCAL_GLOBALS)
 
 
-def add_key_file(parser: argparse.ArgumentParser, role: Role | None) -> None:
+def add_key_file(parser: argparse.ArgumentParser, role: Any | None) -> None:
     """Add ``--key-file`` (and, for vault commands, ``--role``). No I/O."""
     default = f"default: ${role.env_var}" if role is not None else "or use --role"
     parser.add_argument(
@@ -128,7 +102,7 @@ def add_key_file(parser: argparse.ArgumentParser, role: Role | None) -> None:
     if role is None:
         parser.add_argument(
             "--role",
-            choices=[r.value for r in Role],
+            choices=("client", "provider", "master", "agent"),
             help="sign with the key in $<ROLE>_PRIVATE_KEY (vault commands need an explicit key)",
         )
 
@@ -141,6 +115,7 @@ def add_subcommands(
 ) -> None:
     """Register ``ogpu NAME COMMAND`` leaves: (command, help, add_arguments, handler). No I/O."""
     parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    add_global_options(parser)
     leaves = parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
 
     def missing(args: argparse.Namespace) -> int:
@@ -167,38 +142,84 @@ def _chain_name(chain_id: int) -> str | None:
         return None
 
 
-def connect(args: argparse.Namespace) -> str:
-    """Select the chain and RPC from the arguments; return the chain name.
+def _chain_choice(args: argparse.Namespace) -> tuple[str | None, str]:
+    if getattr(args, "chain", None):
+        return str(args.chain), "--chain"
+    env = os.environ.get(ENV_CHAIN, "").strip().lower()
+    if env and env not in CHAINS:
+        raise CommandError(f"{ENV_CHAIN}={env!r} is not one of {', '.join(CHAINS)}", kind="input")
+    return (env, "$OGPU_CHAIN") if env else (None, "default")
 
-    Cost: none on mainnet/testnet without ``--rpc``; with ``--rpc`` one
-    ``eth_chainId`` (two when the chain is detected); on the devnet two RPCs
-    (see :func:`ogpu.provider.connect_devnet`).
+
+def _rpc_choice(args: argparse.Namespace) -> str | None:
+    rpc = getattr(args, "rpc", None) or os.environ.get(ENV_RPC, "").strip() or None
+    if rpc is not None and not re.match(r"^https?://[^\s/]+", rpc):
+        source = "--rpc" if getattr(args, "rpc", None) else f"${ENV_RPC}"
+        raise CommandError(f"{source} must be an http(s) URL, got {rpc!r}", kind="input")
+    return rpc
+
+
+def _wrong_chain(url: str, remote: int, chain: str, expected: int) -> CommandError:
+    name = _chain_name(remote)
+    serves = f"{name} ({remote})" if name else f"chain id {remote}, no OpenGPU network"
+    fix = f"pass --chain {name}" if name else "pass the RPC URL of an OpenGPU node"
+    return CommandError(
+        f"{where(url)} serves {serves}, not {chain} ({expected}); {fix}", kind="chain"
+    )
+
+
+def connect(args: argparse.Namespace) -> str:
+    """Select the chain and RPC from the arguments and environment; return the chain name.
+
+    Records what was tried as ``args.target`` (for error messages).
+    Cost: none on mainnet/testnet without an RPC URL; otherwise one ``eth_chainId``;
+    on the devnet two more RPCs (see :func:`ogpu.provider.connect_devnet`).
 
     Raises:
-        CommandError: the node serves no OpenGPU chain.
-        OGPUError subclasses: unreachable or mismatched node, no devnet contracts.
+        CommandError: bad ``--chain``/``--rpc``/environment value, or the node serves
+            another chain.
+        OGPUError subclasses: unreachable node, no devnet contracts.
     """
-    from ogpu.chain import ChainConfig, ChainId, Web3Manager
+    chain, origin = _chain_choice(args)
+    rpc = _rpc_choice(args)
+    shown = where(rpc) if rpc else chain or "mainnet"
+    with stage(args, f"connecting to {shown}", slow_only=True):
+        return _connect(args, chain, origin, rpc)
 
-    chain = args.chain or os.environ.get(ENV_CHAIN, "").strip().lower() or None
-    rpc = args.rpc or os.environ.get(ENV_RPC, "").strip() or None
-    if chain is not None and chain not in CHAINS:
-        raise CommandError(f"{ENV_CHAIN}={chain!r} is not one of {', '.join(CHAINS)}")
+
+def _connect(args: argparse.Namespace, chain: str | None, origin: str, rpc: str | None) -> str:
+    from ogpu.chain import ChainConfig, ChainId, Web3Manager
+    from ogpu.chain.config import DEFAULT_RPC_URLS
+    from ogpu.provider.devnet import DEFAULT_DEVNET_RPC_URL
+
     if chain is None and rpc is not None:
+        args.target = Target("unknown", "--rpc", rpc)
         remote = Web3Manager.probe_chain_id(rpc)
         chain = _chain_name(remote)
         if chain is None:
-            raise CommandError(f"{rpc} serves chain id {remote}, which is no OpenGPU network")
+            raise CommandError(
+                f"{where(rpc)} serves chain id {remote}, which is no OpenGPU network", kind="chain"
+            )
+        origin = "--rpc"
     chain = chain or "mainnet"
+    chain_id = {"mainnet": ChainId.OGPU_MAINNET, "testnet": ChainId.OGPU_TESTNET}.get(
+        chain, ChainId.OGPU_DEVNET
+    )
+    default_url = DEFAULT_DEVNET_RPC_URL if chain == "devnet" else DEFAULT_RPC_URLS[chain_id]
+    url = rpc or default_url
+    args.target = Target(chain, origin, url)
+    if chain == "devnet" or rpc is not None:
+        remote = Web3Manager.probe_chain_id(url)
+        if remote != int(chain_id):
+            raise _wrong_chain(url, remote, chain, int(chain_id))
     if chain == "devnet":
         from ogpu.provider import connect_devnet
 
-        connect_devnet(rpc, deployment=getattr(args, "deployment", None))
+        connect_devnet(url, deployment=getattr(args, "deployment", None))
         return chain
-    chain_id = {"mainnet": ChainId.OGPU_MAINNET, "testnet": ChainId.OGPU_TESTNET}[chain]
     ChainConfig.set_chain(chain_id)
     if rpc is not None:
-        ChainConfig.set_rpc(rpc, chain_id)
+        Web3Manager.update_rpc_url(chain_id, rpc)
     else:
         ChainConfig.reset_rpc(chain_id)
     return chain
@@ -238,22 +259,25 @@ def warn_exposed_key_file(path: str) -> None:
 
 def _read_key_file(path: str) -> LocalAccount:
     from ogpu.chain.signer import resolve_signer
+    from ogpu.types import OGPUError
 
     warn_exposed_key_file(path)
     try:
         text = Path(path).read_text("utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise CommandError(f"cannot read key file {path}: {reason}") from None
+        raise CommandError(f"cannot read key file {path}: {reason}", kind="input") from None
     if not _KEY_RE.match(text):
-        raise CommandError(f"key file {path} does not hold a 32-byte hex private key")
+        raise CommandError(f"key file {path} does not hold a 32-byte hex private key", kind="input")
     try:
         return resolve_signer(text)
     except OGPUError:
-        raise CommandError(f"key file {path} does not hold a valid private key") from None
+        raise CommandError(
+            f"key file {path} does not hold a valid private key", kind="input"
+        ) from None
 
 
-def load_signer(args: argparse.Namespace, role: Role | None) -> LocalAccount:
+def load_signer(args: argparse.Namespace, role: Any | None) -> LocalAccount:
     """The signing account: ``--key-file``, else the role's env var (``--role`` for vault
     commands). No RPC.
 
@@ -261,6 +285,7 @@ def load_signer(args: argparse.Namespace, role: Role | None) -> LocalAccount:
         CommandError: no key, unreadable file or malformed key (the key is never shown).
     """
     from ogpu.chain.signer import resolve_signer
+    from ogpu.types import OGPUError, Role
 
     if getattr(args, "key_file", None):
         return _read_key_file(str(args.key_file))
@@ -270,14 +295,37 @@ def load_signer(args: argparse.Namespace, role: Role | None) -> LocalAccount:
     if chosen is None:
         raise CommandError(
             "vault commands need an explicit key: --key-file FILE, or --role ROLE "
-            "to use $<ROLE>_PRIVATE_KEY"
+            "to use $<ROLE>_PRIVATE_KEY",
+            kind="input",
         )
     if not os.environ.get(chosen.env_var, "").strip():
-        raise CommandError(f"no key: set {chosen.env_var} or pass --key-file FILE")
+        raise CommandError(
+            f"no key: set {chosen.env_var} (e.g. from `ogpu devnet --env-file .env`) "
+            "or pass --key-file FILE",
+            kind="input",
+        )
     try:
         return resolve_signer(None, chosen)
     except OGPUError:
-        raise CommandError(f"{chosen.env_var} does not hold a valid private key") from None
+        raise CommandError(
+            f"{chosen.env_var} does not hold a valid private key", kind="input"
+        ) from None
+
+
+def address_option(value: str, option: str) -> str:
+    """The checksummed address given to ``option`` (e.g. ``--source``). No I/O.
+
+    Raises:
+        CommandError: not an address (the message names the option).
+    """
+    from ogpu_bindings._runtime import check_address
+
+    from ogpu.types import OGPUError
+
+    try:
+        return check_address(value, option)
+    except OGPUError as exc:
+        raise CommandError(cli_text(str(exc)), kind="input") from None
 
 
 # -- input ---------------------------------------------------------------------------------------
@@ -294,12 +342,13 @@ def _load_toml(text: str, path: str) -> Any:
         except ImportError:
             raise CommandError(
                 f"{path}: reading TOML needs Python 3.11+ or `pip install tomli`; "
-                "or write the file as JSON"
+                "or write the file as JSON",
+                kind="input",
             ) from None
     try:
         return parser.loads(text)
     except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
-        raise CommandError(f"{path} is not valid TOML: {one_line(exc)}") from None
+        raise CommandError(f"{path} is not valid TOML: {one_line(exc)}", kind="input") from None
 
 
 def read_document(path: str) -> dict[str, Any]:
@@ -311,22 +360,52 @@ def read_document(path: str) -> dict[str, Any]:
     file = Path(path)
     suffix = file.suffix.lower()
     if suffix not in (".json", ".toml"):
-        raise CommandError(f"{path}: expected a .json or .toml file")
+        raise CommandError(f"{path}: expected a .json or .toml file", kind="input")
     try:
         text = file.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise CommandError(f"cannot read {path}: {reason}") from None
+        raise CommandError(f"cannot read {path}: {reason}", kind="input") from None
     if suffix == ".toml":
         data = _load_toml(text, path)
     else:
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise CommandError(f"{path} is not valid JSON: {one_line(exc)}") from None
+            raise CommandError(f"{path} is not valid JSON: {one_line(exc)}", kind="input") from None
     if not isinstance(data, dict):
-        raise CommandError(f"{path} must hold an object (a table)")
+        raise CommandError(f"{path} must hold an object (a table)", kind="input")
     return data
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return _TOML_TYPES[type(value)]
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def field(
+    doc: dict[str, Any], path: str, key: str, kind: type, default: Any = None, what: str = ""
+) -> Any:
+    """``doc[key]`` checked to be a ``kind`` (``bool`` is not an ``int``); ``default`` when
+    absent. No I/O.
+
+    Raises:
+        CommandError: ``{path}: {key} must be {what}, got {value}``.
+    """
+    if key not in doc:
+        return default
+    value = doc[key]
+    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if not ok:
+        expected = what or _TOML_TYPES.get(kind, kind.__name__)
+        raise CommandError(
+            f"{path}: {key} must be {expected}, got {_describe(value)}", kind="input"
+        )
+    return value
 
 
 def parse_amount(value: object, name: str) -> int:
@@ -336,7 +415,7 @@ def parse_amount(value: object, name: str) -> int:
         CommandError: not a whole, non-negative uint256 number of wei.
     """
     if isinstance(value, bool):
-        raise CommandError(f"{name} must be an amount, got {value!r}")
+        raise CommandError(f"{name} must be an amount, got {value!r}", kind="input")
     if isinstance(value, int):
         wei = value
     elif isinstance(value, str):
@@ -345,71 +424,20 @@ def parse_amount(value: object, name: str) -> int:
         if match is None or unit not in _UNITS:
             raise CommandError(
                 f"{name}: cannot read {value!r} as an amount "
-                "(e.g. 1000000000000000000, '1 OGPU', '0.5 ether', '10 gwei')"
+                "(e.g. 1000000000000000000, '1 OGPU', '0.5 ether', '10 gwei')",
+                kind="input",
             )
         try:
             exact = Decimal(match.group(1)).scaleb(_UNITS[unit])
         except InvalidOperation:
-            raise CommandError(f"{name}: cannot read {value!r} as an amount") from None
+            raise CommandError(
+                f"{name}: cannot read {value!r} as an amount", kind="input"
+            ) from None
         if exact != exact.to_integral_value():
-            raise CommandError(f"{name}: {value!r} is not a whole number of wei")
+            raise CommandError(f"{name}: {value!r} is not a whole number of wei", kind="input")
         wei = int(exact)
     else:
-        raise CommandError(f"{name} must be an amount, got {type(value).__name__}")
+        raise CommandError(f"{name} must be an amount, got {type(value).__name__}", kind="input")
     if not 0 <= wei <= _MAX_UINT:
-        raise CommandError(f"{name} must be between 0 and 2**256-1 wei, got {wei}")
+        raise CommandError(f"{name} must be between 0 and 2**256-1 wei, got {wei}", kind="input")
     return wei
-
-
-# -- output --------------------------------------------------------------------------------------
-
-
-def format_amount(wei: int) -> str:
-    """``1.5 OGPU (1500000000000000000 wei)``. No I/O."""
-    whole = Decimal(wei).scaleb(-18).normalize()
-    text = format(whole, "f")
-    return f"{text} OGPU ({wei} wei)"
-
-
-def jsonable(value: Any) -> Any:
-    """Convert SDK values (enums, flags, structs, dataclasses, bytes) for ``json.dumps``. No I/O."""
-    from enum import Flag
-
-    if isinstance(value, Flag):
-        return [m.name for m in type(value) if m.value and (value & m) == m]
-    if isinstance(value, Enum):
-        return value.name
-    if isinstance(value, (bool, int, float, str)) or value is None:
-        return value
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    return str(value)
-
-
-def _out(line: str) -> None:
-    with contextlib.suppress(BrokenPipeError):
-        print(line, flush=True)
-
-
-def output(
-    args: argparse.Namespace, data: Mapping[str, Any], lines: Iterable[tuple[str, Any]]
-) -> None:
-    """Print ``data`` as one JSON line (``--json``) or ``lines`` as aligned ``label: value``."""
-    if getattr(args, "json", False):
-        _out(json.dumps(jsonable(data)))
-        return
-    rows = [(label, value) for label, value in lines]
-    width = max((len(label) for label, _ in rows), default=0)
-    for label, value in rows:
-        shown = jsonable(value)
-        if isinstance(shown, list):
-            shown = ", ".join(str(v) for v in shown) or "-"
-        elif isinstance(shown, dict):
-            shown = json.dumps(shown)
-        _out(f"{label + ':':<{width + 1}} {shown}")

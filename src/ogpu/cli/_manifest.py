@@ -35,11 +35,11 @@ def load_manifest(path: str) -> SourceManifest:
         try:
             return extract_manifest(path)
         except ManifestExtractionError as exc:
-            raise CommandError(one_line(exc)) from None
+            raise CommandError(one_line(exc), kind="input") from None
     try:
         return SourceManifest.load(path)
     except InvalidManifestError as exc:
-        raise CommandError(one_line(exc)) from None
+        raise CommandError(one_line(exc), kind="input") from None
 
 
 def write_output(args: argparse.Namespace, text: str, manifest: SourceManifest) -> None:

@@ -26,7 +26,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ogpu.cli._common import add_common, format_amount, guarded, one_line
+from ogpu.cli import command_help
+from ogpu.cli._common import add_common, amount, format_amount, guarded, one_line
+from ogpu.cli._progress import stage
 from ogpu.cli.base import CommandError, SubParsers
 
 __all__ = ["register", "run_demo"]
@@ -58,9 +60,13 @@ class _Steps:
         at = self.elapsed()
         suffix = f" ({took:.2f}s)" if took is not None else ""
         with self._lock:
-            record: dict[str, Any] = {"t": round(at, 3), "actor": actor, "message": message}
+            record: dict[str, Any] = {
+                "elapsed_seconds": round(at, 3),
+                "actor": actor,
+                "message": message,
+            }
             if took is not None:
-                record["took"] = round(took, 3)
+                record["took_seconds"] = round(took, 3)
             self.records.append(record)
             if not self.quiet:
                 print(f"[{at:6.2f}s] {actor:<8} {message}{suffix}", flush=True)
@@ -147,7 +153,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print("ogpu demo: the OpenGPU marketplace on an embedded devnet (127.0.0.1 only)")
     with contextlib.ExitStack() as stack:
         stack.enter_context(_sdk_state())
-        with steps.timed() as took:
+        with steps.timed() as took, stage(args, "starting the devnet"):
             services = start_services(host="127.0.0.1", port=0, store_port=0)
         stack.callback(services.stop, save=False)
         steps.say(
@@ -228,6 +234,7 @@ def _marketplace(
         poll_interval=0.1,
         result_timeout=args.timeout,
         service_ready_timeout=args.timeout,
+        shutdown_grace=0.5,
     )
     runtime = ProviderRuntime(provider.account, settings, on_event=on_event)
     with steps.timed() as took:
@@ -339,8 +346,8 @@ def _marketplace(
                     "source": source.address,
                     "response": response.address,
                     "provider": provider.address,
-                    "provider_earnings": earned,
-                    "seconds": round(total, 3),
+                    "provider_earnings": amount(earned),
+                    "elapsed_seconds": round(total, 3),
                     "steps": steps.records,
                 }
             ),
@@ -388,10 +395,12 @@ def register(subparsers: SubParsers) -> None:
     """Add ``ogpu demo``. No I/O."""
     parser = subparsers.add_parser(
         "demo",
-        help="run the whole marketplace on an embedded devnet and print a task's result",
+        help=command_help("demo"),
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     )
-    parser.add_argument("--text", default=DEFAULT_TEXT, help="the text the task classifies")
+    parser.add_argument(
+        "--text", default=DEFAULT_TEXT, help="the text the task classifies (default: a sample)"
+    )
     parser.add_argument(
         "--timeout",
         type=float,

@@ -1,9 +1,13 @@
 """``ogpu devnet``: run the local chain and content store; ``ogpu devnet deploy``: deploy the suite.
 
 ``ogpu devnet [--host H] [--port P] [--store-port P] [--state FILE] [--block-time S]
-[--call-gas-cap GAS] [--mainnet-faults SHARE [--faults-seed N]]`` serves the in-process
-devnet over JSON-RPC and the content store until SIGINT/SIGTERM, then saves
-``--state`` (if given) and exits 0.
+[--env-file FILE] [--detach] [--call-gas-cap GAS] [--mainnet-faults SHARE [--faults-seed N]]``
+serves the in-process devnet over JSON-RPC and the content store until SIGINT/SIGTERM,
+then saves ``--state`` (if given) and exits 0.
+``--port 0`` picks free ports for both servers (unless ``--store-port`` is given).
+At start it prints the accounts, the contracts and an ``export`` block of the
+variables the SDK and the other commands read (``OGPU_CHAIN``, ``OGPU_RPC_URL``,
+the content store, one key per role), which ``--env-file`` also writes to a file.
 
 ``ogpu devnet deploy --rpc URL [--key-file F] [--json]`` deploys and wires the
 contract suite on any standard node, signing locally with the key from
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
 import signal
 import sys
@@ -23,13 +28,29 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from ogpu.cli import command_help
 from ogpu.cli._common import warn_exposed_key_file
-from ogpu.cli.base import CommandError, SubParsers
+from ogpu.cli._detach import ENV_READY, add_detach_options, check_detach, detach, signal_ready
+from ogpu.cli._errors import guarded
+from ogpu.cli._progress import stage
+from ogpu.cli.base import LOCAL_GLOBALS, CommandError, SubParsers, add_global_options
 
 if TYPE_CHECKING:
     from ogpu.devnet.serve import DevnetServices
 
-__all__ = ["register", "run_deploy", "run_devnet"]
+__all__ = ["environment", "register", "run_deploy", "run_devnet", "write_env_file"]
+
+DEFAULT_STORE_PORT = 5001
+#: First line of a file ``--env-file`` writes; a file without it is never overwritten.
+ENV_FILE_MARK = "# Written by `ogpu devnet`"
+#: The role key variables ``--env-file`` and the export block set, and the account used.
+ROLE_KEYS = (
+    ("CLIENT_PRIVATE_KEY", "CLIENTS"),
+    ("PROVIDER_PRIVATE_KEY", "PROVIDERS"),
+    ("MASTER_PRIVATE_KEY", "MASTERS"),
+    ("AGENT_PRIVATE_KEY", "AGENTS"),
+)
+_FLAGS = {"JSON-RPC server": "--port", "content store": "--store-port"}
 
 _KEY_RE = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _SIZE_RE = re.compile(r"^(\d+)\s*([kKmMgG]i?[bB]?|[bB])?$")
@@ -90,7 +111,7 @@ def register(subparsers: SubParsers) -> None:
     """Add ``devnet`` (and ``devnet deploy``) to the ``ogpu`` parser. No I/O."""
     parser = subparsers.add_parser(
         "devnet",
-        help="run a local OpenGPU chain (JSON-RPC) and content store",
+        help=command_help("devnet"),
         description=(
             "Run the in-process devnet (chain id 1337, suite deployed, funded accounts) "
             "as a JSON-RPC node plus a content store (IPFS API /api/v0/add, OGPU "
@@ -99,13 +120,13 @@ def register(subparsers: SubParsers) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=_port, default=8545, help="JSON-RPC port (default 8545; 0 = any free)"
+        "--port", type=_port, default=8545, help="JSON-RPC port (default 8545; 0 = any free port)"
     )
     parser.add_argument(
         "--store-port",
         type=_port,
-        default=5001,
-        help="content store port (default 5001; 0 = any free)",
+        help=f"content store port (default {DEFAULT_STORE_PORT}, or any free port with --port 0; "
+        "0 = any free port)",
     )
     parser.add_argument(
         "--state",
@@ -154,9 +175,14 @@ def register(subparsers: SubParsers) -> None:
         help="seed of the --mainnet-faults draws (default 0)",
     )
     parser.add_argument(
-        "--json", action="store_true", help="print the startup details as one JSON line"
+        "--env-file",
+        metavar="FILE",
+        help="write the export block (URLs and one key per role) to FILE, e.g. .env "
+        "(never overwrites a file it did not write)",
     )
-    parser.set_defaults(handler=run_devnet)
+    add_detach_options(parser, "devnet")
+    add_global_options(parser, LOCAL_GLOBALS)
+    parser.set_defaults(handler=guarded(run_devnet))
 
     commands = parser.add_subparsers(dest="devnet_command", metavar="{deploy}")
     deploy = commands.add_parser(
@@ -169,17 +195,20 @@ def register(subparsers: SubParsers) -> None:
             'it (ganache: --wallet.accounts "<ADMIN key>,<balance>").'
         ),
     )
-    deploy.add_argument("--rpc", required=True, metavar="URL", help="the node's JSON-RPC URL")
     deploy.add_argument(
         "--key-file",
         metavar="FILE",
         help="file holding the deployer's hex private key (default: the devnet ADMIN key)",
     )
-    deploy.add_argument("--json", action="store_true", help="print the deployment as JSON")
     deploy.add_argument(
-        "--timeout", type=_seconds, default=60.0, metavar="S", help="HTTP timeout per request"
+        "--timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="S",
+        help="HTTP timeout per request (default 60)",
     )
-    deploy.set_defaults(handler=run_deploy)
+    add_global_options(deploy, {"rpc", "json", "debug", "verbose"})
+    deploy.set_defaults(handler=guarded(run_deploy))
 
 
 def _out(line: str = "") -> None:
@@ -187,13 +216,61 @@ def _out(line: str = "") -> None:
         print(line, flush=True)
 
 
-def _describe(services: DevnetServices, as_json: bool) -> None:
+def environment(services: DevnetServices) -> dict[str, str]:
+    """The variables that point the SDK and the ``ogpu`` commands at this devnet, with one
+    funded key per role (DEVNET KEYS ONLY). No I/O."""
+    import ogpu.devnet as accounts
+
+    env = {
+        "OGPU_CHAIN": "devnet",
+        "OGPU_RPC_URL": services.rpc_url,
+        "OGPU_IPFS_BACKEND": "devnet",
+        "OGPU_IPFS_API_URL": services.store_url,
+    }
+    for name, group in ROLE_KEYS:
+        env[name] = getattr(accounts, group)[0].key_hex
+    return env
+
+
+def write_env_file(path: Path, env: dict[str, str], rpc_url: str) -> None:
+    """Write ``export NAME=value`` lines to ``path`` (atomically), unless it exists and was
+    not written by ``ogpu devnet``.
+
+    Raises:
+        CommandError: the file belongs to someone else, or cannot be written.
+    """
+    if path.exists():
+        try:
+            first = path.read_text("utf-8", errors="replace").partition("\n")[0]
+        except OSError as exc:
+            raise CommandError(
+                f"cannot read --env-file {path}: {exc.strerror}", kind="input"
+            ) from None
+        if not first.startswith(ENV_FILE_MARK):
+            raise CommandError(
+                f"--env-file {path} exists and was not written by `ogpu devnet`; "
+                "not overwriting it (pick another path or delete it)",
+                kind="input",
+            )
+    lines = [f"{ENV_FILE_MARK} for {rpc_url}: PUBLIC devnet keys, never use them elsewhere."]
+    lines += [f"export {name}={value}" for name, value in env.items()]
+    temp = path.with_name(f".{path.name}.tmp")
+    try:
+        temp.write_text("\n".join(lines) + "\n", "utf-8")
+        os.replace(temp, path)
+    except OSError as exc:
+        raise CommandError(
+            f"cannot write --env-file {path}: {exc.strerror or exc}", kind="input"
+        ) from None
+
+
+def _describe(services: DevnetServices, args: argparse.Namespace, env: dict[str, str]) -> None:
     from ogpu.devnet.serve import iter_accounts
 
     deployment = services.devnet.deployment
     addresses = json.loads(deployment.to_json())
     accounts = list(iter_accounts(services))
-    if as_json:
+    if args.json:
         _out(
             json.dumps(
                 {
@@ -203,6 +280,7 @@ def _describe(services: DevnetServices, as_json: bool) -> None:
                     "gateway_url": services.gateway_url,
                     "state_file": str(services.state_file) if services.state_file else None,
                     "loaded_state": services.loaded_state,
+                    "env_file": args.env_file,
                     "block_number": services.block_number(),
                     "call_gas_cap": services.dispatcher.call_gas_cap,
                     "mainnet_faults": (
@@ -218,6 +296,7 @@ def _describe(services: DevnetServices, as_json: bool) -> None:
                         {"label": label, "address": address, "private_key": key}
                         for label, address, key in accounts
                     ],
+                    "env": env,
                 },
                 sort_keys=True,
             )
@@ -247,15 +326,36 @@ def _describe(services: DevnetServices, as_json: bool) -> None:
     for label, address, key in accounts:
         _out(f"  {label:<12}{address}  {key}")
     _out()
-    _out("Press Ctrl-C to stop.")
+    written = f" (also written to {args.env_file})" if args.env_file else ""
+    _out(f"Point the SDK and the ogpu commands at this devnet{written}:")
+    for name, value in env.items():
+        _out(f"  export {name}={value}")
+    _out()
+    if ENV_READY not in os.environ:
+        _out("Press Ctrl-C to stop.")
+
+
+def _listen_error(exc: Any) -> CommandError:
+    flag = _FLAGS.get(exc.service, "--port")
+    return CommandError(
+        f"{exc}; pass {flag} PORT, or {flag} 0 for any free port",
+        kind="listen",
+    )
 
 
 def run_devnet(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; save ``--state``; return 0. Raises CommandError."""
     from ogpu.devnet.deploy import DevnetError
     from ogpu.devnet.faults import MainnetFaults
-    from ogpu.devnet.serve import start_services
+    from ogpu.devnet.serve import ListenError, start_services
 
+    check_detach(args)
+    if args.detach:
+        return detach(args, "devnet")
+    store_port = args.store_port
+    if store_port is None:
+        store_port = 0 if args.port == 0 else DEFAULT_STORE_PORT
+    env_file = Path(args.env_file) if args.env_file else None
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -265,28 +365,35 @@ def run_devnet(args: argparse.Namespace) -> int:
     previous: dict[int, Any] = {sig: signal.signal(sig, on_signal) for sig in handled}
     try:
         try:
-            services = start_services(
-                host=args.host,
-                port=args.port,
-                store_port=args.store_port,
-                state_file=args.state,
-                block_time=args.block_time,
-                max_upload=args.max_upload,
-                gateway_url=args.gateway_url,
-                call_gas_cap=args.call_gas_cap,
-                mainnet_faults=(
-                    MainnetFaults(args.mainnet_faults, seed=args.faults_seed)
-                    if args.mainnet_faults
-                    else None
-                ),
-            )
+            with stage(args, "starting the devnet (deploying the contract suite)"):
+                services = start_services(
+                    host=args.host,
+                    port=args.port,
+                    store_port=store_port,
+                    state_file=args.state,
+                    block_time=args.block_time,
+                    max_upload=args.max_upload,
+                    gateway_url=args.gateway_url,
+                    call_gas_cap=args.call_gas_cap,
+                    mainnet_faults=(
+                        MainnetFaults(args.mainnet_faults, seed=args.faults_seed)
+                        if args.mainnet_faults
+                        else None
+                    ),
+                )
+        except ListenError as exc:
+            raise _listen_error(exc) from None
         except DevnetError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(str(exc), kind="input") from None
         except OSError as exc:
-            raise CommandError(f"cannot listen on {args.host}: {exc.strerror or exc}") from None
+            raise CommandError(f"cannot start the devnet: {exc.strerror or exc}") from None
         try:
-            _describe(services, bool(args.json))
-            while not stop.wait(0.25):
+            env = environment(services)
+            if env_file is not None:
+                write_env_file(env_file, env, services.rpc_url)
+            _describe(services, args, env)
+            signal_ready({"rpc_url": services.rpc_url, "store_url": services.store_url})
+            while not stop.wait(0.1):
                 pass
         finally:
             try:
@@ -295,7 +402,8 @@ def run_devnet(args: argparse.Namespace) -> int:
                 raise CommandError(f"stopped, but saving the state failed: {exc}") from None
         if saved is not None:
             print(f"state saved to {saved}", file=sys.stderr)
-        print("ogpu devnet stopped", file=sys.stderr)
+        if not args.json:
+            print("ogpu devnet stopped", file=sys.stderr)
         return 0
     finally:
         for sig, handler in previous.items():
@@ -318,7 +426,16 @@ def run_deploy(args: argparse.Namespace) -> int:
     from eth_account import Account
     from web3 import HTTPProvider, Web3
 
+    from ogpu.cli._errors import Target
     from ogpu.devnet import ADMIN, DevnetError, deploy_suite
+
+    if not args.rpc:
+        raise CommandError(
+            "`ogpu devnet deploy` needs --rpc URL (the node to deploy to)",
+            kind="usage",
+            exit_code=2,
+        )
+    args.target = Target("unknown", "--rpc", args.rpc)
 
     key = _read_key(args.key_file) if args.key_file else ADMIN.key
     try:
@@ -326,18 +443,16 @@ def run_deploy(args: argparse.Namespace) -> int:
     except (ValueError, TypeError):
         raise CommandError("the key is not a valid secp256k1 private key") from None
     w3 = Web3(HTTPProvider(args.rpc, request_kwargs={"timeout": args.timeout}))
-    try:
-        chain_id = w3.eth.chain_id
-        balance = w3.eth.get_balance(deployer.address)
-    except Exception as exc:
-        raise CommandError(f"cannot reach a JSON-RPC node at {args.rpc}: {exc}") from None
+    chain_id = w3.eth.chain_id  # an unreachable node: explained by the error presenter
+    balance = w3.eth.get_balance(deployer.address)
     if balance == 0:
         raise CommandError(
             f"the deployer {deployer.address} has no funds on chain {chain_id} at {args.rpc}; "
             "fund it first (ganache: --wallet.accounts '<key>,<balance in wei>')"
         )
     try:
-        deployment = deploy_suite(w3, deployer)
+        with stage(args, f"deploying the contract suite on chain {chain_id}"):
+            deployment = deploy_suite(w3, deployer)
     except DevnetError as exc:
         raise CommandError(f"deployment failed: {exc}") from None
     if args.json:

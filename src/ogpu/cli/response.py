@@ -5,7 +5,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ogpu.cli._common import add_common, add_subcommands, connect, format_amount, output
+from ogpu.cli import command_help
+from ogpu.cli._common import (
+    add_common,
+    add_subcommands,
+    amount,
+    connect,
+    format_amount,
+    format_time,
+    moment,
+    output,
+)
+from ogpu.cli._progress import stage
 from ogpu.cli.base import SubParsers
 
 __all__ = ["register", "response_summary"]
@@ -28,8 +39,8 @@ def response_summary(address: str, with_data: bool) -> tuple[dict[str, Any], lis
         "status": snap.status,
         "confirmed": snap.confirmed,
         "data_url": snap.data,
-        "payment": snap.params.payment,
-        "timestamp": snap.timestamp,
+        "payment": amount(snap.params.payment),
+        "timestamp": moment(snap.timestamp),
         "block_number": snap.block_number,
     }
     lines: list[Any] = [
@@ -39,7 +50,7 @@ def response_summary(address: str, with_data: bool) -> tuple[dict[str, Any], lis
         ("Status", snap.status),
         ("Confirmed", snap.confirmed),
         ("Payment", format_amount(snap.params.payment)),
-        ("Submitted", snap.timestamp),
+        ("Submitted", format_time(snap.timestamp)),
         ("Data URL", snap.data),
     ]
     if with_data:
@@ -59,7 +70,8 @@ def _show_args(parser: argparse.ArgumentParser) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     connect(args)
-    data, lines = response_summary(args.address, args.data)
+    with stage(args, "reading the response", slow_only=True):
+        data, lines = response_summary(args.address, args.data)
     output(args, data, lines)
     return 0
 
@@ -69,6 +81,6 @@ def register(subparsers: SubParsers) -> None:
     add_subcommands(
         subparsers,
         "response",
-        "read responses",
+        command_help("response"),
         [("show", "show a response's on-chain state (and its data)", _show_args, _show)],
     )

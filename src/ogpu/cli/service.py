@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 
+from ogpu.cli import command_help
 from ogpu.cli._common import add_common, add_subcommands
 from ogpu.cli._manifest import load_manifest, write_output
 from ogpu.cli.base import CommandError, SubParsers
@@ -26,7 +27,7 @@ def _manifest_args(parser: argparse.ArgumentParser) -> None:
 
 def _manifest(args: argparse.Namespace) -> int:
     if not str(args.path).endswith(".py"):
-        raise CommandError(f"{args.path}: expected a Python source file (.py)")
+        raise CommandError(f"{args.path}: expected a Python source file (.py)", kind="input")
     manifest = load_manifest(args.path)
     if args.output:
         write_output(args, manifest.to_json(), manifest)
@@ -41,7 +42,7 @@ def register(subparsers: SubParsers) -> None:
     add_subcommands(
         subparsers,
         "service",
-        "tools for source services (ogpu.service)",
+        command_help("service"),
         [
             (
                 "manifest",

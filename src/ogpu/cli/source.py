@@ -25,18 +25,27 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ogpu.cli import command_help
 from ogpu.cli._common import (
     add_common,
     add_key_file,
     add_subcommands,
+    address_option,
+    amount,
+    cli_text,
     connect,
+    field,
     format_amount,
+    format_time,
     load_signer,
+    moment,
     output,
     parse_amount,
     read_document,
 )
 from ogpu.cli._manifest import load_manifest, write_output
+from ogpu.cli._output import add_quiet
+from ogpu.cli._progress import stage
 from ogpu.cli.base import CommandError, SubParsers
 from ogpu.types import Role
 
@@ -75,7 +84,7 @@ _FIELDS = (
 )
 
 
-def _delivery(value: object) -> Any:
+def _delivery(value: object, path: str) -> Any:
     from ogpu.types import DeliveryMethod
 
     if isinstance(value, str):
@@ -89,44 +98,50 @@ def _delivery(value: object) -> Any:
         except ValueError:
             pass
     names = ", ".join(m.name for m in DeliveryMethod if m.name)
-    raise CommandError(f"deliveryMethod must be one of {names}, got {value!r}")
+    raise CommandError(
+        f"{path}: deliveryMethod must be one of {names}, got {value!r}", kind="input"
+    )
 
 
 def source_info_from(doc: dict[str, Any], path: str) -> Any:
     """Build a ``SourceInfo`` from a parsed source file. No I/O.
 
     Raises:
-        CommandError: unknown or missing keys, bad amounts or values.
+        CommandError: unknown or missing keys, values of the wrong type, bad amounts.
     """
     from ogpu.types import ImageEnvironments, OGPUError, SourceInfo
 
     unknown = sorted(set(doc) - set(_FIELDS))
     if unknown:
-        raise CommandError(f"{path}: unknown keys {unknown}; allowed: {', '.join(_FIELDS)}")
+        raise CommandError(
+            f"{path}: unknown keys {unknown}; allowed: {', '.join(_FIELDS)}", kind="input"
+        )
     missing = [k for k in ("name", "imageEnvs", "maxExpiryDuration") if k not in doc]
     if missing:
-        raise CommandError(f"{path}: missing {', '.join(missing)}")
-    envs = doc["imageEnvs"]
-    if not isinstance(envs, dict) or set(envs) - {"cpu", "nvidia", "amd"}:
-        raise CommandError(f"{path}: imageEnvs must be a table of cpu/nvidia/amd compose URLs")
-    expiry = doc["maxExpiryDuration"]
-    if isinstance(expiry, bool) or not isinstance(expiry, int):
-        raise CommandError(f"{path}: maxExpiryDuration must be a whole number of seconds")
+        raise CommandError(f"{path}: missing {', '.join(missing)}", kind="input")
+    envs = field(doc, path, "imageEnvs", dict, what="a table of cpu/nvidia/amd compose URLs")
+    if set(envs) - {"cpu", "nvidia", "amd"} or not all(isinstance(v, str) for v in envs.values()):
+        raise CommandError(
+            f"{path}: imageEnvs must be a table of cpu/nvidia/amd compose URLs", kind="input"
+        )
+    expiry = field(doc, path, "maxExpiryDuration", int, what="a whole number of seconds")
     try:
         return SourceInfo(
-            name=doc["name"],
-            description=doc.get("description", ""),
-            logoUrl=doc.get("logoUrl", ""),
+            name=field(doc, path, "name", str),
+            description=field(doc, path, "description", str, ""),
+            logoUrl=field(doc, path, "logoUrl", str, ""),
             imageEnvs=ImageEnvironments(**envs),
-            minPayment=parse_amount(doc.get("minPayment", 0), "minPayment"),
-            minAvailableLockup=parse_amount(doc.get("minAvailableLockup", 0), "minAvailableLockup"),
+            minPayment=parse_amount(doc.get("minPayment", 0), f"{path}: minPayment"),
+            minAvailableLockup=parse_amount(
+                doc.get("minAvailableLockup", 0), f"{path}: minAvailableLockup"
+            ),
             maxExpiryDuration=expiry,
-            deliveryMethod=_delivery(doc.get("deliveryMethod", "MANUAL_CONFIRMATION")),
-            privacyEnabled=doc.get("privacyEnabled", False),
-            optionalParamsUrl=doc.get("optionalParamsUrl", ""),
+            deliveryMethod=_delivery(doc.get("deliveryMethod", "MANUAL_CONFIRMATION"), path),
+            privacyEnabled=field(doc, path, "privacyEnabled", bool, False),
+            optionalParamsUrl=field(doc, path, "optionalParamsUrl", str, ""),
         )
-    except (OGPUError, TypeError) as exc:
-        raise CommandError(f"{path}: {exc}") from None
+    except OGPUError as exc:
+        raise CommandError(f"{path}: {cli_text(str(exc))}", kind="input") from None
 
 
 def source_summary(
@@ -146,7 +161,15 @@ def source_summary(
         "address": snap.address,
         "client": snap.client,
         "status": snap.status,
-        "params": params,
+        "environments": params.imageEnvironments,
+        "delivery_method": params.deliveryMethod,
+        "min_payment": amount(params.minPayment),
+        "min_available_lockup": amount(params.minAvailableLockup),
+        "max_expiry_duration_seconds": params.maxExpiryDuration,
+        "metadata_url": params.imageMetadataUrl,
+        "privacy_enabled": params.privacyEnabled,
+        "optional_params_url": params.optionalParamsUrl,
+        "last_update_time": moment(params.lastUpdateTime),
         "task_count": snap.task_count,
         "registrant_count": snap.registrant_count,
         "block_number": snap.block_number,
@@ -161,6 +184,7 @@ def source_summary(
         ("Min lockup", format_amount(params.minAvailableLockup)),
         ("Max expiry", f"{params.maxExpiryDuration} s"),
         ("Metadata URL", params.imageMetadataUrl),
+        ("Updated", format_time(params.lastUpdateTime)),
         ("Tasks", snap.task_count),
         ("Registrants", snap.registrant_count),
     ]
@@ -191,7 +215,8 @@ def _show_args(parser: argparse.ArgumentParser) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     connect(args)
-    data, lines = source_summary(args.address, args.metadata, args.manifest)
+    with stage(args, "reading the source", slow_only=True):
+        data, lines = source_summary(args.address, args.metadata, args.manifest)
     output(args, data, lines)
     return 0
 
@@ -209,7 +234,9 @@ def manifest_from(doc: dict[str, Any], path: str, option: str | None) -> SourceM
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        raise CommandError(f"{path}: manifest must be the path of a source file or manifest JSON")
+        raise CommandError(
+            f"{path}: manifest must be the path of a source file or manifest JSON", kind="input"
+        )
     return load_manifest(str(Path(path).parent / value))
 
 
@@ -223,6 +250,7 @@ def _file_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.epilog = EXAMPLE
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    add_quiet(parser)
     add_key_file(parser, Role.CLIENT)
     add_common(parser)
 
@@ -250,8 +278,9 @@ def _publish(args: argparse.Namespace) -> int:
     info, manifest = _described(args)
     signer = load_signer(args, Role.CLIENT)
     connect(args)
-    source = publish_source(info, signer=signer, manifest=manifest)
-    rows = [("Published source", "source", source.address), ("Client", "client", signer.address)]
+    with stage(args, "publishing the source (metadata upload, transaction)"):
+        source = publish_source(info, signer=signer, manifest=manifest)
+    rows = [("Published source", "address", source.address), ("Client", "client", signer.address)]
     _report(args, manifest, rows)
     return 0
 
@@ -264,11 +293,13 @@ def _update_args(parser: argparse.ArgumentParser) -> None:
 def _update(args: argparse.Namespace) -> int:
     from ogpu.client import update_source
 
+    address = address_option(args.address, "address")
     info, manifest = _described(args)
     signer = load_signer(args, Role.CLIENT)
     connect(args)
-    receipt = update_source(args.address, info, signer=signer, manifest=manifest)
-    rows = [("Updated source", "source", args.address), ("Transaction", "tx_hash", receipt.tx_hash)]
+    with stage(args, "updating the source (metadata upload, transaction)"):
+        receipt = update_source(address, info, signer=signer, manifest=manifest)
+    rows = [("Updated source", "address", address), ("Transaction", "tx_hash", receipt.tx_hash)]
     _report(args, manifest, rows)
     return 0
 
@@ -290,7 +321,7 @@ def _client(args: argparse.Namespace) -> int:
     from ogpu.taskclient import generate_client
 
     if not args.address and not args.manifest:
-        raise CommandError("give a source address, or --manifest FILE")
+        raise CommandError("give a source address, or --manifest FILE", kind="input")
     if args.manifest:
         manifest = load_manifest(args.manifest)
     else:
@@ -318,7 +349,7 @@ def register(subparsers: SubParsers) -> None:
     add_subcommands(
         subparsers,
         "source",
-        "read, publish and update sources; generate typed task clients",
+        command_help("source"),
         [
             ("show", "show a source's on-chain state", _show_args, _show),
             (

@@ -10,16 +10,22 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from ogpu.cli import command_help
 from ogpu.cli._common import (
     add_common,
     add_key_file,
     add_subcommands,
+    address_option,
+    amount,
     connect,
     format_amount,
+    format_time,
     load_signer,
+    moment,
     output,
     parse_amount,
 )
+from ogpu.cli._progress import stage
 from ogpu.cli.base import CommandError, SubParsers
 
 __all__ = ["register", "vault_summary"]
@@ -35,19 +41,20 @@ def vault_summary(address: str) -> tuple[dict[str, Any], list[Any]]:
     from ogpu.protocol import Provider, vault
 
     snap = Provider(address).snapshot()
+    period = vault.get_unbonding_period()
     data: dict[str, Any] = {
         "address": snap.address,
-        "balance": snap.balance,
-        "lockup": snap.lockup,
-        "unbonding": snap.unbonding,
-        "unbonding_timestamp": snap.unbonding_timestamp,
-        "total_earnings": snap.total_earnings,
-        "frozen_payment": snap.frozen_payment,
-        "sanction": snap.sanction,
+        "balance": amount(snap.balance),
+        "lockup": amount(snap.lockup),
+        "unbonding": amount(snap.unbonding),
+        "unbonding_timestamp": moment(snap.unbonding_timestamp),
+        "total_earnings": amount(snap.total_earnings),
+        "frozen_payment": amount(snap.frozen_payment),
+        "sanction": amount(snap.sanction),
         "is_eligible": snap.is_eligible,
         "is_whitelisted": snap.is_whitelisted,
-        "min_lockup_per_source": vault.get_min_lockup_per_source(),
-        "unbonding_period": vault.get_unbonding_period(),
+        "min_lockup_per_source": amount(vault.get_min_lockup_per_source()),
+        "unbonding_period_seconds": period,
         "block_number": snap.block_number,
     }
     lines: list[Any] = [
@@ -55,13 +62,13 @@ def vault_summary(address: str) -> tuple[dict[str, Any], list[Any]]:
         ("Balance", format_amount(snap.balance)),
         ("Lockup", format_amount(snap.lockup)),
         ("Unbonding", format_amount(snap.unbonding)),
-        ("Unbonding until", snap.unbonding_timestamp or "-"),
+        ("Unbonding until", format_time(snap.unbonding_timestamp)),
         ("Frozen payment", format_amount(snap.frozen_payment)),
         ("Total earnings", format_amount(snap.total_earnings)),
         ("Sanction", format_amount(snap.sanction)),
         ("Eligible", snap.is_eligible),
         ("Whitelisted", snap.is_whitelisted),
-        ("Unbonding period", f"{data['unbonding_period']} s"),
+        ("Unbonding period", f"{period} s"),
     ]
     return data, lines
 
@@ -76,10 +83,15 @@ def _show_args(parser: argparse.ArgumentParser) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     if not (args.address or args.key_file or args.role):
-        raise CommandError("give an ADDRESS, or --key-file/--role to show that key's account")
-    address = args.address or load_signer(args, None).address
+        raise CommandError(
+            "give an ADDRESS, or --key-file/--role to show that key's account", kind="input"
+        )
+    address = (
+        address_option(args.address, "address") if args.address else load_signer(args, None).address
+    )
     connect(args)
-    data, lines = vault_summary(address)
+    with stage(args, "reading the vault", slow_only=True):
+        data, lines = vault_summary(address)
     output(args, data, lines)
     return 0
 
@@ -100,42 +112,52 @@ def _no_args(parser: argparse.ArgumentParser) -> None:
     add_common(parser)
 
 
-def _report(args: argparse.Namespace, action: str, holder: str, receipt: Any, **extra: Any) -> int:
+def _report(
+    args: argparse.Namespace,
+    label: str,
+    holder: str,
+    signer: str,
+    receipt: Any,
+    wei: int | None = None,
+) -> int:
     data, lines = vault_summary(holder)
-    output(
-        args,
-        {"action": action, "tx_hash": receipt.tx_hash, **extra, "vault": data},
-        [(action, receipt.tx_hash), *lines],
+    record: dict[str, Any] = {"address": holder, "signer": signer, "tx_hash": receipt.tx_hash}
+    if wei is not None:
+        record["amount"] = amount(wei)
+    head = [(label, receipt.tx_hash)] + (
+        [("Amount", format_amount(wei))] if wei is not None else []
     )
+    output(args, {**record, "vault": data}, [*head, *lines])
     return 0
 
 
 def _deposit(args: argparse.Namespace) -> int:
-    from ogpu_bindings._runtime import check_address
-
     from ogpu.protocol import vault
 
-    amount = parse_amount(args.amount, "amount")
+    wei = parse_amount(args.amount, "amount")
+    account = address_option(args.to, "--to") if args.to else None
     signer = load_signer(args, None)
-    account = check_address(args.to, "to") if args.to else signer.address
+    account = account or signer.address
     connect(args)
-    receipt = vault.deposit(account, amount, signer=signer)
-    return _report(args, "Deposited", account, receipt, amount=amount, account=account)
+    with stage(args, "depositing (transaction)"):
+        receipt = vault.deposit(account, wei, signer=signer)
+    return _report(args, "Deposited", account, signer.address, receipt, wei)
 
 
 def _to_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", metavar="ADDRESS", help="account to credit (default: the signer)")
 
 
-def _simple(name: str, label: str) -> Callable[[argparse.Namespace], int]:
+def _simple(name: str, label: str, doing: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from ogpu.protocol import vault
 
-        amount = parse_amount(args.amount, "amount")
+        wei = parse_amount(args.amount, "amount")
         signer = load_signer(args, None)
         connect(args)
-        receipt = getattr(vault, name)(amount, signer=signer)
-        return _report(args, label, signer.address, receipt, amount=amount)
+        with stage(args, f"{doing} (transaction)"):
+            receipt = getattr(vault, name)(wei, signer=signer)
+        return _report(args, label, signer.address, signer.address, receipt, wei)
 
     return run
 
@@ -145,8 +167,9 @@ def _claim(args: argparse.Namespace) -> int:
 
     signer = load_signer(args, None)
     connect(args)
-    receipt = vault.claim(signer=signer)
-    return _report(args, "Claimed", signer.address, receipt)
+    with stage(args, "claiming (transaction)"):
+        receipt = vault.claim(signer=signer)
+    return _report(args, "Claimed", signer.address, signer.address, receipt)
 
 
 def register(subparsers: SubParsers) -> None:
@@ -154,7 +177,7 @@ def register(subparsers: SubParsers) -> None:
     add_subcommands(
         subparsers,
         "vault",
-        "read an account's vault; deposit, lock (stake), unbond and claim",
+        command_help("vault"),
         [
             ("show", "show an account's balances in the vault", _show_args, _show),
             ("deposit", "deposit coins into the vault", _amount_args(_to_arg), _deposit),
@@ -162,13 +185,13 @@ def register(subparsers: SubParsers) -> None:
                 "lock",
                 "lock (stake) part of the liquid balance",
                 _amount_args(),
-                _simple("lock", "Locked"),
+                _simple("lock", "Locked", "locking"),
             ),
             (
                 "unbond",
                 "start unbonding part of the lockup",
                 _amount_args(),
-                _simple("unbond", "Unbonding"),
+                _simple("unbond", "Unbonding", "unbonding"),
             ),
             ("claim", "move matured unbonding back to the liquid balance", _no_args, _claim),
         ],

@@ -47,6 +47,10 @@ from ogpu.types import (
     SourceMetadata,
     TaskInfo,
     TaskInput,
+    TxHash,
+    combine_environments,
+    environment_names,
+    parse_environments,
 )
 
 __all__ = [
@@ -64,10 +68,14 @@ __all__ = [
     "Task",
     "TaskInfo",
     "TaskInput",
+    "TxHash",
     "cancel_task",
+    "combine_environments",
     "confirm_response",
+    "environment_names",
     "get_task_responses",
     "inactivate_source",
+    "parse_environments",
     "publish_source",
     "publish_task",
     "publish_tasks",

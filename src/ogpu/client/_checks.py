@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ogpu_bindings._runtime import check_address
+from ogpu_bindings.structs import SourceParams
 
 from ogpu._jsonvalue import json_value_problem
 from ogpu._routing import function_name_problem
@@ -25,7 +26,6 @@ from ogpu.types import (
     SourceInactiveError,
     SourceInfo,
     SourceNotFoundError,
-    SourceParams,
     SourceStatus,
     TaskInfo,
     TaskInput,
@@ -122,6 +122,8 @@ def check_source_info(info: object) -> SourceInfo:
         )
     for env in ("cpu", "nvidia", "amd"):
         value = getattr(envs, env)
+        if not isinstance(value, str):
+            raise InvalidParamsError(f"imageEnvs.{env} must be a str URL", param=f"imageEnvs.{env}")
         if value:
             _url(f"imageEnvs.{env}", value)
     _uint("minPayment", info.minPayment)
@@ -264,7 +266,7 @@ def _source_state(
     now: int | None,
 ) -> SourceState:
     missing = SourceNotFoundError(
-        f"{address} is not a source published on this network's Nexus; "
+        message=f"{address} is not a source published on this network's Nexus; "
         "check the address and the selected chain",
         address=address,
     )
@@ -291,7 +293,9 @@ def require_active(state: SourceState, operation: tuple[str, str], advice: str) 
     if state.status != SourceStatus.ACTIVE:
         contract, function = operation
         raise SourceInactiveError(
-            f"source {state.address} is inactive; {advice}", contract=contract, function=function
+            message=f"source {state.address} is inactive; {advice}",
+            contract=contract,
+            function=function,
         )
 
 
@@ -304,8 +308,8 @@ def require_owner(state: SourceState, account: str, operation: tuple[str, str]) 
     if state.owner.lower() != account.lower():
         contract, function = operation
         raise NotSourceOwnerError(
-            f"source {state.address} is owned by {state.owner}, not by the signer {account}; "
-            "sign with the owner's key",
+            message=f"source {state.address} is owned by {state.owner}, not by the signer "
+            f"{account}; sign with the owner's key",
             contract=contract,
             function=function,
         )

@@ -75,7 +75,7 @@ def choose_signer(private_key: Signer | None, signer: Signer | None, role: Role)
         return resolve_signer(private_key, role)
     except InvalidSignerError:
         raise InvalidSignerError(
-            "private_key must be a 32-byte hex private key or a LocalAccount"
+            message="private_key must be a 32-byte hex private key or a LocalAccount"
         ) from None
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings._runtime import check_address
 
+from ogpu._compat import ignore_extra
 from ogpu.client._common import choose_signer
 from ogpu.protocol import ZERO_ADDRESS, terminal
-from ogpu.types import InvalidAddressError, InvalidParamsError, Receipt, Role
+from ogpu.types import InvalidAddressError, InvalidParamsError, Role, TxHash
 
 if TYPE_CHECKING:
     from ogpu.types import Signer
@@ -22,12 +23,15 @@ def set_agent(
     private_key: Signer | None = None,
     *,
     signer: Signer | None = None,
-) -> Receipt:
+    **_ignored: Any,
+) -> TxHash:
     """Authorize (``value=True``) or revoke an agent through ``Terminal.setAgent``.
 
     The signer is a client (default ``CLIENT_PRIVATE_KEY``) or a master (pass
     its key); an authorized agent may then confirm responses for the client,
-    or register and attempt for the master's provider.
+    or register and attempt for the master's provider. Returns the transaction
+    hash (a ``str``, as the official SDK), carrying the ``Receipt`` as ``.receipt``.
+    Extra keyword arguments are ignored with an ``IgnoredArgumentsWarning``.
 
     Cost: one transaction.
 
@@ -37,6 +41,7 @@ def set_agent(
         NotAuthorizedError: the signer is a provider.
         MissingSignerError / InvalidSignerError, RPCError.
     """
+    ignore_extra("set_agent", _ignored)
     agent = check_address(agent_address, "agent_address")
     if not isinstance(value, bool):
         raise InvalidParamsError(
@@ -53,12 +58,12 @@ def set_agent(
             "agent_address is the signer's own address; an account cannot be its own agent",
             param="agent_address",
         )
-    return terminal.set_agent(agent, value, signer=account)
+    return TxHash(terminal.set_agent(agent, value, signer=account))
 
 
 def revoke_agent(
     agent_address: str, private_key: Signer | None = None, *, signer: Signer | None = None
-) -> Receipt:
+) -> TxHash:
     """Revoke an agent: ``set_agent(agent_address, False, ...)``. Cost: one transaction.
 
     Raises:

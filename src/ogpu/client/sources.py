@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings._runtime import check_address
 
+from ogpu._compat import ignore_extra
 from ogpu.client._checks import check_source_info, read_source, require_active, require_owner
 from ogpu.client._common import (
     DEFAULT_IPFS_TIMEOUT,
@@ -38,7 +39,8 @@ def _published_source(receipt: Receipt) -> str:
         if isinstance(log, event_type) and str(log.address).lower() == emitter:
             return str(log.source)
     raise SourceNotFoundError(
-        f"transaction {receipt.tx_hash} emitted no SourcePublished event from Nexus", address=""
+        message=f"transaction {receipt.tx_hash} emitted no SourcePublished event from Nexus",
+        address="",
     )
 
 
@@ -64,6 +66,7 @@ def publish_source(
     receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
     timeout: float | None = None,
     manifest: SourceManifest | dict[str, Any] | str | None = None,
+    **_ignored: Any,
 ) -> Source:
     """Pin the source metadata, call ``Nexus.publishSource`` and return the new live ``Source``.
 
@@ -73,7 +76,8 @@ def publish_source(
     ``ogpu.manifest``) is stored in the metadata under ``"ogpuManifest"``: tasks
     are then checked against it before they are paid. ``ipfs_timeout`` bounds the
     upload (retries included), ``receipt_timeout`` the wait for the receipt,
-    ``timeout`` (optional) the whole call.
+    ``timeout`` (optional) the whole call. Other keyword arguments are ignored
+    with an ``IgnoredArgumentsWarning``.
 
     Cost: one upload (HTTP POST), one transaction (see ``TxExecutor.execute``).
 
@@ -87,6 +91,7 @@ def publish_source(
         ReceiptTimeoutError: no receipt in time (carries ``tx_hash``).
         TxRevertError subclasses, RPCError: the chain refused or the node failed.
     """
+    ignore_extra("publish_source", _ignored)
     budget = Budget.of(timeout)
     ipfs_seconds = positive_seconds("ipfs_timeout", ipfs_timeout)
     receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
@@ -94,15 +99,15 @@ def publish_source(
     metadata = _metadata(info, manifest)
     account = choose_signer(private_key, signer, Role.CLIENT)
     url = upload_json(metadata, _METADATA_FILE, ipfs_seconds, budget)
-    params = info.to_source_params(account.address, url)
+    params = info.to_source_params(account.address, url).to_struct()
     request = bindings("nexus").publish_source(singleton("NEXUS"), params)
     receipt = send(request, account, receipt_seconds, budget)
     return Source(_published_source(receipt))
 
 
 def update_source(
-    source_address: str,
-    source_info: SourceInfo,
+    source: str | Source,
+    new_info: SourceInfo,
     private_key: Signer | None = None,
     *,
     signer: Signer | None = None,
@@ -110,45 +115,50 @@ def update_source(
     receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
     timeout: float | None = None,
     manifest: SourceManifest | dict[str, Any] | str | None = None,
+    **_ignored: Any,
 ) -> Receipt:
     """Replace a source's parameters through ``Nexus.updateSource`` (emits ``SourceUpdated``).
 
-    The new metadata is pinned first; ``source_info`` carries every field,
-    changed or not, and so does ``manifest``: the new metadata holds the
-    manifest given here, or none (pass it again to keep tasks checked). Timeouts
-    as in ``publish_source``.
+    ``source`` is an address or a ``Source``. The new metadata is pinned first;
+    ``new_info`` carries every field, changed or not, and so does ``manifest``:
+    the new metadata holds the manifest given here, or none (pass it again to
+    keep tasks checked). Timeouts and extra keyword arguments as in
+    ``publish_source``.
 
     Cost: one aggregated ``eth_call`` (checks), one upload, one transaction.
 
     Raises:
-        InvalidInputError subclasses: bad address, ``source_info``, timeouts or manifest.
+        InvalidInputError subclasses: bad address, ``new_info``, timeouts or manifest.
         SourceNotFoundError: the address is not a source (nothing pinned or sent).
         NotSourceOwnerError: the signer does not own the source (nothing pinned or sent).
         MissingSignerError / InvalidSignerError, IPFSUploadError, TxError,
         ReceiptTimeoutError, TxRevertError subclasses, RPCError: as ``publish_source``.
     """
-    address = check_address(source_address, "source_address")
+    ignore_extra("update_source", _ignored)
+    address = check_address(str(source), "source")
     budget = Budget.of(timeout)
     ipfs_seconds = positive_seconds("ipfs_timeout", ipfs_timeout)
     receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
-    info = check_source_info(source_info)
+    info = check_source_info(new_info)
     metadata = _metadata(info, manifest)
     account = choose_signer(private_key, signer, Role.CLIENT)
     state = read_source(address)
     require_owner(state, account.address, ("Nexus", "updateSource"))
     url = upload_json(metadata, _METADATA_FILE, ipfs_seconds, budget)
-    params = info.to_source_params(account.address, url)
+    params = info.to_source_params(account.address, url).to_struct()
     request = bindings("nexus").update_source(singleton("NEXUS"), address, params)
     return send(request, account, receipt_seconds, budget)
 
 
 def inactivate_source(
-    source_address: str,
+    source: str | Source,
     private_key: Signer | None = None,
     *,
     signer: Signer | None = None,
+    **_ignored: Any,
 ) -> Receipt:
-    """Close a source to new tasks through ``Nexus.inactivateSource`` (one-way).
+    """Close a source (an address or a ``Source``) to new tasks through
+    ``Nexus.inactivateSource`` (one-way). Extra keyword arguments as in ``publish_source``.
 
     Cost: one aggregated ``eth_call`` (checks), one transaction.
 
@@ -159,7 +169,8 @@ def inactivate_source(
         SourceInactiveError: already inactive (nothing sent).
         MissingSignerError / InvalidSignerError, TxRevertError subclasses, RPCError.
     """
-    address = check_address(source_address, "source_address")
+    ignore_extra("inactivate_source", _ignored)
+    address = check_address(str(source), "source")
     account = choose_signer(private_key, signer, Role.CLIENT)
     operation = ("Nexus", "inactivateSource")
     state = read_source(address)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings._runtime import check_address
 
+from ogpu._compat import ignore_extra
 from ogpu.client._checks import SourceState, check_task_info, read_sources, require_active
 from ogpu.client._common import (
     DEFAULT_IPFS_TIMEOUT,
@@ -39,6 +40,7 @@ from ogpu.types import (
     TaskInfo,
     TaskNotFoundError,
     TxError,
+    TxHash,
 )
 
 if TYPE_CHECKING:
@@ -68,7 +70,8 @@ def _published_task(receipt: Receipt, source: str) -> str:
         ):
             return str(log.task)
     raise TaskNotFoundError(
-        f"transaction {receipt.tx_hash} emitted no TaskPublished event for {source}", address=""
+        message=f"transaction {receipt.tx_hash} emitted no TaskPublished event for {source}",
+        address="",
     )
 
 
@@ -79,7 +82,7 @@ def _check_against_source(info: TaskInfo, state: SourceState, now: int) -> None:
     minimum = int(state.params.minPayment)
     if info.payment < minimum:
         raise PaymentTooLowError(
-            f"payment {info.payment} wei is below the source's minPayment {minimum} wei; "
+            message=f"payment {info.payment} wei is below the source's minPayment {minimum} wei; "
             f"raise payment to at least {minimum}",
             contract=contract,
             function=function,
@@ -87,7 +90,7 @@ def _check_against_source(info: TaskInfo, state: SourceState, now: int) -> None:
     longest = int(state.params.maxExpiryDuration)
     if info.expiryTime <= now:
         raise TaskExpiredError(
-            f"expiryTime {info.expiryTime} is not in the future (chain time {now}); "
+            message=f"expiryTime {info.expiryTime} is not in the future (chain time {now}); "
             f"set it between {now + 1} and {now + longest}",
             contract=contract,
             function=function,
@@ -95,7 +98,7 @@ def _check_against_source(info: TaskInfo, state: SourceState, now: int) -> None:
         )
     if info.expiryTime - now > longest:
         raise ExpiryTooLongError(
-            f"expiryTime {info.expiryTime} is {info.expiryTime - now}s away, beyond the "
+            message=f"expiryTime {info.expiryTime} is {info.expiryTime - now}s away, beyond the "
             f"source's maxExpiryDuration of {longest}s; set it to at most {now + longest}",
             contract=contract,
             function=function,
@@ -107,7 +110,7 @@ def _check_escrow(payment: int, balance: int, client: str) -> None:
     if balance < payment:
         contract, function = _PUBLISH
         raise InsufficientBalanceError(
-            f"the vault balance of {client} is {balance} wei, below the payment of "
+            message=f"the vault balance of {client} is {balance} wei, below the payment of "
             f"{payment} wei; deposit at least {payment - balance} wei more with vault.deposit",
             contract=contract,
             function=function,
@@ -154,6 +157,7 @@ def publish_task(
     receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
     timeout: float | None = None,
     validate: bool = True,
+    **_ignored: Any,
 ) -> Task:
     """Pin the task config, call ``Controller.publishTask`` and return the new live ``Task``.
 
@@ -166,7 +170,8 @@ def publish_task(
     function, data matching its input schema). ``ipfs_timeout`` bounds the
     upload (retries included), ``receipt_timeout`` the wait for the receipt,
     ``timeout`` (optional) the whole call. To publish many tasks,
-    ``publish_tasks`` pipelines them.
+    ``publish_tasks`` pipelines them. Other keyword arguments are ignored with
+    an ``IgnoredArgumentsWarning``.
 
     Cost: one JSON-RPC batch with an aggregated ``eth_call`` and an
     ``eth_getBlockByNumber`` (checks), one HTTP GET of the source's metadata the
@@ -187,6 +192,7 @@ def publish_task(
         ReceiptTimeoutError: no receipt in time (carries ``tx_hash``).
         TxRevertError subclasses, RPCError: the chain refused or the node failed.
     """
+    ignore_extra("publish_task", _ignored)
     budget = Budget.of(timeout)
     ipfs_seconds = positive_seconds("ipfs_timeout", ipfs_timeout)
     receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
@@ -196,7 +202,7 @@ def publish_task(
     if validate:
         check_against_manifests([config], [source], metadata_urls, budget)
     url = upload_json(config, _CONFIG_FILE, ipfs_seconds, budget)
-    params = task_info.to_task_params(url)
+    params = task_info.to_task_params(url).to_struct()
     request = bindings("controller").publish_task(singleton("CONTROLLER"), params)
     receipt = send(request, account, receipt_seconds, budget)
     return Task(_published_task(receipt, source))
@@ -311,7 +317,7 @@ def publish_tasks(
     urls = _upload_all([config for _, config in checked], ipfs_seconds, budget, max_uploads)
     publish = bindings("controller").publish_task
     requests = [
-        publish(singleton("CONTROLLER"), info.to_task_params(url))
+        publish(singleton("CONTROLLER"), info.to_task_params(url).to_struct())
         for info, url in zip(infos, urls, strict=True)
     ]
     seconds = budget.cap(receipt_seconds, "sending the transactions")
@@ -344,9 +350,15 @@ def publish_tasks(
 
 
 def cancel_task(
-    task_address: str, private_key: Signer | None = None, *, signer: Signer | None = None
+    task: str | Task,
+    private_key: Signer | None = None,
+    *,
+    signer: Signer | None = None,
+    **_ignored: Any,
 ) -> Receipt:
-    """Cancel a task that no provider attempted yet; its escrow returns to the client.
+    """Cancel a task (an address or a ``Task``) that no provider attempted yet; its escrow
+    returns to the client. Extra keyword arguments are ignored with an
+    ``IgnoredArgumentsWarning``.
 
     Cost: one transaction (its gas estimate catches every refusal before sending).
 
@@ -357,17 +369,25 @@ def cancel_task(
         TaskAlreadyFinalizedError, TaskNotFoundError.
         MissingSignerError / InvalidSignerError (``CLIENT_PRIVATE_KEY``), RPCError.
     """
-    address = check_address(task_address, "task_address")
+    ignore_extra("cancel_task", _ignored)
+    address = check_address(str(task), "task")
     account = choose_signer(private_key, signer, Role.CLIENT)
     return controller.cancel_task(address, signer=account)
 
 
 def confirm_response(
-    response_address: str, private_key: Signer | None = None, *, signer: Signer | None = None
-) -> Receipt:
+    response_address: str,
+    private_key: Signer | None = None,
+    *,
+    signer: Signer | None = None,
+    **_ignored: Any,
+) -> TxHash:
     """Accept a response (MANUAL_CONFIRMATION): the task finalizes and its provider is paid.
 
-    The signer is the task's client or an agent the client authorized.
+    The signer is the task's client or an agent the client authorized. Returns
+    the transaction hash (a ``str``, as the official SDK), carrying the
+    ``Receipt`` as ``.receipt``. Extra keyword arguments are ignored with an
+    ``IgnoredArgumentsWarning``.
 
     Cost: one transaction (its gas estimate catches every refusal before sending).
 
@@ -377,9 +397,10 @@ def confirm_response(
         ResponseAlreadyConfirmedError, TaskAlreadyFinalizedError, ResponseNotFoundError.
         MissingSignerError / InvalidSignerError (``CLIENT_PRIVATE_KEY``), RPCError.
     """
+    ignore_extra("confirm_response", _ignored)
     address = check_address(response_address, "response_address")
     account = choose_signer(private_key, signer, Role.CLIENT)
-    return controller.confirm_response(address, signer=account)
+    return TxHash(controller.confirm_response(address, signer=account))
 
 
 def get_task_responses(

@@ -40,6 +40,7 @@ __all__ = [
     "STATE_FORMAT",
     "STATE_VERSION",
     "DevnetServices",
+    "ListenError",
     "StateFileError",
     "StateInfo",
     "read_state",
@@ -54,6 +55,21 @@ _LENGTH = struct.Struct(">I")
 
 class StateFileError(DevnetError):
     """A devnet state file is unreadable, corrupt, or from an incompatible devnet."""
+
+
+class ListenError(DevnetError, OSError):
+    """A devnet server cannot bind its address (also an ``OSError``).
+
+    ``service``: ``"JSON-RPC server"`` or ``"content store"``; ``host``, ``port``: the address
+    asked for; ``reason``: the operating system's words (e.g. "Address already in use").
+    """
+
+    def __init__(self, service: str, host: str, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {host}:{port} for the {service}: {reason}")
+        self.service = service
+        self.host = host
+        self.port = port
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -342,7 +358,7 @@ def start_services(
 
     Cost: one suite deployment in process (about a second). Raises
     DevnetInputError for bad arguments, StateFileError for an unusable state
-    file, OSError when a port cannot be bound.
+    file, ListenError (an OSError) when a port cannot be bound.
     """
     for name, value in (("port", port), ("store_port", store_port)):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
@@ -374,11 +390,17 @@ def start_services(
         _load_chain(devnet, info, path)
         dispatcher.time_offset = info.time_offset
         store.load(info.blobs)
-    rpc_server = RpcServer(dispatcher, host, port, faults=mainnet_faults)
+    try:
+        rpc_server = RpcServer(dispatcher, host, port, faults=mainnet_faults)
+    except OSError as exc:
+        raise ListenError("JSON-RPC server", host, port, exc.strerror or str(exc)) from None
     try:
         store_server = StoreServer(
             host, store_port, store=store, max_upload=max_upload, gateway_url=gateway_url
         )
+    except OSError as exc:
+        rpc_server.server_close()
+        raise ListenError("content store", host, store_port, exc.strerror or str(exc)) from None
     except BaseException:
         rpc_server.server_close()
         raise

@@ -32,7 +32,7 @@ from ogpu.ipfs.config import (
     resolve_config,
     validate_base_url,
 )
-from ogpu.types import IPFSUploadError
+from ogpu.types import IPFSUploadError, IPFSUploadRefusedError
 
 MAX_ANSWER_BYTES = 1024 * 1024
 _CID_RE = re.compile(r"^[A-Za-z0-9]{8,128}$")
@@ -62,7 +62,11 @@ class IPFSBackend(Protocol):
 
 
 def _fail(message: str, url: str, cause: BaseException | None = None) -> NoReturn:
-    raise IPFSUploadError(message, url=url) from cause
+    raise IPFSUploadError(message=message, url=url) from cause
+
+
+def _refused(message: str, shown: str, status: int) -> IPFSUploadRefusedError:
+    return IPFSUploadRefusedError(message=message, url=shown, gateway=shown, status_code=status)
 
 
 def _post_multipart(
@@ -90,7 +94,7 @@ def _post_multipart(
                 stream=True,
             )
         except requests.RequestException as exc:
-            error = IPFSUploadError(f"upload to {shown} failed: {exc}", url=shown)
+            error = IPFSUploadError(message=f"upload to {shown} failed: {exc}", url=shown)
             error.__cause__ = exc
             if is_transient_exception(exc):
                 raise Transient(error) from exc
@@ -98,10 +102,10 @@ def _post_multipart(
         with response:
             status = response.status_code
             if is_transient_status(status):
-                error = IPFSUploadError(f"upload to {shown} failed: HTTP {status}", url=shown)
+                error = _refused(f"upload to {shown} failed: HTTP {status}", shown, status)
                 raise Transient(error, parse_retry_after(response.headers.get("Retry-After")))
             if not 200 <= status <= 299:
-                _fail(f"upload to {shown} refused: HTTP {status}", shown)
+                raise _refused(f"upload to {shown} refused: HTTP {status}", shown, status)
             try:
                 body = read_capped(
                     response,
@@ -111,7 +115,9 @@ def _post_multipart(
                     on_timeout=lambda why: _fail(f"upload to {shown}: {why}", shown),
                 )
             except requests.RequestException as exc:
-                error = IPFSUploadError(f"reading the answer from {shown} failed: {exc}", url=shown)
+                error = IPFSUploadError(
+                    message=f"reading the answer from {shown} failed: {exc}", url=shown
+                )
                 error.__cause__ = exc
                 if is_transient_exception(exc):
                     raise Transient(error) from exc

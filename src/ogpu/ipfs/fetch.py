@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
 from typing import Any, NoReturn
 from urllib.parse import urljoin, urlsplit
 
@@ -30,6 +32,8 @@ from ogpu.ipfs.config import (
     validate_base_url,
 )
 from ogpu.types import InvalidInputError, IPFSFetchError, IPFSGatewayError
+
+logger = logging.getLogger("ogpu.ipfs")
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _IPFS_RE = re.compile(
@@ -74,7 +78,7 @@ def resolve_ipfs_url(url: str, *, gateway: str | None = None) -> str:
 
 
 def _fetch_error(message: str, url: str, cause: BaseException | None = None) -> NoReturn:
-    raise IPFSFetchError(message, url=url) from cause
+    raise IPFSFetchError(message=message, url=url) from cause
 
 
 def fetch_ipfs_bytes(
@@ -118,7 +122,7 @@ def fetch_ipfs_bytes(
                     stream=True,
                 )
             except requests.RequestException as exc:
-                error = IPFSFetchError(f"GET {shown} failed: {exc}", url=shown)
+                error = IPFSFetchError(message=f"GET {shown} failed: {exc}", url=shown)
                 error.__cause__ = exc
                 if is_transient_exception(exc):
                     raise Transient(error) from exc
@@ -134,14 +138,14 @@ def fetch_ipfs_bytes(
                     continue
                 if is_transient_status(status):
                     busy = IPFSGatewayError(
-                        f"GET {shown}: gateway answered HTTP {status}",
+                        message=f"GET {shown}: gateway answered HTTP {status}",
                         status_code=status,
                         url=shown,
                     )
                     raise Transient(busy, parse_retry_after(response.headers.get("Retry-After")))
                 if status != 200:
                     raise IPFSGatewayError(
-                        f"GET {shown}: gateway answered HTTP {status}",
+                        message=f"GET {shown}: gateway answered HTTP {status}",
                         status_code=status,
                         url=shown,
                     )
@@ -149,7 +153,13 @@ def fetch_ipfs_bytes(
         raise AssertionError("unreachable")  # pragma: no cover
 
     policy = retry or RetryPolicy()
-    return run_with_retry(attempt, policy=policy, timeout=chosen_timeout, what=f"GET {start_shown}")
+    logger.debug("fetching %s ...", start_shown)
+    started = time.monotonic()
+    body = run_with_retry(attempt, policy=policy, timeout=chosen_timeout, what=f"GET {start_shown}")
+    logger.debug(
+        "fetched %s in %.3fs (%d bytes)", start_shown, time.monotonic() - started, len(body)
+    )
+    return body
 
 
 def _read_body(response: requests.Response, *, shown: str, max_bytes: int, budget: Budget) -> bytes:
@@ -161,7 +171,7 @@ def _read_body(response: requests.Response, *, shown: str, max_bytes: int, budge
             response, max_bytes=max_bytes, budget=budget, on_too_large=fail, on_timeout=fail
         )
     except requests.RequestException as exc:
-        error = IPFSFetchError(f"GET {shown}: reading the body failed: {exc}", url=shown)
+        error = IPFSFetchError(message=f"GET {shown}: reading the body failed: {exc}", url=shown)
         error.__cause__ = exc
         if is_transient_exception(exc):
             raise Transient(error) from exc
@@ -182,8 +192,8 @@ def _redirect_target(current: str, location: str, shown: str) -> str:
 
 def fetch_ipfs_json(
     url: str,
-    *,
     timeout: Timeout | float | tuple[float, float] | None = None,
+    *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     gateway: str | None = None,
     retry: RetryPolicy | None = None,
@@ -212,14 +222,15 @@ def fetch_ipfs_json(
     shown = redact_url(url) if isinstance(url, str) else "<url>"
     if nesting_depth(body) > MAX_JSON_DEPTH:
         raise IPFSFetchError(
-            f"{shown} did not serve valid JSON: nested deeper than {MAX_JSON_DEPTH}", url=shown
+            message=f"{shown} did not serve valid JSON: nested deeper than {MAX_JSON_DEPTH}",
+            url=shown,
         )
     try:
         value = json.loads(body)
     except (ValueError, RecursionError) as exc:
-        raise IPFSFetchError(f"{shown} did not serve valid JSON: {exc}", url=shown) from exc
+        raise IPFSFetchError(message=f"{shown} did not serve valid JSON: {exc}", url=shown) from exc
     if not isinstance(value, dict):
         raise IPFSFetchError(
-            f"{shown} served JSON {type(value).__name__}, expected an object", url=shown
+            message=f"{shown} served JSON {type(value).__name__}, expected an object", url=shown
         )
     return value

@@ -6,12 +6,15 @@ The HTTP backends (and requests) are imported by the first upload, not with this
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ogpu.ipfs.config import RetryPolicy, Timeout
-from ogpu.types import InvalidInputError
+from ogpu.types import InvalidInputError, IPFSFetchError, IPFSGatewayError, IPFSUploadError
 from ogpu.types.metadata import is_pydantic_model
 
 if TYPE_CHECKING:
@@ -19,6 +22,12 @@ if TYPE_CHECKING:
 
     from ogpu.ipfs.backends import IPFSBackend
 
+logger = logging.getLogger("ogpu.ipfs")
+
+# The error classes too, as the official module has them.
+__all__ = ["IPFSFetchError", "IPFSGatewayError", "publish_to_ipfs"]
+
+_MIN_BACKOFF = 0.001  # RetryPolicy needs a positive delay; 0 means "retry at once"
 _FILENAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
 
@@ -41,13 +50,48 @@ def _serialise(data: object) -> tuple[bytes, str]:
     )
 
 
+def _official_retry(
+    retry: RetryPolicy | None,
+    retries: int | None,
+    backoff: float | None,
+    deadline: float | None,
+) -> RetryPolicy | None:
+    """The ``RetryPolicy`` meant by the official SDK's ``retries``/``backoff``/``_deadline``."""
+    if retries is None and backoff is None and deadline is None:
+        return retry
+    if retry is not None:
+        raise InvalidInputError(
+            "pass either retry= or retries=/backoff=/_deadline=, not both", param="retry"
+        )
+    changes: dict[str, Any] = {}
+    if retries is not None:
+        if isinstance(retries, bool) or not isinstance(retries, int):
+            raise InvalidInputError("retries must be an int", param="retries")
+        changes["max_attempts"] = max(1, retries)  # total attempts, as the official SDK counts
+    if backoff is not None:
+        if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or backoff < 0:
+            raise InvalidInputError("backoff must be a number >= 0", param="backoff")
+        changes["backoff_initial"] = max(float(backoff), _MIN_BACKOFF)
+    if deadline is not None:
+        left = float(deadline) - time.monotonic()
+        if left <= 0:
+            raise IPFSUploadError(
+                message="the publish budget ran out before the upload started", url="<upload>"
+            )
+        changes["total_timeout"] = min(RetryPolicy().total_timeout, left)
+    return replace(RetryPolicy(), **changes)
+
+
 def publish_to_ipfs(
     data: Mapping[str, Any] | str | bytes | BaseModel,
-    *,
     filename: str = "data.json",
     content_type: str | None = None,
-    backend: IPFSBackend | str | None = None,
     timeout: Timeout | float | tuple[float, float] | None = None,
+    retries: int | None = None,
+    backoff: float | None = None,
+    _deadline: float | None = None,
+    *,
+    backend: IPFSBackend | str | None = None,
     retry: RetryPolicy | None = None,
 ) -> str:
     """Upload ``data`` and return the gateway URL serving it.
@@ -56,13 +100,19 @@ def publish_to_ipfs(
     text, ``bytes`` verbatim. ``backend`` is an :class:`IPFSBackend`, a name
     (``"ogpu"``, ``"node"``, ``"devnet"``) or None (``OGPU_IPFS_BACKEND``, else
     the current chain). ``timeout`` is per attempt (seconds or ``(connect, read)``);
-    transient failures are retried per ``retry``.
+    transient failures are retried per ``retry``, or as the official SDK's
+    arguments say: ``retries`` total attempts, ``backoff`` seconds before the
+    first retry (doubling), ``_deadline`` an absolute ``time.monotonic()``
+    past which nothing runs.
 
     Cost: one HTTP POST per attempt; no RPC.
-    Raises InvalidInputError (bad data, filename, backend or timeout, before any
-    I/O) and IPFSUploadError (network failure, refusal or malformed answer).
+    Raises InvalidInputError (bad data, filename, backend, timeout or retry
+    arguments, before any I/O) and IPFSUploadError (network failure, refusal,
+    malformed answer, or ``_deadline`` already past).
     """
     from ogpu.ipfs.backends import IPFSBackend, default_backend
+
+    retry = _official_retry(retry, retries, backoff, _deadline)
 
     content, guessed_type = _serialise(data)
     if not isinstance(filename, str) or not _FILENAME_RE.match(filename):
@@ -89,10 +139,14 @@ def publish_to_ipfs(
             f"backend must be an IPFSBackend, a backend name or None, got {type(backend).__name__}",
             param="backend",
         )
-    return chosen.upload(
+    logger.debug("publishing %s (%d bytes) to IPFS via %s ...", filename, len(content), chosen.name)
+    started = time.monotonic()
+    url = chosen.upload(
         content,
         filename=filename,
         content_type=content_type,
         timeout=chosen_timeout,
         retry=retry or RetryPolicy(),
     )
+    logger.info("IPFS upload of %s done in %.3fs", filename, time.monotonic() - started)
+    return url

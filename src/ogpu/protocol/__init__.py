@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ogpu_bindings.errors import decode_revert
-
 from ogpu._lazy import lazy_attributes
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import controller, nexus, terminal, vault
 from ogpu.protocol._base import _paginated_call, load_contract
 from ogpu.protocol._bindings import CHUNK_SIZE, ZERO_ADDRESS
+from ogpu.protocol._revert import REVERT_PATTERN_MAP, decode_revert
 from ogpu.protocol.controller import extract_task_address
 from ogpu.protocol.master import Master
 from ogpu.protocol.nexus import extract_source_address
@@ -30,6 +29,7 @@ from ogpu.protocol.task import Task
 
 __all__ = [
     "CHUNK_SIZE",
+    "REVERT_PATTERN_MAP",
     "ZERO_ADDRESS",
     "Master",
     "Provider",

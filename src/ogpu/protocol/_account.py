@@ -68,7 +68,7 @@ class VaultAccount(AddressBound):
         account = resolve_signer(signer, role=None)
         if account.address.lower() != self.address.lower():
             raise InvalidSignerError(
-                f"the signer is {account.address}, but this operation moves the funds of "
+                message=f"the signer is {account.address}, but this operation moves the funds of "
                 f"{self.address}; sign with that account's key"
             )
         return account

@@ -29,6 +29,7 @@ unknown it raises ``TxMayHaveLandedError`` carrying the hash.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -72,6 +73,8 @@ POLL_INTERVAL = (0.02, 1.0)
 #: Priority fee used when the node has no ``eth_maxPriorityFeePerGas``.
 FALLBACK_PRIORITY_FEE = 1_000_000_000
 _RETRY_PAUSE = 0.05
+# Stage timings for ``ogpu.set_verbose()``; hashes, nonces and blocks only, never keys.
+logger = logging.getLogger("ogpu.tx")
 
 _chain_ids: weakref.WeakKeyDictionary[Web3, int] = weakref.WeakKeyDictionary()
 _chain_ids_lock = threading.Lock()
@@ -139,7 +142,7 @@ def chain_id_of(w3: Web3, retries: int = 3) -> int:
     expected = int(ChainConfig.get_current_chain())
     if cached != expected:
         raise ChainNotSupportedError(
-            f"the RPC node serves chain id {cached}, but the active chain is {expected}",
+            message=f"the RPC node serves chain id {cached}, but the active chain is {expected}",
             chain_id=cached,
         )
     return cached
@@ -233,8 +236,10 @@ def _checked_estimate(estimate: Any, target: _Target, account: LocalAccount) -> 
         raise b.rpc_error(estimate)
     if isinstance(estimate, rpc.NodeError):
         if "insufficient funds" in estimate.message.lower():
-            raise GasError(f"{account.address} cannot pay for gas and value: {estimate.message}")
-        raise GasError(f"gas estimation failed: {estimate.message}")
+            raise GasError(
+                message=f"{account.address} cannot pay for gas and value: {estimate.message}"
+            )
+        raise GasError(message=f"gas estimation failed: {estimate.message}")
     return rpc.to_int(estimate)
 
 
@@ -507,7 +512,7 @@ def _failed(
     except (rpc.NodeError, rpc.TransportError):
         pass
     if rpc.to_int(found.get("gasUsed", 0)) >= gas_limit:
-        return GasError(f"transaction {tx_hash} ran out of gas", tx_hash=tx_hash)
+        return GasError(message=f"transaction {tx_hash} ran out of gas", tx_hash=tx_hash)
     return TxError(f"transaction {tx_hash} failed on chain (status 0)", tx_hash=tx_hash)
 
 
@@ -551,6 +556,8 @@ def _send(
     max_retries: int,
     receipt_timeout: float,
 ) -> Receipt:
+    started = time.monotonic()
+    logger.debug("[%s] preparing transaction from %s", target.context, account.address)
     w3 = b.web3()
     chain_id = chain_id_of(w3, max_retries)
     estimate, fees = _prepare(w3, target, account, max_retries)
@@ -582,18 +589,33 @@ def _send(
                 NonceManager.release(chain_id, account.address, nonce)
         failures += 1
         if outcome == "funds":
-            raise GasError(f"{account.address} cannot pay for gas and value: {message}")
+            raise GasError(message=f"{account.address} cannot pay for gas and value: {message}")
         if outcome == "other":
             raise TxError(f"the node rejected the transaction to {target.context}: {message}")
         if failures > max_retries:
             if outcome == "nonce":
-                raise NonceError(f"nonce collisions for {account.address} after {failures} tries")
-            raise GasError(f"the transaction stayed underpriced after {failures} tries")
+                raise NonceError(
+                    message=f"nonce collisions for {account.address} after {failures} tries"
+                )
+            raise GasError(message=f"the transaction stayed underpriced after {failures} tries")
         if outcome == "fee":
             bump += 1
             fees = _fees(w3, max_retries, bump)
+        logger.warning("[%s] %s rejected (%s); retrying", target.context, tx_hash, outcome)
         time.sleep(_RETRY_PAUSE)
+    sent = time.monotonic()
+    logger.debug(
+        "[%s] tx %s sent in %.3fs (nonce=%d)", target.context, tx_hash, sent - started, nonce
+    )
     found, head = _wait_receipt(w3, tx_hash, receipt_timeout, peek)
+    logger.info(
+        "[%s] tx %s mined in block %d; receipt wait %.3fs, total %.3fs",
+        target.context,
+        tx_hash,
+        rpc.to_int(found["blockNumber"]),
+        time.monotonic() - sent,
+        time.monotonic() - started,
+    )
     if rpc.to_int(found.get("status", 1)) != 1:
         raise _failed(w3, target, account, found, gas_limit, tx_hash)
     return _build_receipt(w3, found, head, max_retries)

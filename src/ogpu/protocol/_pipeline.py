@@ -178,12 +178,14 @@ def _resend(
         verdict = outcome if outcome != "nonce" or verdict != "nonce" else "taken"
     if verdict == "taken":
         item.error = NonceError(
-            f"nonce {item.nonce} of {account.address} was taken by another transaction"
+            message=f"nonce {item.nonce} of {account.address} was taken by another transaction"
         )
     elif verdict == "funds":
-        item.error = GasError(f"{account.address} cannot pay for gas and value: {message}")
+        item.error = GasError(message=f"{account.address} cannot pay for gas and value: {message}")
     elif verdict == "fee":
-        item.error = GasError(f"the transaction stayed underpriced after {retries + 1} tries")
+        item.error = GasError(
+            message=f"the transaction stayed underpriced after {retries + 1} tries"
+        )
     else:
         item.error = TxError(
             f"the node rejected the transaction to {item.target.context}: {message}"

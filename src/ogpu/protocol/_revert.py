@@ -13,15 +13,18 @@ reads them (one aggregated ``eth_call``) and fills the typed attributes:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from ogpu_bindings import errors
 from ogpu_bindings._runtime import ContractCall
 
 from ogpu.protocol import _bindings as b
 from ogpu.types.errors import (
     InsufficientBalanceError,
     InsufficientLockupError,
+    InvalidParamsError,
     OGPUError,
     ResponseNotFoundError,
     SourceNotFoundError,
@@ -51,12 +54,12 @@ def _not_found(error: TxRevertError, function: str | None, args: Sequence[Any]) 
     first = _arg(args, 0)
     if reason == "UnknownTask":
         address = first if function != "submitResponse" else _field(first, "task", 0)
-        return TaskNotFoundError(f"no Task contract at {address}", address=str(address))
+        return TaskNotFoundError(message=f"no Task contract at {address}", address=str(address))
     if reason == "UnknownSource":
         address = _field(first, "source", 0) if function == "publishTask" else first
-        return SourceNotFoundError(f"no Source contract at {address}", address=str(address))
+        return SourceNotFoundError(message=f"no Source contract at {address}", address=str(address))
     if reason == "UnknownResponse":
-        return ResponseNotFoundError(f"no Response contract at {first}", address=str(first))
+        return ResponseNotFoundError(message=f"no Response contract at {first}", address=str(first))
     return None
 
 
@@ -141,3 +144,102 @@ def decode_failure(
     with contextlib.suppress(OGPUError):
         _enrich(error, contract, function, args, sender, block)
     return error
+
+
+# -- the official SDK's decoding entry points ------------------------------------------------------
+
+_CONTEXT = re.compile(r"\s*([A-Za-z_]\w*)\.([A-Za-z_]\w*)")
+_IDENTITY_ATTRS = ("account", "caller")
+
+
+def _context(context: str | None) -> tuple[str | None, str | None]:
+    """(contract, function) of an official context string like ``"Controller.cancelTask(0x..)"``."""
+    found = _CONTEXT.match(context or "")
+    return (found.group(1), found.group(2)) if found else (None, None)
+
+
+def _message_reason(exc: BaseException) -> str:
+    text = str(exc.args[0]) if exc.args else str(exc)
+    for marker in ("execution reverted:", "revert"):
+        index = text.lower().find(marker)
+        if index >= 0:
+            return text[index + len(marker) :].strip(": ").strip()
+    return text
+
+
+def _from_reason(reason: str, contract: str | None, function: str | None) -> TxRevertError:
+    cls = errors.revert_class_for(reason, contract=contract, function=function)
+    where = f"{contract}.{function}" if contract and function else "the call"
+    return cls(
+        message=f"{where} reverted with {reason!r}",
+        reason=reason,
+        contract=contract,
+        function=function,
+    )
+
+
+def _user_pattern(error: OGPUError, context: str | None, caller: str | None) -> OGPUError | None:
+    """A ``REVERT_PATTERN_MAP`` entry the user added, for a reason ours does not know."""
+    reason = getattr(error, "reason", None)
+    if type(error) is not TxRevertError or not reason:
+        return None
+    handler = REVERT_PATTERN_MAP.get(reason)
+    if handler is None:
+        handler = next((h for key, h in REVERT_PATTERN_MAP.items() if key in reason), None)
+    return handler(reason, context or "", caller or "") if handler is not None else None
+
+
+def decode_revert(
+    exc: BaseException | bytes | str, *, context: str | None = None, caller: str | None = None
+) -> OGPUError:
+    """The typed error for a revert; returned, not raised. No RPC.
+
+    ``exc`` is what the official SDK passes (a web3 ``ContractLogicError`` or any
+    exception whose message says ``execution reverted: <reason>``), raw revert
+    data (``bytes`` or ``0x`` hex), or a bare reason string. ``context`` (e.g.
+    ``"Controller.cancelTask(0x...)"``) selects per-function meanings (a
+    ``NotOwner`` of ``cancelTask`` is ``NotTaskOwnerError``); ``caller`` fills an
+    error's ``account``/``caller`` when it has one. Unknown reasons give a plain
+    ``TxRevertError`` unless ``REVERT_PATTERN_MAP`` has a handler for them.
+
+    Raises:
+        InvalidParamsError: ``exc`` is none of these.
+    """
+    contract, function = _context(context)
+    error: OGPUError
+    if isinstance(exc, (bytes, bytearray, memoryview)):
+        error = errors.decode_revert(bytes(exc), contract=contract, function=function)
+    elif isinstance(exc, str) and re.fullmatch(r"0x(?:[0-9a-fA-F]{2})*", exc):
+        error = errors.decode_revert(bytes.fromhex(exc[2:]), contract=contract, function=function)
+    elif isinstance(exc, str):
+        error = _from_reason(exc, contract, function)
+    elif isinstance(exc, BaseException):
+        found = errors.revert_from_exception(exc, contract=contract, function=function)
+        error = (
+            found if found is not None else _from_reason(_message_reason(exc), contract, function)
+        )
+    else:
+        raise InvalidParamsError(
+            f"decode_revert takes an exception, revert data or a reason, got {type(exc).__name__}",
+            param="exc",
+        )
+    error = _user_pattern(error, context, caller) or error
+    for attr in _IDENTITY_ATTRS:
+        if caller and hasattr(error, attr) and getattr(error, attr) is None:
+            setattr(error, attr, caller)
+    return error
+
+
+def _pattern(reason: str) -> Callable[[str, str, str], OGPUError]:
+    def handler(found: str, context: str, caller: str) -> OGPUError:
+        return decode_revert(found or reason, context=context or None, caller=caller or None)
+
+    return handler
+
+
+#: Revert reason -> ``handler(reason, context, caller)`` returning the typed error, as the
+#: official SDK's table. Seeded with every reason the contracts use; entries added here
+#: (for reasons ours does not know) are consulted by ``decode_revert``.
+REVERT_PATTERN_MAP: dict[str, Callable[[str, str, str], OGPUError]] = {
+    reason: _pattern(reason) for reason in errors.REVERT_REASONS
+}

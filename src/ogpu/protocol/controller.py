@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import controller, transact
+from ogpu.protocol._compat import official_names
 from ogpu.types.enums import Role
 from ogpu.types.errors import TaskNotFoundError
 from ogpu.types.receipt import Receipt
-from ogpu.types.structs import TaskParams
 
 if TYPE_CHECKING:
     from ogpu.types import Signer
@@ -39,7 +39,11 @@ def publish_task(params: TaskParams, *, signer: Signer | None = None) -> Receipt
         PaymentTooLowError, ExpiryTooLongError, TaskExpiredError (expiry in the past).
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
-    return transact(lambda: controller().publish_task(_address(), params), signer, Role.CLIENT)
+    from ogpu.types.params import task_struct
+
+    return transact(
+        lambda: controller().publish_task(_address(), task_struct(params)), signer, Role.CLIENT
+    )
 
 
 def confirm_response(response_address: str, *, signer: Signer | None = None) -> Receipt:
@@ -79,4 +83,16 @@ def extract_task_address(receipt: Receipt) -> str:
     for log in receipt.logs:
         if type(log).__name__ == "TaskPublishedEvent":
             return str(log.task)
-    raise TaskNotFoundError(f"transaction {receipt.tx_hash} published no task", address="")
+    raise TaskNotFoundError(message=f"transaction {receipt.tx_hash} published no task", address="")
+
+
+# -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
+if TYPE_CHECKING:
+    from ogpu.chain.signer import resolve_signer as resolve_signer
+    from ogpu.protocol._base import load_contract as load_contract
+    from ogpu.protocol._executor import TxExecutor as TxExecutor
+    from ogpu.types.params import TaskParams as TaskParams
+else:
+    __getattr__, __dir__ = official_names(
+        __name__, globals(), "TaskParams", "TxExecutor", "load_contract", "resolve_signer"
+    )

@@ -35,7 +35,9 @@ class Master(VaultAccount):
         """
         master = cls(address, chain)
         if not master.is_master():
-            raise MasterNotFoundError(f"{master.address} is not a master", address=master.address)
+            raise MasterNotFoundError(
+                message=f"{master.address} is not a master", address=master.address
+            )
         return master
 
     def get_provider(self) -> str:

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import nexus, transact
+from ogpu.protocol._compat import official_names
 from ogpu.protocol._paging import ListGetter, Paging, read_list
 from ogpu.types.enums import Environment, Role
 from ogpu.types.errors import InvalidEnumValueError, SourceNotFoundError
 from ogpu.types.receipt import Receipt
-from ogpu.types.structs import SourceParams
 
 if TYPE_CHECKING:
     from ogpu.protocol.source import Source
@@ -51,7 +51,11 @@ def publish_source(params: SourceParams, *, signer: Signer | None = None) -> Rec
         MissingSignerError / InvalidSignerError: no usable signer (``CLIENT_PRIVATE_KEY``).
         TxRevertError subclasses: the contract refused (e.g. EnvironmentNotSupportedError).
     """
-    return transact(lambda: nexus().publish_source(_address(), params), signer, Role.CLIENT)
+    from ogpu.types.params import source_struct
+
+    return transact(
+        lambda: nexus().publish_source(_address(), source_struct(params)), signer, Role.CLIENT
+    )
 
 
 def update_source(
@@ -64,8 +68,12 @@ def update_source(
         SourceInactiveError: the source is inactive.
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
+    from ogpu.types.params import source_struct
+
     return transact(
-        lambda: nexus().update_source(_address(), source_address, params), signer, Role.CLIENT
+        lambda: nexus().update_source(_address(), source_address, source_struct(params)),
+        signer,
+        Role.CLIENT,
     )
 
 
@@ -193,4 +201,18 @@ def extract_source_address(receipt: Receipt) -> str:
     for log in receipt.logs:
         if type(log).__name__ == "SourcePublishedEvent":
             return str(log.source)
-    raise SourceNotFoundError(f"transaction {receipt.tx_hash} published no source", address="")
+    raise SourceNotFoundError(
+        message=f"transaction {receipt.tx_hash} published no source", address=""
+    )
+
+
+# -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
+if TYPE_CHECKING:
+    from ogpu.chain.signer import resolve_signer as resolve_signer
+    from ogpu.protocol._base import load_contract as load_contract
+    from ogpu.protocol._executor import TxExecutor as TxExecutor
+    from ogpu.types.params import SourceParams as SourceParams
+else:
+    __getattr__, __dir__ = official_names(
+        __name__, globals(), "SourceParams", "TxExecutor", "load_contract", "resolve_signer"
+    )

@@ -38,7 +38,7 @@ class Provider(VaultAccount):
         provider = cls(address, chain)
         if not provider.is_provider():
             raise ProviderNotFoundError(
-                f"{provider.address} is not a provider", address=provider.address
+                message=f"{provider.address} is not a provider", address=provider.address
             )
         return provider
 

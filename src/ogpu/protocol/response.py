@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import controller, transact
+from ogpu.protocol._compat import official_names
 from ogpu.protocol._instance import AddressBound
 from ogpu.types.enums import ResponseStatus, Role
 from ogpu.types.errors import ResponseNotFoundError
@@ -33,7 +34,7 @@ class Response(AddressBound):
 
     def _missing(self) -> ResponseNotFoundError:
         return ResponseNotFoundError(
-            f"no Response contract at {self.address}", address=self.address
+            message=f"no Response contract at {self.address}", address=self.address
         )
 
     def _read(self, call: Any) -> Any:
@@ -135,3 +136,11 @@ class Response(AddressBound):
             confirmed=bool(confirmed),
             block_number=block,
         )
+
+
+# -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
+if TYPE_CHECKING:
+    from ogpu.ipfs.fetch import fetch_ipfs_json as fetch_ipfs_json
+    from ogpu.protocol._base import load_contract as load_contract
+else:
+    __getattr__, __dir__ = official_names(__name__, globals(), "fetch_ipfs_json", "load_contract")

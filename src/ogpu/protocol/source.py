@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import nexus, transact
+from ogpu.protocol._compat import official_names
 from ogpu.protocol._instance import AddressBound
 from ogpu.protocol._paging import ListGetter, Paging, read_list
 from ogpu.types.enums import Environment, Role, SourceStatus
 from ogpu.types.errors import InvalidEnumValueError, SourceNotFoundError
 from ogpu.types.receipt import Receipt
 from ogpu.types.snapshots import SourceSnapshot
-from ogpu.types.structs import SourceParams
 
 if TYPE_CHECKING:
     from ogpu.manifest import SourceManifest
@@ -34,7 +34,9 @@ class Source(AddressBound):
         return b.module("source")
 
     def _missing(self) -> SourceNotFoundError:
-        return SourceNotFoundError(f"no Source contract at {self.address}", address=self.address)
+        return SourceNotFoundError(
+            message=f"no Source contract at {self.address}", address=self.address
+        )
 
     @classmethod
     def load(cls, address: str, chain: object = None) -> Source:
@@ -64,10 +66,10 @@ class Source(AddressBound):
 
     def get_params(self) -> SourceParams:
         """The on-chain ``SourceParams`` (no IPFS)."""
-        params: SourceParams = b.read(
-            self._mod().get_source_params_call(self.address), not_found=self._missing
-        )
-        return params
+        from ogpu.types.params import SourceParams
+
+        found = b.read(self._mod().get_source_params_call(self.address), not_found=self._missing)
+        return SourceParams.from_struct(found)
 
     def get_metadata(self) -> dict[str, Any]:
         """Fetch the metadata JSON at ``imageMetadataUrl``. One ``eth_call`` + one HTTP GET.
@@ -190,8 +192,12 @@ class Source(AddressBound):
             NotSourceOwnerError, SourceInactiveError, MissingSignerError / InvalidSignerError,
             InvalidInputError subclasses.
         """
+        from ogpu.types.params import source_struct
+
         return transact(
-            lambda: nexus().update_source(b.singleton("NEXUS"), self.address, params),
+            lambda: nexus().update_source(
+                b.singleton("NEXUS"), self.address, source_struct(params)
+            ),
             signer,
             Role.CLIENT,
         )
@@ -229,12 +235,26 @@ class Source(AddressBound):
             not_found=self._missing,
             output_sizes=[32, 32, 1024, 32, 32],
         )
+        from ogpu.types.params import SourceParams
+
         return SourceSnapshot(
             address=self.address,
             client=str(client),
             status=SourceStatus(status),
-            params=params,
+            params=SourceParams.from_struct(params),
             task_count=int(tasks),
             registrant_count=int(registrants),
             block_number=block,
         )
+
+
+# -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
+if TYPE_CHECKING:
+    from ogpu.chain.signer import resolve_signer as resolve_signer
+    from ogpu.ipfs.fetch import fetch_ipfs_json as fetch_ipfs_json
+    from ogpu.protocol._base import load_contract as load_contract
+    from ogpu.types.params import SourceParams as SourceParams
+else:
+    __getattr__, __dir__ = official_names(
+        __name__, globals(), "SourceParams", "fetch_ipfs_json", "load_contract", "resolve_signer"
+    )

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import controller, transact
+from ogpu.protocol._compat import official_names
 from ogpu.protocol._instance import AddressBound
 from ogpu.protocol._paging import ListGetter, Paging, read_list
 from ogpu.types.enums import DeliveryMethod, Role, TaskStatus
 from ogpu.types.errors import InvalidParamsError, TaskNotFoundError
 from ogpu.types.receipt import Receipt
 from ogpu.types.snapshots import TaskSnapshot
-from ogpu.types.structs import TaskParams
 
 if TYPE_CHECKING:
     from ogpu.protocol.response import Response
@@ -21,14 +21,9 @@ if TYPE_CHECKING:
 
 
 def _task_params(value: Any) -> TaskParams:
-    if isinstance(value, TaskParams):
-        return value
-    return TaskParams(
-        source=value.source,
-        config=value.config,
-        expiryTime=int(value.expiryTime),
-        payment=int(value.payment),
-    )
+    from ogpu.types.params import TaskParams
+
+    return TaskParams.from_struct(value)
 
 
 class Task(AddressBound):
@@ -45,7 +40,9 @@ class Task(AddressBound):
         return b.module("task")
 
     def _missing(self) -> TaskNotFoundError:
-        return TaskNotFoundError(f"no Task contract at {self.address}", address=self.address)
+        return TaskNotFoundError(
+            message=f"no Task contract at {self.address}", address=self.address
+        )
 
     def _read(self, call: Any) -> Any:
         return b.read(call, not_found=self._missing)
@@ -146,6 +143,18 @@ class Task(AddressBound):
         found = read_list(self._attempt_list("get_responses_of"), lower, upper)
         return [Response(a, self.chain) for a in found]
 
+    def get_response_of(self, provider: str) -> Response | None:
+        """The response ``provider`` submitted for this task (``Task.responseOf``), or None.
+
+        Raises:
+            InvalidAddressError: malformed ``provider`` (before any RPC).
+        """
+        from ogpu.protocol.response import Response
+
+        who = b.checksum(provider, "provider")
+        found = str(self._read(self._mod().response_of_call(self.address, who)))
+        return None if found == b.ZERO_ADDRESS else Response(found, self.chain)
+
     def _attempt_list(self, getter: str, *, skip_zero: bool = True) -> ListGetter[Any]:
         """A list indexed by attempter slot (inclusive paging, docs/MAINNET.md)."""
         mod = self._mod()
@@ -243,3 +252,15 @@ class Task(AddressBound):
             winning_provider=None if str(winner) == b.ZERO_ADDRESS else str(winner),
             block_number=block,
         )
+
+
+# -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
+if TYPE_CHECKING:
+    from ogpu.ipfs.fetch import fetch_ipfs_json as fetch_ipfs_json
+    from ogpu.protocol._base import load_contract as load_contract
+    from ogpu.protocol._bindings import ZERO_ADDRESS as ZERO_ADDRESS
+    from ogpu.types.params import TaskParams as TaskParams
+else:
+    __getattr__, __dir__ = official_names(
+        __name__, globals(), "TaskParams", "ZERO_ADDRESS", "fetch_ipfs_json", "load_contract"
+    )

@@ -13,6 +13,7 @@ from ogpu_bindings._runtime import TxRequest
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import terminal, transact
+from ogpu.protocol._compat import official_names
 from ogpu.types.enums import Role
 from ogpu.types.receipt import Receipt
 
@@ -162,3 +163,15 @@ def is_agent_of(account: str, agent: str) -> bool:
 def is_default_agent_disabled(address: str) -> bool:
     """Whether the provider opted out of the default scheduling agent."""
     return bool(b.read(terminal().default_agent_disabled_call(_address(), address)))
+
+
+# -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
+if TYPE_CHECKING:
+    from ogpu.chain.signer import resolve_signer as resolve_signer
+    from ogpu.protocol._base import load_contract as load_contract
+    from ogpu.protocol._executor import TxExecutor as TxExecutor
+    from ogpu.types.errors import InvalidSignerError as InvalidSignerError
+else:
+    __getattr__, __dir__ = official_names(
+        __name__, globals(), "InvalidSignerError", "TxExecutor", "load_contract", "resolve_signer"
+    )

@@ -14,6 +14,7 @@ from ogpu_bindings._runtime import TxRequest
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import transact, vault
+from ogpu.protocol._compat import official_names
 from ogpu.types.receipt import Receipt
 
 if TYPE_CHECKING:
@@ -165,3 +166,14 @@ def get_min_lockup_per_source() -> int:
 def get_unbonding_period() -> int:
     """``Vault.UNBONDING_PERIOD`` in seconds."""
     return int(b.read(vault().unbonding_period_call(_address())))
+
+
+# -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
+if TYPE_CHECKING:
+    from ogpu.chain.signer import resolve_signer as resolve_signer
+    from ogpu.protocol._base import load_contract as load_contract
+    from ogpu.protocol._executor import TxExecutor as TxExecutor
+else:
+    __getattr__, __dir__ = official_names(
+        __name__, globals(), "TxExecutor", "load_contract", "resolve_signer"
+    )

@@ -2,6 +2,6 @@
 
 import sys
 
-from ogpu.cli import main
+from ogpu.cli import console_main
 
-raise SystemExit(main(["provider", "run", *sys.argv[1:]]))
+console_main(["provider", "run", *sys.argv[1:]])

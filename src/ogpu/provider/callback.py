@@ -62,9 +62,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, status: int, payload: dict[str, Any]) -> None:
         body = json.dumps(payload).encode("utf-8")
+        # One request per connection: a kept-alive connection would outlive stop() and
+        # deliver a later result to this stopped server (404) instead of its successor.
+        self.close_connection = True
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
 

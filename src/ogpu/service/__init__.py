@@ -45,7 +45,7 @@ Callback
     header ``X-OGPU-Task-Status: success|failed|timeout``.
     Success: the handler output exactly (``output.model_dump(mode="json")``),
     as the official framework sends it. Failure or timeout (the official one
-    sends nothing)::
+    sends nothing; ``OGPU_SERVICE_FAILURE_CALLBACKS=0`` does the same)::
 
         {"task_address": "0x…", "function": "predict", "status": "failed",
          "error": "ValueError: message", "error_type": "ValueError"}
@@ -81,6 +81,8 @@ the first name set wins)
       request's headers, and to send each part of its body; past that the
       connection is closed (or answered ``408``).
     - ``OGPU_SERVICE_LOG_LEVEL`` (``INFO``): level of the ``ogpu.service`` logger.
+    - ``OGPU_SERVICE_FAILURE_CALLBACKS`` (``1``): ``0`` sends successes only, as the
+      official framework does (failures and timeouts are then only logged).
 
 Timeouts count from when the handler starts (a ``def`` handler may first wait
 for a free worker thread). An ``async def`` handler is then cancelled; a
@@ -111,7 +113,7 @@ except ImportError as exc:
         ) from exc
     raise
 
-from . import decorators, server  # noqa: E402
+from . import config, decorators, handler, server  # noqa: E402
 from .config import ServiceConfig  # noqa: E402
 from .decorators import expose, init  # noqa: E402
 from .errors import (  # noqa: E402
@@ -151,10 +153,12 @@ __all__ = [
     "TaskFailure",
     "TaskOutcome",
     "UnknownHandlerError",
+    "config",
     "create_app",
     "decorators",
     "expose",
     "get_default_service",
+    "handler",
     "init",
     "logger",
     "reset",

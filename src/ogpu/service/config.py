@@ -13,9 +13,21 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from .. import __version__
 from .errors import ServiceConfigError
 
-__all__ = ["ENV_VARS", "ServiceConfig"]
+__all__ = [
+    "CALLBACK_URL",
+    "ENV_VARS",
+    "PROTOCOL_VERSION",
+    "PROVIDER_ADDRESS",
+    "SDK_VERSION",
+    "SENTRY_DSN",
+    "SERVICE_HOST",
+    "SERVICE_PORT",
+    "SOURCE_ADDRESS",
+    "ServiceConfig",
+]
 
 _T = TypeVar("_T")
 
@@ -41,6 +53,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "shutdown_grace": ("OGPU_SERVICE_SHUTDOWN_GRACE",),
     "client_timeout": ("OGPU_SERVICE_CLIENT_TIMEOUT",),
     "log_level": ("OGPU_SERVICE_LOG_LEVEL",),
+    "failure_callbacks": ("OGPU_SERVICE_FAILURE_CALLBACKS",),
 }
 
 
@@ -69,6 +82,8 @@ class ServiceConfig:
     shutdown_grace: float = 30.0
     client_timeout: float = 10.0
     log_level: str = "INFO"
+    failure_callbacks: bool = True
+    """POST failure/timeout bodies too (the official framework sends successes only)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.host, str) or not self.host:
@@ -95,6 +110,10 @@ class ServiceConfig:
                 f"log_level must be one of {', '.join(_LOG_LEVELS)}, got {self.log_level!r}"
             )
         object.__setattr__(self, "log_level", level)
+        if not isinstance(self.failure_callbacks, bool):
+            raise ServiceConfigError(
+                f"failure_callbacks must be a bool, got {type(self.failure_callbacks).__name__}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceConfig:
@@ -139,9 +158,23 @@ _FLOAT_FIELDS = {
 }
 
 
+_BOOL_FIELDS = {"failure_callbacks"}
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
+_BOOLEANS.update({"0": False, "false": False, "no": False, "off": False})
+
+
+def _boolean(raw: str) -> bool:
+    value = _BOOLEANS.get(raw.lower())
+    if value is None:
+        raise ValueError(raw)
+    return value
+
+
 def _parse(field: str, var: str, raw: str) -> Any:
     converter: Callable[[str], Any]
-    if field in _INT_FIELDS:
+    if field in _BOOL_FIELDS:
+        converter, kind = _boolean, "one of 1/0, true/false, yes/no, on/off"
+    elif field in _INT_FIELDS:
         converter, kind = int, "an integer"
     elif field in _FLOAT_FIELDS:
         converter, kind = float, "a number of seconds"
@@ -205,3 +238,15 @@ def redact_url(url: str) -> str:
     if port is not None:
         host = f"{host}:{port}"
     return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else "<invalid url>"
+
+
+# -- the official module's constants, read once at import (``.env`` included) ------------------
+# ``start()`` reads its settings through ``ServiceConfig.from_env()`` instead, when it starts.
+SDK_VERSION: str = __version__
+SENTRY_DSN: str | None = os.environ.get("OGPU_SDK_SENTRY_DSN")
+PROTOCOL_VERSION: str | None = os.environ.get("PROTOCOL_VERSION")
+SOURCE_ADDRESS: str = os.environ.get("SOURCE_ADDRESS", "0xundefined")
+PROVIDER_ADDRESS: str = os.environ.get("PROVIDER_ADDRESS", "0xundefined")
+CALLBACK_URL: str | None = os.environ.get("CALLBACK_URL")
+SERVICE_HOST: str = ServiceConfig.host
+SERVICE_PORT: int = ServiceConfig.port

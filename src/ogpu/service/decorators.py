@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
+from .handler import add_handler, add_init_handler, get_handlers
 from .service import get_default_service
 
-__all__ = ["expose", "init"]
+# The registry functions too, as the official module has them.
+__all__ = ["add_handler", "add_init_handler", "expose", "get_handlers", "init"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 

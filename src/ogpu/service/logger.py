@@ -12,7 +12,18 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["FAIL_LEVEL", "SUCCESS_LEVEL", "TIMEOUT_LEVEL", "ServiceLogger", "logger"]
+__all__ = [
+    "FAIL_LEVEL",
+    "SUCCESS_LEVEL",
+    "TIMEOUT_LEVEL",
+    "PartyFormatter",
+    "ServiceLogger",
+    "config",
+    "logger",
+    "task_fail",
+    "task_success",
+    "task_timeout",
+]
 
 SUCCESS_LEVEL = 25
 TIMEOUT_LEVEL = 35
@@ -84,3 +95,54 @@ def _build() -> ServiceLogger:
 
 
 logger = _build()
+
+
+# -- the official module's helpers ----------------------------------------------------------------
+from . import config  # noqa: E402
+
+_COLORS = {
+    "DEBUG": "34",
+    "INFO": "32",
+    "SUCCESS": "36",
+    "WARNING": "33",
+    "TIMEOUT": "95",
+    "ERROR": "31",
+    "FAIL": "31",
+    "CRITICAL": "35",
+}
+
+
+class PartyFormatter(logging.Formatter):
+    """A ``logging.Formatter`` that colours the level name with ANSI escapes (for terminals).
+
+    Ours formats plain text by default (container logs); to get the official
+    coloured output: ``logger.handlers[0].setFormatter(PartyFormatter(fmt, style="{"))``.
+    The record itself is left unchanged for the other handlers.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        color = _COLORS.get(record.levelname)
+        if color is None:
+            return super().format(record)
+        shown = logging.makeLogRecord(record.__dict__)
+        shown.levelname = f"\033[{color}m{record.levelname}\033[0m"
+        return super().format(shown)
+
+
+if TYPE_CHECKING:
+    _Target = logging.Logger | logging.LoggerAdapter[logging.Logger]
+
+
+def task_success(self: _Target, message: object, *args: object, **kwargs: Any) -> None:
+    """Log ``message`` on ``self`` at level SUCCESS (25). No I/O besides logging."""
+    self.log(SUCCESS_LEVEL, message, *args, **kwargs)
+
+
+def task_timeout(self: _Target, message: object, *args: object, **kwargs: Any) -> None:
+    """Log ``message`` on ``self`` at level TIMEOUT (35). No I/O besides logging."""
+    self.log(TIMEOUT_LEVEL, message, *args, **kwargs)
+
+
+def task_fail(self: _Target, message: object, *args: object, **kwargs: Any) -> None:
+    """Log ``message`` on ``self`` at level FAIL (45). No I/O besides logging."""
+    self.log(FAIL_LEVEL, message, *args, **kwargs)

@@ -97,8 +97,16 @@ def _check_timeout(timeout: object) -> float | None:
     return float(timeout)
 
 
-def make_handler_spec(func: Callable[..., Any], timeout: object = None) -> HandlerSpec:
+def make_handler_spec(
+    func: Callable[..., Any],
+    timeout: object = None,
+    models: tuple[object, object] | None = None,
+) -> HandlerSpec:
     """Check ``func`` against the handler contract and describe it. No RPC.
+
+    ``models`` (input, output) replaces the annotations as the source of the two
+    pydantic models (the official ``add_handler``); ``func`` must still take one
+    positional argument.
 
     Raises :class:`HandlerSignatureError` (a ``TypeError``) when the function does not
     take exactly one pydantic model and return a pydantic model, and
@@ -121,8 +129,8 @@ def make_handler_spec(func: Callable[..., Any], timeout: object = None) -> Handl
             f"handler {name!r} must take exactly one positional parameter annotated with a "
             f"pydantic model, e.g. `def {name}(data: Input) -> Output`; it takes ({shown})"
         )
-    hints = _hints(func, name)
     param = params[0]
+    hints = _hints(func, name) if models is None else {param.name: models[0], "return": models[1]}
     input_model = hints.get(param.name)
     if not _is_model(input_model):
         raise HandlerSignatureError(

@@ -368,6 +368,9 @@ class ServiceRuntime:
             logger.task_fail("[%s] `%s` abandoned at shutdown", task_address, spec.name)
             raise
         self._log_outcome(task_address, outcome)
+        if outcome.status != "success" and not self.config.failure_callbacks:
+            self.stats.callbacks_skipped += 1  # the official framework's behaviour
+            return
         if self._callback is None:
             self.stats.callbacks_skipped += 1
             body = json.dumps(outcome.callback_body(task_address))

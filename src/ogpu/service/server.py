@@ -22,18 +22,28 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from .. import __version__
 from .._jsonsafe import MAX_JSON_DEPTH, nesting_depth
 from .._routing import function_name_problem
-from .config import ServiceConfig
+from ._compat import lifespan, send_callback
+from .config import CALLBACK_URL, SERVICE_HOST, SERVICE_PORT, ServiceConfig
+from .handler import get_handlers, get_init_handler
 from .logger import logger
 from .manifest import build_manifest, start_intercepted
 from .registry import HandlerSpec
 from .runtime import ServiceRuntime
 from .service import Service, get_default_service
 
+# From CALLBACK_URL on: the official module's names.
 __all__ = [
+    "CALLBACK_URL",
+    "SERVICE_HOST",
+    "SERVICE_PORT",
     "AcceptedResponse",
     "BodySizeLimitMiddleware",
     "create_app",
+    "get_handlers",
+    "get_init_handler",
     "http_protocol",
+    "lifespan",
+    "send_callback",
     "start",
 ]
 

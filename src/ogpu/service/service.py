@@ -13,6 +13,7 @@ from .registry import HandlerSpec, InitSpec, _qualname, make_handler_spec, make_
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from pydantic import BaseModel
 
     from ..manifest import SourceManifest
     from .config import ServiceConfig
@@ -56,13 +57,21 @@ class Service:
                 raise UnknownHandlerError(function, tuple(sorted(self._handlers)))
             return spec
 
-    def register(self, func: Callable[..., Any], *, timeout: float | None = None) -> HandlerSpec:
+    def register(
+        self,
+        func: Callable[..., Any],
+        *,
+        timeout: float | None = None,
+        models: tuple[type[BaseModel], type[BaseModel]] | None = None,
+    ) -> HandlerSpec:
         """Register ``func`` as a handler (what ``@expose`` does). No I/O.
+
+        ``models`` (input, output) overrides the models read from the annotations.
 
         Raises :class:`HandlerSignatureError`, :class:`InvalidTimeoutError` or
         :class:`DuplicateHandlerError`.
         """
-        spec = make_handler_spec(func, timeout)
+        spec = make_handler_spec(func, timeout, models)
         with self._lock:
             existing = self._handlers.get(spec.name)
             if existing is not None and existing.func is not func:

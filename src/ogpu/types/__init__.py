@@ -3,7 +3,8 @@
 Pure data: importing or using these does no network I/O (except the
 ``to_*_params`` helpers that upload metadata when not given a URL).
 Enums, structs and the error hierarchy are generated (``ogpu_bindings``) and
-re-exported here. ``Signer`` is built on first access (it imports eth-account).
+re-exported here. ``Signer`` is built on first access (it imports eth-account),
+``SourceParams``/``TaskParams`` (pydantic models) load on first access too.
 """
 
 import typing as _typing
@@ -53,6 +54,7 @@ from ogpu.types.metadata import (
 )
 from ogpu.types.receipt import RawLog as RawLog
 from ogpu.types.receipt import Receipt as Receipt
+from ogpu.types.receipt import TxHash as TxHash
 from ogpu.types.snapshots import (
     MasterSnapshot as MasterSnapshot,
 )
@@ -69,13 +71,14 @@ from ogpu.types.snapshots import (
     TaskSnapshot as TaskSnapshot,
 )
 from ogpu.types.structs import ResponseParams as ResponseParams
-from ogpu.types.structs import SourceParams as SourceParams
-from ogpu.types.structs import TaskParams as TaskParams
 
 if _typing.TYPE_CHECKING:
     from typing import Union as _Union
 
     from eth_account.signers.local import LocalAccount as _LocalAccount
+
+    from ogpu.types.params import SourceParams as SourceParams
+    from ogpu.types.params import TaskParams as TaskParams
 
     #: What ``signer=`` accepts: a hex private key or a ``LocalAccount``.
     Signer = _Union[str, _LocalAccount]  # noqa: UP007 - runtime alias, py3.10
@@ -92,8 +95,17 @@ else:
             value = Union[str, LocalAccount]  # noqa: UP007 - runtime alias, py3.10
             globals()[name] = value
             return value
+        if name in _PARAMS:  # pydantic models: pydantic loads with them
+            from ogpu.types import params
+
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+_PARAMS = ("SourceParams", "TaskParams")
+
+
 def __dir__() -> list[str]:
-    return sorted({*globals(), "Signer"})
+    return sorted({*globals(), "Signer", *_PARAMS})

@@ -1,6 +1,9 @@
 """Off-chain metadata and the user-facing builders of source and task parameters.
 
-Pure data: nothing here touches the network unless a method says so.
+Pure data: nothing here touches the network unless a method says so. As in the
+official SDK, the on-chain structs, their status enums and the snapshot classes
+are importable from here too (``SourceParams``/``TaskParams`` load pydantic on
+first access).
 """
 
 from __future__ import annotations
@@ -13,13 +16,52 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings._runtime import check_address
 
-from ogpu.types.enums import DeliveryMethod, Environment
+from ogpu.types.enums import DeliveryMethod, Environment, ResponseStatus, SourceStatus, TaskStatus
 from ogpu.types.errors import InvalidInputError
-from ogpu.types.structs import SourceParams, TaskParams
+from ogpu.types.snapshots import (
+    MasterSnapshot,
+    ProviderSnapshot,
+    ResponseSnapshot,
+    SourceSnapshot,
+    TaskSnapshot,
+)
+from ogpu.types.structs import ResponseParams
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
     from typing_extensions import TypeIs
+
+    from ogpu.types.params import SourceParams, TaskParams
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name in ("SourceParams", "TaskParams"):  # pydantic models, loaded on first access
+            from ogpu.types import params
+
+            return getattr(params, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "DeliveryMethod",
+    "ImageEnvironments",
+    "MasterSnapshot",
+    "ProviderSnapshot",
+    "ResponseParams",
+    "ResponseSnapshot",
+    "ResponseStatus",
+    "SourceInfo",
+    "SourceMetadata",
+    "SourceParams",
+    "SourceSnapshot",
+    "SourceStatus",
+    "TaskInfo",
+    "TaskInput",
+    "TaskParams",
+    "TaskSnapshot",
+    "TaskStatus",
+    "is_pydantic_model",
+]
 
 _METADATA_KEYS = ("cpu", "nvidia", "amd", "name", "description", "logoUrl")
 
@@ -45,9 +87,12 @@ def _text(name: str, value: object) -> str:
     return value
 
 
-@dataclass(frozen=True)
+@dataclass
 class ImageEnvironments:
-    """Docker compose URL per hardware environment; empty means unsupported."""
+    """Docker compose URL per hardware environment; empty means unsupported.
+
+    Mutable, as in the official SDK; the client workflows validate it again
+    before publishing."""
 
     cpu: str = ""
     nvidia: str = ""
@@ -70,7 +115,7 @@ class ImageEnvironments:
         return value
 
 
-@dataclass(frozen=True)
+@dataclass
 class SourceMetadata:
     """The source metadata JSON stored off-chain (``imageMetadataUrl`` points at it)."""
 
@@ -201,6 +246,8 @@ class SourceInfo:
             InvalidInputError: malformed ``client_address``.
             IPFSError subclasses: the upload failed.
         """
+        from ogpu.types.params import SourceParams
+
         client = check_address(client_address, "client_address")
         if image_metadata_url is None:
             from ogpu.ipfs import publish_to_ipfs
@@ -249,6 +296,8 @@ class TaskInfo:
         Raises:
             IPFSError subclasses: the upload failed.
         """
+        from ogpu.types.params import TaskParams
+
         if config_url is None:
             from ogpu.ipfs import publish_to_ipfs
 

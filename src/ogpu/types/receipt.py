@@ -1,7 +1,8 @@
-"""``Receipt``: the immutable result of every write operation."""
+"""``Receipt``: the immutable result of every write operation; ``TxHash``: its hash as a str."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -49,6 +50,40 @@ class Receipt:
     effective_gas_price: int = 0
     block_hash: str = ""
 
+    @classmethod
+    def from_web3_receipt(cls, receipt: Mapping[str, Any], timestamp: int = 0) -> Receipt:
+        """Build from a web3 ``TxReceipt`` (or a JSON-RPC receipt dict of hex strings).
+
+        The hash may be bytes, ``HexBytes`` or a string; ``logs`` are decoded into
+        the event dataclasses of the active chain's ABI set (``RawLog`` when no
+        decoder matches), as for every receipt the SDK returns. No RPC.
+
+        Raises:
+            KeyError: ``transactionHash``, ``blockNumber``, ``gasUsed`` or ``status`` is missing.
+        """
+        from ogpu.chain.rpc import to_int
+        from ogpu.protocol._executor import decode_logs
+
+        def text(value: Any) -> str:
+            if isinstance(value, (bytes, bytearray)):
+                return "0x" + bytes(value).hex()
+            shown = str(value)
+            return shown if shown.startswith("0x") or not shown else "0x" + shown
+
+        to = receipt.get("to")
+        return cls(
+            tx_hash=text(receipt["transactionHash"]),
+            block_number=to_int(receipt["blockNumber"]),
+            gas_used=to_int(receipt["gasUsed"]),
+            status=to_int(receipt["status"]),
+            logs=decode_logs(list(receipt.get("logs") or [])),
+            timestamp=int(timestamp),
+            from_address=str(receipt.get("from") or ""),
+            to=str(to) if to else None,
+            effective_gas_price=to_int(receipt.get("effectiveGasPrice") or 0),
+            block_hash=text(receipt.get("blockHash") or ""),
+        )
+
     def events(self, event_type: type[_E]) -> list[_E]:
         """Return the decoded logs of one event class, in log order. No RPC."""
         return [log for log in self.logs if isinstance(log, event_type)]
@@ -59,3 +94,29 @@ class Receipt:
             if isinstance(log, event_type):
                 return log
         return None
+
+
+class TxHash(str):
+    """A transaction hash (``0x`` hex ``str``) that also carries its mined ``Receipt``.
+
+    ``ogpu.client.confirm_response`` and ``set_agent`` return the hash as the
+    official SDK does; ``.receipt`` (and the receipt's attributes, e.g.
+    ``.block_number``, ``.events(...)``) are there too. Compares, hashes and
+    prints as the plain string.
+    """
+
+    receipt: Receipt
+
+    def __new__(cls, receipt: Receipt) -> TxHash:
+        self = super().__new__(cls, receipt.tx_hash)
+        self.receipt = receipt
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for names str lacks; ``receipt`` itself is always set
+        if name.startswith("__") or name == "receipt":
+            raise AttributeError(name)
+        return getattr(self.receipt, name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (TxHash, (self.receipt,))

@@ -1,14 +1,29 @@
 """Frozen captures returned by the instance classes' ``snapshot()``.
 
-Every field of one snapshot was read from the same block, ``block_number``.
+The fields and their order are the official SDK's; ours adds, at the end and
+with defaults, ``block_number`` (every field of one snapshot was read from that
+block; None for a snapshot built by hand) and, on ``MasterSnapshot``, the
+vault's ``unbonding_timestamp`` and ``sanction``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ogpu.types.enums import DeliveryMethod, ResponseStatus, SourceStatus, TaskStatus
-from ogpu.types.structs import ResponseParams, SourceParams, TaskParams
+from ogpu.types.structs import ResponseParams
+
+if TYPE_CHECKING:
+    from ogpu.types.params import SourceParams, TaskParams
+
+__all__ = [
+    "MasterSnapshot",
+    "ProviderSnapshot",
+    "ResponseSnapshot",
+    "SourceSnapshot",
+    "TaskSnapshot",
+]
 
 
 @dataclass(frozen=True)
@@ -21,7 +36,7 @@ class SourceSnapshot:
     params: SourceParams
     task_count: int
     registrant_count: int
-    block_number: int
+    block_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +52,7 @@ class TaskSnapshot:
     delivery_method: DeliveryMethod
     attempt_count: int
     winning_provider: str | None
-    block_number: int
+    block_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +66,7 @@ class ResponseSnapshot:
     status: ResponseStatus
     timestamp: int
     confirmed: bool
-    block_number: int
+    block_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +88,7 @@ class ProviderSnapshot:
     sanction: int
     is_eligible: bool
     is_whitelisted: bool
-    block_number: int
+    block_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -86,10 +101,10 @@ class MasterSnapshot:
     balance: int
     lockup: int
     unbonding: int
-    unbonding_timestamp: int
     total_earnings: int
     frozen_payment: int
-    sanction: int
     is_eligible: bool
     is_whitelisted: bool
-    block_number: int
+    unbonding_timestamp: int = 0
+    sanction: int = 0
+    block_number: int | None = None

@@ -1,0 +1,90 @@
+"""The official framework's ``server.lifespan`` and ``server.send_callback``.
+
+``ogpu.service.start()`` does not use them (its app runs the init function in the
+background and delivers callbacks with retries, see ``runtime``/``callback``); they
+serve code that assembles its own FastAPI app the official way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from .callback import CallbackClient, DeliveryResult, RetryPolicy
+from .config import ServiceConfig
+from .logger import logger
+from .pool import DaemonThreadPool
+from .service import get_default_service
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["lifespan", "send_callback"]
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    """FastAPI lifespan running the default service's init function before serving.
+
+    ``FastAPI(lifespan=lifespan)``: the init function (sync or async) runs to
+    completion at startup; if it raises, the error propagates and the app does
+    not start.
+    """
+    spec = get_default_service().init_spec
+    if spec is not None:
+        logger.info("running init function %r", spec.name)
+        try:
+            result = await asyncio.to_thread(spec.func) if not spec.is_async else spec.func()
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            logger.exception("init function %r failed", spec.name)
+            raise
+        logger.info("init function %r finished", spec.name)
+    yield
+
+
+def send_callback(
+    task_address: str, result: Mapping[str, Any], config: ServiceConfig | None = None
+) -> DeliveryResult | None:
+    """POST ``result`` as JSON to ``{CALLBACK_URL}/{task_address}`` (header
+    ``X-OGPU-Task-Status: success``) and wait for the outcome.
+
+    Without a callback URL (``CALLBACK_URL`` unset) it logs and returns None.
+    Network errors and 5xx are retried within ``config``'s callback budget
+    (default: the environment's); the outcome is returned, never raised.
+    Blocks the calling thread (safe inside an event loop's thread too).
+
+    Raises:
+        ServiceConfigError: a malformed setting in the environment.
+        TypeError: ``result`` is not JSON-serialisable.
+    """
+    cfg = config if config is not None else ServiceConfig.from_env()
+    if cfg.callback_url is None:
+        logger.info("no CALLBACK_URL configured; result of task %s not sent", task_address)
+        return None
+    pool = DaemonThreadPool(1, "ogpu-callback")
+    client = CallbackClient(cfg.callback_url, RetryPolicy.from_config(cfg), pool)
+    outcome: list[DeliveryResult | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(asyncio.run(client.deliver(task_address, result, "success")))
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name="ogpu-send-callback", daemon=True)
+    try:
+        worker.start()
+        worker.join()
+    finally:
+        pool.shutdown()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    if outcome[0].delivered:
+        logger.info("callback for task %s delivered", task_address)
+    return outcome[0]
