@@ -33,7 +33,6 @@ DEFERRED = (
     "ogpu.protocol._executor",
     "ogpu.events.poller",
     "ogpu.events.watchers",
-    "ogpu.ipfs._http",
     "ogpu.ipfs.backends",
     "ogpu.ipfs.fetch",
     "ogpu_bindings.mainnet",

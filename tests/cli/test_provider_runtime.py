@@ -288,11 +288,16 @@ def test_callback_server_answers() -> None:
         waiter = server.expect(task)
         with pytest.raises(InvalidInputError, match="already expected"):
             server.expect(task)
-        assert requests.post(f"{base}/{task}", data=b"not json", timeout=5).status_code == 400
-        assert requests.post(f"{base}/{task}", data=b"x" * 100, timeout=5).status_code == 413
+        ticket = server.ticket(task)
+        assert ticket.startswith(task + "-") and len(ticket) > len(task) + 30
+        assert requests.post(f"{base}/{ticket}", data=b"not json", timeout=5).status_code == 400
+        assert requests.post(f"{base}/{ticket}", data=b"x" * 100, timeout=5).status_code == 413
         assert requests.post(f"{base}/not-a-task", json={}, timeout=5).status_code == 404
+        # Without the task's secret, or with another one, nobody can deliver its result.
+        for forged in (task, f"{task}-", f"{task}-{'0' * 32}", ticket[:-1]):
+            assert requests.post(f"{base}/{forged}", json={}, timeout=5).status_code == 403
         answer = requests.post(
-            f"{base}/{task}",
+            f"{base}/{ticket}",
             json={"error": "x"},
             headers={"X-OGPU-Task-Status": "timeout"},
             timeout=5,
@@ -300,9 +305,10 @@ def test_callback_server_answers() -> None:
         assert answer.status_code == 200
         result = waiter.result(timeout=5)
         assert (result.task, result.status, result.body) == (task, "timeout", {"error": "x"})
-        assert requests.post(f"{base}/{task}", json={}, timeout=5).status_code == 409
+        assert requests.post(f"{base}/{ticket}", json={}, timeout=5).status_code == 409
         server.forget(task)
         assert server.expecting() == 0
+        assert requests.post(f"{base}/{ticket}", json={}, timeout=5).status_code == 404
     finally:
         server.stop()
 

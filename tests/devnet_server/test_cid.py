@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ogpu.devnet.cid import (
+from ogpu.ipfs.cid import (
     RAW_CODEC,
     SHA2_256,
     Cid,

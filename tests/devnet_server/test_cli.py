@@ -20,7 +20,7 @@ from web3 import HTTPProvider, Web3
 
 from ogpu.cli import main
 from ogpu.devnet import ADMIN, ALL_ACCOUNTS, CLIENTS
-from ogpu.devnet.cid import cid_for_bytes
+from ogpu.ipfs.cid import cid_for_bytes
 
 STARTUP_TIMEOUT = 120.0
 

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from ogpu.devnet.cid import cid_for_bytes
 from ogpu.devnet.store import (
     ContentStore,
     MultipartError,
@@ -19,6 +18,7 @@ from ogpu.devnet.store import (
     guess_content_type,
     parse_multipart,
 )
+from ogpu.ipfs.cid import cid_for_bytes
 
 HELLO_CID = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
 

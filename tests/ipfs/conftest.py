@@ -172,6 +172,8 @@ def closed_port() -> int:
 def _clean_ipfs_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("OGPU_IPFS_BACKEND", "OGPU_IPFS_API_URL", "OGPU_IPFS_GATEWAY"):
         monkeypatch.delenv(name, raising=False)
+    # These servers listen on loopback, which fetches refuse unless allowed.
+    monkeypatch.setenv("OGPU_FETCH_ALLOW", "127.0.0.1/32")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from ogpu.chain import ChainConfig, ChainId
-from ogpu.devnet.cid import cid_for_bytes
 from ogpu.devnet.store import StoreServer
 from ogpu.ipfs import (
     DevnetStoreBackend,
@@ -19,6 +18,7 @@ from ogpu.ipfs import (
     publish_to_ipfs,
     resolve_config,
 )
+from ogpu.ipfs.cid import cid_for_bytes
 from ogpu.types import IPFSGatewayError, IPFSUploadError
 
 DEVNET_ADDRESSES = {

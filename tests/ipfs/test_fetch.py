@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ogpu.ipfs import RetryPolicy, Timeout, fetch_ipfs_json, get_session, resolve_ipfs_url
+from ogpu.ipfs import RetryPolicy, Timeout, fetch_ipfs_json, resolve_ipfs_url
+from ogpu.ipfs.cid import cid_for_bytes
 from ogpu.types import InvalidInputError, IPFSError, IPFSFetchError, IPFSGatewayError, OGPUError
 
 if TYPE_CHECKING:
@@ -326,7 +327,7 @@ def test_connection_always_dropped_mid_body(server: FaultServer, fast_retry: Ret
 def test_ipfs_scheme_resolves_through_gateway(
     server: FaultServer, fast_retry: RetryPolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+    cid = cid_for_bytes(json.dumps({"via": "kwarg"}).encode())  # the content it names
     server.serve_json(f"/ipfs/{cid}", {"via": "kwarg"})
     server.serve_json(f"/ipfs/{cid}/meta/a.json", {"via": "path"})
     assert fetch_ipfs_json(f"ipfs://{cid}", gateway=server.base, retry=fast_retry) == {
@@ -349,12 +350,10 @@ def test_errors_hide_credentials(server: FaultServer, fast_retry: RetryPolicy) -
     assert isinstance(info.value, OGPUError)
 
 
-def test_one_session_shared_by_threads(server: FaultServer, fast_retry: RetryPolicy) -> None:
+def test_fetches_from_many_threads(server: FaultServer, fast_retry: RetryPolicy) -> None:
     server.route("/echo")(lambda h, n: h.send_json({"n": n}))
-    session = get_session()
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(
             pool.map(lambda _: fetch_ipfs_json(server.url("/echo"), retry=fast_retry), range(64))
         )
     assert sorted(r["n"] for r in results) == list(range(1, 65))
-    assert get_session() is session

@@ -52,6 +52,7 @@ from ogpu.types import (
     TaskParams,
 )
 
+from .endpoints import mainnet_at
 from .faultproxy import FaultProxy
 from .secrets_guard import (
     ROLE_VARS,
@@ -64,6 +65,7 @@ from .secrets_guard import (
 )
 
 __all__ = [
+    "mainnet_at",
     "ogpu_secrets_guard",
     "pytest_runtest_makereport",
     "pytest_sessionfinish",

@@ -172,6 +172,54 @@ SECTIONS = (
     ),
     ("fetch", "Fetch hardening (`ogpu.ipfs.fetch_ipfs_json`)", "Tests in tests/ipfs."),
     (
+        "bounded",
+        "Every bounded call within its timeout + 1 s",
+        "`tests/reliability/test_bounded_calls.py`. Each call runs with a timeout of 1.5 s "
+        "against real loopback servers (`hostile.py`) that hang, never read, drip the status "
+        "line, headers, a fixed-length or a chunked body one byte per 0.2 s, complete too "
+        "late, redirect slowly forever, or never accept the connection; plus slow DNS, "
+        "redirect chains and retries. The outcome column gives the measured time.",
+    ),
+    (
+        "rpc answers",
+        "The JSON-RPC transport: malformed answers and failures",
+        "`tests/reliability/test_rpc_transport.py`, against real loopback nodes that answer "
+        "what the test says (`scripted.py`). Every malformed answer is a typed error "
+        "(`MalformedAnswer`/`TransportError`, `RPCError` at the SDK surface); connection "
+        "failures are one line under 160 characters naming the redacted URL and the cause.",
+    ),
+    (
+        "ssrf",
+        "A provider fetches URLs that strangers chose (SSRF)",
+        "`tests/reliability/test_ssrf.py`. Victim servers listen on 127.0.0.1 and ::1 and "
+        "count connections; every refusal is checked at the victim too. Names resolve "
+        "through `/etc/hosts` or a resolver the test controls.",
+    ),
+    (
+        "cid",
+        "Content checked against its CID",
+        "`tests/reliability/test_cid.py`: the devnet store and trustless gateways built for "
+        "the test (raw CIDs, dag-pb CIDv0/CIDv1, DAGs walked block by block).",
+    ),
+    (
+        "provider bounds",
+        "The provider runtime's work per task",
+        "`tests/reliability/test_provider_bounds.py`: a real runtime, service and devnet.",
+    ),
+    (
+        "callbacks",
+        "Task ids, callback deadlines and the provider's callback server",
+        "`tests/reliability/test_callbacks.py`: a real service (uvicorn) and callback "
+        "receivers that hang or drip; the provider's `CallbackServer` against idle, "
+        "dripping and forging clients.",
+    ),
+    (
+        "devnet concurrency",
+        "The devnet's HTTP servers under a burst",
+        "`tests/reliability/test_devnet_concurrency.py`: simultaneous connections (a "
+        "barrier), one request each; every answer read to the end.",
+    ),
+    (
         "properties",
         "Protocol properties",
         "A hypothesis `RuleBasedStateMachine` on the in-process devnet.",
@@ -241,6 +289,22 @@ def _bad_input_lines(rows: list[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
     return lines
 
 
+def _summary(by_area: dict[str, list[tuple[str, dict[str, Any]]]]) -> list[str]:
+    """Cases tried and survived per class (a row is written only for a passing test)."""
+    lines = []
+    for area, title, _ in SECTIONS:
+        entries = by_area.get(area, [])
+        if entries:
+            tests = len({_test_name(nodeid) for nodeid, _ in entries})
+            lines.append([title, len(entries), len(entries), tests])
+    return [
+        "## Summary",
+        "",
+        *_table(["class", "cases tried", "survived", "tests"], lines),
+        "",
+    ]
+
+
 def render(collector: Collector) -> str:
     """The markdown document for a finished run. No I/O."""
     by_area: dict[str, list[tuple[str, dict[str, Any]]]] = {}
@@ -269,6 +333,7 @@ def render(collector: Collector) -> str:
         "`--check` fails when this file is stale.",
         "",
     ]
+    out += _summary(by_area)
     for area, title, intro in SECTIONS:
         entries = by_area.get(area, [])
         if not entries:

@@ -109,4 +109,4 @@ def test_callback_url_credentials_are_not_echoed() -> None:
     with pytest.raises(ServiceConfigError) as info:
         ServiceConfig(callback_url="ftp://user:hunter2@host/x?token=abc")
     assert "hunter2" not in str(info.value) and "abc" not in str(info.value)
-    assert redact_url("https://u:p@host:8443/cb?k=v#f") == "https://host:8443/cb"
+    assert redact_url("https://u:p@host:8443/cb?k=v#f") == "https://host:8443/cb?…"

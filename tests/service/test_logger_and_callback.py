@@ -38,9 +38,10 @@ def test_logger_is_the_named_stdlib_logger() -> None:
 
 
 def test_retry_delays_double_up_to_the_cap() -> None:
-    policy = RetryPolicy(backoff=0.5, backoff_max=3.0)
-    assert [policy.delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
-    assert policy.delay(1, jitter=0.999) < 0.5 * 1.1
+    policy = RetryPolicy(backoff_initial=0.5, backoff_max=3.0)
+    full = [policy.delay(n, jitter=lambda: 1.0) for n in range(5)]
+    assert full == [0.5, 1.0, 2.0, 3.0, 3.0]
+    assert [policy.delay(n, jitter=lambda: 0.0) for n in range(5)] == [d / 2 for d in full]
 
 
 def _deliver(client: CallbackClient, task: str, body: dict[str, Any]) -> Any:
@@ -56,18 +57,18 @@ def test_client_reports_attempts_and_encodes_the_task(
         with CallbackRecorder(fail_first=1) as rec:
             client = CallbackClient(
                 rec.url + "/",
-                RetryPolicy(attempts=3, backoff=0.01),
+                RetryPolicy(max_attempts=3, backoff_initial=0.01),
                 pool,
                 on_attempt=lambda n, err: attempts.append((n, err)),
             )
-            assert client.url_for("a/b?c") == rec.url + "/a%2Fb%3Fc"
-            result = _deliver(client, "a/b?c", {"x": 1})
+            assert client.url_for("task:1") == rec.url + "/task%3A1"
+            result = _deliver(client, "task:1", {"x": 1})
             [record] = rec.delivered()
     finally:
         pool.shutdown()
     assert (result.delivered, result.attempts, result.status_code) == (True, 2, 200)
     assert attempts == [(1, "HTTP 503"), (2, None)]
-    assert record.task_address == "a/b?c" and record.body == {"x": 1}
+    assert record.task_address == "task:1" and record.body == {"x": 1}
     assert any("retrying" in r.getMessage() for r in service_logs)
 
 
@@ -77,12 +78,12 @@ def test_connection_errors_keep_secrets_out_of_logs(
     pool = DaemonThreadPool(1, "test-callback")
     url = f"http://user:s3cret@127.0.0.1:{free_port()}/cb?token=t0ken"
     try:
-        client = CallbackClient(url, RetryPolicy(attempts=2, backoff=0.01), pool)
+        client = CallbackClient(url, RetryPolicy(max_attempts=2, backoff_initial=0.01), pool)
         result = _deliver(client, "0x1", {})
     finally:
         pool.shutdown()
     assert not result.delivered and result.attempts == 2
-    assert result.error is not None and result.error.startswith("ConnectionError")
+    assert result.error is not None and result.error.startswith("ConnectFailed")
     text = " ".join(r.getMessage() for r in service_logs) + result.error
     assert "s3cret" not in text and "t0ken" not in text
 

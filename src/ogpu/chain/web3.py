@@ -1,7 +1,9 @@
-"""One Web3 instance per (chain, RPC URL), sharing a pooled HTTP session.
+"""One Web3 instance per (chain, RPC URL), sharing a pooled HTTP session; and the
+web3-free endpoint of a chain (:meth:`Web3Manager.get_endpoint`).
 
 web3 and requests are imported when the first instance or session is built,
-not with this module.
+not with this module. JSON-RPC requests made through :mod:`ogpu.chain.rpc` never use
+that session: HTTP endpoints go through :mod:`ogpu.chain.transport`.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, ClassVar
 
+from ogpu.chain import rpc
 from ogpu.chain.config import CHAIN_RPC_URLS, ChainConfig, ChainId
 from ogpu.types.errors import InvalidRpcUrlError
 
@@ -16,8 +19,12 @@ if TYPE_CHECKING:
     import requests
     from web3 import Web3
 
-#: Seconds before an HTTP JSON-RPC request times out.
+    from ogpu.chain.transport import HttpTransport
+
+#: Seconds one HTTP JSON-RPC call may take (its retries included).
 DEFAULT_HTTP_TIMEOUT = 30.0
+#: Seconds :meth:`Web3Manager.probe_chain_id` waits for an answer.
+PROBE_TIMEOUT = 10.0
 _POOL_SIZE = 32
 
 
@@ -87,6 +94,20 @@ class Web3Manager:
             return w3
 
     @classmethod
+    def get_endpoint(cls, chain_id: ChainId | int | None = None) -> Web3 | HttpTransport:
+        """What :mod:`ogpu.chain.rpc` should call for ``chain_id`` (default: active chain):
+        the pinned Web3 if one is set (e.g. an in-process provider), else the HTTP
+        transport of the chain's RPC URL. No RPC; imports no web3 unless one is pinned.
+        """
+        chain = ChainConfig.get_current_chain() if chain_id is None else ChainId(int(chain_id))
+        override = cls._overrides.get(chain)
+        if override is not None:
+            return override
+        from ogpu.chain.transport import transport_for
+
+        return transport_for(CHAIN_RPC_URLS[chain], timeout=DEFAULT_HTTP_TIMEOUT)
+
+    @classmethod
     def set_web3_instance(cls, chain_id: ChainId | int, w3: Web3 | None) -> None:
         """Pin ``w3`` (e.g. an in-process provider) for a chain; ``None`` unpins. No RPC."""
         chain = ChainId(int(chain_id))
@@ -108,25 +129,24 @@ class Web3Manager:
 
     @classmethod
     def probe_chain_id(cls, url: str) -> int:
-        """Ask ``url`` for its chain id. One HTTP request.
+        """Ask ``url`` for its chain id. One HTTP request, at most ``PROBE_TIMEOUT`` seconds.
 
         Raises:
-            InvalidRpcUrlError: unreachable endpoint or a malformed answer.
+            InvalidRpcUrlError: not an http(s) URL, unreachable endpoint or a malformed
+                answer (the message names the redacted URL and the cause).
         """
-        import requests
+        from ogpu.chain.transport import transport_for
+        from ogpu.net import redact_url
 
+        shown = redact_url(url, keep_path=False)
         try:
-            response = cls.session().post(
-                url,
-                json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-                timeout=10,
-            )
-            response.raise_for_status()
-            return int(response.json()["result"], 16)
-        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
-            raise InvalidRpcUrlError(
-                message=f"cannot reach a JSON-RPC node at {url}: {exc}"
-            ) from None
+            transport = transport_for(url, timeout=PROBE_TIMEOUT)
+        except ValueError:
+            raise InvalidRpcUrlError(message=f"not an http(s) URL: {shown}") from None
+        try:
+            return rpc.to_int(rpc.request(transport, "eth_chainId", []), "eth_chainId")
+        except (rpc.NodeError, rpc.TransportError) as exc:
+            raise InvalidRpcUrlError(message=f"no JSON-RPC node at {shown}: {exc}") from exc
 
     @classmethod
     def clear(cls) -> None:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ogpu.cli._errors import Handler, Target, cli_text, guarded, where
 from ogpu.cli._output import amount, format_amount, format_time, jsonable, moment, output
@@ -40,6 +40,8 @@ from ogpu.cli.base import (
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
+
+T = TypeVar("T")
 
 __all__ = [
     "CHAINS",
@@ -225,12 +227,33 @@ def _connect(args: argparse.Namespace, chain: str | None, origin: str, rpc: str 
     return chain
 
 
-def chain_now() -> int:
-    """max(latest block timestamp, wall clock). One ``eth_getBlockByNumber``."""
-    from ogpu.chain import Web3Manager
+def read_chain(method: str, params: list[Any], parse: Callable[[Any], T]) -> T:
+    """One JSON-RPC read of the active chain, parsed by ``parse``.
 
-    block = Web3Manager.get_web3_instance().eth.get_block("latest")
-    return max(int(block["timestamp"]), int(time.time()))
+    Raises:
+        RPCError: the node failed or answered something ``parse`` refuses.
+    """
+    from ogpu.chain import Web3Manager, rpc
+    from ogpu.types import RPCError
+
+    try:
+        return parse(rpc.request(Web3Manager.get_endpoint(), method, params))
+    except (rpc.NodeError, rpc.TransportError, KeyError, TypeError) as exc:
+        raise RPCError(f"RPC {method} failed: {exc}", method=method, cause=str(exc)) from exc
+
+
+def chain_now() -> int:
+    """max(latest block timestamp, wall clock). One ``eth_getBlockByNumber``.
+
+    Raises:
+        RPCError: the node failed or answered a malformed block.
+    """
+    from ogpu.chain import rpc
+
+    latest = read_chain(
+        "eth_getBlockByNumber", ["latest", False], lambda block: rpc.to_int(block["timestamp"])
+    )
+    return max(latest, int(time.time()))
 
 
 # -- keys ----------------------------------------------------------------------------------------

@@ -106,6 +106,21 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
         help="how long a task may wait for the service's callback (default 300)",
     )
     parser.add_argument(
+        "--fetch-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds to read a task and fetch its config, whatever the server does (default 30)",
+    )
+    parser.add_argument(
+        "--fetch-allow",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a non-public origin (http://10.0.0.5:8080) or network (10.0.0.0/8) task "
+        "configs may be fetched from; the configured IPFS gateway always is (repeatable)",
+    )
+    parser.add_argument(
         "--service-timeout",
         type=float,
         default=30.0,
@@ -170,7 +185,7 @@ class _Reporter:
 def _settings(args: argparse.Namespace) -> Any:
     from ogpu.provider import RuntimeSettings
 
-    for name in ("poll_interval", "result_timeout", "service_timeout"):
+    for name in ("poll_interval", "result_timeout", "service_timeout", "fetch_timeout"):
         if not 0 < getattr(args, name) < 10**7:
             flag = "--" + name.replace("_", "-")
             raise CommandError(f"{flag} must be a positive number of seconds", kind="input")
@@ -188,6 +203,8 @@ def _settings(args: argparse.Namespace) -> Any:
         result_timeout=args.result_timeout,
         service_ready_timeout=args.service_timeout,
         shutdown_grace=max(args.grace, 0.01),
+        fetch_timeout=args.fetch_timeout,
+        fetch_allow=tuple(args.fetch_allow),
     )
 
 

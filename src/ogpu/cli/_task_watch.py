@@ -13,7 +13,7 @@ import concurrent.futures
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
 
-from ogpu.cli._common import add_common, amount, connect
+from ogpu.cli._common import add_common, amount, connect, read_chain
 from ogpu.cli._output import emit, now_moment
 from ogpu.cli.base import CommandError
 
@@ -167,7 +167,7 @@ async def _watch_loop(args: argparse.Namespace, task_address: str, start_block: 
 
 
 def watch(args: argparse.Namespace) -> int:
-    from ogpu.chain import Web3Manager
+    from ogpu.chain import rpc
     from ogpu.protocol import Task
 
     for name in ("timeout", "interval"):
@@ -175,7 +175,7 @@ def watch(args: argparse.Namespace) -> int:
         if not 0 < value < 10**7:
             raise CommandError(f"--{name} must be a positive number of seconds", kind="input")
     connect(args)
-    start_block = int(Web3Manager.get_web3_instance().eth.block_number)
+    start_block = read_chain("eth_blockNumber", [], rpc.to_int)
     task = Task.load(args.address)
     snap = task.snapshot()
     _print_event(

@@ -11,11 +11,11 @@ import importlib
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings._runtime import ContractCall, TxRequest
 
+from ogpu import net
 from ogpu.chain import ChainConfig, Web3Manager, multicall, rpc
 from ogpu.chain.signer import resolve_signer
 from ogpu.ipfs import RetryPolicy, Timeout, publish_to_ipfs
@@ -94,12 +94,10 @@ def positive_seconds(name: str, value: object) -> float:
     return float(value)
 
 
-@dataclass
-class Budget:
-    """An optional total time limit shared by the steps of one workflow call."""
-
-    total: float | None
-    started: float = field(default_factory=time.monotonic)
+class Budget(net.Budget):
+    """The total time limit of one workflow call (:class:`ogpu.net.Budget`), refusing in
+    the client's terms: a bad ``timeout`` is ``InvalidParamsError``, a spent budget
+    ``TxError`` (nothing was sent)."""
 
     @classmethod
     def of(cls, timeout: object) -> Budget:
@@ -110,21 +108,16 @@ class Budget:
         """
         return cls(None if timeout is None else positive_seconds("timeout", timeout))
 
-    def cap(self, seconds: float, before: str) -> float:
+    def cap(self, seconds: float, before: str = "the next step") -> float:
         """``seconds`` shortened to what is left of the total. No I/O.
 
         Raises:
             TxError: the total ran out before ``before`` (nothing was sent).
         """
-        if self.total is None:
-            return seconds
-        left = self.total - (time.monotonic() - self.started)
-        if left <= 0:
-            raise TxError(
-                f"the total timeout of {self.total:g}s ran out before {before}; "
-                "no transaction was sent"
-            )
-        return min(seconds, left)
+        try:
+            return super().cap(seconds, before)
+        except net.BudgetExhausted as exc:
+            raise TxError(f"{exc}; no transaction was sent") from None
 
 
 def bindings(contract: str) -> Any:
@@ -152,7 +145,7 @@ def chain_now() -> int:
     try:
         block = rpc.request(Web3Manager.get_web3_instance(), _LATEST_BLOCK, ["latest", False])
     except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted) as exc:
-        raise _rpc_error(exc, _LATEST_BLOCK) from None
+        raise _rpc_error(exc, _LATEST_BLOCK) from exc
     return _now_from_block(block)
 
 
@@ -195,7 +188,7 @@ def read_calls_and_now(
             ],
         )
     except rpc.TransportError as exc:
-        raise _rpc_error(exc, "eth_call") from None
+        raise _rpc_error(exc, "eth_call") from exc
     except rpc.NodeError:
         return read_calls(calls), chain_now()
     if isinstance(raw, Exception):
@@ -219,7 +212,7 @@ def read_calls(calls: Sequence[ContractCall[Any]]) -> list[multicall.CallResult]
     try:
         outcome = multicall.aggregate_all(Web3Manager.get_web3_instance(), calls)
     except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted) as exc:
-        raise _rpc_error(exc, "eth_call") from None
+        raise _rpc_error(exc, "eth_call") from exc
     except ValueError as exc:
         raise RPCError(f"malformed aggregated read: {exc}", method="eth_call") from None
     return list(outcome.results)

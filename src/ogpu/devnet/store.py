@@ -9,9 +9,12 @@ Routes (one port, default 127.0.0.1:5001, the port of an IPFS node's API):
   answers ``{"link": "<gateway>/ipfs/<cid>", "cid": "<cid>"}``.
 - ``POST /api/v0/cat?arg=<cid>``: the bytes (IPFS node API shape).
 - ``GET``/``HEAD /ipfs/<cid>``: gateway shape: the bytes, 404 when unknown,
-  400 for a malformed CID, ``application/json`` when the bytes are JSON.
+  400 for a malformed CID, ``application/json`` when the bytes are JSON. With
+  ``?format=raw`` or ``Accept: application/vnd.ipld.raw`` (trustless gateway shape)
+  the block itself, typed ``application/vnd.ipld.raw``, which a client checks
+  against the CID (for a raw CID the block is the content).
 
-CIDs are CIDv1, raw codec, sha2-256, base32 (see :mod:`ogpu.devnet.cid`).
+CIDs are CIDv1, raw codec, sha2-256, base32 (see :mod:`ogpu.ipfs.cid`).
 Uploads above ``max_upload`` bytes per file are refused with 413.
 """
 
@@ -20,18 +23,17 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import socket
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import BaseRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ogpu.devnet.cid import InvalidCidError, cid_for_bytes, parse_cid
-from ogpu.devnet.deploy import DevnetError, DevnetInputError
+from ogpu.devnet.deploy import DevnetError
+from ogpu.devnet.multipart import FormPart, MultipartError, parse_multipart
+from ogpu.ipfs.cid import InvalidCidError, cid_for_bytes, parse_cid
 
 __all__ = [
     "DEFAULT_MAX_UPLOAD",
@@ -53,10 +55,7 @@ DEFAULT_MAX_TOTAL = 1024 * 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024
 _READ_CHUNK = 64 * 1024
-
-
-class MultipartError(DevnetInputError):
-    """A request body is not valid ``multipart/form-data``."""
+RAW_BLOCK_TYPE = "application/vnd.ipld.raw"
 
 
 class StoreFullError(DevnetError):
@@ -83,6 +82,9 @@ class BackgroundHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog is 5: a burst of clients overflowed it (their SYNs
+    # dropped or answered with resets). The kernel caps this at net.core.somaxconn.
+    request_queue_size = 1024
 
     def __init__(
         self, host: str, port: int, handler: type[BaseRequestHandler], *, name: str
@@ -209,92 +211,6 @@ class ContentStore:
             self.put(blob)
             count += 1
         return count
-
-
-@dataclass(frozen=True)
-class FormPart:
-    """One part of a ``multipart/form-data`` body."""
-
-    name: str | None
-    filename: str | None
-    content_type: str | None
-    data: bytes
-
-
-_BOUNDARY_RE = re.compile(r'boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))', re.IGNORECASE)
-_PARAM_RE = re.compile(r';\s*([A-Za-z0-9!#$%&\'*+.^_`|~-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
-
-
-def _boundary(content_type: str) -> bytes:
-    if not content_type.lower().startswith("multipart/"):
-        raise MultipartError("Content-Type must be multipart/form-data")
-    match = _BOUNDARY_RE.search(content_type)
-    if match is None:
-        raise MultipartError("multipart Content-Type has no boundary")
-    return (match.group(1) or match.group(2)).encode("latin-1")
-
-
-def _disposition_params(value: str) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for key, raw in _PARAM_RE.findall(";" + value.split(";", 1)[1] if ";" in value else ""):
-        text = raw.strip()
-        if text.startswith('"') and text.endswith('"') and len(text) >= 2:
-            text = re.sub(r"\\(.)", r"\1", text[1:-1])
-        key = key.lower()
-        if key.endswith("*"):
-            charset, _, rest = text.partition("'")
-            _, _, encoded = rest.partition("'")
-            params[key[:-1]] = unquote(encoded, encoding=charset or "utf-8", errors="replace")
-        else:
-            params.setdefault(key, text)
-    return params
-
-
-def _parse_part(raw: bytes) -> FormPart:
-    if raw.startswith(b"\r\n"):
-        header_block, data = b"", raw[2:]
-    else:
-        split = raw.find(b"\r\n\r\n")
-        if split < 0:
-            raise MultipartError("multipart part has no header terminator")
-        header_block, data = raw[:split], raw[split + 4 :]
-    headers: dict[str, str] = {}
-    for line in header_block.split(b"\r\n"):
-        if not line:
-            continue
-        name, sep, value = line.decode("utf-8", errors="replace").partition(":")
-        if not sep:
-            raise MultipartError("malformed multipart header line")
-        headers[name.strip().lower()] = value.strip()
-    params = _disposition_params(headers.get("content-disposition", ""))
-    return FormPart(
-        name=params.get("name"),
-        filename=params.get("filename"),
-        content_type=headers.get("content-type"),
-        data=data,
-    )
-
-
-def parse_multipart(body: bytes, content_type: str) -> list[FormPart]:
-    """Split a ``multipart/form-data`` body into parts. No I/O. Raises MultipartError."""
-    delimiter = b"--" + _boundary(content_type)
-    position = body.find(delimiter)
-    if position < 0 or (position > 0 and body[position - 2 : position] != b"\r\n"):
-        raise MultipartError("multipart body does not contain its boundary")
-    position += len(delimiter)
-    parts: list[FormPart] = []
-    while True:
-        if body[position : position + 2] == b"--":
-            return parts
-        line_end = body.find(b"\r\n", position)
-        if line_end < 0 or body[position:line_end].strip(b" \t"):
-            raise MultipartError("malformed multipart boundary line")
-        start = line_end + 2
-        end = body.find(b"\r\n" + delimiter, start)
-        if end < 0:
-            raise MultipartError("unterminated multipart body")
-        parts.append(_parse_part(body[start:end]))
-        position = end + 2 + len(delimiter)
 
 
 def guess_content_type(data: bytes) -> str:
@@ -528,8 +444,17 @@ class _StoreHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        content_type = guess_content_type(data) if gateway else "application/octet-stream"
+        if self._wants_raw_block():
+            content_type = RAW_BLOCK_TYPE
+        elif gateway:
+            content_type = guess_content_type(data)
+        else:
+            content_type = "application/octet-stream"
         self._send(200, data, content_type, headers)
+
+    def _wants_raw_block(self) -> bool:
+        formats = parse_qs(urlsplit(self.path).query).get("format", [])
+        return "raw" in formats or RAW_BLOCK_TYPE in self.headers.get("Accept", "")
 
 
 class StoreServer(BackgroundHTTPServer):

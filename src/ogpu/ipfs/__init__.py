@@ -17,14 +17,16 @@ Backends (``backend=`` name, or ``OGPU_IPFS_BACKEND``):
 Environment: ``OGPU_IPFS_BACKEND``, ``OGPU_IPFS_API_URL`` (upload API base URL),
 ``OGPU_IPFS_GATEWAY`` (gateway base URL, also used for ``ipfs://`` URLs).
 
-All HTTP goes through one pooled :class:`requests.Session` per process, with
-bounded connect/read timeouts (default 5 s / 30 s per attempt) and retries
-(default 4 attempts, exponential backoff, 120 s in total) on connection errors,
-timeouts, 5xx and 429 only. Fetches follow at most 5 http(s) redirects and stop
-reading at ``max_bytes`` (default 10 MiB).
+All HTTP goes through :mod:`ogpu.net` (standard library): every call has one
+wall-clock budget (``timeout=`` seconds, at most 120 s by default) that retries (4
+attempts, exponential backoff, on connection errors, timeouts, 5xx and 429 only),
+redirects and slow or dripping servers count against. Fetches follow at most 5
+http(s) redirects, stop reading at ``max_bytes`` (default 10 MiB), refuse
+non-public addresses unless allowed (``OGPU_FETCH_ALLOW``; the configured gateway is
+allowed) and check content against the CID its URL names.
 
-The HTTP modules (backends, fetch, the session; they import requests) load on
-first access to one of their names; ``publish_to_ipfs`` imports them on its first call.
+The HTTP modules (backends, fetch) load on first access to one of their names;
+``publish_to_ipfs`` imports them on its first call.
 """
 
 from typing import TYPE_CHECKING
@@ -34,16 +36,18 @@ from ogpu.ipfs.config import (
     DEFAULT_MAX_BYTES,
     ENV_API_URL,
     ENV_BACKEND,
+    ENV_FETCH_ALLOW,
     ENV_GATEWAY,
     IPFSConfig,
     RetryPolicy,
     Timeout,
+    fetch_policy,
     resolve_config,
 )
+from ogpu.ipfs.errors import ContentMismatchError, ForbiddenAddressError
 from ogpu.ipfs.publish import publish_to_ipfs
 
 _LAZY = {
-    "get_session": "ogpu.ipfs._http",
     "DevnetStoreBackend": "ogpu.ipfs.backends",
     "IPFSBackend": "ogpu.ipfs.backends",
     "IPFSNodeBackend": "ogpu.ipfs.backends",
@@ -56,7 +60,6 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from ogpu.ipfs._http import get_session
     from ogpu.ipfs.backends import (
         DevnetStoreBackend,
         IPFSBackend,
@@ -74,8 +77,11 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "ENV_API_URL",
     "ENV_BACKEND",
+    "ENV_FETCH_ALLOW",
     "ENV_GATEWAY",
+    "ContentMismatchError",
     "DevnetStoreBackend",
+    "ForbiddenAddressError",
     "IPFSBackend",
     "IPFSConfig",
     "IPFSNodeBackend",
@@ -85,7 +91,7 @@ __all__ = [
     "default_backend",
     "fetch_ipfs_bytes",
     "fetch_ipfs_json",
-    "get_session",
+    "fetch_policy",
     "make_backend",
     "publish_to_ipfs",
     "resolve_config",

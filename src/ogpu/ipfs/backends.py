@@ -8,22 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from typing import Any, NoReturn, Protocol, runtime_checkable
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-import requests
-
-from ogpu.ipfs._http import (
-    Budget,
-    Transient,
-    get_session,
-    is_transient_exception,
-    is_transient_status,
-    parse_retry_after,
-    read_capped,
-    redact_url,
-    run_with_retry,
-)
+from ogpu import net
+from ogpu.ipfs import _request
 from ogpu.ipfs.config import (
     BackendName,
     IPFSConfig,
@@ -69,6 +59,23 @@ def _refused(message: str, shown: str, status: int) -> IPFSUploadRefusedError:
     return IPFSUploadRefusedError(message=message, url=shown, gateway=shown, status_code=status)
 
 
+# Uploads go to the configured API (trusted): pooled keep-alive connections, no guard.
+_POOL = net.Pool(max_idle=8)
+
+
+def _multipart(content: bytes, filename: str, content_type: str) -> tuple[bytes, str]:
+    boundary = secrets.token_hex(16)
+    name = re.sub(r'["\\\r\n]', "_", filename)
+    kind = re.sub(r"[\r\n]", " ", content_type)
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        f"Content-Type: {kind}\r\n\r\n"
+    ).encode()
+    body = head + content + f"\r\n--{boundary}--\r\n".encode("ascii")
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
 def _post_multipart(
     url: str,
     content: bytes,
@@ -79,52 +86,35 @@ def _post_multipart(
     timeout: Timeout,
     retry: RetryPolicy,
 ) -> Any:
-    """POST ``file`` with retries; return the parsed JSON answer (or list of NDJSON lines)."""
-    shown = redact_url(url)
+    """POST ``file`` with retries within the call's budget (``timeout.total`` and
+    ``retry.total_timeout``, capped by an ambient ``Budget.scope()``); return the parsed
+    JSON answer (or list of NDJSON lines)."""
+    shown = net.redact_url(url)
+    target = f"{url}?{urlencode(params)}" if params else url
+    body, kind = _multipart(content, filename, content_type)
+    headers = {"Content-Type": kind, "Accept": "application/json"}
 
-    def attempt(budget: Budget) -> Any:
-        try:
-            response = get_session().post(
-                url,
-                params=params,
-                files={"file": (filename, content, content_type)},
-                headers={"Accept": "application/json"},
-                timeout=budget.request_timeout(),
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.RequestException as exc:
-            error = IPFSUploadError(message=f"upload to {shown} failed: {exc}", url=shown)
-            error.__cause__ = exc
-            if is_transient_exception(exc):
-                raise Transient(error) from exc
-            raise error from exc
-        with response:
-            status = response.status_code
-            if is_transient_status(status):
-                error = _refused(f"upload to {shown} failed: HTTP {status}", shown, status)
-                raise Transient(error, parse_retry_after(response.headers.get("Retry-After")))
-            if not 200 <= status <= 299:
-                raise _refused(f"upload to {shown} refused: HTTP {status}", shown, status)
-            try:
-                body = read_capped(
-                    response,
-                    max_bytes=MAX_ANSWER_BYTES,
-                    budget=budget,
-                    on_too_large=lambda why: _fail(f"answer from {shown}: {why}", shown),
-                    on_timeout=lambda why: _fail(f"upload to {shown}: {why}", shown),
-                )
-            except requests.RequestException as exc:
-                error = IPFSUploadError(
-                    message=f"reading the answer from {shown} failed: {exc}", url=shown
-                )
-                error.__cause__ = exc
-                if is_transient_exception(exc):
-                    raise Transient(error) from exc
-                raise error from exc
-        return _parse_answer(body, shown)
+    def attempt(budget: net.Budget) -> Any:
+        response = _request.call(
+            "POST",
+            target,
+            error=IPFSUploadError,
+            budget=budget,
+            timeout=timeout,
+            body=body,
+            headers=headers,
+            max_bytes=MAX_ANSWER_BYTES,
+            pool=_POOL,
+        )
+        status = response.status
+        if not 200 <= status <= 299:
+            verb = "failed" if net.is_transient_status(status) else "refused"
+            failure = _refused(f"upload to {shown} {verb}: HTTP {status}", shown, status)
+            raise _request.transient_if_busy(response, failure)
+        return _parse_answer(response.body, shown)
 
-    return run_with_retry(attempt, policy=retry, timeout=timeout, what=f"upload to {shown}")
+    budget = net.effective(retry.budget(timeout), None)
+    return net.run_with_retry(attempt, policy=retry, budget=budget, what=f"upload to {shown}")
 
 
 def _parse_answer(body: bytes, shown: str) -> Any:
@@ -172,7 +162,7 @@ class OGPUPinningBackend:
         return self._gateway_url
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(api_url={redact_url(self._api_url)!r})"
+        return f"{type(self).__name__}(api_url={net.redact_url(self._api_url)!r})"
 
     def upload(
         self,
@@ -194,7 +184,7 @@ class OGPUPinningBackend:
             timeout=timeout,
             retry=retry,
         )
-        shown = redact_url(url)
+        shown = net.redact_url(url)
         if not isinstance(answer, dict):
             _fail(f"answer from {shown} is not a JSON object", shown)
         return _http_link(answer.get("link"), shown)
@@ -215,8 +205,8 @@ class IPFSNodeBackend:
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(api_url={redact_url(self._api_url)!r}, "
-            f"gateway_url={redact_url(self._gateway_url)!r})"
+            f"{type(self).__name__}(api_url={net.redact_url(self._api_url)!r}, "
+            f"gateway_url={net.redact_url(self._gateway_url)!r})"
         )
 
     def upload(
@@ -239,7 +229,7 @@ class IPFSNodeBackend:
             timeout=timeout,
             retry=retry,
         )
-        shown = redact_url(url)
+        shown = net.redact_url(url)
         entries = answer if isinstance(answer, list) else [answer]
         chosen: Any = None
         for entry in entries:

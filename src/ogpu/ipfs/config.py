@@ -8,18 +8,42 @@ Backend resolution order (first match wins):
 
 ``OGPU_IPFS_API_URL`` overrides the upload API base URL and ``OGPU_IPFS_GATEWAY``
 the gateway base URL (used to build node links and to resolve ``ipfs://`` URLs).
+
+Fetching refuses non-public addresses (loopback, private, link-local...; see
+:mod:`ogpu.net.guard`) except the allow-list of :func:`fetch_policy`: the resolved
+gateway's own origin (the devnet store on the devnet, a local node's gateway with the
+``node`` backend, ``OGPU_IPFS_GATEWAY``) plus the entries of ``OGPU_FETCH_ALLOW``.
+
+``Timeout`` and ``RetryPolicy`` are :mod:`ogpu.net`'s, re-exported here.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import random
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
+from ogpu import net
+from ogpu.net import RetryPolicy, Timeout
 from ogpu.types import InvalidInputError
+
+__all__ = [
+    "BACKEND_NAMES",
+    "DEFAULT_MAX_BYTES",
+    "ENV_API_URL",
+    "ENV_BACKEND",
+    "ENV_FETCH_ALLOW",
+    "ENV_GATEWAY",
+    "BackendName",
+    "IPFSConfig",
+    "RetryPolicy",
+    "Timeout",
+    "fetch_policy",
+    "resolve_config",
+    "validate_base_url",
+]
 
 BackendName = Literal["ogpu", "node", "devnet"]
 BACKEND_NAMES: tuple[BackendName, ...] = ("ogpu", "node", "devnet")
@@ -27,6 +51,7 @@ BACKEND_NAMES: tuple[BackendName, ...] = ("ogpu", "node", "devnet")
 ENV_BACKEND = "OGPU_IPFS_BACKEND"
 ENV_API_URL = "OGPU_IPFS_API_URL"
 ENV_GATEWAY = "OGPU_IPFS_GATEWAY"
+ENV_FETCH_ALLOW = "OGPU_FETCH_ALLOW"
 
 OGPU_API_URL = "https://capi.ogpuscan.io"
 OGPU_GATEWAY_URL = "https://cipfs.ogpuscan.io"
@@ -38,81 +63,6 @@ DEVNET_CHAIN_ID = 1337
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_REDIRECTS = 5
-
-
-def _positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidInputError(f"{name} must be a number, got {type(value).__name__}", param=name)
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidInputError(
-            f"{name} must be a positive finite number, got {value!r}", param=name
-        )
-    return float(value)
-
-
-@dataclass(frozen=True)
-class Timeout:
-    """Per-attempt timeouts in seconds: TCP connect, and each socket read."""
-
-    connect: float = 5.0
-    read: float = 30.0
-
-    def __post_init__(self) -> None:
-        _positive("Timeout.connect", self.connect)
-        _positive("Timeout.read", self.read)
-
-    @classmethod
-    def coerce(cls, value: Timeout | float | tuple[float, float] | None) -> Timeout:
-        """Build from ``None`` (defaults), one number (both) or ``(connect, read)``.
-
-        No I/O. Raises InvalidInputError on anything else.
-        """
-        if value is None:
-            return cls()
-        if isinstance(value, Timeout):
-            return value
-        if isinstance(value, tuple):
-            if len(value) != 2:
-                raise InvalidInputError("timeout tuple must be (connect, read)", param="timeout")
-            return cls(connect=value[0], read=value[1])
-        number = _positive("timeout", value)
-        return cls(connect=number, read=number)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded retries with exponential backoff and jitter for transient failures.
-
-    Transient: connection errors, timeouts, HTTP 5xx and 429. ``max_attempts``
-    counts the first try; ``total_timeout`` bounds the whole call including sleeps.
-    """
-
-    max_attempts: int = 4
-    backoff_initial: float = 0.5
-    backoff_max: float = 8.0
-    total_timeout: float = 120.0
-
-    def __post_init__(self) -> None:
-        if (
-            isinstance(self.max_attempts, bool)
-            or not isinstance(self.max_attempts, int)
-            or self.max_attempts < 1
-        ):
-            raise InvalidInputError(
-                f"RetryPolicy.max_attempts must be an int >= 1, got {self.max_attempts!r}",
-                param="max_attempts",
-            )
-        _positive("RetryPolicy.backoff_initial", self.backoff_initial)
-        _positive("RetryPolicy.backoff_max", self.backoff_max)
-        _positive("RetryPolicy.total_timeout", self.total_timeout)
-
-    def delay(self, retry_index: int, retry_after: float | None = None) -> float:
-        """Seconds to sleep before retry number ``retry_index`` (0-based). No I/O."""
-        ceiling = min(self.backoff_max, self.backoff_initial * (2**retry_index))
-        wait = random.uniform(ceiling / 2, ceiling)
-        if retry_after is not None:
-            wait = max(wait, min(retry_after, self.backoff_max))
-        return wait
 
 
 def validate_base_url(name: str, url: str) -> str:
@@ -157,8 +107,8 @@ class IPFSConfig:
     backend: BackendName
     api_url: str
     gateway_url: str
-    timeout: Timeout = Timeout()
-    retry: RetryPolicy = RetryPolicy()
+    timeout: Timeout = field(default_factory=Timeout)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_NAMES:
@@ -230,3 +180,22 @@ def resolve_config(backend: str | None = None) -> IPFSConfig:
     if env_gateway:
         gateway = validate_base_url(ENV_GATEWAY, env_gateway)
     return IPFSConfig(backend=name, api_url=api, gateway_url=gateway)
+
+
+def fetch_policy(allow: Iterable[str] = ()) -> net.AddressPolicy:
+    """The address policy of a fetch: public addresses, the resolved gateway's origin,
+    ``OGPU_FETCH_ALLOW`` (comma-separated origins like ``http://10.0.0.5:8080`` or
+    networks like ``10.0.0.0/8``) and ``allow``. No network I/O.
+
+    Raises InvalidInputError for a malformed entry.
+    """
+    entries = [resolve_config().gateway_url]
+    entries += os.environ.get(ENV_FETCH_ALLOW, "").split(",")
+    entries += list(allow)
+    try:
+        return net.AddressPolicy.public(entries)
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"not an allow-list entry (an http(s) origin or an IP network): {exc}",
+            param="allow",
+        ) from None

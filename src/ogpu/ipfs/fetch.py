@@ -1,4 +1,12 @@
-"""``fetch_ipfs_json``: GET a JSON object from a gateway URL, safely bounded."""
+"""``fetch_ipfs_json``: GET a JSON object from a gateway URL, safely bounded.
+
+Every fetch runs under one wall-clock budget (``timeout``: seconds for the whole call,
+or a :class:`~ogpu.net.Timeout`; never more than ``retry.total_timeout``) that
+attempts, redirects, slow DNS and a server dripping its answer all count against.
+Non-public addresses are refused after DNS and on every redirect, except the
+allow-list (:func:`ogpu.ipfs.config.fetch_policy`). Content is checked against the
+CID its URL names (:mod:`ogpu.ipfs.verify`).
+"""
 
 from __future__ import annotations
 
@@ -6,39 +14,32 @@ import json
 import logging
 import re
 import time
-from typing import Any, NoReturn
-from urllib.parse import urljoin, urlsplit
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
 
-import requests
-
+from ogpu import net
 from ogpu._jsonsafe import MAX_JSON_DEPTH, nesting_depth
-from ogpu.ipfs._http import (
-    Budget,
-    Transient,
-    get_session,
-    is_transient_exception,
-    is_transient_status,
-    parse_retry_after,
-    read_capped,
-    redact_url,
-    run_with_retry,
-)
+from ogpu.ipfs import _request
 from ogpu.ipfs.config import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_REDIRECTS,
     RetryPolicy,
     Timeout,
+    fetch_policy,
     resolve_config,
     validate_base_url,
 )
+from ogpu.ipfs.verify import RAW_BLOCK_TYPE, named_cid, verify
 from ogpu.types import InvalidInputError, IPFSFetchError, IPFSGatewayError
 
 logger = logging.getLogger("ogpu.ipfs")
 
-_REDIRECTS = (301, 302, 303, 307, 308)
 _IPFS_RE = re.compile(
     r"^ipfs://(?P<cid>[A-Za-z0-9]{8,128})(?P<path>/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$"
 )
+_ACCEPT = {"Accept": "application/json, */*;q=0.5", "Accept-Encoding": "gzip, deflate"}
+_REDIRECT_STATUSES = net.REDIRECTS
 
 
 def resolve_ipfs_url(url: str, *, gateway: str | None = None) -> str:
@@ -54,12 +55,13 @@ def resolve_ipfs_url(url: str, *, gateway: str | None = None) -> str:
     text = url.strip()
     try:
         parts = urlsplit(text)
+        parts.port  # noqa: B018 - validates the port
     except ValueError as exc:
-        raise InvalidInputError(f"malformed URL: {exc}", param="url") from exc
+        raise InvalidInputError(f"malformed URL: {exc}", param="url") from None
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
         if not parts.hostname:
-            raise InvalidInputError(f"URL has no host: {redact_url(text)}", param="url")
+            raise InvalidInputError(f"URL has no host: {net.redact_url(text)}", param="url")
         return text
     if scheme == "ipfs":
         match = _IPFS_RE.match(text)
@@ -77,25 +79,7 @@ def resolve_ipfs_url(url: str, *, gateway: str | None = None) -> str:
     )
 
 
-def _fetch_error(message: str, url: str, cause: BaseException | None = None) -> NoReturn:
-    raise IPFSFetchError(message=message, url=url) from cause
-
-
-def fetch_ipfs_bytes(
-    url: str,
-    *,
-    timeout: Timeout | float | tuple[float, float] | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    gateway: str | None = None,
-    retry: RetryPolicy | None = None,
-    max_redirects: int = DEFAULT_MAX_REDIRECTS,
-) -> bytes:
-    """GET the body behind ``url`` (see :func:`fetch_ipfs_json` for the rules).
-
-    Cost: one HTTP GET per attempt and redirect hop; no RPC.
-    Raises InvalidInputError, IPFSFetchError, IPFSGatewayError.
-    """
-    target = resolve_ipfs_url(url, gateway=gateway)
+def _check_arguments(max_bytes: object, max_redirects: object, retry: object) -> None:
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise InvalidInputError(
             f"max_bytes must be a positive int, got {max_bytes!r}", param="max_bytes"
@@ -106,88 +90,83 @@ def fetch_ipfs_bytes(
         )
     if retry is not None and not isinstance(retry, RetryPolicy):
         raise InvalidInputError("retry must be a RetryPolicy", param="retry")
-    chosen_timeout = Timeout.coerce(timeout)
-    start_shown = redact_url(target)
 
-    def attempt(budget: Budget) -> bytes:
-        current = target
-        for hop in range(max_redirects + 1):
-            shown = redact_url(current)
-            try:
-                response = get_session().get(
-                    current,
-                    headers={"Accept": "application/json, */*;q=0.5"},
-                    timeout=budget.request_timeout(),
-                    allow_redirects=False,
-                    stream=True,
-                )
-            except requests.RequestException as exc:
-                error = IPFSFetchError(message=f"GET {shown} failed: {exc}", url=shown)
-                error.__cause__ = exc
-                if is_transient_exception(exc):
-                    raise Transient(error) from exc
-                raise error from exc
-            with response:
-                status = response.status_code
-                if status in _REDIRECTS and "Location" in response.headers:
-                    if hop == max_redirects:
-                        _fetch_error(
-                            f"GET {start_shown}: more than {max_redirects} redirects", start_shown
-                        )
-                    current = _redirect_target(current, response.headers["Location"], shown)
-                    continue
-                if is_transient_status(status):
-                    busy = IPFSGatewayError(
-                        message=f"GET {shown}: gateway answered HTTP {status}",
-                        status_code=status,
-                        url=shown,
-                    )
-                    raise Transient(busy, parse_retry_after(response.headers.get("Retry-After")))
-                if status != 200:
-                    raise IPFSGatewayError(
-                        message=f"GET {shown}: gateway answered HTTP {status}",
-                        status_code=status,
-                        url=shown,
-                    )
-                return _read_body(response, shown=shown, max_bytes=max_bytes, budget=budget)
-        raise AssertionError("unreachable")  # pragma: no cover
 
+def _allow_list(allow: Iterable[str] | str) -> list[str]:
+    entries = [allow] if isinstance(allow, str) else list(allow)
+    if not all(isinstance(entry, str) for entry in entries):
+        raise InvalidInputError("allow must be strings (origins or IP networks)", param="allow")
+    return entries
+
+
+def fetch_ipfs_bytes(
+    url: str,
+    timeout: Timeout | float | tuple[float, float] | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    gateway: str | None = None,
+    retry: RetryPolicy | None = None,
+    max_redirects: int = DEFAULT_MAX_REDIRECTS,
+    allow: Iterable[str] | str = (),
+    verify_cid: bool = True,
+    budget: net.Budget | None = None,
+) -> bytes:
+    """GET the body behind ``url`` (see :func:`fetch_ipfs_json` for the rules).
+
+    Cost: one HTTP GET per attempt and redirect hop (plus one per block when a
+    dag-pb DAG must be walked to verify it); no RPC.
+    Raises InvalidInputError, IPFSFetchError (ForbiddenAddressError,
+    ContentMismatchError), IPFSGatewayError.
+    """
+    target = resolve_ipfs_url(url, gateway=gateway)
+    _check_arguments(max_bytes, max_redirects, retry)
+    chosen = Timeout.coerce(timeout)
     policy = retry or RetryPolicy()
-    logger.debug("fetching %s ...", start_shown)
+    guard = fetch_policy(_allow_list(allow))
+    bound = net.effective(budget or policy.budget(chosen), None)
+    shown = net.redact_url(target)
+
+    def get(address: str, accept: dict[str, str], limit: int) -> bytes:
+        def attempt(left: net.Budget) -> bytes:
+            response = _request.call(
+                "GET",
+                address,
+                error=IPFSFetchError,
+                budget=left,
+                timeout=chosen,
+                headers=accept,
+                policy=guard,
+                max_redirects=max_redirects,
+                max_bytes=limit,
+            )
+            if response.status == 200:
+                return response.body
+            hop = net.redact_url(response.url)
+            if response.status in _REDIRECT_STATUSES:
+                why = (
+                    f"more than {max_redirects} redirects"
+                    if response.header("location")
+                    else (f"HTTP {response.status} redirect without a Location")
+                )
+                raise IPFSFetchError(message=f"GET {hop}: {why}", url=hop)
+            failure = IPFSGatewayError(
+                message=f"GET {hop}: gateway answered HTTP {response.status}",
+                status_code=response.status,
+                url=hop,
+            )
+            raise _request.transient_if_busy(response, failure)
+
+        return net.run_with_retry(attempt, policy=policy, budget=bound, what=f"GET {shown}")
+
+    logger.debug("fetching %s ...", shown)
     started = time.monotonic()
-    body = run_with_retry(attempt, policy=policy, timeout=chosen_timeout, what=f"GET {start_shown}")
-    logger.debug(
-        "fetched %s in %.3fs (%d bytes)", start_shown, time.monotonic() - started, len(body)
-    )
+    body = get(target, _ACCEPT, max_bytes)
+    logger.debug("fetched %s in %.3fs (%d bytes)", shown, time.monotonic() - started, len(body))
+    named = named_cid(target) if verify_cid else None
+    if named is not None:
+        raw = {"Accept": RAW_BLOCK_TYPE}
+        verify(body, named, lambda block: get(block, raw, max_bytes), shown=shown)
     return body
-
-
-def _read_body(response: requests.Response, *, shown: str, max_bytes: int, budget: Budget) -> bytes:
-    def fail(why: str) -> NoReturn:
-        _fetch_error(f"GET {shown}: {why}", shown)
-
-    try:
-        return read_capped(
-            response, max_bytes=max_bytes, budget=budget, on_too_large=fail, on_timeout=fail
-        )
-    except requests.RequestException as exc:
-        error = IPFSFetchError(message=f"GET {shown}: reading the body failed: {exc}", url=shown)
-        error.__cause__ = exc
-        if is_transient_exception(exc):
-            raise Transient(error) from exc
-        raise error from exc
-
-
-def _redirect_target(current: str, location: str, shown: str) -> str:
-    try:
-        target = urljoin(current, location.strip())
-        parts = urlsplit(target)
-    except ValueError as exc:
-        _fetch_error(f"GET {shown}: malformed redirect: {exc}", shown, exc)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        scheme = parts.scheme or "no scheme"
-        _fetch_error(f"GET {shown}: refused redirect to a non-http(s) URL ({scheme})", shown)
-    return target
 
 
 def fetch_ipfs_json(
@@ -198,18 +177,31 @@ def fetch_ipfs_json(
     gateway: str | None = None,
     retry: RetryPolicy | None = None,
     max_redirects: int = DEFAULT_MAX_REDIRECTS,
+    allow: Iterable[str] | str = (),
+    verify_cid: bool = True,
+    budget: net.Budget | None = None,
 ) -> dict[str, Any]:
     """GET ``url`` and return the JSON object it serves.
 
-    Accepts http(s) URLs and ``ipfs://<cid>[/path]`` (resolved through
-    ``gateway`` or the configured gateway). Follows at most ``max_redirects``
-    http(s) redirects; the body is capped at ``max_bytes`` while streaming.
-    Connection errors, timeouts, 5xx and 429 are retried per ``retry``.
+    Accepts http(s) URLs and ``ipfs://<cid>[/path]`` (resolved through ``gateway`` or
+    the configured gateway). ``timeout``: seconds for the whole call (or a
+    :class:`Timeout`); the call returns or raises within it whatever the server does
+    (hang, drip, slow DNS, redirect chains), and within ``retry.total_timeout`` (120 s
+    by default) in any case; ``budget`` (an :class:`ogpu.net.Budget`) caps it further.
+    Follows at most ``max_redirects`` http(s) redirects; the body is capped at
+    ``max_bytes`` while streaming. Connection errors, timeouts, 5xx and 429 are
+    retried per ``retry``. Hosts that are (or resolve to) loopback, private,
+    link-local, unspecified, multicast or other non-public addresses are refused,
+    on every hop, unless ``allow`` (origins like ``http://10.0.0.5:8080`` or networks
+    like ``10.0.0.0/8``), ``OGPU_FETCH_ALLOW`` or the configured gateway admit them.
+    When the URL names a CID the content must match it (``verify_cid=False`` skips).
 
     Cost: one HTTP GET per attempt and redirect hop; no RPC.
     Raises InvalidInputError (bad URL or arguments, before any I/O),
-    IPFSGatewayError (non-200 answer; ``status_code`` set) and IPFSFetchError
-    (network failure, too large, bad redirect, invalid JSON or not an object).
+    IPFSGatewayError (non-200 answer; ``status_code`` set), ForbiddenAddressError
+    (non-public address), ContentMismatchError (content does not match its CID) and
+    IPFSFetchError (network failure, timeout, too large, bad redirect, invalid JSON
+    or not an object).
     """
     body = fetch_ipfs_bytes(
         url,
@@ -218,8 +210,11 @@ def fetch_ipfs_json(
         gateway=gateway,
         retry=retry,
         max_redirects=max_redirects,
+        allow=allow,
+        verify_cid=verify_cid,
+        budget=budget,
     )
-    shown = redact_url(url) if isinstance(url, str) else "<url>"
+    shown = net.redact_url(url) if isinstance(url, str) else "<url>"
     if nesting_depth(body) > MAX_JSON_DEPTH:
         raise IPFSFetchError(
             message=f"{shown} did not serve valid JSON: nested deeper than {MAX_JSON_DEPTH}",

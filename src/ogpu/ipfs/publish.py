@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ogpu import net
 from ogpu.ipfs.config import RetryPolicy, Timeout
 from ogpu.types import InvalidInputError, IPFSFetchError, IPFSGatewayError, IPFSUploadError
 from ogpu.types.metadata import is_pydantic_model
@@ -51,18 +52,15 @@ def _serialise(data: object) -> tuple[bytes, str]:
 
 
 def _official_retry(
-    retry: RetryPolicy | None,
-    retries: int | None,
-    backoff: float | None,
-    deadline: float | None,
+    retry: RetryPolicy | None, retries: int | None, backoff: float | None
 ) -> RetryPolicy | None:
-    """The ``RetryPolicy`` meant by the official SDK's ``retries``/``backoff``/``_deadline``."""
-    if retries is None and backoff is None and deadline is None:
+    """The ``RetryPolicy`` meant by the official SDK's ``retries``/``backoff``."""
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise InvalidInputError("retry must be a RetryPolicy", param="retry")
+    if retries is None and backoff is None:
         return retry
     if retry is not None:
-        raise InvalidInputError(
-            "pass either retry= or retries=/backoff=/_deadline=, not both", param="retry"
-        )
+        raise InvalidInputError("pass retry= or retries=/backoff=, not both", param="retry")
     changes: dict[str, Any] = {}
     if retries is not None:
         if isinstance(retries, bool) or not isinstance(retries, int):
@@ -72,14 +70,17 @@ def _official_retry(
         if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or backoff < 0:
             raise InvalidInputError("backoff must be a number >= 0", param="backoff")
         changes["backoff_initial"] = max(float(backoff), _MIN_BACKOFF)
-    if deadline is not None:
-        left = float(deadline) - time.monotonic()
-        if left <= 0:
-            raise IPFSUploadError(
-                message="the publish budget ran out before the upload started", url="<upload>"
-            )
-        changes["total_timeout"] = min(RetryPolicy().total_timeout, left)
     return replace(RetryPolicy(), **changes)
+
+
+def _deadline_budget(deadline: float) -> net.Budget:
+    """The budget left until the official SDK's absolute ``_deadline``."""
+    left = float(deadline) - time.monotonic()
+    if left <= 0:
+        raise IPFSUploadError(
+            message="the publish budget ran out before the upload started", url="<upload>"
+        )
+    return net.Budget(total=left)
 
 
 def publish_to_ipfs(
@@ -93,17 +94,20 @@ def publish_to_ipfs(
     *,
     backend: IPFSBackend | str | None = None,
     retry: RetryPolicy | None = None,
+    budget: net.Budget | None = None,
 ) -> str:
     """Upload ``data`` and return the gateway URL serving it.
 
     Dicts and pydantic models are sent as compact UTF-8 JSON, ``str`` as UTF-8
     text, ``bytes`` verbatim. ``backend`` is an :class:`IPFSBackend`, a name
     (``"ogpu"``, ``"node"``, ``"devnet"``) or None (``OGPU_IPFS_BACKEND``, else
-    the current chain). ``timeout`` is per attempt (seconds or ``(connect, read)``);
-    transient failures are retried per ``retry``, or as the official SDK's
-    arguments say: ``retries`` total attempts, ``backoff`` seconds before the
-    first retry (doubling), ``_deadline`` an absolute ``time.monotonic()``
-    past which nothing runs.
+    the current chain). ``timeout``: seconds for the whole call, or a
+    :class:`Timeout` (``(connect, read)`` per attempt); the upload returns or raises
+    within it (and within ``retry.total_timeout``) whatever the API does; ``budget``
+    (an :class:`ogpu.net.Budget`, e.g. a workflow's total) caps it further. Transient
+    failures are retried per ``retry``, inside that bound. ``retries`` (attempts),
+    ``backoff`` (first pause) and ``_deadline`` (a ``time.monotonic()`` instant) are
+    the official SDK's spelling of ``retry`` and ``budget``, accepted as such.
 
     Cost: one HTTP POST per attempt; no RPC.
     Raises InvalidInputError (bad data, filename, backend, timeout or retry
@@ -111,8 +115,6 @@ def publish_to_ipfs(
     malformed answer, or ``_deadline`` already past).
     """
     from ogpu.ipfs.backends import IPFSBackend, default_backend
-
-    retry = _official_retry(retry, retries, backoff, _deadline)
 
     content, guessed_type = _serialise(data)
     if not isinstance(filename, str) or not _FILENAME_RE.match(filename):
@@ -128,8 +130,9 @@ def publish_to_ipfs(
             "content_type must be a non-empty single-line string", param="content_type"
         )
     chosen_timeout = Timeout.coerce(timeout)
-    if retry is not None and not isinstance(retry, RetryPolicy):
-        raise InvalidInputError("retry must be a RetryPolicy", param="retry")
+    retry = _official_retry(retry, retries, backoff)
+    if _deadline is not None and budget is None:
+        budget = _deadline_budget(_deadline)
     if backend is None or isinstance(backend, str):
         chosen = default_backend(backend)
     elif isinstance(backend, IPFSBackend):
@@ -139,14 +142,18 @@ def publish_to_ipfs(
             f"backend must be an IPFSBackend, a backend name or None, got {type(backend).__name__}",
             param="backend",
         )
+    if budget is not None and not isinstance(budget, net.Budget):
+        raise InvalidInputError("budget must be an ogpu.net.Budget", param="budget")
     logger.debug("publishing %s (%d bytes) to IPFS via %s ...", filename, len(content), chosen.name)
     started = time.monotonic()
-    url = chosen.upload(
-        content,
-        filename=filename,
-        content_type=content_type,
-        timeout=chosen_timeout,
-        retry=retry or RetryPolicy(),
-    )
+    # The ambient scope caps every request the backend makes, custom backends included.
+    with (budget or net.Budget()).scope():
+        url = chosen.upload(
+            content,
+            filename=filename,
+            content_type=content_type,
+            timeout=chosen_timeout,
+            retry=retry or RetryPolicy(),
+        )
     logger.info("IPFS upload of %s done in %.3fs", filename, time.monotonic() - started)
     return url

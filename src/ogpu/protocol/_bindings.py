@@ -153,7 +153,7 @@ def read(
             raise not_found() from None
         raise revert_error(exc.data, None, None) from None
     except (rpc.NodeError, rpc.TransportError) as exc:
-        raise rpc_error(exc) from None
+        raise rpc_error(exc) from exc
     try:
         data = rpc.to_bytes(raw)
     except TypeError:
@@ -169,7 +169,7 @@ def _aggregate(
     try:
         return multicall.aggregate_all(web3(), calls, block, output_sizes=output_sizes)
     except (rpc.NodeError, rpc.TransportError) as exc:
-        raise rpc_error(exc) from None
+        raise rpc_error(exc) from exc
     except rpc.ExecutionReverted as exc:
         raise RPCError(
             f"the node refused the aggregated read: {exc.message}", method="eth_call"
@@ -220,7 +220,7 @@ def state_block(number: int) -> int:
     try:
         return multicall.state_block(web3(), number)
     except (rpc.NodeError, rpc.TransportError) as exc:
-        raise rpc_error(exc) from None
+        raise rpc_error(exc) from exc
     except rpc.ExecutionReverted as exc:
         raise RPCError(
             f"the node refused an empty read: {exc.message}", method="eth_call"

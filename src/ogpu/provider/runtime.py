@@ -1,20 +1,25 @@
 """``ProviderRuntime``: serve a source's tasks with a source service, like a provider node.
 
 For each source it serves, the runtime watches ``TaskPublished`` (one shared
-``eth_getLogs`` poller, :mod:`ogpu.events`) and, per task, on a bounded
-worker pool:
+``eth_getLogs`` poller, :mod:`ogpu.events`) and, per task:
 
 1. reads the task (one aggregated ``eth_call``) and skips it unless NEW or
    ATTEMPTED and unexpired; fetches its config JSON (``function_name``,
-   ``data``) from IPFS (one HTTP GET);
+   ``data``) from IPFS (one HTTP GET, with ``fetch_allow`` and the CID check of
+   :func:`ogpu.ipfs.fetch_ipfs_json`). Up to ``max_concurrent_fetches`` tasks do
+   this at once, each within ``fetch_timeout`` in all, apart from the
+   ``max_concurrent_tasks`` that run steps 2-5: a config server that hangs or
+   drips holds one fetch slot for at most ``fetch_timeout`` and no run slot;
 2. attempts it (``Nexus.attempt``, one transaction signed by the provider
    key, or through ``ogpu.agent.attempt`` by the scheduler key when given: the
    master or an agent of it), unless it was already attempted for this
    provider (e.g. by an external scheduler; one ``eth_call`` to check);
-3. calls the source service: ``POST {service_url}/run/{function}/{task}``
-   with ``data`` as the JSON body (expects 2xx, e.g. ``202``);
+3. calls the source service: ``POST {service_url}/run/{function}/{ticket}``
+   with ``data`` as the JSON body (expects 2xx, e.g. ``202``); the ticket is the
+   task address plus a per-task secret (:meth:`CallbackServer.ticket`);
 4. waits for the service's callback on its own HTTP server
-   (:class:`~ogpu.provider.callback.CallbackServer`, at ``callback_url``);
+   (:class:`~ogpu.provider.callback.CallbackServer`, at ``callback_url``), which
+   accepts the result only under that ticket;
 5. pins the result JSON (``ogpu.ipfs.publish_to_ipfs``, one HTTP POST) and
    submits the response (``Nexus.submitResponse``, one transaction signed by
    the provider key) with the pinned URL as ``data``.
@@ -30,191 +35,31 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import importlib
-import json
 import logging
-import math
-import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
 
-import requests
 from eth_account.signers.local import LocalAccount
 from ogpu_bindings._runtime import check_address
 
-from ogpu import agent
-from ogpu._routing import function_name_problem
-from ogpu.chain import ChainConfig, Web3Manager
 from ogpu.chain.signer import resolve_signer
 from ogpu.events import watch_task_published
-from ogpu.ipfs import fetch_ipfs_json, publish_to_ipfs
-from ogpu.protocol import Task, execute_request, nexus
-from ogpu.provider.callback import DEFAULT_MAX_RESULT_BYTES, CallbackResult, CallbackServer
-from ogpu.types import (
-    InvalidInputError,
-    OGPUError,
-    ResponseParams,
-    Role,
-    RPCError,
-    Signer,
-    TaskStatus,
-)
+from ogpu.provider._flow import Job, TaskFlow
+from ogpu.provider._steps import Steps
+from ogpu.provider.callback import CallbackServer
+from ogpu.provider.settings import ProviderRuntimeError, RuntimeEvent, RuntimeSettings
+from ogpu.types import InvalidInputError, Role, Signer
 
 __all__ = ["ProviderRuntime", "ProviderRuntimeError", "RuntimeEvent", "RuntimeSettings"]
 
 logger = logging.getLogger("ogpu.provider")
 
-T = TypeVar("T")
-
 _SEEN_LIMIT = 10_000
-_OPEN = (TaskStatus.NEW, TaskStatus.ATTEMPTED)
 
 
-class ProviderRuntimeError(OGPUError):
-    """The provider runtime cannot start or cannot process a task."""
-
-
-@dataclass(frozen=True)
-class RuntimeEvent:
-    """One step of the runtime, for progress display (``on_event``) and logs.
-
-    ``kind``: ``started``, ``watching``, ``task``, ``attempted``, ``dispatched``,
-    ``result``, ``pinned``, ``submitted``, ``skipped``, ``failed``, ``stopped``.
-    ``elapsed``: seconds since the task was seen (0 for runtime-level events).
-    ``data``: details such as ``tx_hash``, ``url``, ``response``, ``result``.
-    """
-
-    kind: str
-    message: str
-    task: str | None = None
-    source: str | None = None
-    elapsed: float = 0.0
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict. No I/O."""
-        return {
-            "kind": self.kind,
-            "message": self.message,
-            "task": self.task,
-            "source": self.source,
-            "elapsed": round(self.elapsed, 3),
-            "data": dict(self.data),
-        }
-
-
-def _positive(name: str, value: object, *, integer: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        ok = False
-    elif integer:
-        ok = isinstance(value, int) and value > 0
-    else:
-        ok = math.isfinite(value) and value > 0
-    if not ok:
-        kind = "a positive int" if integer else "a positive number of seconds"
-        raise InvalidInputError(f"{name} must be {kind}, got {value!r}", param=name)
-
-
-def _http_url(name: str, value: object) -> str:
-    if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
-        raise InvalidInputError(f"{name} must be an http(s) URL, got {value!r}", param=name)
-    return value.rstrip("/")
-
-
-@dataclass(frozen=True)
-class RuntimeSettings:
-    """How the runtime reaches the source service and how much it takes on.
-
-    ``service_url``: base URL of the source service (e.g. ``http://127.0.0.1:5555``).
-    ``callback_host``/``callback_port``: where the callback server binds
-    (port 0 = any free port). ``callback_url``: the base URL the *service* uses
-    to reach it (default ``http://{callback_host}:{port}/callback``; set it when
-    the service runs in a container, e.g. ``http://host.docker.internal:PORT/callback``);
-    start the service with ``CALLBACK_URL`` set to :attr:`ProviderRuntime.callback_url`.
-    ``poll_interval``: seconds between ``eth_getLogs`` polls.
-    ``max_concurrent_tasks``: tasks processed at once; ``max_queued_tasks``: seen
-    but waiting (further events wait in the watcher).
-    ``dispatch_timeout``: the ``/run`` request; ``result_timeout``: the wait for
-    the callback; ``service_ready_timeout``: the wait for the service at start.
-    ``shutdown_grace``: seconds in-flight tasks get at :meth:`ProviderRuntime.stop`.
-    ``ipfs_backend``: ``ogpu.ipfs`` backend name (None: from the chain/environment).
-
-    Construction raises ``InvalidInputError`` for an invalid value. No I/O.
-    """
-
-    service_url: str
-    callback_host: str = "127.0.0.1"
-    callback_port: int = 0
-    callback_url: str | None = None
-    poll_interval: float = 1.0
-    max_concurrent_tasks: int = 4
-    max_queued_tasks: int = 1000
-    dispatch_timeout: float = 10.0
-    result_timeout: float = 300.0
-    service_ready_timeout: float = 30.0
-    shutdown_grace: float = 10.0
-    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
-    ipfs_backend: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "service_url", _http_url("service_url", self.service_url))
-        if self.callback_url is not None:
-            object.__setattr__(self, "callback_url", _http_url("callback_url", self.callback_url))
-        if not isinstance(self.callback_host, str) or not self.callback_host:
-            raise InvalidInputError("callback_host must be a host name", param="callback_host")
-        port = self.callback_port
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise InvalidInputError(
-                f"callback_port must be 0-65535, got {port!r}", param="callback_port"
-            )
-        for name in (
-            "poll_interval",
-            "dispatch_timeout",
-            "result_timeout",
-            "service_ready_timeout",
-            "shutdown_grace",
-        ):
-            _positive(name, getattr(self, name))
-        for name in ("max_concurrent_tasks", "max_queued_tasks", "max_result_bytes"):
-            _positive(name, getattr(self, name), integer=True)
-
-
-@dataclass
-class _Job:
-    task: str
-    source: str
-    seen_at: float
-
-
-def _short(address: str) -> str:
-    return f"{address[:6]}…{address[-4:]}"
-
-
-def _task_config(config: object) -> tuple[str, dict[str, Any]]:
-    if not isinstance(config, Mapping):
-        raise ProviderRuntimeError("the task config is not a JSON object")
-    function = config.get("function_name")
-    problem = function_name_problem(function)
-    if problem is not None or not isinstance(function, str):
-        raise ProviderRuntimeError(f"the task config cannot be dispatched: {problem}")
-    data = config.get("data", {})
-    if not isinstance(data, Mapping):
-        raise ProviderRuntimeError("the task config's data is not a JSON object")
-    return function, dict(data)
-
-
-def _failure_text(result: CallbackResult) -> str:
-    body = result.body
-    if isinstance(body, Mapping) and isinstance(body.get("error"), str):
-        return str(body["error"])
-    return f"the handler reported {result.status}"
-
-
-class ProviderRuntime:
+class ProviderRuntime(TaskFlow):
     """A provider node for the devnet (or any network): watch, attempt, run, pin, submit.
 
     ``provider``: the provider's key (hex or ``LocalAccount``; None reads
@@ -271,9 +116,10 @@ class ProviderRuntime:
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
         self._stop_event: asyncio.Event | None = None
-        self._queue: asyncio.Queue[_Job] | None = None
+        self._queue: asyncio.Queue[Job] | None = None
         self._watchers: dict[str, asyncio.Task[None]] = {}
-        self._busy: set[asyncio.Task[None]] = set()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._steps = Steps(settings, self._provider, self._scheduler)
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -355,8 +201,8 @@ class ProviderRuntime:
         opened_here = self._callback is None
         self.open_callback()
         try:
-            self._wait_for_service()
-            start_block = self._from_block if self._from_block is not None else self._head()
+            self._steps.wait_for_service()
+            start_block = self._from_block if self._from_block is not None else self._steps.head()
         except BaseException:
             if opened_here and self._callback is not None:
                 self._callback.stop()
@@ -366,7 +212,8 @@ class ProviderRuntime:
         assert self._callback is not None
         self._callback.start()
         self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=settings.max_concurrent_tasks + 2, thread_name_prefix="ogpu-provider"
+            max_workers=settings.max_concurrent_tasks + settings.max_concurrent_fetches + 2,
+            thread_name_prefix="ogpu-provider",
         )
         with self._lock:
             for source in self._initial:
@@ -404,7 +251,7 @@ class ProviderRuntime:
         loop = self._loop
         if loop is None or not self.running:
             raise ProviderRuntimeError("the runtime is not running; call start() first")
-        block = self._head() if from_block is None else from_block
+        block = self._steps.head() if from_block is None else from_block
         with self._lock:
             if address in self._sources:
                 return
@@ -448,35 +295,6 @@ class ProviderRuntime:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    # -- startup helpers -----------------------------------------------------------------------
-
-    def _head(self) -> int:
-        try:
-            return int(Web3Manager.get_web3_instance().eth.block_number)
-        except Exception as exc:
-            raise RPCError(
-                f"RPC eth_blockNumber failed: {exc}", method="eth_blockNumber", cause=str(exc)
-            ) from None
-
-    def _wait_for_service(self) -> None:
-        url = f"{self.settings.service_url}/health"
-        deadline = time.monotonic() + self.settings.service_ready_timeout
-        last = "no answer"
-        while True:
-            try:
-                answer = requests.get(url, timeout=min(5.0, self.settings.service_ready_timeout))
-                if answer.status_code != 503:
-                    return
-                last = "503 (still initialising)"
-            except requests.RequestException as exc:
-                last = type(exc).__name__
-            if time.monotonic() >= deadline:
-                raise ProviderRuntimeError(
-                    f"the source service at {self.settings.service_url} is not ready after "
-                    f"{self.settings.service_ready_timeout:g}s ({last})"
-                )
-            time.sleep(0.1)
-
     # -- event loop ----------------------------------------------------------------------------
 
     def _run_loop(self) -> None:
@@ -506,26 +324,23 @@ class ProviderRuntime:
         settings = self.settings
         self._stop_event = asyncio.Event()
         self._queue = asyncio.Queue(maxsize=settings.max_queued_tasks)
-        workers = [
-            asyncio.create_task(self._worker()) for _ in range(settings.max_concurrent_tasks)
-        ]
+        intake = asyncio.create_task(self._intake())
         with self._lock:
             initial = dict(self._sources)
         for source, block in initial.items():
             self._watch(source, block)
         self._ready.set()
         await self._stop_event.wait()
+        intake.cancel()
         for watcher in self._watchers.values():
             watcher.cancel()
-        busy = set(self._busy)
-        for worker in workers:
-            if worker not in busy:
-                worker.cancel()
-        if busy:
-            await asyncio.wait(busy, timeout=settings.shutdown_grace)
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, *self._watchers.values(), return_exceptions=True)
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=settings.shutdown_grace)
+        for task in self._inflight:
+            task.cancel()
+        await asyncio.gather(
+            intake, *self._watchers.values(), *self._inflight, return_exceptions=True
+        )
 
     def _watch(self, source: str, from_block: int) -> None:
         if source in self._watchers:
@@ -556,7 +371,7 @@ class ProviderRuntime:
                     if len(self._seen) > _SEEN_LIMIT:
                         self._seen.popitem(last=False)
                     self._stats["seen"] += 1
-                await queue.put(_Job(task, source, time.monotonic()))
+                await queue.put(Job(task, source, time.monotonic()))
         except Exception as exc:
             logger.exception("watching source %s failed", source)
             self._emit(RuntimeEvent("failed", f"stopped watching {source}: {exc}", source=source))
@@ -564,162 +379,3 @@ class ProviderRuntime:
             closer = getattr(events, "aclose", None)
             if closer is not None:
                 await closer()
-
-    async def _worker(self) -> None:
-        queue = self._queue
-        assert queue is not None
-        current = asyncio.current_task()
-        assert current is not None
-        while True:
-            job = await queue.get()
-            self._busy.add(current)
-            try:
-                await self._process(job)
-            except asyncio.CancelledError:
-                self._count("failed")
-                self._event(job, "failed", "cancelled by shutdown")
-                raise
-            except OGPUError as exc:
-                self._count("failed")
-                self._event(job, "failed", f"{type(exc).__name__}: {exc}")
-            except Exception as exc:
-                logger.exception("task %s failed unexpectedly", job.task)
-                self._count("failed")
-                self._event(job, "failed", f"{type(exc).__name__}: {exc}")
-            finally:
-                self._busy.discard(current)
-                queue.task_done()
-
-    # -- per task ------------------------------------------------------------------------------
-
-    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
-
-    async def _process(self, job: _Job) -> None:
-        self._event(job, "task", f"task {job.task} published to source {_short(job.source)}")
-        snapshot = await self._call(Task(job.task).snapshot)
-        if snapshot.status not in _OPEN:
-            self._count("skipped")
-            self._event(job, "skipped", f"task is {snapshot.status.name}")
-            return
-        if snapshot.expiry_time <= time.time():
-            self._count("skipped")
-            self._event(job, "skipped", "task expired")
-            return
-        function, data = _task_config(await self._call(fetch_ipfs_json, snapshot.params.config))
-        callback = self._callback
-        assert callback is not None
-        waiter = callback.expect(job.task)
-        try:
-            attempter_id = await self._call(Task(job.task).get_attempter_id, self.provider_address)
-            if attempter_id:
-                self._event(job, "attempted", "already attempted for this provider; running it")
-            else:
-                tx_hash = await self._call(self._attempt, job.task, snapshot.payment)
-                self._count("attempted")
-                self._event(job, "attempted", f"attempted (tx {tx_hash})", tx_hash=tx_hash)
-            status = await self._call(self._dispatch, function, job.task, data)
-            self._event(
-                job,
-                "dispatched",
-                f"POST /run/{function}/{_short(job.task)} -> {status}",
-                function=function,
-            )
-            try:
-                result = await asyncio.wait_for(
-                    asyncio.wrap_future(waiter), self.settings.result_timeout
-                )
-            except asyncio.TimeoutError:
-                raise ProviderRuntimeError(
-                    f"no callback within {self.settings.result_timeout:g}s"
-                ) from None
-        finally:
-            callback.forget(job.task)
-        self._event(job, "result", f"callback received ({result.status})", status=result.status)
-        if result.status != "success":
-            raise ProviderRuntimeError(f"the service reported: {_failure_text(result)}")
-        url = await self._call(self._pin, result.body)
-        self._event(job, "pinned", f"result pinned at {url}", url=url)
-        response, tx_hash = await self._call(self._submit, job.task, url, snapshot.payment)
-        self._count("submitted")
-        self._event(
-            job,
-            "submitted",
-            f"response {response} submitted (tx {tx_hash})",
-            response=response,
-            tx_hash=tx_hash,
-            url=url,
-            result=result.body,
-        )
-
-    def _attempt(self, task: str, payment: int) -> str:
-        if self._scheduler is self._provider:
-            receipt = nexus.attempt(task, self.provider_address, payment, signer=self._provider)
-        else:
-            receipt = agent.attempt(task, self.provider_address, payment, signer=self._scheduler)
-        return receipt.tx_hash
-
-    def _dispatch(self, function: str, task: str, data: dict[str, Any]) -> int:
-        url = f"{self.settings.service_url}/run/{function}/{task}"
-        try:
-            answer = requests.post(url, json=data, timeout=self.settings.dispatch_timeout)
-        except requests.RequestException as exc:
-            raise ProviderRuntimeError(f"cannot reach the source service: {exc}") from None
-        if not 200 <= answer.status_code < 300:
-            detail = answer.text[:300].replace("\n", " ")
-            raise ProviderRuntimeError(
-                f"the source service refused /run/{function}: {answer.status_code} {detail}"
-            )
-        return int(answer.status_code)
-
-    def _pin(self, body: Any) -> str:
-        try:
-            content = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        except (TypeError, ValueError) as exc:
-            raise ProviderRuntimeError(f"the result is not serialisable JSON: {exc}") from None
-        return publish_to_ipfs(
-            content.encode("utf-8"),
-            filename="response.json",
-            content_type="application/json",
-            backend=self.settings.ipfs_backend,
-        )
-
-    def _submit(self, task: str, url: str, payment: int) -> tuple[str, str]:
-        generated = importlib.import_module(f"ogpu_bindings.{ChainConfig.get_network()}.nexus")
-        params = ResponseParams(
-            task=task, provider=self.provider_address, data=url, payment=int(payment)
-        )
-        request = generated.submit_response(ChainConfig.get_contract_address("NEXUS"), params)
-        receipt = execute_request(request, self._provider)
-        for log in receipt.logs:
-            if isinstance(log, generated.ResponseSubmittedEvent):
-                return str(log.response), receipt.tx_hash
-        raise ProviderRuntimeError(f"transaction {receipt.tx_hash} submitted no response")
-
-    # -- reporting -----------------------------------------------------------------------------
-
-    def _count(self, name: str) -> None:
-        with self._lock:
-            self._stats[name] += 1
-
-    def _event(self, job: _Job, kind: str, message: str, **data: Any) -> None:
-        self._emit(
-            RuntimeEvent(
-                kind,
-                message,
-                task=job.task,
-                source=job.source,
-                elapsed=time.monotonic() - job.seen_at,
-                data=data,
-            )
-        )
-
-    def _emit(self, event: RuntimeEvent) -> None:
-        level = logging.WARNING if event.kind == "failed" else logging.INFO
-        logger.log(level, "%s %s: %s", event.kind, event.task or "-", event.message)
-        if self._on_event is not None:
-            try:
-                self._on_event(event)
-            except Exception:
-                logger.exception("on_event callback failed")

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from .callback import CallbackClient, DeliveryResult, RetryPolicy
+from .callback import CallbackClient, DeliveryResult, policy_of
 from .config import ServiceConfig
 from .logger import logger
 from .pool import DaemonThreadPool
@@ -68,7 +68,8 @@ def send_callback(
         logger.info("no CALLBACK_URL configured; result of task %s not sent", task_address)
         return None
     pool = DaemonThreadPool(1, "ogpu-callback")
-    client = CallbackClient(cfg.callback_url, RetryPolicy.from_config(cfg), pool)
+    policy, timeout = policy_of(cfg)
+    client = CallbackClient(cfg.callback_url, policy, pool, timeout=timeout)
     outcome: list[DeliveryResult | BaseException] = []
 
     def run() -> None:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .. import __version__
+from ..net import redact_url
 from .errors import ServiceConfigError
 
 __all__ = [
@@ -225,19 +226,6 @@ def _port_ok(url: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def redact_url(url: str) -> str:
-    """Drop credentials, query and fragment from ``url`` for logs and errors. No RPC."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is not None:
-        host = f"{host}:{port}"
-    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else "<invalid url>"
 
 
 # -- the official module's constants, read once at import (``.env`` included) ------------------

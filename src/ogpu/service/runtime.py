@@ -14,8 +14,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from .callback import CallbackClient, RetryPolicy
-from .config import ServiceConfig, redact_url
+from ..net import redact_url
+from .callback import CallbackClient, policy_of
+from .config import ServiceConfig
 from .errors import InvalidOutputError
 from .logger import logger
 from .pool import DaemonThreadPool
@@ -294,10 +295,12 @@ class ServiceRuntime:
         self._pool = DaemonThreadPool(cfg.worker_threads, "ogpu-handler")
         if cfg.callback_url is not None:
             self._callback_pool = DaemonThreadPool(cfg.callback_threads, "ogpu-callback")
+            policy, timeout = policy_of(cfg)
             self._callback = CallbackClient(
                 cfg.callback_url,
-                RetryPolicy.from_config(cfg),
+                policy,
                 self._callback_pool,
+                timeout=timeout,
                 on_attempt=self._count_attempt,
             )
         else:

@@ -22,6 +22,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from .. import __version__
 from .._jsonsafe import MAX_JSON_DEPTH, nesting_depth
 from .._routing import function_name_problem
+from .._taskid import TASK_ID_PATTERN
 from ._compat import lifespan, send_callback
 from .config import CALLBACK_URL, SERVICE_HOST, SERVICE_PORT, ServiceConfig
 from .handler import get_handlers, get_init_handler
@@ -47,7 +48,7 @@ __all__ = [
     "start",
 ]
 
-TASK_ADDRESS_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
+TASK_ADDRESS_PATTERN = TASK_ID_PATTERN  # one rule with the callback URL and the provider
 _RETRY_AFTER_SECONDS = "1"
 # Past this many discarded bytes an oversized request is answered without reading on.
 _MAX_DRAIN_BYTES = 64 * 1024 * 1024

@@ -1,9 +1,10 @@
-"""Content identifiers (CIDs) for the devnet content store.
+"""Content identifiers (CIDs): parsing, printing, and the CID of raw bytes.
 
-The store names content by a CIDv1 with the ``raw`` codec (0x55) over a
+The devnet store names content by a CIDv1 with the ``raw`` codec (0x55) over a
 sha2-256 multihash, written in lower-case base32 multibase (``b`` prefix), which
 is what ``ipfs add --cid-version=1 --raw-leaves`` produces for a single-block
-file. Parsing also understands CIDv0 (``Qm…``, base58btc) and upper-case base32.
+file. Parsing also understands CIDv0 (``Qm…``, base58btc, dag-pb) and upper-case
+base32. :mod:`ogpu.ipfs.verify` checks fetched content against them.
 Everything here is pure computation: no I/O.
 """
 
@@ -13,7 +14,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 
-from ogpu.devnet.deploy import DevnetInputError
+from ogpu.types import InvalidInputError
 
 RAW_CODEC = 0x55
 DAG_PB_CODEC = 0x70
@@ -25,7 +26,7 @@ _B58_INDEX = {char: index for index, char in enumerate(_B58_ALPHABET)}
 _MAX_CID_TEXT = 256
 
 
-class InvalidCidError(DevnetInputError):
+class InvalidCidError(InvalidInputError):
     """A string is not a well-formed CID (bad multibase, varint, version or multihash)."""
 
 
@@ -120,6 +121,18 @@ def parse_cid(text: str) -> Cid:
     hash_code, _, digest = _parse_multihash(raw, offset)
     if hash_code == SHA2_256 and len(digest) != SHA2_256_LENGTH:
         raise InvalidCidError("a sha2-256 digest must be 32 bytes")
+    return Cid(version=1, codec=codec, hash_code=hash_code, digest=digest)
+
+
+def cid_from_bytes(raw: bytes) -> Cid:
+    """Parse a binary CID (as dag-pb links hold them). Raises InvalidCidError."""
+    if len(raw) == 34 and raw[:2] == bytes([SHA2_256, SHA2_256_LENGTH]):
+        return Cid(version=0, codec=DAG_PB_CODEC, hash_code=SHA2_256, digest=raw[2:])
+    version, offset = decode_varint(raw, 0)
+    if version != 1:
+        raise InvalidCidError(f"unsupported CID version {version}")
+    codec, offset = decode_varint(raw, offset)
+    hash_code, _, digest = _parse_multihash(raw, offset)
     return Cid(version=1, codec=codec, hash_code=hash_code, digest=digest)
 
 
