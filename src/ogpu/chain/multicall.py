@@ -214,8 +214,8 @@ def aggregate(
     """Run every call against one block with a single ``eth_call`` (one HTTP request).
 
     A reverting call does not fail the batch: its result has ``success=False``
-    and carries the revert data. A lagging replica or a dropped connection is
-    asked again (``readretry``).
+    and carries the revert data. A lagging replica's "block not found" is asked
+    again (``readretry``; the transport retries dropped connections).
 
     Raises:
         ValueError: malformed call or malformed node output.
@@ -309,9 +309,9 @@ def aggregate_batch(
     w3: Web3, groups: Sequence[Sequence[CallLike]], block: int
 ) -> list[AggregateResult | Exception]:
     """Run each group as one aggregate at ``block``: all of them in one JSON-RPC batch
-    (one HTTP request per ``BATCH_AGGREGATES``). Items a lagging replica or a dropped
-    connection failed are asked again (``readretry``); an item that still fails comes
-    back as its exception (``rpc.*`` or ``ValueError`` for malformed output).
+    (one HTTP request per ``BATCH_AGGREGATES``). Items a lagging replica failed are
+    asked again (``readretry``); an item that still fails comes back as its exception
+    (``rpc.*`` or ``ValueError`` for malformed output).
 
     Raises:
         ValueError: a group does not fit one aggregate.

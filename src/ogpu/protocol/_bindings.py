@@ -2,8 +2,8 @@
 
 Reads go through ``ogpu.chain.rpc`` (raw JSON-RPC, no web3 middleware) so a
 getter costs exactly one request; several reads use ``ogpu.chain.multicall``
-(one request, one block). Reads follow ``ogpu.chain.readretry`` (a lagging
-replica or a dropped connection is asked again). Paginated lists: ``_paging``.
+(one request, one block). A lagging replica's "block not found" is asked again
+(``ogpu.chain.readretry``). Paginated lists: ``_paging``.
 """
 
 from __future__ import annotations
