@@ -412,30 +412,25 @@ def test_read_retry_classifies_what_the_public_rpc_does_under_load(
         assert not readretry.is_transient(exc), exc
 
     monkeypatch.setattr(readretry, "PAUSES", (0.0, 0.0, 0.0, 0.0))
-    tries: list[int] = []
 
-    def flaky() -> str:
-        tries.append(1)
-        if len(tries) < 3:
-            raise rpc.NodeError("eth_call", -32000, "block 0x10 not found")
-        return "ok"
+    def tries_until(message: str, fails: int) -> tuple[int, object]:
+        """Tries ``retrying`` makes of a read failing ``fails`` times with ``message``."""
+        tries: list[int] = []
 
-    assert readretry.retrying(flaky) == "ok" and len(tries) == 3
-    tries.clear()
+        def read() -> str:
+            tries.append(1)
+            if len(tries) <= fails:
+                raise rpc.NodeError("eth_call", -32000, message)
+            return "ok"
 
-    def always() -> str:
-        tries.append(1)
-        raise rpc.NodeError("eth_call", -32000, "block 0x10 not found")
+        try:
+            outcome: object = readretry.retrying(read)
+        except rpc.NodeError as exc:
+            outcome = exc
+        return len(tries), outcome
 
-    with pytest.raises(rpc.NodeError):
-        readretry.retrying(always)
-    assert len(tries) == readretry.READ_ATTEMPTS
-    tries.clear()
-
-    def fatal() -> str:
-        tries.append(1)
-        raise rpc.NodeError("eth_call", -32000, "out of gas")
-
-    with pytest.raises(rpc.NodeError):
-        readretry.retrying(fatal)
-    assert len(tries) == 1
+    assert tries_until("block 0x10 not found", 2) == (3, "ok")
+    count, outcome = tries_until("block 0x10 not found", 99)
+    assert count == readretry.READ_ATTEMPTS and isinstance(outcome, rpc.NodeError)
+    count, outcome = tries_until("out of gas", 99)
+    assert count == 1 and isinstance(outcome, rpc.NodeError)
