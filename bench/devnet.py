@@ -27,6 +27,9 @@ __all__ = ["BenchChain", "DevnetProcess", "DevnetUnavailable", "Seed", "start_de
 
 ROOT = Path(__file__).resolve().parent.parent
 ABI_DIR = ROOT / "abis" / "mainnet"
+# A test fixture contract (contracts/test/ListFixtures.sol): fills a real Source's task
+# list with synthetic addresses, 1,000 per transaction instead of one task each.
+LIST_BUILDER = ROOT / "tests" / "fixtures" / "artifacts" / "ListBuilder.json"
 PAYMENT = 10**15
 DEPOSIT = 200 * 10**18
 SEED_BATCH = 100
@@ -267,6 +270,32 @@ class BenchChain:
             seconds=time.perf_counter() - started,
         )
 
+    def seed_big_source(self, tasks: int) -> str:
+        """A real Source whose task list holds ``tasks`` synthetic addresses (``ListBuilder``)."""
+        art = json.loads(LIST_BUILDER.read_text())
+        with self._lock:
+            self._sync()
+            self._gas_price *= 20  # blocks of 29M gas raise the base fee quickly
+            constructor = self.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
+            (deployed,) = self._send_batch([self._signed(constructor.constructor(), 10_000_000)])
+            builder = self.w3.eth.contract(
+                Web3.to_checksum_address(deployed["contractAddress"]), abi=art["abi"]
+            )
+            new = builder.functions.newSource(self._source_params("https://example.invalid/b"))
+            source = str(new.call({"from": self.admin.address}))
+            self._send_batch([self._signed(new, 8_000_000)])
+            fill = [
+                self._signed(
+                    builder.functions.addTasks(source, 0x1000_0000 + i, min(1000, tasks - i)),
+                    29_000_000,
+                )
+                for i in range(0, tasks, 1000)
+            ]
+            self._send_batch(fill)
+        if self.task_count(source) != tasks:
+            raise RuntimeError(f"seeded {self.task_count(source)} tasks, expected {tasks}")
+        return source
+
     # -- checks -------------------------------------------------------------------------------
 
     def task_count(self, source: str) -> int:
@@ -290,7 +319,10 @@ class BenchChain:
     def task_addresses(self, source: str) -> list[str]:
         contract = self.w3.eth.contract(Web3.to_checksum_address(source), abi=self.source_abi)
         count = contract.functions.getTaskCount().call()
-        return [str(a).lower() for a in contract.functions.getTasks(0, count).call()]
+        if count == 0:
+            return []
+        # Both bounds inclusive, from index 0 only (docs/MAINNET.md).
+        return [str(a).lower() for a in contract.functions.getTasks(0, count - 1).call()]
 
     # -- event driver -------------------------------------------------------------------------
 

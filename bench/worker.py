@@ -227,7 +227,10 @@ def op_get_tasks(state: State, cmd: dict[str, Any]) -> dict[str, Any]:
 
         def fn() -> list[str]:
             count = contract.functions.getTaskCount().call()
-            return [str(a) for a in contract.functions.getTasks(0, count).call()]
+            if count == 0:
+                return []
+            # Both bounds inclusive, from index 0 only (docs/MAINNET.md).
+            return [str(a) for a in contract.functions.getTasks(0, count - 1).call()]
 
     else:
         protocol = _need("ogpu.protocol", "Source")

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Compiles contracts/src/**/*.sol with the pinned solc (package.json) into
-// src/ogpu/devnet/artifacts/<Contract>.json.
+// src/ogpu/devnet/artifacts/<Contract>.json, and the test fixtures in
+// contracts/test/**/*.sol (which may import ../src) into
+// tests/fixtures/artifacts/<Contract>.json (not shipped in the package).
 //
 //   node compile.js           write the artifacts
 //   node compile.js --check   compile in memory; exit 1 naming every artifact
@@ -12,8 +14,11 @@ const path = require('path');
 const solc = require('solc');
 
 const ROOT = __dirname;
-const SRC_DIR = path.join(ROOT, 'src');
-const OUT_DIR = path.join(ROOT, '..', 'src', 'ogpu', 'devnet', 'artifacts');
+// Source folder (under contracts/) -> artifact folder.
+const TARGETS = [
+  { src: 'src', out: path.join(ROOT, '..', 'src', 'ogpu', 'devnet', 'artifacts') },
+  { src: 'test', out: path.join(ROOT, '..', 'tests', 'fixtures', 'artifacts') },
+];
 
 const SETTINGS = {
   evmVersion: 'shanghai', // highest fork ganache 7.9.2 runs
@@ -50,7 +55,8 @@ function sortKeys(value) {
 
 function compile() {
   const sources = {};
-  const files = listSources(SRC_DIR)
+  const files = TARGETS.filter((t) => fs.existsSync(path.join(ROOT, t.src)))
+    .flatMap((t) => listSources(path.join(ROOT, t.src)))
     .map((f) => path.relative(ROOT, f).split(path.sep).join('/'))
     .sort();
   for (const name of files) {
@@ -76,13 +82,14 @@ function compile() {
   }
 
   const version = solc.version();
-  const artifacts = {};
+  const artifacts = Object.fromEntries(TARGETS.map((t) => [t.src, {}]));
   for (const file of Object.keys(output.contracts).sort()) {
+    const folder = artifacts[file.split('/')[0]];
     for (const [name, c] of Object.entries(output.contracts[file])) {
-      if (!c.evm.bytecode.object) {
-        continue; // abstract contracts and interfaces
+      if (!c.evm.bytecode.object || c.abi.length === 0) {
+        continue; // abstract contracts, interfaces, internal-only libraries
       }
-      if (artifacts[name]) {
+      if (artifacts.src[name] || artifacts.test[name]) {
         throw new Error(`duplicate contract name ${name}`);
       }
       const artifact = sortKeys({
@@ -92,18 +99,18 @@ function compile() {
         deployedBytecode: '0x' + c.evm.deployedBytecode.object,
         compiler: { version, settings: SETTINGS },
       });
-      artifacts[name] = JSON.stringify(artifact, null, 2) + '\n';
+      folder[name] = JSON.stringify(artifact, null, 2) + '\n';
     }
   }
   return artifacts;
 }
 
-function existingArtifacts() {
-  if (!fs.existsSync(OUT_DIR)) {
+function existingArtifacts(outDir) {
+  if (!fs.existsSync(outDir)) {
     return [];
   }
   return fs
-    .readdirSync(OUT_DIR)
+    .readdirSync(outDir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => f.slice(0, -'.json'.length))
     .sort();
@@ -111,34 +118,40 @@ function existingArtifacts() {
 
 function main() {
   const check = process.argv.includes('--check');
-  const artifacts = compile();
-  const names = Object.keys(artifacts).sort();
-  const stale = existingArtifacts().filter((n) => !(n in artifacts));
-
-  if (check) {
-    const differing = names.filter((n) => {
-      const file = path.join(OUT_DIR, `${n}.json`);
-      return !fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== artifacts[n];
-    });
-    const bad = [...differing, ...stale].sort();
-    if (bad.length) {
-      process.stderr.write(
-        `artifacts out of date (run \`make contracts\`): ${bad.map((n) => `${n}.json`).join(', ')}\n`,
-      );
-      process.exit(1);
+  const compiled = compile();
+  const bad = [];
+  let total = 0;
+  for (const { src, out } of TARGETS) {
+    const artifacts = compiled[src];
+    const names = Object.keys(artifacts).sort();
+    const stale = existingArtifacts(out).filter((n) => !(n in artifacts));
+    const shown = (n) => path.relative(path.join(ROOT, '..'), path.join(out, `${n}.json`));
+    total += names.length;
+    if (check) {
+      const differing = names.filter((n) => {
+        const file = path.join(out, `${n}.json`);
+        return !fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== artifacts[n];
+      });
+      bad.push(...[...differing, ...stale].sort().map(shown));
+      continue;
     }
-    process.stdout.write(`${names.length} artifacts up to date (solc ${solc.version()})\n`);
+    fs.mkdirSync(out, { recursive: true });
+    for (const n of stale) {
+      fs.unlinkSync(path.join(out, `${n}.json`));
+    }
+    for (const n of names) {
+      fs.writeFileSync(path.join(out, `${n}.json`), artifacts[n]);
+    }
+  }
+  if (!check) {
+    process.stdout.write(`wrote ${total} artifacts (solc ${solc.version()})\n`);
     return;
   }
-
-  fs.mkdirSync(OUT_DIR, { recursive: true });
-  for (const n of stale) {
-    fs.unlinkSync(path.join(OUT_DIR, `${n}.json`));
+  if (bad.length) {
+    process.stderr.write(`artifacts out of date (run \`make contracts\`): ${bad.join(', ')}\n`);
+    process.exit(1);
   }
-  for (const n of names) {
-    fs.writeFileSync(path.join(OUT_DIR, `${n}.json`), artifacts[n]);
-  }
-  process.stdout.write(`wrote ${names.length} artifacts (solc ${solc.version()})\n`);
+  process.stdout.write(`${total} artifacts up to date (solc ${solc.version()})\n`);
 }
 
 main();

@@ -77,7 +77,7 @@ contract Controller is Ownable {
         require(msg.sender == client, "NotOwner");
         TaskStatus s = ITask(task).getStatus();
         require(s != TaskStatus.FINALIZED, "AlreadyFinalized");
-        bool reclaim = s == TaskStatus.EXPIRED && _responseCount(task) == 0;
+        bool reclaim = s == TaskStatus.EXPIRED && !_hasResponse(task);
         require(s == TaskStatus.NEW || reclaim, "NotCancelable");
         INexus(nexus).setTaskStatus(task, TaskStatus.CANCELED);
         IVault(vault).releasePayment(client, task);
@@ -100,7 +100,19 @@ contract Controller is Ownable {
         taskFactory = _taskFactory;
     }
 
-    function _responseCount(address task) private view returns (uint256) {
-        return ITask(task).getResponsesOf(0, 1).length;
+    /// getResponsesOf is inclusive and panics past the end (mainnet paging), so the
+    /// attempt count bounds the read.
+    function _hasResponse(address task) private view returns (bool) {
+        uint256 n = ITask(task).getAttemptCount();
+        if (n == 0) {
+            return false;
+        }
+        address[] memory responses = ITask(task).getResponsesOf(0, n - 1);
+        for (uint256 i = 0; i < n; ++i) {
+            if (responses[i] != address(0)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

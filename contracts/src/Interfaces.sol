@@ -50,6 +50,7 @@ interface ITask {
     function getPayment() external view returns (uint256);
     function getDeliveryMethod() external view returns (DeliveryMethod);
     function getAttempterId(address provider) external view returns (uint256);
+    function getAttemptCount() external view returns (uint256);
     function responseOf(address provider) external view returns (address);
     function getResponsesOf(uint256 lower, uint256 upper) external view returns (address[] memory);
     function isAlreadySubmitted(bytes32 dataHash) external view returns (bool);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {Ownable} from "./access/Ownable.sol";
+import {Lists} from "./Lists.sol";
 import {
     IManager,
     IResponse,
@@ -136,19 +137,12 @@ contract Nexus is Ownable {
         return sourceId[source];
     }
 
+    /// No mainnet record (the official SDK never calls it). The devnet pages it like the
+    /// recorded Task getters (official 0.2.3 `_base.py` `_paginated_call`): both bounds
+    /// inclusive, panic 0x32 for any index >= getSourceCount(), 0x11 when upper < lower.
+    /// The SDK reads it correctly under the half-open convention too.
     function getSources(uint256 lower, uint256 upper) external view returns (address[] memory) {
-        uint256 n = sources.length;
-        if (upper > n) {
-            upper = n;
-        }
-        if (lower > upper) {
-            lower = upper;
-        }
-        address[] memory out = new address[](upper - lower);
-        for (uint256 i = lower; i < upper; ++i) {
-            out[i - lower] = sources[i];
-        }
-        return out;
+        return Lists.inclusive(sources, lower, upper);
     }
 
     function getActiveSourceCount(address client) external view returns (uint256) {

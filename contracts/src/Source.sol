@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {FixedOwnable} from "./access/Ownable.sol";
 import {INexus, ISourceFactory} from "./Interfaces.sol";
+import {Lists} from "./Lists.sol";
 import {SourceParams, SourceStatus} from "./Types.sol";
 
 /// An AI service published by a client. Deployed by the SourceFactory on
@@ -48,16 +49,23 @@ contract Source is FixedOwnable {
         return registrantId[provider];
     }
 
+    /// Mainnet paging (official ogpu 0.2.3 `ogpu/protocol/source.py`, `fetch_from_zero=True`,
+    /// over `_base.py` `_paginated_call`): both bounds inclusive, panic 0x32 for any index
+    /// >= getRegistrantCount(), and the result indexed absolutely, so any `lower > 0`
+    /// panics 0x32; panic 0x11 when upper < lower (see Lists.absolute).
     function getRegistrants(uint256 lower, uint256 upper) external view returns (address[] memory) {
-        return _slice(registrants, lower, upper);
+        return Lists.absolute(registrants, lower, upper);
     }
 
     function getTaskCount() external view returns (uint256) {
         return tasks.length;
     }
 
+    /// Mainnet paging as getRegistrants (official 0.2.3 `ogpu/protocol/source.py`,
+    /// `fetch_from_zero=True`): inclusive, absolute, so only `getTasks(0, n)` with
+    /// `n < getTaskCount()` succeeds.
     function getTasks(uint256 lower, uint256 upper) external view returns (address[] memory) {
-        return _slice(tasks, lower, upper);
+        return Lists.absolute(tasks, lower, upper);
     }
 
     function setSourceParams(SourceParams calldata _sourceParams) external onlyNexus {
@@ -106,22 +114,5 @@ contract Source is FixedOwnable {
 
     function publishTask(address task) external onlyNexus {
         tasks.push(task);
-    }
-
-    function _slice(address[] storage items, uint256 lower, uint256 upper)
-        private
-        view
-        returns (address[] memory out)
-    {
-        if (upper > items.length) {
-            upper = items.length;
-        }
-        if (lower >= upper) {
-            return new address[](0);
-        }
-        out = new address[](upper - lower);
-        for (uint256 i = lower; i < upper; ++i) {
-            out[i - lower] = items[i];
-        }
     }
 }

@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {FixedOwnable} from "./access/Ownable.sol";
 import {IResponse, ITaskFactory} from "./Interfaces.sol";
+import {Lists} from "./Lists.sol";
 import {DeliveryMethod, ResponseParams, TaskParams, TaskStatus} from "./Types.sol";
 
 /// A unit of work published by a client (the owner) against a source.
@@ -20,7 +21,6 @@ contract Task is FixedOwnable {
 
     address private immutable _nexus;
     TaskStatus private _state;
-    address[] private _responses;
 
     modifier onlyNexus() {
         require(msg.sender == _nexus, "NotNexus");
@@ -74,25 +74,32 @@ contract Task is FixedOwnable {
         return attempterId[provider];
     }
 
+    /// Mainnet paging (official ogpu 0.2.3 `ogpu/protocol/_base.py` `_paginated_call`):
+    /// both bounds inclusive, `getAttempters(0, 1)` returns indices 0 and 1; panic 0x32
+    /// for any index >= getAttemptCount(); panic 0x11 when upper < lower (see Lists).
     function getAttempters(uint256 lower, uint256 upper) external view returns (address[] memory) {
-        return _slice(attempters, lower, upper);
+        return Lists.inclusive(attempters, lower, upper);
     }
 
+    /// Mainnet paging as getAttempters (official 0.2.3 `_base.py` `_paginated_call`).
     function getAttemptTimestamps(uint256 lower, uint256 upper)
         external
         view
         returns (uint256[] memory)
     {
-        (lower, upper) = _clamp(attemptTimestamps.length, lower, upper);
-        uint256[] memory out = new uint256[](upper - lower);
-        for (uint256 i = lower; i < upper; ++i) {
-            out[i - lower] = attemptTimestamps[i];
-        }
-        return out;
+        return Lists.inclusive(attemptTimestamps, lower, upper);
     }
 
+    /// The response of each attempter in slots `lower..=upper` (zero address where that
+    /// attempter has not responded), so the list is as long as getAttemptCount().
+    /// Mainnet paging as getAttempters (official 0.2.3 `_base.py` `_paginated_call`,
+    /// which bounds this list by getAttemptCount() and drops zero addresses).
     function getResponsesOf(uint256 lower, uint256 upper) external view returns (address[] memory) {
-        return _slice(_responses, lower, upper);
+        address[] memory out = Lists.inclusive(attempters, lower, upper);
+        for (uint256 i = 0; i < out.length; ++i) {
+            out[i] = responseOf[out[i]];
+        }
+        return out;
     }
 
     function attempt(address provider) external onlyNexus {
@@ -112,7 +119,6 @@ contract Task is FixedOwnable {
         require(!isAlreadySubmitted[dataHash], "AlreadySubmitted");
         isAlreadySubmitted[dataHash] = true;
         responseOf[provider] = response;
-        _responses.push(response);
         if (_state < TaskStatus.RESPONDED) {
             _state = TaskStatus.RESPONDED;
         }
@@ -122,9 +128,13 @@ contract Task is FixedOwnable {
     function setStatus(TaskStatus _status) external onlyNexus {
         _state = _status;
         if (_status == TaskStatus.FINALIZED) {
-            uint256 n = _responses.length;
+            uint256 n = attempters.length;
             for (uint256 i = 0; i < n; ++i) {
-                IResponse r = IResponse(_responses[i]);
+                address response = responseOf[attempters[i]];
+                if (response == address(0)) {
+                    continue;
+                }
+                IResponse r = IResponse(response);
                 if (r.confirmedFinal()) {
                     ResponseParams memory p = r.getResponseParams();
                     winningProvider = p.provider;
@@ -132,31 +142,5 @@ contract Task is FixedOwnable {
                 }
             }
         }
-    }
-
-    function _slice(address[] storage items, uint256 lower, uint256 upper)
-        private
-        view
-        returns (address[] memory out)
-    {
-        (lower, upper) = _clamp(items.length, lower, upper);
-        out = new address[](upper - lower);
-        for (uint256 i = lower; i < upper; ++i) {
-            out[i - lower] = items[i];
-        }
-    }
-
-    function _clamp(uint256 length, uint256 lower, uint256 upper)
-        private
-        pure
-        returns (uint256, uint256)
-    {
-        if (upper > length) {
-            upper = length;
-        }
-        if (lower > upper) {
-            lower = upper;
-        }
-        return (lower, upper);
     }
 }

@@ -31,5 +31,6 @@ def test_cli_takes_key_chain_and_rpc_from_dotenv(chain: Devnet, tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr
     shown = json.loads(done.stdout)
-    assert shown["address"] == client.address and shown["balance"] == ETHER
+    assert shown["address"] == client.address
+    assert shown["balance"]["wei"] == str(ETHER)  # docs/CLI.md: amounts are {"wei", "human"}
     assert client.key_hex[2:] not in done.stdout + done.stderr

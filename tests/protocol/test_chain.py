@@ -305,8 +305,10 @@ def test_multicall_splits_big_batches_and_pins_one_block(http_net: Any, proxy: A
     proxy.reset()
     outcome = multicall.aggregate_all(w3, calls, output_sizes=[200] * len(calls))
     assert proxy.methods[0] == "eth_blockNumber"
-    per_request = (multicall.MAX_OUTPUT - 32) // (32 + 200)
-    assert proxy.requests == 1 + -(-len(calls) // per_request)
+    per_aggregate = (multicall.MAX_OUTPUT - 32) // (32 + 200)
+    groups = -(-len(calls) // per_aggregate)
+    # the head, then every aggregate pinned to it in one JSON-RPC batch
+    assert proxy.requests == 2 and proxy.methods[1:] == ["eth_call"] * groups
     assert multicall.state_block(w3, outcome.block_number) == head
     balances = [c.decode(r.data) for c, r in zip(calls, outcome.results, strict=True)]
     assert balances[len(CLIENTS)] == 5 and balances.count(5) == 120
@@ -316,6 +318,7 @@ def test_multicall_splits_big_batches_and_pins_one_block(http_net: Any, proxy: A
     proxy.reset()
     halved = multicall.aggregate_all(w3, calls[:400], output_sizes=[0] * 400)
     assert proxy.methods == ["eth_call", "eth_blockNumber", "eth_call", "eth_call"]
+    assert proxy.requests == 3  # the halves share one batch
     assert halved.block_number == outcome.block_number
     assert [r.data for r in halved.results] == [r.data for r in outcome.results[:400]]
 
@@ -334,6 +337,8 @@ def test_rpc_errors_are_normalized(net: Any) -> None:
 
 
 def test_paginated_call_over_callables() -> None:
+    # fetch_fn takes both bounds inclusive (official 0.2.3) and, like the deployed
+    # getters, fails for any index at or past the end; from_zero getters for lower > 0.
     from ogpu.protocol import ZERO_ADDRESS, _paginated_call
 
     items = [f"0x{i:040x}" for i in range(1, 8)] + [ZERO_ADDRESS]
@@ -345,14 +350,31 @@ def test_paginated_call_over_callables() -> None:
         return len(items)
 
     def fetch(lo: int, hi: int) -> list[str]:
+        assert lo <= hi < len(items), f"asked {lo}..{hi} of {len(items)}"
         fetched.append((lo, hi))
-        return items[lo:hi]
+        return items[lo : hi + 1]
+
+    def from_zero(lo: int, hi: int) -> list[str]:
+        assert lo == 0, "absolute indexing panics for lower > 0"
+        return fetch(lo, hi)
 
     assert _paginated_call(count, fetch, chunk_size=3) == items[:7]
-    assert fetched == [(0, 3), (3, 6), (6, 8)] and len(counted) == 1
+    assert fetched == [(0, 2), (3, 5), (6, 7)] and len(counted) == 1
     fetched.clear()
     assert _paginated_call(count, fetch, 2, 4, chunk_size=3) == items[2:4]
-    assert fetched == [(2, 4)] and len(counted) == 1
+    assert fetched == [(2, 3)] and len(counted) == 2  # the count bounds every read
+    fetched.clear()
+    assert _paginated_call(count, fetch, 5, 100, chunk_size=3) == items[5:7]
+    assert fetched == [(5, 7)]
+    fetched.clear()
+    assert _paginated_call(count, fetch, 8) == [] and _paginated_call(count, fetch, 20) == []
+    assert _paginated_call(count, fetch, 3, 3) == [] and fetched == []
+    assert len(counted) == 5  # lower == upper costs nothing
+    assert _paginated_call(count, from_zero, 2, 5, fetch_from_zero=True) == items[2:5]
+    assert _paginated_call(count, from_zero, fetch_from_zero=True) == items[:7]
+    assert fetched == [(0, 4), (0, 7)]
+    fetched.clear()
+    assert _paginated_call(lambda: 0, fetch) == [] and fetched == []
     with pytest.raises(InvalidInputError):
         _paginated_call(count, fetch, chunk_size=0)
     with pytest.raises(InvalidInputError):
@@ -363,3 +385,52 @@ def test_web3_manager_clear_forgets_instances(net: Any) -> None:
     assert Web3Manager.get_web3_instance() is net.w3
     Web3Manager.clear()
     assert Web3Manager.get_web3_instance() is not net.w3
+
+
+def test_read_retry_classifies_what_the_public_rpc_does_under_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ogpu.chain import readretry
+
+    lagging = [
+        "block 0x1f2e not found",
+        "header not found",
+        "unknown block",
+        "Block 0xAB Not Found",
+    ]
+    for message in lagging:
+        assert readretry.is_transient(rpc.NodeError("eth_call", -32000, message)), message
+    # a dropped connection or a timeout is the transport's to retry, within its budget
+    for exc in (
+        rpc.TransportError("eth_call", "connection reset by peer"),
+        rpc.NodeError("eth_call", -32000, "out of gas"),
+        rpc.NodeError("eth_call", -32601, "the method eth_x does not exist"),
+        rpc.TransportError("eth_call", "ReadTimeout: HTTPConnectionPool read timed out"),
+        rpc.TransportError("eth_call", "malformed answer: Expecting value"),
+        rpc.ExecutionReverted(b"", "execution reverted"),
+    ):
+        assert not readretry.is_transient(exc), exc
+
+    monkeypatch.setattr(readretry, "PAUSES", (0.0, 0.0, 0.0, 0.0))
+
+    def tries_until(message: str, fails: int) -> tuple[int, object]:
+        """Tries ``retrying`` makes of a read failing ``fails`` times with ``message``."""
+        tries: list[int] = []
+
+        def read() -> str:
+            tries.append(1)
+            if len(tries) <= fails:
+                raise rpc.NodeError("eth_call", -32000, message)
+            return "ok"
+
+        try:
+            outcome: object = readretry.retrying(read)
+        except rpc.NodeError as exc:
+            outcome = exc
+        return len(tries), outcome
+
+    assert tries_until("block 0x10 not found", 2) == (3, "ok")
+    count, outcome = tries_until("block 0x10 not found", 99)
+    assert count == readretry.READ_ATTEMPTS and isinstance(outcome, rpc.NodeError)
+    count, outcome = tries_until("out of gas", 99)
+    assert count == 1 and isinstance(outcome, rpc.NodeError)

@@ -255,16 +255,18 @@ def test_pagination_chunks_and_bounds(
     assert proxy.requests == 2 and offset in (0, 1)
     proxy.reset()
     assert source.get_tasks() == tasks
-    assert proxy.requests == 2  # count + first chunk, then the other chunks at once
+    assert proxy.requests == 2  # the count, then getTasks(0, 7) pinned to its block
     assert proxy.methods == ["eth_call", "eth_call"]
     proxy.reset()
     assert source.get_tasks(2, 7) == tasks[2:7]
-    assert proxy.requests == 1
+    assert proxy.requests == 2
     assert source.get_tasks(6) == tasks[6:]
-    assert source.get_tasks(8) == [] and source.get_tasks(3, 3) == []
-    assert source.get_tasks(20, 30) == []
+    proxy.reset()
+    assert source.get_tasks(8) == [] and source.get_tasks(20, 30) == []
+    assert proxy.requests == 2  # only the counts: nothing at or past the end is asked
+    assert source.get_tasks(3, 3) == [] and proxy.requests == 2  # costs nothing
 
-    # Task.get_responses has no count: chunks until a short one
+    # Task lists are chunked (3 here), every chunk in one batched request
     for index, account in enumerate(PROVIDERS):
         world.registered(source, account, MASTERS[index])
         nexus.attempt(tasks[0].address, account.address, 1, signer=account.account)
@@ -274,7 +276,7 @@ def test_pagination_chunks_and_bounds(
     ]
     proxy.reset()
     assert tasks[0].get_responses() == responses
-    assert proxy.requests == 2  # a full chunk of 3, then an empty one
+    assert proxy.requests == 2  # the attempt count, then both chunks at once
     assert tasks[0].get_responses(1) == responses[1:]
     assert tasks[0].get_attempters() == [a.address for a in PROVIDERS]
     assert len(tasks[0].get_attempt_timestamps(0, 2)) == 2

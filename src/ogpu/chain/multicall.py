@@ -20,12 +20,13 @@ Result: ``block number (32 bytes)``, then per call a 32-byte word
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ogpu.chain import rpc
+from ogpu.chain import readretry, rpc
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -123,6 +124,9 @@ MAX_PAYLOAD = 49152
 MAX_OUTPUT = 24576
 #: Expected return size of a call when the caller gives none (a word or a short string).
 DEFAULT_OUTPUT_SIZE = 160
+#: Aggregates per JSON-RPC batch: 32 payloads of at most 96 KiB as hex stay under geth's
+#: 5 MiB request body limit (and far under its 1000-item batch limit).
+BATCH_AGGREGATES = 32
 
 
 class CallLike(Protocol):
@@ -210,7 +214,8 @@ def aggregate(
     """Run every call against one block with a single ``eth_call`` (one HTTP request).
 
     A reverting call does not fail the batch: its result has ``success=False``
-    and carries the revert data.
+    and carries the revert data. A lagging replica's "block not found" is asked
+    again (``readretry``; the transport retries dropped connections).
 
     Raises:
         ValueError: malformed call or malformed node output.
@@ -218,7 +223,7 @@ def aggregate(
     """
     payload = encode_payload(calls)
     block = hex(block_identifier) if isinstance(block_identifier, int) else block_identifier
-    raw = rpc.request(w3, "eth_call", [{"data": "0x" + payload.hex()}, block])
+    raw = readretry.request(w3, "eth_call", [{"data": "0x" + payload.hex()}, block])
     return decode_output(rpc.to_bytes(raw), len(calls))
 
 
@@ -236,7 +241,7 @@ def execution_offset(w3: Web3) -> int:
     """
     cached = _offsets.get(w3)
     if cached is None:
-        head = rpc.to_int(rpc.request(w3, "eth_blockNumber", []))
+        head = rpc.to_int(readretry.request(w3, "eth_blockNumber", []))
         cached = aggregate(w3, [], head).block_number - head
         _offsets[w3] = cached
     return cached
@@ -253,7 +258,87 @@ def state_block(w3: Web3, number: int) -> int:
 def _is_size_error(exc: Exception) -> bool:
     """The node refused the creation's output (EIP-170) or ran the batch out of gas."""
     text = str(exc).lower()
-    return any(marker in text for marker in ("code size", "codesize", "out of gas"))
+    markers = ("code size", "codesize", "out of gas", "exceeds allowance")
+    return any(marker in text for marker in markers)
+
+
+def _groups(calls: Sequence[CallLike], output_sizes: Sequence[int] | None) -> list[list[int]]:
+    """Indices of ``calls`` cut into groups that fit ``MAX_PAYLOAD`` and ``MAX_OUTPUT``."""
+    sizes = list(output_sizes) if output_sizes is not None else []
+    groups: list[list[int]] = [[]]
+    payload = len(AGGREGATOR_CODE)
+    output = 32
+    for index, call in enumerate(calls):
+        record = 22 + len(call.data)
+        produced = 32 + (sizes[index] if index < len(sizes) else DEFAULT_OUTPUT_SIZE)
+        if groups[-1] and (payload + record > MAX_PAYLOAD or output + produced > MAX_OUTPUT):
+            groups.append([])
+            payload, output = len(AGGREGATOR_CODE), 32
+        groups[-1].append(index)
+        payload += record
+        output += produced
+    return groups
+
+
+def _batch(w3: Web3, items: list[tuple[str, list[Any]]]) -> list[Any]:
+    return readretry.retrying(lambda: rpc.batch(w3, items))
+
+
+def _send(w3: Web3, items: list[tuple[str, list[Any]]]) -> list[Any]:
+    """Answers (results or ``rpc`` exceptions) of ``items``, ``BATCH_AGGREGATES`` per
+    JSON-RPC batch; one by one when the node refuses batches.
+
+    Raises:
+        rpc.TransportError: a batch got no answer (after ``readretry``).
+    """
+    answers: list[Any] = []
+    for start in range(0, len(items), BATCH_AGGREGATES):
+        part = items[start : start + BATCH_AGGREGATES]
+        try:
+            answers += _batch(w3, part)
+        except rpc.NodeError:
+            for method, params in part:
+                try:
+                    answers.append(readretry.request(w3, method, params))
+                except (rpc.ExecutionReverted, rpc.NodeError, rpc.TransportError) as exc:
+                    answers.append(exc)
+    return answers
+
+
+def aggregate_batch(
+    w3: Web3, groups: Sequence[Sequence[CallLike]], block: int
+) -> list[AggregateResult | Exception]:
+    """Run each group as one aggregate at ``block``: all of them in one JSON-RPC batch
+    (one HTTP request per ``BATCH_AGGREGATES``). Items a lagging replica failed are
+    asked again (``readretry``); an item that still fails comes back as its exception
+    (``rpc.*`` or ``ValueError`` for malformed output).
+
+    Raises:
+        ValueError: a group does not fit one aggregate.
+        rpc.TransportError: a batch got no answer.
+    """
+    params = [[{"data": "0x" + encode_payload(g).hex()}, hex(block)] for g in groups]
+    out: list[AggregateResult | Exception | None] = [None] * len(groups)
+    pending = list(range(len(groups)))
+    for attempt in range(readretry.READ_ATTEMPTS):
+        if attempt:
+            time.sleep(readretry.PAUSES[min(attempt, len(readretry.PAUSES)) - 1])
+        answers = _send(w3, [("eth_call", params[i]) for i in pending])
+        retry: list[int] = []
+        for index, answer in zip(pending, answers, strict=True):
+            if isinstance(answer, Exception):
+                out[index] = answer
+                if readretry.is_transient(answer):
+                    retry.append(index)
+                continue
+            try:
+                out[index] = decode_output(rpc.to_bytes(answer), len(groups[index]))
+            except (TypeError, ValueError) as exc:
+                out[index] = ValueError(f"malformed aggregate output: {exc}")
+        pending = retry
+        if not pending:
+            break
+    return [r if r is not None else ValueError("no answer") for r in out]
 
 
 def aggregate_all(
@@ -270,28 +355,16 @@ def aggregate_all(
     ``eth_call`` without ``to`` is). Calls are grouped using ``output_sizes``
     (expected bytes returned per call, default ``DEFAULT_OUTPUT_SIZE``). One
     group is one request. Several groups (or a group that still returns too
-    much or runs out of gas, which is split in half) are all pinned to one
-    explicit block: the given number, else the head read with one
-    ``eth_blockNumber``.
+    much or runs out of the node's ``eth_call`` gas cap, which is split in
+    half) are pinned to one explicit block (the given number, else the head
+    read with one ``eth_blockNumber``) and sent as one JSON-RPC batch
+    (``aggregate_batch``: one HTTP request per ``BATCH_AGGREGATES`` groups).
 
     Raises:
         ValueError: a single call does not fit, or malformed node output.
         rpc.ExecutionReverted / rpc.NodeError / rpc.TransportError: a request failed.
     """
-    sizes = list(output_sizes) if output_sizes is not None else []
-    groups: list[list[int]] = [[]]
-    payload = len(AGGREGATOR_CODE)
-    output = 32
-    for index, call in enumerate(calls):
-        record = 22 + len(call.data)
-        produced = 32 + (sizes[index] if index < len(sizes) else DEFAULT_OUTPUT_SIZE)
-        if groups[-1] and (payload + record > MAX_PAYLOAD or output + produced > MAX_OUTPUT):
-            groups.append([])
-            payload, output = len(AGGREGATOR_CODE), 32
-        groups[-1].append(index)
-        payload += record
-        output += produced
-
+    groups = _groups(calls, output_sizes)
     if len(groups) == 1:
         try:
             return aggregate(w3, calls, block_identifier)
@@ -303,24 +376,20 @@ def aggregate_all(
     if isinstance(block_identifier, int):
         pinned = block_identifier
     else:
-        pinned = rpc.to_int(rpc.request(w3, "eth_blockNumber", []))
+        pinned = rpc.to_int(readretry.request(w3, "eth_blockNumber", []))
     results: list[CallResult | None] = [None] * len(calls)
     observed: list[int] = []
-
-    def run(indices: list[int]) -> None:
-        try:
-            outcome = aggregate(w3, [calls[i] for i in indices], pinned)
-        except (rpc.ExecutionReverted, rpc.NodeError) as exc:
-            if not _is_size_error(exc) or len(indices) < 2:
-                raise
-            half = len(indices) // 2
-            run(indices[:half])
-            run(indices[half:])
-            return
-        observed.append(outcome.block_number)
-        for i, result in zip(indices, outcome.results, strict=True):
-            results[i] = result
-
-    for group in groups:
-        run(group)
+    while groups:
+        outcomes = aggregate_batch(w3, [[calls[i] for i in g] for g in groups], pinned)
+        split: list[list[int]] = []
+        for group, outcome in zip(groups, outcomes, strict=True):
+            if isinstance(outcome, AggregateResult):
+                observed.append(outcome.block_number)
+                for i, result in zip(group, outcome.results, strict=True):
+                    results[i] = result
+            elif _is_size_error(outcome) and len(group) >= 2:
+                split += [group[: len(group) // 2], group[len(group) // 2 :]]
+            else:
+                raise outcome
+        groups = split
     return AggregateResult(observed[0], tuple(r for r in results if r is not None))

@@ -265,20 +265,25 @@ def run(args: argparse.Namespace) -> int:
     if args.detach:
         return detach(args, "provider")
     report = _Reporter(args)
+    events = logging.getLogger("ogpu.events")
+    saved = events.level
     if not args.verbose:  # the chain watch reports outages in one line each
-        logging.getLogger("ogpu.events").setLevel(logging.ERROR)
-    connect(args)
-    if args.register:
-        _prepare(args, provider, sources, report.say)
-    if not sources:
-        sources = [s.address for s in Provider(provider.address).get_registered_sources()]
+        events.setLevel(logging.ERROR)
+    try:  # the level goes back when the command ends (main() may run in a caller's process)
+        connect(args)
+        if args.register:
+            _prepare(args, provider, sources, report.say)
         if not sources:
-            raise CommandError(
-                f"provider {provider.address} is registered to no source; "
-                "pass --source ADDRESS --register",
-                kind="input",
-            )
-    return _Session(args, provider, scheduler, settings, sources, report).serve()
+            sources = [s.address for s in Provider(provider.address).get_registered_sources()]
+            if not sources:
+                raise CommandError(
+                    f"provider {provider.address} is registered to no source; "
+                    "pass --source ADDRESS --register",
+                    kind="input",
+                )
+        return _Session(args, provider, scheduler, settings, sources, report).serve()
+    finally:
+        events.setLevel(saved)
 
 
 class _Session:

@@ -1,8 +1,9 @@
 """``ogpu devnet``: run the local chain and content store; ``ogpu devnet deploy``: deploy the suite.
 
 ``ogpu devnet [--host H] [--port P] [--store-port P] [--state FILE] [--block-time S]
-[--env-file FILE] [--detach]`` serves the in-process devnet over JSON-RPC and the
-content store until SIGINT/SIGTERM, then saves ``--state`` (if given) and exits 0.
+[--env-file FILE] [--detach] [--call-gas-cap GAS] [--mainnet-faults SHARE [--faults-seed N]]``
+serves the in-process devnet over JSON-RPC and the content store until SIGINT/SIGTERM,
+then saves ``--state`` (if given) and exits 0.
 ``--port 0`` picks free ports for both servers (unless ``--store-port`` is given).
 At start it prints the accounts, the contracts and an ``export`` block of the
 variables the SDK and the other commands read (``OGPU_CHAIN``, ``OGPU_RPC_URL``,
@@ -86,6 +87,26 @@ def _size(text: str) -> int:
     return value
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a share (e.g. 0.2): {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"share must be > 0 and <= 1, got {text!r}")
+    return value
+
+
+def _gas(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an amount of gas: {text!r}") from None
+    if value < 21_000:
+        raise argparse.ArgumentTypeError(f"gas cap must be at least 21000, got {text!r}")
+    return value
+
+
 def register(subparsers: SubParsers) -> None:
     """Add ``devnet`` (and ``devnet deploy``) to the ``ogpu`` parser. No I/O."""
     parser = subparsers.add_parser(
@@ -129,6 +150,29 @@ def register(subparsers: SubParsers) -> None:
         "--gateway-url",
         metavar="URL",
         help="base URL put in /file/create links (default: the store's own URL)",
+    )
+    parser.add_argument(
+        "--call-gas-cap",
+        type=_gas,
+        metavar="GAS",
+        help="most gas one eth_call may use, as geth's --rpc.gascap (default 50000000)",
+    )
+    parser.add_argument(
+        "--mainnet-faults",
+        type=_share,
+        metavar="SHARE",
+        help=(
+            "answer SHARE (0..1] of requests like the load-balanced public RPC: "
+            "'block 0x.. not found' for a block just reported, or a dropped connection "
+            "(default: off)"
+        ),
+    )
+    parser.add_argument(
+        "--faults-seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="seed of the --mainnet-faults draws (default 0)",
     )
     parser.add_argument(
         "--env-file",
@@ -238,6 +282,15 @@ def _describe(services: DevnetServices, args: argparse.Namespace, env: dict[str,
                     "loaded_state": services.loaded_state,
                     "env_file": args.env_file,
                     "block_number": services.block_number(),
+                    "call_gas_cap": services.dispatcher.call_gas_cap,
+                    "mainnet_faults": (
+                        None
+                        if services.rpc_server.faults is None
+                        else {
+                            "share": services.rpc_server.faults.share,
+                            "seed": services.rpc_server.faults.seed,
+                        }
+                    ),
                     "deployment": addresses,
                     "accounts": [
                         {"label": label, "address": address, "private_key": key}
@@ -255,6 +308,10 @@ def _describe(services: DevnetServices, args: argparse.Namespace, env: dict[str,
     _out(f"Content store:  {services.store_url}")
     _out("                POST /api/v0/add, POST /file/create, GET /ipfs/<cid>")
     _out(f"Gateway links:  {services.gateway_url}/ipfs/<cid>")
+    _out(f"eth_call gas:   at most {services.dispatcher.call_gas_cap}")
+    faults = services.rpc_server.faults
+    if faults is not None:
+        _out(f"Mainnet faults: {faults.share:g} of requests (seed {faults.seed})")
     if services.state_file is not None:
         origin = "loaded from" if services.loaded_state else "new; will be saved to"
         _out(f"State:          {origin} {services.state_file}")
@@ -289,6 +346,7 @@ def _listen_error(exc: Any) -> CommandError:
 def run_devnet(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; save ``--state``; return 0. Raises CommandError."""
     from ogpu.devnet.deploy import DevnetError
+    from ogpu.devnet.faults import MainnetFaults
     from ogpu.devnet.serve import ListenError, start_services
 
     check_detach(args)
@@ -316,6 +374,12 @@ def run_devnet(args: argparse.Namespace) -> int:
                     block_time=args.block_time,
                     max_upload=args.max_upload,
                     gateway_url=args.gateway_url,
+                    call_gas_cap=args.call_gas_cap,
+                    mainnet_faults=(
+                        MainnetFaults(args.mainnet_faults, seed=args.faults_seed)
+                        if args.mainnet_faults
+                        else None
+                    ),
                 )
         except ListenError as exc:
             raise _listen_error(exc) from None

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu import __version__
 from ogpu.devnet.deploy import Deployment, DevnetError, DevnetInputError
+from ogpu.devnet.faults import MainnetFaults
 from ogpu.devnet.store import DEFAULT_MAX_UPLOAD, DEFAULT_STORE_PORT, ContentStore, StoreServer
 
 if TYPE_CHECKING:
@@ -346,8 +347,14 @@ def start_services(
     block_time: float | None = None,
     max_upload: int = DEFAULT_MAX_UPLOAD,
     gateway_url: str | None = None,
+    call_gas_cap: int | None = None,
+    mainnet_faults: MainnetFaults | None = None,
 ) -> DevnetServices:
     """Build the devnet (or load ``state_file`` if it exists), bind both ports and start serving.
+
+    ``call_gas_cap``: most gas one ``eth_call`` may use (geth's ``--rpc.gascap``;
+    default ``server.DEFAULT_CALL_GAS_CAP``, 50,000,000).
+    ``mainnet_faults``: answer some requests like the public RPC (``ogpu.devnet.faults``).
 
     Cost: one suite deployment in process (about a second). Raises
     DevnetInputError for bad arguments, StateFileError for an unusable state
@@ -360,11 +367,15 @@ def start_services(
         raise DevnetInputError(f"block_time must be positive, got {block_time!r}")
     if isinstance(max_upload, bool) or not isinstance(max_upload, int) or max_upload <= 0:
         raise DevnetInputError(f"max_upload must be a positive int, got {max_upload!r}")
+    if call_gas_cap is not None and (
+        isinstance(call_gas_cap, bool) or not isinstance(call_gas_cap, int) or call_gas_cap < 1
+    ):
+        raise DevnetInputError(f"call_gas_cap must be a positive int, got {call_gas_cap!r}")
     path = Path(state_file) if state_file is not None else None
     info = read_state(path) if path is not None and path.exists() else None
 
     from ogpu.devnet.chain import Devnet
-    from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
+    from ogpu.devnet.server import DEFAULT_CALL_GAS_CAP, JsonRpcDispatcher, RpcServer
 
     devnet = Devnet()
     store = ContentStore()
@@ -373,13 +384,14 @@ def start_services(
         devnet.lock,
         unlocked=[account.account for account in devnet.accounts],
         client_version=f"ogpu-devnet/{__version__}/py-evm",
+        call_gas_cap=DEFAULT_CALL_GAS_CAP if call_gas_cap is None else call_gas_cap,
     )
     if info is not None and path is not None:
         _load_chain(devnet, info, path)
         dispatcher.time_offset = info.time_offset
         store.load(info.blobs)
     try:
-        rpc_server = RpcServer(dispatcher, host, port)
+        rpc_server = RpcServer(dispatcher, host, port, faults=mainnet_faults)
     except OSError as exc:
         raise ListenError("JSON-RPC server", host, port, exc.strerror or str(exc)) from None
     try:

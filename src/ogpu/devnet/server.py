@@ -8,7 +8,8 @@ batches, CORS). Behaviour follows geth/anvil where clients depend on it: revert
 errors carry the revert data as 0x hex in ``error.data`` (code 3 with data,
 -32000 without), unknown blocks/transactions are ``null``, and anvil/ganache
 style devnet controls are available (``evm_increaseTime``, ``evm_mine``,
-``evm_snapshot``, ``evm_revert``).
+``evm_snapshot``, ``evm_revert``). An ``eth_call`` gets at most ``call_gas_cap``
+gas (geth's ``--rpc.gascap``, default 50,000,000), whatever the block gas limit.
 
 Block timestamps follow the wall clock plus the ``evm_increaseTime`` offset:
 the pending block's timestamp is refreshed before a transaction is mined.
@@ -52,6 +53,7 @@ from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError as EthValidationError
 
 from ogpu._jsonsafe import MAX_JSON_DEPTH, loads_bounded, nesting_depth
+from ogpu.devnet.faults import DROP, MainnetFaults
 from ogpu.devnet.store import BackgroundHTTPServer
 
 if TYPE_CHECKING:
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
 __all__ = [
+    "DEFAULT_CALL_GAS_CAP",
     "DEFAULT_PRIORITY_FEE",
     "INTERNAL_ERROR",
     "INVALID_PARAMS",
@@ -89,6 +92,9 @@ SERVER_ERROR = -32000
 REVERT_ERROR = 3
 
 DEFAULT_PRIORITY_FEE = 10**9
+#: Gas an ``eth_call`` may use when it names none, and at most (geth's ``--rpc.gascap``
+#: default). Like geth, independent of the block gas limit.
+DEFAULT_CALL_GAS_CAP = 50_000_000
 MAX_BATCH = 1000
 # eth_estimateGas fast path: the EIP-2200 SSTORE stipend check (2300) plus slack for
 # nested calls that the 64/63 factor leaves short.
@@ -374,7 +380,11 @@ class JsonRpcDispatcher:
         *,
         unlocked: Iterable[LocalAccount] = (),
         client_version: str = "ogpu-devnet",
+        call_gas_cap: int = DEFAULT_CALL_GAS_CAP,
     ) -> None:
+        if isinstance(call_gas_cap, bool) or not isinstance(call_gas_cap, int) or call_gas_cap < 1:
+            raise ValueError(f"call_gas_cap must be a positive int, got {call_gas_cap!r}")
+        self.call_gas_cap = call_gas_cap
         self._tester = tester
         self._lock = lock
         self._unlocked: dict[bytes, LocalAccount] = {
@@ -585,6 +595,11 @@ class JsonRpcDispatcher:
         for index in range(count):
             self._sync_pending_timestamp(timestamp if index == 0 else None)
             self._tester.mine_blocks(1)
+
+    def block_number(self) -> int:
+        """Number of the latest block (takes the lock)."""
+        with self._lock:
+            return int(self._head().block_number)
 
     def mine(self, count: int = 1) -> None:
         """Mine ``count`` empty blocks (takes the lock). Raises ValueError on a bad count."""
@@ -860,7 +875,8 @@ class JsonRpcDispatcher:
         overrides = _param(params, 2, "stateOverrides", required=False)
         if overrides:
             raise _invalid("state overrides are not supported")
-        gas = min(request.gas or header.gas_limit, header.gas_limit)
+        # As geth: the cap, not the block gas limit, bounds a call.
+        gas = min(request.gas or self.call_gas_cap, self.call_gas_cap)
         vm = self._chain.get_vm(header)
         try:
             with vm.in_costless_state() as state:
@@ -1387,7 +1403,15 @@ class _RpcRequestHandler(BaseHTTPRequestHandler):
             error = RpcError(PARSE_ERROR, f"parse error: nested deeper than {MAX_JSON_DEPTH}")
             self._send_error_json(400, error)
             return
-        answer = self.server.dispatcher.handle_body(body)
+        faults = self.server.faults
+        if faults is None:
+            answer = self.server.dispatcher.handle_body(body)
+        else:
+            answer = faults.answer(body, self.server.dispatcher)
+            if answer == DROP:
+                self.close_connection = True
+                self.connection.close()
+                return
         if answer is None:
             self.send_response(204)
             self.send_header("Content-Length", "0")
@@ -1399,8 +1423,9 @@ class _RpcRequestHandler(BaseHTTPRequestHandler):
 class RpcServer(BackgroundHTTPServer):
     """HTTP JSON-RPC server for a :class:`JsonRpcDispatcher`; binds on construction.
 
-    ``port=0`` picks a free port (see :attr:`url`). Raises OSError when the
-    address cannot be bound.
+    ``port=0`` picks a free port (see :attr:`url`). ``faults`` turns on the
+    mainnet fault mode (:mod:`ogpu.devnet.faults`; off by default). Raises
+    OSError when the address cannot be bound.
     """
 
     def __init__(
@@ -1410,7 +1435,9 @@ class RpcServer(BackgroundHTTPServer):
         port: int = 8545,
         *,
         max_body: int = MAX_RPC_BODY,
+        faults: MainnetFaults | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.max_body = max_body
+        self.faults = faults
         super().__init__(host, port, _RpcRequestHandler, name="ogpu-devnet-rpc")

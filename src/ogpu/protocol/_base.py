@@ -53,25 +53,38 @@ def _paginated_call(
     lower: int = 0,
     upper: int | None = None,
     chunk_size: int = b.CHUNK_SIZE,
+    fetch_from_zero: bool = False,
 ) -> list[T]:
-    """Generic pagination over callables: ``count_fn`` (only when ``upper`` is None)
-    then ``fetch_fn(lo, hi)`` per chunk; zero-address items are dropped.
+    """Items ``[lower, upper)`` (``upper=None``: all) of a paginated read, as official 0.2.3.
 
-    Costs whatever the callables cost (one call each). The instance classes
-    use the batched ``_bindings.paginate`` instead.
+    ``fetch_fn(lo, hi)`` takes **both bounds inclusive**, as the deployed getters do
+    (docs/MAINNET.md): items ``[lower, upper)`` are fetched as ``fetch_fn(a, b - 1)``
+    per chunk of ``chunk_size``. With ``fetch_from_zero`` (getters that panic for any
+    ``lower > 0``, like ``Source.getTasks``) it is one ``fetch_fn(0, upper - 1)``,
+    sliced. ``count_fn`` is always called (unlike official 0.2.3, also when ``upper``
+    is given), so no index at or past the end is ever asked for; an empty range calls
+    nothing, an empty list only ``count_fn``. Zero-address items are dropped.
+
+    Costs whatever the callables cost (one call each). The instance classes use the
+    batched ``_paging.read_list`` instead.
 
     Raises:
-        InvalidAmountError: bad bounds or chunk size.
+        InvalidAmountError: bad bounds. InvalidInputError: ``chunk_size`` is not > 0.
     """
     low, high = b.bounds(lower, upper)
     step = b.uint(chunk_size, "chunk_size")
     if step == 0:
         raise InvalidInputError("chunk_size must be > 0", param="chunk_size")
-    if high is None:
-        high = int(count_fn())
-    out: list[T] = []
-    for start in range(low, high, step):
-        out.extend(
-            item for item in fetch_fn(start, min(start + step, high)) if item != b.ZERO_ADDRESS
-        )
-    return out
+    if high is not None and high <= low:
+        return []
+    total = int(count_fn())
+    end = total if high is None else min(high, total)
+    if end <= low:
+        return []
+    if fetch_from_zero:
+        items = list(fetch_fn(0, end - 1))[low:end]
+    else:
+        items = []
+        for start in range(low, end, step):
+            items.extend(fetch_fn(start, min(start + step, end) - 1))
+    return [item for item in items if item != b.ZERO_ADDRESS]

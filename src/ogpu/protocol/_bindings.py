@@ -2,7 +2,8 @@
 
 Reads go through ``ogpu.chain.rpc`` (raw JSON-RPC, no web3 middleware) so a
 getter costs exactly one request; several reads use ``ogpu.chain.multicall``
-(one request, one block).
+(one request, one block). A lagging replica's "block not found" is asked again
+(``ogpu.chain.readretry``). Paginated lists: ``_paging``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ogpu_bindings._runtime import ContractCall, check_address
 
-from ogpu.chain import multicall, rpc
+from ogpu.chain import multicall, readretry, rpc
 from ogpu.chain.config import ChainConfig
 from ogpu.chain.web3 import Web3Manager
 from ogpu.types.errors import (
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-#: Items fetched per paginated call; several chunks share one request.
+#: Items fetched per paginated call (as official 0.2.3); the chunks share one request.
 CHUNK_SIZE = 100
 
 _UINT256_MAX = 2**256 - 1
@@ -105,7 +106,14 @@ def revert_error(data: bytes, contract: str | None, function: str | None) -> OGP
     return cast(OGPUError, decode_revert(data, contract=contract, function=function))
 
 
-def _decode(call: ContractCall[T], raw: bytes, not_found: Callable[[], OGPUError] | None) -> T:
+def decode_answer(
+    call: ContractCall[T], raw: bytes, not_found: Callable[[], OGPUError] | None
+) -> T:
+    """Decode one answer of ``call``. No RPC.
+
+    Raises:
+        the ``not_found()`` error, else AbiDecodeError: undecodable data.
+    """
     try:
         return call.decode(raw)
     except OGPUError:
@@ -137,7 +145,7 @@ def read(
     w3 = web3()
     block_id = hex(block) if isinstance(block, int) else block
     try:
-        raw = rpc.request(
+        raw = readretry.request(
             w3, "eth_call", [{"to": call.to, "data": "0x" + call.data.hex()}, block_id]
         )
     except rpc.ExecutionReverted as exc:
@@ -150,7 +158,7 @@ def read(
         data = rpc.to_bytes(raw)
     except TypeError:
         raise RPCError(f"malformed eth_call answer: {raw!r}", method="eth_call") from None
-    return _decode(call, data, not_found)
+    return decode_answer(call, data, not_found)
 
 
 def _aggregate(
@@ -179,7 +187,7 @@ def _value(
         if not_found is not None:
             raise not_found()
         raise revert_error(result.data, None, None)
-    return _decode(call, result.data, not_found)
+    return decode_answer(call, result.data, not_found)
 
 
 def read_many(
@@ -204,7 +212,11 @@ def read_many(
     return outcome.block_number, values
 
 
-def _state_block(number: int) -> int:
+def state_block(number: int) -> int:
+    """The block an aggregate reporting ``NUMBER == number`` read (``multicall.state_block``).
+
+    Two requests once per Web3, none after. Raises RPCError.
+    """
     try:
         return multicall.state_block(web3(), number)
     except (rpc.NodeError, rpc.TransportError) as exc:
@@ -230,68 +242,3 @@ def bounds(lower: object, upper: object) -> tuple[int, int | None]:
             f"upper ({high}) must be >= lower ({low})", param="upper", value=high, minimum=low
         )
     return low, high
-
-
-def paginate(
-    chunk: Callable[[int, int], ContractCall[list[T]]],
-    lower: int,
-    upper: int | None,
-    *,
-    count: ContractCall[int] | None = None,
-    not_found: Callable[[], OGPUError] | None = None,
-    skip_zero: bool = False,
-) -> list[T]:
-    """Fetch ``[lower, upper)`` of a paginated list; ``upper=None`` means everything.
-
-    Chunks of ``CHUNK_SIZE`` items are aggregated, every request pinned to
-    the block of the first (``multicall.state_block``: two requests once per
-    Web3 to learn how the node numbers call contexts). With ``count`` and
-    ``upper=None``, the count and a first chunk share the first request, so a
-    list of up to ``CHUNK_SIZE`` items costs one request. Without ``count``
-    the contract must clamp out-of-range bounds; chunks are fetched until one
-    comes back short.
-
-    Raises:
-        InvalidAmountError: bad bounds. Plus the errors of ``read_many``.
-    """
-    low, high = bounds(lower, upper)
-    size = 64 + 32 * CHUNK_SIZE
-    block: str | int = "latest"
-    items: list[T] = []
-    if high is None:
-        first: list[ContractCall[Any]] = [chunk(low, low + CHUNK_SIZE)]
-        if count is not None:
-            first.insert(0, count)
-        outcome = _aggregate(first, block, [32, size][-len(first) :])
-        observed = outcome.block_number
-        if count is None:
-            page = _value(first[0], outcome.results[0], not_found)
-            items.extend(page)
-            if len(page) == CHUNK_SIZE:
-                block = _state_block(observed)
-            while len(page) == CHUNK_SIZE:
-                page = read(chunk(low + len(items), low + len(items) + CHUNK_SIZE), block=block)
-                items.extend(page)
-            low = high = low + len(items)
-        else:
-            total = int(_value(first[0], outcome.results[0], not_found))
-            head = outcome.results[1]
-            if head.success and total - low >= 0:
-                page = _value(first[1], head, not_found)
-                if len(page) == min(CHUNK_SIZE, max(total - low, 0)):
-                    items.extend(page)
-                    low += len(page)
-            high = max(total, low)
-            if high > low:
-                block = _state_block(observed)
-    ranges = [(i, min(i + CHUNK_SIZE, high)) for i in range(low, high, CHUNK_SIZE)]
-    if ranges:
-        calls = [chunk(a, b) for a, b in ranges]
-        _, pages = read_many(
-            calls, not_found=not_found, block=block, output_sizes=[size] * len(calls)
-        )
-        for page in pages:
-            items.extend(page)
-    if skip_zero:
-        items = [item for item in items if item != ZERO_ADDRESS]
-    return items

@@ -8,6 +8,7 @@ from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import nexus, transact
 from ogpu.protocol._compat import official_names
 from ogpu.protocol._instance import AddressBound
+from ogpu.protocol._paging import ListGetter, Paging, read_list
 from ogpu.types.enums import Environment, Role, SourceStatus
 from ogpu.types.errors import InvalidEnumValueError, SourceNotFoundError
 from ogpu.types.receipt import Receipt
@@ -103,23 +104,27 @@ class Source(AddressBound):
     def get_tasks(self, lower: int = 0, upper: int | None = None) -> list[Task]:
         """Tasks in ``[lower, upper)`` (``upper=None``: all) as ``Task`` instances.
 
-        One request for up to 100 tasks, then one per ~600 (same block).
+        ``getTasks`` pages from index 0 only (docs/MAINNET.md), so the list up to
+        ``upper`` is read in one call and sliced; past ``_paging.SINGLE_CALL_ITEMS``
+        tasks, or over the node's ``eth_call`` gas cap, index by index. Two requests
+        (count, list), one when the range is empty, none when ``lower == upper``.
 
         Raises:
-            InvalidAmountError: bad bounds.
+            InvalidAmountError: bad bounds. SourceNotFoundError: not a source.
+            RPCError: the node failed.
         """
         from ogpu.protocol.task import Task
 
         mod = self._mod()
-        found = b.paginate(
-            lambda lo, hi: mod.get_tasks_call(self.address, lo, hi),
-            lower,
-            upper,
+        getter = ListGetter(
             count=mod.get_task_count_call(self.address),
-            not_found=self._missing,
+            chunk=lambda lo, hi: mod.get_tasks_call(self.address, lo, hi),
+            paging=Paging.FROM_ZERO,
+            item=lambda i: mod.tasks_call(self.address, i),
             skip_zero=True,
+            not_found=self._missing,
         )
-        return [Task(a, self.chain) for a in found]
+        return [Task(a, self.chain) for a in read_list(getter, lower, upper)]
 
     def get_registrant_count(self) -> int:
         """Number of providers registered to the source."""
@@ -130,19 +135,22 @@ class Source(AddressBound):
     def get_registrants(self, lower: int = 0, upper: int | None = None) -> list[str]:
         """Registered provider addresses in ``[lower, upper)`` (``upper=None``: all).
 
+        Read like ``get_tasks`` (``getRegistrants`` pages from index 0 only).
+
         Raises:
-            InvalidAmountError: bad bounds.
+            InvalidAmountError: bad bounds. SourceNotFoundError: not a source.
+            RPCError: the node failed.
         """
         mod = self._mod()
-        found = b.paginate(
-            lambda lo, hi: mod.get_registrants_call(self.address, lo, hi),
-            lower,
-            upper,
+        getter = ListGetter(
             count=mod.get_registrant_count_call(self.address),
-            not_found=self._missing,
+            chunk=lambda lo, hi: mod.get_registrants_call(self.address, lo, hi),
+            paging=Paging.FROM_ZERO,
+            item=lambda i: mod.registrants_call(self.address, i),
             skip_zero=True,
+            not_found=self._missing,
         )
-        return [str(a) for a in found]
+        return [str(a) for a in read_list(getter, lower, upper)]
 
     def get_registrant_id(self, provider: str) -> int:
         """1-based registrant slot of ``provider``, 0 when not registered."""

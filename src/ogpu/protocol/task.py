@@ -8,6 +8,7 @@ from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import controller, transact
 from ogpu.protocol._compat import official_names
 from ogpu.protocol._instance import AddressBound
+from ogpu.protocol._paging import ListGetter, Paging, read_list
 from ogpu.types.enums import DeliveryMethod, Role, TaskStatus
 from ogpu.types.errors import InvalidParamsError, TaskNotFoundError
 from ogpu.types.receipt import Receipt
@@ -106,59 +107,40 @@ class Task(AddressBound):
     def get_attempters(self, lower: int = 0, upper: int | None = None) -> list[str]:
         """Attempting providers in ``[lower, upper)`` (``upper=None``: all).
 
+        Two requests (count, then every chunk of 100 at once), one when the range is
+        empty, none when ``lower == upper``.
+
         Raises:
-            InvalidAmountError: bad bounds.
+            InvalidAmountError: bad bounds. RPCError: the node failed.
         """
-        mod = self._mod()
-        found = b.paginate(
-            lambda lo, hi: mod.get_attempters_call(self.address, lo, hi),
-            lower,
-            upper,
-            count=mod.get_attempt_count_call(self.address),
-            not_found=self._missing,
-            skip_zero=True,
-        )
-        return [str(a) for a in found]
+        return [str(a) for a in read_list(self._attempt_list("get_attempters"), lower, upper)]
 
     def get_attempter_id(self, provider: str) -> int:
         """1-based attempt slot of ``provider``, 0 when it has not attempted."""
         return int(self._read(self._mod().get_attempter_id_call(self.address, provider)))
 
     def get_attempt_timestamps(self, lower: int = 0, upper: int | None = None) -> list[int]:
-        """Attempt times, index-aligned with ``get_attempters``.
+        """Attempt times, index-aligned with ``get_attempters``; costs as ``get_attempters``.
 
         Raises:
-            InvalidAmountError: bad bounds.
+            InvalidAmountError: bad bounds. RPCError: the node failed.
         """
-        mod = self._mod()
-        found = b.paginate(
-            lambda lo, hi: mod.get_attempt_timestamps_call(self.address, lo, hi),
-            lower,
-            upper,
-            count=mod.get_attempt_count_call(self.address),
-            not_found=self._missing,
-        )
-        return [int(t) for t in found]
+        getter = self._attempt_list("get_attempt_timestamps", skip_zero=False)
+        return [int(t) for t in read_list(getter, lower, upper)]
 
     def get_responses(self, lower: int = 0, upper: int | None = None) -> list[Response]:
-        """Submitted responses in ``[lower, upper)`` (``upper=None``: all) as ``Response``.
+        """Responses of the attempters in slots ``[lower, upper)`` (``upper=None``: all).
 
-        The contract has no response count, so ``upper=None`` fetches chunks
-        until one comes back short (one request per chunk after the first).
+        ``getResponsesOf`` lists, per attempter slot, its response or the zero address
+        (docs/MAINNET.md), so the bounds count attempters, as in official 0.2.3, and
+        attempters without a response are skipped. Costs as ``get_attempters``.
 
         Raises:
-            InvalidAmountError: bad bounds.
+            InvalidAmountError: bad bounds. RPCError: the node failed.
         """
         from ogpu.protocol.response import Response
 
-        mod = self._mod()
-        found = b.paginate(
-            lambda lo, hi: mod.get_responses_of_call(self.address, lo, hi),
-            lower,
-            upper,
-            not_found=self._missing,
-            skip_zero=True,
-        )
+        found = read_list(self._attempt_list("get_responses_of"), lower, upper)
         return [Response(a, self.chain) for a in found]
 
     def get_response_of(self, provider: str) -> Response | None:
@@ -172,6 +154,18 @@ class Task(AddressBound):
         who = b.checksum(provider, "provider")
         found = str(self._read(self._mod().response_of_call(self.address, who)))
         return None if found == b.ZERO_ADDRESS else Response(found, self.chain)
+
+    def _attempt_list(self, getter: str, *, skip_zero: bool = True) -> ListGetter[Any]:
+        """A list indexed by attempter slot (inclusive paging, docs/MAINNET.md)."""
+        mod = self._mod()
+        chunk = getattr(mod, f"{getter}_call")
+        return ListGetter(
+            count=mod.get_attempt_count_call(self.address),
+            chunk=lambda lo, hi: chunk(self.address, lo, hi),
+            paging=Paging.INCLUSIVE,
+            skip_zero=skip_zero,
+            not_found=self._missing,
+        )
 
     def get_confirmed_response(self) -> Response | None:
         """The confirmed response, or None. Two requests (list, then all statuses at once)."""

@@ -1,0 +1,57 @@
+"""Writes and reads through the devnet's mainnet fault mode (docs/MAINNET.md rows 10-11).
+
+A seeded share of requests gets a lagging replica's ``block 0x… not found`` or loses
+its connection, before or after the node handled it. Every publish must land exactly
+once (an unknown send outcome is settled by its hash, never blindly resent) and
+every read must come back exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ogpu.chain import ChainConfig, NonceManager
+from ogpu.devnet.chain import Devnet
+from ogpu.devnet.faults import MainnetFaults
+from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
+from ogpu.protocol import Task, nexus
+
+from .conftest import World, _reset_sdk_state
+
+
+@pytest.fixture
+def faulty_world(devnet: Devnet) -> Iterator[tuple[World, MainnetFaults]]:
+    faults = MainnetFaults(0.25, seed=4)
+    server = RpcServer(JsonRpcDispatcher(devnet.tester, devnet.lock), "127.0.0.1", 0, faults=faults)
+    server.start()
+    NonceManager.clear_all()
+    ChainConfig.use_devnet(devnet.deployment, rpc=server.url)
+    try:
+        yield World(devnet), faults
+    finally:
+        _reset_sdk_state()
+        server.stop()
+
+
+def test_publishes_land_once_and_reads_are_exact_under_mainnet_faults(
+    faulty_world: tuple[World, MainnetFaults],
+) -> None:
+    world, faults = faulty_world
+    world.fund(world.client)
+    source = world.source()
+    tasks = [world.task(source, payment=10**15) for _ in range(8)]
+    assert source.get_tasks() == tasks  # each landed once, in order
+    assert source.get_task_count() == 8
+    world.registered(source)
+    nexus.attempt(tasks[0].address, world.provider.address, 1, signer=world.provider.account)
+    response = world.respond(tasks[0], world.provider, "https://example.invalid/r.json")
+    for _ in range(5):
+        assert Task(tasks[0].address).get_responses() == [response]
+        assert source.get_registrants() == [world.provider.address]
+        assert nexus.get_sources()[-1] == source
+    injected: Any = faults.injected
+    assert injected["drop before"] > 0 and injected["drop after"] > 0
+    assert injected["block not found"] > 0
