@@ -16,6 +16,10 @@ Connection-level faults:
 - ``DUPLICATE``: forward the same body twice; answer with the first or (``answer_second``)
   the second delivery's answer.
 - ``GARBAGE_AFTER``: forward, then answer ``200`` with a body that is not JSON.
+- ``DRIP_HEADERS_AFTER``: forward, then send a status line and an endless header one
+  byte per ``delay`` seconds (a gateway that drips headers).
+- ``DRIP_BODY_AFTER``: forward, then send complete headers and the answer one byte per
+  ``delay`` seconds (it would complete, much too late).
 
 Answer-level faults (a lagging replica or another node):
 
@@ -23,7 +27,13 @@ Answer-level faults (a lagging replica or another node):
 - ``NULL_RESULT``: ``result: null`` (a receipt or transaction the replica has not seen).
 - ``STALE_NONCE``: forward ``eth_getTransactionCount`` and answer ``lag`` less.
 - ``WRONG_CHAIN``: answer ``eth_chainId`` with ``chain_id`` (a node of another chain).
-- ``RPC_ERROR``: JSON-RPC error ``message``, not forwarded.
+- ``RPC_ERROR``: JSON-RPC error ``message`` (``code``), not forwarded.
+- ``ERROR_AFTER``: forward, then answer the JSON-RPC error ``message`` with ``code``
+  instead of the node's answer; ``bare=True``: the error is the bare string ``message``
+  (``{"error": "..."}``), as some gateways answer.
+- ``RESULT_AFTER``: forward, then replace the result with ``result``, or, with ``patch``
+  and an object result, merge ``patch`` into it (a receipt whose ``blockNumber`` is
+  ``"banana"``).
 
 Counters: ``received`` (methods the client sent, batches expanded), ``forwarded``
 (methods delivered upstream, duplicates included), ``raw_received``/``raw_forwarded``
@@ -57,6 +67,8 @@ _CONNECTION_FAULTS = frozenset(
         "SLOW_AFTER",
         "DUPLICATE",
         "GARBAGE_AFTER",
+        "DRIP_HEADERS_AFTER",
+        "DRIP_BODY_AFTER",
     }
 )
 
@@ -72,11 +84,15 @@ class Fault(enum.Enum):
     SLOW_AFTER = "forward, answer after the client timeout"
     DUPLICATE = "deliver the request twice"
     GARBAGE_AFTER = "forward, answer a non-JSON body"
+    DRIP_HEADERS_AFTER = "forward, drip the headers one byte at a time"
+    DRIP_BODY_AFTER = "forward, drip the answer one byte at a time"
     BLOCK_NOT_FOUND = "lagging replica: 'block not found'"
     NULL_RESULT = "lagging replica: null result"
     STALE_NONCE = "lagging replica: stale eth_getTransactionCount"
     WRONG_CHAIN = "node of another chain: wrong eth_chainId"
     RPC_ERROR = "JSON-RPC error, not forwarded"
+    ERROR_AFTER = "forward, answer a JSON-RPC error"
+    RESULT_AFTER = "forward, answer another result"
 
     @property
     def connection_level(self) -> bool:
@@ -106,6 +122,10 @@ class Rule:
     lag: int = 1
     chain_id: int = 1
     message: str = "internal error"
+    code: int = -32000
+    bare: bool = False
+    result: Any = None
+    patch: dict[str, Any] | None = None
     answer_second: bool = False
     when: Callable[[list[Any]], bool] | None = None
     after: str | None = None
@@ -305,8 +325,17 @@ class FaultProxy:
             return {"jsonrpc": "2.0", "id": call_id, "result": None}
         if fault is Fault.WRONG_CHAIN:
             return {"jsonrpc": "2.0", "id": call_id, "result": hex(rule.chain_id)}
-        if fault is Fault.RPC_ERROR:
-            return _error(call_id, rule.message)
+        if fault in (Fault.RPC_ERROR, Fault.ERROR_AFTER):
+            if rule.bare:
+                return {"jsonrpc": "2.0", "id": call_id, "error": rule.message}
+            return _error(call_id, rule.message, rule.code)
+        if fault is Fault.RESULT_AFTER:
+            found = answer.get("result") if isinstance(answer, dict) else None
+            if rule.patch is not None and isinstance(found, dict):
+                return {"jsonrpc": "2.0", "id": call_id, "result": {**found, **rule.patch}}
+            if rule.patch is not None:
+                return answer
+            return {"jsonrpc": "2.0", "id": call_id, "result": rule.result}
         if fault is Fault.STALE_NONCE and answer is not None and "result" in answer:
             count = int(str(answer["result"]), 16)
             return {**answer, "result": hex(max(0, count - rule.lag))}
@@ -368,4 +397,33 @@ class FaultProxy:
                 self._drop(handler)
                 return
         data = json.dumps(out if batch else out[0]).encode()
+        if fault in (Fault.DRIP_HEADERS_AFTER, Fault.DRIP_BODY_AFTER):
+            assert level is not None
+            self._drip(handler, fault, data, level.delay, cancel)
+            return
         self._reply(handler, 200, data)
+
+    def _drip(
+        self,
+        handler: BaseHTTPRequestHandler,
+        fault: Fault,
+        data: bytes,
+        interval: float,
+        cancel: threading.Event,
+    ) -> None:
+        """Write the answer one byte per ``interval`` until done, cancelled or cut."""
+        if fault is Fault.DRIP_HEADERS_AFTER:
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Drip: "
+            stream = head + b"a" * 100_000
+        else:
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            stream = head + f"Content-Length: {len(data)}\r\n\r\n".encode() + data
+        for i in range(len(stream)):
+            try:
+                handler.wfile.write(stream[i : i + 1])
+                handler.wfile.flush()
+            except OSError:
+                break
+            if cancel.wait(interval):
+                break
+        self._drop(handler)

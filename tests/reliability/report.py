@@ -132,6 +132,28 @@ SECTIONS = (
         "Client HTTP timeout in these tests: 1 s.",
     ),
     (
+        "uncertain",
+        "A send is rejected only when the node proves it",
+        "`tests/reliability/test_uncertain_sends.py`, through the same proxy, on "
+        "`publish_task` (`TxExecutor`) and per task on `publish_tasks` (rows `batch-…`, "
+        "3 tasks). Only a known pre-acceptance rejection (nonce, fee, funds, intrinsic gas, "
+        "invalid sender, block gas limit, 'already known' naming another hash) means 'not "
+        "sent'; any other answer after the signed bytes left (an error code, a bare string, "
+        "a malformed result, no answer) is settled by the hash (receipt, "
+        "`eth_getTransactionByHash`, the account's nonce) and only the same signed bytes are "
+        "ever sent again. The promise: exactly one task per call (per task), or a typed "
+        "error; a `TxMayHaveLandedError` carries `tx_hash` and is checked against the chain; "
+        "never two tasks. One classifier (`ogpu.protocol._tx.outcome`) serves both paths.",
+    ),
+    (
+        "malformed writes",
+        "Malformed answers on the write paths",
+        "`tests/reliability/test_uncertain_sends.py`: the proxy forwards and then replaces a "
+        "result (or merges fields into it). Before the send: `RPCError`, nothing sent. After "
+        "it: an error carrying `tx_hash`, checked against the chain. Never a raw "
+        "`ValueError`/`KeyError`/`TypeError`.",
+    ),
+    (
         "concurrency",
         "Several processes, one key",
         'Each process has its own nonce cache. A stale cache gets "nonce too low"; the '

@@ -198,13 +198,14 @@ def publish_task(
     receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
     source, config = check_task_info(task_info)
     account = choose_signer(private_key, signer, Role.CLIENT)
-    metadata_urls = _preflight([task_info], [source], account.address)
-    if validate:
-        check_against_manifests([config], [source], metadata_urls, budget)
-    url = upload_json(config, _CONFIG_FILE, ipfs_seconds, budget)
-    params = task_info.to_task_params(url).to_struct()
-    request = bindings("controller").publish_task(singleton("CONTROLLER"), params)
-    receipt = send(request, account, receipt_seconds, budget)
+    with budget.scope():  # every request and wait below ends by the deadline
+        metadata_urls = _preflight([task_info], [source], account.address)
+        if validate:
+            check_against_manifests([config], [source], metadata_urls, budget)
+        url = upload_json(config, _CONFIG_FILE, ipfs_seconds, budget)
+        params = task_info.to_task_params(url).to_struct()
+        request = bindings("controller").publish_task(singleton("CONTROLLER"), params)
+        receipt = send(request, account, receipt_seconds, budget)
     return Task(_published_task(receipt, source))
 
 
@@ -273,7 +274,9 @@ def publish_tasks(
     the configs are pinned ``max_uploads`` at a time (identical ones once), every
     transaction is estimated (a refusal raises before anything is sent), signed
     with consecutive nonces and broadcast in order, and the receipts are awaited
-    together. ``timeout`` (optional) bounds the whole call before sending.
+    together. ``timeout`` (optional) bounds the whole call by wall clock (checks,
+    uploads, sends and receipts; a transaction whose receipt did not come in time is
+    reported per task with its hash).
 
     Cost (N tasks): one JSON-RPC batch of checks, N uploads (fewer when configs
     repeat), then about four batched HTTP requests per 100 transactions
@@ -311,22 +314,23 @@ def publish_tasks(
         return []
     infos = list(task_infos)
     sources = [source for source, _ in checked]
-    metadata_urls = _preflight(infos, sources, account.address)
-    if validate:
-        check_against_manifests([c for _, c in checked], sources, metadata_urls, budget)
-    urls = _upload_all([config for _, config in checked], ipfs_seconds, budget, max_uploads)
-    publish = bindings("controller").publish_task
-    requests = [
-        publish(singleton("CONTROLLER"), info.to_task_params(url).to_struct())
-        for info, url in zip(infos, urls, strict=True)
-    ]
-    seconds = budget.cap(receipt_seconds, "sending the transactions")
-    outcomes = execute_requests(
-        requests,
-        account,
-        labels=[f"task_infos[{i}]" for i in range(len(requests))],
-        receipt_timeout=seconds,
-    )
+    with budget.scope():  # every request and wait below ends by the deadline
+        metadata_urls = _preflight(infos, sources, account.address)
+        if validate:
+            check_against_manifests([c for _, c in checked], sources, metadata_urls, budget)
+        urls = _upload_all([config for _, config in checked], ipfs_seconds, budget, max_uploads)
+        publish = bindings("controller").publish_task
+        requests = [
+            publish(singleton("CONTROLLER"), info.to_task_params(url).to_struct())
+            for info, url in zip(infos, urls, strict=True)
+        ]
+        seconds = budget.cap(receipt_seconds, "sending the transactions")
+        outcomes = execute_requests(
+            requests,
+            account,
+            labels=[f"task_infos[{i}]" for i in range(len(requests))],
+            receipt_timeout=seconds,
+        )
     tasks: list[Task | None] = []
     errors: dict[int, OGPUError] = {}
     for i, (outcome, source) in enumerate(zip(outcomes, sources, strict=True)):

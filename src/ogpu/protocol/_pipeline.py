@@ -26,15 +26,19 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings._runtime import TxRequest
 
+from ogpu import net
 from ogpu.chain import rpc
 from ogpu.chain.nonce import NonceManager
 from ogpu.protocol import _bindings as b
-from ogpu.protocol import _executor as ex
+from ogpu.protocol._tx import clock
+from ogpu.protocol._tx import prepare as pre
+from ogpu.protocol._tx import receipts as rc
+from ogpu.protocol._tx.outcome import Verdict, classify
+from ogpu.protocol._tx.send import Signed, broadcast, may_have_landed, mined, settle, sign
 from ogpu.types.errors import (
     GasError,
     NonceError,
     OGPUError,
-    ReceiptTimeoutError,
     TxError,
     TxMayHaveLandedError,
 )
@@ -53,13 +57,21 @@ Outcome = Receipt | OGPUError
 
 @dataclass
 class _Item:
-    target: ex._Target
+    target: pre.Target
     gas: int
     nonce: int = -1
-    raw: bytes = b""
-    tx_hash: str = ""
+    tx: Signed | None = None
     sent: bool = False
     error: OGPUError | None = None
+
+    @property
+    def tx_hash(self) -> str:
+        return self.tx.tx_hash if self.tx is not None else ""
+
+    @property
+    def signed(self) -> Signed:
+        assert self.tx is not None, "signed before broadcast"
+        return self.tx
 
 
 def _chunks(items: Sequence[Any], size: int = BATCH_LIMIT) -> list[Sequence[Any]]:
@@ -75,28 +87,34 @@ def labelled(error: OGPUError, label: str) -> OGPUError:
 
 def _batch(w3: Web3, calls: Sequence[tuple[str, list[Any]]], retries: int) -> list[Any]:
     """``rpc.batch`` retried on transport failures; a node refusing batches gets the calls
-    one by one (``rpc.batch`` of one call)."""
-    for attempt in range(retries + 1):
+    one by one (``rpc.batch`` of one call).
+
+    Raises:
+        RPCError: no answer within the retries and the ambient budget.
+    """
+
+    def attempt(_: net.Budget) -> list[Any]:
         try:
             return rpc.batch(w3, calls)
         except rpc.TransportError as exc:
-            if attempt >= retries:
-                raise b.rpc_error(exc) from None
+            raise net.Transient(b.rpc_error(exc)) from None
         except rpc.NodeError:
             return [item for call in calls for item in rpc.batch(w3, [call])]
-        time.sleep(ex._RETRY_PAUSE * (2**attempt))
-    raise AssertionError("unreachable")
+
+    return net.run_with_retry(
+        attempt, policy=pre.policy(retries), budget=net.effective(None, None), what="batch"
+    )
 
 
 def _estimate_all(
     w3: Web3,
-    targets: Sequence[ex._Target],
-    account: LocalAccount,
+    targets: Sequence[pre.Target],
+    sender: str,
     labels: Sequence[str],
     retries: int,
 ) -> tuple[list[int], dict[str, int]]:
     calls: list[tuple[str, list[Any]]] = [
-        ("eth_estimateGas", [ex._call_object(t, account.address)]) for t in targets
+        ("eth_estimateGas", [pre.call_object(t, sender)]) for t in targets
     ]
     calls += [("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", [])]
     answers: list[Any] = []
@@ -105,35 +123,33 @@ def _estimate_all(
     *estimates, block, tip = answers
     gas: list[int] = []
     for target, estimate, label in zip(targets, estimates, labels, strict=True):
-        if isinstance(estimate, rpc.TransportError) or (
-            isinstance(estimate, rpc.NodeError) and ex._is_transient(estimate)
-        ):
-            estimate = ex._estimate_once(w3, ex._call_object(target, account.address))
+        if pre.is_transient(estimate):
+            estimate = pre.estimate_once(w3, pre.call_object(target, sender))
         try:
-            gas.append(int(ex._checked_estimate(estimate, target, account) * ex.GAS_MARGIN) + 1)
+            gas.append(pre.gas_limit(pre.checked_estimate(estimate, target, sender)))
         except OGPUError as exc:
             raise labelled(exc, label) from None
     if isinstance(block, Exception):
-        block = ex._with_retries(w3, "eth_getBlockByNumber", ["latest", False], retries)
-    fees = ex._fee_fields(w3, block, None if isinstance(tip, Exception) else tip, retries, 0)
+        block = pre.read(w3, "eth_getBlockByNumber", ["latest", False], retries)
+    fees = pre.fee_fields(w3, block, None if isinstance(tip, Exception) else tip, retries, 0)
     return gas, fees
 
 
-_SENT, _UNKNOWN = "sent", "unknown"
 # failures that leave no nonce gap: the bytes may still land, or the nonce is used
 _NO_GAP = (TxMayHaveLandedError, NonceError)
+_RETRIED = (Verdict.NONCE, Verdict.FEE, Verdict.UNCERTAIN)
 
 
-def _batch_verdict(answer: Any) -> tuple[str, str]:
-    """(SENT | UNKNOWN | a ``_classify`` class, node message) of one batched broadcast."""
-    if isinstance(answer, rpc.TransportError):
-        return _UNKNOWN, answer.detail
-    if isinstance(answer, rpc.NodeError):
-        kind = ex._classify(answer.message)
-        if kind == "other" and ex._is_transient(answer):
-            kind = "nonce"  # try again alone, same bytes
-        return (_SENT if kind == "known" else kind), answer.message
-    return _SENT, ""  # accepted (or, on a node that mines on arrival, reverted: mined)
+def _refused(item: _Item, sender: str, verdict: Verdict, message: str, tries: int) -> TxError:
+    if verdict is Verdict.NONCE:
+        return NonceError(
+            message=f"nonce {item.nonce} of {sender} was taken by another transaction"
+        )
+    if verdict is Verdict.FUNDS:
+        return GasError(message=f"{sender} cannot pay for gas and value: {message}")
+    if verdict is Verdict.FEE:
+        return GasError(message=f"the transaction stayed underpriced after {tries} tries")
+    return TxError(f"the node rejected the transaction to {item.target.context}: {message}")
 
 
 def _resend(
@@ -142,61 +158,41 @@ def _resend(
     account: LocalAccount,
     chain_id: int,
     retries: int,
-    verdict: str,
+    verdict: Verdict,
     message: str,
 ) -> None:
-    """Settle one item the batch did not send: ``nonce`` (a gap left by an earlier item on
-    a node without a queue, or a transient error) and ``unknown`` re-send the same bytes
-    alone; ``fee`` re-signs the same nonce with higher fees; others are final."""
-    bump = 0
-    for _ in range(retries + 1):
-        if verdict == "fee":
-            bump += 1
-            fees = ex._fees(w3, retries, bump)
-            item.raw, item.tx_hash = ex.sign(
-                account, chain_id, item.nonce, item.target, item.gas, fees
-            )
-        elif verdict not in ("nonce", _UNKNOWN):
+    """Settle one item the batch did not send. ``UNCERTAIN``: by its hash (``settle``);
+    ``NONCE`` (a gap left by an earlier item on a node without a queue): the same bytes
+    alone, once more; ``FEE``: the same nonce signed with higher fees; others are final.
+    A nonce refused twice is "taken": the caller signs the item again with a fresh one."""
+    tries = 0
+    while verdict in _RETRIED and tries <= retries:
+        tries += 1
+        if verdict is Verdict.UNCERTAIN:
+            outcome = settle(w3, item.signed, message, retries)
+        else:
+            if verdict is Verdict.FEE:
+                fees = pre.fees(w3, retries, tries)
+                item.tx = sign(account, chain_id, item.nonce, item.target, item.gas, fees)
+            outcome = broadcast(w3, item.signed, retries, peek=False)
+        if outcome.verdict is Verdict.SENT:
+            item.sent = True
+            return
+        if outcome.verdict is Verdict.UNCERTAIN:
+            item.error = may_have_landed(item.signed, outcome.message)
+            return
+        taken = outcome.verdict is Verdict.NONCE and verdict is Verdict.NONCE
+        verdict, message = outcome.verdict, outcome.message
+        if taken:
             break
-        elif verdict == _UNKNOWN and ex._lookup(w3, item.tx_hash):
-            item.sent = True
-            return
-        outcome, message, _ = ex._broadcast(w3, item.raw, item.tx_hash, retries)
-        if outcome == ex._Broadcast.SENT:
-            item.sent = True
-            return
-        if outcome == ex._Broadcast.UNKNOWN:
-            item.error = TxMayHaveLandedError(
-                f"broadcast of {item.tx_hash} got no answer and the node does not report it; "
-                "look it up before sending again",
-                tx_hash=item.tx_hash,
-            )
-            return
-        if outcome == "nonce" and ex._receipt_once(w3, item.tx_hash) is not None:
-            item.sent = True  # these very bytes were mined (a lagging replica hid the lookup)
-            return
-        verdict = outcome if outcome != "nonce" or verdict != "nonce" else "taken"
-    if verdict == "taken":
-        item.error = NonceError(
-            message=f"nonce {item.nonce} of {account.address} was taken by another transaction"
-        )
-    elif verdict == "funds":
-        item.error = GasError(message=f"{account.address} cannot pay for gas and value: {message}")
-    elif verdict == "fee":
-        item.error = GasError(
-            message=f"the transaction stayed underpriced after {retries + 1} tries"
-        )
-    else:
-        item.error = TxError(
-            f"the node rejected the transaction to {item.target.context}: {message}"
-        )
+    item.error = _refused(item, account.address, verdict, message, tries)
 
 
 def _fill_gap(w3: Web3, item: _Item, account: LocalAccount, chain_id: int, retries: int) -> None:
     """Use a failed item's nonce for a zero-value transfer to self, so the transactions
     after it are not stuck behind a gap (a node without a queue rejects them until it
     is filled). Best effort: a failure leaves the gap; the nonce cache is reset."""
-    filler = ex._Target(
+    filler = pre.Target(
         to=account.address,
         data=b"",
         value=0,
@@ -206,11 +202,31 @@ def _fill_gap(w3: Web3, item: _Item, account: LocalAccount, chain_id: int, retri
         context="nonce gap filler",
     )
     try:
-        fees = ex._fees(w3, retries, 1)
-        raw, tx_hash = ex.sign(account, chain_id, item.nonce, filler, _TRANSFER_GAS, fees)
+        fees = pre.fees(w3, retries, 1)
+        tx = sign(account, chain_id, item.nonce, filler, _TRANSFER_GAS, fees)
     except OGPUError:
         return
-    ex._broadcast(w3, raw, tx_hash, retries)
+    broadcast(w3, tx, retries, peek=False)
+
+
+def _send_batches(w3: Web3, items: Sequence[_Item]) -> list[tuple[Verdict, str]]:
+    """Every item's bytes in batched ``eth_sendRawTransaction`` s; what each answer proved."""
+    verdicts: list[tuple[Verdict, str]] = []
+    for chunk in _chunks(items):
+        calls = [("eth_sendRawTransaction", [item.signed.payload]) for item in chunk]
+        answers: list[Any]
+        try:
+            answers = rpc.batch(w3, calls)
+        except rpc.TransportError as exc:
+            answers = [exc] * len(chunk)
+        except rpc.NodeError as exc:
+            # batches refused (or one error for the whole batch): nothing is proved,
+            # each item is settled alone by its hash
+            answers = [rpc.TransportError("batch", exc.message)] * len(chunk)
+        for item, answer in zip(chunk, answers, strict=True):
+            failure = answer if isinstance(answer, Exception) else None
+            verdicts.append(classify(failure, item.tx_hash))
+    return verdicts
 
 
 def _broadcast_all(
@@ -222,32 +238,22 @@ def _broadcast_all(
     retries: int,
 ) -> None:
     """Sign every item with consecutive nonces and broadcast them in order (batched);
-    rejected items are retried alone, a failed one's nonce filled when later ones follow."""
-    lock = NonceManager.account_lock(chain_id, account.address)
-    with lock:
+    items not proved sent are settled alone, a failed one's nonce filled when later
+    ones follow."""
+    sender = account.address
+    with NonceManager.account_lock(chain_id, sender):
         for item in items:
-            item.nonce = NonceManager.reserve(w3, chain_id, account.address)
+            item.nonce = NonceManager.reserve(w3, chain_id, sender)
         try:
             for item in items:
-                item.raw, item.tx_hash = ex.sign(
-                    account, chain_id, item.nonce, item.target, item.gas, fees
-                )
+                item.tx = sign(account, chain_id, item.nonce, item.target, item.gas, fees)
         except OGPUError:
             for item in reversed(items):
-                NonceManager.release(chain_id, account.address, item.nonce)
+                NonceManager.release(chain_id, sender, item.nonce)
             raise
-        verdicts: list[tuple[str, str]] = []
-        for chunk in _chunks(items):
-            calls = [("eth_sendRawTransaction", ["0x" + item.raw.hex()]) for item in chunk]
-            try:
-                answers = rpc.batch(w3, calls)
-            except rpc.TransportError as exc:
-                answers = [exc] * len(chunk)
-            except rpc.NodeError:  # batches refused: each item goes alone
-                answers = [rpc.NodeError("batch", None, "try again")] * len(chunk)
-            verdicts += [_batch_verdict(answer) for answer in answers]
+        verdicts = _send_batches(w3, items)
         for i, (item, (verdict, message)) in enumerate(zip(items, verdicts, strict=True)):
-            if verdict == _SENT:
+            if verdict is Verdict.SENT:
                 item.sent = True
                 continue
             _resend(w3, item, account, chain_id, retries, verdict, message)
@@ -258,52 +264,50 @@ def _broadcast_all(
         # sign the item again with a fresh nonce, after the others
         taken = [item for item in items if isinstance(item.error, NonceError)]
         if taken:
-            NonceManager.resync(w3, chain_id, account.address)
+            NonceManager.resync(w3, chain_id, sender)
         for item in taken:
             item.error = None
-            item.nonce = NonceManager.reserve(w3, chain_id, account.address)
-            item.raw, item.tx_hash = ex.sign(
-                account, chain_id, item.nonce, item.target, item.gas, fees
-            )
-            _resend(w3, item, account, chain_id, retries, "nonce", "")
+            item.nonce = NonceManager.reserve(w3, chain_id, sender)
+            item.tx = sign(account, chain_id, item.nonce, item.target, item.gas, fees)
+            _resend(w3, item, account, chain_id, retries, Verdict.NONCE, "")
         if not all(item.sent for item in items):
-            NonceManager.reset(chain_id, account.address)
+            NonceManager.reset(chain_id, sender)
 
 
 def _await_receipts(
     w3: Web3, items: Sequence[_Item], timeout: float, retries: int
-) -> dict[int, Any]:
-    deadline = time.monotonic() + timeout
-    pause, longest = ex.POLL_INTERVAL
-    found: dict[int, Any] = {}
+) -> dict[int, Mapping[str, Any]]:
+    """The mined receipts of the sent items, polled in batches until ``timeout`` or the
+    ambient budget; an item without one gets ``ReceiptTimeoutError`` (or, after
+    ``MALFORMED_LIMIT`` malformed answers in a row, a typed error), with its hash."""
+    seconds = clock.left(timeout)
+    deadline = time.monotonic() + seconds
+    pause, longest = rc.POLL_INTERVAL
+    found: dict[int, Mapping[str, Any]] = {}
+    bad: dict[int, int] = {}
     while True:
         pending = [i for i, item in enumerate(items) if item.sent and i not in found]
+        pending = [i for i in pending if items[i].error is None]
         if not pending:
             return found
         for chunk in _chunks(pending):
+            calls = [("eth_getTransactionReceipt", [items[i].tx_hash]) for i in chunk]
             try:
-                answers = _batch(
-                    w3,
-                    [("eth_getTransactionReceipt", [items[i].tx_hash]) for i in chunk],
-                    retries,
-                )
+                answers = _batch(w3, calls, retries)
             except OGPUError:
                 answers = [None] * len(chunk)
             for i, answer in zip(chunk, answers, strict=True):
-                if ex._mined(answer):
+                if isinstance(answer, Mapping) and mined(answer):
                     found[i] = answer
-        if all(i in found for i in pending):
-            return found
+                bad[i] = bad.get(i, 0) + 1 if isinstance(answer, rpc.MalformedAnswer) else 0
+                if bad[i] >= rc.MALFORMED_LIMIT:
+                    items[i].error = rc.malformed(items[i].tx_hash, "receipt", answer)
         if time.monotonic() >= deadline:
             for i in pending:
-                if i not in found:
-                    items[i].error = ReceiptTimeoutError(
-                        f"no receipt for {items[i].tx_hash} after {timeout:.0f}s; "
-                        "it may still be mined",
-                        tx_hash=items[i].tx_hash,
-                    )
+                if i not in found and items[i].error is None:
+                    items[i].error = rc.receipt_timeout(items[i].tx_hash, seconds)
             return found
-        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        clock.pause(min(pause, max(0.0, deadline - time.monotonic())))
         pause = min(pause * 1.5, longest)
 
 
@@ -323,55 +327,78 @@ def _block_headers(w3: Web3, numbers: set[int], retries: int) -> dict[int, Any]:
     return headers
 
 
+def _outcome(
+    w3: Web3,
+    item: _Item,
+    account: LocalAccount,
+    receipt: Mapping[str, Any],
+    head: object,
+    retries: int,
+) -> Outcome:
+    """The item's ``Receipt``, or the typed error of a status-0 or malformed receipt."""
+    try:
+        if rpc.to_int(receipt.get("status", 1)) != 1:
+            return rc.failed(w3, item.target, account.address, receipt, item.gas, item.tx_hash)
+        return rc.build_receipt(w3, receipt, head, retries)
+    except (KeyError, TypeError, ValueError) as exc:  # rpc.MalformedAnswer is a ValueError
+        return rc.malformed(item.tx_hash, "receipt", exc)
+
+
 def execute_requests(
     requests: Sequence[TxRequest],
     signer: LocalAccount,
     *,
     labels: Sequence[str] | None = None,
     max_retries: int = 3,
-    receipt_timeout: float = ex.DEFAULT_RECEIPT_TIMEOUT,
+    receipt_timeout: float = rc.DEFAULT_RECEIPT_TIMEOUT,
 ) -> list[Outcome]:
     """Send generated ``TxRequest`` s from one account with pipelined nonces; return, per
-    request, its ``Receipt`` or the typed error that stopped it.
+    request, its ``Receipt`` or the typed error that stopped it (an error about a
+    transaction that may have landed carries its ``tx_hash``).
 
-    ``labels`` name the requests in error messages (default ``"transaction i"``).
+    ``labels`` name the requests in error messages (default ``"transaction i"``). Every
+    wait is capped by the ambient ``ogpu.net.Budget``.
 
     Cost over HTTP (N requests, batches of ``BATCH_LIMIT``): ceil((N+2)/100) batches
     of estimates and fee data, ceil(N/100) broadcast batches, receipt polls of
     ceil(pending/100) batches each, ceil(blocks/100) batches of headers; plus
     ``eth_chainId`` once per Web3 and ``eth_getTransactionCount`` on the
-    account's first use.
+    account's first use; an uncertain broadcast adds its settling lookups.
 
     Raises (before anything is sent):
         TxRevertError subclasses, GasError: an estimate failed (message names the label).
-        RPCError: the node could not be reached.
+        RPCError: the node could not be reached, or answered malformed data.
     """
     names = (
         list(labels) if labels is not None else [f"transaction {i}" for i in range(len(requests))]
     )
     if not requests:
         return []
-    targets = [ex.target_of(request) for request in requests]
+    targets = [pre.target_of(request) for request in requests]
     w3 = b.web3()
-    chain_id = ex.chain_id_of(w3, max_retries)
-    gas, fees = _estimate_all(w3, targets, signer, names, max_retries)
+    try:
+        chain_id = pre.chain_id_of(w3, max_retries)
+        gas, fees = _estimate_all(w3, targets, signer.address, names, max_retries)
+    except (rpc.TransportError, rpc.NodeError) as exc:
+        raise b.rpc_error(exc) from None
     items = [_Item(target, limit) for target, limit in zip(targets, gas, strict=True)]
     _broadcast_all(w3, items, signer, chain_id, fees, max_retries)
     found = _await_receipts(w3, items, receipt_timeout, max_retries)
-    headers = _block_headers(
-        w3, {rpc.to_int(r["blockNumber"]) for r in found.values()}, max_retries
-    )
+    numbers = set()
+    for receipt in found.values():
+        try:
+            numbers.add(rpc.to_int(receipt["blockNumber"]))
+        except (KeyError, ValueError):
+            continue
+    headers = _block_headers(w3, numbers, max_retries)
     outcomes: list[Outcome] = []
     for i, item in enumerate(items):
-        receipt = found.get(i)
-        if receipt is None:
+        mined_receipt = found.get(i)
+        if mined_receipt is None or item.error is not None:
             error = item.error or TxError(f"{names[i]} was not sent", tx_hash=item.tx_hash or None)
             outcomes.append(labelled(error, names[i]))
             continue
-        if rpc.to_int(receipt.get("status", 1)) != 1:
-            failure = ex._failed(w3, item.target, signer, receipt, item.gas, item.tx_hash)
-            outcomes.append(labelled(failure, names[i]))
-            continue
-        head = headers.get(rpc.to_int(receipt["blockNumber"]))
-        outcomes.append(ex._build_receipt(w3, receipt, head, max_retries))
+        head = headers.get(rpc.to_int(mined_receipt["blockNumber"]))
+        outcome = _outcome(w3, item, signer, mined_receipt, head, max_retries)
+        outcomes.append(labelled(outcome, names[i]) if isinstance(outcome, OGPUError) else outcome)
     return outcomes

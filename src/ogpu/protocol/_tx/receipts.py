@@ -1,0 +1,213 @@
+"""Receipts: waiting for one (bounded by wall clock), building ``Receipt``, explaining
+a status-0 receipt, decoding logs.
+
+A malformed answer after the broadcast never escapes raw: ``malformed`` turns it into
+a typed error carrying the transaction's hash.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ogpu.chain import rpc
+from ogpu.protocol import _bindings as b
+from ogpu.protocol._revert import decode_failure
+from ogpu.protocol._tx import clock
+from ogpu.protocol._tx.prepare import Target, call_object, read
+from ogpu.protocol._tx.send import Peek, mined
+from ogpu.types.errors import (
+    GasError,
+    OGPUError,
+    ReceiptTimeoutError,
+    RPCError,
+    TxError,
+    TxMayHaveLandedError,
+)
+from ogpu.types.receipt import RawLog, Receipt
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+#: Seconds to wait for a receipt before ``ReceiptTimeoutError``.
+DEFAULT_RECEIPT_TIMEOUT = 120.0
+#: First and largest pause between receipt polls, in seconds.
+POLL_INTERVAL = (0.02, 1.0)
+#: Malformed receipts in a row before the wait gives up (a replica may recover).
+MALFORMED_LIMIT = 3
+
+
+def malformed(tx_hash: str, what: str, detail: object) -> TxMayHaveLandedError:
+    """The typed error of a malformed answer about the sent transaction ``tx_hash``."""
+    return TxMayHaveLandedError(
+        f"malformed answer from the node about {tx_hash} ({what}: {detail}); "
+        "look the hash up before sending again",
+        tx_hash=tx_hash,
+    )
+
+
+def receipt_timeout(tx_hash: str, seconds: float) -> ReceiptTimeoutError:
+    return ReceiptTimeoutError(
+        f"no receipt for {tx_hash} after {seconds:.0f}s; it may still be mined", tx_hash=tx_hash
+    )
+
+
+def _receipt_and_head(w3: Web3, tx_hash: str) -> tuple[object, object]:
+    """The receipt answer and the latest header answer (each may be an ``rpc`` failure)."""
+    calls: list[tuple[str, list[Any]]] = [
+        ("eth_getTransactionReceipt", [tx_hash]),
+        ("eth_getBlockByNumber", ["latest", False]),
+    ]
+    try:
+        found, head = rpc.batch(w3, calls)
+    except (rpc.NodeError, rpc.TransportError) as exc:
+        found, head = rpc.batch(w3, calls[:1])[0], exc
+    return found, head
+
+
+def wait_receipt(
+    w3: Web3, tx_hash: str, timeout: float, peek: Peek | None = None
+) -> tuple[Mapping[str, Any], Mapping[str, Any] | None]:
+    """The mined receipt and the latest header seen with it (None if unknown). Polls with
+    growing pauses, never past ``timeout`` nor the ambient budget.
+
+    Raises:
+        ReceiptTimeoutError: no receipt in time (carries the hash).
+        TxMayHaveLandedError: the node kept answering malformed receipts (carries the hash).
+    """
+    seconds = clock.left(timeout)
+    deadline = time.monotonic() + seconds
+    pause, longest = POLL_INTERVAL
+    if peek is not None:
+        seen, header = peek
+        if seen is not None and mined(seen):
+            return seen, header
+        clock.pause(min(pause, seconds))
+    bad = 0
+    while True:
+        found, head = _receipt_and_head(w3, tx_hash)
+        if isinstance(found, Mapping) and mined(found):
+            return found, head if isinstance(head, Mapping) else None
+        bad = bad + 1 if isinstance(found, rpc.MalformedAnswer) else 0
+        if bad >= MALFORMED_LIMIT:
+            raise malformed(tx_hash, "eth_getTransactionReceipt", found)
+        if time.monotonic() >= deadline:
+            raise receipt_timeout(tx_hash, seconds)
+        clock.pause(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 1.5, longest)
+
+
+def _hex(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    return str(value)
+
+
+def _web3_log(entry: Mapping[str, Any]) -> dict[str, Any]:
+    from hexbytes import HexBytes
+    from web3 import Web3
+
+    return {
+        "address": Web3.to_checksum_address(str(entry["address"])),
+        "topics": [HexBytes(t) for t in entry.get("topics", [])],
+        "data": HexBytes(entry.get("data", b"")),
+        "blockNumber": rpc.to_int(entry.get("blockNumber", 0) or 0),
+        "transactionHash": HexBytes(entry.get("transactionHash", b"") or b""),
+        "logIndex": rpc.to_int(entry.get("logIndex", 0) or 0),
+        "blockHash": HexBytes(entry.get("blockHash", b"") or b""),
+        "transactionIndex": rpc.to_int(entry.get("transactionIndex", 0) or 0),
+    }
+
+
+def decode_logs(entries: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
+    """Decode receipt logs with the generated ``EVENT_DECODERS``; unknown ones stay
+    ``RawLog``. No RPC.
+
+    Raises:
+        ValueError (``rpc.MalformedAnswer`` among them), KeyError, TypeError: a log of the
+        wrong shape (the engine turns them into a typed error with the hash).
+    """
+    decoders = b.event_decoders()
+    out: list[Any] = []
+    for entry in entries:
+        log = _web3_log(entry)
+        topics = log["topics"]
+        decoder = decoders.get("0x" + bytes(topics[0]).hex()) if topics else None
+        decoded: Any = None
+        if decoder is not None:
+            try:
+                decoded = decoder(log)
+            except Exception:
+                decoded = None
+        if decoded is None:
+            decoded = RawLog(
+                address=log["address"],
+                topics=tuple("0x" + bytes(t).hex() for t in topics),
+                data=bytes(log["data"]),
+                log_index=log["logIndex"],
+                block_number=log["blockNumber"],
+                transaction_hash="0x" + bytes(log["transactionHash"]).hex(),
+            )
+        out.append(decoded)
+    return tuple(out)
+
+
+def _timestamp(w3: Web3, block_number: int, mined_in: str, head: object, retries: int) -> int:
+    """The receipt's block time: from ``head`` when it is that block, else one read."""
+    block: Any = head
+    try:
+        if not isinstance(block, Mapping) or not mined_in or _hex(block.get("hash")) != mined_in:
+            block = read(w3, "eth_getBlockByNumber", [hex(block_number), False], retries)
+        return rpc.to_int(block.get("timestamp", 0)) if isinstance(block, Mapping) else 0
+    except (RPCError, rpc.TransportError):
+        return 0  # the block time is a convenience: a lagging replica does not fail a write
+
+
+def build_receipt(w3: Web3, found: Mapping[str, Any], head: object, retries: int) -> Receipt:
+    """A ``Receipt`` from a mined receipt answer. One ``eth_getBlockByNumber`` unless
+    ``head`` is the receipt's block.
+
+    Raises:
+        ValueError, KeyError, TypeError: a malformed receipt (see ``decode_logs``).
+    """
+    from web3 import Web3
+
+    block_number = rpc.to_int(found["blockNumber"])
+    block_hash = _hex(found.get("blockHash") or "")
+    to = found.get("to")
+    return Receipt(
+        tx_hash=_hex(found["transactionHash"]),
+        block_number=block_number,
+        gas_used=rpc.to_int(found["gasUsed"]),
+        status=rpc.to_int(found["status"]),
+        logs=decode_logs(list(found.get("logs", []))),
+        timestamp=_timestamp(w3, block_number, block_hash, head, retries),
+        from_address=Web3.to_checksum_address(str(found["from"])) if found.get("from") else "",
+        to=Web3.to_checksum_address(str(to)) if to else None,
+        effective_gas_price=rpc.to_int(found.get("effectiveGasPrice", 0) or 0),
+        block_hash=block_hash,
+    )
+
+
+def failed(
+    w3: Web3, target: Target, sender: str, found: Mapping[str, Any], gas: int, tx_hash: str
+) -> OGPUError:
+    """Explain a status-0 receipt by replaying the call at its block. One ``eth_call``."""
+    block = rpc.to_int(found["blockNumber"])
+    call = call_object(target, sender)
+    call["gas"] = hex(gas)
+    try:
+        rpc.request(w3, "eth_call", [call, hex(block)])
+    except rpc.ExecutionReverted as exc:
+        error = decode_failure(
+            exc.data, target.contract, target.function, target.args, sender, block
+        )
+        if isinstance(error, TxError):
+            error.tx_hash = tx_hash
+        return error
+    except (rpc.NodeError, rpc.TransportError):
+        pass
+    if rpc.to_int(found.get("gasUsed", 0)) >= gas:
+        return GasError(message=f"transaction {tx_hash} ran out of gas", tx_hash=tx_hash)
+    return TxError(f"transaction {tx_hash} failed on chain (status 0)", tx_hash=tx_hash)

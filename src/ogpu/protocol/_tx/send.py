@@ -1,0 +1,210 @@
+"""Signing, the broadcast, and settling an uncertain broadcast by its hash.
+
+``broadcast`` sends signed bytes and returns what the node proved (``outcome.Verdict``).
+When the answer proves nothing (``UNCERTAIN``: the bytes left, the answer is an
+unknown error or none), ``settle`` decides by the locally computed hash before anything
+is reported: the receipt, ``eth_getTransactionByHash`` and the account's nonce, asked
+in one JSON-RPC batch. A node that does not hold the transaction, while the nonce is
+still free, gets the *same signed bytes* again (so at most one of them can land); a
+second transaction is never signed for an uncertain one. Still unknown at the end of
+the rounds (or of the ambient budget): ``UNCERTAIN``, which the callers raise as an
+error carrying the hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from ogpu.chain import rpc
+from ogpu.protocol._tx import clock
+from ogpu.protocol._tx.outcome import Verdict, classify
+from ogpu.protocol._tx.prepare import RETRY_PAUSE, Target
+from ogpu.types.errors import InvalidParamsError, TxMayHaveLandedError
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
+
+__all__ = ["Broadcast", "Peek", "Signed", "broadcast", "may_have_landed", "settle", "sign"]
+
+#: (receipt or None, latest block header or None) seen with a broadcast.
+Peek = tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A locally signed transaction: its bytes, hash, sender and nonce."""
+
+    raw: bytes
+    tx_hash: str
+    sender: str
+    nonce: int
+
+    @property
+    def payload(self) -> str:
+        return "0x" + self.raw.hex()
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """What a broadcast proved, the node's words, and the receipt seen with it (if any)."""
+
+    verdict: Verdict
+    message: str = ""
+    peek: Peek | None = None
+
+
+def sign(
+    account: LocalAccount, chain_id: int, nonce: int, target: Target, gas: int, fees: dict[str, int]
+) -> Signed:
+    """Sign a type-2 (or legacy, by ``fees``) transaction locally. No RPC.
+
+    Raises:
+        InvalidParamsError: the signer refused (the key never appears in the message).
+    """
+    tx: dict[str, Any] = {
+        "chainId": chain_id,
+        "nonce": nonce,
+        "to": target.to,
+        "value": target.value,
+        "data": target.data,
+        "gas": gas,
+        **fees,
+    }
+    if "maxFeePerGas" in tx:
+        tx["type"] = 2
+    try:
+        signed = account.sign_transaction(tx)
+    except Exception as exc:
+        raise InvalidParamsError(
+            f"the signer could not sign the transaction: {type(exc).__name__}"
+        ) from None
+    tx_hash = "0x" + bytes(signed.hash).hex()
+    return Signed(bytes(signed.raw_transaction), tx_hash, account.address, nonce)
+
+
+def may_have_landed(tx: Signed, message: str) -> TxMayHaveLandedError:
+    """The error of a broadcast whose outcome stayed unknown. No RPC."""
+    return TxMayHaveLandedError(
+        f"the broadcast of {tx.tx_hash} may have reached the node ({message or 'no answer'}) "
+        "and its hash could not be settled; look it up before sending again",
+        tx_hash=tx.tx_hash,
+    )
+
+
+def _mapping(value: object) -> Mapping[str, Any] | None:
+    return cast(Mapping[str, Any], value) if isinstance(value, Mapping) else None
+
+
+def mined(found: object) -> bool:
+    """Whether ``found`` (an ``eth_getTransactionReceipt`` answer) is a mined receipt."""
+    return isinstance(found, Mapping) and found.get("blockNumber") is not None
+
+
+def _send_alone(w3: Web3, tx: Signed) -> Broadcast:
+    try:
+        rpc.request(w3, "eth_sendRawTransaction", [tx.payload])
+    except (rpc.ExecutionReverted, rpc.NodeError, rpc.TransportError) as exc:
+        return Broadcast(*classify(exc, tx.tx_hash))
+    return Broadcast(Verdict.SENT)
+
+
+def _send_and_peek(w3: Web3, tx: Signed) -> Broadcast:
+    """The send with the receipt and the latest header in the same JSON-RPC batch: a node
+    that mines on arrival answers the receipt at once, which saves the first poll."""
+    try:
+        sent, found, head = rpc.batch(
+            w3,
+            [
+                ("eth_sendRawTransaction", [tx.payload]),
+                ("eth_getTransactionReceipt", [tx.tx_hash]),
+                ("eth_getBlockByNumber", ["latest", False]),
+            ],
+        )
+    except rpc.NodeError:  # a node refusing batches (or an error for the whole batch)
+        return _send_alone(w3, tx)
+    except rpc.TransportError as exc:
+        return Broadcast(Verdict.UNCERTAIN, exc.detail)
+    verdict, message = classify(sent if isinstance(sent, Exception) else None, tx.tx_hash)
+    return Broadcast(verdict, message, (_mapping(found), _mapping(head)))
+
+
+@dataclass(frozen=True)
+class _Look:
+    seen: bool  # the node holds the transaction (pending or mined)
+    consumed: bool  # the account's nonce moved past ours
+    answered: bool  # both hash lookups answered (so "not seen" is the node's word)
+    peek: Peek | None
+
+
+def _look(w3: Web3, tx: Signed, *, nonce: bool = True) -> _Look:
+    """The hash (and with ``nonce`` the mined nonce) in one batch: receipt, transaction,
+    transaction count."""
+    calls: list[tuple[str, list[Any]]] = [
+        ("eth_getTransactionReceipt", [tx.tx_hash]),
+        ("eth_getTransactionByHash", [tx.tx_hash]),
+    ]
+    if nonce:
+        calls.append(("eth_getTransactionCount", [tx.sender, "latest"]))
+    try:
+        answers = rpc.batch(w3, calls)
+    except rpc.NodeError:
+        answers = [item for call in calls for item in rpc.batch(w3, [call])]
+    except rpc.TransportError:
+        return _Look(False, False, False, None)
+    found, known, count = (*answers, None)[:3]
+    if mined(found):
+        return _Look(True, True, True, (_mapping(found), None))
+    if isinstance(known, Mapping):
+        return _Look(True, False, True, None)
+    consumed = count is not None and not isinstance(count, Exception)
+    consumed = consumed and rpc.to_int(count) > tx.nonce
+    answered = not isinstance(found, Exception) and not isinstance(known, Exception)
+    return _Look(False, consumed, answered, None)
+
+
+def settle(w3: Web3, tx: Signed, message: str, rounds: int) -> Broadcast:
+    """Decide an uncertain broadcast by its hash, in up to ``rounds + 1`` lookups.
+
+    Returns ``SENT`` (with the receipt when mined) once the node holds the transaction;
+    a rejection when the same bytes, sent again while the node did not hold them and
+    the nonce was free, were refused for a known reason; else ``UNCERTAIN``.
+    """
+    for index in range(rounds + 1):
+        look = _look(w3, tx)
+        if look.seen:
+            return Broadcast(Verdict.SENT, message, look.peek)
+        if clock.expired():
+            break
+        if not look.consumed and index < rounds:
+            again = _send_alone(w3, tx)
+            if again.verdict is Verdict.SENT or again.verdict in (
+                Verdict.FEE,
+                Verdict.FUNDS,
+                Verdict.INVALID,
+            ):
+                return again
+            message = again.message or message
+        clock.pause(RETRY_PAUSE * (2**index))
+    return Broadcast(Verdict.UNCERTAIN, message)
+
+
+def broadcast(w3: Web3, tx: Signed, rounds: int, *, peek: bool = True) -> Broadcast:
+    """Send ``tx`` and return what the node proved, an uncertain answer settled by hash
+    (see ``settle``). ``peek``: batch the first receipt poll with the send.
+
+    Cost: the send (with a receipt poll when ``peek``); when uncertain, up to
+    ``rounds + 1`` lookup batches and ``rounds`` sends of the same bytes.
+    """
+    outcome = _send_and_peek(w3, tx) if peek else _send_alone(w3, tx)
+    if outcome.verdict is Verdict.UNCERTAIN:
+        return settle(w3, tx, outcome.message, rounds)
+    if outcome.verdict is Verdict.NONCE:
+        # "nonce too low" may be about these very bytes (a duplicated delivery mined
+        # them): look the hash up before anyone signs another transaction
+        look = _look(w3, tx, nonce=False)
+        if look.seen:
+            return Broadcast(Verdict.SENT, outcome.message, look.peek)
+    return outcome

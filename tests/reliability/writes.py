@@ -1,0 +1,255 @@
+"""Write-path fault scenarios shared by the reliability tests (test support).
+
+A ``Scenario`` installs ``FaultProxy`` rules (``Step`` s); ``publish_one`` runs
+``publish_task`` under it and ``publish_batch`` runs ``publish_tasks`` (``BATCH`` tasks),
+then check the promise against the chain: exactly one task per call (per task), or a
+typed error; an error that may have landed carries the hash and the chain is checked
+against it; never a task twice. Each records a ``docs/RELIABILITY.md`` row.
+
+Fixtures for the test modules: ``short_timeout`` (client HTTP timeout
+``CLIENT_TIMEOUT``), ``source_address`` (module: a funded client and its source) and
+``source``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from ogpu.chain import ChainId, NonceManager, Web3Manager
+from ogpu.client import PublishTasksError, TaskInfo, TaskInput, publish_task, publish_tasks
+from ogpu.devnet.chain import Devnet
+from ogpu.devnet.server import RpcServer
+from ogpu.devnet.store import StoreServer
+from ogpu.protocol import Source, Task
+from ogpu.types import ChainNotSupportedError, OGPUError, TxMayHaveLandedError
+
+from .conftest import Net, kept_state, sdk_on
+from .faultproxy import Fault, FaultProxy
+
+__all__ = [
+    "BATCH",
+    "CLIENT_TIMEOUT",
+    "HASH",
+    "RAW",
+    "SLOW",
+    "Scenario",
+    "Step",
+    "info_for",
+    "publish_batch",
+    "publish_one",
+    "short_timeout",
+    "source",
+    "source_address",
+]
+
+CLIENT_TIMEOUT = 1.0
+SLOW = 2.5
+HASH = re.compile(r"^0x[0-9a-f]{64}$")
+RAW = "eth_sendRawTransaction"
+
+
+@dataclass(frozen=True)
+class Step:
+    method: str
+    fault: Fault
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    injected: str
+    steps: tuple[Step, ...]
+    expect: type[OGPUError] | None = None  # None: a task is published
+    landed: bool | None = None  # for TxMayHaveLandedError: whether the hash is on chain
+    same_bytes: bool = False  # every broadcast that reached the node carried one signed tx
+    receipt_timeout: float = 30.0
+    exact: bool = False  # the error is exactly ``expect`` (not a subclass)
+
+
+@pytest.fixture
+def short_timeout(net: Net, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Build the SDK's Web3 with a short HTTP timeout (``ogpu.chain.web3.DEFAULT_HTTP_TIMEOUT``)."""
+    monkeypatch.setattr("ogpu.chain.web3.DEFAULT_HTTP_TIMEOUT", CLIENT_TIMEOUT)
+    Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, net.proxy.url)
+    yield
+
+
+@pytest.fixture(scope="module")
+def source_address(
+    devnet_session: Devnet, proxy: FaultProxy, upstream: RpcServer, store: StoreServer
+) -> Iterator[str]:
+    """A funded client and its source, built once for the module."""
+    with kept_state(devnet_session):
+        with sdk_on(devnet_session, proxy, upstream, store) as world:
+            world.fund(world.client)
+            address = world.source().address
+        yield address
+
+
+@pytest.fixture
+def source(net: Net, source_address: str) -> Source:
+    return Source(source_address)
+
+
+def info_for(net: Net, source: Source) -> TaskInfo:
+    return TaskInfo(
+        source=source.address,
+        config=TaskInput(function_name="predict", data={"text": "hello"}),
+        expiryTime=net.now() + 600,
+        payment=10**16,
+    )
+
+
+def _outcome(error: OGPUError | None, tasks: list[str], sent: int, reached: int) -> str:
+    wire = f"{sent} broadcast(s) sent, {reached} reached the node"
+    if error is None:
+        return f"1 task; {wire}"
+    if isinstance(error, TxMayHaveLandedError):
+        landed = "it landed: 1 task" if tasks else "it did not land: 0 tasks"
+        return f"{type(error).__name__} carrying tx_hash ({landed}); {wire}"
+    return f"{type(error).__name__}; 0 tasks; {wire}"
+
+
+def publish_one(
+    net: Net, source: Source, scenario: Scenario, row: Any, area: str = "faults"
+) -> None:
+    """``publish_task`` under ``scenario``: exactly one task, or the expected typed error
+    (one carrying the hash is checked against the chain); never two tasks."""
+    info = info_for(net, source)
+    nonce_before = net.nonce(net.client)
+    net.proxy.clear()
+    NonceManager.clear_all()  # a fresh process: the nonce is read from the node
+    for step in scenario.steps:
+        net.proxy.add(step.method, step.fault, **step.options)
+
+    error: OGPUError | None = None
+    task: Task | None = None
+    try:
+        task = publish_task(
+            info, signer=net.client.account, receipt_timeout=scenario.receipt_timeout
+        )
+    except OGPUError as exc:
+        error = exc
+    applied = list(net.proxy.applied)
+    raw_forwarded = list(net.proxy.raw_forwarded)
+    sent, reached = net.proxy.count(RAW), net.proxy.delivered(RAW)
+    net.proxy.clear()  # the network heals
+
+    tasks = net.published_tasks(source.address)
+    assert applied, "the fault never triggered"
+    assert len(tasks) <= 1, f"{len(tasks)} tasks published for one call"
+    assert source.get_task_count() == len(tasks)
+    assert net.nonce(net.client) == nonce_before + len(tasks)
+    if scenario.same_bytes:
+        assert len(set(raw_forwarded)) <= 1, "a second transaction was signed"
+
+    if scenario.expect is None:
+        assert error is None, f"unexpected {error!r}"
+        assert task is not None and tasks == [task.address]
+    else:
+        assert isinstance(error, scenario.expect), f"expected {scenario.expect}, got {error!r}"
+        assert not scenario.exact or type(error) is scenario.expect, repr(error)
+        if isinstance(error, TxMayHaveLandedError):
+            assert error.tx_hash is not None and HASH.match(error.tx_hash)
+            assert error.tx_hash in str(error)
+            receipt = net.receipt(error.tx_hash)
+            assert (receipt is not None) is scenario.landed
+            assert len(tasks) == (1 if scenario.landed else 0)
+        else:
+            assert tasks == []
+    row(
+        area=area,
+        case=scenario.id,
+        injected=scenario.injected,
+        outcome=_outcome(error, tasks, sent, reached),
+    )
+
+
+BATCH = 3
+
+
+def _expected(scenario: Scenario, error: OGPUError | None) -> bool:
+    """The call's outcome fits the scenario: all published, or the scenario's error class,
+    raised before sending or reported per task in ``PublishTasksError``."""
+    if scenario.expect is None:
+        return error is None
+
+    def fits(e: OGPUError) -> bool:
+        expect = scenario.expect
+        return expect is not None and (
+            type(e) is expect if scenario.exact else isinstance(e, expect)
+        )
+
+    if isinstance(error, PublishTasksError):
+        return all(fits(e) for e in error.errors.values())
+    return error is not None and fits(error)
+
+
+def publish_batch(
+    net: Net, source: Source, scenario: Scenario, row: Any, area: str = "faults"
+) -> None:
+    """Each TaskInfo ends as one task or a typed error (a per-task error that may have
+    landed carries its hash, checked against the chain); never a task twice; and the
+    account keeps working afterwards (no nonce gap left behind)."""
+    infos = [info_for(net, source) for _ in range(BATCH)]
+    for i, info in enumerate(infos):
+        info.config = TaskInput(function_name="predict", data={"text": f"batch {i}"})
+    net.proxy.clear()
+    NonceManager.clear_all()
+    for step in scenario.steps:
+        net.proxy.add(step.method, step.fault, **step.options)
+
+    error: OGPUError | None = None
+    returned: list[Task | None] = [None] * BATCH
+    try:
+        returned = list(
+            publish_tasks(
+                infos, signer=net.client.account, receipt_timeout=scenario.receipt_timeout
+            )
+        )
+    except PublishTasksError as exc:
+        error, returned = exc, exc.tasks
+    except OGPUError as exc:
+        error = exc
+    applied = list(net.proxy.applied)
+    net.proxy.clear()
+
+    tasks = net.published_tasks(source.address)
+    assert applied, "the fault never triggered"
+    texts = [Task(t).get_metadata()["data"]["text"] for t in tasks]
+    assert len(texts) == len(set(texts)), f"a task was published twice: {texts}"
+    assert set(texts) <= {f"batch {i}" for i in range(BATCH)}
+    assert _expected(scenario, error), f"{scenario.id}: unexpected {error!r}"
+    landed_unknown = 0
+    if isinstance(error, PublishTasksError):
+        for i, failure in error.errors.items():
+            assert returned[i] is None
+            if isinstance(failure, TxMayHaveLandedError) and failure.tx_hash:
+                assert HASH.match(failure.tx_hash) and failure.tx_hash in str(failure)
+                landed_unknown += net.receipt(failure.tx_hash) is not None
+    published = [t for t in returned if t is not None]
+    assert sorted(t.address for t in published) == sorted(
+        t for t in tasks if t in {p.address for p in published}
+    )
+    assert len(tasks) == len(published) + landed_unknown
+    # the account is not stuck behind a gap: the next publish lands, with the SDK's cache
+    if scenario.expect is ChainNotSupportedError:
+        Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, net.proxy.url)  # forget chain id 1
+    after = publish_task(info_for(net, source), signer=net.client.account)
+    assert net.published_tasks(source.address)[-1] == after.address
+    row(
+        area=area,
+        case=f"batch-{scenario.id}",
+        injected=f"publish_tasks × {BATCH}: {scenario.injected}",
+        outcome=(
+            f"{len(tasks)} of {BATCH} tasks, none twice; "
+            + ("no error" if error is None else type(error).__name__)
+            + "; the account keeps working"
+        ),
+    )
