@@ -68,6 +68,7 @@ from ogpu.types.errors import (
     OGPUError,
     RPCError,
     TxError,
+    TxRpcError,
 )
 from ogpu.types.receipt import Receipt
 
@@ -206,6 +207,16 @@ def _contract_name(contract: Contract) -> str | None:
     return None
 
 
+def tx_rpc_error(exc: RPCError) -> TxRpcError:
+    """An RPC failure met while sending a transaction, as the official ``TxRpcError``
+    (still an ``RPCError``). No I/O."""
+    if isinstance(exc, TxRpcError):
+        return exc
+    return TxRpcError(
+        message=exc.message, reason=exc.cause or exc.message, method=exc.method, cause=exc.cause
+    )
+
+
 class TxExecutor:
     """Single-shot transaction sender with nonce management, retries and revert decoding.
 
@@ -306,8 +317,10 @@ class TxExecutor:
             NonceError: nonce collisions outlasted ``max_retries``.
             GasError: underpriced, unaffordable or out of gas.
             TxMayHaveLandedError: broadcast outcome unknown (carries ``tx_hash``).
-            ReceiptTimeoutError: no receipt within ``receipt_timeout`` (carries ``tx_hash``).
-            RPCError: the node could not be reached.
+            TxReceiptTimeoutError: no receipt within ``receipt_timeout`` (a
+                ``ReceiptTimeoutError``; carries ``tx_hash`` and ``timeout``).
+            TxRpcError: the node could not be reached or answered nonsense (an
+                ``RPCError``; carries ``tx_hash`` when the transaction was sent).
         """
         try:
             return _send(
@@ -316,12 +329,15 @@ class TxExecutor:
                 max_retries=self.max_retries,
                 receipt_timeout=self.receipt_timeout,
             )
+        except RPCError as exc:
+            raise tx_rpc_error(exc) from exc
         except OGPUError:
             raise
         except (rpc.NodeError, rpc.TransportError, KeyError, TypeError, ValueError) as exc:
             # before the broadcast (after it, the engine raises with the hash)
-            raise RPCError(
-                f"malformed answer from the node while sending {self.context}: {exc}",
+            raise TxRpcError(
+                message=f"malformed answer from the node while sending {self.context}: {exc}",
+                reason=f"malformed answer: {exc}",
                 method=getattr(exc, "method", None),
                 cause=repr(exc),
             ) from None

@@ -20,17 +20,17 @@ from ogpu.protocol._tx.send import Peek, mined
 from ogpu.types.errors import (
     GasError,
     OGPUError,
-    ReceiptTimeoutError,
     RPCError,
     TxError,
-    TxMayHaveLandedError,
+    TxReceiptTimeoutError,
+    TxRpcError,
 )
 from ogpu.types.receipt import RawLog, Receipt
 
 if TYPE_CHECKING:
     from web3 import Web3
 
-#: Seconds to wait for a receipt before ``ReceiptTimeoutError``.
+#: Seconds to wait for a receipt before ``TxReceiptTimeoutError``.
 DEFAULT_RECEIPT_TIMEOUT = 120.0
 #: First and largest pause between receipt polls, in seconds.
 POLL_INTERVAL = (0.02, 1.0)
@@ -38,18 +38,26 @@ POLL_INTERVAL = (0.02, 1.0)
 MALFORMED_LIMIT = 3
 
 
-def malformed(tx_hash: str, what: str, detail: object) -> TxMayHaveLandedError:
-    """The typed error of a malformed answer about the sent transaction ``tx_hash``."""
-    return TxMayHaveLandedError(
-        f"malformed answer from the node about {tx_hash} ({what}: {detail}); "
+def malformed(tx_hash: str, what: str, detail: object) -> TxRpcError:
+    """The typed error (an ``RPCError`` carrying the hash) of a malformed answer about the
+    sent transaction ``tx_hash``. No I/O."""
+    reason = f"malformed {what}: {detail}"
+    return TxRpcError(
+        message=f"malformed answer from the node about {tx_hash} ({reason}); "
         "look the hash up before sending again",
+        reason=reason,
         tx_hash=tx_hash,
+        method="eth_getTransactionReceipt",
+        cause=str(detail),
     )
 
 
-def receipt_timeout(tx_hash: str, seconds: float) -> ReceiptTimeoutError:
-    return ReceiptTimeoutError(
-        f"no receipt for {tx_hash} after {seconds:.0f}s; it may still be mined", tx_hash=tx_hash
+def receipt_timeout(tx_hash: str, seconds: float) -> TxReceiptTimeoutError:
+    """No receipt within ``seconds`` (a ``ReceiptTimeoutError`` with the hash). No I/O."""
+    return TxReceiptTimeoutError(
+        message=f"no receipt for {tx_hash} after {seconds:.0f}s; it may still be mined",
+        tx_hash=tx_hash,
+        timeout=seconds,
     )
 
 
@@ -73,8 +81,8 @@ def wait_receipt(
     growing pauses, never past ``timeout`` nor the ambient budget.
 
     Raises:
-        ReceiptTimeoutError: no receipt in time (carries the hash).
-        TxMayHaveLandedError: the node kept answering malformed receipts (carries the hash).
+        TxReceiptTimeoutError: no receipt in time (carries the hash).
+        TxRpcError: the node kept answering malformed receipts (carries the hash).
     """
     seconds = clock.left(timeout)
     deadline = time.monotonic() + seconds
