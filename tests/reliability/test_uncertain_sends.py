@@ -14,7 +14,7 @@ Every request passes ``FaultProxy`` in front of the devnet. Families:
   and publishes once. Always: the typed error, nothing on chain.
 - malformed: ``eth_chainId`` = ``"banana"``, non-hex quantities, ``null``, receipts with
   a malformed ``blockNumber``, ``logs``, ``status``, ``from``: a typed error (``RPCError``
-  before the send; after it, one carrying the hash).
+  before the send; after it, ``TxRpcError``, an ``RPCError`` carrying the hash).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from ogpu.types import (
     RPCError,
     TxError,
     TxMayHaveLandedError,
+    TxRpcError,
 )
 
 from .conftest import Net
@@ -315,7 +316,7 @@ def _malformed() -> list[Scenario]:
             f"malformed-receipt-{name}",
             f"eth_getTransactionReceipt answered {options!r} (always)",
             (Step("eth_getTransactionReceipt", Fault.RESULT_AFTER, {**options, "times": None}),),
-            expect=TxMayHaveLandedError,
+            expect=TxRpcError,
             landed=True,
             same_bytes=True,
             receipt_timeout=5.0,

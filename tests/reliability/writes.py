@@ -14,6 +14,7 @@ Fixtures for the test modules: ``short_timeout`` (client HTTP timeout
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,7 @@ from ogpu.devnet.chain import Devnet
 from ogpu.devnet.server import RpcServer
 from ogpu.devnet.store import StoreServer
 from ogpu.protocol import Source, Task
-from ogpu.types import ChainNotSupportedError, OGPUError, TxMayHaveLandedError
+from ogpu.types import ChainNotSupportedError, OGPUError, TxMayHaveLandedError, TxRpcError
 
 from .conftest import Net, kept_state, sdk_on
 from .faultproxy import Fault, FaultProxy
@@ -36,6 +37,7 @@ __all__ = [
     "CLIENT_TIMEOUT",
     "HASH",
     "RAW",
+    "SLACK",
     "SLOW",
     "Scenario",
     "Step",
@@ -47,8 +49,11 @@ __all__ = [
     "source_address",
 ]
 
+#: Errors about a transaction that was sent: they carry its hash, checked against the chain.
+CARRY_HASH = (TxMayHaveLandedError, TxRpcError)
 CLIENT_TIMEOUT = 1.0
 SLOW = 2.5
+SLACK = 1.0
 HASH = re.compile(r"^0x[0-9a-f]{64}$")
 RAW = "eth_sendRawTransaction"
 
@@ -66,10 +71,11 @@ class Scenario:
     injected: str
     steps: tuple[Step, ...]
     expect: type[OGPUError] | None = None  # None: a task is published
-    landed: bool | None = None  # for TxMayHaveLandedError: whether the hash is on chain
+    landed: bool | None = None  # for a CARRY_HASH error with a hash: whether it is on chain
     same_bytes: bool = False  # every broadcast that reached the node carried one signed tx
     receipt_timeout: float = 30.0
     exact: bool = False  # the error is exactly ``expect`` (not a subclass)
+    timeout: float | None = None  # the call's timeout=; it must end within it + SLACK
 
 
 @pytest.fixture
@@ -110,7 +116,7 @@ def _outcome(error: OGPUError | None, tasks: list[str], sent: int, reached: int)
     wire = f"{sent} broadcast(s) sent, {reached} reached the node"
     if error is None:
         return f"1 task; {wire}"
-    if isinstance(error, TxMayHaveLandedError):
+    if isinstance(error, CARRY_HASH) and error.tx_hash:
         landed = "it landed: 1 task" if tasks else "it did not land: 0 tasks"
         return f"{type(error).__name__} carrying tx_hash ({landed}); {wire}"
     return f"{type(error).__name__}; 0 tasks; {wire}"
@@ -130,12 +136,17 @@ def publish_one(
 
     error: OGPUError | None = None
     task: Task | None = None
+    started = time.monotonic()
     try:
         task = publish_task(
-            info, signer=net.client.account, receipt_timeout=scenario.receipt_timeout
+            info,
+            signer=net.client.account,
+            receipt_timeout=scenario.receipt_timeout,
+            timeout=scenario.timeout,
         )
     except OGPUError as exc:
         error = exc
+    seconds = _within(scenario, time.monotonic() - started)
     applied = list(net.proxy.applied)
     raw_forwarded = list(net.proxy.raw_forwarded)
     sent, reached = net.proxy.count(RAW), net.proxy.delivered(RAW)
@@ -155,7 +166,9 @@ def publish_one(
     else:
         assert isinstance(error, scenario.expect), f"expected {scenario.expect}, got {error!r}"
         assert not scenario.exact or type(error) is scenario.expect, repr(error)
-        if isinstance(error, TxMayHaveLandedError):
+        if isinstance(error, TxMayHaveLandedError) or (
+            isinstance(error, CARRY_HASH) and scenario.landed is not None
+        ):
             assert error.tx_hash is not None and HASH.match(error.tx_hash)
             assert error.tx_hash in str(error)
             receipt = net.receipt(error.tx_hash)
@@ -167,11 +180,21 @@ def publish_one(
         area=area,
         case=scenario.id,
         injected=scenario.injected,
-        outcome=_outcome(error, tasks, sent, reached),
+        outcome=_outcome(error, tasks, sent, reached) + seconds,
     )
 
 
 BATCH = 3
+
+
+def _within(scenario: Scenario, seconds: float) -> str:
+    """Check the wall-clock promise of a scenario with a timeout; the row's text for it
+    (the limit, not the measured time: the generated page stays the same across runs)."""
+    if scenario.timeout is None:
+        return ""
+    limit = scenario.timeout + SLACK
+    assert seconds <= limit, f"{scenario.id}: {seconds:.2f}s > {limit:g}s"
+    return f"; within {limit:g}s (timeout {scenario.timeout:g}s)"
 
 
 def _expected(scenario: Scenario, error: OGPUError | None) -> bool:
@@ -207,16 +230,21 @@ def publish_batch(
 
     error: OGPUError | None = None
     returned: list[Task | None] = [None] * BATCH
+    started = time.monotonic()
     try:
         returned = list(
             publish_tasks(
-                infos, signer=net.client.account, receipt_timeout=scenario.receipt_timeout
+                infos,
+                signer=net.client.account,
+                receipt_timeout=scenario.receipt_timeout,
+                timeout=scenario.timeout,
             )
         )
     except PublishTasksError as exc:
         error, returned = exc, exc.tasks
     except OGPUError as exc:
         error = exc
+    seconds = _within(scenario, time.monotonic() - started)
     applied = list(net.proxy.applied)
     net.proxy.clear()
 
@@ -230,7 +258,7 @@ def publish_batch(
     if isinstance(error, PublishTasksError):
         for i, failure in error.errors.items():
             assert returned[i] is None
-            if isinstance(failure, TxMayHaveLandedError) and failure.tx_hash:
+            if isinstance(failure, CARRY_HASH) and failure.tx_hash:
                 assert HASH.match(failure.tx_hash) and failure.tx_hash in str(failure)
                 landed_unknown += net.receipt(failure.tx_hash) is not None
     published = [t for t in returned if t is not None]
@@ -251,5 +279,6 @@ def publish_batch(
             f"{len(tasks)} of {BATCH} tasks, none twice; "
             + ("no error" if error is None else type(error).__name__)
             + "; the account keeps working"
+            + seconds
         ),
     )

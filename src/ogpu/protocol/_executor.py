@@ -123,7 +123,10 @@ def _broadcast(
             except InvalidParamsError:
                 NonceManager.release(chain_id, sender, nonce)
                 raise
-            outcome = broadcast(w3, tx, retries)
+            try:
+                outcome = broadcast(w3, tx, retries)
+            except (rpc.NodeError, rpc.TransportError, KeyError, TypeError, ValueError) as exc:
+                outcome = Broadcast(Verdict.UNCERTAIN, str(exc))  # the bytes may have left
             if outcome.verdict is Verdict.SENT:
                 return tx, outcome
             if outcome.verdict is Verdict.UNCERTAIN:

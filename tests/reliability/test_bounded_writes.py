@@ -1,0 +1,195 @@
+"""Every write with a timeout ends within it + 1 s, whatever the node or gateway does
+(issue 16.3, the write paths).
+
+``publish_task(timeout=T)`` and ``publish_tasks(timeout=T)`` run through ``FaultProxy``
+with the SDK's default HTTP timeout (30 s, far above ``T``), so only the call's own
+budget can bound them: the send never answers, is held and never forwarded, drips its
+headers or its answer one byte at a time; every request hangs or drips; receipts hang.
+The promise checked: the call ends within ``T + 1`` s with a typed error (one that may
+have landed carries the hash, checked against the chain) or the task, never twice.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from ogpu.chain import NonceManager
+from ogpu.net import Budget
+from ogpu.protocol import Source, vault
+from ogpu.types import OGPUError, ReceiptTimeoutError, RPCError, TxError, TxMayHaveLandedError
+
+from .conftest import Net
+from .faultproxy import Fault
+from .writes import (
+    HASH,
+    RAW,
+    SLACK,
+    Scenario,
+    Step,
+    publish_batch,
+    publish_one,
+    source,
+    source_address,
+)
+
+__all__ = ["source", "source_address"]  # fixtures used here
+
+T = 4.0
+HANG = 600.0
+DRIP = 0.2
+EVERY = (
+    "eth_chainId",
+    "eth_call",
+    "eth_getBlockByNumber",
+    "eth_estimateGas",
+    "eth_maxPriorityFeePerGas",
+    "eth_getTransactionCount",
+    RAW,
+    "eth_getTransactionReceipt",
+    "eth_getTransactionByHash",
+)
+
+SCENARIOS = [
+    Scenario(
+        "send-never-answers",
+        f"eth_sendRawTransaction reached the node, the answer never comes (timeout {T:g}s)",
+        (Step(RAW, Fault.SLOW_AFTER, {"delay": HANG, "times": None}),),
+        expect=TxMayHaveLandedError,
+        landed=True,
+        same_bytes=True,
+        timeout=T,
+    ),
+    Scenario(
+        "send-held",
+        f"eth_sendRawTransaction held, never forwarded (timeout {T:g}s)",
+        (Step(RAW, Fault.SLOW_BEFORE, {"delay": HANG, "times": None}),),
+        expect=TxMayHaveLandedError,
+        landed=False,
+        same_bytes=True,
+        timeout=T,
+    ),
+    Scenario(
+        "send-drips-headers",
+        f"eth_sendRawTransaction reached the node, the answer's headers drip one byte per "
+        f"{DRIP}s (timeout {T:g}s)",
+        (Step(RAW, Fault.DRIP_HEADERS_AFTER, {"delay": DRIP, "times": None}),),
+        expect=TxMayHaveLandedError,
+        landed=True,
+        same_bytes=True,
+        timeout=T,
+    ),
+    Scenario(
+        "send-drips-answer",
+        f"eth_sendRawTransaction reached the node, the answer drips one byte per {DRIP}s "
+        f"(timeout {T:g}s)",
+        (Step(RAW, Fault.DRIP_BODY_AFTER, {"delay": DRIP, "times": None}),),
+        expect=TxMayHaveLandedError,
+        landed=True,
+        same_bytes=True,
+        timeout=T,
+    ),
+    Scenario(
+        "everything-hangs",
+        f"every request held, never forwarded (timeout {T:g}s)",
+        tuple(Step(m, Fault.SLOW_BEFORE, {"delay": HANG, "times": None}) for m in EVERY),
+        expect=RPCError,
+        timeout=T,
+    ),
+    Scenario(
+        "everything-drips-headers",
+        f"every request forwarded, every answer's headers drip one byte per {DRIP}s "
+        f"(timeout {T:g}s)",
+        tuple(Step(m, Fault.DRIP_HEADERS_AFTER, {"delay": DRIP, "times": None}) for m in EVERY),
+        expect=RPCError,
+        timeout=T,
+    ),
+    Scenario(
+        "estimate-hangs",
+        f"the gas-estimate batch never answers (timeout {T:g}s)",
+        (Step("eth_estimateGas", Fault.SLOW_AFTER, {"delay": HANG, "times": None}),),
+        expect=RPCError,
+        timeout=T,
+    ),
+    Scenario(
+        "receipts-hang",
+        f"the first receipt answer null, every later poll held, never answered (timeout {T:g}s)",
+        (
+            Step("eth_getTransactionReceipt", Fault.NULL_RESULT),  # the send's own peek
+            Step("eth_getTransactionReceipt", Fault.SLOW_BEFORE, {"delay": HANG, "times": None}),
+        ),
+        expect=ReceiptTimeoutError,
+        landed=True,
+        same_bytes=True,
+        timeout=T,
+    ),
+    Scenario(
+        "receipts-drip",
+        f"the first receipt answer null, every later poll drips one byte per {DRIP}s "
+        f"(timeout {T:g}s)",
+        (
+            Step("eth_getTransactionReceipt", Fault.NULL_RESULT),  # the send's own peek
+            Step(
+                "eth_getTransactionReceipt", Fault.DRIP_BODY_AFTER, {"delay": DRIP, "times": None}
+            ),
+        ),
+        expect=ReceiptTimeoutError,
+        landed=True,
+        same_bytes=True,
+        timeout=T,
+    ),
+]
+assert issubclass(TxMayHaveLandedError, TxError)  # a per-task error of publish_tasks
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+def test_publish_task_ends_within_its_timeout(
+    net: Net, source: Source, scenario: Scenario, row: Any
+) -> None:
+    publish_one(net, source, scenario, row, area="bounded writes")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+def test_publish_tasks_ends_within_its_timeout(
+    net: Net, source: Source, scenario: Scenario, row: Any
+) -> None:
+    publish_batch(net, source, scenario, row, area="bounded writes")
+
+
+DIRECT = [s for s in SCENARIOS if s.id != "estimate-hangs"]
+
+
+@pytest.mark.parametrize("scenario", DIRECT, ids=[s.id for s in DIRECT])
+def test_a_tx_executor_write_ends_within_its_budget_scope(
+    net: Net, scenario: Scenario, row: Any
+) -> None:
+    """``vault.deposit`` (``TxExecutor``) inside ``Budget.after(T).scope()``: the same
+    bound; the nonce moves by one exactly when the hash has a receipt."""
+    before = net.nonce(net.client)
+    NonceManager.clear_all()
+    for step in scenario.steps:
+        net.proxy.add(step.method, step.fault, **step.options)
+    started = time.monotonic()
+    with pytest.raises(OGPUError) as caught, Budget.after(T).scope():
+        vault.deposit(net.client.address, 1, signer=net.client.account)
+    seconds = time.monotonic() - started
+    net.proxy.clear()
+    error = caught.value
+    assert seconds <= T + SLACK, f"{scenario.id}: {seconds:.2f}s"
+    assert isinstance(error, scenario.expect or OGPUError), repr(error)
+    landed = 0
+    if isinstance(error, TxMayHaveLandedError):
+        assert error.tx_hash is not None and HASH.match(error.tx_hash), repr(error)
+        landed = net.receipt(error.tx_hash) is not None
+        assert landed is scenario.landed
+    assert net.nonce(net.client) == before + landed
+    row(
+        area="bounded writes",
+        case=f"deposit-{scenario.id}",
+        injected=f"vault.deposit in Budget.after({T:g}).scope(): {scenario.injected}",
+        outcome=f"{type(error).__name__}"
+        + (" carrying tx_hash" if isinstance(error, TxMayHaveLandedError) else "")
+        + f"; {int(landed)} transaction(s) landed; within {T + SLACK:g}s",
+    )
