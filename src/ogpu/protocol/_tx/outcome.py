@@ -46,6 +46,7 @@ _REJECTIONS: tuple[tuple[Verdict, tuple[str, ...]], ...] = (
             "nonce too high",
             "invalid transaction nonce",
             "invalid nonce",
+            "correct nonce",  # ganache: "the tx doesn't have the correct nonce"
             "replacement transaction underpriced",
             "replacement fee too low",
         ),
