@@ -1,0 +1,33 @@
+"""A pure-Python Solidity ABI codec: no eth-abi, no web3; standard library only.
+
+``codec(types)`` parses a tuple of canonical ABI type strings once and returns a
+:class:`Codec` whose ``encode(values)`` / ``decode(data)`` are closures compiled for
+exactly those types, cached per tuple (the generated bindings pay the parse once per
+function, not per call). Values follow eth-abi's conventions, so results compare equal.
+Type parsing and the head-tail layout: ``_codec``; elementary types: ``_elementary``;
+Keccak-256 and EIP-55 checksums: :mod:`ogpu.abi.keccak`.
+"""
+
+from __future__ import annotations
+
+from ogpu.abi._codec import (
+    AbiTypeError,
+    Codec,
+    CodecError,
+    DecodeError,
+    EncodeError,
+    codec,
+    decode,
+    encode,
+)
+
+__all__ = [
+    "AbiTypeError",
+    "Codec",
+    "CodecError",
+    "DecodeError",
+    "EncodeError",
+    "codec",
+    "decode",
+    "encode",
+]
