@@ -40,6 +40,7 @@ from ogpu.chain.config import ChainConfig
 from ogpu.chain.nonce import NonceManager
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
+from ogpu.protocol import _deadline
 from ogpu.protocol._tx import clock
 from ogpu.protocol._tx.outcome import Verdict
 from ogpu.protocol._tx.prepare import (
@@ -120,7 +121,8 @@ def _broadcast(
             nonce = NonceManager.reserve(w3, chain_id, sender)
             try:
                 tx = sign(account, chain_id, nonce, target, gas, fee_fields)
-            except InvalidParamsError:
+                _deadline.before_broadcast()  # never send what the budget no longer covers
+            except OGPUError:
                 NonceManager.release(chain_id, sender, nonce)
                 raise
             try:
@@ -188,6 +190,15 @@ def _check_retries(max_retries: object) -> int:
     return max_retries
 
 
+def _receipt_seconds(value: object) -> float:
+    checked = _deadline.seconds("receipt_timeout", value)
+    if checked is None:
+        raise InvalidParamsError(
+            "receipt_timeout must be a number of seconds", param="receipt_timeout"
+        )
+    return checked
+
+
 def _contract_name(contract: Contract) -> str | None:
     """Solidity name of a web3 Contract, found by matching its ABI against the active set."""
     names = {entry.get("name") for entry in contract.abi if entry.get("type") == "function"}
@@ -236,6 +247,10 @@ class TxExecutor:
         context: Text naming the operation in error messages.
         max_retries: Retries on recoverable errors before a broadcast.
         receipt_timeout: Seconds to wait for the receipt.
+        deadline: Optional ``time.monotonic()`` instant (0.2.3): every request ends by
+            it, nothing is broadcast past it (``PublishTimeoutError``) and the receipt
+            wait stops at it (``TxReceiptTimeoutError``).
+        budget: The total seconds ``deadline`` stands for (messages only).
     """
 
     def __init__(
@@ -249,6 +264,8 @@ class TxExecutor:
         context: str | None = None,
         max_retries: int = 3,
         receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+        deadline: float | None = None,
+        budget: float | None = None,
     ) -> None:
         from hexbytes import HexBytes
         from web3 import Web3
@@ -259,7 +276,8 @@ class TxExecutor:
         self.signer = resolve_signer(signer, role=None)
         self.value = b.uint(value, "value")
         self.max_retries = _check_retries(max_retries)
-        self.receipt_timeout = float(receipt_timeout)
+        self.receipt_timeout = _receipt_seconds(receipt_timeout)
+        self.deadline, self.budget = _deadline.check(deadline, budget)
         try:
             data = bytes(HexBytes(contract.encode_abi(function_name, args=list(self.args))))
             to = Web3.to_checksum_address(contract.address)
@@ -287,12 +305,14 @@ class TxExecutor:
         context: str | None = None,
         max_retries: int = 3,
         receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+        deadline: float | None = None,
+        budget: float | None = None,
     ) -> TxExecutor:
         """Wrap a generated ``TxRequest`` (already validated and encoded). No RPC.
 
         Raises:
             InvalidSignerError / MissingSignerError: bad ``signer``.
-            InvalidInputError: bad ``max_retries``.
+            InvalidInputError: bad ``max_retries``, ``deadline`` or ``budget``.
         """
         self = cls.__new__(cls)
         self.contract = None
@@ -301,7 +321,8 @@ class TxExecutor:
         self.signer = resolve_signer(signer, role=None)
         self.value = request.value
         self.max_retries = _check_retries(max_retries)
-        self.receipt_timeout = float(receipt_timeout)
+        self.receipt_timeout = _receipt_seconds(receipt_timeout)
+        self.deadline, self.budget = _deadline.check(deadline, budget)
         self._target = target_of(request, context)
         self.context = self._target.context
         return self
@@ -324,14 +345,25 @@ class TxExecutor:
                 ``ReceiptTimeoutError``; carries ``tx_hash`` and ``timeout``).
             TxRpcError: the node could not be reached or answered nonsense (an
                 ``RPCError``; carries ``tx_hash`` when the transaction was sent).
+            PublishTimeoutError: ``deadline`` (or an enclosing ``Budget.scope()``) ran out
+                before the broadcast; nothing was sent.
         """
         try:
-            return _send(
-                self._target,
-                self.signer,
-                max_retries=self.max_retries,
-                receipt_timeout=self.receipt_timeout,
-            )
+            with _deadline.scope(self.deadline, self.budget):
+                try:
+                    return _send(
+                        self._target,
+                        self.signer,
+                        max_retries=self.max_retries,
+                        receipt_timeout=self.receipt_timeout,
+                    )
+                except (RPCError, NonceError) as exc:
+                    # a read cut short by the spent budget before any broadcast (an
+                    # error about a sent transaction carries its hash and stays as it is)
+                    spent = None if getattr(exc, "tx_hash", None) else _deadline.timed_out(exc)
+                    if spent is None:
+                        raise
+                    raise spent from exc
         except RPCError as exc:
             raise tx_rpc_error(exc) from exc
         except OGPUError:
@@ -359,6 +391,8 @@ def execute_request(
     context: str | None = None,
     max_retries: int = 3,
     receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+    deadline: float | None = None,
+    budget: float | None = None,
 ) -> Receipt:
     """Send a generated ``TxRequest`` and return its receipt (see ``TxExecutor.execute``)."""
     return TxExecutor.from_request(
@@ -367,4 +401,6 @@ def execute_request(
         context=context,
         max_retries=max_retries,
         receipt_timeout=receipt_timeout,
+        deadline=deadline,
+        budget=budget,
     ).execute()
