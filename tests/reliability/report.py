@@ -213,6 +213,18 @@ SECTIONS = (
         "redirect chains and retries. The outcome column gives the measured time.",
     ),
     (
+        "bounded writes",
+        "Every write with a timeout ends within it + 1 s",
+        "`tests/reliability/test_bounded_writes.py`: `publish_task(timeout=4)`, "
+        "`publish_tasks(timeout=4)` (rows `batch-…`) and `vault.deposit` inside "
+        "`Budget.after(4).scope()` (rows `deposit-…`, a `TxExecutor` write), through the "
+        "proxy with the SDK's default 30 s HTTP timeout, so only the call's own budget can "
+        "bound them. Every HTTP timeout, retry, receipt poll and settling lookup is cut to "
+        "what the budget has left. An error about a sent transaction carries `tx_hash` and "
+        "is checked against the chain; a read cut short before the broadcast is `RPCError` "
+        "or `PublishTimeoutError` (nothing sent).",
+    ),
+    (
         "rpc answers",
         "The JSON-RPC transport: malformed answers and failures",
         "`tests/reliability/test_rpc_transport.py`, against real loopback nodes that answer "
