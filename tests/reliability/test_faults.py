@@ -208,6 +208,7 @@ SCENARIOS = [
         expect=TxMayHaveLandedError,
         landed=True,
         same_bytes=True,
+        receipt_timeout=3.0,  # the window an unsettled send is looked up in
     ),
     Scenario(
         "receipt-never-seen",

@@ -184,6 +184,7 @@ def _uncertain() -> list[Scenario]:
             expect=TxMayHaveLandedError,
             landed=True,
             same_bytes=True,
+            receipt_timeout=3.0,  # the window an unsettled send is looked up in
         ),
         Scenario(
             "landed-lookups-lag",

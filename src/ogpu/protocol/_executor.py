@@ -112,8 +112,10 @@ def _broadcast(
     gas: int,
     retries: int,
     fee_fields: dict[str, int],
+    window: float,
 ) -> tuple[Signed, Broadcast]:
-    """Sign and broadcast until the node holds the transaction; (signed, broadcast)."""
+    """Sign and broadcast until the node holds the transaction; (signed, broadcast).
+    ``window``: seconds an uncertain broadcast may be settled (see ``_tx.send.settle``)."""
     sender = account.address
     lock = NonceManager.account_lock(chain_id, sender)
     for tries in range(1, retries + 2):
@@ -126,7 +128,7 @@ def _broadcast(
                 NonceManager.release(chain_id, sender, nonce)
                 raise
             try:
-                outcome = broadcast(w3, tx, retries)
+                outcome = broadcast(w3, tx, retries, window=window)
             except (rpc.NodeError, rpc.TransportError, KeyError, TypeError, ValueError) as exc:
                 outcome = Broadcast(Verdict.UNCERTAIN, str(exc))  # the bytes may have left
             if outcome.verdict is Verdict.SENT:
@@ -161,7 +163,9 @@ def _send(
     w3 = b.web3()
     chain_id = chain_id_of(w3, max_retries)
     gas, fee_fields = prepare(w3, target, account.address, max_retries)
-    tx, outcome = _broadcast(w3, target, account, chain_id, gas, max_retries, fee_fields)
+    tx, outcome = _broadcast(
+        w3, target, account, chain_id, gas, max_retries, fee_fields, receipt_timeout
+    )
     sent = time.monotonic()
     logger.debug(
         "[%s] tx %s sent in %.3fs (nonce=%d)", target.context, tx.tx_hash, sent - started, tx.nonce

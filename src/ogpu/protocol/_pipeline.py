@@ -34,7 +34,15 @@ from ogpu.protocol._tx import clock
 from ogpu.protocol._tx import prepare as pre
 from ogpu.protocol._tx import receipts as rc
 from ogpu.protocol._tx.outcome import Verdict, classify
-from ogpu.protocol._tx.send import Signed, broadcast, may_have_landed, mined, settle, sign
+from ogpu.protocol._tx.send import (
+    SETTLE_WINDOW,
+    Signed,
+    broadcast,
+    may_have_landed,
+    mined,
+    settle,
+    sign,
+)
 from ogpu.types.errors import (
     GasError,
     NonceError,
@@ -160,6 +168,7 @@ def _resend(
     retries: int,
     verdict: Verdict,
     message: str,
+    window: float = SETTLE_WINDOW,
 ) -> None:
     """Settle one item the batch did not send. ``UNCERTAIN``: by its hash (``settle``);
     ``NONCE`` (a gap left by an earlier item on a node without a queue): the same bytes
@@ -169,12 +178,12 @@ def _resend(
     while verdict in _RETRIED and tries <= retries:
         tries += 1
         if verdict is Verdict.UNCERTAIN:
-            outcome = settle(w3, item.signed, message, retries)
+            outcome = settle(w3, item.signed, message, retries, window)
         else:
             if verdict is Verdict.FEE:
                 fees = pre.fees(w3, retries, tries)
                 item.tx = sign(account, chain_id, item.nonce, item.target, item.gas, fees)
-            outcome = broadcast(w3, item.signed, retries, peek=False)
+            outcome = broadcast(w3, item.signed, retries, peek=False, window=window)
         if outcome.verdict is Verdict.SENT:
             item.sent = True
             return
@@ -236,6 +245,7 @@ def _broadcast_all(
     chain_id: int,
     fees: dict[str, int],
     retries: int,
+    window: float = SETTLE_WINDOW,
 ) -> None:
     """Sign every item with consecutive nonces and broadcast them in order (batched);
     items not proved sent are settled alone, a failed one's nonce filled when later
@@ -256,7 +266,7 @@ def _broadcast_all(
             if verdict is Verdict.SENT:
                 item.sent = True
                 continue
-            _resend(w3, item, account, chain_id, retries, verdict, message)
+            _resend(w3, item, account, chain_id, retries, verdict, message, window)
             later = i < len(items) - 1
             if not item.sent and later and not isinstance(item.error, _NO_GAP):
                 _fill_gap(w3, item, account, chain_id, retries)
@@ -269,7 +279,7 @@ def _broadcast_all(
             item.error = None
             item.nonce = NonceManager.reserve(w3, chain_id, sender)
             item.tx = sign(account, chain_id, item.nonce, item.target, item.gas, fees)
-            _resend(w3, item, account, chain_id, retries, Verdict.NONCE, "")
+            _resend(w3, item, account, chain_id, retries, Verdict.NONCE, "", window)
         if not all(item.sent for item in items):
             NonceManager.reset(chain_id, sender)
 
@@ -382,7 +392,7 @@ def execute_requests(
     except (rpc.TransportError, rpc.NodeError) as exc:
         raise b.rpc_error(exc) from None
     items = [_Item(target, limit) for target, limit in zip(targets, gas, strict=True)]
-    _broadcast_all(w3, items, signer, chain_id, fees, max_retries)
+    _broadcast_all(w3, items, signer, chain_id, fees, max_retries, receipt_timeout)
     found = _await_receipts(w3, items, receipt_timeout, max_retries)
     numbers = set()
     for receipt in found.values():

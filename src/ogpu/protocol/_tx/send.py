@@ -6,13 +6,16 @@ unknown error or none), ``settle`` decides by the locally computed hash before a
 is reported: the receipt, ``eth_getTransactionByHash`` and the account's nonce, asked
 in one JSON-RPC batch. A node that does not hold the transaction, while the nonce is
 still free, gets the *same signed bytes* again (so at most one of them can land); a
-second transaction is never signed for an uncertain one. Still unknown at the end of
-the rounds (or of the ambient budget): ``UNCERTAIN``, which the callers raise as an
-error carrying the hash.
+second transaction is never signed for an uncertain one. Still unknown at the end
+(the node does not hold them after every resend, or its window or the ambient budget
+ran out while it could not tell): ``UNCERTAIN``, which the callers raise as an error
+carrying the hash.
 """
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Broadcast", "Peek", "Signed", "broadcast", "may_have_landed", "settle", "sign"]
 
+#: Seconds an uncertain broadcast is looked up while the node cannot tell (default).
+SETTLE_WINDOW = 30.0
 #: (receipt or None, latest block header or None) seen with a broadcast.
 Peek = tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]
 
@@ -165,42 +170,55 @@ def _look(w3: Web3, tx: Signed, *, nonce: bool = True) -> _Look:
     return _Look(False, consumed, answered, None)
 
 
-def settle(w3: Web3, tx: Signed, message: str, rounds: int) -> Broadcast:
-    """Decide an uncertain broadcast by its hash, in up to ``rounds + 1`` lookups.
+def settle(
+    w3: Web3, tx: Signed, message: str, rounds: int, window: float = SETTLE_WINDOW
+) -> Broadcast:
+    """Decide an uncertain broadcast by its hash: look it up (receipt, transaction, nonce
+    in one batch) until the node holds it, sending the same bytes again (at most
+    ``rounds`` times) while it does not and the nonce is free.
 
     Returns ``SENT`` (with the receipt when mined) once the node holds the transaction;
     a rejection when the same bytes, sent again while the node did not hold them and
-    the nonce was free, were refused for a known reason; else ``UNCERTAIN``.
+    the nonce was free, were refused for a known reason; ``UNCERTAIN`` once the node
+    says it does not hold them after every resend, or when ``window`` seconds (capped by
+    the ambient budget) pass while it cannot tell (lookups failing, or the nonce used
+    while the hash is unseen: a lagging replica or another transaction).
     """
-    for index in range(rounds + 1):
+    deadline = time.monotonic() + clock.left(window)
+    resends = 0
+    for index in itertools.count():
         look = _look(w3, tx)
         if look.seen:
             return Broadcast(Verdict.SENT, message, look.peek)
-        if clock.expired():
-            break
-        if not look.consumed and index < rounds:
+        if not look.consumed and resends < rounds:
+            resends += 1
             again = _send_alone(w3, tx)
-            if again.verdict is Verdict.SENT or again.verdict in (
-                Verdict.FEE,
-                Verdict.FUNDS,
-                Verdict.INVALID,
-            ):
-                return again
+            final = again.verdict.rejected and again.verdict is not Verdict.NONCE
+            if again.verdict is Verdict.SENT or final:
+                return again  # held now, or refused for good while it did not hold them
             message = again.message or message
-        clock.pause(RETRY_PAUSE * (2**index))
+        elif look.answered and not look.consumed:
+            break  # the node's word: it does not hold them, and every resend was spent
+        left = min(deadline - time.monotonic(), clock.left())
+        if left <= 0:
+            break
+        clock.pause(min(RETRY_PAUSE * (2**index), 1.0, left))
     return Broadcast(Verdict.UNCERTAIN, message)
 
 
-def broadcast(w3: Web3, tx: Signed, rounds: int, *, peek: bool = True) -> Broadcast:
+def broadcast(
+    w3: Web3, tx: Signed, rounds: int, *, peek: bool = True, window: float = SETTLE_WINDOW
+) -> Broadcast:
     """Send ``tx`` and return what the node proved, an uncertain answer settled by hash
-    (see ``settle``). ``peek``: batch the first receipt poll with the send.
+    (see ``settle``, which ``rounds`` and ``window`` bound). ``peek``: batch the first
+    receipt poll with the send.
 
-    Cost: the send (with a receipt poll when ``peek``); when uncertain, up to
-    ``rounds + 1`` lookup batches and ``rounds`` sends of the same bytes.
+    Cost: the send (with a receipt poll when ``peek``); when uncertain, lookup batches
+    (with pauses growing to 1 s) and at most ``rounds`` sends of the same bytes.
     """
     outcome = _send_and_peek(w3, tx) if peek else _send_alone(w3, tx)
     if outcome.verdict is Verdict.UNCERTAIN:
-        return settle(w3, tx, outcome.message, rounds)
+        return settle(w3, tx, outcome.message, rounds, window)
     if outcome.verdict is Verdict.NONCE:
         # "nonce too low" may be about these very bytes (a duplicated delivery mined
         # them): look the hash up before anyone signs another transaction
