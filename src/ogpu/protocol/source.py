@@ -66,10 +66,10 @@ class Source(AddressBound):
 
     def get_params(self) -> SourceParams:
         """The on-chain ``SourceParams`` (no IPFS)."""
-        from ogpu.types.params import SourceParams
+        from ogpu.types.params import SourceParams, from_decoded
 
         found = b.read(self._mod().get_source_params_call(self.address), not_found=self._missing)
-        return SourceParams.from_struct(found)
+        return from_decoded(SourceParams, found)
 
     def get_metadata(self) -> dict[str, Any]:
         """Fetch the metadata JSON at ``imageMetadataUrl``. One ``eth_call`` + one HTTP GET.
@@ -235,13 +235,13 @@ class Source(AddressBound):
             not_found=self._missing,
             output_sizes=[32, 32, 1024, 32, 32],
         )
-        from ogpu.types.params import SourceParams
+        from ogpu.types.params import SourceParams, from_decoded
 
         return SourceSnapshot(
             address=self.address,
             client=str(client),
             status=SourceStatus(status),
-            params=SourceParams.from_struct(params),
+            params=from_decoded(SourceParams, params),
             task_count=int(tasks),
             registrant_count=int(registrants),
             block_number=block,
