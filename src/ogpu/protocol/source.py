@@ -66,10 +66,10 @@ class Source(AddressBound):
 
     def get_params(self) -> SourceParams:
         """The on-chain ``SourceParams`` (no IPFS)."""
-        from ogpu.types.params import SourceParams, from_decoded
+        from ogpu.types.params import SourceParams
 
         found = b.read(self._mod().get_source_params_call(self.address), not_found=self._missing)
-        return from_decoded(SourceParams, found)
+        return SourceParams.from_struct(found)
 
     def get_metadata(self) -> dict[str, Any]:
         """Fetch the metadata JSON at ``imageMetadataUrl``. One ``eth_call`` + one HTTP GET.
