@@ -52,7 +52,7 @@ class Big:
 @pytest.fixture(scope="module")
 def big() -> Iterator[Big]:
     devnet = Devnet()
-    builder = ListBuilder(devnet.w3, CLIENTS[0].address)
+    builder = ListBuilder(devnet.w3, CLIENTS[0].address, devnet)
     sources = {n: builder.source(n, n) for n in SIZES}
     tasks = {
         n: builder.task(sources[1].address, n, respond_every=max(1, n // 10) if n else 0)
