@@ -11,7 +11,7 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 from ogpu_bindings import errors as E
-from ogpu_bindings.mainnet import controller, nexus, task, vault
+from ogpu_bindings import controller, nexus, task, vault
 
 from .conftest import Chain, import_sub
 

@@ -7,7 +7,6 @@ formats a private key.
 
 from __future__ import annotations
 
-import importlib
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -39,7 +38,6 @@ __all__ = [
     "DEFAULT_IPFS_TIMEOUT",
     "DEFAULT_RECEIPT_TIMEOUT",
     "Budget",
-    "bindings",
     "chain_now",
     "choose_signer",
     "read_calls",
@@ -118,11 +116,6 @@ class Budget(net.Budget):
             return super().cap(seconds, before)
         except net.BudgetExhausted as exc:
             raise TxError(f"{exc}; no transaction was sent") from None
-
-
-def bindings(contract: str) -> Any:
-    """Generated module of ``contract`` (``"nexus"``...) for the active chain. No RPC."""
-    return importlib.import_module(f"ogpu_bindings.{ChainConfig.get_network()}.{contract}")
 
 
 def singleton(name: str) -> str:
