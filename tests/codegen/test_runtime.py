@@ -14,9 +14,9 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 from ogpu_bindings import errors as E
+from ogpu_bindings import nexus, source, task, terminal, vault
 from ogpu_bindings._runtime import ContractCall, TxRequest
 from ogpu_bindings.enums import DeliveryMethod, Environment, SourceStatus, TaskStatus
-from ogpu_bindings import nexus, source, task, terminal, vault
 from ogpu_bindings.structs import SourceParams, TaskParams
 from web3 import HTTPProvider, Web3
 
