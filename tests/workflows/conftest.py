@@ -389,6 +389,7 @@ class Net:
     def respond(self, task: str, provider: DevnetAccount, data: str) -> ResponseProxy:
         """The provider submits a response through ``ogpu.protocol`` (request + executor)."""
         from ogpu_bindings import nexus as generated
+
         params = ResponseParams(task=task, provider=provider.address, data=data, payment=0)
         request = generated.submit_response(ChainConfig.get_contract_address("NEXUS"), params)
         receipt = execute_request(request, provider.account)
