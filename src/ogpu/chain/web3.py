@@ -15,6 +15,8 @@ import threading
 from typing import TYPE_CHECKING, ClassVar
 
 from ogpu.chain import rpc
+from ogpu.chain.config import CHAIN_RPC_URLS as CHAIN_RPC_URLS  # official names here
+from ogpu.chain.config import ChainConfig as ChainConfig
 from ogpu.chain.config import ChainId
 from ogpu.chain.context import current
 from ogpu.types.errors import InvalidRpcUrlError
