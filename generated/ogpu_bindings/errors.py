@@ -613,6 +613,35 @@ class NonceError(TxError):
         self.suggested = suggested
 
 
+class PublishTimeoutError(TxError):
+    """The total publish budget (total_timeout) ran out before the transaction was
+    broadcast; nothing was sent. Also a TxError, as this SDK reported it before.
+    """
+
+    default_message: ClassVar[str] = (
+        "The total timeout ran out before the transaction was sent; "
+        "nothing was broadcast, so retrying is safe."
+    )
+    budget: float | None
+    """The total budget in seconds."""
+    stage: str | None
+    """The step the budget ran out before or in (ipfs, pre-transaction...)."""
+
+    def __init__(
+        self,
+        budget: float | None = None,
+        stage: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+    ) -> None:
+        if message is None and budget is not None and stage is not None:
+            message = f"the {budget} s total budget ran out during: {stage}"
+        super().__init__(message=message, tx_hash=tx_hash)
+        self.budget = budget
+        self.stage = stage
+
+
 class TxMayHaveLandedError(TxError):
     """The transaction was broadcast but its outcome is unknown; do not blindly resend it."""
 
@@ -629,6 +658,31 @@ class ReceiptTimeoutError(TxMayHaveLandedError):
         "No receipt arrived in time; the transaction may still be "
         "mined, so look up tx_hash before resending."
     )
+
+
+class TxReceiptTimeoutError(ReceiptTimeoutError):
+    """No receipt within receipt_timeout after the broadcast: the transaction may still be
+    mined (the official SDK's name; a ReceiptTimeoutError).
+    """
+
+    default_message: ClassVar[str] = (
+        "No receipt arrived in time; the transaction may still be "
+        "mined, so look up tx_hash before resending."
+    )
+    timeout: float | None
+    """Seconds waited for the receipt."""
+
+    def __init__(
+        self,
+        tx_hash: str | None = None,
+        timeout: float | None = None,
+        *,
+        message: str | None = None,
+    ) -> None:
+        if message is None and tx_hash is not None and timeout is not None:
+            message = f"no receipt for {tx_hash} within {timeout} s; it may still be mined"
+        super().__init__(message=message, tx_hash=tx_hash)
+        self.timeout = timeout
 
 
 class TxRevertError(TxError):
@@ -1508,6 +1562,39 @@ class UnbondingPeriodNotElapsedError(VaultError):
         self.remaining_seconds = remaining_seconds
 
 
+class TxRpcError(TxError, RPCError):
+    """The node failed (transport, timeout, node error, malformed answer) while sending a
+    transaction; also an RPCError.
+    """
+
+    default_message: ClassVar[str] = (
+        "The RPC node failed while sending the transaction; check the"
+        " node, then look up tx_hash (if set) before resending."
+    )
+    reason: str | None
+    """What went wrong, when known."""
+    method: str | None
+    """JSON-RPC method, e.g. eth_sendRawTransaction."""
+    cause: str | None
+    """Text of the underlying failure."""
+
+    def __init__(
+        self,
+        reason: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+        method: str | None = None,
+        cause: str | None = None,
+    ) -> None:
+        if message is None and reason is not None:
+            message = f"RPC error: {reason}"
+        super().__init__(message=message, tx_hash=tx_hash)
+        self.reason = reason
+        self.method = method
+        self.cause = cause
+
+
 def _rebuild(cls: type[OGPUError], message: str) -> OGPUError:
     """Unpickle an error: ``cls`` with ``message``, then its saved attributes."""
     error = cls.__new__(cls)
@@ -1708,6 +1795,7 @@ __all__ = [
     "PaymentTooLowError",
     "PermissionError",
     "ProviderNotFoundError",
+    "PublishTimeoutError",
     "RPCError",
     "ReceiptTimeoutError",
     "ResponseAlreadyConfirmedError",
@@ -1724,7 +1812,9 @@ __all__ = [
     "TaskNotFoundError",
     "TxError",
     "TxMayHaveLandedError",
+    "TxReceiptTimeoutError",
     "TxRevertError",
+    "TxRpcError",
     "UnbondingPeriodNotElapsedError",
     "UnknownProtocolAddressError",
     "VaultError",
