@@ -64,6 +64,8 @@ def _loaded_after(code: str) -> list[str]:
         "ogpu.events",
         "ogpu_bindings",
         "ogpu.manifest",
+        "ogpu.provider",
+        "ogpu.abi",
         "ogpu, ogpu.protocol, ogpu.events, ogpu.types, ogpu.chain, ogpu.ipfs",
     ],
 )
