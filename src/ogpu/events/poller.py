@@ -119,6 +119,7 @@ class EventPoller:
         # Top of the next range after an unproven answer: a node that answers [] or an
         # error for a range past its own head is asked for less until it has the block.
         self._ceiling: int | None = None
+        self._ahead = _AHEAD
         self._blooms: dict[tuple[str, ...], BloomFilter] = {}
         self._due = 0.0
         self._polls = 0
@@ -247,6 +248,11 @@ class EventPoller:
 
     def _see_head(self, latest: Header) -> None:
         """Note the head; resolve pending starts after it; set a fresh poller's cursor."""
+        if self._latest is not None and latest.number > self._latest:
+            # Ask as far past the head as it moved since the last poll (twice, at least
+            # _AHEAD): blocks that arrive meanwhile come in this poll, not the next.
+            moved = latest.number - self._latest
+            self._ahead = min(_HEADER_SPAN - 1, max(_AHEAD, 2 * moved))
         self._latest = latest.number
         for sub in self._subs:
             if sub.start is None:
@@ -266,7 +272,7 @@ class EventPoller:
         if not subs or self._cursor is None or self._latest is None:
             return False
         low = max(min(self._cursor, *(s.next_block for s in subs)), 0)
-        ahead = _AHEAD if self._speculate else 0
+        ahead = self._ahead if self._speculate else 0
         high = min(low + self._chunk - 1, max(low, self._latest + ahead))
         if self._ceiling is not None:
             high = max(low, min(high, self._ceiling))
@@ -314,7 +320,8 @@ class EventPoller:
             return False
         self._deliver(logs, subs, low, covered, answer.latest.number)
         self._record(answer, covered)
-        return covered == low + self._chunk - 1 and covered < answer.latest.number
+        # All asked for came, and the chain is known to go further: fetch the rest now.
+        return covered == high and covered < answer.latest.number
 
     def _bloom(self, subs: list[Subscription[Any]]) -> BloomFilter:
         topics = tuple(sorted({s.topic for s in subs}))
