@@ -277,6 +277,7 @@ class EventPoller:
         if self._ceiling is not None:
             high = max(low, min(high, self._ceiling))
         fetch = self._speculate or self._latest >= low
+        checked = self._first_checked(low, high)  # before the answer moves the head
         answer = await self._rpc.poll(
             self._header_numbers(low, high),
             (low, high) if fetch else None,
@@ -290,14 +291,23 @@ class EventPoller:
             return True
         if not fetch:
             return False
-        return self._take(answer, subs, low, high)
+        return self._take(answer, subs, low, high, checked)
+
+    def _first_checked(self, low: int, high: int) -> int:
+        """Lowest block of the range whose header is asked: the last 32 blocks below the
+        known head and every block past it. Blocks deeper in a long catch-up are proven
+        by a later header of the same answer (replicas lag by a few blocks, not 32)."""
+        known = self._latest if self._latest is not None else high
+        return max(low, min(high, known) - _HEADER_SPAN + 1)
 
     def _header_numbers(self, low: int, high: int) -> list[int]:
-        """The block below the range (the anchor) and the top of the range."""
+        """The block below the range (the anchor) and the checked top of the range."""
         numbers = [low - 1] if low > 0 else []
-        return numbers + list(range(max(low, high - _HEADER_SPAN + 1), high + 1))
+        return numbers + list(range(self._first_checked(low, high), high + 1))
 
-    def _take(self, answer: Answer, subs: list[Subscription[Any]], low: int, high: int) -> bool:
+    def _take(
+        self, answer: Answer, subs: list[Subscription[Any]], low: int, high: int, checked: int
+    ) -> bool:
         logs = answer.logs
         if isinstance(logs, Exception):
             if looks_like_range_error(logs) and self._chunk > 1:
@@ -315,7 +325,7 @@ class EventPoller:
                 return False
             raise logs
         assert logs is not None
-        covered = self._covered(answer, logs, low, high, subs)
+        covered = self._covered(answer, logs, (low, checked, high), subs)
         if covered < low:
             return False
         self._deliver(logs, subs, low, covered, answer.latest.number)
@@ -334,11 +344,13 @@ class EventPoller:
         self,
         answer: Answer,
         logs: list[Mapping[str, Any]],
-        low: int,
-        high: int,
+        span: tuple[int, int, int],
         subs: list[Subscription[Any]],
     ) -> int:
-        """The highest block this answer proves it covered from ``low`` (``low - 1``: none)."""
+        """The highest block this answer proves it covered from ``low`` (``low - 1``: none).
+
+        ``span``: (low, first block whose header was asked, high)."""
+        low, checked, high = span
         headers = answer.headers
         top = next((n for n in range(high, low - 1, -1) if headers.get(n) is not None), None)
         if top is None:
@@ -347,7 +359,7 @@ class EventPoller:
         for log in logs:
             found.setdefault(position(log)[0], []).append(log)
         bloom = self._bloom(subs)
-        for number in range(max(low, high - _HEADER_SPAN + 1), top + 1):
+        for number in range(checked, top + 1):
             header = headers.get(number)
             if header is None:  # a later block exists but this one did not come: another node
                 return number - 1
