@@ -5,11 +5,12 @@ Design:
 - No node-side filters (``eth_newFilter``: they expire and vanish behind load
   balancers) and never ``"latest"`` in ``eth_getLogs``: every range is explicit.
 - One poll is one JSON-RPC batch (one HTTP request): the head block's header, the
-  headers of the blocks of the range (up to 32) plus the one below it, and
-  ``eth_getLogs`` over the range for every subscribed event type, so K watchers
-  cost one request per poll, not K. The range runs from the lowest block a
-  subscriber still needs to a few blocks past the last head seen (blocks that do
-  not exist yet are answered ``null`` and prove nothing).
+  headers of the range's blocks from 32 below the known head on, plus the block
+  below the range, and ``eth_getLogs`` over the range for every subscribed event
+  type: K watchers cost one request per poll. The range runs from the lowest block a
+  subscriber needs to 3-31 blocks past the last head (twice its last move; missing
+  blocks are ``null``, proving nothing); a fully proven range short of the head is
+  followed by another poll at once.
 - A block counts as covered only when the answer proves it: its header (or a later
   one) came in the same batch, and wherever a header's logs bloom says the block
   may hold a subscribed event, ``eth_getLogs`` returned one for it, with that
