@@ -3,10 +3,11 @@
 
 ContractCall and TxRequest are the values the generated functions return; the check_* helpers
 validate arguments before any RPC (raising InvalidInputError subclasses); the as_* helpers type
-the values eth-abi decodes; the log helpers read web3 LogReceipts or plain dicts of hex strings.
+the values the ABI codec decodes; the log helpers read web3 LogReceipts or plain dicts of hex
+strings.
 
-eth-abi and the keccak backend (eth-hash) are imported on first use, not with this module:
-importing the bindings costs none of their ~200 ms.
+Encoding, decoding and checksums use the SDK's own codec (ogpu.abi: standard library only,
+compiled once per type tuple) and keccak (ogpu.abi.keccak): no eth-abi, eth-hash or web3.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, Flag
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar, cast
+
+from ogpu import abi as _abi
+from ogpu.abi.keccak import to_checksum_address as _to_checksum
 
 from .errors import (
     AbiDecodeError,
-    FunctionNotOnNetworkError,
     InvalidAddressError,
     InvalidAmountError,
     InvalidEnumValueError,
@@ -63,8 +66,6 @@ class ContractCall(Generic[T]):
     """Solidity contract name."""
     function: str = ""
     """Solidity function name."""
-    network: str = ""
-    """ABI set the binding was generated from."""
 
     def decode(self, data: bytes) -> T:
         """Decode the raw eth_call answer. No RPC. Raises AbiDecodeError."""
@@ -102,8 +103,6 @@ class ContractCall(Generic[T]):
 class TxRequest:
     """A prepared write: everything the executor needs except keys, nonce and gas. No RPC."""
 
-    network: str
-    """ABI set the binding was generated from."""
     contract: str
     """Solidity contract name."""
     function: str
@@ -170,16 +169,6 @@ def _short(exc: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def not_on_network(contract: str, function: str, network: str, present_on: str) -> NoReturn:
-    """Raise FunctionNotOnNetworkError for a member missing from this network's ABI."""
-    raise FunctionNotOnNetworkError(
-        f"{contract}.{function} is not deployed on {network} (it exists on {present_on}); "
-        "use a network that has it.",
-        function=function,
-        network=network,
-    )
-
-
 # -- argument validation (no RPC) -----------------------------------------------------------------
 
 
@@ -212,18 +201,9 @@ def check_address(value: object, param: str) -> str:
     return checksummed
 
 
-def _keccak(data: bytes) -> bytes:
-    """Keccak-256 of `data`; eth-hash (and its backend) load on the first call."""
-    from eth_hash.auto import keccak
-
-    return keccak(data)
-
-
 def _checksum(lower_hex: str) -> str:
-    digest = _keccak(lower_hex.encode("ascii")).hex()
-    return "0x" + "".join(
-        ch.upper() if int(digest[i], 16) >= 8 else ch for i, ch in enumerate(lower_hex)
-    )
+    """EIP-55 form of 40 lowercase hex digits (cached; ogpu.abi.keccak)."""
+    return _to_checksum(lower_hex)
 
 
 def _bound(n: int) -> str:
@@ -368,12 +348,9 @@ def check_struct(value: object, cls: type[S], param: str) -> S:
 
 def encode_call(selector: bytes, types: tuple[str, ...], values: tuple[Any, ...]) -> bytes:
     """Calldata: selector + ABI-encoded values (already validated). Raises InvalidParamsError."""
-    from eth_abi.abi import encode
-    from eth_abi.exceptions import EncodingError
-
     try:
-        return selector + encode(types, values)
-    except EncodingError as exc:
+        return selector + _abi.codec(types).encode(values)
+    except (_abi.EncodeError, _abi.AbiTypeError) as exc:
         raise InvalidParamsError(f"cannot ABI-encode the arguments: {exc}") from exc
 
 
@@ -381,13 +358,10 @@ def encode_call(selector: bytes, types: tuple[str, ...], values: tuple[Any, ...]
 
 
 def decode_values(types: tuple[str, ...], data: bytes, signature: str) -> tuple[Any, ...]:
-    """eth-abi decode with a typed error. Raises AbiDecodeError."""
-    from eth_abi.abi import decode
-    from eth_abi.exceptions import DecodingError
-
+    """Decode `data` as `types` (ogpu.abi, as strict as eth-abi). Raises AbiDecodeError."""
     try:
-        return tuple(decode(types, data))
-    except (DecodingError, ValueError, TypeError) as exc:
+        return _abi.codec(types).decode(data)
+    except (_abi.DecodeError, _abi.AbiTypeError) as exc:
         raise AbiDecodeError(
             f"cannot decode {signature} data ({len(data)} bytes) as {', '.join(types)}: {exc}",
             signature=signature,

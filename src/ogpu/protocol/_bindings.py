@@ -8,12 +8,11 @@ getter costs exactly one request; several reads use ``ogpu.chain.multicall``
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from ogpu_bindings._runtime import ContractCall, check_address
+import ogpu_bindings
+from ogpu_bindings._runtime import ContractCall, ContractEvent, LogLike, check_address
 
 from ogpu.chain import multicall, readretry, rpc
 from ogpu.chain.config import ChainConfig
@@ -27,6 +26,8 @@ from ogpu.types.errors import (
 
 if TYPE_CHECKING:
     from web3 import Web3
+
+    from ogpu.chain.transport import HttpTransport
 
 T = TypeVar("T")
 
@@ -42,18 +43,12 @@ def network() -> str:
     return ChainConfig.get_network()
 
 
-def module(contract: str) -> ModuleType:
-    """The generated module of ``contract`` (``"vault"``...) for the active chain. No RPC."""
-    return importlib.import_module(f"ogpu_bindings.{network()}.{contract}")
+def event_decoders() -> Mapping[str, Callable[[LogLike], ContractEvent]]:
+    """``topic0 -> decoder`` over every contract's events. No RPC.
 
-
-def event_decoders() -> Mapping[str, Callable[[Any], Any]]:
-    """``topic0 -> decoder`` over every contract of the active chain's ABI set. No RPC.
-
-    The first call imports the set's events modules (not its contract modules).
+    The first call imports the events modules (not the contract modules).
     """
-    package = importlib.import_module(f"ogpu_bindings.{network()}")
-    return cast(Mapping[str, Callable[[Any], Any]], package.EVENT_DECODERS)
+    return ogpu_bindings.EVENT_DECODERS
 
 
 def singleton(name: str) -> str:
@@ -64,6 +59,13 @@ def singleton(name: str) -> str:
 def web3() -> Web3:
     """Web3 of the active chain. No RPC."""
     return Web3Manager.get_web3_instance()
+
+
+def endpoint() -> Web3 | HttpTransport:
+    """What reads call on the active chain: a pinned Web3 (one the user passed, or an
+    in-process provider), else the SDK's HTTP transport of the chain's URL. No RPC;
+    loads no web3 unless one is pinned."""
+    return Web3Manager.get_endpoint()
 
 
 def checksum(value: object, param: str) -> str:
@@ -142,11 +144,10 @@ def read(
         AbiDecodeError: undecodable answer (without ``not_found``).
         RPCError: the request failed.
     """
-    w3 = web3()
     block_id = hex(block) if isinstance(block, int) else block
     try:
         raw = readretry.request(
-            w3, "eth_call", [{"to": call.to, "data": "0x" + call.data.hex()}, block_id]
+            endpoint(), "eth_call", [{"to": call.to, "data": "0x" + call.data.hex()}, block_id]
         )
     except rpc.ExecutionReverted as exc:
         if not_found is not None:
@@ -167,7 +168,7 @@ def _aggregate(
     output_sizes: Sequence[int] | None,
 ) -> multicall.AggregateResult:
     try:
-        return multicall.aggregate_all(web3(), calls, block, output_sizes=output_sizes)
+        return multicall.aggregate_all(endpoint(), calls, block, output_sizes=output_sizes)
     except (rpc.NodeError, rpc.TransportError) as exc:
         raise rpc_error(exc) from exc
     except rpc.ExecutionReverted as exc:
@@ -218,7 +219,7 @@ def state_block(number: int) -> int:
     Two requests once per Web3, none after. Raises RPCError.
     """
     try:
-        return multicall.state_block(web3(), number)
+        return multicall.state_block(endpoint(), number)
     except (rpc.NodeError, rpc.TransportError) as exc:
         raise rpc_error(exc) from exc
     except rpc.ExecutionReverted as exc:
