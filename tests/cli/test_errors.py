@@ -124,6 +124,7 @@ def test_dns_failure_of_an_explicit_rpc(bare: Any) -> None:
     assert_connection_error(detected, "host not found", "check the host in --rpc")
 
 
+@pytest.mark.slow
 def test_timeout(bare: Any) -> None:
     with silent_node() as url:
         result = bare("vault", "show", ADDRESS, "--chain", "devnet", "--rpc", url)

@@ -20,6 +20,8 @@ from .processes import Proc, clean_env, ctrl_c_budget, free_port, run, run_json
 from .test_errors import silent_node
 from .test_provider_runtime import served
 
+pytestmark = pytest.mark.slow
+
 CTRL_C = 1.0
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ECHO_TASK = """payment = "0.01 OGPU"

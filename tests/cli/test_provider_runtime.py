@@ -179,6 +179,7 @@ def test_end_to_end_then_clean_stop(world: Any) -> None:
     runtime.stop()
 
 
+@pytest.mark.slow
 def test_failures_are_reported_and_the_runtime_carries_on(world: Any) -> None:
     source, port, running = world
     events = Events()
@@ -313,6 +314,7 @@ def test_callback_server_answers() -> None:
         server.stop()
 
 
+@pytest.mark.slow
 def test_provider_run_command(
     world: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -51,6 +51,7 @@ def _vault(w3: Web3, deployment: Deployment) -> Contract:
     return w3.eth.contract(address=deployment.vault, abi=load_artifact("Vault").abi)
 
 
+@pytest.mark.slow
 def test_deploy_on_a_stock_eth_tester_chain_with_custom_settings(devnet: Devnet) -> None:
     w3 = _plain_tester_w3()
     deployment = deploy_suite(w3, ADMIN.account, min_lockup_per_source=5, unbonding_period=7)
@@ -119,6 +120,7 @@ def test_deployment_from_json_rejects_bad_records(
         Deployment.from_json(mutate(raw))
 
 
+@pytest.mark.slow
 def test_importing_devnet_without_eth_tester() -> None:
     script = """
 import sys

@@ -83,6 +83,7 @@ class DevnetProcess:
             self.proc.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_devnet_process_prints_urls_and_stops_cleanly_on_sigint() -> None:
     process = DevnetProcess()
     try:
@@ -108,6 +109,7 @@ def test_devnet_process_prints_urls_and_stops_cleanly_on_sigint() -> None:
     assert "ogpu devnet stopped" in err
 
 
+@pytest.mark.slow
 def test_state_file_survives_restart_and_sigterm(tmp_path: Path) -> None:
     state = tmp_path / "chain.state"
     recipient = "0x" + "42" * 20
@@ -236,6 +238,7 @@ def test_cli_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "cannot read state file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_port_in_use_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -246,6 +249,7 @@ def test_port_in_use_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> Non
     assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_block_time_mines_empty_blocks(h: Any) -> None:
     from ogpu.devnet.serve import start_services
 

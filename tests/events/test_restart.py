@@ -35,6 +35,8 @@ from ogpu.events import (
 )
 from ogpu.types import TaskStatus
 
+pytestmark = pytest.mark.slow
+
 if TYPE_CHECKING:
     from conftest import Driver
 

@@ -67,6 +67,7 @@ def test_every_example_is_covered() -> None:
     assert scripts == set(SCRIPTS) | {"sentiment_source.py"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", list(SCRIPTS))
 def test_example(served: ServedDevnet, script: str) -> None:
     done = served.run(str(EXAMPLES / script))
@@ -108,6 +109,7 @@ def _wait_for(lines: queue.Queue[str], needle: str, seen: list[str]) -> None:
             return
 
 
+@pytest.mark.slow
 def test_source_developer_path(served: ServedDevnet, tmp_path: Path) -> None:
     """The README's source-developer quickstart, command by command."""
     service_port, callback_port = _free_port(), _free_port()

@@ -21,6 +21,8 @@ from ogpu.protocol import Task, nexus
 
 from .conftest import World, _reset_sdk_state
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def faulty_world(devnet: Devnet) -> Iterator[tuple[World, MainnetFaults]]:

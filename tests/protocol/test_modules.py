@@ -31,6 +31,8 @@ from ogpu.types import (
     TaskStatus,
 )
 
+pytestmark = pytest.mark.slow
+
 ETHER = 10**18
 
 

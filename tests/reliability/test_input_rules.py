@@ -215,6 +215,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_provider_never_attempts_or_dispatches_an_unroutable_task(world: World, row: Any) -> None:
     """Tasks published by another tool (raw ``Controller.publishTask`` with a pinned
     config), as a hostile client could: the runtime refuses each before attempting."""
@@ -303,6 +304,7 @@ def _nested_list(levels: int) -> list[Any]:
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("publisher", list(PUBLISHERS))
 @pytest.mark.parametrize("label", list(BAD_DATA))
 def test_data_json_cannot_carry_is_refused(

@@ -27,6 +27,8 @@ from ogpu.types import TaskParams
 from .conftest import ETHER, Net
 from .hostile import HostileServer
 
+pytestmark = pytest.mark.slow
+
 Row = Callable[..., None]
 FETCH_TIMEOUT = 6.0
 CONFIG = b'{"function_name": "echo", "data": {"text": "dripped"}}'

@@ -137,6 +137,7 @@ def test_publish_tasks_refuses_the_batch_and_names_the_task(
 # -- accepted tasks, and the cost of the check ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_valid_tasks_publish_and_the_manifest_is_read_once(
     net: Net, manifest: SourceManifest
 ) -> None:
@@ -197,6 +198,7 @@ def test_the_manifest_is_stored_under_one_key_beside_the_metadata(
 # -- sources without a (readable) manifest work as today -----------------------------------------
 
 
+@pytest.mark.slow
 def test_source_without_manifest_publishes_as_before(net: Net) -> None:
     source = _source(net, None)
     assert source.get_manifest() is None
@@ -230,6 +232,7 @@ def _raw_source(net: Net, metadata_url: str) -> Source:
     return Source(extract_source_address(nexus.publish_source(params, signer=net.client.account)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["missing", "not JSON", "malformed manifest", "other scheme"])
 def test_unreadable_manifest_publishes_unchecked_with_a_warning(
     net: Net, caplog: pytest.LogCaptureFixture, kind: str
@@ -278,6 +281,7 @@ def classify(text: str) -> tuple[str, float]:
 """
 
 
+@pytest.mark.slow
 def test_generated_client_end_to_end(net: Net, manifest: SourceManifest, tmp_path: Path) -> None:
     if net.node.kind != "devnet":
         pytest.skip("one end-to-end run (the devnet) is enough")
