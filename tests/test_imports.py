@@ -35,8 +35,6 @@ DEFERRED = (
     "ogpu.events.watchers",
     "ogpu.ipfs.backends",
     "ogpu.ipfs.fetch",
-    "ogpu_bindings.mainnet",
-    "ogpu_bindings.testnet",
 )
 
 
@@ -64,6 +62,8 @@ def _loaded_after(code: str) -> list[str]:
         "ogpu.events",
         "ogpu_bindings",
         "ogpu.manifest",
+        "ogpu.provider",
+        "ogpu.abi",
         "ogpu, ogpu.protocol, ogpu.events, ogpu.types, ogpu.chain, ogpu.ipfs",
     ],
 )
@@ -81,10 +81,10 @@ def test_building_values_needs_no_web3() -> None:
     # Validating an address (keccak) and encoding calldata use the SDK's own codec (ogpu.abi).
     code = (
         "from ogpu.protocol import Task\n"
-        "from ogpu.protocol import _bindings as b\n"
+        "from ogpu_bindings import task as task_abi\n"
         "task = Task('0x2b0cc6058313801d5feb184a539e3a0c5a87a6a1')\n"
         "assert task.address == '0x2b0cC6058313801D5feb184a539e3a0C5A87a6a1'\n"
-        "assert b.module('task').get_status_call(task.address).data.hex() == '4e69d560'\n"
+        "assert task_abi.get_status_call(task.address).data.hex() == '4e69d560'\n"
     )
     loaded = set(_loaded_after(code))
     assert not {"web3", "eth_account", "eth_abi", "eth_hash", "requests"} & loaded
@@ -160,7 +160,7 @@ def _bindings_after(code: str) -> set[str]:
     return set(loaded)
 
 
-#: Contract modules of an ABI set; each one's events live in ``<set>.events.<module>``.
+#: Contract modules; each one's events live in ``ogpu_bindings.events.<module>``.
 CONTRACT_MODULES = (
     "controller",
     "manager",
@@ -173,50 +173,44 @@ CONTRACT_MODULES = (
 )
 
 
-def _contracts(network: str, loaded: set[str]) -> set[str]:
-    return {m for m in CONTRACT_MODULES if f"ogpu_bindings.{network}.{m}" in loaded}
+def _contracts(loaded: set[str]) -> set[str]:
+    return {m for m in CONTRACT_MODULES if f"ogpu_bindings.{m}" in loaded}
 
 
-def _events(network: str, loaded: set[str]) -> set[str]:
-    return {m for m in CONTRACT_MODULES if f"ogpu_bindings.{network}.events.{m}" in loaded}
+def _events(loaded: set[str]) -> set[str]:
+    return {m for m in CONTRACT_MODULES if f"ogpu_bindings.events.{m}" in loaded}
 
 
-@pytest.mark.parametrize("network", ["mainnet", "testnet"])
-def test_network_package_loads_no_contract_module(network: str) -> None:
-    loaded = _bindings_after(f"import ogpu_bindings.{network}")
-    assert f"ogpu_bindings.{network}" in loaded
-    assert _contracts(network, loaded) == set() and _events(network, loaded) == set()
+def test_the_package_loads_no_contract_module() -> None:
+    loaded = _bindings_after("import ogpu_bindings")
+    assert _contracts(loaded) == set() and _events(loaded) == set()
     assert "ogpu_bindings._revert" not in loaded  # revert decoding loads on the first revert
 
 
-@pytest.mark.parametrize("network", ["mainnet", "testnet"])
-def test_a_contract_module_loads_only_itself_and_its_events(network: str) -> None:
-    loaded = _bindings_after(f"import ogpu_bindings.{network}.vault")
-    assert _contracts(network, loaded) == {"vault"}
-    assert _events(network, loaded) == {"vault"}
+def test_a_contract_module_loads_only_itself_and_its_events() -> None:
+    loaded = _bindings_after("import ogpu_bindings.vault")
+    assert _contracts(loaded) == {"vault"}
+    assert _events(loaded) == {"vault"}
     # nexus re-exports OwnershipTransferred, defined with the Controller events
-    loaded = _bindings_after(f"import ogpu_bindings.{network}.nexus")
-    assert _contracts(network, loaded) == {"nexus"}
-    assert _events(network, loaded) == {"nexus", "controller"}
+    loaded = _bindings_after("import ogpu_bindings.nexus")
+    assert _contracts(loaded) == {"nexus"}
+    assert _events(loaded) == {"nexus", "controller"}
 
 
 @pytest.mark.slow
 def test_event_decoders_load_the_events_modules_only() -> None:
-    loaded = _bindings_after(
-        "import ogpu_bindings.mainnet as pkg\nassert len(pkg.EVENT_DECODERS) > 20"
-    )
-    assert _contracts("mainnet", loaded) == set()
-    assert {"nexus", "vault", "terminal", "manager", "controller"} <= _events("mainnet", loaded)
-    loaded = _bindings_after("import ogpu_bindings.mainnet as pkg\nassert len(pkg.CONTRACTS) == 8")
-    assert _contracts("mainnet", loaded) == set(CONTRACT_MODULES)
+    loaded = _bindings_after("import ogpu_bindings as pkg\nassert len(pkg.EVENT_DECODERS) > 20")
+    assert _contracts(loaded) == set()
+    assert {"nexus", "vault", "terminal", "manager", "controller"} <= _events(loaded)
+    loaded = _bindings_after("import ogpu_bindings as pkg\nassert len(pkg.CONTRACTS) == 8")
+    assert _contracts(loaded) == set(CONTRACT_MODULES)
 
 
 @pytest.mark.slow
 def test_watchers_load_only_the_nexus_events() -> None:
     loaded = _bindings_after("import ogpu.events.watchers")
-    assert _contracts("mainnet", loaded) == set()
-    assert _events("mainnet", loaded) == {"nexus", "controller"}
-    assert not any(m.startswith("ogpu_bindings.testnet") for m in loaded)
+    assert _contracts(loaded) == set()
+    assert _events(loaded) == {"nexus", "controller"}
     assert "ogpu_bindings._revert" not in loaded
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ogpu_bindings.mainnet import vault as vault_bindings
+from ogpu_bindings import vault as vault_bindings
 
 from ogpu.chain import ChainConfig
 from ogpu.protocol import vault

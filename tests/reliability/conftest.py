@@ -172,7 +172,7 @@ class Net:
 
     def published_tasks(self, source: str) -> list[str]:
         """Tasks of ``source`` from Nexus' TaskPublished logs (read from the node directly)."""
-        from ogpu_bindings.mainnet.nexus import TASK_PUBLISHED_TOPIC, decode_task_published
+        from ogpu_bindings.nexus import TASK_PUBLISHED_TOPIC, decode_task_published
 
         logs = self.call(
             "eth_getLogs",
@@ -252,7 +252,7 @@ class Net:
         )
 
     def respond(self, task: Task, data: str = "https://example.invalid/out.json") -> Response:
-        from ogpu_bindings.mainnet.nexus import submit_response
+        from ogpu_bindings.nexus import submit_response
 
         params = ResponseParams(
             task=task.address, provider=self.provider.address, data=data, payment=0
