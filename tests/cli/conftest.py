@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
+from ogpu.chain import NonceManager, reset
 from ogpu.cli import main
 from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS, DevnetAccount
 from ogpu.devnet.serve import DevnetServices, start_services
@@ -84,14 +84,6 @@ def devnet() -> Iterator[Devnet]:
         services.stop(save=False)
 
 
-def reset_sdk_state() -> None:
-    NonceManager.clear_all()
-    Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
-    ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
-    ChainConfig.reset_rpc(ChainId.OGPU_MAINNET)
-    ChainConfig.set_chain(ChainId.OGPU_MAINNET)
-
-
 @pytest.fixture
 def chain(devnet: Devnet, monkeypatch: pytest.MonkeyPatch) -> Iterator[Devnet]:
     """The devnet, snapshot-reverted after the test; role keys and SDK env vars cleared,
@@ -108,7 +100,7 @@ def chain(devnet: Devnet, monkeypatch: pytest.MonkeyPatch) -> Iterator[Devnet]:
     try:
         yield devnet
     finally:
-        reset_sdk_state()
+        reset()
         devnet.call("evm_revert", [snapshot])
 
 

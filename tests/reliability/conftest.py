@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 import requests
 
-from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
+import ogpu
+from ogpu.chain import ChainConfig, NonceManager
 from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS, DevnetAccount
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
@@ -76,13 +77,6 @@ __all__ = [
 
 ETHER = 10**18
 ROW_KEY = "reliability_row"
-
-
-def _reset_sdk_state() -> None:
-    NonceManager.clear_all()
-    Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
-    ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
-    ChainConfig.set_chain(ChainId.OGPU_MAINNET)
 
 
 @pytest.fixture(autouse=True)
@@ -281,7 +275,7 @@ def sdk_on(
             yield Net(devnet, proxy, upstream.url, store.url)
         finally:
             proxy.clear()
-            _reset_sdk_state()
+            ogpu.reset()
 
 
 @contextmanager

@@ -30,7 +30,8 @@ from typing import Any
 import pytest
 import requests
 
-from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
+import ogpu
+from ogpu.chain import ChainConfig, NonceManager
 from ogpu.devnet import AGENTS, ALL_ACCOUNTS, CLIENTS, MASTERS, PROVIDERS, Deployment, DevnetAccount
 from ogpu.devnet.store import ContentStore, StoreServer
 from ogpu.protocol import Response as ResponseProxy
@@ -399,13 +400,6 @@ class Net:
         raise AssertionError("no ResponseSubmitted event")
 
 
-def _reset_sdk_state() -> None:
-    NonceManager.clear_all()
-    Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
-    ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
-    ChainConfig.set_chain(ChainId.OGPU_MAINNET)
-
-
 @pytest.fixture(autouse=True)
 def _no_role_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ROLE_VARS:
@@ -427,5 +421,5 @@ def net(node: Node, monkeypatch: pytest.MonkeyPatch) -> Iterator[Net]:
     finally:
         node.rpc_proxy.reset()
         node.store_proxy.reset()
-        _reset_sdk_state()
+        ogpu.reset()
         node.call("evm_revert", [snapshot])

@@ -161,10 +161,9 @@ def connect_devnet(
 
     ``rpc_url`` defaults to ``$OGPU_RPC_URL``, else ``http://127.0.0.1:8545``.
     Addresses are resolved as the module doc says. ``store_url`` (the devnet
-    content store, when not on the RPC host's port 5001) is exported as
-    ``OGPU_IPFS_BACKEND=devnet`` and ``OGPU_IPFS_API_URL`` for ``ogpu.ipfs``.
-    Process-wide: changes ``ChainConfig`` (and the environment when ``store_url``
-    is given).
+    content store, when not on the RPC host's port 5001) is registered for
+    ``ogpu.ipfs`` (its ``devnet`` backend, ahead of ``OGPU_IPFS_*``). Changes the
+    current context (process-wide, or the enclosing ``ogpu.using`` block's).
 
     Cost: with ``check`` (default), two RPCs (``eth_chainId``, ``eth_getCode``
     at Nexus); without, none.
@@ -184,8 +183,9 @@ def connect_devnet(
             raise InvalidInputError(
                 f"store URL must be an http(s) URL, got {store_url!r}", param="store_url"
             )
-        os.environ["OGPU_IPFS_BACKEND"] = "devnet"
-        os.environ["OGPU_IPFS_API_URL"] = store_url.rstrip("/")
+        from ogpu.chain.context import current
+
+        current().ipfs_store = store_url.rstrip("/")
     resolved = {n: ChainConfig.get_contract_address(n.upper()) for n in _SINGLETONS}
     if check:
         _check_node(url, resolved["nexus"], origin)
