@@ -21,17 +21,12 @@ from ogpu.chain import ChainId
 from ogpu.cli._errors import cli_text, connection_failure, where
 from ogpu.devnet import CLIENTS
 
+from ..helpers.wait import free_port
 from .conftest import ROLE_VARS, SDK_VARS, Devnet, assert_one_line_error, fund_client, write
 
 #: The issue's bound on a connection failure's line, "ogpu: error: " included.
 MAX_LINE = 160
 ADDRESS = "0x2b0cc6058313801d5feb184a539e3a0c5a87a6a1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +30,7 @@ from ogpu.service import Service, ServiceConfig
 from ogpu.service.testing import RunningService, serve_in_thread
 from ogpu.types import InvalidInputError, MissingSignerError, TaskStatus
 
+from ..helpers.wait import free_port
 from .conftest import (
     Devnet,
     assert_one_line_error,
@@ -61,12 +61,6 @@ def make_service() -> Service:
         raise ValueError("broken model")
 
     return service
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Events:

@@ -22,6 +22,8 @@ from ogpu.cli import main
 from ogpu.devnet import ADMIN, ALL_ACCOUNTS, CLIENTS
 from ogpu.ipfs.cid import cid_for_bytes
 
+from ..helpers.wait import free_port
+
 STARTUP_TIMEOUT = 120.0
 
 
@@ -191,16 +193,10 @@ def test_deploy_command_onto_the_served_devnet(
     assert re.search(r"nexus\s+0x[0-9a-fA-F]{40}", text)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_deploy_command_errors(
     rpc_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     assert main(["devnet", "deploy", "--rpc", dead, "--timeout", "5"]) == 1
     assert "cannot reach the RPC http://127.0.0.1:" in capsys.readouterr().err
 

@@ -12,7 +12,6 @@ import json
 import queue
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from ..helpers.wait import free_port
 from .conftest import EXAMPLES, KEYS, ROOT, ServedDevnet
 
 SCRIPTS = {
@@ -77,12 +77,6 @@ def test_example(served: ServedDevnet, script: str) -> None:
         assert re.search(pattern, done.stdout, re.MULTILINE), (pattern, done.stdout)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _ogpu(served: ServedDevnet, *argv: str) -> subprocess.CompletedProcess[str]:
     done = served.run("-m", "ogpu.cli", *argv, "--chain", "devnet", **KEYS)
     assert done.returncode == 0, done.stderr
@@ -112,7 +106,7 @@ def _wait_for(lines: queue.Queue[str], needle: str, seen: list[str]) -> None:
 @pytest.mark.slow
 def test_source_developer_path(served: ServedDevnet, tmp_path: Path) -> None:
     """The README's source-developer quickstart, command by command."""
-    service_port, callback_port = _free_port(), _free_port()
+    service_port, callback_port = free_port(), free_port()
     service = subprocess.Popen(
         [sys.executable, str(EXAMPLES / "sentiment_source.py")],
         env=served.env(

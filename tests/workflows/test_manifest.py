@@ -5,7 +5,6 @@ sources without one work as before, and a generated typed client runs end to end
 from __future__ import annotations
 
 import logging
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,6 +34,8 @@ from ogpu.manifest import (
 from ogpu.protocol import Source, Task, extract_source_address, nexus
 from ogpu.service.manifest import extract_manifest
 from ogpu.types import SourceParams, TaskStatus
+
+from ..helpers.wait import free_port
 
 if TYPE_CHECKING:
     from conftest import Net
@@ -312,7 +313,7 @@ def test_generated_client_end_to_end(net: Net, manifest: SourceManifest, tmp_pat
         import sentiment_client as client  # type: ignore[import-not-found]
 
         prepare_provider(net.provider.account, [source.address], master=net.master.account)
-        port = _free_port()
+        port = free_port()
         config = ServiceConfig(
             host="127.0.0.1", port=0, callback_url=f"http://127.0.0.1:{port}/callback"
         )
@@ -335,12 +336,6 @@ def test_generated_client_end_to_end(net: Net, manifest: SourceManifest, tmp_pat
     assert type(output).__name__ == "PredictOutput"
     assert (output.label, output.score) == ("positive", 1.0)
     assert task.get_status() == TaskStatus.FINALIZED
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _sentiment_service() -> Any:
