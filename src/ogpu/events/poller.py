@@ -89,7 +89,7 @@ KEPT_HASHES = 128
 _HEADER_SPAN = 32  # headers asked per poll (the top of the range), bloom-checked
 _AHEAD = 3  # blocks asked past the last head seen: new blocks arrive in the same poll
 _BLOOM_TRIES = 4  # polls a bloom may match with no log before it counts as a false positive
-_BLOOM_DEPTH = 8  # ... and blocks below the head it must be by then
+_BLOOM_DEPTH = 12  # ... and blocks below the head it must be by then
 
 
 class EventPoller:
@@ -116,6 +116,9 @@ class EventPoller:
         self._hashes: dict[int, Header] = {}
         self._suspects: dict[tuple[int, str], int] = {}
         self._speculate = self._rpc.batches
+        # Top of the next range after an unproven answer: a node that answers [] or an
+        # error for a range past its own head is asked for less until it has the block.
+        self._ceiling: int | None = None
         self._blooms: dict[tuple[str, ...], BloomFilter] = {}
         self._due = 0.0
         self._polls = 0
@@ -239,6 +242,7 @@ class EventPoller:
             self._latest = None
             self._hashes.clear()
             self._suspects.clear()
+            self._ceiling = None
             self._due = 0.0
 
     def _see_head(self, latest: Header) -> None:
@@ -264,6 +268,8 @@ class EventPoller:
         low = max(min(self._cursor, *(s.next_block for s in subs)), 0)
         ahead = _AHEAD if self._speculate else 0
         high = min(low + self._chunk - 1, max(low, self._latest + ahead))
+        if self._ceiling is not None:
+            high = max(low, min(high, self._ceiling))
         fetch = self._speculate or self._latest >= low
         answer = await self._rpc.poll(
             self._header_numbers(low, high),
@@ -297,6 +303,10 @@ class EventPoller:
                 logger.info("eth_getLogs past the head failed (%s); head-first polls", logs)
                 self._speculate = False
                 return True
+            if high > low:
+                self._ceiling = low + (high - low) // 2
+                logger.debug("eth_getLogs failed (%s); asking up to block %d", logs, self._ceiling)
+                return False
             raise logs
         assert logs is not None
         covered = self._covered(answer, logs, low, high, subs)
@@ -342,6 +352,7 @@ class EventPoller:
                 and bloom.may_match(header.bloom)
                 and not self._false_positive(header, answer.latest.number)
             ):
+                self._ceiling = number  # ask no further until its logs come
                 return number - 1
         return top
 
@@ -405,6 +416,8 @@ class EventPoller:
             for number in sorted(self._hashes)[: len(self._hashes) - KEPT_HASHES]:
                 del self._hashes[number]
         self._suspects = {k: v for k, v in self._suspects.items() if k[0] > covered}
+        if self._ceiling is not None and self._ceiling <= covered:
+            self._ceiling = None
         assert self._cursor is not None
         self._cursor = max(self._cursor, covered + 1)
         oldest = min(self._hashes, default=covered + 1)
@@ -448,6 +461,7 @@ class EventPoller:
         for number in [n for n in self._hashes if n >= fork]:
             del self._hashes[number]
         self._suspects.clear()
+        self._ceiling = None
         if self._cursor is not None:
             self._cursor = min(self._cursor, fork)
         removed = sum(sub.rewind(fork) for sub in self._subs)
