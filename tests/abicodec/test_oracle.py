@@ -57,6 +57,7 @@ def test_abi_entry_matches_eth_abi(
     _check_same(types, values)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(data=st.data(), types=type_lists)
 def test_random_types_match_eth_abi(types: tuple[str, ...], data: st.DataObject) -> None:

@@ -21,20 +21,8 @@ from ogpu.devnet.serve import DevnetServices, start_services
 from ogpu.protocol import Source, vault
 from ogpu.types import DeliveryMethod, ImageEnvironments, SourceInfo
 
-ROLE_VARS = (
-    "CLIENT_PRIVATE_KEY",
-    "PROVIDER_PRIVATE_KEY",
-    "MASTER_PRIVATE_KEY",
-    "AGENT_PRIVATE_KEY",
-)
-SDK_VARS = (
-    "OGPU_CHAIN",
-    "OGPU_RPC_URL",
-    "OGPU_DEVNET_DEPLOYMENT",
-    "OGPU_IPFS_BACKEND",
-    "OGPU_IPFS_API_URL",
-    "OGPU_IPFS_GATEWAY",
-)
+from ..helpers.state import ROLE_VARS, SDK_VARS
+
 ETHER = 10**18
 
 

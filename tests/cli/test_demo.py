@@ -17,6 +17,8 @@ from ogpu.cli import main
 
 from .conftest import ROLE_VARS, SDK_VARS
 
+pytestmark = pytest.mark.slow
+
 
 def test_demo_subprocess_prints_the_result() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ROLE_VARS + SDK_VARS}

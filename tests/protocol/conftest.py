@@ -53,18 +53,6 @@ from ogpu.types import (
 )
 
 ETHER = 10**18
-ROLE_VARS = (
-    "CLIENT_PRIVATE_KEY",
-    "PROVIDER_PRIVATE_KEY",
-    "MASTER_PRIVATE_KEY",
-    "AGENT_PRIVATE_KEY",
-)
-
-
-@pytest.fixture(autouse=True)
-def _no_role_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ROLE_VARS:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ from ogpu.protocol import Task, nexus
 
 from .conftest import World
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def faulty_world(devnet: Devnet) -> Iterator[tuple[World, MainnetFaults]]:

@@ -56,7 +56,6 @@ from ogpu.types import (
 from .endpoints import mainnet_at
 from .faultproxy import FaultProxy
 from .secrets_guard import (
-    ROLE_VARS,
     ogpu_secrets_guard,
     pytest_runtest_makereport,
     pytest_sessionfinish,
@@ -77,12 +76,6 @@ __all__ = [
 
 ETHER = 10**18
 ROW_KEY = "reliability_row"
-
-
-@pytest.fixture(autouse=True)
-def _no_role_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ROLE_VARS:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

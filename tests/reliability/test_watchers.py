@@ -14,7 +14,6 @@ there). At the end the ledger must equal the events the chain holds, read direct
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +44,7 @@ from ogpu.service import Service, ServiceConfig
 from ogpu.service.testing import serve_in_thread
 from ogpu.types import TaskParams
 
+from ..helpers.wait import free_port
 from .chainview import ReplicaProxy
 from .conftest import ETHER, Net
 
@@ -450,7 +450,7 @@ def test_provider_runtime_serves_every_task_once_through_lagging_replicas(
 
     replica = ReplicaProxy(net.proxy.url, (0, 2)).start()
     ChainConfig.use_devnet(net.devnet.deployment, rpc=replica.url)
-    port = _free_port()
+    port = free_port()
     config = ServiceConfig(
         host="127.0.0.1",
         port=0,
@@ -503,12 +503,6 @@ def _publish_task(net: Net, source: str, config_url: str) -> str:
         source=source, config=config_url, expiryTime=net.now() + 600, payment=10**16
     )
     return extract_task_address(controller.publish_task(params, signer=net.client.account))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Text(BaseModel):
