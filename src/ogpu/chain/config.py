@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import ogpu_bindings
 from ogpu_bindings import NETWORK_INFO
 
-from ogpu.chain.context import current, normalize_contracts
+from ogpu.chain.context import Context, current, normalize_contracts
 from ogpu.chain.networks import (
     CHAIN_NETWORKS,
     DEFAULT_RPC_URLS,
@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 _SINGLETONS = SINGLETONS
+_V = TypeVar("_V")
 
 # Installed copies first (package data), then the repository's abis/ (editable install).
 _ABI_DIR_CANDIDATES = (
@@ -53,52 +54,34 @@ _ABI_DIR_CANDIDATES = (
 )
 
 
-class _RpcUrls(MutableMapping[ChainId, str]):
-    """``CHAIN_RPC_URLS``: the RPC URL of each chain in the current context (live)."""
+class _Live(MutableMapping[ChainId, _V]):
+    """A per-chain table of the current context, as a live mapping (the official SDK's
+    ``CHAIN_RPC_URLS`` and ``ChainConfig.CHAIN_CONTRACTS`` are plain dicts)."""
 
-    def __getitem__(self, chain: ChainId) -> str:
-        return current().rpc_urls[chain]
+    def __init__(self, table: Callable[[Context], dict[ChainId, _V]]) -> None:
+        self._table = table
 
-    def __setitem__(self, chain: ChainId, url: str) -> None:
-        current().rpc_urls[_coerce_chain(chain)] = url
+    def __getitem__(self, chain: ChainId) -> _V:
+        return self._table(current())[chain]
 
-    def __delitem__(self, chain: ChainId) -> None:
-        del current().rpc_urls[chain]
-
-    def __iter__(self) -> Iterator[ChainId]:
-        return iter(list(current().rpc_urls))
-
-    def __len__(self) -> int:
-        return len(current().rpc_urls)
-
-    def __repr__(self) -> str:
-        return repr(current().rpc_urls)
-
-
-class _Contracts(MutableMapping[ChainId, dict[str, str]]):
-    """``ChainConfig.CHAIN_CONTRACTS``: singleton addresses per chain in the current context."""
-
-    def __getitem__(self, chain: ChainId) -> dict[str, str]:
-        return current().contracts[chain]
-
-    def __setitem__(self, chain: ChainId, table: dict[str, str]) -> None:
-        current().contracts[_coerce_chain(chain)] = table
+    def __setitem__(self, chain: ChainId, value: _V) -> None:
+        self._table(current())[_coerce_chain(chain)] = value
 
     def __delitem__(self, chain: ChainId) -> None:
-        del current().contracts[chain]
+        del self._table(current())[chain]
 
     def __iter__(self) -> Iterator[ChainId]:
-        return iter(list(current().contracts))
+        return iter(list(self._table(current())))
 
     def __len__(self) -> int:
-        return len(current().contracts)
+        return len(self._table(current()))
 
     def __repr__(self) -> str:
-        return repr(current().contracts)
+        return repr(self._table(current()))
 
 
 #: The RPC URL currently in use for each chain (a live view of the current context).
-CHAIN_RPC_URLS: MutableMapping[ChainId, str] = _RpcUrls()
+CHAIN_RPC_URLS: MutableMapping[ChainId, str] = _Live(lambda state: state.rpc_urls)
 
 
 class ChainConfig:
@@ -106,7 +89,9 @@ class ChainConfig:
     no RPC unless noted)."""
 
     #: Singleton addresses per chain (``"NEXUS"``...); ``use_devnet`` replaces the devnet's.
-    CHAIN_CONTRACTS: ClassVar[MutableMapping[ChainId, dict[str, str]]] = _Contracts()
+    CHAIN_CONTRACTS: ClassVar[MutableMapping[ChainId, dict[str, str]]] = _Live(
+        lambda state: state.contracts
+    )
 
     #: ABI set (``ogpu_bindings.<set>``) of each chain.
     CHAIN_DIRECTORIES: ClassVar[dict[ChainId, str]] = {

@@ -20,12 +20,9 @@ serves them over HTTP and keeps the public names importable from here.
 
 from __future__ import annotations
 
-import logging
-from http.server import BaseHTTPRequestHandler
-from typing import Any
-
 from ogpu._jsonsafe import MAX_JSON_DEPTH, nesting_depth
 from ogpu.devnet.faults import DROP, MainnetFaults
+from ogpu.devnet.httpbase import BackgroundHTTPServer, KeepAliveHandler, answer_preflight
 from ogpu.devnet.jsonrpc.core import DEFAULT_CALL_GAS_CAP, DEFAULT_PRIORITY_FEE
 from ogpu.devnet.jsonrpc.dispatcher import MAX_BATCH, JsonRpcDispatcher
 from ogpu.devnet.jsonrpc.errors import (
@@ -47,7 +44,6 @@ from ogpu.devnet.jsonrpc.values import (
     parse_hash,
     parse_quantity,
 )
-from ogpu.devnet.store import BackgroundHTTPServer
 
 __all__ = [
     "DEFAULT_CALL_GAS_CAP",
@@ -71,44 +67,21 @@ __all__ = [
     "parse_quantity",
 ]
 
-logger = logging.getLogger(__name__)
-
 MAX_RPC_BODY = 32 * 1024 * 1024
 
 
 # -- HTTP ----------------------------------------------------------------------------------------
 
 
-class _RpcRequestHandler(BaseHTTPRequestHandler):
+class _RpcRequestHandler(KeepAliveHandler):
     server: RpcServer
-    protocol_version = "HTTP/1.1"
-    timeout = 120
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s %s", self.address_string(), format % args)
-
-    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Access-Control-Allow-Origin", "*")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
 
     def _send_error_json(self, status: int, error: RpcError) -> None:
         self.close_connection = True
         self._send(status, _encode(_error_response(None, error)))
 
     def do_OPTIONS(self) -> None:
-        self.send_response(204)
-        self.send_header("Access-Control-Allow-Origin", "*")
-        self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
-        self.send_header("Access-Control-Allow-Headers", "Content-Type")
-        self.send_header("Access-Control-Max-Age", "86400")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        answer_preflight(self, "POST, OPTIONS", max_age=86400)
 
     def do_GET(self) -> None:
         self.send_response(405)

@@ -3,6 +3,7 @@ and receipts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from eth_tester.exceptions import BlockNotFound, TransactionNotFound  # type: ignore[import-untyped]
@@ -204,15 +205,18 @@ class BlockMethods(ChainAccess):
 
     # -- transactions and receipts -------------------------------------------------------------
 
-    def _eth_get_transaction_by_hash(self, params: Params) -> JSON:
-
+    def _by_tx_hash(self, params: Params, lookup: Callable[[str], JSON]) -> JSON:
+        """``lookup(hash)`` for the one transaction-hash parameter; None when unknown."""
         _check_arity(params, 1)
         tx_hash = parse_hash(_param(params, 0, "transactionHash"), "transactionHash")
         try:
-            transaction = self._tester.get_transaction_by_hash(_hexdata(tx_hash))
+            return lookup(_hexdata(tx_hash))
         except TransactionNotFound:
             return None
-        return _rpc_object(transaction, transaction=True)
+
+    def _eth_get_transaction_by_hash(self, params: Params) -> JSON:
+        transaction = self._by_tx_hash(params, self._tester.get_transaction_by_hash)
+        return None if transaction is None else _rpc_object(transaction, transaction=True)
 
     def _receipt_json(self, receipt: dict[str, JSON]) -> dict[str, JSON]:
         block = self._chain.get_block_by_hash(
@@ -229,14 +233,8 @@ class BlockMethods(ChainAccess):
         return out
 
     def _eth_get_transaction_receipt(self, params: Params) -> JSON:
-
-        _check_arity(params, 1)
-        tx_hash = parse_hash(_param(params, 0, "transactionHash"), "transactionHash")
-        try:
-            receipt = self._tester.get_transaction_receipt(_hexdata(tx_hash))
-        except TransactionNotFound:
-            return None
-        if receipt.get("block_hash") is None:
+        receipt = self._by_tx_hash(params, self._tester.get_transaction_receipt)
+        if receipt is None or receipt.get("block_hash") is None:
             return None
         return self._receipt_json(receipt)
 

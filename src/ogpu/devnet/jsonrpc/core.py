@@ -4,7 +4,7 @@ helpers: head, block numbers from tags, headers, mining, a block's logs."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,7 +14,14 @@ from eth_typing import BlockNumber, Hash32
 from eth_utils.address import to_canonical_address, to_checksum_address
 
 from ogpu.devnet.jsonrpc.errors import JSON, SERVER_ERROR, RpcError, _invalid
-from ogpu.devnet.jsonrpc.values import LogCriteria, _hex, _hexdata, parse_hash, parse_quantity
+from ogpu.devnet.jsonrpc.values import (
+    LogCriteria,
+    Params,
+    _hex,
+    _hexdata,
+    parse_hash,
+    parse_quantity,
+)
 
 if TYPE_CHECKING:
     from eth.abc import (
@@ -84,6 +91,11 @@ class ChainAccess:
         self._filters: dict[str, _Filter] = {}
         self._snapshots: dict[int, _Snapshot] = {}
         self._snapshot_counter = 0
+        self._methods = self._method_table()
+
+    def _method_table(self) -> dict[str, Callable[[Params], JSON]]:
+        """JSON-RPC method name -> handler (the dispatcher lists them all)."""
+        return {}
 
     # -- chain helpers (lock held) ------------------------------------------------------
 

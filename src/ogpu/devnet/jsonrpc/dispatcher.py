@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ogpu._jsonsafe import loads_bounded
 from ogpu.devnet.jsonrpc.blocks import BlockMethods
 from ogpu.devnet.jsonrpc.control import ControlMethods
-from ogpu.devnet.jsonrpc.core import DEFAULT_CALL_GAS_CAP, DEFAULT_PRIORITY_FEE, ZERO_ADDRESS
+from ogpu.devnet.jsonrpc.core import DEFAULT_PRIORITY_FEE, ZERO_ADDRESS
 from ogpu.devnet.jsonrpc.errors import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -27,7 +26,7 @@ from ogpu.devnet.jsonrpc.sending import SendMethods
 from ogpu.devnet.jsonrpc.values import Params, _check_arity, _hex
 
 if TYPE_CHECKING:
-    from eth_account.signers.local import LocalAccount
+    pass
 
 # The name this logger had before the split, so logging settings keep applying.
 logger = logging.getLogger("ogpu.devnet.server")
@@ -61,23 +60,8 @@ class JsonRpcDispatcher(BlockMethods, SendMethods, LogMethods, ControlMethods):
     Thread-safe.
     """
 
-    def __init__(
-        self,
-        tester: Any,
-        lock: AbstractContextManager[Any],
-        *,
-        unlocked: Iterable[LocalAccount] = (),
-        client_version: str = "ogpu-devnet",
-        call_gas_cap: int = DEFAULT_CALL_GAS_CAP,
-    ) -> None:
-        super().__init__(
-            tester,
-            lock,
-            unlocked=unlocked,
-            client_version=client_version,
-            call_gas_cap=call_gas_cap,
-        )
-        self._methods: dict[str, Callable[[Params], JSON]] = {
+    def _method_table(self) -> dict[str, Callable[[Params], JSON]]:
+        return {
             "web3_clientVersion": self._web3_client_version,
             "web3_sha3": self._web3_sha3,
             "net_version": self._net_version,
