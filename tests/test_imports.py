@@ -223,3 +223,15 @@ def test_revert_decoding_loads_on_first_use() -> None:
         "assert type(err) is E.TxRevertError and 'without a reason' in str(err)"
     )
     assert "ogpu_bindings._revert" in loaded
+
+
+def test_connect_devnet_lives_in_ogpu_devnet_and_loads_no_web3() -> None:
+    # ogpu.devnet.connect_devnet (ogpu.provider re-exports it) reads the deterministic
+    # addresses without web3 or eth-account; the accounts and Devnet load on first access.
+    assert _loaded_after("from ogpu.devnet import connect_devnet, load_deployment") == []
+    code = (
+        "import ogpu.devnet, ogpu.provider, ogpu.provider.devnet\n"
+        "assert ogpu.provider.connect_devnet is ogpu.devnet.connect_devnet\n"
+        "assert ogpu.provider.devnet.connect_devnet is ogpu.devnet.connect_devnet"
+    )
+    assert _loaded_after(code) == []

@@ -82,7 +82,7 @@ def chain(devnet: Devnet, monkeypatch: pytest.MonkeyPatch) -> Iterator[Devnet]:
     monkeypatch.setenv("OGPU_IPFS_API_URL", devnet.store_url)
     snapshot = devnet.call("evm_snapshot", [])
     NonceManager.clear_all()
-    from ogpu.provider import connect_devnet
+    from ogpu.devnet import connect_devnet
 
     connect_devnet(devnet.rpc_url)
     try:

@@ -38,10 +38,10 @@ from ogpu.client import (
     set_agent,
     update_source,
 )
+from ogpu.devnet.connect import deterministic_addresses
 from ogpu.events.watchers import get_async_web3, get_nexus_contract
 from ogpu.ipfs import fetch_ipfs_json, publish_to_ipfs
 from ogpu.protocol import nexus
-from ogpu.provider.devnet import deterministic_addresses
 from ogpu.types import (
     Environment,
     ImageEnvironments,

@@ -135,7 +135,7 @@ def run_demo(args: argparse.Namespace) -> int:
             f"content store at {services.store_url}",
             took[0],
         )
-        from ogpu.provider import connect_devnet
+        from ogpu.devnet import connect_devnet
 
         # Everything the demo selects (chain, RPC, addresses, content store, nonces) lives
         # in this block's context, so the caller's settings come back when it ends.

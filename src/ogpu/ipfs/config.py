@@ -4,7 +4,7 @@ Backend resolution order (first match wins):
 
 1. the ``backend=`` argument (a name or an :class:`~ogpu.ipfs.backends.IPFSBackend`);
 2. ``devnet`` when a content store is registered in the current context
-   (``connect_devnet(store_url=...)``; that URL is then the devnet's API and gateway);
+   (``ogpu.devnet.connect_devnet(store_url=...)``; that URL is then the devnet's API and gateway);
 3. the ``OGPU_IPFS_BACKEND`` environment variable (``ogpu``, ``node`` or ``devnet``);
 4. the current chain of :mod:`ogpu.chain`: ``devnet`` on chain id 1337, else ``ogpu``.
 
