@@ -110,7 +110,10 @@ def _cell_text(workload: dict[str, Any], cell: dict[str, Any]) -> str:
     )
     text = _fmt(cell.get("value"), unit)
     if "in_process_ms" in cell:
-        text += f" (in-process {_fmt(cell['in_process_ms'], 'ms')})"
+        text += f" (in-process {_fmt(cell['in_process_ms'], 'ms')}"
+        if "cpu_ms" in cell:
+            text += f", CPU {_fmt(cell['cpu_ms'], 'ms')}"
+        text += ")"
     if "requests_per_call" in cell and _finite(cell["requests_per_call"]):
         text += f" ({_fmt(cell['requests_per_call'])} req)"
     if "requests_per_task" in cell and _finite(cell["requests_per_task"]):
@@ -574,10 +577,9 @@ SDK's venv (`pip install ogpu==0.2.3`, about 25 s, once).
 
 - `import`: `import ogpu` in a fresh interpreter (floor: `import web3`), and the
   same plus `ogpu.protocol`, `ogpu.client`, `ogpu.events` (floor: `eth_account`).
-  Ours loads web3, eth-account, eth-abi, pydantic and requests on first use, so
-  the first call pays them instead: imports plus a first `Task.snapshot()` over
-  HTTP measured 821 ms against 838 ms before the change (`tests/test_imports.py`
-  guards which modules an import may load).
+  Ours loads web3 and eth-account with the first write only; reads load neither
+  (`first_result` below measures the first read; `tests/test_imports.py` guards
+  which modules an import may load).
 - `first_result`: time to first result: a new worker process per measurement
   imports its side's SDK and reads one `Task.snapshot()` (the floor: web3.py
   and one JSON-RPC batch of the eight getters); the value is the wall time from

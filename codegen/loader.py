@@ -17,7 +17,6 @@ from eth_utils.crypto import keccak
 from .abitypes import AbiType, Param, parse_type
 from .errors import CodegenError
 from .model import (
-    AbiSet,
     Contract,
     CustomError,
     Enum,
@@ -42,6 +41,10 @@ _MUTABILITIES = ("pure", "view", "nonpayable", "payable")
 FUNCTION_RESERVED = frozenset({"w3", "address", "block_identifier"})
 EVENT_RESERVED = frozenset({"address", "block_number", "transaction_hash", "log_index"})
 FIELD_RESERVED = frozenset({"to_abi", "from_abi"})
+#: Modules of ogpu_bindings that no contract module may shadow.
+PACKAGE_MODULES = frozenset(
+    {"abis", "enums", "errors", "events", "networks", "runtime", "structs", "_revert", "_runtime"}
+)
 MODULE_RESERVED = frozenset({"annotations", "dataclass"})
 EXCEPTION_RESERVED = frozenset(
     {"message", "args", "default_message", "with_traceback", "add_note", "errno", "strerror"}
@@ -672,6 +675,8 @@ def load_model(abis_dir: Path) -> Model:
             contracts[cname] = parser.contract(path, rel, cname)
         modules = [snake(c) for c in contracts]
         _expect(len(set(modules)) == len(modules), f"abis/{set_name}: module names collide")
+        taken = sorted(set(modules) & PACKAGE_MODULES)
+        _expect(not taken, f"abis/{set_name}: contract modules {taken} clash with the package's")
         raw_sets[set_name] = contracts
 
     unused = sorted(ov.text for ov in overrides.values() if not ov.used)
@@ -685,17 +690,20 @@ def load_model(abis_dir: Path) -> Model:
             )
 
     all_contracts = sorted({c for contracts in raw_sets.values() for c in contracts})
-    abi_sets = tuple(_build_set(s, raw_sets, all_contracts, instance_contracts) for s in set_names)
+    contracts = _share_events(
+        [_build_contract(c, raw_sets, instance_contracts) for c in all_contracts]
+    )
     customs = _build_custom_errors(raw_sets)
     errors = _build_error_classes(error_specs, custom_specs, customs)
     structs = tuple(sorted((s for s, _ in parser.structs.values()), key=lambda s: s.name))
     enum_names, struct_names = {e.name for e in enums}, {s.name for s in structs}
     clash = enum_names & struct_names
     _expect(not clash, f"names used for both a struct and an enum: {sorted(clash)}")
-    for abi_set in abi_sets:
-        for contract in abi_set.contracts:
-            _check_module_names(contract, enum_names, struct_names)
-    return Model(enums, structs, errors, tuple(customs), abi_sets, networks)
+    for contract in contracts:
+        _check_module_names(contract, enum_names, struct_names)
+    return Model(
+        enums, structs, errors, tuple(customs), tuple(set_names), tuple(contracts), networks
+    )
 
 
 def _union(
@@ -712,104 +720,91 @@ def _union(
     return out
 
 
-def _build_set(
-    set_name: str,
+def _build_contract(
+    cname: str,
     raw_sets: dict[str, dict[str, _RawContract]],
-    all_contracts: list[str],
     instance_contracts: frozenset[str],
-) -> AbiSet:
-    contracts: list[Contract] = []
-    for cname in all_contracts:
-        module = snake(cname)
-        fn_union = _union(raw_sets, cname, "functions")
-        ev_union = _union(raw_sets, cname, "events")
-        functions: list[Function] = []
-        sources: set[str] = set()
-        for fname, per_set in sorted(fn_union.items()):
-            raws: list[_RawFunction] = list(per_set.values())
-            first = raws[0]
-            for other in raws[1:]:
-                _expect(
-                    _shape(other.inputs) == _shape(first.inputs)
-                    and _shape(other.outputs) == _shape(first.outputs)
-                    and other.mutability == first.mutability,
-                    f"{cname}.{fname} differs between {first.source} and {other.source}; "
-                    "one Python API cannot cover both",
-                )
-            raw = per_set.get(set_name, first)
-            sources.add(raw.source)
-            reserved = FUNCTION_RESERVED | ({"value"} if raw.mutability == "payable" else set())
-            where = f"{raw.source}: function {fname}"
-            inputs = _rename(raw.inputs, frozenset(reserved), True, where)
-            outputs = _rename(raw.outputs, frozenset(), True, where)
-            signature = f"{fname}(" + ",".join(p.type.canonical for p in inputs) + ")"
-            functions.append(
-                Function(
-                    contract=cname,
-                    name=fname,
-                    py_name=safe(snake(fname), MODULE_RESERVED),
-                    inputs=inputs,
-                    outputs=outputs,
-                    mutability=raw.mutability,
-                    selector=keccak_hex(signature)[:10],
-                    result=_result_class(raw, cname),
-                    missing=set_name not in per_set,
-                    present_on=tuple(sorted(per_set)),
-                    network=set_name,
-                )
+) -> Contract:
+    """One contract over the union of the ABI sets; members keep the sets that deploy them."""
+    n_sets = len(raw_sets)
+    fn_union = _union(raw_sets, cname, "functions")
+    ev_union = _union(raw_sets, cname, "events")
+    functions: list[Function] = []
+    sources: set[str] = set()
+    for fname, per_set in sorted(fn_union.items()):
+        raws: list[_RawFunction] = list(per_set.values())
+        raw = raws[0]
+        for other in raws[1:]:
+            _expect(
+                _shape(other.inputs) == _shape(raw.inputs)
+                and _shape(other.outputs) == _shape(raw.outputs)
+                and other.mutability == raw.mutability,
+                f"{cname}.{fname} differs between {raw.source} and {other.source}; "
+                "one Python API cannot cover both",
             )
-        events: list[Event] = []
-        for ename, per_set in sorted(ev_union.items()):
-            raws_e: list[_RawEvent] = list(per_set.values())
-            first_e = raws_e[0]
-            for other_e in raws_e[1:]:
-                _expect(
-                    _shape(other_e.inputs) == _shape(first_e.inputs)
-                    and other_e.anonymous == first_e.anonymous,
-                    f"event {cname}.{ename} differs between {first_e.source} and {other_e.source}",
-                )
-            raw_e = per_set.get(set_name, first_e)
-            sources.add(raw_e.source)
-            inputs = _rename(raw_e.inputs, EVENT_RESERVED, False, f"{raw_e.source}: event {ename}")
-            signature = f"{ename}(" + ",".join(p.type.canonical for p in inputs) + ")"
-            events.append(
-                Event(
-                    contract=cname,
-                    name=ename,
-                    py_name=snake(ename),
-                    inputs=inputs,
-                    anonymous=raw_e.anonymous,
-                    topic=keccak_hex(signature),
-                    missing=set_name not in per_set,
-                    present_on=tuple(sorted(per_set)),
-                    network=set_name,
-                    defined_in=None,
-                )
-            )
-        own = raw_sets[set_name].get(cname)
-        primary = own.source if own is not None else None
-        ordered_sources = ([primary] if primary else []) + sorted(sources - {primary})
-        contracts.append(
-            Contract(
-                name=cname,
-                module=module,
-                network=set_name,
-                sources=tuple(s for s in ordered_sources if s),
-                functions=tuple(sorted(functions, key=lambda f: f.py_name)),
-                events=tuple(sorted(events, key=lambda e: e.py_name)),
-                proxy=cname in instance_contracts,
+        sources.update(r.source for r in raws)
+        reserved = FUNCTION_RESERVED | ({"value"} if raw.mutability == "payable" else set())
+        if len(per_set) < n_sets:
+            reserved = reserved | {"network"}
+        where = f"{raw.source}: function {fname}"
+        inputs = _rename(raw.inputs, frozenset(reserved), True, where)
+        outputs = _rename(raw.outputs, frozenset(), True, where)
+        signature = f"{fname}(" + ",".join(p.type.canonical for p in inputs) + ")"
+        functions.append(
+            Function(
+                contract=cname,
+                name=fname,
+                py_name=safe(snake(fname), MODULE_RESERVED),
+                inputs=inputs,
+                outputs=outputs,
+                mutability=raw.mutability,
+                selector=keccak_hex(signature)[:10],
+                result=_result_class(raw, cname),
+                present_on=tuple(sorted(per_set)),
+                partial=len(per_set) < n_sets,
             )
         )
-    return AbiSet(set_name, tuple(_share_events(set_name, contracts)))
+    events: list[Event] = []
+    for ename, per_set in sorted(ev_union.items()):
+        raws_e: list[_RawEvent] = list(per_set.values())
+        raw_e = raws_e[0]
+        for other_e in raws_e[1:]:
+            _expect(
+                _shape(other_e.inputs) == _shape(raw_e.inputs)
+                and other_e.anonymous == raw_e.anonymous,
+                f"event {cname}.{ename} differs between {raw_e.source} and {other_e.source}",
+            )
+        sources.update(r.source for r in raws_e)
+        inputs = _rename(raw_e.inputs, EVENT_RESERVED, False, f"{raw_e.source}: event {ename}")
+        signature = f"{ename}(" + ",".join(p.type.canonical for p in inputs) + ")"
+        events.append(
+            Event(
+                contract=cname,
+                name=ename,
+                py_name=snake(ename),
+                inputs=inputs,
+                anonymous=raw_e.anonymous,
+                topic=keccak_hex(signature),
+                present_on=tuple(sorted(per_set)),
+                partial=len(per_set) < n_sets,
+                defined_in=None,
+            )
+        )
+    return Contract(
+        name=cname,
+        module=snake(cname),
+        sources=tuple(sorted(sources)),
+        functions=tuple(sorted(functions, key=lambda f: f.py_name)),
+        events=tuple(sorted(events, key=lambda e: e.py_name)),
+        proxy=cname in instance_contracts,
+    )
 
 
-def _share_events(set_name: str, contracts: list[Contract]) -> list[Contract]:
+def _share_events(contracts: list[Contract]) -> list[Contract]:
     """Define each event present in several contracts once (first contract by name)."""
     owners: dict[str, tuple[str, Event]] = {}
     for c in contracts:
         for e in c.events:
-            if e.missing:
-                continue
             known = owners.get(e.topic)
             if known is None:
                 owners[e.topic] = (c.module, e)
@@ -818,7 +813,7 @@ def _share_events(set_name: str, contracts: list[Contract]) -> list[Contract]:
                 _shape(known[1].inputs) == _shape(e.inputs)
                 and known[1].name == e.name
                 and known[1].anonymous == e.anonymous,
-                f"abis/{set_name}: events {known[1].contract}.{known[1].name} and "
+                f"abis: events {known[1].contract}.{known[1].name} and "
                 f"{c.name}.{e.name} share topic {e.topic} but differ in layout; "
                 "EVENT_DECODERS cannot tell them apart",
             )
@@ -827,7 +822,7 @@ def _share_events(set_name: str, contracts: list[Contract]) -> list[Contract]:
         events = []
         for e in c.events:
             owner = owners.get(e.topic)
-            if not e.missing and owner is not None and owner[0] != c.module:
+            if owner is not None and owner[0] != c.module:
                 e = replace(e, defined_in=owner[0])
             events.append(e)
         out.append(replace(c, events=tuple(events)))
@@ -835,7 +830,8 @@ def _share_events(set_name: str, contracts: list[Contract]) -> list[Contract]:
 
 
 def _check_module_names(c: Contract, enum_names: set[str], struct_names: set[str]) -> None:
-    names: list[str] = ["NETWORK", "CONTRACT", "FUNCTION_SELECTORS"]
+    names: list[str] = ["AVAILABILITY", "CONTRACT", "FUNCTION_SELECTORS"]
+    names += ["require_network"] if c.has_partial else []
     names += c.enum_imports(enum_names) + c.struct_imports(struct_names)
     for f in c.functions:
         names += [f.py_name, f.decoder_name, f.selector_const]
@@ -851,10 +847,10 @@ def _check_module_names(c: Contract, enum_names: set[str], struct_names: set[str
         shadowed = {p.py_name for p in f.inputs} & {f.py_name, f.call_name}
         _expect(
             not shadowed,
-            f"{c.network}/{c.module}.py: a parameter of {f.name} shadows {sorted(shadowed)}",
+            f"{c.module}.py: a parameter of {f.name} shadows {sorted(shadowed)}",
         )
     dup = sorted({n for n in names if names.count(n) > 1})
-    _expect(not dup, f"{c.network}/{c.module}.py: generated names collide: {dup}")
+    _expect(not dup, f"{c.module}.py: generated names collide: {dup}")
 
 
 def _build_custom_errors(raw_sets: dict[str, dict[str, _RawContract]]) -> list[CustomError]:

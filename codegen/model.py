@@ -279,9 +279,10 @@ class Function:
     mutability: str
     selector: str
     result: ResultClass | None
-    missing: bool
     present_on: tuple[str, ...]
-    network: str
+    """ABI sets that deploy it."""
+    partial: bool
+    """Absent from some ABI set: the functions take `network` and check it first."""
 
     @property
     def is_read(self) -> bool:
@@ -340,18 +341,35 @@ class Function:
         """`name: annotation` for every ABI input (after the contract `address`)."""
         return [f"{p.py_name}: {p.type.input_annotation()}" for p in self.inputs]
 
+    @property
+    def _network(self) -> list[str]:
+        return ["network: str"] if self.partial else []
+
     def call_sig(self) -> str:
-        return ", ".join(["address: str", *self.params()])
+        kw = ["*", *self._network] if self.partial else []
+        return ", ".join(["address: str", *self.params(), *kw])
 
     def read_sig(self) -> str:
-        return ", ".join(["w3: Web3", "address: str", *self.params(), "*", _BLOCK_PARAM])
+        return ", ".join(
+            ["w3: Web3", "address: str", *self.params(), "*", *self._network, _BLOCK_PARAM]
+        )
 
     def write_sig(self) -> str:
-        value = ["*", "value: int"] if self.payable else []
-        return ", ".join(["address: str", *self.params(), *value])
+        kw = (["value: int"] if self.payable else []) + self._network
+        return ", ".join(["address: str", *self.params(), *(["*", *kw] if kw else [])])
 
     def method_sig(self) -> str:
-        return ", ".join(["self", *self.params(), "*", _BLOCK_PARAM])
+        return ", ".join(["self", *self.params(), "*", *self._network, _BLOCK_PARAM])
+
+    @property
+    def network_arg(self) -> str:
+        """`, network=network` for a partial function's inner call, else ''."""
+        return ", network=network" if self.partial else ""
+
+    @property
+    def where(self) -> str:
+        """`alpha, beta`: the ABI sets that deploy it."""
+        return ", ".join(self.present_on)
 
     @property
     def method_name(self) -> str:
@@ -359,11 +377,11 @@ class Function:
 
     @property
     def call_args(self) -> str:
-        return ", ".join(["address", *self.arg_names()])
+        return ", ".join(["address", *self.arg_names()]) + self.network_arg
 
     @property
     def method_call_args(self) -> str:
-        return ", ".join(["self.address", *self.arg_names()])
+        return ", ".join(["self.address", *self.arg_names()]) + self.network_arg
 
     @property
     def value_expr(self) -> str:
@@ -391,6 +409,8 @@ class Function:
 
     def input_errors(self) -> list[str]:
         kinds = ["InvalidAddressError"]
+        if self.partial:
+            kinds.append("FunctionNotOnNetworkError")
         for p in self.inputs:
             for t in p.type.walk():
                 if t.enum:
@@ -406,15 +426,11 @@ class Function:
         return sorted(set(kinds))
 
     def _doc(self, cost: str) -> list[str]:
-        if self.missing:
-            where = ", ".join(self.present_on)
-            text = (
-                f"`{self.display}` is not deployed on {self.network} (it exists on {where}).\n\n"
-                "Always raises FunctionNotOnNetworkError, before any RPC."
-            )
-        else:
-            text = f"`{self.display}` on {self.contract}.\n\n{cost}"
-        return wrap(text)
+        text = f"`{self.display}` on {self.contract}"
+        if self.partial:
+            text += f", deployed on {self.where} only: `network` (a network or ABI set name) is "
+            text += "checked first"
+        return wrap(f"{text}.\n\n{cost}")
 
     def result_doc(self) -> list[str]:
         return wrap(f"Outputs of `{self.display}`.")
@@ -438,8 +454,6 @@ class Function:
         )
 
     def doc_method(self) -> list[str]:
-        if self.missing:
-            return self._doc("")
         return wrap(f"`{self.display}`: one eth_call (see the module function {self.py_name}).")
 
     def names_used(self) -> set[str]:
@@ -470,9 +484,8 @@ class Event:
     inputs: tuple[Param, ...]
     anonymous: bool
     topic: str
-    missing: bool
     present_on: tuple[str, ...]
-    network: str
+    partial: bool
     defined_in: str | None
     """Module (snake contract name) that defines the class when this one re-exports it."""
 
@@ -537,8 +550,8 @@ class Event:
 
     def doc_class(self) -> list[str]:
         text = f"Event `{self.display}` emitted by {self.contract}"
-        if self.missing:
-            text += f" on {', '.join(self.present_on)}; not deployed on {self.network}"
+        if self.partial:
+            text += f" (deployed on {', '.join(self.present_on)} only)"
         text += (
             ".\n\nFields are the event arguments (snake_case) plus the log's address, "
             "block_number, transaction_hash and log_index."
@@ -548,11 +561,6 @@ class Event:
         return wrap(text)
 
     def doc_decoder(self) -> list[str]:
-        if self.missing:
-            return wrap(
-                f"`{self.display}` is not emitted on {self.network} (it exists on "
-                f"{', '.join(self.present_on)}).\n\nAlways raises FunctionNotOnNetworkError."
-            )
         return wrap(
             f"Decode a raw log (web3 LogReceipt or a dict with hex strings) of `{self.display}`."
             "\n\nNo RPC. Raises AbiDecodeError if the log is not this event or is malformed."
@@ -570,7 +578,6 @@ class Event:
 class Contract:
     name: str
     module: str
-    network: str
     sources: tuple[str, ...]
     functions: tuple[Function, ...]
     events: tuple[Event, ...]
@@ -619,7 +626,18 @@ class Contract:
 
     @property
     def selectors(self) -> list[tuple[str, str]]:
-        return sorted((f.name, f.selector) for f in self.functions if not f.missing)
+        return sorted((f.name, f.selector) for f in self.functions)
+
+    @property
+    def availability(self) -> list[tuple[str, str]]:
+        """(Solidity name, tuple literal of ABI sets) for every function and event."""
+        members = [(f.name, f.present_on) for f in self.functions]
+        members += [(e.name, e.present_on) for e in self.events]
+        return sorted((name, tuple_lit([lit(s) for s in sets])) for name, sets in members)
+
+    @property
+    def has_partial(self) -> bool:
+        return any(f.partial for f in self.functions)
 
     def enum_imports(self, enum_names: set[str]) -> list[str]:
         return sorted(self._names_used() & enum_names)
@@ -684,55 +702,25 @@ class Contract:
     @property
     def doc_lines(self) -> list[str]:
         return wrap(
-            f"Bindings for the {self.name} contract ({self.network} ABI set).\n\n"
+            f"Bindings for the {self.name} contract, over every ABI set that deploys it.\n\n"
             "Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and "
             "`<fn>(w3, address, ...)` does one eth_call. Writes return a TxRequest (no RPC). "
-            "Events: `<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`"
-            + (
-                f", re-exported from ogpu_bindings.{self.network}.events.{self.module}."
-                if self.events
-                else "."
-            ),
+            "AVAILABILITY names the ABI sets of every function and event; a function missing "
+            "from some set takes `network=` and raises FunctionNotOnNetworkError, before any "
+            "RPC, on a network that lacks it. Events: `<Name>Event` dataclasses, `<NAME>_TOPIC` "
+            "and `decode_<name>(log)`"
+            + (f", re-exported from ogpu_bindings.events.{self.module}." if self.events else "."),
             indent=0,
         )
 
     @property
     def event_doc_lines(self) -> list[str]:
         return wrap(
-            f"Events of the {self.name} contract ({self.network} ABI set): `<Name>Event` "
-            "dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`.\n\n"
-            f"ogpu_bindings.{self.network}.{self.module} re-exports them; importing this module "
-            "alone loads none of the contract's functions (what a log watcher needs).",
+            f"Events of the {self.name} contract: `<Name>Event` dataclasses, `<NAME>_TOPIC` and "
+            f"`decode_<name>(log)`.\n\nogpu_bindings.{self.module} re-exports them; importing "
+            "this module alone loads none of the contract's functions (what a log watcher needs).",
             indent=0,
         )
-
-
-@dataclass(frozen=True)
-class AbiSet:
-    """One binding package: ogpu_bindings.<name>."""
-
-    name: str
-    contracts: tuple[Contract, ...]
-
-    def event_decoder_items(self) -> list[tuple[str, str]]:
-        """(topic expression, decoder expression) over the events modules, sorted."""
-        out = []
-        for c in self.contracts:
-            for e in c.events:
-                if e.missing or e.anonymous or e.defined_in is not None:
-                    continue
-                out.append((f"{c.module}.{e.topic_const}", f"{c.module}.{e.decoder_name}"))
-        return sorted(out)
-
-    @property
-    def event_contracts(self) -> tuple[Contract, ...]:
-        """Contracts with an events module (ogpu_bindings.<name>.events.<module>)."""
-        return tuple(c for c in self.contracts if c.events)
-
-    @property
-    def decoder_modules(self) -> list[str]:
-        """Events modules that define a decoder listed in EVENT_DECODERS."""
-        return sorted({item[0].split(".", 1)[0] for item in self.event_decoder_items()})
 
 
 @dataclass(frozen=True)
@@ -752,8 +740,31 @@ class Model:
     errors: tuple[ErrorClass, ...]
     """errors.json classes then custom-error classes, parents before children."""
     custom_errors: tuple[CustomError, ...]
-    abi_sets: tuple[AbiSet, ...]
+    set_names: tuple[str, ...]
+    """ABI sets (abis/<name>/), sorted."""
+    contracts: tuple[Contract, ...]
+    """One per contract over the union of the sets."""
     networks: tuple[NetworkInfo, ...]
+
+    def event_decoder_items(self) -> list[tuple[str, str]]:
+        """(topic expression, decoder expression) over the events modules, sorted."""
+        out = []
+        for c in self.contracts:
+            for e in c.events:
+                if e.anonymous or e.defined_in is not None:
+                    continue
+                out.append((f"{c.module}.{e.topic_const}", f"{c.module}.{e.decoder_name}"))
+        return sorted(out)
+
+    @property
+    def event_contracts(self) -> tuple[Contract, ...]:
+        """Contracts with an events module (ogpu_bindings.events.<module>)."""
+        return tuple(c for c in self.contracts if c.events)
+
+    @property
+    def decoder_modules(self) -> list[str]:
+        """Events modules that define a decoder listed in EVENT_DECODERS."""
+        return sorted({item[0].split(".", 1)[0] for item in self.event_decoder_items()})
 
     @property
     def enum_names(self) -> set[str]:

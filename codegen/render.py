@@ -66,7 +66,7 @@ def render(model: Model) -> dict[str, str]:
     files["enums.py"] = env.get_template("enums.py.j2").render(
         header=header(["abis/enums.json"]), model=model
     )
-    sets = ", ".join(f"abis/{s.name}/*Abi.json" for s in model.abi_sets)
+    sets = ", ".join(f"abis/{name}/*Abi.json" for name in model.set_names)
     files["structs.py"] = env.get_template("structs.py.j2").render(
         header=header([f"the struct types in {sets}", "abis/enums.json"]), model=model
     )
@@ -104,42 +104,37 @@ def render(model: Model) -> dict[str, str]:
         revert_imports=sorted(set(revert_imports), key=_export_sort_key),
     )
     files["__init__.py"] = env.get_template("init.py.j2").render(
+        header=header(["abis/networks.json", f"the events in {sets}"]), model=model
+    )
+    files["networks.py"] = env.get_template("networks.py.j2").render(
         header=header(["abis/networks.json"]), model=model
     )
     files["py.typed"] = ""
-    for abi_set in model.abi_sets:
-        files[f"{abi_set.name}/__init__.py"] = env.get_template("network_init.py.j2").render(
-            header=header([f"abis/{abi_set.name}/*Abi.json"]), abi_set=abi_set
+    for contract in model.contracts:
+        files[f"{contract.module}.py"] = env.get_template("contract.py.j2").render(
+            header=header(list(contract.sources)),
+            contract=contract,
+            imports=contract.imports(enum_names, struct_names),
         )
-        for contract in abi_set.contracts:
-            files[f"{abi_set.name}/{contract.module}.py"] = env.get_template(
-                "contract.py.j2"
-            ).render(
-                header=header(list(contract.sources)),
-                contract=contract,
-                imports=contract.imports(enum_names, struct_names),
-            )
-        if abi_set.event_contracts:
-            files[f"{abi_set.name}/events/__init__.py"] = env.get_template(
-                "events_init.py.j2"
-            ).render(header=header([f"abis/{abi_set.name}/*Abi.json"]), abi_set=abi_set)
-        for contract in abi_set.event_contracts:
-            files[f"{abi_set.name}/events/{contract.module}.py"] = env.get_template(
-                "events.py.j2"
-            ).render(
-                header=header(list(contract.sources)),
-                contract=contract,
-                imports=contract.event_imports(enum_names, struct_names),
-            )
+    if model.event_contracts:
+        files["events/__init__.py"] = env.get_template("events_init.py.j2").render(
+            header=header([f"the events in {sets}"])
+        )
+    for contract in model.event_contracts:
+        files[f"events/{contract.module}.py"] = env.get_template("events.py.j2").render(
+            header=header(list(contract.sources)),
+            contract=contract,
+            imports=contract.event_imports(enum_names, struct_names),
+        )
     return files
 
 
 def abi_files(abis_dir: Path, model: Model) -> dict[str, str]:
     """The ABI JSON of every set, copied verbatim so the installed package can load it."""
     return {
-        f"abis/{abi_set.name}/{path.name}": path.read_text(encoding="utf-8")
-        for abi_set in model.abi_sets
-        for path in sorted((abis_dir / abi_set.name).glob("*Abi.json"))
+        f"abis/{name}/{path.name}": path.read_text(encoding="utf-8")
+        for name in model.set_names
+        for path in sorted((abis_dir / name).glob("*Abi.json"))
     }
 
 

@@ -35,8 +35,6 @@ DEFERRED = (
     "ogpu.events.watchers",
     "ogpu.ipfs.backends",
     "ogpu.ipfs.fetch",
-    "ogpu_bindings.mainnet",
-    "ogpu_bindings.testnet",
 )
 
 
@@ -64,6 +62,8 @@ def _loaded_after(code: str) -> list[str]:
         "ogpu.events",
         "ogpu_bindings",
         "ogpu.manifest",
+        "ogpu.provider",
+        "ogpu.abi",
         "ogpu, ogpu.protocol, ogpu.events, ogpu.types, ogpu.chain, ogpu.ipfs",
     ],
 )
@@ -76,14 +76,15 @@ def test_import_client_loads_no_heavy_module() -> None:
     assert [m for m in loaded if m in THIRD_PARTY] == []
 
 
+@pytest.mark.slow
 def test_building_values_needs_no_web3() -> None:
     # Validating an address (keccak) and encoding calldata use the SDK's own codec (ogpu.abi).
     code = (
         "from ogpu.protocol import Task\n"
-        "from ogpu.protocol import _bindings as b\n"
+        "from ogpu_bindings import task as task_abi\n"
         "task = Task('0x2b0cc6058313801d5feb184a539e3a0c5a87a6a1')\n"
         "assert task.address == '0x2b0cC6058313801D5feb184a539e3a0C5A87a6a1'\n"
-        "assert b.module('task').get_status_call(task.address).data.hex() == '4e69d560'\n"
+        "assert task_abi.get_status_call(task.address).data.hex() == '4e69d560'\n"
     )
     loaded = set(_loaded_after(code))
     assert not {"web3", "eth_account", "eth_abi", "eth_hash", "requests"} & loaded
@@ -101,6 +102,7 @@ def test_task_input_from_a_dict_needs_no_pydantic() -> None:
     assert "pydantic" not in _loaded_after(code)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "module", ["ogpu", "ogpu.types", "ogpu.protocol", "ogpu.events", "ogpu.ipfs", "ogpu.manifest"]
 )
@@ -158,7 +160,7 @@ def _bindings_after(code: str) -> set[str]:
     return set(loaded)
 
 
-#: Contract modules of an ABI set; each one's events live in ``<set>.events.<module>``.
+#: Contract modules; each one's events live in ``ogpu_bindings.events.<module>``.
 CONTRACT_MODULES = (
     "controller",
     "manager",
@@ -171,51 +173,48 @@ CONTRACT_MODULES = (
 )
 
 
-def _contracts(network: str, loaded: set[str]) -> set[str]:
-    return {m for m in CONTRACT_MODULES if f"ogpu_bindings.{network}.{m}" in loaded}
+def _contracts(loaded: set[str]) -> set[str]:
+    return {m for m in CONTRACT_MODULES if f"ogpu_bindings.{m}" in loaded}
 
 
-def _events(network: str, loaded: set[str]) -> set[str]:
-    return {m for m in CONTRACT_MODULES if f"ogpu_bindings.{network}.events.{m}" in loaded}
+def _events(loaded: set[str]) -> set[str]:
+    return {m for m in CONTRACT_MODULES if f"ogpu_bindings.events.{m}" in loaded}
 
 
-@pytest.mark.parametrize("network", ["mainnet", "testnet"])
-def test_network_package_loads_no_contract_module(network: str) -> None:
-    loaded = _bindings_after(f"import ogpu_bindings.{network}")
-    assert f"ogpu_bindings.{network}" in loaded
-    assert _contracts(network, loaded) == set() and _events(network, loaded) == set()
+def test_the_package_loads_no_contract_module() -> None:
+    loaded = _bindings_after("import ogpu_bindings")
+    assert _contracts(loaded) == set() and _events(loaded) == set()
     assert "ogpu_bindings._revert" not in loaded  # revert decoding loads on the first revert
 
 
-@pytest.mark.parametrize("network", ["mainnet", "testnet"])
-def test_a_contract_module_loads_only_itself_and_its_events(network: str) -> None:
-    loaded = _bindings_after(f"import ogpu_bindings.{network}.vault")
-    assert _contracts(network, loaded) == {"vault"}
-    assert _events(network, loaded) == {"vault"}
+def test_a_contract_module_loads_only_itself_and_its_events() -> None:
+    loaded = _bindings_after("import ogpu_bindings.vault")
+    assert _contracts(loaded) == {"vault"}
+    assert _events(loaded) == {"vault"}
     # nexus re-exports OwnershipTransferred, defined with the Controller events
-    loaded = _bindings_after(f"import ogpu_bindings.{network}.nexus")
-    assert _contracts(network, loaded) == {"nexus"}
-    assert _events(network, loaded) == {"nexus", "controller"}
+    loaded = _bindings_after("import ogpu_bindings.nexus")
+    assert _contracts(loaded) == {"nexus"}
+    assert _events(loaded) == {"nexus", "controller"}
 
 
+@pytest.mark.slow
 def test_event_decoders_load_the_events_modules_only() -> None:
-    loaded = _bindings_after(
-        "import ogpu_bindings.mainnet as pkg\nassert len(pkg.EVENT_DECODERS) > 20"
-    )
-    assert _contracts("mainnet", loaded) == set()
-    assert {"nexus", "vault", "terminal", "manager", "controller"} <= _events("mainnet", loaded)
-    loaded = _bindings_after("import ogpu_bindings.mainnet as pkg\nassert len(pkg.CONTRACTS) == 8")
-    assert _contracts("mainnet", loaded) == set(CONTRACT_MODULES)
+    loaded = _bindings_after("import ogpu_bindings as pkg\nassert len(pkg.EVENT_DECODERS) > 20")
+    assert _contracts(loaded) == set()
+    assert {"nexus", "vault", "terminal", "manager", "controller"} <= _events(loaded)
+    loaded = _bindings_after("import ogpu_bindings as pkg\nassert len(pkg.CONTRACTS) == 8")
+    assert _contracts(loaded) == set(CONTRACT_MODULES)
 
 
+@pytest.mark.slow
 def test_watchers_load_only_the_nexus_events() -> None:
     loaded = _bindings_after("import ogpu.events.watchers")
-    assert _contracts("mainnet", loaded) == set()
-    assert _events("mainnet", loaded) == {"nexus", "controller"}
-    assert not any(m.startswith("ogpu_bindings.testnet") for m in loaded)
+    assert _contracts(loaded) == set()
+    assert _events(loaded) == {"nexus", "controller"}
     assert "ogpu_bindings._revert" not in loaded
 
 
+@pytest.mark.slow
 def test_revert_decoding_loads_on_first_use() -> None:
     loaded = _bindings_after(
         "import ogpu_bindings.errors as E, ogpu.types\n"
@@ -224,3 +223,15 @@ def test_revert_decoding_loads_on_first_use() -> None:
         "assert type(err) is E.TxRevertError and 'without a reason' in str(err)"
     )
     assert "ogpu_bindings._revert" in loaded
+
+
+def test_connect_devnet_lives_in_ogpu_devnet_and_loads_no_web3() -> None:
+    # ogpu.devnet.connect_devnet (ogpu.provider re-exports it) reads the deterministic
+    # addresses without web3 or eth-account; the accounts and Devnet load on first access.
+    assert _loaded_after("from ogpu.devnet import connect_devnet, load_deployment") == []
+    code = (
+        "import ogpu.devnet, ogpu.provider, ogpu.provider.devnet\n"
+        "assert ogpu.provider.connect_devnet is ogpu.devnet.connect_devnet\n"
+        "assert ogpu.provider.devnet.connect_devnet is ogpu.devnet.connect_devnet"
+    )
+    assert _loaded_after(code) == []

@@ -16,14 +16,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, Flag
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar, cast
 
 from ogpu import abi as _abi
 from ogpu.abi.keccak import to_checksum_address as _to_checksum
 
 from .errors import (
     AbiDecodeError,
-    FunctionNotOnNetworkError,
     InvalidAddressError,
     InvalidAmountError,
     InvalidEnumValueError,
@@ -67,8 +66,6 @@ class ContractCall(Generic[T]):
     """Solidity contract name."""
     function: str = ""
     """Solidity function name."""
-    network: str = ""
-    """ABI set the binding was generated from."""
 
     def decode(self, data: bytes) -> T:
         """Decode the raw eth_call answer. No RPC. Raises AbiDecodeError."""
@@ -106,8 +103,6 @@ class ContractCall(Generic[T]):
 class TxRequest:
     """A prepared write: everything the executor needs except keys, nonce and gas. No RPC."""
 
-    network: str
-    """ABI set the binding was generated from."""
     contract: str
     """Solidity contract name."""
     function: str
@@ -172,16 +167,6 @@ class NetworkInfo:
 def _short(exc: BaseException, limit: int = 300) -> str:
     text = str(exc)
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def not_on_network(contract: str, function: str, network: str, present_on: str) -> NoReturn:
-    """Raise FunctionNotOnNetworkError for a member missing from this network's ABI."""
-    raise FunctionNotOnNetworkError(
-        f"{contract}.{function} is not deployed on {network} (it exists on {present_on}); "
-        "use a network that has it.",
-        function=function,
-        network=network,
-    )
 
 
 # -- argument validation (no RPC) -----------------------------------------------------------------

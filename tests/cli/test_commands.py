@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 import time
@@ -61,7 +60,8 @@ text = "what a great day"
 def respond(task: str, data: str = "https://example.com/result.json") -> str:
     """The provider attempts and submits a response through the protocol layer."""
     nexus.attempt(task, PROVIDERS[0].address, 10**16, signer=PROVIDERS[0].account)
-    generated = importlib.import_module(f"ogpu_bindings.{ChainConfig.get_network()}.nexus")
+    from ogpu_bindings import nexus as generated
+
     params = ResponseParams(task=task, provider=PROVIDERS[0].address, data=data, payment=0)
     receipt = execute_request(
         generated.submit_response(ChainConfig.get_contract_address("NEXUS"), params),
@@ -238,6 +238,7 @@ def test_task_publish_source_flag_and_errors(ogpu: Any, tmp_path: Path, monkeypa
     assert ok.out.startswith("Published task: 0x")
 
 
+@pytest.mark.slow
 def test_task_confirm_by_task_and_response_show(
     ogpu: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
@@ -280,6 +281,7 @@ def test_task_confirm_by_task_and_response_show(
     assert_one_line_error(none_left, "0 unconfirmed responses")
 
 
+@pytest.mark.slow
 def test_task_watch_until_final(ogpu: Any, tmp_path: Path, monkeypatch: Any) -> None:
     source = publish_source_sdk()
     fund_client()
@@ -320,6 +322,7 @@ def test_task_watch_until_final(ogpu: Any, tmp_path: Path, monkeypatch: Any) -> 
     assert "ATTEMPTED" in statuses
 
 
+@pytest.mark.slow
 def test_task_watch_human_times_out_and_stops_at_terminal(
     ogpu: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
@@ -341,6 +344,7 @@ def test_task_watch_human_times_out_and_stops_at_terminal(
 # -- vault and provider ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_vault_lifecycle(ogpu: Any, chain: Devnet, tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("PROVIDER_PRIVATE_KEY", PROVIDERS[1].key_hex)
     who = PROVIDERS[1].address

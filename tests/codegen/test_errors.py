@@ -10,8 +10,8 @@ from types import ModuleType
 import pytest
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
+from ogpu_bindings import controller, nexus, task, vault
 from ogpu_bindings import errors as E
-from ogpu_bindings.mainnet import controller, nexus, task, vault
 
 from .conftest import Chain, import_sub
 

@@ -28,6 +28,7 @@ def _run(*args: str, cwd: Path = ROOT, seed: str = "random") -> subprocess.Compl
     )
 
 
+@pytest.mark.slow
 def test_committed_output_is_current() -> None:
     proc = _run("--check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -45,19 +46,21 @@ def test_cli_writes_the_layout(tmp_path: Path) -> None:
         "enums.py",
         "structs.py",
         "errors.py",
+        "networks.py",
         "py.typed",
+        "events/__init__.py",
     }
+    # one module per contract over both ABI sets: no per-network copy
+    for c in ("controller", "manager", "nexus", "response", "source", "task", "terminal", "vault"):
+        expected.add(f"{c}.py")
+        expected.add(f"events/{c}.py")  # every contract emits at least one event
     for net in ("mainnet", "testnet"):
-        expected.update({f"{net}/__init__.py", f"{net}/events/__init__.py"})
-        for c in ("controller", "manager", "nexus", "response", "source", "task", "terminal"):
-            expected.add(f"{net}/{c}.py")
-            expected.add(f"{net}/events/{c}.py")  # every contract emits at least one event
-        expected.update({f"{net}/vault.py", f"{net}/events/vault.py"})
         expected.update(f"abis/{net}/{path.name}" for path in (ABIS / net).glob("*Abi.json"))
     assert set(files) == expected
     assert files == existing_files(GENERATED)
 
 
+@pytest.mark.slow
 def test_generation_is_deterministic(fixture_abis: Path) -> None:
     first = generate(fixture_abis)
     second = generate(fixture_abis)
@@ -77,23 +80,23 @@ def test_headers_and_no_absolute_paths(tmp_path: Path) -> None:
         head = text.split('"""', 1)[0]
         assert "DO NOT EDIT; run `make generate`" in " ".join(head.replace("#", " ").split())
         assert str(ROOT) not in text and "/tmp" not in text, rel
-    assert "abis/mainnet/VaultAbi.json" in files["mainnet/vault.py"].splitlines()[0]
-    testnet_head = " ".join(files["testnet/vault.py"].split('"""')[0].split())
-    assert "abis/testnet/VaultAbi.json" in testnet_head
-    assert "abis/mainnet/VaultAbi.json" in testnet_head  # the missing members come from there
+    vault_head = " ".join(files["vault.py"].split('"""')[0].split())
+    assert "abis/mainnet/VaultAbi.json" in vault_head
+    assert "abis/testnet/VaultAbi.json" in vault_head
 
 
+@pytest.mark.slow
 def test_check_detects_a_manual_edit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "copy"
     shutil.copytree(GENERATED, out, ignore=shutil.ignore_patterns("__pycache__"))
     assert main(["--check", "--out", str(out)]) == 0
-    target = out / "ogpu_bindings" / "mainnet" / "vault.py"
+    target = out / "ogpu_bindings" / "vault.py"
     text = target.read_text()
     target.write_text(text.replace('CONTRACT: Final = "Vault"', 'CONTRACT: Final = "Vault2"'))
     capsys.readouterr()
     assert main(["--check", "--out", str(out)]) == 1
     diff = capsys.readouterr().out
-    assert "--- committed/ogpu_bindings/mainnet/vault.py" in diff
+    assert "--- committed/ogpu_bindings/vault.py" in diff
     assert '-CONTRACT: Final = "Vault2"' in diff
     assert '+CONTRACT: Final = "Vault"' in diff
     (out / "ogpu_bindings" / "stray.py").write_text("x = 1\n")
@@ -101,6 +104,7 @@ def test_check_detects_a_manual_edit(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "committed/ogpu_bindings/stray.py" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_check_via_subprocess_exits_1_with_diff(tmp_path: Path) -> None:
     out = tmp_path / "copy"
     shutil.copytree(GENERATED, out, ignore=shutil.ignore_patterns("__pycache__"))
@@ -111,6 +115,7 @@ def test_check_via_subprocess_exits_1_with_diff(tmp_path: Path) -> None:
     assert "out of date" in proc.stderr
 
 
+@pytest.mark.slow
 def test_write_updates_changed_and_removes_stale_files(fixture_abis: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["--abis", str(fixture_abis), "--out", str(out)]) == 0
@@ -153,8 +158,7 @@ def test_adding_a_function_changes_only_its_own_code(fixture_abis: Path) -> None
     assert changed == [
         "abis/alpha/WidgetAbi.json",
         "abis/beta/WidgetAbi.json",
-        "alpha/widget.py",
-        "beta/widget.py",
+        "widget.py",
     ]
     for rel in changed[2:]:
         old, new = before[rel].splitlines(), after[rel].splitlines()
@@ -167,10 +171,12 @@ def test_adding_a_function_changes_only_its_own_code(fixture_abis: Path) -> None
                 assert "fresh_thing" in block or "freshThing" in block, block
         blocks = ["\n".join(new[j1:j2]) for _, _, _, j1, j2 in ops]
         assert any('"freshThing": "0x' in b for b in blocks)  # FUNCTION_SELECTORS entry
+        assert any('"freshThing": ("alpha", "beta")' in b for b in blocks)  # AVAILABILITY
         assert any("def fresh_thing_call(" in b for b in blocks)
         assert any("def fresh_thing(self" in b for b in blocks)  # proxy method
 
 
+@pytest.mark.slow
 def test_generated_fixture_code_passes_ruff_and_mypy(tmp_path: Path, fixture_abis: Path) -> None:
     out = tmp_path / "out"
     assert main(["--abis", str(fixture_abis), "--out", str(out)]) == 0

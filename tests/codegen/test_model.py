@@ -92,7 +92,8 @@ def test_unsupported_types_raise(bad: str) -> None:
 
 
 def test_real_model_shape(real_model: Model) -> None:
-    assert [s.name for s in real_model.abi_sets] == ["mainnet", "testnet"]
+    assert real_model.set_names == ("mainnet", "testnet")
+    assert len(real_model.contracts) == 8  # one per contract, over both sets
     assert [n.name for n in real_model.networks] == ["devnet", "mainnet", "testnet"]
     devnet = next(n for n in real_model.networks if n.name == "devnet")
     assert (devnet.chain_id, devnet.abi_set, devnet.addresses) == (1337, "mainnet", ())
@@ -112,42 +113,39 @@ def test_real_model_shape(real_model: Model) -> None:
 
 
 def test_selectors_and_topics_are_keccak_of_signatures(real_model: Model) -> None:
-    for abi_set in real_model.abi_sets:
-        for contract in abi_set.contracts:
-            for f in contract.functions:
-                assert f.selector == "0x" + keccak(text=f.signature)[:4].hex()
-            for e in contract.events:
-                assert e.topic == "0x" + keccak(text=e.signature).hex()
-    lock = _find(real_model, "mainnet", "Vault", "lock")
+    for contract in real_model.contracts:
+        for f in contract.functions:
+            assert f.selector == "0x" + keccak(text=f.signature)[:4].hex()
+        for e in contract.events:
+            assert e.topic == "0x" + keccak(text=e.signature).hex()
+    lock = _find(real_model, "Vault", "lock")
     assert (lock.signature, lock.selector) == ("lock(uint256)", "0xdd467064")
 
 
-def _find(model: Model, abi_set: str, contract: str, fn: str) -> Any:
-    s = next(x for x in model.abi_sets if x.name == abi_set)
-    c = next(x for x in s.contracts if x.name == contract)
+def _find(model: Model, contract: str, fn: str) -> Any:
+    c = next(x for x in model.contracts if x.name == contract)
     return next(x for x in c.functions if x.name == fn)
 
 
 def test_missing_members_detected_across_networks(real_model: Model) -> None:
-    testnet = next(s for s in real_model.abi_sets if s.name == "testnet")
-    vault = next(c for c in testnet.contracts if c.name == "Vault")
-    missing = sorted(f.name for f in vault.functions if f.missing)
-    assert missing == ["cancelUnbonding", "emergencyExit", "withdrawSanctionOf"]
-    assert [e.name for e in vault.events if e.missing] == ["UnbondingCanceled"]
-    mainnet = next(s for s in real_model.abi_sets if s.name == "mainnet")
-    assert not any(f.missing for c in mainnet.contracts for f in c.functions)
-    assert not any(e.missing for c in mainnet.contracts for e in c.events)
+    vault = next(c for c in real_model.contracts if c.name == "Vault")
+    partial = sorted(f.name for f in vault.functions if f.partial)
+    assert partial == ["cancelUnbonding", "emergencyExit", "withdrawSanctionOf"]
+    assert {f.present_on for f in vault.functions if f.partial} == {("mainnet",)}
+    assert [e.name for e in vault.events if e.partial] == ["UnbondingCanceled"]
+    others = [c for c in real_model.contracts if c.name != "Vault"]
+    assert not any(f.partial for c in others for f in c.functions)
+    assert not any(e.partial for c in others for e in c.events)
 
 
 def test_enum_overrides_type_plain_uint8_fields(real_model: Model) -> None:
-    mainnet = next(s for s in real_model.abi_sets if s.name == "mainnet")
-    nexus = next(c for c in mainnet.contracts if c.name == "Nexus")
+    nexus = next(c for c in real_model.contracts if c.name == "Nexus")
     registered = next(e for e in nexus.events if e.name == "Registered")
     env = next(p for p in registered.inputs if p.name == "preferredEnvironment")
     assert env.type.enum == "Environment"
     register = next(f for f in nexus.functions if f.name == "register")
     assert register.inputs[2].type.enum == "Environment"
-    source = next(c for c in mainnet.contracts if c.name == "Source")
+    source = next(c for c in real_model.contracts if c.name == "Source")
     pref = next(f for f in source.functions if f.name == "preferredEnvironmentOf")
     assert pref.outputs[0].type.enum == "Environment"
 
@@ -269,8 +267,7 @@ def test_python_name_collisions_are_an_error(fixture_abis: Path) -> None:
 
 
 def test_fixture_naming_rules(fixture_model: Model) -> None:
-    alpha = next(s for s in fixture_model.abi_sets if s.name == "alpha")
-    widget = next(c for c in alpha.contracts if c.name == "Widget")
+    widget = next(c for c in fixture_model.contracts if c.name == "Widget")
     set_value = next(f for f in widget.functions if f.name == "setValue")
     assert [p.py_name for p in set_value.inputs] == ["value", "from_", "address_"]
     kind_of = next(f for f in widget.functions if f.name == "kindOf")
@@ -279,6 +276,8 @@ def test_fixture_naming_rules(fixture_model: Model) -> None:
     assert fund.payable and fund.write_sig().endswith("*, value: int")
     simple = next(e for e in widget.events if e.name == "Simple")
     assert simple.defined_in == "gadget"
-    beta = next(s for s in fixture_model.abi_sets if s.name == "beta")
-    gadget = next(c for c in beta.contracts if c.name == "Gadget")
-    assert all(f.missing for f in gadget.functions) and all(e.missing for e in gadget.events)
+    gadget = next(c for c in fixture_model.contracts if c.name == "Gadget")
+    assert all(f.present_on == ("alpha",) for f in gadget.functions)
+    assert all(e.present_on == ("alpha",) for e in gadget.events)
+    beta_only = next(f for f in widget.functions if f.name == "betaOnly")
+    assert beta_only.partial and beta_only.call_sig().endswith("*, network: str")

@@ -31,10 +31,9 @@ REAL = load_model(ABIS)
 
 def _items(model: Model) -> tuple[list[Any], list[Any], list[Any]]:
     fns, events = [], []
-    for s in model.abi_sets:
-        for c in s.contracts:
-            fns += [(s.name, c, f) for f in c.functions if not f.missing]
-            events += [(s.name, c, e) for e in c.events if not e.missing]
+    for c in model.contracts:
+        fns += [(s, c, f) for f in c.functions for s in f.present_on]
+        events += [(s, c, e) for e in c.events for s in e.present_on]
     return list(model.structs), fns, events
 
 
@@ -48,10 +47,10 @@ def _id(item: Any) -> str:
     return str(getattr(item, "name", item))
 
 
-def _module(bindings: ModuleType | None, network: str, contract: Contract) -> ModuleType:
+def _module(bindings: ModuleType | None, contract: Contract) -> ModuleType:
     if bindings is None:
-        return importlib.import_module(f"ogpu_bindings.{network}.{contract.module}")
-    return import_sub(bindings, f"{network}.{contract.module}")
+        return importlib.import_module(f"ogpu_bindings.{contract.module}")
+    return import_sub(bindings, contract.module)
 
 
 # -- structs --------------------------------------------------------------------------------------
@@ -68,6 +67,7 @@ def _check_struct(struct: Struct, enums: ModuleType, structs: ModuleType, data: 
     assert cls.from_abi(decoded) == value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("struct", REAL_STRUCTS, ids=_id)
 @SETTINGS
 @given(data=st.data())
@@ -94,14 +94,10 @@ def test_fixture_structs_roundtrip(fixture_model: Model, fixture_bindings: Modul
 def _check_event(
     network: str, contract: Contract, event: Event, bindings: ModuleType | None, data: Any
 ) -> None:
-    pkg = (
-        importlib.import_module(f"ogpu_bindings.{network}")
-        if bindings is None
-        else (import_sub(bindings, network))
-    )
+    pkg = importlib.import_module("ogpu_bindings") if bindings is None else bindings
     enums = real_enums if bindings is None else import_sub(bindings, "enums")
     structs = real_structs if bindings is None else import_sub(bindings, "structs")
-    module = _module(bindings, network, contract)
+    module = _module(bindings, contract)
     values = [data.draw(value_strategy(p.type, enums, structs)) for p in event.inputs]
     topics: list[bytes] = [] if event.anonymous else [bytes.fromhex(event.topic[2:])]
     expected: dict[str, Any] = {}
@@ -193,19 +189,20 @@ def _check_function(
 ) -> None:
     enums = real_enums if bindings is None else import_sub(bindings, "enums")
     structs = real_structs if bindings is None else import_sub(bindings, "structs")
-    module = _module(bindings, network, contract)
+    module = _module(bindings, contract)
     target = data.draw(addresses)
     args = [data.draw(value_strategy(p.type, enums, structs)) for p in fn.inputs]
     abi_args = [to_abi(p.type, v) for p, v in zip(fn.inputs, args, strict=True)]
+    where = {"network": network} if fn.partial else {}
     if fn.is_read:
-        call = getattr(module, fn.call_name)(target, *args)
+        call = getattr(module, fn.call_name)(target, *args, **where)
         calldata, to = call.data, call.to
         assert call.signature == fn.signature
     else:
         kwargs = {"value": data.draw(st.integers(0, 10**30))} if fn.payable else {}
-        req = getattr(module, fn.py_name)(target, *args, **kwargs)
+        req = getattr(module, fn.py_name)(target, *args, **kwargs, **where)
         calldata, to = req.data, req.to
-        assert (req.contract, req.function, req.network) == (contract.name, fn.name, network)
+        assert (req.contract, req.function) == (contract.name, fn.name)
         assert req.args == tuple(args) and req.value == kwargs.get("value", 0)
     assert to == target
     if web3_abi is None:
@@ -239,6 +236,7 @@ def test_real_function_encoding_matches_web3(
     _check_function(*item, None, None, data)
 
 
+@pytest.mark.slow
 def test_fixture_function_encoding_matches_web3(
     fixture_model: Model, fixture_bindings: ModuleType
 ) -> None:

@@ -14,11 +14,10 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 from ogpu_bindings import errors as E
+from ogpu_bindings import nexus, source, task, terminal, vault
 from ogpu_bindings._runtime import ContractCall, TxRequest
 from ogpu_bindings.enums import DeliveryMethod, Environment, SourceStatus, TaskStatus
-from ogpu_bindings.mainnet import nexus, source, task, terminal, vault
 from ogpu_bindings.structs import SourceParams, TaskParams
-from ogpu_bindings.testnet import vault as testnet_vault
 from web3 import HTTPProvider, Web3
 
 from .conftest import Chain
@@ -221,6 +220,7 @@ def test_struct_fields_are_validated_with_their_names() -> None:
 # -- reads against a real EVM ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_reads_decode_real_eth_call_answers(chain: Chain, returner: Callable[[bytes], str]) -> None:
     w3 = chain.w3
     status = returner(encode(["uint8"], [TaskStatus.RESPONDED]))
@@ -259,7 +259,7 @@ def test_contract_call_is_a_value(chain: Chain, returner: Callable[[bytes], str]
     assert isinstance(call, ContractCall)
     assert call.to == CHECKSUMMED and call.signature == "getBalanceOf(address)"
     assert call.data == keccak(text="getBalanceOf(address)")[:4] + encode(["address"], [ADDR])
-    assert (call.contract, call.function, call.network) == ("Vault", "getBalanceOf", "mainnet")
+    assert (call.contract, call.function) == ("Vault", "getBalanceOf")
     assert call.decode(encode(["uint256"], [12345])) == 12345
     target = returner(encode(["uint256"], [777]))
     assert vault.get_balance_of_call(target, ADDR).call(chain.w3) == 777
@@ -278,7 +278,7 @@ def test_no_code_and_bad_enum_answers(chain: Chain, returner: Callable[[bytes], 
 def test_write_builds_a_tx_request_without_rpc() -> None:
     req = vault.deposit(ADDR.lower(), ADDR, value=10**18)
     assert isinstance(req, TxRequest)
-    assert (req.network, req.contract, req.function) == ("mainnet", "Vault", "deposit")
+    assert (req.contract, req.function) == ("Vault", "deposit")
     assert (req.signature, req.to, req.value) == ("deposit(address)", CHECKSUMMED, 10**18)
     assert req.args == (ADDR,)
     assert req.data == keccak(text="deposit(address)")[:4] + encode(["address"], [ADDR])
@@ -290,18 +290,21 @@ def test_write_builds_a_tx_request_without_rpc() -> None:
 
 def test_testnet_vault_functions_missing(http_w3: Web3, rpc: RpcServer) -> None:
     with pytest.raises(E.FunctionNotOnNetworkError) as info:
-        testnet_vault.cancel_unbonding(ADDR)
+        vault.cancel_unbonding(ADDR, network="testnet")
     assert (info.value.function, info.value.network) == ("cancelUnbonding", "testnet")
     assert "mainnet" in str(info.value)
     with pytest.raises(E.FunctionNotOnNetworkError):
-        testnet_vault.emergency_exit(ADDR, ADDR)
+        vault.emergency_exit(ADDR, ADDR, network="testnet")
     with pytest.raises(E.FunctionNotOnNetworkError):
-        testnet_vault.withdraw_sanction_of(ADDR, ADDR)
-    with pytest.raises(E.FunctionNotOnNetworkError):
-        testnet_vault.decode_unbonding_canceled({"topics": [], "data": "0x"})
-    assert "cancelUnbonding" not in testnet_vault.FUNCTION_SELECTORS
-    assert testnet_vault.UNBONDING_CANCELED_TOPIC not in ogpu_bindings.testnet.EVENT_DECODERS
-    assert vault.cancel_unbonding(ADDR).function == "cancelUnbonding"
+        vault.withdraw_sanction_of(ADDR, ADDR, network="testnet")
+    assert vault.AVAILABILITY["cancelUnbonding"] == ("mainnet",)
+    assert vault.AVAILABILITY["UnbondingCanceled"] == ("mainnet",)
+    assert vault.AVAILABILITY["deposit"] == ("mainnet", "testnet")
+    with pytest.raises(E.ChainNotSupportedError):
+        vault.cancel_unbonding(ADDR, network="nope")
+    # the devnet deploys the mainnet set
+    assert vault.cancel_unbonding(ADDR, network="devnet").function == "cancelUnbonding"
+    assert vault.cancel_unbonding(ADDR, network="mainnet").function == "cancelUnbonding"
     assert rpc.calls == []
 
 
@@ -311,16 +314,20 @@ def test_missing_read_raises_before_rpc(
     from .conftest import import_sub
 
     missing = import_sub(fixture_bindings, "errors").FunctionNotOnNetworkError
-    alpha_widget = import_sub(fixture_bindings, "alpha.widget")
+    widget = import_sub(fixture_bindings, "widget")
     with pytest.raises(missing) as info:
-        alpha_widget.beta_only(http_w3, ADDR, 1)
+        widget.beta_only(http_w3, ADDR, 1, network="alpha")
     assert (info.value.function, info.value.network) == ("betaOnly", "alpha")
     with pytest.raises(missing):
-        alpha_widget.beta_only_call(ADDR, 1)
+        widget.beta_only(http_w3, ADDR, 1, network="gamma")  # gamma deploys the alpha set
     with pytest.raises(missing):
-        alpha_widget.WidgetContract(http_w3, ADDR).beta_only(1)
+        widget.beta_only_call(ADDR, 1, network="alpha")
     with pytest.raises(missing):
-        import_sub(fixture_bindings, "beta.gadget").ping(http_w3, ADDR)
+        widget.WidgetContract(http_w3, ADDR).beta_only(1, network="alpha")
+    with pytest.raises(missing):
+        import_sub(fixture_bindings, "gadget").ping(http_w3, ADDR, network="beta")
+    assert widget.beta_only_call(ADDR, 1, network="beta").function == "betaOnly"
+    assert widget.AVAILABILITY == {**widget.AVAILABILITY, "betaOnly": ("beta",)}
     assert rpc.calls == []
 
 
@@ -383,7 +390,7 @@ def test_decode_logs_of_real_transactions(chain: Chain) -> None:
     assert ev.address == emitter and ev.block_number == receipt["blockNumber"]
     assert ev.transaction_hash == "0x" + bytes(receipt["transactionHash"]).hex()
     assert ev.log_index == log["logIndex"]
-    assert ogpu_bindings.mainnet.decode_log(log) == ev
+    assert ogpu_bindings.decode_log(log) == ev
     fetched = w3.eth.get_logs({"address": emitter, "fromBlock": 0})
     assert nexus.decode_attempted(fetched[0]) == ev
 
@@ -409,39 +416,36 @@ def test_decode_logs_of_real_transactions(chain: Chain) -> None:
     with pytest.raises(E.AbiDecodeError, match="not a Attempted"):
         nexus.decode_attempted(status)
     unknown = chain.transact(chain.logger([b"\x01" * 32], b""))["logs"][0]
-    assert ogpu_bindings.mainnet.decode_log(unknown) is None
+    assert ogpu_bindings.decode_log(unknown) is None
 
 
-def test_network_package_attributes_resolve_on_first_access() -> None:
+def test_package_attributes_resolve_on_first_access() -> None:
     import importlib
 
-    for network in ogpu_bindings.ABI_SETS:
-        pkg = importlib.import_module(f"ogpu_bindings.{network}")
-        contracts = pkg.CONTRACTS
-        assert pkg.CONTRACTS is contracts  # built once, then a plain module attribute
-        assert contracts["Vault"] is importlib.import_module(f"ogpu_bindings.{network}.vault")
-        assert pkg.vault is contracts["Vault"] and pkg.events.__name__.endswith(".events")
-        events = importlib.import_module(f"ogpu_bindings.{network}.events.nexus")
-        decoders = pkg.EVENT_DECODERS
-        assert decoders[events.TASK_PUBLISHED_TOPIC] is events.decode_task_published
-        # the contract module re-exports the very objects of its events module
-        assert contracts["Nexus"].decode_task_published is events.decode_task_published
-        assert contracts["Nexus"].TaskPublishedEvent is events.TaskPublishedEvent
-        assert contracts["Task"].OwnershipTransferredEvent is (
-            contracts["Controller"].OwnershipTransferredEvent
-        )
-        assert {"CONTRACTS", "EVENT_DECODERS", "nexus", "events"} <= set(dir(pkg))
-        assert set(pkg.__all__) <= set(dir(pkg))
-        with pytest.raises(AttributeError, match="no_such_name"):
-            pkg.no_such_name  # noqa: B018
+    contracts = ogpu_bindings.CONTRACTS
+    assert ogpu_bindings.CONTRACTS is contracts  # built once, then a plain module attribute
+    assert contracts["Vault"] is importlib.import_module("ogpu_bindings.vault")
+    events = importlib.import_module("ogpu_bindings.events.nexus")
+    decoders = ogpu_bindings.EVENT_DECODERS
+    assert decoders[events.TASK_PUBLISHED_TOPIC] is events.decode_task_published
+    assert decoders[vault.UNBONDING_CANCELED_TOPIC] is vault.decode_unbonding_canceled
+    # the contract module re-exports the very objects of its events module
+    assert contracts["Nexus"].decode_task_published is events.decode_task_published
+    assert contracts["Nexus"].TaskPublishedEvent is events.TaskPublishedEvent
+    assert contracts["Task"].OwnershipTransferredEvent is (
+        contracts["Controller"].OwnershipTransferredEvent
+    )
+    assert set(ogpu_bindings.__all__) <= set(dir(ogpu_bindings))
+    with pytest.raises(AttributeError, match="no_such_name"):
+        ogpu_bindings.no_such_name  # noqa: B018
 
 
-def test_bindings_for_networks() -> None:
-    assert ogpu_bindings.bindings_for("devnet") is ogpu_bindings.mainnet
-    assert ogpu_bindings.bindings_for("testnet") is ogpu_bindings.testnet
+def test_networks() -> None:
+    assert ogpu_bindings.abi_set_of("devnet") == "mainnet"
+    assert ogpu_bindings.abi_set_of("testnet") == "testnet"
     assert ogpu_bindings.NETWORK_INFO["testnet"].chain_id == 200820172034
     assert ogpu_bindings.NETWORK_INFO["mainnet"].addresses["Vault"] == (
         "0xa5c582254AA313528898311362bc698b041580cC"
     )
     with pytest.raises(E.ChainNotSupportedError):
-        ogpu_bindings.bindings_for("nope")
+        ogpu_bindings.abi_set_of("nope")

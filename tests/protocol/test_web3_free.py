@@ -11,6 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 FreshPython = Callable[..., subprocess.CompletedProcess[str]]  # the root conftest's fixture
 
 #: Modules the read path must not load.
@@ -38,13 +42,16 @@ def test_snapshot_and_task_list_load_no_web3(
         ChainConfig.use_devnet({_addresses(world)!r}, rpc={proxy.url!r})
         snap = Task({tasks[1].address!r}).snapshot()
         listed = [t.address for t in Source({source.address!r}).get_tasks()]
+        # read without validation (no schema build), equal to the validated model
+        from ogpu.types import TaskParams
+        same = snap.params == TaskParams(**snap.params.model_dump())
         try:
             Task({world.client.address!r}).snapshot()
         except TaskNotFoundError:
             missing = True
         print(json.dumps({{
             "payment": snap.payment, "source": snap.source, "config": snap.params.config,
-            "listed": listed, "missing": missing,
+            "listed": listed, "missing": missing, "same": same,
             "loaded": [m for m in {HEAVY!r} if m in sys.modules],
         }}))
     """
@@ -53,7 +60,7 @@ def test_snapshot_and_task_list_load_no_web3(
     assert out["payment"] == 10**15 + 1 and out["source"] == source.address
     assert out["config"] == tasks[1].get_params().config
     assert out["listed"] == [t.address for t in tasks]
-    assert out["missing"] is True
+    assert out["missing"] is True and out["same"] is True
 
 
 def test_task_show_loads_no_web3(

@@ -45,6 +45,8 @@ from .writes import (
 
 __all__ = ["source", "source_address"]  # fixtures used here
 
+pytestmark = pytest.mark.slow  # minutes: every case publishes through the proxy
+
 #: A read cut short before the broadcast: RPCError, or PublishTimeoutError (0.2.3's name,
 #: raised where the spent budget is recognised: the executor and publish_task's stages).
 BEFORE_SEND = (RPCError, PublishTimeoutError)

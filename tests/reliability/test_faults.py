@@ -45,6 +45,8 @@ from .writes import (
 
 __all__ = ["short_timeout", "source", "source_address"]  # fixtures used here
 
+pytestmark = pytest.mark.slow
+
 
 SCENARIOS = [
     Scenario(

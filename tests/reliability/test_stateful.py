@@ -39,11 +39,11 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from ogpu_bindings import nexus as nexus_abi
+from ogpu_bindings import response as response_abi
+from ogpu_bindings import task as task_abi
+from ogpu_bindings import vault as vault_abi
 from ogpu_bindings.errors import revert_class_for
-from ogpu_bindings.mainnet import nexus as nexus_abi
-from ogpu_bindings.mainnet import response as response_abi
-from ogpu_bindings.mainnet import task as task_abi
-from ogpu_bindings.mainnet import vault as vault_abi
 from web3 import Web3
 
 from ogpu import agent, client
@@ -72,6 +72,8 @@ from ogpu.types import (
     TaskStatus,
     TxRevertError,
 )
+
+pytestmark = pytest.mark.slow
 
 ETHER = 10**18
 JUMP = 2000  # seconds per time jump; expiry offsets (1000, 3000) stay >= 1000 s from a jump

@@ -49,6 +49,8 @@ from .writes import (
 
 __all__ = ["short_timeout", "source", "source_address"]  # fixtures used here
 
+pytestmark = pytest.mark.slow  # minutes: every case publishes through the proxy
+
 OTHER_HASH = "0x" + "ab" * 32
 
 # (id, JSON-RPC code, message): errors a node or gateway answers after accepting a send

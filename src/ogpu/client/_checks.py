@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from ogpu_bindings import nexus as nexus_abi
+from ogpu_bindings import source as source_abi
 from ogpu_bindings._runtime import check_address
 from ogpu_bindings.structs import SourceParams
 
 from ogpu._jsonvalue import json_value_problem
 from ogpu._routing import function_name_problem
-from ogpu.client._common import bindings, read_calls, read_calls_and_now, singleton
+from ogpu.client._common import read_calls, read_calls_and_now, singleton
 from ogpu.types import (
     DeliveryMethod,
     ImageEnvironments,
@@ -228,8 +230,8 @@ def read_sources(
         SourceNotFoundError: an address is not a source published through this Nexus.
         RPCError: the read failed.
     """
-    nexus = bindings("nexus")
-    source = bindings("source")
+    nexus = nexus_abi
+    source = source_abi
     unique = list(dict.fromkeys(addresses))
     calls: list[Any] = []
     for address in unique:

@@ -7,7 +7,6 @@ formats a private key.
 
 from __future__ import annotations
 
-import importlib
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -40,7 +39,6 @@ __all__ = [
     "DEFAULT_IPFS_TIMEOUT",
     "DEFAULT_RECEIPT_TIMEOUT",
     "Budget",
-    "bindings",
     "chain_now",
     "choose_signer",
     "read_calls",
@@ -125,11 +123,6 @@ class Budget(net.Budget):
                 budget=self.total,
                 stage=stage or before,
             ) from None
-
-
-def bindings(contract: str) -> Any:
-    """Generated module of ``contract`` (``"nexus"``...) for the active chain. No RPC."""
-    return importlib.import_module(f"ogpu_bindings.{ChainConfig.get_network()}.{contract}")
 
 
 def singleton(name: str) -> str:

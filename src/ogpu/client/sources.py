@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ogpu_bindings import nexus as nexus_abi
 from ogpu_bindings._runtime import check_address
 
 from ogpu._compat import ignore_extra
@@ -12,7 +13,6 @@ from ogpu.client._common import (
     DEFAULT_IPFS_TIMEOUT,
     DEFAULT_RECEIPT_TIMEOUT,
     Budget,
-    bindings,
     choose_signer,
     positive_seconds,
     send,
@@ -33,7 +33,7 @@ _METADATA_FILE = "imageMetadata.json"
 
 
 def _published_source(receipt: Receipt) -> str:
-    event_type = bindings("nexus").SourcePublishedEvent
+    event_type = nexus_abi.SourcePublishedEvent
     emitter = singleton("NEXUS").lower()
     for log in receipt.logs:
         if isinstance(log, event_type) and str(log.address).lower() == emitter:
@@ -100,7 +100,7 @@ def publish_source(
     account = choose_signer(private_key, signer, Role.CLIENT)
     url = upload_json(metadata, _METADATA_FILE, ipfs_seconds, budget)
     params = info.to_source_params(account.address, url).to_struct()
-    request = bindings("nexus").publish_source(singleton("NEXUS"), params)
+    request = nexus_abi.publish_source(singleton("NEXUS"), params)
     receipt = send(request, account, receipt_seconds, budget)
     return Source(_published_source(receipt))
 
@@ -146,7 +146,7 @@ def update_source(
     require_owner(state, account.address, ("Nexus", "updateSource"))
     url = upload_json(metadata, _METADATA_FILE, ipfs_seconds, budget)
     params = info.to_source_params(account.address, url).to_struct()
-    request = bindings("nexus").update_source(singleton("NEXUS"), address, params)
+    request = nexus_abi.update_source(singleton("NEXUS"), address, params)
     return send(request, account, receipt_seconds, budget)
 
 

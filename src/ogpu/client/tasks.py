@@ -8,15 +8,18 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from ogpu_bindings import controller as controller_abi
+from ogpu_bindings import nexus as nexus_abi
+from ogpu_bindings import vault as vault_abi
 from ogpu_bindings._runtime import check_address
 
 from ogpu._compat import ignore_extra
+from ogpu.chain.context import carry
 from ogpu.client._checks import SourceState, check_task_info, read_sources, require_active
 from ogpu.client._common import (
     DEFAULT_IPFS_TIMEOUT,
     DEFAULT_RECEIPT_TIMEOUT,
     Budget,
-    bindings,
     chain_now,
     choose_signer,
     positive_seconds,
@@ -62,7 +65,7 @@ _PUBLISH = ("Controller", "publishTask")
 
 
 def _published_task(receipt: Receipt, source: str) -> str:
-    event_type = bindings("nexus").TaskPublishedEvent
+    event_type = nexus_abi.TaskPublishedEvent
     emitter = singleton("NEXUS").lower()
     for log in receipt.logs:
         if (
@@ -132,7 +135,7 @@ def _preflight(
         SourceNotFoundError, SourceInactiveError, PaymentTooLowError, TaskExpiredError,
         ExpiryTooLongError, InsufficientBalanceError; RPCError.
     """
-    balance_call = bindings("vault").balance_of_call(singleton("VAULT"), client)
+    balance_call = vault_abi.balance_of_call(singleton("VAULT"), client)
     several = len(infos) > 1
     try:
         states = read_sources(sources, balance_call, with_chain_time=True)
@@ -225,7 +228,7 @@ def publish_task(
         )
         check_not_expired(task_info, chain_time, since)
         params = task_info.to_task_params(url).to_struct()
-        request = bindings("controller").publish_task(singleton("CONTROLLER"), params)
+        request = controller_abi.publish_task(singleton("CONTROLLER"), params)
         receipt = send(request, account, receipt_seconds, budget)
     return Task(_published_task(receipt, source))
 
@@ -262,7 +265,7 @@ def _upload_all(
     require_chain()  # once, before the threads
     with ThreadPoolExecutor(max_workers=min(workers, len(first_of))) as pool:
         futures = {
-            key: pool.submit(upload_json, configs[i], _CONFIG_FILE, seconds, budget)
+            key: pool.submit(carry(upload_json), configs[i], _CONFIG_FILE, seconds, budget)
             for key, i in first_of.items()
         }
         for key, future in futures.items():
@@ -340,7 +343,7 @@ def publish_tasks(
         if validate:
             check_against_manifests([c for _, c in checked], sources, metadata_urls, budget)
         urls = _upload_all([config for _, config in checked], ipfs_seconds, budget, max_uploads)
-        publish = bindings("controller").publish_task
+        publish = controller_abi.publish_task
         requests = [
             publish(singleton("CONTROLLER"), info.to_task_params(url).to_struct())
             for info, url in zip(infos, urls, strict=True)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from eth_utils.address import is_address
-from ogpu_bindings.mainnet.events import nexus as _nexus
+from ogpu_bindings.events import nexus as _nexus
 
 from ogpu.events._web3 import get_async_web3, get_nexus_contract  # noqa: F401 - official names
 from ogpu.events.poller import EventPoller, Subscription

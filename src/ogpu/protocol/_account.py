@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from ogpu_bindings import vault as vault_abi
+
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
 from ogpu.protocol import vault as vault_fns
@@ -75,9 +77,8 @@ class VaultAccount(AddressBound):
 
     def vault_calls(self) -> list[Any]:
         """The generated vault calls of ``VAULT_FIELDS`` for this account. No RPC."""
-        mod = b.module("vault")
         vault = b.singleton("VAULT")
-        return [getattr(mod, name)(vault, self.address) for _, name in VAULT_FIELDS]
+        return [getattr(vault_abi, name)(vault, self.address) for _, name in VAULT_FIELDS]
 
     def get_balance(self) -> int:
         """Liquid vault balance in wei. One ``eth_call``."""

@@ -8,12 +8,11 @@ getter costs exactly one request; several reads use ``ogpu.chain.multicall``
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from ogpu_bindings._runtime import ContractCall, check_address
+import ogpu_bindings
+from ogpu_bindings._runtime import ContractCall, ContractEvent, LogLike, check_address
 
 from ogpu.chain import multicall, readretry, rpc
 from ogpu.chain.config import ChainConfig
@@ -44,18 +43,12 @@ def network() -> str:
     return ChainConfig.get_network()
 
 
-def module(contract: str) -> ModuleType:
-    """The generated module of ``contract`` (``"vault"``...) for the active chain. No RPC."""
-    return importlib.import_module(f"ogpu_bindings.{network()}.{contract}")
+def event_decoders() -> Mapping[str, Callable[[LogLike], ContractEvent]]:
+    """``topic0 -> decoder`` over every contract's events. No RPC.
 
-
-def event_decoders() -> Mapping[str, Callable[[Any], Any]]:
-    """``topic0 -> decoder`` over every contract of the active chain's ABI set. No RPC.
-
-    The first call imports the set's events modules (not its contract modules).
+    The first call imports the events modules (not the contract modules).
     """
-    package = importlib.import_module(f"ogpu_bindings.{network()}")
-    return cast(Mapping[str, Callable[[Any], Any]], package.EVENT_DECODERS)
+    return ogpu_bindings.EVENT_DECODERS
 
 
 def singleton(name: str) -> str:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ogpu.chain.signer import resolve_signer
-from ogpu.protocol import _bindings as b
 
 if TYPE_CHECKING:
     from ogpu_bindings._runtime import TxRequest
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
     from ogpu.types.enums import Role
     from ogpu.types.receipt import Receipt
 
-__all__ = ["controller", "nexus", "terminal", "transact", "vault"]
+__all__ = ["transact"]
 
 
 def transact(
@@ -33,23 +32,3 @@ def transact(
     request = build()
     account = resolve_signer(signer, role)
     return execute_request(request, account)
-
-
-def nexus() -> Any:
-    """Generated Nexus module of the active chain."""
-    return b.module("nexus")
-
-
-def controller() -> Any:
-    """Generated Controller module of the active chain."""
-    return b.module("controller")
-
-
-def terminal() -> Any:
-    """Generated Terminal module of the active chain."""
-    return b.module("terminal")
-
-
-def vault() -> Any:
-    """Generated Vault module of the active chain."""
-    return b.module("vault")

@@ -18,6 +18,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ogpu_bindings import errors
+from ogpu_bindings import source as source_abi
+from ogpu_bindings import task as task_abi
+from ogpu_bindings import vault as vault_abi
 from ogpu_bindings._runtime import ContractCall
 
 from ogpu.protocol import _bindings as b
@@ -71,7 +74,6 @@ def _enrich(
     sender: str,
     block: int | None,
 ) -> None:
-    vault_mod = b.module("vault")
     vault = b.singleton("VAULT")
     calls: list[ContractCall[Any]] = []
     apply: list[str] = []
@@ -80,7 +82,7 @@ def _enrich(
             error.required = _arg(args, 0)
         elif function == "publishTask":
             error.required = _field(_arg(args, 0), "payment", 3)
-        calls.append(vault_mod.balance_of_call(vault, sender))
+        calls.append(vault_abi.balance_of_call(vault, sender))
         apply.append("available")
     elif isinstance(error, InsufficientLockupError) and error.available is None:
         account = sender
@@ -89,10 +91,10 @@ def _enrich(
         elif function == "register" and contract == "Nexus":
             account = b.checksum(_arg(args, 1), "provider")
             source = b.checksum(_arg(args, 0), "source")
-            calls.append(vault_mod.min_lockup_per_source_call(vault))
-            calls.append(b.module("source").get_source_params_call(source))
+            calls.append(vault_abi.min_lockup_per_source_call(vault))
+            calls.append(source_abi.get_source_params_call(source))
             apply.extend(["min_lockup", "source_params"])
-        calls.append(vault_mod.lockup_of_call(vault, account))
+        calls.append(vault_abi.lockup_of_call(vault, account))
         apply.append("available")
     elif isinstance(error, TaskExpiredError) and error.expiry is None:
         if function == "publishTask":
@@ -103,10 +105,10 @@ def _enrich(
             task = _field(task, "task", 0)
         if task is None:
             return
-        calls.append(b.module("task").get_expiry_time_call(b.checksum(task, "task")))
+        calls.append(task_abi.get_expiry_time_call(b.checksum(task, "task")))
         apply.append("expiry")
     elif isinstance(error, UnbondingPeriodNotElapsedError) and error.unlock_time is None:
-        calls.append(vault_mod.unbonding_timestamp_call(vault, sender))
+        calls.append(vault_abi.unbonding_timestamp_call(vault, sender))
         apply.append("unlock_time")
     if not calls:
         return

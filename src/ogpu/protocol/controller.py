@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ogpu_bindings import controller as controller_abi
+
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import controller, transact
+from ogpu.protocol._common import transact
 from ogpu.protocol._compat import official_names
 from ogpu.types.enums import Role
 from ogpu.types.errors import TaskNotFoundError
@@ -58,7 +60,7 @@ def publish_task(
     from ogpu.protocol._executor import execute_request
     from ogpu.types.params import task_struct
 
-    request = controller().publish_task(_address(), task_struct(params))
+    request = controller_abi.publish_task(_address(), task_struct(params))
     account = resolve_signer(signer, Role.CLIENT)
     return execute_request(
         request, account, receipt_timeout=receipt_timeout, deadline=deadline, budget=budget
@@ -76,7 +78,7 @@ def confirm_response(response_address: str, *, signer: Signer | None = None) -> 
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
     return transact(
-        lambda: controller().confirm_response(_address(), response_address), signer, Role.CLIENT
+        lambda: controller_abi.confirm_response(_address(), response_address), signer, Role.CLIENT
     )
 
 
@@ -90,7 +92,9 @@ def cancel_task(task_address: str, *, signer: Signer | None = None) -> Receipt:
         TaskNotFoundError: no published task at that address.
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
-    return transact(lambda: controller().cancel_task(_address(), task_address), signer, Role.CLIENT)
+    return transact(
+        lambda: controller_abi.cancel_task(_address(), task_address), signer, Role.CLIENT
+    )
 
 
 def extract_task_address(receipt: Receipt) -> str:

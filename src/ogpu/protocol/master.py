@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ogpu_bindings import terminal as terminal_abi
+
 from ogpu.protocol import _bindings as b
 from ogpu.protocol import terminal as terminal_fns
 from ogpu.protocol._account import VaultAccount, vault_fields
@@ -77,11 +79,10 @@ class Master(VaultAccount):
         Raises:
             RPCError: the node failed.
         """
-        mod = b.module("terminal")
         terminal = b.singleton("TERMINAL")
         calls = [
-            mod.provider_of_call(terminal, self.address),
-            mod.is_master_call(terminal, self.address),
+            terminal_abi.provider_of_call(terminal, self.address),
+            terminal_abi.is_master_call(terminal, self.address),
             *self.vault_calls(),
         ]
         block, values = b.read_many(calls)

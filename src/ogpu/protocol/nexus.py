@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ogpu_bindings import nexus as nexus_abi
+
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import nexus, transact
+from ogpu.protocol._common import transact
 from ogpu.protocol._compat import official_names
 from ogpu.protocol._paging import ListGetter, Paging, read_list
 from ogpu.types.enums import Environment, Role
@@ -54,7 +56,7 @@ def publish_source(params: SourceParams, *, signer: Signer | None = None) -> Rec
     from ogpu.types.params import source_struct
 
     return transact(
-        lambda: nexus().publish_source(_address(), source_struct(params)), signer, Role.CLIENT
+        lambda: nexus_abi.publish_source(_address(), source_struct(params)), signer, Role.CLIENT
     )
 
 
@@ -71,7 +73,7 @@ def update_source(
     from ogpu.types.params import source_struct
 
     return transact(
-        lambda: nexus().update_source(_address(), source_address, source_struct(params)),
+        lambda: nexus_abi.update_source(_address(), source_address, source_struct(params)),
         signer,
         Role.CLIENT,
     )
@@ -86,7 +88,7 @@ def inactivate_source(source_address: str, *, signer: Signer | None = None) -> R
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
     return transact(
-        lambda: nexus().inactivate_source(_address(), source_address), signer, Role.CLIENT
+        lambda: nexus_abi.inactivate_source(_address(), source_address), signer, Role.CLIENT
     )
 
 
@@ -120,7 +122,7 @@ def register(source: str, provider: str, env: int, *, signer: Signer | None = No
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
     return transact(
-        lambda: nexus().register(_address(), source, provider, _single_environment(env)),
+        lambda: nexus_abi.register(_address(), source, provider, _single_environment(env)),
         signer,
         Role.PROVIDER,
     )
@@ -133,7 +135,9 @@ def unregister(source: str, provider: str, *, signer: Signer | None = None) -> R
         NotRegisteredError, NotAuthorizedError.
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
-    return transact(lambda: nexus().unregister(_address(), source, provider), signer, Role.PROVIDER)
+    return transact(
+        lambda: nexus_abi.unregister(_address(), source, provider), signer, Role.PROVIDER
+    )
 
 
 def attempt(
@@ -147,7 +151,7 @@ def attempt(
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
     return transact(
-        lambda: nexus().attempt(_address(), task, provider, suggested_payment),
+        lambda: nexus_abi.attempt(_address(), task, provider, suggested_payment),
         signer,
         Role.PROVIDER,
     )
@@ -155,7 +159,7 @@ def attempt(
 
 def get_source_count() -> int:
     """Number of sources ever published."""
-    return int(b.read(nexus().get_source_count_call(_address())))
+    return int(b.read(nexus_abi.get_source_count_call(_address())))
 
 
 def get_sources(lower: int = 0, upper: int | None = None) -> list[Source]:
@@ -171,7 +175,7 @@ def get_sources(lower: int = 0, upper: int | None = None) -> list[Source]:
     """
     from ogpu.protocol.source import Source
 
-    module = nexus()
+    module = nexus_abi
     address = _address()
     getter = ListGetter(
         count=module.get_source_count_call(address),
@@ -184,12 +188,12 @@ def get_sources(lower: int = 0, upper: int | None = None) -> list[Source]:
 
 def get_source_id(source: str) -> int:
     """1-based id of a source in Nexus, 0 when the address is not a source."""
-    return int(b.read(nexus().get_source_id_call(_address(), source)))
+    return int(b.read(nexus_abi.get_source_id_call(_address(), source)))
 
 
 def get_active_source_count(client: str) -> int:
     """Number of active sources a client owns."""
-    return int(b.read(nexus().get_active_source_count_call(_address(), client)))
+    return int(b.read(nexus_abi.get_active_source_count_call(_address(), client)))
 
 
 def extract_source_address(receipt: Receipt) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ogpu_bindings import source as source_abi
+from ogpu_bindings import terminal as terminal_abi
+
 from ogpu.protocol import _bindings as b
 from ogpu.protocol import nexus as nexus_fns
 from ogpu.protocol import terminal as terminal_fns
@@ -71,8 +74,9 @@ class Provider(VaultAccount):
         sources = nexus_fns.get_sources()
         if not sources:
             return []
-        mod = b.module("source")
-        _, ids = b.read_many([mod.get_registrant_id_call(s.address, self.address) for s in sources])
+        _, ids = b.read_many(
+            [source_abi.get_registrant_id_call(s.address, self.address) for s in sources]
+        )
         return [s for s, registrant in zip(sources, ids, strict=True) if int(registrant) != 0]
 
     def announce_master(self, master: str, *, signer: Signer | None = None) -> Receipt:
@@ -103,15 +107,14 @@ class Provider(VaultAccount):
         Raises:
             RPCError: the node failed.
         """
-        mod = b.module("terminal")
         terminal = b.singleton("TERMINAL")
         a = self.address
         calls = [
-            mod.master_of_call(terminal, a),
-            mod.base_data_of_call(terminal, a),
-            mod.live_data_of_call(terminal, a),
-            mod.is_provider_call(terminal, a),
-            mod.default_agent_disabled_call(terminal, a),
+            terminal_abi.master_of_call(terminal, a),
+            terminal_abi.base_data_of_call(terminal, a),
+            terminal_abi.live_data_of_call(terminal, a),
+            terminal_abi.is_provider_call(terminal, a),
+            terminal_abi.default_agent_disabled_call(terminal, a),
             *self.vault_calls(),
         ]
         block, values = b.read_many(calls, output_sizes=[32, 1024, 1024] + [32] * 11)

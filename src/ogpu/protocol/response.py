@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ogpu_bindings import controller as controller_abi
+from ogpu_bindings import response as response_abi
+
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import controller, transact
+from ogpu.protocol._common import transact
 from ogpu.protocol._compat import official_names
 from ogpu.protocol._instance import AddressBound
 from ogpu.types.enums import ResponseStatus, Role
@@ -29,9 +32,6 @@ class Response(AddressBound):
 
     __slots__ = ()
 
-    def _mod(self) -> Any:
-        return b.module("response")
-
     def _missing(self) -> ResponseNotFoundError:
         return ResponseNotFoundError(
             message=f"no Response contract at {self.address}", address=self.address
@@ -50,9 +50,11 @@ class Response(AddressBound):
             InvalidAddressError: malformed address. RPCError: the node failed.
         """
         response = cls(address, chain)
-        mod = response._mod()
         b.read_many(
-            [mod.get_status_call(response.address), mod.get_response_params_call(response.address)],
+            [
+                response_abi.get_status_call(response.address),
+                response_abi.get_response_params_call(response.address),
+            ],
             not_found=response._missing,
         )
         return response
@@ -65,7 +67,7 @@ class Response(AddressBound):
 
     def get_params(self) -> ResponseParams:
         """The on-chain ``ResponseParams`` (task, provider, data, payment)."""
-        params: ResponseParams = self._read(self._mod().get_response_params_call(self.address))
+        params: ResponseParams = self._read(response_abi.get_response_params_call(self.address))
         return params
 
     def get_data(self) -> str:
@@ -85,15 +87,15 @@ class Response(AddressBound):
 
     def get_status(self) -> ResponseStatus:
         """``SUBMITTED`` or ``CONFIRMED``."""
-        return ResponseStatus(self._read(self._mod().get_status_call(self.address)))
+        return ResponseStatus(self._read(response_abi.get_status_call(self.address)))
 
     def get_timestamp(self) -> int:
         """Unix time the response was submitted."""
-        return int(self._read(self._mod().response_timestamp_call(self.address)))
+        return int(self._read(response_abi.response_timestamp_call(self.address)))
 
     def is_confirmed(self) -> bool:
         """Whether this is the task's confirmed (winning) response."""
-        return bool(self._read(self._mod().confirmed_final_call(self.address)))
+        return bool(self._read(response_abi.confirmed_final_call(self.address)))
 
     def confirm(self, *, signer: Signer | None = None) -> Receipt:
         """Confirm through ``Controller.confirmResponse`` (the task's client).
@@ -104,7 +106,7 @@ class Response(AddressBound):
             MissingSignerError / InvalidSignerError (``CLIENT_PRIVATE_KEY``).
         """
         return transact(
-            lambda: controller().confirm_response(b.singleton("CONTROLLER"), self.address),
+            lambda: controller_abi.confirm_response(b.singleton("CONTROLLER"), self.address),
             signer,
             Role.CLIENT,
         )
@@ -115,13 +117,12 @@ class Response(AddressBound):
         Raises:
             ResponseNotFoundError: not a response. RPCError: the node failed.
         """
-        mod = self._mod()
         block, (params, status, timestamp, confirmed) = b.read_many(
             [
-                mod.get_response_params_call(self.address),
-                mod.get_status_call(self.address),
-                mod.response_timestamp_call(self.address),
-                mod.confirmed_final_call(self.address),
+                response_abi.get_response_params_call(self.address),
+                response_abi.get_status_call(self.address),
+                response_abi.response_timestamp_call(self.address),
+                response_abi.confirmed_final_call(self.address),
             ],
             not_found=self._missing,
             output_sizes=[1024, 32, 32, 32],

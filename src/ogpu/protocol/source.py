@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ogpu_bindings import nexus as nexus_abi
+from ogpu_bindings import source as source_abi
+
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import nexus, transact
+from ogpu.protocol._common import transact
 from ogpu.protocol._compat import official_names
 from ogpu.protocol._instance import AddressBound
 from ogpu.protocol._paging import ListGetter, Paging, read_list
@@ -30,9 +33,6 @@ class Source(AddressBound):
 
     __slots__ = ()
 
-    def _mod(self) -> Any:
-        return b.module("source")
-
     def _missing(self) -> SourceNotFoundError:
         return SourceNotFoundError(
             message=f"no Source contract at {self.address}", address=self.address
@@ -48,27 +48,29 @@ class Source(AddressBound):
             InvalidAddressError: malformed address. RPCError: the node failed.
         """
         source = cls(address, chain)
-        mod = source._mod()
         b.read_many(
-            [mod.get_status_call(source.address), mod.get_registrant_count_call(source.address)],
+            [
+                source_abi.get_status_call(source.address),
+                source_abi.get_registrant_count_call(source.address),
+            ],
             not_found=source._missing,
         )
         return source
 
     def get_client(self) -> str:
         """Owner (publishing client) of the source."""
-        return str(b.read(self._mod().get_client_call(self.address), not_found=self._missing))
+        return str(b.read(source_abi.get_client_call(self.address), not_found=self._missing))
 
     def get_status(self) -> SourceStatus:
         """``ACTIVE`` or ``INACTIVE``."""
-        status = b.read(self._mod().get_status_call(self.address), not_found=self._missing)
+        status = b.read(source_abi.get_status_call(self.address), not_found=self._missing)
         return SourceStatus(status)
 
     def get_params(self) -> SourceParams:
         """The on-chain ``SourceParams`` (no IPFS)."""
         from ogpu.types.params import SourceParams
 
-        found = b.read(self._mod().get_source_params_call(self.address), not_found=self._missing)
+        found = b.read(source_abi.get_source_params_call(self.address), not_found=self._missing)
         return SourceParams.from_struct(found)
 
     def get_metadata(self) -> dict[str, Any]:
@@ -99,7 +101,7 @@ class Source(AddressBound):
 
     def get_task_count(self) -> int:
         """Number of tasks ever published against the source."""
-        return int(b.read(self._mod().get_task_count_call(self.address), not_found=self._missing))
+        return int(b.read(source_abi.get_task_count_call(self.address), not_found=self._missing))
 
     def get_tasks(self, lower: int = 0, upper: int | None = None) -> list[Task]:
         """Tasks in ``[lower, upper)`` (``upper=None``: all) as ``Task`` instances.
@@ -115,12 +117,11 @@ class Source(AddressBound):
         """
         from ogpu.protocol.task import Task
 
-        mod = self._mod()
         getter = ListGetter(
-            count=mod.get_task_count_call(self.address),
-            chunk=lambda lo, hi: mod.get_tasks_call(self.address, lo, hi),
+            count=source_abi.get_task_count_call(self.address),
+            chunk=lambda lo, hi: source_abi.get_tasks_call(self.address, lo, hi),
             paging=Paging.FROM_ZERO,
-            item=lambda i: mod.tasks_call(self.address, i),
+            item=lambda i: source_abi.tasks_call(self.address, i),
             skip_zero=True,
             not_found=self._missing,
         )
@@ -129,7 +130,7 @@ class Source(AddressBound):
     def get_registrant_count(self) -> int:
         """Number of providers registered to the source."""
         return int(
-            b.read(self._mod().get_registrant_count_call(self.address), not_found=self._missing)
+            b.read(source_abi.get_registrant_count_call(self.address), not_found=self._missing)
         )
 
     def get_registrants(self, lower: int = 0, upper: int | None = None) -> list[str]:
@@ -141,12 +142,11 @@ class Source(AddressBound):
             InvalidAmountError: bad bounds. SourceNotFoundError: not a source.
             RPCError: the node failed.
         """
-        mod = self._mod()
         getter = ListGetter(
-            count=mod.get_registrant_count_call(self.address),
-            chunk=lambda lo, hi: mod.get_registrants_call(self.address, lo, hi),
+            count=source_abi.get_registrant_count_call(self.address),
+            chunk=lambda lo, hi: source_abi.get_registrants_call(self.address, lo, hi),
             paging=Paging.FROM_ZERO,
-            item=lambda i: mod.registrants_call(self.address, i),
+            item=lambda i: source_abi.registrants_call(self.address, i),
             skip_zero=True,
             not_found=self._missing,
         )
@@ -154,12 +154,12 @@ class Source(AddressBound):
 
     def get_registrant_id(self, provider: str) -> int:
         """1-based registrant slot of ``provider``, 0 when not registered."""
-        call = self._mod().get_registrant_id_call(self.address, provider)
+        call = source_abi.get_registrant_id_call(self.address, provider)
         return int(b.read(call, not_found=self._missing))
 
     def get_preferred_environment_of(self, provider: str) -> Environment:
         """Environment ``provider`` registered with (``Environment(0)`` when not registered)."""
-        call = self._mod().preferred_environment_of_call(self.address, provider)
+        call = source_abi.preferred_environment_of_call(self.address, provider)
         return Environment(b.read(call, not_found=self._missing))
 
     def set_status(self, status: SourceStatus, *, signer: Signer | None = None) -> Receipt:
@@ -181,7 +181,7 @@ class Source(AddressBound):
                     param="status",
                     enum_name="SourceStatus",
                 ) from None
-            return self._mod().set_status(self.address, value)
+            return source_abi.set_status(self.address, value)
 
         return transact(build, signer, Role.CLIENT)
 
@@ -195,7 +195,7 @@ class Source(AddressBound):
         from ogpu.types.params import source_struct
 
         return transact(
-            lambda: nexus().update_source(
+            lambda: nexus_abi.update_source(
                 b.singleton("NEXUS"), self.address, source_struct(params)
             ),
             signer,
@@ -209,7 +209,7 @@ class Source(AddressBound):
             NotSourceOwnerError, SourceInactiveError, MissingSignerError / InvalidSignerError.
         """
         return transact(
-            lambda: nexus().inactivate_source(b.singleton("NEXUS"), self.address),
+            lambda: nexus_abi.inactivate_source(b.singleton("NEXUS"), self.address),
             signer,
             Role.CLIENT,
         )
@@ -223,25 +223,24 @@ class Source(AddressBound):
         Raises:
             SourceNotFoundError: not a source. RPCError: the node failed.
         """
-        mod = self._mod()
         block, (client, status, params, tasks, registrants) = b.read_many(
             [
-                mod.get_client_call(self.address),
-                mod.get_status_call(self.address),
-                mod.get_source_params_call(self.address),
-                mod.get_task_count_call(self.address),
-                mod.get_registrant_count_call(self.address),
+                source_abi.get_client_call(self.address),
+                source_abi.get_status_call(self.address),
+                source_abi.get_source_params_call(self.address),
+                source_abi.get_task_count_call(self.address),
+                source_abi.get_registrant_count_call(self.address),
             ],
             not_found=self._missing,
             output_sizes=[32, 32, 1024, 32, 32],
         )
-        from ogpu.types.params import SourceParams
+        from ogpu.types.params import SourceParams, from_decoded
 
         return SourceSnapshot(
             address=self.address,
             client=str(client),
             status=SourceStatus(status),
-            params=SourceParams.from_struct(params),
+            params=from_decoded(SourceParams, params),
             task_count=int(tasks),
             registrant_count=int(registrants),
             block_number=block,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ogpu_bindings import controller as controller_abi
+from ogpu_bindings import response as response_abi
+from ogpu_bindings import task as task_abi
+
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import controller, transact
+from ogpu.protocol._common import transact
 from ogpu.protocol._compat import official_names
 from ogpu.protocol._instance import AddressBound
 from ogpu.protocol._paging import ListGetter, Paging, read_list
@@ -21,9 +25,9 @@ if TYPE_CHECKING:
 
 
 def _task_params(value: Any) -> TaskParams:
-    from ogpu.types.params import TaskParams
+    from ogpu.types.params import TaskParams, from_decoded
 
-    return TaskParams.from_struct(value)
+    return from_decoded(TaskParams, value)
 
 
 class Task(AddressBound):
@@ -35,9 +39,6 @@ class Task(AddressBound):
     """
 
     __slots__ = ()
-
-    def _mod(self) -> Any:
-        return b.module("task")
 
     def _missing(self) -> TaskNotFoundError:
         return TaskNotFoundError(
@@ -57,9 +58,8 @@ class Task(AddressBound):
             InvalidAddressError: malformed address. RPCError: the node failed.
         """
         task = cls(address, chain)
-        mod = task._mod()
         b.read_many(
-            [mod.get_status_call(task.address), mod.get_attempt_count_call(task.address)],
+            [task_abi.get_status_call(task.address), task_abi.get_attempt_count_call(task.address)],
             not_found=task._missing,
         )
         return task
@@ -68,15 +68,15 @@ class Task(AddressBound):
         """The parent source, as a ``Source``."""
         from ogpu.protocol.source import Source
 
-        return Source(str(self._read(self._mod().get_source_call(self.address))), self.chain)
+        return Source(str(self._read(task_abi.get_source_call(self.address))), self.chain)
 
     def get_status(self) -> TaskStatus:
         """Current status (reads ``EXPIRED`` once past the expiry time)."""
-        return TaskStatus(self._read(self._mod().get_status_call(self.address)))
+        return TaskStatus(self._read(task_abi.get_status_call(self.address)))
 
     def get_params(self) -> TaskParams:
         """The on-chain ``TaskParams`` (no IPFS)."""
-        return _task_params(self._read(self._mod().task_params_call(self.address)))
+        return _task_params(self._read(task_abi.task_params_call(self.address)))
 
     def get_metadata(self) -> dict[str, Any]:
         """Fetch the task config JSON at ``TaskParams.config``. One ``eth_call`` + one HTTP GET.
@@ -90,19 +90,19 @@ class Task(AddressBound):
 
     def get_payment(self) -> int:
         """Payment offered, in wei."""
-        return int(self._read(self._mod().get_payment_call(self.address)))
+        return int(self._read(task_abi.get_payment_call(self.address)))
 
     def get_expiry_time(self) -> int:
         """Expiry as a Unix timestamp."""
-        return int(self._read(self._mod().get_expiry_time_call(self.address)))
+        return int(self._read(task_abi.get_expiry_time_call(self.address)))
 
     def get_delivery_method(self) -> DeliveryMethod:
         """Delivery method copied from the source at publish time."""
-        return DeliveryMethod(self._read(self._mod().get_delivery_method_call(self.address)))
+        return DeliveryMethod(self._read(task_abi.get_delivery_method_call(self.address)))
 
     def get_attempt_count(self) -> int:
         """Number of providers that attempted the task."""
-        return int(self._read(self._mod().get_attempt_count_call(self.address)))
+        return int(self._read(task_abi.get_attempt_count_call(self.address)))
 
     def get_attempters(self, lower: int = 0, upper: int | None = None) -> list[str]:
         """Attempting providers in ``[lower, upper)`` (``upper=None``: all).
@@ -117,7 +117,7 @@ class Task(AddressBound):
 
     def get_attempter_id(self, provider: str) -> int:
         """1-based attempt slot of ``provider``, 0 when it has not attempted."""
-        return int(self._read(self._mod().get_attempter_id_call(self.address, provider)))
+        return int(self._read(task_abi.get_attempter_id_call(self.address, provider)))
 
     def get_attempt_timestamps(self, lower: int = 0, upper: int | None = None) -> list[int]:
         """Attempt times, index-aligned with ``get_attempters``; costs as ``get_attempters``.
@@ -152,15 +152,14 @@ class Task(AddressBound):
         from ogpu.protocol.response import Response
 
         who = b.checksum(provider, "provider")
-        found = str(self._read(self._mod().response_of_call(self.address, who)))
+        found = str(self._read(task_abi.response_of_call(self.address, who)))
         return None if found == b.ZERO_ADDRESS else Response(found, self.chain)
 
     def _attempt_list(self, getter: str, *, skip_zero: bool = True) -> ListGetter[Any]:
         """A list indexed by attempter slot (inclusive paging, docs/MAINNET.md)."""
-        mod = self._mod()
-        chunk = getattr(mod, f"{getter}_call")
+        chunk = getattr(task_abi, f"{getter}_call")
         return ListGetter(
-            count=mod.get_attempt_count_call(self.address),
+            count=task_abi.get_attempt_count_call(self.address),
             chunk=lambda lo, hi: chunk(self.address, lo, hi),
             paging=Paging.INCLUSIVE,
             skip_zero=skip_zero,
@@ -172,8 +171,7 @@ class Task(AddressBound):
         responses = self.get_responses()
         if not responses:
             return None
-        response_mod = b.module("response")
-        _, flags = b.read_many([response_mod.confirmed_final_call(r.address) for r in responses])
+        _, flags = b.read_many([response_abi.confirmed_final_call(r.address) for r in responses])
         for response, confirmed in zip(responses, flags, strict=True):
             if confirmed:
                 return response
@@ -181,7 +179,7 @@ class Task(AddressBound):
 
     def get_winning_provider(self) -> str | None:
         """Provider whose response was confirmed, or None before finalization."""
-        winner = str(self._read(self._mod().winning_provider_call(self.address)))
+        winner = str(self._read(task_abi.winning_provider_call(self.address)))
         return None if winner == b.ZERO_ADDRESS else winner
 
     def is_already_submitted(self, hash_bytes: bytes) -> bool:
@@ -192,9 +190,7 @@ class Task(AddressBound):
         """
         if not isinstance(hash_bytes, (bytes, bytearray)) or len(hash_bytes) != 32:
             raise InvalidParamsError("hash_bytes must be 32 bytes", param="hash_bytes")
-        return bool(
-            self._read(self._mod().is_already_submitted_call(self.address, bytes(hash_bytes)))
-        )
+        return bool(self._read(task_abi.is_already_submitted_call(self.address, bytes(hash_bytes))))
 
     def cancel(self, *, signer: Signer | None = None) -> Receipt:
         """Cancel through ``Controller.cancelTask`` (client only, while NEW).
@@ -205,7 +201,7 @@ class Task(AddressBound):
             MissingSignerError / InvalidSignerError (``CLIENT_PRIVATE_KEY``).
         """
         return transact(
-            lambda: controller().cancel_task(b.singleton("CONTROLLER"), self.address),
+            lambda: controller_abi.cancel_task(b.singleton("CONTROLLER"), self.address),
             signer,
             Role.CLIENT,
         )
@@ -223,18 +219,17 @@ class Task(AddressBound):
         Raises:
             TaskNotFoundError: not a task. RPCError: the node failed.
         """
-        mod = self._mod()
         a = self.address
         block, values = b.read_many(
             [
-                mod.get_source_call(a),
-                mod.get_status_call(a),
-                mod.task_params_call(a),
-                mod.get_payment_call(a),
-                mod.get_expiry_time_call(a),
-                mod.get_delivery_method_call(a),
-                mod.get_attempt_count_call(a),
-                mod.winning_provider_call(a),
+                task_abi.get_source_call(a),
+                task_abi.get_status_call(a),
+                task_abi.task_params_call(a),
+                task_abi.get_payment_call(a),
+                task_abi.get_expiry_time_call(a),
+                task_abi.get_delivery_method_call(a),
+                task_abi.get_attempt_count_call(a),
+                task_abi.winning_provider_call(a),
             ],
             not_found=self._missing,
             output_sizes=[32, 32, 1024, 32, 32, 32, 32, 32],

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ogpu_bindings import terminal as terminal_abi
 from ogpu_bindings._runtime import TxRequest
 
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import terminal, transact
+from ogpu.protocol._common import transact
 from ogpu.protocol._compat import official_names
 from ogpu.types.enums import Role
 from ogpu.types.receipt import Receipt
@@ -52,7 +53,7 @@ def set_agent(agent: str, value: bool, *, signer: Signer | None = None) -> Recei
         NotAuthorizedError: the signer is a provider.
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
-    return transact(lambda: terminal().set_agent(_address(), agent, value), signer, Role.CLIENT)
+    return transact(lambda: terminal_abi.set_agent(_address(), agent, value), signer, Role.CLIENT)
 
 
 def revoke_agent(agent: str, *, signer: Signer | None = None) -> Receipt:
@@ -68,7 +69,7 @@ def announce_master(master_address: str, *, signer: Signer | None = None) -> Rec
         MissingSignerError / InvalidSignerError (``PROVIDER_PRIVATE_KEY``) / InvalidInputError.
     """
     return transact(
-        lambda: terminal().announce_master(_address(), master_address), signer, Role.PROVIDER
+        lambda: terminal_abi.announce_master(_address(), master_address), signer, Role.PROVIDER
     )
 
 
@@ -85,7 +86,7 @@ def announce_provider(provider: str, amount: int, *, signer: Signer | None = Non
 
     def build() -> TxRequest:
         paid = b.uint(amount, "amount")
-        request: TxRequest = terminal().announce_provider(_address(), provider, paid, value=paid)
+        request: TxRequest = terminal_abi.announce_provider(_address(), provider, paid, value=paid)
         return request
 
     return transact(build, signer, Role.MASTER)
@@ -98,7 +99,7 @@ def remove_provider(provider: str, *, signer: Signer | None = None) -> Receipt:
         NotMasterError: the signer is not the provider's master.
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
-    return transact(lambda: terminal().remove_provider(_address(), provider), signer, Role.MASTER)
+    return transact(lambda: terminal_abi.remove_provider(_address(), provider), signer, Role.MASTER)
 
 
 def remove_container(provider: str, source: str, *, signer: Signer | None = None) -> Receipt:
@@ -109,7 +110,7 @@ def remove_container(provider: str, source: str, *, signer: Signer | None = None
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
     return transact(
-        lambda: terminal().remove_container(_address(), provider, source), signer, Role.MASTER
+        lambda: terminal_abi.remove_container(_address(), provider, source), signer, Role.MASTER
     )
 
 
@@ -121,48 +122,48 @@ def set_default_agent_disabled(value: bool, *, signer: Signer | None = None) -> 
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
     return transact(
-        lambda: terminal().set_default_agent_disabled(_address(), value), signer, Role.PROVIDER
+        lambda: terminal_abi.set_default_agent_disabled(_address(), value), signer, Role.PROVIDER
     )
 
 
 def get_master_of(provider: str) -> str:
     """Master paired with ``provider`` (zero address when unpaired)."""
-    return str(b.read(terminal().master_of_call(_address(), provider)))
+    return str(b.read(terminal_abi.master_of_call(_address(), provider)))
 
 
 def get_provider_of(master: str) -> str:
     """Provider paired with ``master`` (zero address when unpaired)."""
-    return str(b.read(terminal().provider_of_call(_address(), master)))
+    return str(b.read(terminal_abi.provider_of_call(_address(), master)))
 
 
 def get_base_data_of(provider: str) -> str:
     """Provider's base data URL (empty when never set)."""
-    return str(b.read(terminal().base_data_of_call(_address(), provider)))
+    return str(b.read(terminal_abi.base_data_of_call(_address(), provider)))
 
 
 def get_live_data_of(provider: str) -> str:
     """Provider's live data URL (empty when never set)."""
-    return str(b.read(terminal().live_data_of_call(_address(), provider)))
+    return str(b.read(terminal_abi.live_data_of_call(_address(), provider)))
 
 
 def is_master(address: str) -> bool:
     """Whether ``address`` has been announced as a master."""
-    return bool(b.read(terminal().is_master_call(_address(), address)))
+    return bool(b.read(terminal_abi.is_master_call(_address(), address)))
 
 
 def is_provider(address: str) -> bool:
     """Whether ``address`` has been announced as a provider."""
-    return bool(b.read(terminal().is_provider_call(_address(), address)))
+    return bool(b.read(terminal_abi.is_provider_call(_address(), address)))
 
 
 def is_agent_of(account: str, agent: str) -> bool:
     """Whether ``agent`` may sign for ``account`` (a client or master)."""
-    return bool(b.read(terminal().is_agent_of_call(_address(), account, agent)))
+    return bool(b.read(terminal_abi.is_agent_of_call(_address(), account, agent)))
 
 
 def is_default_agent_disabled(address: str) -> bool:
     """Whether the provider opted out of the default scheduling agent."""
-    return bool(b.read(terminal().default_agent_disabled_call(_address(), address)))
+    return bool(b.read(terminal_abi.default_agent_disabled_call(_address(), address)))
 
 
 # -- names the official 0.2.3 module also exposes, loaded on first access ---------------------

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ogpu_bindings import vault as vault_abi
 from ogpu_bindings._runtime import TxRequest
 
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import transact, vault
+from ogpu.protocol._common import transact
 from ogpu.protocol._compat import official_names
 from ogpu.types.receipt import Receipt
 
@@ -56,7 +57,7 @@ def deposit(account: str, amount: int, *, signer: Signer) -> Receipt:
 
     def build() -> TxRequest:
         paid = b.uint(amount, "amount")
-        request: TxRequest = vault().deposit(_address(), account, value=paid)
+        request: TxRequest = vault_abi.deposit(_address(), account, value=paid)
         return request
 
     return transact(build, signer, None)
@@ -69,7 +70,7 @@ def withdraw(amount: int, *, signer: Signer) -> Receipt:
         InsufficientBalanceError: balance below ``amount`` (``required``/``available`` filled).
         MissingSignerError / InvalidSignerError / InvalidAmountError.
     """
-    return transact(lambda: vault().withdraw(_address(), amount), signer, None)
+    return transact(lambda: vault_abi.withdraw(_address(), amount), signer, None)
 
 
 def lock(amount: int, *, signer: Signer) -> Receipt:
@@ -79,7 +80,7 @@ def lock(amount: int, *, signer: Signer) -> Receipt:
         InsufficientBalanceError: balance below ``amount`` (``required``/``available`` filled).
         MissingSignerError / InvalidSignerError / InvalidAmountError.
     """
-    return transact(lambda: vault().lock(_address(), amount), signer, None)
+    return transact(lambda: vault_abi.lock(_address(), amount), signer, None)
 
 
 def unbond(amount: int, *, signer: Signer) -> Receipt:
@@ -89,7 +90,7 @@ def unbond(amount: int, *, signer: Signer) -> Receipt:
         InsufficientLockupError: lockup below ``amount`` (``required``/``available`` filled).
         MissingSignerError / InvalidSignerError / InvalidAmountError.
     """
-    return transact(lambda: vault().unbond(_address(), amount), signer, None)
+    return transact(lambda: vault_abi.unbond(_address(), amount), signer, None)
 
 
 def cancel_unbonding(*, signer: Signer) -> Receipt:
@@ -100,7 +101,9 @@ def cancel_unbonding(*, signer: Signer) -> Receipt:
         MissingSignerError / InvalidSignerError.
         TxRevertError: nothing is unbonding.
     """
-    return transact(lambda: vault().cancel_unbonding(_address()), signer, None)
+    return transact(
+        lambda: vault_abi.cancel_unbonding(_address(), network=b.network()), signer, None
+    )
 
 
 def claim(*, signer: Signer) -> Receipt:
@@ -110,62 +113,62 @@ def claim(*, signer: Signer) -> Receipt:
         UnbondingPeriodNotElapsedError: too early (``unlock_time`` filled from the vault).
         MissingSignerError / InvalidSignerError.
     """
-    return transact(lambda: vault().claim(_address()), signer, None)
+    return transact(lambda: vault_abi.claim(_address()), signer, None)
 
 
 def get_balance_of(address: str) -> int:
     """Liquid (withdrawable) balance in wei."""
-    return int(b.read(vault().balance_of_call(_address(), address)))
+    return int(b.read(vault_abi.balance_of_call(_address(), address)))
 
 
 def get_lockup_of(address: str) -> int:
     """Locked (staked) amount in wei."""
-    return int(b.read(vault().lockup_of_call(_address(), address)))
+    return int(b.read(vault_abi.lockup_of_call(_address(), address)))
 
 
 def get_unbonding_of(address: str) -> int:
     """Amount currently unbonding, in wei."""
-    return int(b.read(vault().unbonding_of_call(_address(), address)))
+    return int(b.read(vault_abi.unbonding_of_call(_address(), address)))
 
 
 def get_unbonding_timestamp(address: str) -> int:
     """Unix time the current unbonding matures (0 when none)."""
-    return int(b.read(vault().unbonding_timestamp_call(_address(), address)))
+    return int(b.read(vault_abi.unbonding_timestamp_call(_address(), address)))
 
 
 def get_total_earnings_of(address: str) -> int:
     """Cumulative task earnings in wei."""
-    return int(b.read(vault().total_earnings_of_call(_address(), address)))
+    return int(b.read(vault_abi.total_earnings_of_call(_address(), address)))
 
 
 def get_frozen_payment(address: str) -> int:
     """Payment escrowed for the account's open tasks, in wei."""
-    return int(b.read(vault().frozen_payment_call(_address(), address)))
+    return int(b.read(vault_abi.frozen_payment_call(_address(), address)))
 
 
 def get_sanction_of(address: str) -> int:
     """Sanctioned amount in wei (usually 0)."""
-    return int(b.read(vault().sanction_of_call(_address(), address)))
+    return int(b.read(vault_abi.sanction_of_call(_address(), address)))
 
 
 def is_eligible(address: str) -> bool:
     """Whether the account is eligible for protocol work."""
-    return bool(b.read(vault().is_eligible_call(_address(), address)))
+    return bool(b.read(vault_abi.is_eligible_call(_address(), address)))
 
 
 def is_whitelisted(address: str) -> bool:
     """Whether the account is on the vault whitelist."""
-    return bool(b.read(vault().is_whitelisted_call(_address(), address)))
+    return bool(b.read(vault_abi.is_whitelisted_call(_address(), address)))
 
 
 def get_min_lockup_per_source() -> int:
     """``Vault.MIN_LOCKUP_PER_SOURCE`` in wei."""
-    return int(b.read(vault().min_lockup_per_source_call(_address())))
+    return int(b.read(vault_abi.min_lockup_per_source_call(_address())))
 
 
 def get_unbonding_period() -> int:
     """``Vault.UNBONDING_PERIOD`` in seconds."""
-    return int(b.read(vault().unbonding_period_call(_address())))
+    return int(b.read(vault_abi.unbonding_period_call(_address())))
 
 
 # -- names the official 0.2.3 module also exposes, loaded on first access ---------------------

@@ -8,12 +8,13 @@ timeout; the pin by ``ogpu.ipfs``'s default budget.
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from ogpu_bindings import nexus as nexus_abi
 
 from ogpu import agent, net
 from ogpu._routing import function_name_problem
@@ -192,13 +193,12 @@ class Steps:
 
     def submit(self, task: str, url: str, payment: int) -> tuple[str, str]:
         """Submit the response; return (response address, tx hash). One transaction."""
-        generated = importlib.import_module(f"ogpu_bindings.{ChainConfig.get_network()}.nexus")
         params = ResponseParams(
             task=task, provider=self.provider_address, data=url, payment=int(payment)
         )
-        request = generated.submit_response(ChainConfig.get_contract_address("NEXUS"), params)
+        request = nexus_abi.submit_response(ChainConfig.get_contract_address("NEXUS"), params)
         receipt = execute_request(request, self._provider)
         for log in receipt.logs:
-            if isinstance(log, generated.ResponseSubmittedEvent):
+            if isinstance(log, nexus_abi.ResponseSubmittedEvent):
                 return str(log.response), receipt.tx_hash
         raise ProviderRuntimeError(f"transaction {receipt.tx_hash} submitted no response")
