@@ -48,6 +48,8 @@ from ..helpers.wait import free_port
 from .chainview import ReplicaProxy
 from .conftest import ETHER, Net
 
+pytestmark = pytest.mark.slow
+
 Row = Callable[..., None]
 FAST = 0.05
 STEP = 60.0
