@@ -16,6 +16,8 @@ from .errors import CodegenError
 from .model import Model, pystr
 
 PACKAGE = "ogpu_bindings"
+#: Hand-written modules of the package: never generated, compared or deleted.
+HAND_WRITTEN = frozenset({"runtime.py"})
 TEMPLATES = Path(__file__).parent / "templates"
 HEADER_TAIL = "DO NOT EDIT; run `make generate`."
 LINE_LENGTH = 100
@@ -60,9 +62,6 @@ def render(model: Model) -> dict[str, str]:
     files: dict[str, str] = {}
     enum_names, struct_names = model.enum_names, model.struct_names
 
-    files["_runtime.py"] = env.get_template("_runtime.py.j2").render(
-        header=header(["codegen/templates/_runtime.py.j2"])
-    )
     files["enums.py"] = env.get_template("enums.py.j2").render(
         header=header(["abis/enums.json"]), model=model
     )
@@ -92,9 +91,7 @@ def render(model: Model) -> dict[str, str]:
         "ERROR_STRING_SELECTOR",
         "PANIC_CODES",
         "PANIC_SELECTOR",
-        "AbiDecodeError",
         "PanicError",
-        "TxRevertError",
         "revert_class_for",
         *(ce.class_name for ce in model.custom_errors),
     ]
@@ -158,7 +155,9 @@ def existing_files(out_dir: Path) -> dict[str, str]:
     for path in sorted(pkg.rglob("*")):
         if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
             continue
-        out[path.relative_to(pkg).as_posix()] = path.read_text(encoding="utf-8")
+        rel = path.relative_to(pkg).as_posix()
+        if rel not in HAND_WRITTEN:
+            out[rel] = path.read_text(encoding="utf-8")
     return out
 
 

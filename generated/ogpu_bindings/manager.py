@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .events.manager import ROLE_ADMIN_CHANGED_TOPIC as ROLE_ADMIN_CHANGED_TOPIC
 from .events.manager import ROLE_GRANTED_TOPIC as ROLE_GRANTED_TOPIC
 from .events.manager import ROLE_REVOKED_TOPIC as ROLE_REVOKED_TOPIC

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from ._runtime import NetworkInfo
-from .errors import ChainNotSupportedError, FunctionNotOnNetworkError
+from ogpu.errors import ChainNotSupportedError, FunctionNotOnNetworkError
+from ogpu_bindings.runtime import NetworkInfo
 
 NETWORKS: Final[tuple[str, ...]] = (
     "devnet",

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .events.terminal import AGENT_SET_TOPIC as AGENT_SET_TOPIC
 from .events.terminal import BASE_DATA_UPDATED_TOPIC as BASE_DATA_UPDATED_TOPIC
 from .events.terminal import DEFAULT_AGENT_DISABLED_TOPIC as DEFAULT_AGENT_DISABLED_TOPIC

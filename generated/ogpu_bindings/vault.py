@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .events.vault import CLAIMED_TOPIC as CLAIMED_TOPIC
 from .events.vault import DEPOSITED_TOPIC as DEPOSITED_TOPIC
 from .events.vault import LOCKED_TOPIC as LOCKED_TOPIC

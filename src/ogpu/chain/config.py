@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import ogpu_bindings
 from ogpu_bindings import NETWORK_INFO
-from ogpu_bindings._runtime import check_address
+from ogpu_bindings.runtime import check_address
 
 from ogpu.types.errors import ChainNotSupportedError, InvalidInputError, InvalidRpcUrlError
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ogpu_bindings._runtime import ContractCall, TxRequest
+from ogpu_bindings.runtime import ContractCall, TxRequest
 
 from ogpu import net
 from ogpu.chain import ChainConfig, Web3Manager, multicall, rpc

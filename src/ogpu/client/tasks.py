@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ogpu_bindings import controller as controller_abi
 from ogpu_bindings import nexus as nexus_abi
 from ogpu_bindings import vault as vault_abi
-from ogpu_bindings._runtime import check_address
+from ogpu_bindings.runtime import check_address
 
 from ogpu._compat import ignore_extra
 from ogpu.client._checks import SourceState, check_task_info, read_sources, require_active

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import ogpu_bindings
-from ogpu_bindings._runtime import ContractCall, ContractEvent, LogLike, check_address
+from ogpu_bindings.runtime import ContractCall, ContractEvent, LogLike, check_address
 
 from ogpu.chain import multicall, readretry, rpc
 from ogpu.chain.config import ChainConfig
