@@ -1,13 +1,9 @@
 """Runtime support of the generated contract modules (hand-written, not generated).
 
-ContractCall and TxRequest are the values the generated functions return; the check_* helpers
-validate arguments before any RPC (raising InvalidInputError subclasses); the as_* helpers type
-the values eth-abi decodes; the log helpers read web3 LogReceipts or plain dicts of hex strings.
-Every ABI encoding goes through `encode_call` and every decoding through `decode_values` (and
-`decode_topic`): an alternative codec hooks in there.
-
-eth-abi and the keccak backend (eth-hash) are imported on first use, not with this module:
-importing the bindings costs none of their ~200 ms.
+ContractCall and TxRequest are what the generated functions return; check_* validate arguments
+before any RPC (InvalidInputError subclasses); as_* type decoded values; the log helpers read
+web3 LogReceipts or dicts of hex strings. Every ABI encoding goes through `encode_call`, every
+decoding through `decode_values` (the codec seam). eth-abi and eth-hash load on first use.
 """
 
 from __future__ import annotations
@@ -145,20 +141,6 @@ class AbiStruct:
     def to_abi(self) -> tuple[Any, ...]:
         """Validated tuple for eth-abi. No RPC. Raises InvalidInputError subclasses."""
         raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class NetworkInfo:
-    """A network the SDK knows: chain id, default RPC, binding package and singleton addresses."""
-
-    name: str
-    chain_id: int
-    default_rpc: str
-    abi_set: str
-    """Name of the binding package, ogpu_bindings.<abi_set>."""
-    addresses: Mapping[str, str]
-    """Singleton contract addresses by Solidity contract name (empty for the devnet)."""
-    default_agent: str | None
 
 
 def _short(exc: BaseException, limit: int = 300) -> str:
