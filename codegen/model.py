@@ -330,6 +330,12 @@ class Function:
         return "None"
 
     @property
+    def output_size(self) -> int | None:
+        """Bytes of the encoded answer when fixed; None when it holds a string, bytes or T[]."""
+        sizes = [p.type.static_size for p in self.outputs]
+        return None if any(n is None for n in sizes) else sum(n or 0 for n in sizes)
+
+    @property
     def out_types_lit(self) -> str:
         return tuple_lit([lit(p.type.canonical) for p in self.outputs])
 

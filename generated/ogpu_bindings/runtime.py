@@ -59,6 +59,9 @@ class ContractCall(Generic[T]):
     """Solidity contract name."""
     function: str = ""
     """Solidity function name."""
+    output_size: int | None = None
+    """Bytes of the encoded answer when fixed by the ABI; None when it holds a string, bytes
+    or a dynamic array (its size is then known only from the answer)."""
 
     def decode(self, data: bytes) -> T:
         """Decode the raw eth_call answer. No RPC. Raises AbiDecodeError."""

@@ -134,6 +134,7 @@ def attempt_timestamps_call(address: str, arg0: int) -> ContractCall[int]:
         decoder=_decode_attempt_timestamps,
         contract=CONTRACT,
         function="attemptTimestamps",
+        output_size=32,
     )
 
 
@@ -171,6 +172,7 @@ def attempter_id_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_attempter_id,
         contract=CONTRACT,
         function="attempterId",
+        output_size=32,
     )
 
 
@@ -209,6 +211,7 @@ def attempters_call(address: str, arg0: int) -> ContractCall[str]:
         decoder=_decode_attempters,
         contract=CONTRACT,
         function="attempters",
+        output_size=32,
     )
 
 
@@ -244,6 +247,7 @@ def delivery_method_call(address: str) -> ContractCall[DeliveryMethod]:
         decoder=_decode_delivery_method,
         contract=CONTRACT,
         function="deliveryMethod",
+        output_size=32,
     )
 
 
@@ -279,6 +283,7 @@ def get_attempt_count_call(address: str) -> ContractCall[int]:
         decoder=_decode_get_attempt_count,
         contract=CONTRACT,
         function="getAttemptCount",
+        output_size=32,
     )
 
 
@@ -320,6 +325,7 @@ def get_attempt_timestamps_call(address: str, lower: int, upper: int) -> Contrac
         decoder=_decode_get_attempt_timestamps,
         contract=CONTRACT,
         function="getAttemptTimestamps",
+        output_size=None,
     )
 
 
@@ -358,6 +364,7 @@ def get_attempter_id_call(address: str, provider: str) -> ContractCall[int]:
         decoder=_decode_get_attempter_id,
         contract=CONTRACT,
         function="getAttempterId",
+        output_size=32,
     )
 
 
@@ -398,6 +405,7 @@ def get_attempters_call(address: str, lower: int, upper: int) -> ContractCall[li
         decoder=_decode_get_attempters,
         contract=CONTRACT,
         function="getAttempters",
+        output_size=None,
     )
 
 
@@ -433,6 +441,7 @@ def get_delivery_method_call(address: str) -> ContractCall[DeliveryMethod]:
         decoder=_decode_get_delivery_method,
         contract=CONTRACT,
         function="getDeliveryMethod",
+        output_size=32,
     )
 
 
@@ -468,6 +477,7 @@ def get_expiry_time_call(address: str) -> ContractCall[int]:
         decoder=_decode_get_expiry_time,
         contract=CONTRACT,
         function="getExpiryTime",
+        output_size=32,
     )
 
 
@@ -501,6 +511,7 @@ def get_payment_call(address: str) -> ContractCall[int]:
         decoder=_decode_get_payment,
         contract=CONTRACT,
         function="getPayment",
+        output_size=32,
     )
 
 
@@ -539,6 +550,7 @@ def get_responses_of_call(address: str, lower: int, upper: int) -> ContractCall[
         decoder=_decode_get_responses_of,
         contract=CONTRACT,
         function="getResponsesOf",
+        output_size=None,
     )
 
 
@@ -574,6 +586,7 @@ def get_source_call(address: str) -> ContractCall[str]:
         decoder=_decode_get_source,
         contract=CONTRACT,
         function="getSource",
+        output_size=32,
     )
 
 
@@ -607,6 +620,7 @@ def get_status_call(address: str) -> ContractCall[TaskStatus]:
         decoder=_decode_get_status,
         contract=CONTRACT,
         function="getStatus",
+        output_size=32,
     )
 
 
@@ -645,6 +659,7 @@ def is_already_submitted_call(address: str, arg0: bytes) -> ContractCall[bool]:
         decoder=_decode_is_already_submitted,
         contract=CONTRACT,
         function="isAlreadySubmitted",
+        output_size=32,
     )
 
 
@@ -680,6 +695,7 @@ def owner_call(address: str) -> ContractCall[str]:
         decoder=_decode_owner,
         contract=CONTRACT,
         function="owner",
+        output_size=32,
     )
 
 
@@ -734,6 +750,7 @@ def response_of_call(address: str, arg0: str) -> ContractCall[str]:
         decoder=_decode_response_of,
         contract=CONTRACT,
         function="responseOf",
+        output_size=32,
     )
 
 
@@ -791,6 +808,7 @@ def status_call(address: str) -> ContractCall[TaskStatus]:
         decoder=_decode_status,
         contract=CONTRACT,
         function="status",
+        output_size=32,
     )
 
 
@@ -870,6 +888,7 @@ def task_params_call(address: str) -> ContractCall[TaskParamsResult]:
         decoder=_decode_task_params,
         contract=CONTRACT,
         function="taskParams",
+        output_size=None,
     )
 
 
@@ -927,6 +946,7 @@ def winning_provider_call(address: str) -> ContractCall[str]:
         decoder=_decode_winning_provider,
         contract=CONTRACT,
         function="winningProvider",
+        output_size=32,
     )
 
 

@@ -159,6 +159,7 @@ def balance_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_balance_of,
         contract=CONTRACT,
         function="balanceOf",
+        output_size=32,
     )
 
 
@@ -334,6 +335,7 @@ def frozen_payment_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_frozen_payment,
         contract=CONTRACT,
         function="frozenPayment",
+        output_size=32,
     )
 
 
@@ -371,6 +373,7 @@ def get_balance_of_call(address: str, account: str) -> ContractCall[int]:
         decoder=_decode_get_balance_of,
         contract=CONTRACT,
         function="getBalanceOf",
+        output_size=32,
     )
 
 
@@ -408,6 +411,7 @@ def get_lockup_of_call(address: str, account: str) -> ContractCall[int]:
         decoder=_decode_get_lockup_of,
         contract=CONTRACT,
         function="getLockupOf",
+        output_size=32,
     )
 
 
@@ -445,6 +449,7 @@ def is_eligible_call(address: str, account: str) -> ContractCall[bool]:
         decoder=_decode_is_eligible,
         contract=CONTRACT,
         function="isEligible",
+        output_size=32,
     )
 
 
@@ -482,6 +487,7 @@ def is_whitelisted_call(address: str, arg0: str) -> ContractCall[bool]:
         decoder=_decode_is_whitelisted,
         contract=CONTRACT,
         function="isWhitelisted",
+        output_size=32,
     )
 
 
@@ -539,6 +545,7 @@ def lockup_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_lockup_of,
         contract=CONTRACT,
         function="lockupOf",
+        output_size=32,
     )
 
 
@@ -574,6 +581,7 @@ def manager_call(address: str) -> ContractCall[str]:
         decoder=_decode_manager,
         contract=CONTRACT,
         function="manager",
+        output_size=32,
     )
 
 
@@ -607,6 +615,7 @@ def min_lockup_per_source_call(address: str) -> ContractCall[int]:
         decoder=_decode_min_lockup_per_source,
         contract=CONTRACT,
         function="MIN_LOCKUP_PER_SOURCE",
+        output_size=32,
     )
 
 
@@ -642,6 +651,7 @@ def nexus_call(address: str) -> ContractCall[str]:
         decoder=_decode_nexus,
         contract=CONTRACT,
         function="nexus",
+        output_size=32,
     )
 
 
@@ -754,6 +764,7 @@ def sanction_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_sanction_of,
         contract=CONTRACT,
         function="sanctionOf",
+        output_size=32,
     )
 
 
@@ -789,6 +800,7 @@ def sanctioned_amount_call(address: str) -> ContractCall[int]:
         decoder=_decode_sanctioned_amount,
         contract=CONTRACT,
         function="sanctionedAmount",
+        output_size=32,
     )
 
 
@@ -917,6 +929,7 @@ def terminal_call(address: str) -> ContractCall[str]:
         decoder=_decode_terminal,
         contract=CONTRACT,
         function="terminal",
+        output_size=32,
     )
 
 
@@ -952,6 +965,7 @@ def total_earnings_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_total_earnings_of,
         contract=CONTRACT,
         function="totalEarningsOf",
+        output_size=32,
     )
 
 
@@ -1011,6 +1025,7 @@ def unbonding_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_unbonding_of,
         contract=CONTRACT,
         function="unbondingOf",
+        output_size=32,
     )
 
 
@@ -1046,6 +1061,7 @@ def unbonding_period_call(address: str) -> ContractCall[int]:
         decoder=_decode_unbonding_period,
         contract=CONTRACT,
         function="UNBONDING_PERIOD",
+        output_size=32,
     )
 
 
@@ -1083,6 +1099,7 @@ def unbonding_timestamp_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_unbonding_timestamp,
         contract=CONTRACT,
         function="unbondingTimestamp",
+        output_size=32,
     )
 
 
