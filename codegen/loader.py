@@ -36,7 +36,7 @@ from .naming import param_names, pascal, safe, snake
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SET_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
-_ATTR_TYPES = ("str", "int", "bytes", "bool")
+_ATTR_TYPES = ("str", "int", "float", "bytes", "bool")
 _MUTABILITIES = ("pure", "view", "nonpayable", "payable")
 
 FUNCTION_RESERVED = frozenset({"w3", "address", "block_identifier"})

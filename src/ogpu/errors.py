@@ -1,26 +1,12 @@
-"""Every error the ogpu SDK raises, in one tree rooted at :class:`OGPUError`::
-
-    OGPUError
-    ├── AbiDecodeError, FunctionNotOnNetworkError, RPCError
-    ├── ConfigError: AbiNotFoundError, ChainNotSupportedError, SignerError
-    │   └── SignerError: InvalidSignerError, MissingSignerError
-    ├── InvalidInputError (also a ValueError)
-    │   └── InvalidAddressError, InvalidAmountError, InvalidEnumValueError, InvalidParamsError
-    ├── NotFoundError: Master-, Provider-, Response-, Source-, TaskNotFoundError
-    ├── IPFSError: IPFSFetchError: IPFSGatewayError, IPFSUploadError
-    │   └── IPFSUploadError: IPFSUploadRefusedError (also an IPFSGatewayError)
-    └── TxError
-        ├── GasError, NonceError, InvalidRpcUrlError (also a ConfigError)
-        ├── TxMayHaveLandedError: ReceiptTimeoutError
-        └── TxRevertError: the contract errors (PanicError, PermissionError, StateError,
-            VaultError and their subclasses, the Solidity custom errors), generated into
-            ``ogpu_bindings.errors`` from ``abis/errors.json`` with the revert tables
-
-``ogpu.types.errors`` re-exports this module and the contract errors. Every class takes the
-message (optional: each has a default saying what happened and what to do) and keyword-only
-attributes, all None by default; a class of the official SDK takes its positional arguments
-first (``ChainNotSupportedError(chain_id)``) and builds the message from them. Errors pickle
-with their attributes; none ever holds a private key. Standard library only.
+"""Every error the ogpu SDK raises, one tree rooted at :class:`OGPUError`: input
+(InvalidInputError, also a ValueError), configuration (ConfigError, SignerError), lookups
+(NotFoundError), RPC (RPCError), IPFS (IPFSError) and transactions (TxError). The contract
+errors under :class:`TxRevertError` (PanicError, PermissionError, StateError, VaultError, the
+Solidity custom errors) are generated into ``ogpu_bindings.errors`` with the revert tables;
+``ogpu.types.errors`` re-exports both. Every class takes an optional message (the default says
+what happened and what to do) and keyword-only attributes, None by default; a class of the
+official SDK takes its positional arguments first (``ChainNotSupportedError(chain_id)``) and
+builds the message from them. Errors pickle with their attributes; none holds a private key.
 """
 
 from __future__ import annotations
@@ -61,13 +47,9 @@ class OGPUError(Exception):
 
 
 class AbiDecodeError(OGPUError):
-    """Return, log or revert data does not match the ABI (wrong address, wrong network or
-    outdated bindings). ``signature``: the Solidity signature being decoded."""
+    """Return, log or revert data does not match the ABI (``signature`` being decoded)."""
 
-    default_message = (
-        "The data does not match the ABI; check that the address holds the expected contract "
-        "on this network."
-    )
+    default_message = "The data does not match the ABI; check the address holds that contract."
 
     def __init__(self, message: str | None = None, *, signature: str | None = None) -> None:
         super().__init__(message)
@@ -75,13 +57,9 @@ class AbiDecodeError(OGPUError):
 
 
 class FunctionNotOnNetworkError(OGPUError):
-    """The contract function or event exists on another network's deployment but not on this
-    one; raised before any RPC. ``function``: its Solidity name; ``network``: the network (or
-    ABI set) that lacks it."""
+    """``function`` is not deployed on ``network`` (it is on another one); raised before any RPC."""
 
-    default_message = (
-        "This function is not deployed on the selected network; use a network that has it."
-    )
+    default_message = "This function is not deployed on this network; use one that has it."
 
     def __init__(
         self, message: str | None = None, *, function: str | None = None, network: str | None = None
@@ -92,8 +70,7 @@ class FunctionNotOnNetworkError(OGPUError):
 
 
 class RPCError(OGPUError):
-    """The JSON-RPC transport failed (connection, timeout, node error) before a result was
-    obtained. ``method``: the JSON-RPC method; ``cause``: the text of the underlying failure."""
+    """The JSON-RPC request ``method`` failed (connection, timeout, node error): ``cause``."""
 
     default_message = "The RPC request failed; check the node URL and connectivity, then retry."
 
@@ -108,18 +85,13 @@ class RPCError(OGPUError):
 class ConfigError(OGPUError):
     """The SDK's configuration (network, chain, ABIs, endpoints) is invalid or incomplete."""
 
-    default_message = (
-        "The SDK configuration is invalid; check the selected network and its settings."
-    )
+    default_message = "The SDK configuration is invalid; check the network and its settings."
 
 
 class AbiNotFoundError(ConfigError):
-    """No ABI (or binding) exists for the requested contract on the selected network.
-    ``abi_name``: the requested contract; ``network``: the network searched."""
+    """No ABI for the contract ``abi_name`` on ``network``."""
 
-    default_message = (
-        "No ABI for this contract on this network; check the contract name and network."
-    )
+    default_message = "No ABI for this contract on this network; check the name and network."
 
     def __init__(
         self, message: str | None = None, *, abi_name: str | None = None, network: str | None = None
@@ -132,9 +104,7 @@ class AbiNotFoundError(ConfigError):
 class ChainNotSupportedError(ConfigError):
     """The chain id is not one of the networks the SDK knows (``chain_id``)."""
 
-    default_message = (
-        "This chain is not supported; use mainnet, testnet or devnet, or register the network."
-    )
+    default_message = "Unsupported chain; use mainnet, testnet or devnet, or register it."
 
     def __init__(self, chain_id: int | None = None, *, message: str | None = None) -> None:
         super().__init__(_official(message, "chain {c} is not supported", c=chain_id))
@@ -148,13 +118,9 @@ class SignerError(ConfigError):
 
 
 class InvalidSignerError(SignerError):
-    """The signer is not a valid private key or LocalAccount; the key never appears in the
-    error. ``role``: the role it was meant for; ``reason``: why it is unusable (never the key)."""
+    """The signer is no private key or LocalAccount (``reason``; the key never shows)."""
 
-    default_message = (
-        "The signer is not a valid private key or LocalAccount; pass a 32-byte hex key or a "
-        "LocalAccount."
-    )
+    default_message = "The signer is unusable; pass a 32-byte hex key or a LocalAccount."
 
     def __init__(
         self, reason: str | None = None, *, message: str | None = None, role: str | None = None
@@ -165,13 +131,9 @@ class InvalidSignerError(SignerError):
 
 
 class MissingSignerError(SignerError):
-    """No signer was passed and no env-var fallback applies (vault calls never fall back).
-    ``role``: the role whose env var was consulted, if any."""
+    """No signer given and no env-var fallback for ``role`` (vault calls never fall back)."""
 
-    default_message = (
-        "No signer given; pass signer= (a hex private key or a LocalAccount) or set the role's "
-        "env var."
-    )
+    default_message = "No signer given; pass signer= (a key or LocalAccount) or set the env var."
 
     def __init__(self, role: str | None = None, *, message: str | None = None) -> None:
         template = "no signer given and no key set for the {r} role"
@@ -180,8 +142,7 @@ class MissingSignerError(SignerError):
 
 
 class InvalidInputError(OGPUError, ValueError):
-    """A value passed to the SDK is invalid; raised before any RPC. Also a ValueError.
-    ``param``: the name of the offending parameter."""
+    """A value passed to the SDK (``param``) is invalid; raised before any RPC."""
 
     default_message = "An argument is invalid; fix the value and call again."
 
@@ -197,8 +158,7 @@ class InvalidAddressError(InvalidInputError):
 
 
 class InvalidAmountError(InvalidInputError):
-    """An integer parameter is not an int or is outside the range of its Solidity type.
-    ``value``: the rejected int; ``minimum``/``maximum``: the accepted range."""
+    """An int parameter is not an int or is outside ``minimum``..``maximum``."""
 
     default_message = "Expected an integer within the range of the Solidity type."
 
@@ -218,8 +178,7 @@ class InvalidAmountError(InvalidInputError):
 
 
 class InvalidEnumValueError(InvalidInputError):
-    """An enum parameter is neither a member of its enum nor an int that maps to one.
-    ``enum_name``: the expected enum; ``value``: the rejected int."""
+    """An enum parameter is neither a member of ``enum_name`` nor an int naming one."""
 
     default_message = "Expected a member of the enum or its integer value."
 
@@ -245,9 +204,7 @@ class InvalidParamsError(InvalidInputError):
 class NotFoundError(OGPUError):
     """An address (``address``) does not hold the expected contract or role."""
 
-    default_message = (
-        "Nothing of the expected kind exists at this address; check the address and network."
-    )
+    default_message = "Nothing of the expected kind is at this address; check it and the network."
 
     def __init__(self, message: str | None = None, *, address: str | None = None) -> None:
         super().__init__(message)
@@ -266,45 +223,35 @@ class _AddressNotFound(NotFoundError):
 class MasterNotFoundError(_AddressNotFound):
     """The address has not announced itself as a master (Terminal.isMaster is false)."""
 
-    default_message = (
-        "This address is not a master; the provider must announce it first (announceMaster)."
-    )
+    default_message = "Not a master; the provider must announce it first (announceMaster)."
     official_message = "{a} is not a registered master"
 
 
 class ProviderNotFoundError(_AddressNotFound):
     """The address has not been announced as a provider (Terminal.isProvider is false)."""
 
-    default_message = (
-        "This address is not a provider; a master must announce it first (announceProvider)."
-    )
+    default_message = "Not a provider; a master must announce it first (announceProvider)."
     official_message = "{a} is not a registered provider"
 
 
 class ResponseNotFoundError(_AddressNotFound):
     """The address is not a Response contract on this network."""
 
-    default_message = (
-        "No Response contract at this address; check the address and the selected network."
-    )
+    default_message = "No Response contract at this address; check it and the network."
     official_message = "no Response contract at {a}"
 
 
 class SourceNotFoundError(_AddressNotFound):
     """The address is not a Source contract on this network."""
 
-    default_message = (
-        "No Source contract at this address; check the address and the selected network."
-    )
+    default_message = "No Source contract at this address; check it and the network."
     official_message = "no Source contract at {a}"
 
 
 class TaskNotFoundError(_AddressNotFound):
     """The address is not a Task contract on this network."""
 
-    default_message = (
-        "No Task contract at this address; check the address and the selected network."
-    )
+    default_message = "No Task contract at this address; check it and the network."
     official_message = "no Task contract at {a}"
 
 
@@ -319,13 +266,9 @@ class IPFSError(OGPUError):
 
 
 class IPFSFetchError(IPFSError):
-    """Fetching content failed: network error, timeout or invalid JSON. ``reason``: what went
-    wrong, when known."""
+    """Fetching ``url`` failed: network error, timeout or invalid JSON (``reason``)."""
 
-    default_message = (
-        "Fetching the content failed (network error, timeout or invalid JSON); check the URL "
-        "and retry."
-    )
+    default_message = "Fetching the content failed (network, timeout or bad JSON); retry."
 
     def __init__(
         self, url: str | None = None, reason: str | None = None, *, message: str | None = None
@@ -338,9 +281,7 @@ class IPFSFetchError(IPFSError):
 class IPFSGatewayError(IPFSFetchError):
     """The gateway (``gateway``) answered with a non-200 HTTP status (``status_code``)."""
 
-    default_message = (
-        "The IPFS gateway answered with an error status; retry later or use another gateway."
-    )
+    default_message = "The IPFS gateway answered an error status; retry or use another one."
 
     def __init__(
         self,
@@ -358,19 +299,15 @@ class IPFSGatewayError(IPFSFetchError):
 
 
 class IPFSUploadError(IPFSFetchError):
-    """Uploading (pinning) content failed. Also an IPFSFetchError: the official SDK reports
-    upload failures as one."""
+    """Uploading (pinning) content failed; an IPFSFetchError, as in the official SDK."""
 
     default_message = "Uploading the content failed; check the upload endpoint and retry."
 
 
 class IPFSUploadRefusedError(IPFSUploadError, IPFSGatewayError):
-    """The upload endpoint (``gateway``) answered with an HTTP error status (``status_code``).
-    Also an IPFSGatewayError, as the official SDK raises."""
+    """The upload endpoint answered an HTTP error; an IPFSGatewayError, as in the official SDK."""
 
-    default_message = (
-        "The upload endpoint refused the content; check the endpoint, the content and its size."
-    )
+    default_message = "The upload endpoint refused the content; check it and the content."
 
     def __init__(
         self,
@@ -387,8 +324,7 @@ class IPFSUploadRefusedError(IPFSUploadError, IPFSGatewayError):
 
 
 class TxError(OGPUError):
-    """A transaction (or the call simulating it) failed. ``tx_hash``: its hash, when one was
-    broadcast."""
+    """A transaction (or the call simulating it) failed; ``tx_hash`` once broadcast."""
 
     default_message = "The transaction failed."
 
@@ -398,13 +334,9 @@ class TxError(OGPUError):
 
 
 class GasError(TxError):
-    """Gas estimation or pricing failed (underpriced replacement, out of gas, fee cap too low).
-    ``reason``: what went wrong, when known."""
+    """Gas estimation or pricing failed (underpriced, out of gas, fee cap too low)."""
 
-    default_message = (
-        "The transaction's gas could not be estimated or priced; check the fee settings and "
-        "balance."
-    )
+    default_message = "Gas could not be estimated or priced; check the fee settings and balance."
 
     def __init__(
         self, reason: str | None = None, *, message: str | None = None, tx_hash: str | None = None
@@ -416,9 +348,7 @@ class GasError(TxError):
 class InvalidRpcUrlError(TxError, ConfigError):
     """An RPC URL (``url``) is malformed, unreachable, or serves another chain than expected."""
 
-    default_message = (
-        "The RPC URL is unusable; check the URL and that the node serves the selected chain."
-    )
+    default_message = "The RPC URL is unusable; check it and that it serves the chain."
 
     def __init__(
         self, url: str | None = None, *, message: str | None = None, tx_hash: str | None = None
@@ -428,13 +358,9 @@ class InvalidRpcUrlError(TxError, ConfigError):
 
 
 class NonceError(TxError):
-    """Nonce collisions exhausted the retries. ``address``: the sender; ``tried``: the nonce
-    refused; ``suggested``: the nonce the node expects (each when known)."""
+    """Nonce collisions exhausted the retries (``tried`` refused, ``suggested`` expected)."""
 
-    default_message = (
-        "The nonce kept colliding with other transactions; wait for pending transactions, then "
-        "retry."
-    )
+    default_message = "The nonce kept colliding; wait for pending transactions, then retry."
 
     def __init__(
         self,
@@ -456,29 +382,73 @@ class NonceError(TxError):
 class TxMayHaveLandedError(TxError):
     """The transaction was broadcast but its outcome is unknown; do not blindly resend it."""
 
-    default_message = (
-        "The transaction was broadcast but its outcome is unknown; look up tx_hash before "
-        "resending."
-    )
+    default_message = "Sent, outcome unknown; look up tx_hash before resending."
 
 
 class ReceiptTimeoutError(TxMayHaveLandedError):
     """No receipt arrived in time for a broadcast transaction (so it may still land)."""
 
-    default_message = (
-        "No receipt arrived in time; the transaction may still be mined, so look up tx_hash "
-        "before resending."
-    )
+    default_message = "No receipt in time; it may still be mined: look up tx_hash first."
+
+
+class TxReceiptTimeoutError(ReceiptTimeoutError):
+    """No receipt within ``timeout`` seconds of the broadcast (the official SDK's name)."""
+
+    def __init__(
+        self,
+        tx_hash: str | None = None,
+        timeout: float | None = None,
+        *,
+        message: str | None = None,
+    ) -> None:
+        template = "no receipt for {h} within {t} s; it may still be mined"
+        super().__init__(_official(message, template, h=tx_hash, t=timeout), tx_hash=tx_hash)
+        self.timeout = timeout
+
+
+class TxRpcError(TxError, RPCError):
+    """The node failed while sending a transaction; also an RPCError."""
+
+    default_message = "The node failed while sending; look up tx_hash (if set) before resending."
+
+    def __init__(
+        self,
+        reason: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+        method: str | None = None,
+        cause: str | None = None,
+    ) -> None:
+        super().__init__(_official(message, "RPC error: {r}", r=reason), tx_hash=tx_hash)
+        self.reason = reason
+        self.method = method
+        self.cause = cause
+
+
+class PublishTimeoutError(TxError):
+    """The publish budget ran out in or before ``stage``; nothing was broadcast."""
+
+    default_message = "The total timeout ran out before sending; nothing was sent, retry is safe."
+
+    def __init__(
+        self,
+        budget: float | None = None,
+        stage: str | None = None,
+        *,
+        message: str | None = None,
+        tx_hash: str | None = None,
+    ) -> None:
+        template = "the {b} s total budget ran out during: {s}"
+        super().__init__(_official(message, template, b=budget, s=stage), tx_hash=tx_hash)
+        self.budget = budget
+        self.stage = stage
 
 
 class TxRevertError(TxError):
-    """The contract reverted. Known reasons decode to a subclass (``ogpu_bindings.errors``);
-    unknown ones stay a plain TxRevertError. ``reason``: the revert reason or custom error
-    name; ``data``: the raw revert data; ``contract``/``function``: the Solidity names called."""
+    """The contract reverted; known reasons decode to subclasses (``ogpu_bindings.errors``)."""
 
-    default_message = (
-        "The contract rejected the call; read the reason and fix the state or arguments."
-    )
+    default_message = "The contract rejected the call; read the reason, fix state or arguments."
 
     def __init__(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 import time
@@ -61,7 +60,8 @@ text = "what a great day"
 def respond(task: str, data: str = "https://example.com/result.json") -> str:
     """The provider attempts and submits a response through the protocol layer."""
     nexus.attempt(task, PROVIDERS[0].address, 10**16, signer=PROVIDERS[0].account)
-    generated = importlib.import_module(f"ogpu_bindings.{ChainConfig.get_network()}.nexus")
+    from ogpu_bindings import nexus as generated
+
     params = ResponseParams(task=task, provider=PROVIDERS[0].address, data=data, payment=0)
     receipt = execute_request(
         generated.submit_response(ChainConfig.get_contract_address("NEXUS"), params),

@@ -29,22 +29,6 @@ DUMP = HERE / "api_dump.py"
 # listed here that is closed fails the test too, so the set cannot outlive the work.
 ENGINE_OWNED: frozenset[str] = frozenset(
     {
-        "ogpu.chain.NonceManager.get_cached_nonce: ours requires 'chain_id', which official calls never pass",  # noqa: E501
-        "ogpu.chain.NonceManager.get_cached_nonce: parameter 'web3' (POSITIONAL_OR_KEYWORD) missing",  # noqa: E501
-        "ogpu.chain.NonceManager.get_cached_nonce: positional order ['address', 'web3'] vs ours ['chain_id', 'address']",  # noqa: E501
-        "ogpu.chain.NonceManager.get_nonce: member missing (method)",
-        "ogpu.chain.NonceManager.increment_nonce: member missing (method)",
-        "ogpu.chain.NonceManager.release_nonce: member missing (method)",
-        "ogpu.chain.NonceManager.reserve_nonce: member missing (method)",
-        "ogpu.chain.NonceManager.reset_nonce: member missing (method)",
-        "ogpu.chain.nonce.NonceManager.get_cached_nonce: ours requires 'chain_id', which official calls never pass",  # noqa: E501
-        "ogpu.chain.nonce.NonceManager.get_cached_nonce: parameter 'web3' (POSITIONAL_OR_KEYWORD) missing",  # noqa: E501
-        "ogpu.chain.nonce.NonceManager.get_cached_nonce: positional order ['address', 'web3'] vs ours ['chain_id', 'address']",  # noqa: E501
-        "ogpu.chain.nonce.NonceManager.get_nonce: member missing (method)",
-        "ogpu.chain.nonce.NonceManager.increment_nonce: member missing (method)",
-        "ogpu.chain.nonce.NonceManager.release_nonce: member missing (method)",
-        "ogpu.chain.nonce.NonceManager.reserve_nonce: member missing (method)",
-        "ogpu.chain.nonce.NonceManager.reset_nonce: member missing (method)",
         "ogpu.client.publish_task: parameter 'ipfs_backoff' (KEYWORD_ONLY) missing",
         "ogpu.client.publish_task: parameter 'ipfs_retries' (KEYWORD_ONLY) missing",
         "ogpu.client.publish_task: parameter 'total_timeout' (KEYWORD_ONLY) missing",
@@ -61,12 +45,6 @@ ENGINE_OWNED: frozenset[str] = frozenset(
         "ogpu.protocol.terminal.TxExecutor.__init__: parameter 'deadline' (KEYWORD_ONLY) missing",
         "ogpu.protocol.vault.TxExecutor.__init__: parameter 'budget' (KEYWORD_ONLY) missing",
         "ogpu.protocol.vault.TxExecutor.__init__: parameter 'deadline' (KEYWORD_ONLY) missing",
-        "ogpu.types.PublishTimeoutError: official is a class, ours is missing",
-        "ogpu.types.TxReceiptTimeoutError: official is a class, ours is missing",
-        "ogpu.types.TxRpcError: official is a class, ours is missing",
-        "ogpu.types.errors.PublishTimeoutError: official is a class, ours is missing",
-        "ogpu.types.errors.TxReceiptTimeoutError: official is a class, ours is missing",
-        "ogpu.types.errors.TxRpcError: official is a class, ours is missing",
     }
 )
 

@@ -55,10 +55,13 @@ def test_watchers_are_async_generators_with_the_seed_signature(name: str, first:
     assert watcher.__module__ == "ogpu.events.watchers"
     assert inspect.isasyncgenfunction(watcher)
     params = inspect.signature(watcher).parameters
-    assert list(params) == [first, "from_block", "poll_interval"]
-    assert params["from_block"].kind is inspect.Parameter.KEYWORD_ONLY
+    # The seed's parameters first, then our keyword-only additions (all optional).
+    assert list(params) == [first, "from_block", "poll_interval", "confirmations", "on_removed"]
+    assert all(params[p].kind is inspect.Parameter.KEYWORD_ONLY for p in list(params)[1:])
     assert params["from_block"].default is None
     assert params["poll_interval"].default == 2.0
+    assert params["confirmations"].default == 0
+    assert params["on_removed"].default is None
 
 
 @pytest.mark.parametrize(

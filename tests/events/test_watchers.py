@@ -51,6 +51,23 @@ def _fast_backoff() -> Iterator[None]:
         set_poller_settings(previous)
 
 
+HEAD = ["eth_getBlockByNumber"]
+
+
+def _is_poll(methods: list[str]) -> bool:
+    """One poll's batch: block headers (the head first) and exactly one eth_getLogs."""
+    return (
+        len(methods) >= 2
+        and methods[-1] == "eth_getLogs"
+        and all(m == "eth_getBlockByNumber" for m in methods[:-1])
+    )
+
+
+def _requests(proxy: RpcProxy) -> int:
+    with proxy.lock:
+        return len(proxy.http_requests)
+
+
 def _poller() -> EventPoller:
     return EventPoller.shared(
         Web3Manager.get_web3_instance(), ChainConfig.get_contract_address("NEXUS")
@@ -253,14 +270,10 @@ def test_late_joiner_with_older_from_block_catches_up_without_duplicates(
         replay = watch_task_published(source, from_block=start, poll_interval=FAST)
         got = await _take(replay, 4)
         assert [e.task for e in got] == [*early, middle]
-        catch_up = [
-            p
-            for p in on_devnet.get_logs_params + on_devnet.latest_get_logs_params
-            if int(p["fromBlock"], 16) == start
-        ]
+        catch_up = [p for p in on_devnet.get_logs_params if int(p["fromBlock"], 16) == start]
         assert catch_up, "the late joiner's history came from a fetch starting at its block"
         # It joined the shared schedule: its history rode in a regular poll's batch.
-        assert all(r == ["eth_blockNumber", "eth_getLogs"] for r in on_devnet.http_requests)
+        assert all(_is_poll(r) for r in on_devnet.http_requests)
 
         late, _ = await asyncio.to_thread(driver.publish_task, source)
         assert [e.task for e in await _take(replay, 1)] == [late]
@@ -285,12 +298,12 @@ def test_outage_loses_and_repeats_nothing(
         assert [e.task for e in await _take(stream, 1)] == [t1]
 
         on_devnet.mode = "502"
-        seen = on_devnet.count("eth_blockNumber")
-        await _until(lambda: on_devnet.count("eth_blockNumber") >= seen + 3)
+        seen = _requests(on_devnet)
+        await _until(lambda: _requests(on_devnet) >= seen + 3)
         t2, _ = await asyncio.to_thread(driver.publish_task, source)
         t3, _ = await asyncio.to_thread(driver.publish_task, source)
-        seen = on_devnet.count("eth_blockNumber")
-        await _until(lambda: on_devnet.count("eth_blockNumber") >= seen + 3)
+        seen = _requests(on_devnet)
+        await _until(lambda: _requests(on_devnet) >= seen + 3)
 
         on_devnet.down()
         warnings = len(caplog.records)
@@ -330,8 +343,8 @@ def test_fifty_watchers_share_one_get_logs_per_poll(on_devnet: RpcProxy, driver:
         poller = _poller()
         await _until(lambda: poller.subscriber_count == 50 and poller.pending_count == 0)
         # The first request only reads the head; from then on every poll is one batch.
-        seen = on_devnet.count("eth_blockNumber")
-        await _until(lambda: on_devnet.count("eth_blockNumber") >= seen + 2)
+        seen = _requests(on_devnet)
+        await _until(lambda: _requests(on_devnet) >= seen + 2)
         on_devnet.reset()
         new_tasks = []
         for _ in range(4):
@@ -344,18 +357,17 @@ def test_fifty_watchers_share_one_get_logs_per_poll(on_devnet: RpcProxy, driver:
         for stream in streams[:10]:
             assert [e.task for e in await _take(stream, 3)] == new_tasks[1:]
 
-        polls = on_devnet.count("eth_blockNumber")
+        polls = _requests(on_devnet)
         fetches = on_devnet.count("eth_getLogs")
-        print(f"50 watchers: {polls} polls (eth_blockNumber), {fetches} eth_getLogs")
-        per_poll = " ".join(on_devnet.sequence).split("eth_blockNumber")
-        assert all(segment.split().count("eth_getLogs") <= 1 for segment in per_poll)
-        assert set(on_devnet.sequence) == {"eth_blockNumber", "eth_getLogs"}
+        print(f"50 watchers: {polls} polls, {fetches} eth_getLogs")
+        assert set(on_devnet.sequence) == {"eth_getBlockByNumber", "eth_getLogs"}
         assert 1 <= fetches < 50
-        # Steady state: every poll is one HTTP request (a blockNumber + getLogs batch).
+        # Steady state: every poll is one HTTP request (headers + one getLogs batch).
         assert on_devnet.http_requests
-        assert all(r == ["eth_blockNumber", "eth_getLogs"] for r in on_devnet.http_requests)
+        assert all(_is_poll(r) for r in on_devnet.http_requests)
         assert len(on_devnet.http_requests) == polls == fetches
-        for params in on_devnet.get_logs_params + on_devnet.latest_get_logs_params:
+        assert on_devnet.latest_get_logs_params == []
+        for params in on_devnet.get_logs_params:
             address = params["address"]
             addresses = address if isinstance(address, list) else [address]
             assert [a.lower() for a in addresses] == [driver.nexus.address.lower()]
@@ -469,8 +481,8 @@ def test_steady_state_polls_are_one_batched_request_each(
         poller = _poller()
         await _until(lambda: poller.subscriber_count == 12 and poller.pending_count == 0)
         # The first request only reads the head; from then on every poll is one batch.
-        seen = on_devnet.count("eth_blockNumber")
-        await _until(lambda: on_devnet.count("eth_blockNumber") >= seen + 2)
+        seen = _requests(on_devnet)
+        await _until(lambda: _requests(on_devnet) >= seen + 2)
         on_devnet.reset()
         published = []
         for source in sources * 2:
@@ -485,9 +497,9 @@ def test_steady_state_polls_are_one_batched_request_each(
 
         requests = list(on_devnet.http_requests)
         assert len(requests) >= 3
-        assert all(r == ["eth_blockNumber", "eth_getLogs"] for r in requests), requests
-        assert on_devnet.get_logs_params == []
-        assert len(on_devnet.latest_get_logs_params) == len(requests)
+        assert all(_is_poll(r) for r in requests), requests
+        assert on_devnet.latest_get_logs_params == []
+        assert len(on_devnet.get_logs_params) == len(requests)
 
     asyncio.run(main())
 
@@ -521,14 +533,14 @@ def test_k_watchers_joining_at_once_cost_one_request_per_poll(
         assert [e.task for e in got] == [task for task in published for _ in range(4)]
         poller = await _stop(streams)
 
-        # 20 watchers, one schedule: a single eth_blockNumber when the poller starts,
-        # then exactly one HTTP request (a blockNumber + getLogs batch) per poll.
+        # 20 watchers, one schedule: a single head read when the poller starts,
+        # then exactly one HTTP request (headers + one getLogs batch) per poll.
         requests = list(on_devnet.http_requests)
-        assert requests[0] == ["eth_blockNumber"]
-        assert requests[1:] and all(r == ["eth_blockNumber", "eth_getLogs"] for r in requests[1:])
+        assert requests[0] == HEAD
+        assert requests[1:] and all(_is_poll(r) for r in requests[1:])
         assert len(requests) == poller.poll_count
-        assert on_devnet.get_logs_params == []
-        assert {int(p["fromBlock"], 16) for p in on_devnet.latest_get_logs_params} >= {start}
+        assert on_devnet.latest_get_logs_params == []
+        assert {int(p["fromBlock"], 16) for p in on_devnet.get_logs_params} >= {start}
 
     asyncio.run(main())
 
@@ -562,8 +574,9 @@ def test_late_joiners_ride_the_next_scheduled_poll(on_devnet: RpcProxy, driver: 
         for replay in replays:
             got = [await asyncio.wait_for(firsts.pop(id(replay)), 60), *await _take(replay, 1)]
             assert [e.task for e in got] == early
-        # Every joiner's start is settled before the next task is published.
-        assert poller.pending_count == 0
+        # Every joiner's start is settled (by the next poll's head) before the next
+        # task is published: from_block=None means only events after that head.
+        await _until(lambda: poller.pending_count == 0)
         late, _ = await asyncio.to_thread(driver.publish_task, source)
         for stream in [first, *replays]:
             assert [e.task for e in await _take(stream, 1)] == [late]
@@ -576,10 +589,10 @@ def test_late_joiners_ride_the_next_scheduled_poll(on_devnet: RpcProxy, driver: 
 
         # No join polled on its own: histories came inside the regular batches.
         requests = list(on_devnet.http_requests)
-        assert requests[0] == ["eth_blockNumber"]
-        assert all(r == ["eth_blockNumber", "eth_getLogs"] for r in requests[1:])
+        assert requests[0] == HEAD
+        assert all(_is_poll(r) for r in requests[1:])
         assert len(requests) == poller.poll_count
-        assert on_devnet.get_logs_params == []
+        assert on_devnet.latest_get_logs_params == []
 
     asyncio.run(main())
 
@@ -611,5 +624,24 @@ def test_future_start_and_head_start_share_the_stream(on_devnet: RpcProxy, drive
         last = driver.head()
         await _assert_nothing_more(now, last)
         await _assert_nothing_more(ahead, last)
+
+    asyncio.run(main())
+
+
+def test_publish_then_watch_does_not_see_its_own_task(on_devnet: RpcProxy, driver: Driver) -> None:
+    """``from_block=None`` promises only new events: the head block is not replayed."""
+    source, _ = driver.new_source()
+
+    async def main() -> None:
+        own, receipt = await asyncio.to_thread(driver.publish_task, source)
+        assert driver.head() == receipt["blockNumber"]  # the task is in the head block
+        stream = watch_task_published(source, poll_interval=FAST)
+        first = asyncio.ensure_future(stream.__anext__())
+        poller = _poller()
+        await _until(lambda: poller.subscriber_count == 1 and poller.pending_count == 0)
+        later, _ = await asyncio.to_thread(driver.publish_task, source)
+        assert (await asyncio.wait_for(first, 60)).task == later != own
+        await _assert_nothing_more(stream, driver.head())
+        await stream.aclose()  # type: ignore[attr-defined]
 
     asyncio.run(main())

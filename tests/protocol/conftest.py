@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from ogpu_bindings import nexus as nexus_abi
 
 from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
 from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS, DevnetAccount
@@ -370,7 +371,7 @@ class World:
 
     def respond(self, task: Task, provider: DevnetAccount, data: str) -> Response:
         params = ResponseParams(task=task.address, provider=provider.address, data=data, payment=0)
-        request = bindings.module("nexus").submit_response(bindings.singleton("NEXUS"), params)
+        request = nexus_abi.submit_response(bindings.singleton("NEXUS"), params)
         receipt = execute_request(request, provider.account)
         for log in receipt.logs:
             if type(log).__name__ == "ResponseSubmittedEvent":

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from ogpu_bindings import vault as vault_abi
 from web3 import Web3
 
 import ogpu
@@ -66,7 +67,7 @@ def test_set_chain_and_errors() -> None:
     try:
         ChainConfig.set_chain(ChainId.OGPU_TESTNET)
         assert ChainConfig.get_current_chain() is ChainId.OGPU_TESTNET
-        assert bindings.module("vault").NETWORK == "testnet"
+        assert bindings.network() == "testnet"
         ChainConfig.set_chain(1071)
         assert ChainConfig.get_current_chain() is ChainId.OGPU_MAINNET
         with pytest.raises(ChainNotSupportedError):
@@ -275,7 +276,7 @@ class _Call:
 
 
 def test_multicall_reads_one_block_and_reports_failures(net: Any) -> None:
-    vault_mod = bindings.module("vault")
+    vault_mod = vault_abi
     address = ChainConfig.get_contract_address("VAULT")
     calls = [
         vault_mod.min_lockup_per_source_call(address),
@@ -295,7 +296,7 @@ def test_multicall_reads_one_block_and_reports_failures(net: Any) -> None:
 
 def test_multicall_splits_big_batches_and_pins_one_block(http_net: Any, proxy: Any) -> None:
     w3 = Web3Manager.get_web3_instance()
-    vault_mod = bindings.module("vault")
+    vault_mod = vault_abi
     address = ChainConfig.get_contract_address("VAULT")
     vault.deposit(PROVIDERS[0].address, 5, signer=PROVIDERS[0].account)
     accounts = [a.address for a in (*CLIENTS, *PROVIDERS)] * 120

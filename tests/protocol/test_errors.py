@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ogpu_bindings import nexus as nexus_abi
 
 from ogpu.chain import ChainConfig, ChainId, Web3Manager
 from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS
@@ -328,7 +329,7 @@ def test_permission_errors(world: Any) -> None:
         NotAuthorizedError,
     )
     # admin-only functions revert with OpenZeppelin's custom error, decoded by selector
-    request = bindings.module("nexus").set_vault(bindings.singleton("NEXUS"), stranger.address)
+    request = nexus_abi.set_vault(bindings.singleton("NEXUS"), stranger.address)
     err = _nothing_mined(
         world,
         stranger,

@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 import pytest
+from ogpu_bindings import vault as vault_abi
 from web3 import Web3
 
 from ogpu.chain import Web3Manager, multicall
@@ -448,9 +449,7 @@ def test_receipt_timeout_carries_the_hash(http_world: Any, rpc_server: Any) -> N
     world = http_world
     account = world.client
     tester = world.devnet.tester
-    request = bindings.module("vault").deposit(
-        bindings.singleton("VAULT"), account.address, value=4
-    )
+    request = vault_abi.deposit(bindings.singleton("VAULT"), account.address, value=4)
     with world.devnet.lock:
         tester.disable_auto_mine_transactions()
     try:

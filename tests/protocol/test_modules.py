@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ogpu_bindings import terminal as terminal_abi
 
 from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS
 from ogpu.protocol import (
@@ -135,7 +136,7 @@ def test_terminal_functions(world: Any) -> None:
     assert terminal.get_provider_of(master.address) == provider.address
 
     assert terminal.get_base_data_of(provider.address) == ""
-    terminal_mod, terminal_address = bindings.module("terminal"), bindings.singleton("TERMINAL")
+    terminal_mod, terminal_address = terminal_abi, bindings.singleton("TERMINAL")
     execute_request(terminal_mod.set_base_data(terminal_address, "ipfs://base"), provider.account)
     execute_request(terminal_mod.set_live_data(terminal_address, "ipfs://live"), provider.account)
     assert terminal.get_base_data_of(provider.address) == "ipfs://base"

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import shutil
@@ -389,7 +388,8 @@ class Net:
 
     def respond(self, task: str, provider: DevnetAccount, data: str) -> ResponseProxy:
         """The provider submits a response through ``ogpu.protocol`` (request + executor)."""
-        generated = importlib.import_module(f"ogpu_bindings.{ChainConfig.get_network()}.nexus")
+        from ogpu_bindings import nexus as generated
+
         params = ResponseParams(task=task, provider=provider.address, data=data, payment=0)
         request = generated.submit_response(ChainConfig.get_contract_address("NEXUS"), params)
         receipt = execute_request(request, provider.account)

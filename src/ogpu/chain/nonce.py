@@ -9,12 +9,17 @@ that reveals the node disagrees (nonce too low/high) call ``resync``.
 holds it from reservation through broadcast so transactions of one account
 reach the node in nonce order (a node without a mempool, like the in-process
 devnet, rejects a nonce from the future).
+
+The official SDK's methods (``get_nonce``, ``reserve_nonce``, ``release_nonce``,
+``increment_nonce``, ``reset_nonce``, ``get_cached_nonce(address, web3)``) work on the
+same book: a nonce reserved by hand is never handed to ``TxExecutor`` and the reverse.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -35,8 +40,65 @@ class _Slot:
     released: set[int] = field(default_factory=set)
 
 
+def _take(slot: _Slot) -> int:
+    """Hand out the lowest free nonce of a loaded slot (caller holds its lock)."""
+    assert slot.next_nonce is not None
+    if slot.released:
+        nonce = min(slot.released)
+        slot.released.discard(nonce)
+        return nonce
+    nonce = slot.next_nonce
+    slot.next_nonce += 1
+    return nonce
+
+
+def _peek(slot: _Slot) -> int | None:
+    """The nonce ``_take`` would hand out next, or None when not loaded."""
+    return min(slot.released) if slot.released else slot.next_nonce
+
+
+def _reconcile(slot: _Slot, pending: int) -> None:
+    """Merge the chain's pending count into a slot (caller holds its lock): the chain
+    wins when it is ahead (transactions sent elsewhere), the book while its
+    reservations are in flight; released nonces the chain has used are dropped."""
+    if slot.next_nonce is None or pending >= slot.next_nonce:
+        slot.next_nonce = pending
+        slot.released.clear()
+    else:
+        slot.released = {n for n in slot.released if n >= pending}
+
+
 def _checksum(address: str) -> str:
     return check_address(address, "address")
+
+
+_chain_ids: weakref.WeakKeyDictionary[Web3, int] = weakref.WeakKeyDictionary()
+_chain_ids_lock = threading.Lock()
+
+
+def _chain_of(w3: Web3) -> int:
+    """Chain id of ``w3``: the active chain's for the SDK's own instance (no RPC), else
+    ``eth_chainId`` once per instance.
+
+    Raises:
+        NonceError: the chain id cannot be read.
+    """
+    from ogpu.chain.config import ChainConfig
+    from ogpu.chain.web3 import Web3Manager
+
+    active = ChainConfig.get_current_chain()
+    if w3 is Web3Manager.get_web3_instance(active):
+        return int(active)
+    with _chain_ids_lock:
+        cached = _chain_ids.get(w3)
+    if cached is None:
+        try:
+            cached = rpc.to_int(rpc.request(w3, "eth_chainId", []))
+        except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted, TypeError) as exc:
+            raise NonceError(message=f"cannot read the chain id of the node: {exc}") from None
+        with _chain_ids_lock:
+            _chain_ids[w3] = cached
+    return cached
 
 
 def _pending_count(w3: Web3, address: str) -> int:
@@ -80,13 +142,7 @@ class NonceManager:
             if slot.next_nonce is None:
                 slot.next_nonce = _pending_count(w3, _checksum(address))
                 slot.released.clear()
-            if slot.released:
-                nonce = min(slot.released)
-                slot.released.discard(nonce)
-                return nonce
-            nonce = slot.next_nonce
-            slot.next_nonce += 1
-            return nonce
+            return _take(slot)
 
     @classmethod
     def release(cls, chain_id: int, address: str, nonce: int) -> None:
@@ -125,13 +181,102 @@ class NonceManager:
             slot.released.clear()
 
     @classmethod
-    def get_cached_nonce(cls, chain_id: int, address: str) -> int | None:
-        """Return the next nonce this process would use, or None if not cached. No RPC."""
-        slot = cls._slot(chain_id, address)
+    def get_cached_nonce(
+        cls, address: str | int, web3: Web3 | str | None = None, *, chain_id: int | None = None
+    ) -> int | None:
+        """Return the next nonce this process would use, or None if not cached.
+
+        Official form ``(address, web3)``; ours ``(chain_id, address)`` (or
+        ``(address, chain_id=...)``) still works. No RPC, except ``eth_chainId`` once
+        for a ``web3`` that is not the SDK's own instance of the active chain.
+
+        Raises:
+            InvalidInputError: malformed address, or neither ``web3`` nor ``chain_id``.
+            NonceError: the chain id of ``web3`` cannot be read.
+        """
+        if isinstance(address, int) and not isinstance(address, bool):
+            legacy_chain: int = address  # ours: (chain_id, address)
+            address, web3, chain_id = str(web3), None, legacy_chain
+        if chain_id is None:
+            if web3 is None or isinstance(web3, str):
+                raise InvalidInputError("pass web3 (or chain_id=)", param="web3")
+            chain_id = _chain_of(web3)
+        slot = cls._slot(chain_id, str(address))
         with slot.lock:
-            if slot.released:
-                return min(slot.released)
-            return slot.next_nonce
+            return _peek(slot)
+
+    # -- the official SDK's per-Web3 methods, on the same book --------------------------
+
+    @classmethod
+    def get_nonce(cls, address: str, web3: Web3, force_refresh: bool = False) -> int:
+        """Return the next nonce to use without reserving it. One RPC (the pending count).
+
+        The cache is reconciled with ``eth_getTransactionCount(pending)`` (replaced by
+        it with ``force_refresh``). Sending with this nonce races ``TxExecutor``; use
+        ``reserve_nonce`` when the SDK writes from the same account.
+
+        Raises:
+            InvalidAddressError: malformed address. NonceError: the node cannot be read.
+        """
+        slot = cls._slot(_chain_of(web3), address)
+        with slot.lock:
+            pending = _pending_count(web3, _checksum(address))
+            if force_refresh:
+                slot.next_nonce = None
+            _reconcile(slot, pending)
+            nonce = _peek(slot)
+            assert nonce is not None
+            return nonce
+
+    @classmethod
+    def reserve_nonce(cls, address: str, web3: Web3) -> int:
+        """Reserve the next nonce for the caller alone and advance the book, in one step
+        under the account's lock: concurrent callers (threads, ``TxExecutor``) never get
+        the same nonce. One RPC: the reservation is reconciled with the pending count.
+
+        Broadcasting consumes the nonce; hand it back with ``release_nonce`` if the
+        transaction is not sent.
+
+        Raises:
+            InvalidAddressError: malformed address. NonceError: the node cannot be read.
+        """
+        slot = cls._slot(_chain_of(web3), address)
+        with slot.lock:
+            _reconcile(slot, _pending_count(web3, _checksum(address)))
+            return _take(slot)
+
+    @classmethod
+    def release_nonce(cls, address: str, nonce: int, web3: Web3) -> None:
+        """Hand back a reserved nonce that was never broadcast; the next reservation
+        reuses it (other reservations are untouched). No RPC beyond ``_chain_of``.
+
+        Raises:
+            InvalidAddressError: malformed address.
+        """
+        cls.release(_chain_of(web3), address, nonce)
+
+    @classmethod
+    def increment_nonce(cls, address: str, web3: Web3) -> None:
+        """Mark the cached next nonce (``get_nonce``'s value) as used by a transaction sent
+        by hand. Nothing happens when nothing is cached. No RPC beyond ``_chain_of``.
+
+        Raises:
+            InvalidAddressError: malformed address.
+        """
+        slot = cls._slot(_chain_of(web3), address)
+        with slot.lock:
+            if slot.next_nonce is not None:
+                _take(slot)
+
+    @classmethod
+    def reset_nonce(cls, address: str, web3: Web3) -> None:
+        """Forget the account's cached nonce; the next use reads the chain. No RPC beyond
+        ``_chain_of``.
+
+        Raises:
+            InvalidAddressError: malformed address.
+        """
+        cls.reset(_chain_of(web3), address)
 
     @classmethod
     def clear_all(cls) -> None:
@@ -186,7 +331,7 @@ def get_nonce_info(address: str | None = None, private_key: str | None = None) -
         "chain_id": chain_id,
         "mined_nonce": mined,
         "pending_nonce": pending,
-        "cached_nonce": NonceManager.get_cached_nonce(chain_id, account),
+        "cached_nonce": NonceManager.get_cached_nonce(account, chain_id=chain_id),
         "has_pending": pending > mined,
         "pending_count": pending - mined,
     }

@@ -2,40 +2,39 @@
 
 Design:
 
-- Plain ``eth_blockNumber`` + ``eth_getLogs`` over a block cursor. No node-side
-  filters (``eth_newFilter``): they expire and vanish behind load balancers.
-- Every poll fetches the Nexus logs of all subscribed event types for the new
-  block range once (in chunks of at most ``max_block_range`` blocks) and fans
-  them out to the subscribers, so K watchers cost one ``eth_getLogs`` per poll,
-  not K. The poll interval is the smallest of the subscribers' intervals and
-  runs from the end of one poll to the start of the next.
-- One schedule for everyone: joining does not poll. A new subscriber (with a
-  ``from_block``, or at the last head the poller saw) is served by the next
-  scheduled poll, whose range starts low enough to include its history. Only a
-  new poller polls at once: one ``eth_blockNumber`` that resolves the starts
-  and bounds the first range; the first logs come with the next poll.
-- Steady state (HTTP node, no confirmation depth, the range within one chunk):
-  one JSON-RPC batch per poll carrying ``eth_blockNumber`` and
-  ``eth_getLogs(low, "latest")``, ``low`` being the lowest block any subscriber
-  still needs (capped at the last head seen). A batch is not atomic, so the
-  head it reports does not bound the range ``"latest"`` covered. The stream
-  therefore only moves to just past max(head seen by an earlier request,
-  highest returned log block), both certainly covered; logs re-read in the
-  overlap next time are dropped by the per-subscriber dedupe below. Otherwise
-  (in-process provider, confirmations, a long catch-up) a poll is
-  ``eth_blockNumber`` followed by chunked ``eth_getLogs`` calls.
-- RPC failures are retried forever with exponential backoff; a subscriber's
-  next block only moves past a range once its logs were delivered, and each
-  subscriber drops anything at or before the last (block, log index) it
-  received, so nothing is lost or repeated across outages.
+- No node-side filters (``eth_newFilter``: they expire and vanish behind load
+  balancers) and never ``"latest"`` in ``eth_getLogs``: every range is explicit.
+- One poll is one JSON-RPC batch (one HTTP request): the head block's header, the
+  headers of the blocks of the range (up to 32) plus the one below it, and
+  ``eth_getLogs`` over the range for every subscribed event type, so K watchers
+  cost one request per poll, not K. The range runs from the lowest block a
+  subscriber still needs to a few blocks past the last head seen (blocks that do
+  not exist yet are answered ``null`` and prove nothing).
+- A block counts as covered only when the answer proves it: its header (or a later
+  one) came in the same batch, and wherever a header's logs bloom says the block
+  may hold a subscribed event, ``eth_getLogs`` returned one for it, with that
+  block's hash. A replica whose logs lag its head (load-balanced nodes), or that
+  answers ``[]`` for blocks it does not have, therefore delays events, never loses
+  them: uncovered blocks are asked again by the next poll.
+- The hashes of the last 128 covered blocks are kept. A header whose hash (or
+  parent hash) differs from a kept one means the chain was rewound (a reorg, or a
+  node restarted from older state): one more batch finds the last block still on
+  the chain, the stream rewinds to the block after it, every watcher gets a removal
+  notice for each event it took from the dropped blocks (``on_removed``), and the
+  new blocks' events are delivered.
+- A subscriber with ``confirmations=N`` is delivered only blocks at least N below
+  the head; the shared range reaches back far enough for it.
+- One schedule for everyone: joining does not poll. A new poller's first request
+  reads the head; a subscriber without ``from_block`` starts after the head read by
+  the next poll (only new events). The poll interval is the smallest of the
+  subscribers' intervals, from the end of one poll to the start of the next.
+- RPC failures are retried forever with exponential backoff; each subscriber drops
+  anything at or before the last (block, log index) it received.
 
-HTTP: the blocking web3 calls of the SDK's own ``Web3`` (``ogpu.chain``) run in
-a worker thread via ``asyncio.to_thread``; in-process providers (eth-tester) are
-called inline. Chosen over ``AsyncWeb3``/aiohttp because it reuses the exact
-provider the rest of the SDK is configured with (URL, pooled session, retries,
-in-process devnet, which has no async provider), needs no per-loop aiohttp
-session to open and close, and with one shared poller per loop costs a single
-thread hop per poll regardless of the number of watchers.
+HTTP requests run in a worker thread (``asyncio.to_thread``) through the SDK's own
+transport (:mod:`ogpu.chain.rpc`); in-process providers (eth-tester) are called inline
+and read the head before the range (no speculation: they answer past-the-head ranges
+with an error).
 """
 
 from __future__ import annotations
@@ -43,197 +42,54 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 from eth_utils.address import is_address, to_checksum_address
 from web3 import Web3
-from web3.exceptions import Web3RPCError
-from web3.providers.rpc import HTTPProvider
 
-from ogpu.chain import rpc as _raw
-from ogpu.types import InvalidAddressError, InvalidInputError
+from ogpu.events._rpc import (
+    Answer,
+    BloomFilter,
+    Header,
+    Rpc,
+    endpoint_key,
+    log_block_hash,
+    looks_like_range_error,
+    position,
+    topic0,
+)
+from ogpu.events._settings import (
+    DEFAULT_MAX_BLOCK_RANGE,
+    PollerSettings,
+    get_poller_settings,
+    set_poller_settings,
+)
+from ogpu.events._subscription import Subscription
+from ogpu.types import InvalidAddressError
+
+__all__ = [
+    "DEFAULT_MAX_BLOCK_RANGE",
+    "EventPoller",
+    "PollerSettings",
+    "Subscription",
+    "endpoint_key",
+    "get_poller_settings",
+    "set_poller_settings",
+]
 
 logger = logging.getLogger("ogpu.events")
 
 E = TypeVar("E")
 
-DEFAULT_MAX_BLOCK_RANGE = 1000
-# Blocks of slack the batched "latest" poll keeps below the chunk size: the chain
-# may have grown since the last head was seen.
-_BATCH_HEADROOM = 32
-_RANGE_ERROR_HINTS = ("range", "limit", "too many", "more than", "exceed", "too large", "size")
-
-
-@dataclass(frozen=True)
-class PollerSettings:
-    """Chunk size, confirmation depth and RPC-failure backoff of a poller.
-
-    ``confirmations``: blocks to stay behind the head (0 = read up to the head).
-    """
-
-    max_block_range: int = DEFAULT_MAX_BLOCK_RANGE
-    confirmations: int = 0
-    backoff_initial: float = 0.5
-    backoff_max: float = 30.0
-
-    def __post_init__(self) -> None:
-        for name in ("max_block_range", "confirmations"):
-            value = getattr(self, name)
-            minimum = 1 if name == "max_block_range" else 0
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise InvalidInputError(
-                    f"{name} must be an int >= {minimum}, got {value!r}", param=name
-                )
-        for name in ("backoff_initial", "backoff_max"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not math.isfinite(value)
-                or value <= 0
-            ):
-                raise InvalidInputError(
-                    f"{name} must be a positive number, got {value!r}", param=name
-                )
-
-
-_settings = PollerSettings()
-
-
-def set_poller_settings(settings: PollerSettings) -> None:
-    """Use ``settings`` for shared pollers created from now on. No RPC."""
-    global _settings
-    if not isinstance(settings, PollerSettings):
-        raise InvalidInputError("settings must be a PollerSettings", param="settings")
-    _settings = settings
-
-
-def get_poller_settings() -> PollerSettings:
-    """Settings applied to newly created shared pollers. No RPC."""
-    return _settings
-
-
-class _Failed:
-    """Queued to a subscriber when the poller itself crashed (a bug, not an RPC failure)."""
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-@dataclass(eq=False)
-class Subscription(Generic[E]):
-    """One watcher's interest: an event topic, a decoder/filter and a delivery queue.
-
-    ``start`` is the first block (``None`` until the poller resolves it to a head);
-    ``next_block`` the first block not yet fetched for this subscriber.
-    """
-
-    topic: str
-    decode: Callable[[Any], Any]
-    accept: Callable[[Any], E | None]
-    start: int | None
-    poll_interval: float
-    queue: asyncio.Queue[E | _Failed] = field(default_factory=asyncio.Queue)
-    next_block: int = 0
-    last_position: tuple[int, int] = (-1, -1)
-
-    async def get(self) -> E:
-        """Next event for this subscriber (waits). Re-raises a poller crash."""
-        item = await self.queue.get()
-        if isinstance(item, _Failed):
-            raise item.error
-        return item
-
-
-def _position(log: Mapping[str, Any]) -> tuple[int, int]:
-    return _raw.to_int(log["blockNumber"]), _raw.to_int(log["logIndex"])
-
-
-def _topic0(log: Mapping[str, Any]) -> str:
-    topics = log.get("topics")
-    if not topics:
-        return ""
-    first = topics[0]
-    text = first.hex() if isinstance(first, (bytes, bytearray)) else str(first)
-    text = text.lower()
-    return text if text.startswith("0x") else "0x" + text
-
-
-def _looks_like_range_error(error: BaseException) -> bool:
-    """A JSON-RPC error answer (not a transport failure) that complains about size."""
-    if not isinstance(error, (Web3RPCError, ValueError, _raw.NodeError)):
-        return False
-    text = str(error).lower()
-    return any(hint in text for hint in _RANGE_ERROR_HINTS)
-
-
-class _Rpc:
-    """The JSON-RPC calls the poller needs, off the event loop for HTTP providers."""
-
-    def __init__(self, w3: Web3) -> None:
-        self._w3 = w3
-        self._threaded = isinstance(w3.provider, HTTPProvider)
-
-    @property
-    def batches(self) -> bool:
-        """Whether a JSON-RPC batch is one HTTP request (HTTP providers only)."""
-        return self._threaded
-
-    async def _run(self, fn: Callable[[], E]) -> E:
-        if self._threaded:
-            return await asyncio.to_thread(fn)
-        return fn()
-
-    async def block_number(self) -> int:
-        return int(await self._run(lambda: self._w3.eth.block_number))
-
-    async def get_logs(
-        self, from_block: int, to_block: int, address: str, topics: Sequence[str]
-    ) -> list[Mapping[str, Any]]:
-        params: Any = {
-            "fromBlock": from_block,
-            "toBlock": to_block,
-            "address": address,
-            "topics": [list(topics)],
-        }
-        return list(await self._run(lambda: self._w3.eth.get_logs(params)))
-
-    async def head_and_logs_to_latest(
-        self, from_block: int, address: str, topics: Sequence[str]
-    ) -> tuple[int, list[Mapping[str, Any]] | Exception]:
-        """``eth_blockNumber`` + ``eth_getLogs(from_block, "latest")`` in one batch.
-
-        Returns the head and the logs, or the exception the ``eth_getLogs`` part
-        failed with. Raises when the head is not available.
-        """
-        params = {
-            "fromBlock": hex(from_block),
-            "toBlock": "latest",
-            "address": address,
-            "topics": [list(topics)],
-        }
-        calls: list[tuple[str, list[Any]]] = [("eth_blockNumber", []), ("eth_getLogs", [params])]
-        head, logs = await self._run(lambda: _raw.batch(self._w3, calls))
-        if isinstance(head, Exception):
-            raise head
-        if isinstance(logs, Exception):
-            return _raw.to_int(head), logs
-        if not isinstance(logs, list):
-            return _raw.to_int(head), _raw.TransportError("eth_getLogs", "answer is not a list")
-        return _raw.to_int(head), logs
-
-
-def endpoint_key(w3: Web3) -> str:
-    """Identity of the node ``w3`` talks to: the HTTP URL, else the provider object."""
-    provider = w3.provider
-    if isinstance(provider, HTTPProvider):
-        return str(provider.endpoint_uri)
-    return f"{type(provider).__name__}@{id(provider):x}"
+KEPT_HASHES = 128
+"""Covered blocks whose hashes are kept: rewinds up to this depth are exact."""
+_HEADER_SPAN = 32  # headers asked per poll (the top of the range), bloom-checked
+_AHEAD = 3  # blocks asked past the last head seen: new blocks arrive in the same poll
+_BLOOM_TRIES = 4  # polls a bloom may match with no log before it counts as a false positive
+_BLOOM_DEPTH = 8  # ... and blocks below the head it must be by then
 
 
 class EventPoller:
@@ -250,16 +106,21 @@ class EventPoller:
             raise InvalidAddressError(
                 f"nexus_address is not an address: {nexus_address!r}", param="nexus_address"
             )
-        self._rpc = _Rpc(w3)
+        self._rpc = Rpc(w3)
         self.nexus_address = to_checksum_address(nexus_address)
-        self.settings = settings or _settings
+        self.settings = settings or get_poller_settings()
         self._chunk = self.settings.max_block_range
         self._subs: list[Subscription[Any]] = []
         self._cursor: int | None = None
-        self._head: int | None = None
-        self._batch_ok = self._rpc.batches and self.settings.confirmations == 0
+        self._latest: int | None = None
+        self._hashes: dict[int, Header] = {}
+        self._suspects: dict[tuple[int, str], int] = {}
+        self._speculate = self._rpc.batches
+        self._blooms: dict[tuple[str, ...], BloomFilter] = {}
         self._due = 0.0
         self._polls = 0
+        self._rewinds = 0
+        self._removed = 0
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -302,18 +163,21 @@ class EventPoller:
         """Polls completed since this poller was created (failed attempts excluded)."""
         return self._polls
 
+    @property
+    def rewinds(self) -> tuple[int, int]:
+        """(rewinds, removal notices queued) since this poller was created."""
+        return self._rewinds, self._removed
+
     def subscribe(self, subscription: Subscription[E]) -> Subscription[E]:
         """Register ``subscription`` on the shared schedule. No RPC here.
 
-        A subscriber without a start block starts at the last head the poller saw;
-        it joins the next scheduled poll, which also fetches any history from its
-        start (one request when the range fits ``max_block_range``). The schedule is
-        moved only to honour a shorter ``poll_interval``, or at once when the start
-        needs a head and the poller has none yet (a new poller's first poll).
+        A subscriber without a start block starts after the head the next poll reads
+        (only new events). It joins the next scheduled poll, which also fetches any
+        history from its start. The schedule is moved only to honour a shorter
+        ``poll_interval``; a new poller polls at once (it reads the head).
         """
         now = time.monotonic()
-        if subscription.start is None and self._head is not None:
-            subscription.start = subscription.next_block = max(self._head, 0)
+        subscription.confirmations = max(subscription.confirmations, self.settings.confirmations)
         self._subs.append(subscription)
         if self._task is None:
             self._due = now
@@ -321,7 +185,7 @@ class EventPoller:
                 self._run(), name=f"ogpu-events-poller-{self.nexus_address}"
             )
             return subscription
-        due = now if subscription.start is None else now + subscription.poll_interval
+        due = now + subscription.poll_interval
         if due < self._due:
             self._due = due
             self._wake.set()
@@ -347,7 +211,7 @@ class EventPoller:
                         await asyncio.wait_for(self._wake.wait(), delay)
                     continue
                 try:
-                    await self._poll()
+                    again = await self._poll()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -364,157 +228,237 @@ class EventPoller:
                 backoff = self.settings.backoff_initial
                 self._polls += 1
                 # The interval runs from the end of a poll, as a sleep between polls.
-                self._due = time.monotonic() + self._interval()
+                self._due = time.monotonic() + (0.0 if again else self._interval())
         except Exception as exc:
             logger.exception("event poller of %s crashed", self.nexus_address)
             for sub in self._subs:
-                sub.queue.put_nowait(_Failed(exc))
+                sub.fail(exc)
         finally:
             self._task = None
             self._cursor = None
-            self._head = None
+            self._latest = None
+            self._hashes.clear()
+            self._suspects.clear()
             self._due = 0.0
 
-    async def _poll(self) -> None:
-        if self._batch_ok:
-            if self._head is None:
-                await self._learn_head()
-                return
-            low = self._batch_low()
-            if low is not None:
-                await self._poll_batched(low)
-                return
-        await self._poll_two_step()
-
-    def _resolve_starts(self, head: int) -> None:
+    def _see_head(self, latest: Header) -> None:
+        """Note the head; resolve pending starts after it; set a fresh poller's cursor."""
+        self._latest = latest.number
         for sub in self._subs:
             if sub.start is None:
-                sub.start = sub.next_block = max(head, 0)
+                sub.start = sub.next_block = latest.number + 1
+        if self._cursor is None and self._subs:
+            self._cursor = min([latest.number + 1, *(s.next_block for s in self._subs)])
 
-    def _stream_cursor(self, head: int) -> int:
-        """The cursor, set first on a fresh poller: the lowest subscriber start, never
-        past ``head + 1`` (blocks below the cursor count as fetched)."""
-        if self._cursor is None:
-            self._cursor = min([max(head + 1, 0), *(s.next_block for s in self._subs)])
-        return self._cursor
+    async def _poll(self) -> bool:
+        """One poll. Returns True when another should follow at once (more is known)."""
+        if self._latest is None or not self._speculate:
+            # A fresh poller reads the head first (nothing else: its range needs it);
+            # without speculation every poll does, so its range ends at a real head.
+            self._see_head(await self._rpc.latest())
+            if self._speculate:
+                return False
+        subs = [s for s in self._subs if s.start is not None]
+        if not subs or self._cursor is None or self._latest is None:
+            return False
+        low = max(min(self._cursor, *(s.next_block for s in subs)), 0)
+        ahead = _AHEAD if self._speculate else 0
+        high = min(low + self._chunk - 1, max(low, self._latest + ahead))
+        fetch = self._speculate or self._latest >= low
+        answer = await self._rpc.poll(
+            self._header_numbers(low, high),
+            (low, high) if fetch else None,
+            self.nexus_address,
+            sorted({s.topic for s in subs}),
+        )
+        self._see_head(answer.latest)
+        mismatch = self._mismatch([answer.latest, *answer.headers.values()])
+        if mismatch is not None:
+            await self._rewind(mismatch)
+            return True
+        if not fetch:
+            return False
+        return self._take(answer, subs, low, high)
 
-    def _advance(self, subs: list[Subscription[Any]], covered: int) -> None:
-        """Blocks up to ``covered`` were fetched (and delivered) for every one of ``subs``."""
-        for sub in subs:
-            sub.next_block = max(sub.next_block, covered + 1)
-        cursor = self._cursor
-        self._cursor = covered + 1 if cursor is None else max(cursor, covered + 1)
+    def _header_numbers(self, low: int, high: int) -> list[int]:
+        """The block below the range (the anchor) and the top of the range."""
+        numbers = [low - 1] if low > 0 else []
+        return numbers + list(range(max(low, high - _HEADER_SPAN + 1), high + 1))
 
-    async def _learn_head(self) -> None:
-        """First poll of a batching poller: one ``eth_blockNumber``, no logs.
-
-        It resolves the start of subscribers without one and bounds the range of the
-        first batch, which runs on the schedule (so ``max_block_range`` holds for it).
-        """
-        head = await self._rpc.block_number()
-        self._head = head
-        self._resolve_starts(head)
-        self._stream_cursor(head)
-
-    def _batch_low(self) -> int | None:
-        """``fromBlock`` of a batched poll, or None when the range may not fit one chunk."""
-        head, cursor = self._head, self._cursor
-        if head is None or cursor is None or not self._subs:
-            return None
-        # Nodes refuse a fromBlock past "latest"; ``head`` cannot be, and the few
-        # logs re-read below a subscriber's next block are dropped by ``_dispatch``.
-        low = max(min(cursor, head, *(s.next_block for s in self._subs)), 0)
-        if head + 1 - low + _BATCH_HEADROOM > self._chunk:
-            return None
-        return low
-
-    async def _poll_batched(self, low: int) -> None:
-        """One request: ``eth_blockNumber`` + ``eth_getLogs(low, "latest")`` for all subscribers."""
-        subs = list(self._subs)
-        known, cursor = self._head, self._cursor
-        assert known is not None and cursor is not None
-        topics = sorted({s.topic for s in subs})
-        head, logs = await self._rpc.head_and_logs_to_latest(low, self.nexus_address, topics)
-        self._head = head
-        self._resolve_starts(head)
+    def _take(self, answer: Answer, subs: list[Subscription[Any]], low: int, high: int) -> bool:
+        logs = answer.logs
         if isinstance(logs, Exception):
-            if head < low:
-                return  # the head went back (a restarted node): nothing to fetch yet
-            if not _looks_like_range_error(logs):
-                logger.info("batched eth_getLogs to 'latest' failed (%s); two-step polls", logs)
-                self._batch_ok = False
-            await self._fetch(low, head, subs)
-            return
-        # Certainly covered: blocks up to a head seen by an earlier request, the
-        # highest block a log came from, and what earlier polls fetched.
-        highest = max((_position(log)[0] for log in logs), default=low - 1)
-        covered = max(known, highest, cursor - 1)
-        self._dispatch(logs, subs, low, covered)
-        self._advance(subs, covered)
+            if looks_like_range_error(logs) and self._chunk > 1:
+                self._chunk = max(1, self._chunk // 2)
+                logger.info("node refused the block range; chunk size now %d", self._chunk)
+                return True
+            if answer.headers.get(high) is None and self._speculate:
+                # A node that refuses ranges past its head: read the head first from now on.
+                logger.info("eth_getLogs past the head failed (%s); head-first polls", logs)
+                self._speculate = False
+                return True
+            raise logs
+        assert logs is not None
+        covered = self._covered(answer, logs, low, high, subs)
+        if covered < low:
+            return False
+        self._deliver(logs, subs, low, covered, answer.latest.number)
+        self._record(answer, covered)
+        return covered == low + self._chunk - 1 and covered < answer.latest.number
 
-    async def _poll_two_step(self) -> None:
-        """``eth_blockNumber``, then ``eth_getLogs`` over the new range in chunks."""
-        head = await self._rpc.block_number() - self.settings.confirmations
-        self._head = head
-        self._resolve_starts(head)
-        subs = list(self._subs)
-        if not subs:
-            return
-        cursor = self._stream_cursor(head)
-        low = max(min(cursor, *(s.next_block for s in subs)), 0)
-        if head >= low:
-            await self._fetch(low, head, subs)
+    def _bloom(self, subs: list[Subscription[Any]]) -> BloomFilter:
+        topics = tuple(sorted({s.topic for s in subs}))
+        bloom = self._blooms.get(topics)
+        if bloom is None:
+            bloom = self._blooms[topics] = BloomFilter(self.nexus_address.lower(), topics)
+        return bloom
 
-    async def _fetch(self, low: int, high: int, subs: list[Subscription[Any]]) -> None:
-        start = low
-        topics = sorted({s.topic for s in subs})
-        while start <= high:
-            end = min(high, start + self._chunk - 1)
-            try:
-                logs = await self._rpc.get_logs(start, end, self.nexus_address, topics)
-            except Exception as exc:
-                if self._chunk > 1 and _looks_like_range_error(exc):
-                    self._chunk = max(1, self._chunk // 2)
-                    logger.info("node refused the block range; chunk size now %d", self._chunk)
-                    continue
-                raise
-            self._dispatch(logs, subs, start, end)
-            self._advance(subs, end)
-            start = end + 1
+    def _covered(
+        self,
+        answer: Answer,
+        logs: list[Mapping[str, Any]],
+        low: int,
+        high: int,
+        subs: list[Subscription[Any]],
+    ) -> int:
+        """The highest block this answer proves it covered from ``low`` (``low - 1``: none)."""
+        headers = answer.headers
+        top = next((n for n in range(high, low - 1, -1) if headers.get(n) is not None), None)
+        if top is None:
+            return low - 1
+        found: dict[int, list[Mapping[str, Any]]] = {}
+        for log in logs:
+            found.setdefault(position(log)[0], []).append(log)
+        bloom = self._bloom(subs)
+        for number in range(max(low, high - _HEADER_SPAN + 1), top + 1):
+            header = headers.get(number)
+            if header is None:  # a later block exists but this one did not come: another node
+                return number - 1
+            got = found.get(number, [])
+            if any(log_block_hash(log) not in (None, header.hash) for log in got):
+                return number - 1  # these logs are from another fork than the header
+            if (
+                not got
+                and bloom.may_match(header.bloom)
+                and not self._false_positive(header, answer.latest.number)
+            ):
+                return number - 1
+        return top
 
-    def _dispatch(
-        self, logs: list[Mapping[str, Any]], subs: list[Subscription[Any]], low: int, high: int
+    def _false_positive(self, header: Header, head: int) -> bool:
+        """Whether a bloom that matched with no log came back often and deep enough to
+        be a false positive rather than a node whose logs lag its headers."""
+        key = (header.number, header.hash)
+        tries = self._suspects[key] = self._suspects.get(key, 0) + 1
+        if tries >= _BLOOM_TRIES and head - header.number >= _BLOOM_DEPTH:
+            logger.debug("block %d: logs bloom false positive", header.number)
+            return True
+        return False
+
+    def _deliver(
+        self,
+        logs: list[Mapping[str, Any]],
+        subs: list[Subscription[Any]],
+        low: int,
+        covered: int,
+        head: int,
     ) -> None:
         usable = []
         for log in logs:
             if log.get("removed"):
                 continue
-            position = _position(log)
-            if low <= position[0] <= high:
-                usable.append((position, log))
+            where = position(log)
+            if low <= where[0] <= covered:
+                usable.append((where, log))
         usable.sort(key=lambda item: item[0])
-        for position, log in usable:
-            topic = _topic0(log)
+        limits = {id(s): min(covered, head - s.confirmations) for s in subs}
+        for where, log in usable:
+            topic = topic0(log)
             decoded: dict[int, Any] = {}
             for sub in subs:
-                if sub.topic != topic or position[0] < sub.next_block:
+                if sub.topic != topic or not sub.next_block <= where[0] <= limits[id(sub)]:
                     continue
-                if position <= sub.last_position:
+                if where <= sub.last_position:
                     continue
                 key = id(sub.decode)
                 if key not in decoded:
                     try:
                         decoded[key] = sub.decode(log)
                     except Exception as exc:
-                        logger.warning("skipping undecodable log at %s: %s", position, exc)
+                        logger.warning("skipping undecodable log at %s: %s", where, exc)
                         decoded[key] = None
                 raw = decoded[key]
-                if raw is None:
-                    continue
-                event = sub.accept(raw)
-                sub.last_position = position
-                if event is not None:
-                    sub.queue.put_nowait(event)
+                event = None if raw is None else sub.accept(raw)
+                if event is None:
+                    sub.last_position = where
+                else:
+                    sub.put(where, event)
+        for sub in subs:
+            sub.next_block = max(sub.next_block, limits[id(sub)] + 1)
+
+    def _record(self, answer: Answer, covered: int) -> None:
+        """Keep the hashes of covered blocks; move the cursor past ``covered``."""
+        for header in (answer.latest, *answer.headers.values()):
+            if header is not None and header.number <= covered:
+                self._hashes[header.number] = header
+        if len(self._hashes) > KEPT_HASHES:
+            for number in sorted(self._hashes)[: len(self._hashes) - KEPT_HASHES]:
+                del self._hashes[number]
+        self._suspects = {k: v for k, v in self._suspects.items() if k[0] > covered}
+        assert self._cursor is not None
+        self._cursor = max(self._cursor, covered + 1)
+        oldest = min(self._hashes, default=covered + 1)
+        for sub in self._subs:
+            sub.forget_before(oldest)
+
+    def _mismatch(self, headers: Sequence[Header | None]) -> int | None:
+        """The lowest kept block that ``headers`` show was replaced, if any."""
+        found: list[int] = []
+        for header in headers:
+            if header is None:
+                continue
+            kept = self._hashes.get(header.number)
+            if kept is not None and kept.hash != header.hash:
+                found.append(header.number)
+            parent = self._hashes.get(header.number - 1)
+            if parent is not None and parent.hash != header.parent:
+                found.append(header.number - 1)
+        return min(found, default=None)
+
+    async def _rewind(self, mismatch: int) -> None:
+        """Blocks from ``mismatch`` (at least) were replaced: find the last kept block still
+        on the chain (one batch), drop what follows, re-deliver it. Removal notices go to
+        every subscriber for the events it took from the dropped blocks."""
+        below = sorted((n for n in self._hashes if n < mismatch), reverse=True)
+        fork = mismatch
+        if below:
+            current = await self._rpc.headers(below)
+            fork = below[-1]
+            for number in below:
+                header = current[number]
+                if header is not None and header.hash == self._hashes[number].hash:
+                    fork = number + 1
+                    break
+            else:
+                logger.warning(
+                    "chain rewound deeper than the %d blocks tracked; re-delivering from %d",
+                    len(below),
+                    fork,
+                )
+        for number in [n for n in self._hashes if n >= fork]:
+            del self._hashes[number]
+        self._suspects.clear()
+        if self._cursor is not None:
+            self._cursor = min(self._cursor, fork)
+        removed = sum(sub.rewind(fork) for sub in self._subs)
+        self._rewinds += 1
+        self._removed += removed
+        logger.warning(
+            "chain rewound: blocks from %d replaced; %d delivered events removed, "
+            "re-delivering from there",
+            fork,
+            removed,
+        )
 
 
 _POLLERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], EventPoller]]

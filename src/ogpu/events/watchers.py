@@ -3,24 +3,33 @@
 Each watcher subscribes to the event loop's shared :class:`EventPoller` for the
 current chain (``ogpu.chain``), so any number of watchers cost one poll per
 interval (the smallest ``poll_interval`` among them): on HTTP one request, a
-JSON-RPC batch of ``eth_blockNumber`` + ``eth_getLogs``, plus one
-``eth_blockNumber`` when the poller starts. Joining does not poll: a new watcher
-is served by the next scheduled poll, history from its ``from_block`` included
-(extra ``eth_getLogs`` chunks only when that history exceeds
-``max_block_range``). Nexus events have no indexed parameters: the poller
-fetches every log of the event type and the watcher keeps those whose scoping
-address matches (case-insensitively).
+JSON-RPC batch of block headers and ``eth_getLogs`` over explicit block numbers,
+plus one header read when the poller starts. Joining does not poll: a new
+watcher is served by the next scheduled poll, history from its ``from_block``
+included. Nexus events have no indexed parameters: the poller fetches every log
+of the event type and the watcher keeps those whose scoping address matches
+(case-insensitively).
 
-``from_block=None`` starts at the latest head the shared poller has seen
-(inclusive), or, for a poller that has seen none yet, at the head its first
-request reads, right after the first ``__anext__``. RPC outages are retried
-with backoff forever; the generators never raise for them.
+``from_block=None`` yields only new events: those of blocks after the head that
+the next poll reads (the head block itself is not replayed, so a task published
+before the watch started is not yielded). ``confirmations=N`` yields an event
+once its block is N blocks below the head (fewer rewinds, later events).
+
+Nothing is lost or repeated across lagging replicas and node outages. When the
+chain is rewound (a reorganisation, a node restarted from older state) the
+watcher re-delivers the new blocks' events; each event it had already yielded
+from the dropped blocks is passed to ``on_removed`` (a function or coroutine
+function of the event), newest first, before anything new is yielded; without
+``on_removed`` the removal is logged (warning, logger ``ogpu.events``). RPC
+outages are retried with backoff forever; the generators never raise for them.
 """
 
 from __future__ import annotations
 
+import inspect
+import logging
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -40,6 +49,10 @@ from ogpu.events.types import (
 from ogpu.types import InvalidAddressError, InvalidInputError, ResponseStatus, TaskStatus
 
 E = TypeVar("E")
+
+logger = logging.getLogger("ogpu.events")
+
+OnRemoved = Callable[[E], object]
 
 
 def _hash_text(value: object) -> str:
@@ -135,7 +148,14 @@ _REGISTERED = _Spec(
 )
 
 
-def _validate(name: str, address: str, from_block: int | None, poll_interval: float) -> str:
+def _validate(
+    name: str,
+    address: str,
+    from_block: int | None,
+    poll_interval: float,
+    confirmations: int,
+    on_removed: object,
+) -> str:
     if not isinstance(address, str) or not is_address(address):
         raise InvalidAddressError(f"{name} is not an address: {address!r}", param=name)
     if from_block is not None and (
@@ -154,6 +174,12 @@ def _validate(name: str, address: str, from_block: int | None, poll_interval: fl
             f"poll_interval must be a positive number of seconds, got {poll_interval!r}",
             param="poll_interval",
         )
+    if isinstance(confirmations, bool) or not isinstance(confirmations, int) or confirmations < 0:
+        raise InvalidInputError(
+            f"confirmations must be an int >= 0, got {confirmations!r}", param="confirmations"
+        )
+    if on_removed is not None and not callable(on_removed):
+        raise InvalidInputError("on_removed must be callable or None", param="on_removed")
     return address.lower()
 
 
@@ -171,8 +197,10 @@ def _open(
     address: str,
     from_block: int | None,
     poll_interval: float,
-) -> tuple[EventPoller, Subscription[E]]:
-    scope = _validate(name, address, from_block, poll_interval)
+    confirmations: int,
+    on_removed: OnRemoved[E] | None,
+) -> AsyncGenerator[E, None]:
+    scope = _validate(name, address, from_block, poll_interval, confirmations, on_removed)
 
     def accept(decoded: Any) -> E | None:
         if str(spec.scope(decoded)).lower() != scope:
@@ -185,112 +213,206 @@ def _open(
         accept=accept,
         start=from_block,
         poll_interval=float(poll_interval),
+        confirmations=confirmations,
         next_block=from_block or 0,
     )
-    poller = _current_poller()
-    poller.subscribe(subscription)
-    return poller, subscription
+    return _follow(_current_poller(), subscription, on_removed)
+
+
+async def _follow(
+    poller: EventPoller, sub: Subscription[E], on_removed: OnRemoved[E] | None
+) -> AsyncGenerator[E, None]:
+    poller.subscribe(sub)
+    try:
+        while True:
+            removed, event = await sub.next()
+            if not removed:
+                yield event
+            elif on_removed is None:
+                logger.warning("event removed by a chain rewind (no on_removed given): %s", event)
+            else:
+                outcome = on_removed(event)
+                if inspect.isawaitable(outcome):
+                    await outcome
+    finally:
+        poller.unsubscribe(sub)
 
 
 async def watch_task_published(
-    source_address: str, *, from_block: int | None = None, poll_interval: float = 2.0
+    source_address: str,
+    *,
+    from_block: int | None = None,
+    poll_interval: float = 2.0,
+    confirmations: int = 0,
+    on_removed: OnRemoved[TaskPublishedEvent] | None = None,
 ) -> AsyncIterator[TaskPublishedEvent]:
     """Yield ``TaskPublished`` events of tasks published to ``source_address``, forever.
 
     Cost: shared polling (see module doc). Raises InvalidInputError (bad address,
-    ``from_block`` or ``poll_interval``) on the first iteration, before any RPC.
+    ``from_block``, ``poll_interval``, ``confirmations`` or ``on_removed``) on the
+    first iteration, before any RPC.
     """
-    poller, sub = _open(
-        _TASK_PUBLISHED, "source_address", source_address, from_block, poll_interval
+    stream = _open(
+        _TASK_PUBLISHED,
+        "source_address",
+        source_address,
+        from_block,
+        poll_interval,
+        confirmations,
+        on_removed,
     )
     try:
-        while True:
-            yield await sub.get()
+        async for event in stream:
+            yield event
     finally:
-        poller.unsubscribe(sub)
+        await stream.aclose()
 
 
 async def watch_attempted(
-    task_address: str, *, from_block: int | None = None, poll_interval: float = 2.0
+    task_address: str,
+    *,
+    from_block: int | None = None,
+    poll_interval: float = 2.0,
+    confirmations: int = 0,
+    on_removed: OnRemoved[AttemptedEvent] | None = None,
 ) -> AsyncIterator[AttemptedEvent]:
     """Yield ``Attempted`` events of ``task_address``, forever.
 
-    Cost: shared polling (see module doc). Raises InvalidInputError on bad
-    arguments at the first iteration, before any RPC.
+    Cost: shared polling (see module doc). Raises InvalidInputError (bad address,
+    ``from_block``, ``poll_interval``, ``confirmations`` or ``on_removed``) on the
+    first iteration, before any RPC.
     """
-    poller, sub = _open(_ATTEMPTED, "task_address", task_address, from_block, poll_interval)
+    stream = _open(
+        _ATTEMPTED,
+        "task_address",
+        task_address,
+        from_block,
+        poll_interval,
+        confirmations,
+        on_removed,
+    )
     try:
-        while True:
-            yield await sub.get()
+        async for event in stream:
+            yield event
     finally:
-        poller.unsubscribe(sub)
+        await stream.aclose()
 
 
 async def watch_response_submitted(
-    task_address: str, *, from_block: int | None = None, poll_interval: float = 2.0
+    task_address: str,
+    *,
+    from_block: int | None = None,
+    poll_interval: float = 2.0,
+    confirmations: int = 0,
+    on_removed: OnRemoved[ResponseSubmittedEvent] | None = None,
 ) -> AsyncIterator[ResponseSubmittedEvent]:
     """Yield ``ResponseSubmitted`` events of responses to ``task_address``, forever.
 
-    Cost: shared polling (see module doc). Raises InvalidInputError on bad
-    arguments at the first iteration, before any RPC.
+    Cost: shared polling (see module doc). Raises InvalidInputError (bad address,
+    ``from_block``, ``poll_interval``, ``confirmations`` or ``on_removed``) on the
+    first iteration, before any RPC.
     """
-    poller, sub = _open(
-        _RESPONSE_SUBMITTED, "task_address", task_address, from_block, poll_interval
+    stream = _open(
+        _RESPONSE_SUBMITTED,
+        "task_address",
+        task_address,
+        from_block,
+        poll_interval,
+        confirmations,
+        on_removed,
     )
     try:
-        while True:
-            yield await sub.get()
+        async for event in stream:
+            yield event
     finally:
-        poller.unsubscribe(sub)
+        await stream.aclose()
 
 
 async def watch_response_status_changed(
-    response_address: str, *, from_block: int | None = None, poll_interval: float = 2.0
+    response_address: str,
+    *,
+    from_block: int | None = None,
+    poll_interval: float = 2.0,
+    confirmations: int = 0,
+    on_removed: OnRemoved[ResponseStatusChangedEvent] | None = None,
 ) -> AsyncIterator[ResponseStatusChangedEvent]:
     """Yield ``ResponseStatusChanged`` events of ``response_address``, forever.
 
-    Cost: shared polling (see module doc). Raises InvalidInputError on bad
-    arguments at the first iteration, before any RPC.
+    Cost: shared polling (see module doc). Raises InvalidInputError (bad address,
+    ``from_block``, ``poll_interval``, ``confirmations`` or ``on_removed``) on the
+    first iteration, before any RPC.
     """
-    poller, sub = _open(
-        _RESPONSE_STATUS_CHANGED, "response_address", response_address, from_block, poll_interval
+    stream = _open(
+        _RESPONSE_STATUS_CHANGED,
+        "response_address",
+        response_address,
+        from_block,
+        poll_interval,
+        confirmations,
+        on_removed,
     )
     try:
-        while True:
-            yield await sub.get()
+        async for event in stream:
+            yield event
     finally:
-        poller.unsubscribe(sub)
+        await stream.aclose()
 
 
 async def watch_task_status_changed(
-    task_address: str, *, from_block: int | None = None, poll_interval: float = 2.0
+    task_address: str,
+    *,
+    from_block: int | None = None,
+    poll_interval: float = 2.0,
+    confirmations: int = 0,
+    on_removed: OnRemoved[TaskStatusChangedEvent] | None = None,
 ) -> AsyncIterator[TaskStatusChangedEvent]:
     """Yield ``TaskStatusChanged`` events of ``task_address``, forever.
 
-    Cost: shared polling (see module doc). Raises InvalidInputError on bad
-    arguments at the first iteration, before any RPC.
+    Cost: shared polling (see module doc). Raises InvalidInputError (bad address,
+    ``from_block``, ``poll_interval``, ``confirmations`` or ``on_removed``) on the
+    first iteration, before any RPC.
     """
-    poller, sub = _open(
-        _TASK_STATUS_CHANGED, "task_address", task_address, from_block, poll_interval
+    stream = _open(
+        _TASK_STATUS_CHANGED,
+        "task_address",
+        task_address,
+        from_block,
+        poll_interval,
+        confirmations,
+        on_removed,
     )
     try:
-        while True:
-            yield await sub.get()
+        async for event in stream:
+            yield event
     finally:
-        poller.unsubscribe(sub)
+        await stream.aclose()
 
 
 async def watch_registered(
-    source_address: str, *, from_block: int | None = None, poll_interval: float = 2.0
+    source_address: str,
+    *,
+    from_block: int | None = None,
+    poll_interval: float = 2.0,
+    confirmations: int = 0,
+    on_removed: OnRemoved[RegisteredEvent] | None = None,
 ) -> AsyncIterator[RegisteredEvent]:
     """Yield ``Registered`` events of providers registering to ``source_address``, forever.
 
-    Cost: shared polling (see module doc). Raises InvalidInputError on bad
-    arguments at the first iteration, before any RPC.
+    Cost: shared polling (see module doc). Raises InvalidInputError (bad address,
+    ``from_block``, ``poll_interval``, ``confirmations`` or ``on_removed``) on the
+    first iteration, before any RPC.
     """
-    poller, sub = _open(_REGISTERED, "source_address", source_address, from_block, poll_interval)
+    stream = _open(
+        _REGISTERED,
+        "source_address",
+        source_address,
+        from_block,
+        poll_interval,
+        confirmations,
+        on_removed,
+    )
     try:
-        while True:
-            yield await sub.get()
+        async for event in stream:
+            yield event
     finally:
-        poller.unsubscribe(sub)
+        await stream.aclose()

@@ -52,10 +52,11 @@ from ogpu.types.errors import (
     InvalidParamsError,
     NonceError,
     OGPUError,
-    ReceiptTimeoutError,
     RPCError,
     TxError,
     TxMayHaveLandedError,
+    TxReceiptTimeoutError,
+    TxRpcError,
 )
 from ogpu.types.receipt import RawLog, Receipt
 
@@ -395,9 +396,10 @@ def _wait_receipt(
         if _mined(found):
             return found, head
         if time.monotonic() >= deadline:
-            raise ReceiptTimeoutError(
-                f"no receipt for {tx_hash} after {timeout:.0f}s; it may still be mined",
+            raise TxReceiptTimeoutError(
+                message=f"no receipt for {tx_hash} after {timeout:.0f}s; it may still be mined",
                 tx_hash=tx_hash,
+                timeout=timeout,
             )
         time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
         pause = min(pause * 1.5, longest)
@@ -649,6 +651,16 @@ def _contract_name(contract: Contract) -> str | None:
     return None
 
 
+def tx_rpc_error(exc: RPCError) -> TxRpcError:
+    """An RPC failure met while sending a transaction, as the official ``TxRpcError``
+    (still an ``RPCError``). No I/O."""
+    if isinstance(exc, TxRpcError):
+        return exc
+    return TxRpcError(
+        message=exc.message, reason=exc.cause or exc.message, method=exc.method, cause=exc.cause
+    )
+
+
 class TxExecutor:
     """Single-shot transaction sender with nonce management, retries and revert decoding.
 
@@ -749,8 +761,9 @@ class TxExecutor:
             NonceError: nonce collisions outlasted ``max_retries``.
             GasError: underpriced, unaffordable or out of gas.
             TxMayHaveLandedError: broadcast outcome unknown (carries ``tx_hash``).
-            ReceiptTimeoutError: no receipt within ``receipt_timeout`` (carries ``tx_hash``).
-            RPCError: the node could not be reached.
+            TxReceiptTimeoutError: no receipt within ``receipt_timeout`` (a
+                ``ReceiptTimeoutError``; carries ``tx_hash`` and ``timeout``).
+            TxRpcError: the node could not be reached or answered nonsense (an ``RPCError``).
         """
         try:
             return _send(
@@ -759,11 +772,14 @@ class TxExecutor:
                 max_retries=self.max_retries,
                 receipt_timeout=self.receipt_timeout,
             )
+        except RPCError as exc:
+            raise tx_rpc_error(exc) from exc
         except OGPUError:
             raise
         except (KeyError, TypeError, ValueError) as exc:
-            raise RPCError(
-                f"malformed answer from the node while sending {self.context}: {exc!r}",
+            raise TxRpcError(
+                message=f"malformed answer from the node while sending {self.context}: {exc!r}",
+                reason=f"malformed answer: {exc!r}",
                 cause=repr(exc),
             ) from None
 

@@ -34,9 +34,9 @@ from ogpu.types.errors import (
     GasError,
     NonceError,
     OGPUError,
-    ReceiptTimeoutError,
     TxError,
     TxMayHaveLandedError,
+    TxReceiptTimeoutError,
 )
 from ogpu.types.receipt import Receipt
 
@@ -297,10 +297,11 @@ def _await_receipts(
         if time.monotonic() >= deadline:
             for i in pending:
                 if i not in found:
-                    items[i].error = ReceiptTimeoutError(
-                        f"no receipt for {items[i].tx_hash} after {timeout:.0f}s; "
+                    items[i].error = TxReceiptTimeoutError(
+                        message=f"no receipt for {items[i].tx_hash} after {timeout:.0f}s; "
                         "it may still be mined",
                         tx_hash=items[i].tx_hash,
+                        timeout=timeout,
                     )
             return found
         time.sleep(min(pause, max(0.0, deadline - time.monotonic())))

@@ -1,0 +1,115 @@
+"""One watcher's interest in the shared poller, and its delivery queue.
+
+The queue holds events in chain order and, after a rewind (a reorganisation, or a
+node that came back on another fork), removal notices for events the watcher already
+took that are no longer on the chain. Events queued but not yet taken are dropped
+silently on a rewind: the watcher never saw them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+E = TypeVar("E")
+
+Position = tuple[int, int]
+"""(block number, log index)."""
+
+_AFTER_ALL_LOGS = 2**62
+
+
+class _Failed:
+    """Queued when the poller itself crashed (a bug, not an RPC failure)."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+@dataclass(eq=False)
+class Subscription(Generic[E]):
+    """A watcher: an event topic, a decoder/filter, a confirmation depth and a queue.
+
+    ``start`` is the first block (``None`` until the poller resolves it to the block
+    after a head it read); ``next_block`` the first block not yet delivered.
+    """
+
+    topic: str
+    decode: Callable[[Any], Any]
+    accept: Callable[[Any], E | None]
+    start: int | None
+    poll_interval: float
+    confirmations: int = 0
+    next_block: int = 0
+    last_position: Position = (-1, -1)
+    _pending: deque[tuple[bool, Position, E] | _Failed] = field(default_factory=deque)
+    _taken: deque[tuple[Position, E]] = field(default_factory=deque)
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def put(self, position: Position, event: E) -> None:
+        """Queue ``event`` found at ``position``. No I/O."""
+        self.last_position = position
+        self._pending.append((False, position, event))
+        self._ready.set()
+
+    def fail(self, error: BaseException) -> None:
+        self._pending.append(_Failed(error))
+        self._ready.set()
+
+    @property
+    def queued(self) -> int:
+        """Items waiting to be taken (events and removal notices)."""
+        return len(self._pending)
+
+    async def next(self) -> tuple[bool, E]:
+        """(removed, event): the next event, or a removal notice for one taken before.
+
+        Waits. Re-raises a poller crash.
+        """
+        while not self._pending:
+            self._ready.clear()
+            await self._ready.wait()
+        item = self._pending.popleft()
+        if isinstance(item, _Failed):
+            raise item.error
+        removed, position, event = item
+        if not removed:
+            self._taken.append((position, event))
+        return removed, event
+
+    async def get(self) -> E:
+        """The next event, skipping removal notices. Waits; re-raises a poller crash."""
+        while True:
+            removed, event = await self.next()
+            if not removed:
+                return event
+
+    def rewind(self, block: int) -> int:
+        """Blocks from ``block`` on are no longer on the chain: drop their queued events,
+        queue removal notices for the ones already taken (newest first), and deliver
+        from ``block`` again. Returns the number of notices queued. No I/O."""
+        kept = deque(
+            item
+            for item in self._pending
+            if isinstance(item, _Failed) or item[0] or item[1][0] < block
+        )
+        self._pending = kept
+        removed = 0
+        while self._taken and self._taken[-1][0][0] >= block:
+            position, event = self._taken.pop()
+            self._pending.append((True, position, event))
+            removed += 1
+        if removed:
+            self._ready.set()
+        if self.start is not None:
+            self.next_block = max(self.start, min(self.next_block, block))
+        self.last_position = min(self.last_position, (block - 1, _AFTER_ALL_LOGS))
+        return removed
+
+    def forget_before(self, block: int) -> None:
+        """Stop tracking taken events below ``block`` (a rewind cannot reach them)."""
+        while self._taken and self._taken[0][0][0] < block:
+            self._taken.popleft()
