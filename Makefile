@@ -26,8 +26,10 @@ lint:
 typecheck:
 	$(PYTHON) -m mypy --strict src generated
 
+# One worker per core; --dist loadscope keeps each module (and its module fixtures) on
+# one worker. Plain `pytest` still runs the same suite in one process.
 test: test-prerequisites
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n auto --dist loadscope
 
 # The cross-node tests run on ganache (contracts/node_modules): install it when npm is
 # present; otherwise say, in one line up front, what is skipped and how to enable it.

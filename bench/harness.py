@@ -25,6 +25,7 @@ from typing import Any
 
 from bench import report, service_load
 from bench.devnet import PAYMENT, BenchChain, DevnetProcess, DevnetUnavailable, Seed, start_devnet
+from bench.first_result import ensure_bytecode, run_first_result
 from bench.official_env import OFFICIAL_REQUIREMENT, OfficialEnvError, ensure_official_venv
 from bench.proxy import LatencyProxy, ProxyStats
 from bench.sides import SIDES, SideError, WorkerProcess, wait_all
@@ -723,6 +724,7 @@ def run_service(ctx: Context) -> dict[str, Any]:
 
 
 RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
+    "first_result": run_first_result,
     "snapshot": run_snapshot,
     "get_tasks": run_get_tasks,
     "get_tasks_10k": lambda ctx: run_get_tasks(ctx, big=True),
@@ -885,6 +887,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx.mark("official", "*", f"official SDK unavailable: {exc}")
         say(f"official: not available ({exc})")
     _probe(ctx)
+    say("ours' bytecode: " + ensure_bytecode(ctx.python("ours")))  # as pip install does
     results: dict[str, Any] = {}
     try:
         if "import" in selected:

@@ -9,11 +9,14 @@ without touching the network.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +75,26 @@ def _probe(python: Path) -> tuple[str, Path] | None:
     return str(version), Path(site)
 
 
+@contextlib.contextmanager
+def _exclusive(venv: Path) -> Iterator[None]:
+    """Hold a lock beside ``venv``: parallel test workers (pytest-xdist) and bench runs
+    would otherwise create or delete the same venv at once."""
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f".{venv.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def ensure_official_venv(venv: Path = VENV_DIR, *, log: bool = True) -> OfficialEnv:
+    """Return the official SDK's venv, creating it if needed (one process at a time).
+
+    Cost and errors: as ``_ensure_official_venv``.
+    """
+    with _exclusive(venv):
+        return _ensure_official_venv(venv, log=log)
+
+
+def _ensure_official_venv(venv: Path, *, log: bool) -> OfficialEnv:
     """Return the official SDK's venv, creating it (``venv`` + ``pip install``) if needed.
 
     Cost: none when cached (one interpreter start to verify); otherwise a venv

@@ -215,6 +215,25 @@ def op_snapshot(state: State, cmd: dict[str, Any]) -> dict[str, Any]:
     return {"times": times, "digest": _digest(last) if last else {}}
 
 
+# -- first result ---------------------------------------------------------------------------
+
+#: Stacks the time-to-first-result path of ours should not load (reported, not asserted).
+_HEAVY = ("web3", "eth_abi", "eth_account", "eth_utils", "eth_hash", "requests", "pydantic")
+
+
+def op_first_result(state: State, cmd: dict[str, Any]) -> dict[str, Any]:
+    """In a fresh worker: import the side's SDK (``configure``), then one snapshot."""
+    t0 = time.perf_counter()
+    op_configure(state, cmd)
+    snapshot = _snapshot_fn(state, cmd["task"])()
+    seconds = time.perf_counter() - t0
+    return {
+        "seconds": seconds,
+        "digest": _digest(snapshot),
+        "loaded": [m for m in _HEAVY if m in sys.modules],
+    }
+
+
 # -- get_tasks ------------------------------------------------------------------------------
 
 
@@ -615,6 +634,7 @@ OPS: dict[str, Callable[[State, dict[str, Any]], dict[str, Any]]] = {
     "publish": op_publish,
     "watch": op_watch,
     "import": op_import,
+    "first_result": op_first_result,
     "probe": op_probe,
 }
 

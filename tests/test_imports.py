@@ -62,6 +62,8 @@ def _loaded_after(code: str) -> list[str]:
         "ogpu.events",
         "ogpu_bindings",
         "ogpu.manifest",
+        "ogpu.provider",
+        "ogpu.abi",
         "ogpu, ogpu.protocol, ogpu.events, ogpu.types, ogpu.chain, ogpu.ipfs",
     ],
 )
@@ -75,7 +77,7 @@ def test_import_client_loads_no_heavy_module() -> None:
 
 
 def test_building_values_needs_no_web3() -> None:
-    # Validating an address (keccak) and encoding calldata (eth-abi) load only what they use.
+    # Validating an address (keccak) and encoding calldata use the SDK's own codec (ogpu.abi).
     code = (
         "from ogpu.protocol import Task\n"
         "from ogpu_bindings import task as task_abi\n"
@@ -84,8 +86,8 @@ def test_building_values_needs_no_web3() -> None:
         "assert task_abi.get_status_call(task.address).data.hex() == '4e69d560'\n"
     )
     loaded = set(_loaded_after(code))
-    assert {"eth_hash", "eth_abi"} <= loaded  # the code above did use them
-    assert not {"web3", "eth_account", "requests", "ogpu.protocol._executor"} & loaded
+    assert not {"web3", "eth_account", "eth_abi", "eth_hash", "requests"} & loaded
+    assert "ogpu.protocol._executor" not in loaded
 
 
 def test_task_input_from_a_dict_needs_no_pydantic() -> None:

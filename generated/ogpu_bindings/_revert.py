@@ -4,7 +4,7 @@
 revert_from_exception (import those from ogpu_bindings.errors).
 
 Its own module so that defining, raising and catching the error classes compiles and loads none
-of it; errors.py imports it on the first revert to decode. eth-abi is imported on first use.
+of it; errors.py imports it on the first revert to decode. ABI data goes through ogpu.abi.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import ast
 from collections.abc import Callable, Mapping
 from typing import Final
 
+from ogpu import abi as _abi
 from ogpu.errors import AbiDecodeError, TxRevertError
 
 from .errors import (
@@ -142,9 +143,7 @@ def revert_from_reason(
     No RPC."""
     cls = revert_class_for(reason, contract=contract, function=function)
     if data is None:
-        from eth_abi.abi import encode
-
-        data = bytes.fromhex(ERROR_STRING_SELECTOR[2:]) + encode(("string",), (reason,))
+        data = bytes.fromhex(ERROR_STRING_SELECTOR[2:]) + _abi.encode(("string",), (reason,))
     message = _revert_message(cls, reason, contract, function)
     return cls(
         message=message,
@@ -166,15 +165,12 @@ def decode_revert(
     """Typed error for raw revert data: Error(string) via REVERT_REASONS, Panic(uint256) as
     PanicError, custom errors by selector (CUSTOM_ERRORS); empty or unknown data gives a plain
     TxRevertError. No RPC; never raises."""
-    from eth_abi.abi import decode as abi_decode
-    from eth_abi.exceptions import DecodingError
-
     data = bytes(data)
     selector = "0x" + data[:4].hex()
     if selector == ERROR_STRING_SELECTOR:
         try:
-            (reason,) = abi_decode(("string",), data[4:])
-        except (DecodingError, ValueError, TypeError):
+            (reason,) = _abi.decode(("string",), data[4:])
+        except _abi.DecodeError:
             pass
         else:
             return revert_from_reason(
@@ -182,8 +178,8 @@ def decode_revert(
             )
     elif selector == PANIC_SELECTOR:
         try:
-            (code,) = abi_decode(("uint256",), data[4:])
-        except (DecodingError, ValueError, TypeError):
+            (code,) = _abi.decode(("uint256",), data[4:])
+        except _abi.DecodeError:
             pass
         else:
             what = PANIC_CODES.get(int(code), "unknown panic code")

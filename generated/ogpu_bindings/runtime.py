@@ -3,7 +3,7 @@
 ContractCall and TxRequest are what the generated functions return; check_* validate arguments
 before any RPC (InvalidInputError subclasses); as_* type decoded values; the log helpers read
 web3 LogReceipts or dicts of hex strings. Every ABI encoding goes through `encode_call`, every
-decoding through `decode_values` (the codec seam). eth-abi and eth-hash load on first use.
+decoding through `decode_values`: the SDK's own codec (ogpu.abi) and keccak (ogpu.abi.keccak).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import Enum, Flag
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar, cast
 
+from ogpu import abi as _abi
+from ogpu.abi.keccak import to_checksum_address as _to_checksum
 from ogpu.errors import (
     AbiDecodeError,
     InvalidAddressError,
@@ -183,18 +185,9 @@ def check_address(value: object, param: str) -> str:
     return checksummed
 
 
-def _keccak(data: bytes) -> bytes:
-    """Keccak-256 of `data`; eth-hash (and its backend) load on the first call."""
-    from eth_hash.auto import keccak
-
-    return keccak(data)
-
-
 def _checksum(lower_hex: str) -> str:
-    digest = _keccak(lower_hex.encode("ascii")).hex()
-    return "0x" + "".join(
-        ch.upper() if int(digest[i], 16) >= 8 else ch for i, ch in enumerate(lower_hex)
-    )
+    """EIP-55 form of 40 lowercase hex digits (cached; ogpu.abi.keccak)."""
+    return _to_checksum(lower_hex)
 
 
 def _bound(n: int) -> str:
@@ -339,12 +332,9 @@ def check_struct(value: object, cls: type[S], param: str) -> S:
 
 def encode_call(selector: bytes, types: tuple[str, ...], values: tuple[Any, ...]) -> bytes:
     """Calldata: selector + ABI-encoded values (already validated). Raises InvalidParamsError."""
-    from eth_abi.abi import encode
-    from eth_abi.exceptions import EncodingError
-
     try:
-        return selector + encode(types, values)
-    except EncodingError as exc:
+        return selector + _abi.codec(types).encode(values)
+    except (_abi.EncodeError, _abi.AbiTypeError) as exc:
         raise InvalidParamsError(f"cannot ABI-encode the arguments: {exc}") from exc
 
 
@@ -352,13 +342,10 @@ def encode_call(selector: bytes, types: tuple[str, ...], values: tuple[Any, ...]
 
 
 def decode_values(types: tuple[str, ...], data: bytes, signature: str) -> tuple[Any, ...]:
-    """eth-abi decode with a typed error. Raises AbiDecodeError."""
-    from eth_abi.abi import decode
-    from eth_abi.exceptions import DecodingError
-
+    """Decode `data` as `types` (ogpu.abi, as strict as eth-abi). Raises AbiDecodeError."""
     try:
-        return tuple(decode(types, data))
-    except (DecodingError, ValueError, TypeError) as exc:
+        return _abi.codec(types).decode(data)
+    except (_abi.DecodeError, _abi.AbiTypeError) as exc:
         raise AbiDecodeError(
             f"cannot decode {signature} data ({len(data)} bytes) as {', '.join(types)}: {exc}",
             signature=signature,

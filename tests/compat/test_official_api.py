@@ -23,31 +23,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 DUMP = HERE / "api_dump.py"
 
-# Gaps owned by the `engine` engineer (issue 15's transaction parts: publish budgets,
-# TxExecutor deadline/budget, the three transaction errors, NonceManager's methods).
-# Delete this set when that work lands on main; nothing else may be excused here. A gap
-# listed here that is closed fails the test too, so the set cannot outlive the work.
-ENGINE_OWNED: frozenset[str] = frozenset(
-    {
-        "ogpu.client.publish_task: parameter 'ipfs_backoff' (KEYWORD_ONLY) missing",
-        "ogpu.client.publish_task: parameter 'ipfs_retries' (KEYWORD_ONLY) missing",
-        "ogpu.client.publish_task: parameter 'total_timeout' (KEYWORD_ONLY) missing",
-        "ogpu.protocol.TxExecutor.__init__: parameter 'budget' (KEYWORD_ONLY) missing",
-        "ogpu.protocol.TxExecutor.__init__: parameter 'deadline' (KEYWORD_ONLY) missing",
-        "ogpu.protocol.controller.TxExecutor.__init__: parameter 'budget' (KEYWORD_ONLY) missing",
-        "ogpu.protocol.controller.TxExecutor.__init__: parameter 'deadline' (KEYWORD_ONLY) missing",
-        "ogpu.protocol.controller.publish_task: parameter 'budget' (KEYWORD_ONLY) missing",
-        "ogpu.protocol.controller.publish_task: parameter 'deadline' (KEYWORD_ONLY) missing",
-        "ogpu.protocol.controller.publish_task: parameter 'receipt_timeout' (KEYWORD_ONLY) missing",
-        "ogpu.protocol.nexus.TxExecutor.__init__: parameter 'budget' (KEYWORD_ONLY) missing",
-        "ogpu.protocol.nexus.TxExecutor.__init__: parameter 'deadline' (KEYWORD_ONLY) missing",
-        "ogpu.protocol.terminal.TxExecutor.__init__: parameter 'budget' (KEYWORD_ONLY) missing",
-        "ogpu.protocol.terminal.TxExecutor.__init__: parameter 'deadline' (KEYWORD_ONLY) missing",
-        "ogpu.protocol.vault.TxExecutor.__init__: parameter 'budget' (KEYWORD_ONLY) missing",
-        "ogpu.protocol.vault.TxExecutor.__init__: parameter 'deadline' (KEYWORD_ONLY) missing",
-    }
-)
-
 
 def _load(name: str, path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
@@ -105,7 +80,4 @@ def test_ours_has_every_official_name(
     wanted = {module: sorted(spec["names"]) for module, spec in official_api.items()}
     ours = _dump(sys.executable, tmp_path_factory.mktemp("ours"), wanted)
     gaps = compare.compare(official_api, ours)
-    left = [g for g in gaps if g not in ENGINE_OWNED]
-    assert not left, f"{len(left)} gaps vs ogpu 0.2.3:\n" + "\n".join(left)
-    stale = sorted(ENGINE_OWNED - set(gaps))
-    assert not stale, "ENGINE_OWNED lists gaps that are closed:\n" + "\n".join(stale)
+    assert not gaps, f"{len(gaps)} gaps vs ogpu 0.2.3:\n" + "\n".join(gaps)

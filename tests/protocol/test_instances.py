@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from eth_utils.crypto import keccak
 
-from ogpu.chain import Web3Manager, multicall
+from ogpu.chain import multicall
 from ogpu.devnet import AGENTS, MASTERS, PROVIDERS
 from ogpu.ipfs import publish_to_ipfs
 from ogpu.protocol import Master, Provider, Response, Source, Task, nexus, terminal, vault
@@ -249,9 +249,8 @@ def test_pagination_chunks_and_bounds(
     world.fund(world.client)
     source = world.source()
     tasks = [world.task(source, payment=10**15) for _ in range(8)]
-    w3 = Web3Manager.get_web3_instance()
     proxy.reset()
-    offset = multicall.execution_offset(w3)  # learnt once per Web3: two requests
+    offset = multicall.execution_offset(bindings.endpoint())  # once per endpoint: two requests
     assert proxy.requests == 2 and offset in (0, 1)
     proxy.reset()
     assert source.get_tasks() == tasks

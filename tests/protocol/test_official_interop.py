@@ -121,7 +121,7 @@ def test_official_sdk_and_ours_read_identical_lists(
     world.respond(tasks[2], PROVIDERS[1], "https://example.invalid/b.json")
     nexus.unregister(sources[0].address, PROVIDERS[0].address, signer=PROVIDERS[0].account)
     # Lists past one chunk of 100, on the real contracts.
-    builder = ListBuilder(world.devnet.w3, CLIENTS[2].address)
+    builder = ListBuilder(world.devnet.w3, CLIENTS[2].address, world.devnet)
     long_source = builder.source(230, 130)
     long_task = builder.task(sources[0].address, 205, respond_every=9)
 

@@ -17,12 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ogpu.chain import ChainConfig, Web3Manager, multicall
+from ogpu.chain import ChainConfig, multicall
 from ogpu.devnet import CLIENTS
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.faults import MainnetFaults
 from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
 from ogpu.protocol import Source, Task, _paging, nexus
+from ogpu.protocol import _bindings as bindings
 
 from .conftest import CountingProxy, _reset_sdk_state
 from .lists import FEES, TX_GAS, BuiltSource, BuiltTask, ListBuilder, deploy, synthetic
@@ -51,7 +52,7 @@ class Big:
 @pytest.fixture(scope="module")
 def big() -> Iterator[Big]:
     devnet = Devnet()
-    builder = ListBuilder(devnet.w3, CLIENTS[0].address)
+    builder = ListBuilder(devnet.w3, CLIENTS[0].address, devnet)
     sources = {n: builder.source(n, n) for n in SIZES}
     tasks = {
         n: builder.task(sources[1].address, n, respond_every=max(1, n // 10) if n else 0)
@@ -72,7 +73,7 @@ def big() -> Iterator[Big]:
 def on_big(big: Big) -> Iterator[Big]:
     """``big`` over HTTP through the counting proxy, the node's call numbering learnt."""
     ChainConfig.use_devnet(big.devnet.deployment, rpc=big.proxy.url)
-    multicall.execution_offset(Web3Manager.get_web3_instance())
+    multicall.execution_offset(bindings.endpoint())
     big.proxy.reset()
     try:
         yield big
@@ -196,7 +197,7 @@ def test_a_node_with_a_lower_gas_cap_gets_the_long_list_index_by_index(big: Big)
     proxy.start()
     ChainConfig.use_devnet(big.devnet.deployment, rpc=proxy.url)
     try:
-        multicall.execution_offset(Web3Manager.get_web3_instance())
+        multicall.execution_offset(bindings.endpoint())
         proxy.reset()
         built = big.sources[10_000]
         assert [t.address for t in Source(built.address).get_tasks()] == built.tasks
@@ -232,7 +233,7 @@ def test_get_sources_under_either_convention(big: Big, mode: str) -> None:
             # A fresh Web3 per list: the convention is learnt again each time.
             moved = replace(big.devnet.deployment, nexus=address)
             ChainConfig.use_devnet(moved, rpc=big.proxy.url)
-            multicall.execution_offset(Web3Manager.get_web3_instance())
+            multicall.execution_offset(bindings.endpoint())
             for lower, upper in [*windows(n), (n - 1, n), (0, 1), (n - 2, None)]:
                 lower = max(lower, 0)
                 got = [s.address for s in nexus.get_sources(lower, upper)]
@@ -257,7 +258,7 @@ def test_get_sources_learns_the_convention_at_no_extra_cost(big: Big) -> None:
             replace(big.devnet.deployment, nexus=fixture.address), rpc=big.proxy.url
         )
         try:
-            multicall.execution_offset(Web3Manager.get_web3_instance())
+            multicall.execution_offset(bindings.endpoint())
             big.proxy.reset()
             assert [s.address for s in nexus.get_sources()] == synthetic(0x6000_0000, 150)
             # half-open: the last item needs one more read, the first time only

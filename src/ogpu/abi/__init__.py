@@ -4,12 +4,13 @@
 :class:`Codec` whose ``encode(values)`` / ``decode(data)`` are closures compiled for
 exactly those types, cached per tuple (the generated bindings pay the parse once per
 function, not per call). Values follow eth-abi's conventions, so results compare equal.
-See :mod:`ogpu.abi.codec`.
+Type parsing and the head-tail layout: ``_codec``; elementary types: ``_elementary``;
+Keccak-256 and EIP-55 checksums: :mod:`ogpu.abi.keccak`.
 """
 
 from __future__ import annotations
 
-from ogpu.abi.codec import (
+from ogpu.abi._codec import (
     AbiTypeError,
     Codec,
     CodecError,

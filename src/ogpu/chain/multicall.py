@@ -31,6 +31,9 @@ from ogpu.chain import readretry, rpc
 if TYPE_CHECKING:
     from web3 import Web3
 
+    from ogpu.chain.rpc import Endpoint
+    from ogpu.chain.transport import HttpTransport
+
 _OPS = {
     "ADD": 0x01,
     "SUB": 0x03,
@@ -209,7 +212,7 @@ def decode_output(output: bytes, count: int) -> AggregateResult:
 
 
 def aggregate(
-    w3: Web3, calls: Sequence[CallLike], block_identifier: str | int = "latest"
+    w3: Endpoint, calls: Sequence[CallLike], block_identifier: str | int = "latest"
 ) -> AggregateResult:
     """Run every call against one block with a single ``eth_call`` (one HTTP request).
 
@@ -227,14 +230,14 @@ def aggregate(
     return decode_output(rpc.to_bytes(raw), len(calls))
 
 
-_offsets: weakref.WeakKeyDictionary[Web3, int] = weakref.WeakKeyDictionary()
+_offsets: weakref.WeakKeyDictionary[Web3 | HttpTransport, int] = weakref.WeakKeyDictionary()
 
 
-def execution_offset(w3: Web3) -> int:
+def execution_offset(w3: Web3 | HttpTransport) -> int:
     """``NUMBER`` minus the queried block for this node (0 or 1), cached per Web3.
 
     Two requests (``eth_blockNumber`` and an empty aggregate pinned to that
-    block) on first use, none after.
+    block) on first use, none after (the shared transport of a URL keeps it too).
 
     Raises:
         rpc.ExecutionReverted / rpc.NodeError / rpc.TransportError: a request failed.
@@ -247,7 +250,7 @@ def execution_offset(w3: Web3) -> int:
     return cached
 
 
-def state_block(w3: Web3, number: int) -> int:
+def state_block(w3: Web3 | HttpTransport, number: int) -> int:
     """The block whose state an aggregate reporting ``NUMBER == number`` read.
 
     Requests as ``execution_offset`` (first use only).
@@ -280,11 +283,11 @@ def _groups(calls: Sequence[CallLike], output_sizes: Sequence[int] | None) -> li
     return groups
 
 
-def _batch(w3: Web3, items: list[tuple[str, list[Any]]]) -> list[Any]:
+def _batch(w3: Endpoint, items: list[tuple[str, list[Any]]]) -> list[Any]:
     return readretry.retrying(lambda: rpc.batch(w3, items))
 
 
-def _send(w3: Web3, items: list[tuple[str, list[Any]]]) -> list[Any]:
+def _send(w3: Endpoint, items: list[tuple[str, list[Any]]]) -> list[Any]:
     """Answers (results or ``rpc`` exceptions) of ``items``, ``BATCH_AGGREGATES`` per
     JSON-RPC batch; one by one when the node refuses batches.
 
@@ -306,7 +309,7 @@ def _send(w3: Web3, items: list[tuple[str, list[Any]]]) -> list[Any]:
 
 
 def aggregate_batch(
-    w3: Web3, groups: Sequence[Sequence[CallLike]], block: int
+    w3: Endpoint, groups: Sequence[Sequence[CallLike]], block: int
 ) -> list[AggregateResult | Exception]:
     """Run each group as one aggregate at ``block``: all of them in one JSON-RPC batch
     (one HTTP request per ``BATCH_AGGREGATES``). Items a lagging replica failed are
@@ -342,7 +345,7 @@ def aggregate_batch(
 
 
 def aggregate_all(
-    w3: Web3,
+    w3: Endpoint,
     calls: Sequence[CallLike],
     block_identifier: str | int = "latest",
     *,

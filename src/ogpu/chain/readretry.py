@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ogpu.chain import rpc
 
 if TYPE_CHECKING:
-    from web3 import Web3
+    from ogpu.chain.rpc import Endpoint
 
 T = TypeVar("T")
 
@@ -59,10 +59,10 @@ def retrying(read: Callable[[], T]) -> T:
     return read()
 
 
-def request(w3: Web3, method: str, params: list[Any]) -> Any:
+def request(endpoint: Endpoint, method: str, params: list[Any]) -> Any:
     """``rpc.request`` under this retry (reads only).
 
     Raises:
         rpc.ExecutionReverted / rpc.NodeError / rpc.TransportError: as ``rpc.request``.
     """
-    return retrying(lambda: rpc.request(w3, method, params))
+    return retrying(lambda: rpc.request(endpoint, method, params))

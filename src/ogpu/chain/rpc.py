@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ogpu.chain._answers import check_result, to_bytes, to_int
 from ogpu.chain._errors import (
@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 
     from ogpu import net
     from ogpu.chain.transport import HttpTransport
+
+    #: What the read helpers call: a ``Web3`` (its provider), a transport or a URL.
+    Endpoint: TypeAlias = Web3 | HttpTransport | str
 
 __all__ = [
     "ExecutionReverted",

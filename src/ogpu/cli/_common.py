@@ -192,7 +192,6 @@ def connect(args: argparse.Namespace) -> str:
 def _connect(args: argparse.Namespace, chain: str | None, origin: str, rpc: str | None) -> str:
     from ogpu.chain import ChainConfig, ChainId, Web3Manager
     from ogpu.chain.config import DEFAULT_RPC_URLS
-    from ogpu.provider.devnet import DEFAULT_DEVNET_RPC_URL
 
     if chain is None and rpc is not None:
         args.target = Target("unknown", "--rpc", rpc)
@@ -207,7 +206,8 @@ def _connect(args: argparse.Namespace, chain: str | None, origin: str, rpc: str 
     chain_id = {"mainnet": ChainId.OGPU_MAINNET, "testnet": ChainId.OGPU_TESTNET}.get(
         chain, ChainId.OGPU_DEVNET
     )
-    default_url = DEFAULT_DEVNET_RPC_URL if chain == "devnet" else DEFAULT_RPC_URLS[chain_id]
+    # the devnet's default URL is also its configured one (ogpu.provider is not loaded here)
+    default_url = DEFAULT_RPC_URLS[chain_id]
     url = rpc or default_url
     args.target = Target(chain, origin, url)
     if chain == "devnet" or rpc is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings.runtime import ContractCall, TxRequest
@@ -23,10 +24,10 @@ from ogpu.protocol._executor import chain_id_of
 from ogpu.types import (
     InvalidParamsError,
     InvalidSignerError,
+    PublishTimeoutError,
     Receipt,
     Role,
     RPCError,
-    TxError,
 )
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def positive_seconds(name: str, value: object) -> float:
 class Budget(net.Budget):
     """The total time limit of one workflow call (:class:`ogpu.net.Budget`), refusing in
     the client's terms: a bad ``timeout`` is ``InvalidParamsError``, a spent budget
-    ``TxError`` (nothing was sent)."""
+    ``PublishTimeoutError`` (a ``TxError``; nothing was sent)."""
 
     @classmethod
     def of(cls, timeout: object) -> Budget:
@@ -106,16 +107,22 @@ class Budget(net.Budget):
         """
         return cls(None if timeout is None else positive_seconds("timeout", timeout))
 
-    def cap(self, seconds: float, before: str = "the next step") -> float:
+    def cap(self, seconds: float, before: str = "the next step", stage: str | None = None) -> float:
         """``seconds`` shortened to what is left of the total. No I/O.
 
         Raises:
-            TxError: the total ran out before ``before`` (nothing was sent).
+            PublishTimeoutError: the total ran out before ``before`` (nothing was sent);
+                its ``stage`` is ``stage`` (0.2.3's names: ``ipfs``, ``pre-transaction``),
+                else ``before``.
         """
         try:
             return super().cap(seconds, before)
         except net.BudgetExhausted as exc:
-            raise TxError(f"{exc}; no transaction was sent") from None
+            raise PublishTimeoutError(
+                message=f"{exc}; no transaction was sent",
+                budget=self.total,
+                stage=stage or before,
+            ) from None
 
 
 def singleton(name: str) -> str:
@@ -221,26 +228,53 @@ def require_chain() -> None:
     chain_id_of(Web3Manager.get_web3_instance())
 
 
-def upload_json(data: Mapping[str, Any], filename: str, ipfs_timeout: float, budget: Budget) -> str:
+def _official_retry(ipfs_timeout: float, retries: int | None, backoff: float | None) -> RetryPolicy:
+    """0.2.3's IPFS bounds: ``ipfs_timeout`` per attempt, ``retries`` attempts in all
+    (default 2), pauses from ``backoff`` (default 0.5 s) doubling. No I/O."""
+    attempts = 2 if retries is None else retries
+    first = 0.5 if backoff is None else backoff
+    pauses = sum(first * 2**i for i in range(attempts - 1))
+    return RetryPolicy(
+        max_attempts=attempts,
+        backoff_initial=max(first, 0.001),  # RetryPolicy wants a positive pause
+        total_timeout=ipfs_timeout * attempts + pauses,
+    )
+
+
+def upload_json(
+    data: Mapping[str, Any],
+    filename: str,
+    ipfs_timeout: float,
+    budget: Budget,
+    *,
+    retries: int | None = None,
+    backoff: float | None = None,
+) -> str:
     """Pin a JSON object and return its URL. One HTTP POST per attempt, after the node's
     chain id is checked (``eth_chainId`` on a Web3's first use, then cached): nothing is
     pinned for a chain the transaction will not be sent to.
 
     Retries on transient failures within ``ipfs_timeout`` (shortened to the budget).
+    With ``retries`` or ``backoff`` (0.2.3's ``ipfs_retries``/``ipfs_backoff``,
+    validated by the caller), ``ipfs_timeout`` bounds each attempt instead.
 
     Raises:
         ChainNotSupportedError: the node serves another chain than the active one.
         IPFSUploadError: the upload failed or timed out.
-        TxError: the budget was already spent.
+        PublishTimeoutError: the budget was already spent (a TxError).
     """
     require_chain()
-    seconds = budget.cap(ipfs_timeout, "the upload")
+    retry = RetryPolicy(total_timeout=ipfs_timeout)
+    if retries is not None or backoff is not None:
+        retry = _official_retry(ipfs_timeout, retries, backoff)
+    seconds = budget.cap(ipfs_timeout, "the upload", "ipfs")
+    total = budget.cap(retry.total_timeout, "the upload", "ipfs")
     return publish_to_ipfs(
         data,
         filename=filename,
         content_type="application/json",
-        timeout=Timeout(connect=min(_CONNECT_TIMEOUT, seconds), read=seconds),
-        retry=RetryPolicy(total_timeout=seconds),
+        timeout=Timeout(connect=min(_CONNECT_TIMEOUT, seconds), read=seconds, total=total),
+        retry=replace(retry, total_timeout=total),
     )
 
 
@@ -253,9 +287,9 @@ def send(
     """Send one transaction and wait for its receipt (see ``TxExecutor.execute`` for the RPCs).
 
     Raises:
-        TxError: the budget ran out before sending.
+        PublishTimeoutError: the budget ran out before sending (a TxError).
         ReceiptTimeoutError: no receipt within ``receipt_timeout`` or the budget (has tx_hash).
         TxRevertError subclasses, NonceError, GasError, RPCError: as ``TxExecutor.execute``.
     """
-    seconds = budget.cap(receipt_timeout, "sending the transaction")
+    seconds = budget.cap(receipt_timeout, "sending the transaction", "pre-transaction")
     return execute_request(request, account, receipt_timeout=seconds)

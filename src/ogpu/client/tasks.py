@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from ogpu.client._common import (
     upload_json,
 )
 from ogpu.client._manifest import check_against_manifests
+from ogpu.client._publish import check_not_expired, ipfs_attempts, stage, total_budget
 from ogpu.protocol import Response, Task, controller
 from ogpu.protocol._pipeline import execute_requests, labelled
 from ogpu.types import (
@@ -121,10 +123,12 @@ def _check_escrow(payment: int, balance: int, client: str) -> None:
         )
 
 
-def _preflight(infos: Sequence[TaskInfo], sources: Sequence[str], client: str) -> dict[str, str]:
+def _preflight(
+    infos: Sequence[TaskInfo], sources: Sequence[str], client: str
+) -> tuple[dict[str, str], int]:
     """Read every source and the client's vault balance in one JSON-RPC batch and apply
     the contract's rules to each task (``task_infos[i]`` in messages when several).
-    Returns each source's metadata URL (where its manifest is).
+    Returns each source's metadata URL (where its manifest is) and the chain time.
 
     Raises:
         SourceNotFoundError, SourceInactiveError, PaymentTooLowError, TaskExpiredError,
@@ -147,7 +151,8 @@ def _preflight(infos: Sequence[TaskInfo], sources: Sequence[str], client: str) -
             raise labelled(exc, f"task_infos[{i}]") if several else exc from None
     (balance,) = first.extra
     _check_escrow(sum(info.payment for info in infos), int(balance), client)
-    return {source: str(state.params.imageMetadataUrl) for source, state in states.items()}
+    urls = {source: str(state.params.imageMetadataUrl) for source, state in states.items()}
+    return urls, now
 
 
 def publish_task(
@@ -156,7 +161,10 @@ def publish_task(
     *,
     signer: Signer | None = None,
     ipfs_timeout: float = DEFAULT_IPFS_TIMEOUT,
+    ipfs_retries: int | None = None,
+    ipfs_backoff: float | None = None,
     receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+    total_timeout: float | None = None,
     timeout: float | None = None,
     validate: bool = True,
     **_ignored: Any,
@@ -169,11 +177,14 @@ def publish_task(
     the future and within ``maxExpiryDuration`` of chain time, vault balance
     covering the payment); then, unless ``validate=False``, the task is checked
     against the source's manifest when it has one (``ogpu.manifest``: a listed
-    function, data matching its input schema). ``ipfs_timeout`` bounds the
-    upload (retries included), ``receipt_timeout`` the wait for the receipt,
-    ``timeout`` (optional) the whole call. To publish many tasks,
-    ``publish_tasks`` pipelines them. Other keyword arguments are ignored with
-    an ``IgnoredArgumentsWarning``.
+    function, data matching its input schema). The expiry is checked again right
+    before the send. ``ipfs_timeout`` bounds the upload (retries included; with
+    0.2.3's ``ipfs_retries``/``ipfs_backoff`` it bounds each of ``ipfs_retries``
+    attempts, ``ipfs_backoff`` doubling between them), ``receipt_timeout`` the
+    wait for the receipt, ``total_timeout`` (or ``timeout``; optional) the whole
+    call: every request ends by it and no transaction is broadcast past it. To
+    publish many tasks, ``publish_tasks`` pipelines them. Other keyword arguments
+    are ignored with an ``IgnoredArgumentsWarning``.
 
     Cost: one JSON-RPC batch with an aggregated ``eth_call`` and an
     ``eth_getBlockByNumber`` (checks), one HTTP GET of the source's metadata the
@@ -185,28 +196,39 @@ def publish_task(
             address or amount) or timeouts.
         SourceNotFoundError: ``source`` is not a source.
         SourceInactiveError, PaymentTooLowError, TaskExpiredError (expiry not in the
-            future), ExpiryTooLongError, InsufficientBalanceError: the contract would refuse.
+            future, also when it passed during the upload), ExpiryTooLongError,
+            InsufficientBalanceError: the contract would refuse.
         UnknownFunctionError (with a "did you mean"), TaskDataError (with the path in
             ``data``): the source's manifest refuses the task (``InvalidParamsError``).
         MissingSignerError / InvalidSignerError: no usable key.
-        IPFSUploadError: the config upload failed (nothing sent).
-        TxError: ``timeout`` ran out before sending.
-        ReceiptTimeoutError: no receipt in time (carries ``tx_hash``).
-        TxRevertError subclasses, RPCError: the chain refused or the node failed.
+        IPFSUploadError: the config upload failed or ran out of time (nothing sent).
+        PublishTimeoutError: the total timeout ran out before the broadcast (a
+            ``TxError``; ``stage`` says where; nothing sent).
+        TxReceiptTimeoutError: no receipt in time; the transaction was broadcast and may
+            still be mined (``tx_hash``; a ``ReceiptTimeoutError``).
+        TxRevertError subclasses, TxRpcError (an ``RPCError``): the chain refused or the
+            node failed.
     """
     ignore_extra("publish_task", _ignored)
-    budget = Budget.of(timeout)
+    budget = total_budget(timeout, total_timeout)
     ipfs_seconds = positive_seconds("ipfs_timeout", ipfs_timeout)
     receipt_seconds = positive_seconds("receipt_timeout", receipt_timeout)
+    retries, backoff = ipfs_attempts(ipfs_retries, ipfs_backoff)
     source, config = check_task_info(task_info)
     account = choose_signer(private_key, signer, Role.CLIENT)
-    metadata_urls = _preflight([task_info], [source], account.address)
-    if validate:
-        check_against_manifests([config], [source], metadata_urls, budget)
-    url = upload_json(config, _CONFIG_FILE, ipfs_seconds, budget)
-    params = task_info.to_task_params(url).to_struct()
-    request = controller_abi.publish_task(singleton("CONTROLLER"), params)
-    receipt = send(request, account, receipt_seconds, budget)
+    with budget.scope():  # every request and wait below ends by the deadline
+        with stage("checks"):
+            metadata_urls, chain_time = _preflight([task_info], [source], account.address)
+            since = time.monotonic()
+            if validate:
+                check_against_manifests([config], [source], metadata_urls, budget)
+        url = upload_json(
+            config, _CONFIG_FILE, ipfs_seconds, budget, retries=retries, backoff=backoff
+        )
+        check_not_expired(task_info, chain_time, since)
+        params = task_info.to_task_params(url).to_struct()
+        request = controller_abi.publish_task(singleton("CONTROLLER"), params)
+        receipt = send(request, account, receipt_seconds, budget)
     return Task(_published_task(receipt, source))
 
 
@@ -313,7 +335,7 @@ def publish_tasks(
         return []
     infos = list(task_infos)
     sources = [source for source, _ in checked]
-    metadata_urls = _preflight(infos, sources, account.address)
+    metadata_urls, _ = _preflight(infos, sources, account.address)
     if validate:
         check_against_manifests([c for _, c in checked], sources, metadata_urls, budget)
     urls = _upload_all([config for _, config in checked], ipfs_seconds, budget, max_uploads)
@@ -322,7 +344,7 @@ def publish_tasks(
         publish(singleton("CONTROLLER"), info.to_task_params(url).to_struct())
         for info, url in zip(infos, urls, strict=True)
     ]
-    seconds = budget.cap(receipt_seconds, "sending the transactions")
+    seconds = budget.cap(receipt_seconds, "sending the transactions", "pre-transaction")
     outcomes = execute_requests(
         requests,
         account,

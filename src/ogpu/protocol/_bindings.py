@@ -27,6 +27,8 @@ from ogpu.types.errors import (
 if TYPE_CHECKING:
     from web3 import Web3
 
+    from ogpu.chain.transport import HttpTransport
+
 T = TypeVar("T")
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -60,6 +62,13 @@ def singleton(name: str) -> str:
 def web3() -> Web3:
     """Web3 of the active chain. No RPC."""
     return Web3Manager.get_web3_instance()
+
+
+def endpoint() -> Web3 | HttpTransport:
+    """What reads call on the active chain: a pinned Web3 (one the user passed, or an
+    in-process provider), else the SDK's HTTP transport of the chain's URL. No RPC;
+    loads no web3 unless one is pinned."""
+    return Web3Manager.get_endpoint()
 
 
 def checksum(value: object, param: str) -> str:
@@ -138,11 +147,10 @@ def read(
         AbiDecodeError: undecodable answer (without ``not_found``).
         RPCError: the request failed.
     """
-    w3 = web3()
     block_id = hex(block) if isinstance(block, int) else block
     try:
         raw = readretry.request(
-            w3, "eth_call", [{"to": call.to, "data": "0x" + call.data.hex()}, block_id]
+            endpoint(), "eth_call", [{"to": call.to, "data": "0x" + call.data.hex()}, block_id]
         )
     except rpc.ExecutionReverted as exc:
         if not_found is not None:
@@ -163,7 +171,7 @@ def _aggregate(
     output_sizes: Sequence[int] | None,
 ) -> multicall.AggregateResult:
     try:
-        return multicall.aggregate_all(web3(), calls, block, output_sizes=output_sizes)
+        return multicall.aggregate_all(endpoint(), calls, block, output_sizes=output_sizes)
     except (rpc.NodeError, rpc.TransportError) as exc:
         raise rpc_error(exc) from exc
     except rpc.ExecutionReverted as exc:
@@ -219,7 +227,7 @@ def state_block(number: int) -> int:
     Two requests once per Web3, none after. Raises RPCError.
     """
     try:
-        return multicall.state_block(web3(), number)
+        return multicall.state_block(endpoint(), number)
     except (rpc.NodeError, rpc.TransportError) as exc:
         raise rpc_error(exc) from exc
     except rpc.ExecutionReverted as exc:

@@ -44,6 +44,7 @@ from ogpu.chain.config import ChainConfig
 from ogpu.chain.nonce import NonceManager
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
+from ogpu.protocol import _deadline
 from ogpu.protocol._revert import decode_failure
 from ogpu.types.errors import (
     ChainNotSupportedError,
@@ -572,7 +573,8 @@ def _send(
             nonce = NonceManager.reserve(w3, chain_id, account.address)
             try:
                 raw, tx_hash = sign(account, chain_id, nonce, target, gas_limit, fees)
-            except InvalidParamsError:
+                _deadline.before_broadcast()  # never send what the budget no longer covers
+            except OGPUError:
                 NonceManager.release(chain_id, account.address, nonce)
                 raise
             outcome, message, peek = _broadcast(w3, raw, tx_hash, max_retries)
@@ -609,7 +611,7 @@ def _send(
     logger.debug(
         "[%s] tx %s sent in %.3fs (nonce=%d)", target.context, tx_hash, sent - started, nonce
     )
-    found, head = _wait_receipt(w3, tx_hash, receipt_timeout, peek)
+    found, head = _wait_receipt(w3, tx_hash, _deadline.receipt_wait(receipt_timeout), peek)
     logger.info(
         "[%s] tx %s mined in block %d; receipt wait %.3fs, total %.3fs",
         target.context,
@@ -627,6 +629,15 @@ def _check_retries(max_retries: object) -> int:
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise InvalidInputError("max_retries must be an int >= 0", param="max_retries")
     return max_retries
+
+
+def _receipt_seconds(value: object) -> float:
+    checked = _deadline.seconds("receipt_timeout", value)
+    if checked is None:
+        raise InvalidParamsError(
+            "receipt_timeout must be a number of seconds", param="receipt_timeout"
+        )
+    return checked
 
 
 def _contract_name(contract: Contract) -> str | None:
@@ -677,6 +688,10 @@ class TxExecutor:
         context: Text naming the operation in error messages.
         max_retries: Retries on recoverable errors before a broadcast.
         receipt_timeout: Seconds to wait for the receipt.
+        deadline: Optional ``time.monotonic()`` instant (0.2.3): every request ends by
+            it, nothing is broadcast past it (``PublishTimeoutError``) and the receipt
+            wait stops at it (``TxReceiptTimeoutError``).
+        budget: The total seconds ``deadline`` stands for (messages only).
     """
 
     def __init__(
@@ -690,6 +705,8 @@ class TxExecutor:
         context: str | None = None,
         max_retries: int = 3,
         receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+        deadline: float | None = None,
+        budget: float | None = None,
     ) -> None:
         from hexbytes import HexBytes
         from web3 import Web3
@@ -700,7 +717,8 @@ class TxExecutor:
         self.signer = resolve_signer(signer, role=None)
         self.value = b.uint(value, "value")
         self.max_retries = _check_retries(max_retries)
-        self.receipt_timeout = float(receipt_timeout)
+        self.receipt_timeout = _receipt_seconds(receipt_timeout)
+        self.deadline, self.budget = _deadline.check(deadline, budget)
         try:
             data = bytes(HexBytes(contract.encode_abi(function_name, args=list(self.args))))
             to = Web3.to_checksum_address(contract.address)
@@ -728,12 +746,14 @@ class TxExecutor:
         context: str | None = None,
         max_retries: int = 3,
         receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+        deadline: float | None = None,
+        budget: float | None = None,
     ) -> TxExecutor:
         """Wrap a generated ``TxRequest`` (already validated and encoded). No RPC.
 
         Raises:
             InvalidSignerError / MissingSignerError: bad ``signer``.
-            InvalidInputError: bad ``max_retries``.
+            InvalidInputError: bad ``max_retries``, ``deadline`` or ``budget``.
         """
         self = cls.__new__(cls)
         self.contract = None
@@ -742,7 +762,8 @@ class TxExecutor:
         self.signer = resolve_signer(signer, role=None)
         self.value = request.value
         self.max_retries = _check_retries(max_retries)
-        self.receipt_timeout = float(receipt_timeout)
+        self.receipt_timeout = _receipt_seconds(receipt_timeout)
+        self.deadline, self.budget = _deadline.check(deadline, budget)
         self._target = target_of(request, context)
         self.context = self._target.context
         return self
@@ -764,14 +785,23 @@ class TxExecutor:
             TxReceiptTimeoutError: no receipt within ``receipt_timeout`` (a
                 ``ReceiptTimeoutError``; carries ``tx_hash`` and ``timeout``).
             TxRpcError: the node could not be reached or answered nonsense (an ``RPCError``).
+            PublishTimeoutError: ``deadline`` (or an enclosing ``Budget.scope()``) ran out
+                before the broadcast; nothing was sent.
         """
         try:
-            return _send(
-                self._target,
-                self.signer,
-                max_retries=self.max_retries,
-                receipt_timeout=self.receipt_timeout,
-            )
+            with _deadline.scope(self.deadline, self.budget):
+                try:
+                    return _send(
+                        self._target,
+                        self.signer,
+                        max_retries=self.max_retries,
+                        receipt_timeout=self.receipt_timeout,
+                    )
+                except (RPCError, NonceError) as exc:  # raised before any broadcast
+                    spent = _deadline.timed_out(exc)
+                    if spent is None:
+                        raise
+                    raise spent from exc
         except RPCError as exc:
             raise tx_rpc_error(exc) from exc
         except OGPUError:
@@ -797,6 +827,8 @@ def execute_request(
     context: str | None = None,
     max_retries: int = 3,
     receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
+    deadline: float | None = None,
+    budget: float | None = None,
 ) -> Receipt:
     """Send a generated ``TxRequest`` and return its receipt (see ``TxExecutor.execute``)."""
     return TxExecutor.from_request(
@@ -805,4 +837,6 @@ def execute_request(
         context=context,
         max_retries=max_retries,
         receipt_timeout=receipt_timeout,
+        deadline=deadline,
+        budget=budget,
     ).execute()

@@ -15,7 +15,7 @@ with the list's count and never asks for an index at or past it:
    when the node refuses that call (its ``eth_call`` gas cap), the per-index public
    getter (``tasks(i)``...) for each index, aggregated and batched;
    ``Paging.EITHER``: requests that never go past the end under either convention,
-   the answer's length telling which one the contract has (cached per Web3).
+   the answer's length telling which one the contract has (cached per endpoint).
 
 An empty range (``lower == upper``) costs nothing; an empty list, one request.
 """
@@ -35,6 +35,8 @@ from ogpu.types.errors import OGPUError, RPCError
 if TYPE_CHECKING:
     from ogpu_bindings.runtime import ContractCall
     from web3 import Web3
+
+    from ogpu.chain.transport import HttpTransport
 
 T = TypeVar("T")
 
@@ -72,14 +74,16 @@ class ListGetter(Generic[T]):
     item_size: int = 32
 
 
-_conventions: weakref.WeakKeyDictionary[Web3, dict[str, Paging]] = weakref.WeakKeyDictionary()
+_conventions: weakref.WeakKeyDictionary[Web3 | HttpTransport, dict[str, Paging]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def read_list(getter: ListGetter[T], lower: object, upper: object) -> list[T]:
     """Items ``[lower, upper)`` of the list (``upper=None``: to the end), all from one block.
 
     Costs: none when ``lower == upper``; one request when the range is empty on chain;
-    else two (count, then items), plus two once per Web3 to learn how the node numbers
+    else two (count, then items), plus two once per endpoint to learn how the node numbers
     call contexts (``multicall.state_block``).
 
     Raises:
@@ -148,7 +152,9 @@ def _from_zero(getter: ListGetter[T], low: int, end: int, block: int) -> list[T]
         call = getter.chunk(0, end - 1)
         try:
             raw = readretry.request(
-                b.web3(), "eth_call", [{"to": call.to, "data": "0x" + call.data.hex()}, hex(block)]
+                b.endpoint(),
+                "eth_call",
+                [{"to": call.to, "data": "0x" + call.data.hex()}, hex(block)],
             )
         except rpc.ExecutionReverted as exc:
             if getter.not_found is not None:
@@ -178,8 +184,7 @@ def _by_index(getter: ListGetter[T], low: int, end: int, block: int) -> list[T]:
 
 def _either(getter: ListGetter[T], low: int, end: int, total: int, block: int) -> list[T]:
     """A getter whose convention is unknown: learnt from the first read, then cached."""
-    w3 = b.web3()
-    known = _conventions.setdefault(w3, {})
+    known = _conventions.setdefault(b.endpoint(), {})
     paging = known.get(getter.count.to)
     if paging is not None:
         return _chunks(getter, low, end, block, paging)

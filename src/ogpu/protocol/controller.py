@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ogpu_bindings import controller as controller_abi
 from ogpu_bindings.events.nexus import TaskPublishedEvent
 
+from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import transact
 from ogpu.protocol._compat import official_names
@@ -25,27 +26,45 @@ if TYPE_CHECKING:
 __all__ = ["cancel_task", "confirm_response", "extract_task_address", "publish_task"]
 
 
+# Seconds to wait for a publish's receipt (the executor's default; it is imported lazily).
+_RECEIPT_TIMEOUT = 120.0
+
+
 def _address() -> str:
     return b.singleton("CONTROLLER")
 
 
-def publish_task(params: TaskParams, *, signer: Signer | None = None) -> Receipt:
+def publish_task(
+    params: TaskParams,
+    *,
+    signer: Signer | None = None,
+    receipt_timeout: float = _RECEIPT_TIMEOUT,
+    deadline: float | None = None,
+    budget: float | None = None,
+) -> Receipt:
     """Call ``Controller.publishTask(params)``: deploy a task and escrow its payment.
 
     The new address is in the receipt's ``TaskPublishedEvent``
-    (``extract_task_address(receipt)``).
+    (``extract_task_address(receipt)``). ``receipt_timeout`` caps the receipt wait;
+    ``deadline`` (a ``time.monotonic()`` instant, the caller's total budget of
+    ``budget`` seconds) bounds every request, and nothing is broadcast past it.
 
     Raises:
         SourceInactiveError: the source is inactive.
         InsufficientBalanceError: the client's liquid vault balance is below the
             payment (``required``/``available`` filled in).
         PaymentTooLowError, ExpiryTooLongError, TaskExpiredError (expiry in the past).
+        TxReceiptTimeoutError: no receipt in time; the transaction was broadcast (``tx_hash``).
+        PublishTimeoutError: ``deadline`` passed before the broadcast (nothing sent).
         MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
     """
+    from ogpu.protocol._executor import execute_request
     from ogpu.types.params import task_struct
 
-    return transact(
-        lambda: controller_abi.publish_task(_address(), task_struct(params)), signer, Role.CLIENT
+    request = controller_abi.publish_task(_address(), task_struct(params))
+    account = resolve_signer(signer, Role.CLIENT)
+    return execute_request(
+        request, account, receipt_timeout=receipt_timeout, deadline=deadline, budget=budget
     )
 
 
@@ -93,11 +112,10 @@ def extract_task_address(receipt: Receipt) -> str:
 
 # -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
 if TYPE_CHECKING:
-    from ogpu.chain.signer import resolve_signer as resolve_signer
     from ogpu.protocol._base import load_contract as load_contract
     from ogpu.protocol._executor import TxExecutor as TxExecutor
     from ogpu.types.params import TaskParams as TaskParams
 else:
     __getattr__, __dir__ = official_names(
-        __name__, globals(), "TaskParams", "TxExecutor", "load_contract", "resolve_signer"
+        __name__, globals(), "TaskParams", "TxExecutor", "load_contract"
     )

@@ -233,13 +233,13 @@ class Source(AddressBound):
             ],
             not_found=self._missing,
         )
-        from ogpu.types.params import SourceParams
+        from ogpu.types.params import SourceParams, from_decoded
 
         return SourceSnapshot(
             address=self.address,
             client=str(client),
             status=SourceStatus(status),
-            params=SourceParams.from_struct(params),
+            params=from_decoded(SourceParams, params),
             task_count=int(tasks),
             registrant_count=int(registrants),
             block_number=block,

@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 
 
 def _task_params(value: Any) -> TaskParams:
-    from ogpu.types.params import TaskParams
+    from ogpu.types.params import TaskParams, from_decoded
 
-    return TaskParams.from_struct(value)
+    return from_decoded(TaskParams, value)
 
 
 class Task(AddressBound):

@@ -52,21 +52,45 @@ See :mod:`ogpu.provider.runtime` for the steps, costs and failure handling,
 :mod:`ogpu.provider.devnet` for how the devnet's contract addresses are found.
 """
 
-from ogpu.provider.callback import CallbackResult, CallbackServer
-from ogpu.provider.devnet import (
-    DEFAULT_DEVNET_RPC_URL,
-    DevnetConnection,
-    connect_devnet,
-    deterministic_addresses,
-    load_deployment,
-)
-from ogpu.provider.runtime import (
-    ProviderRuntime,
-    ProviderRuntimeError,
-    RuntimeEvent,
-    RuntimeSettings,
-)
-from ogpu.provider.setup import DEFAULT_STAKE, prepare_provider
+from typing import TYPE_CHECKING
+
+from ogpu._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from ogpu.provider.callback import CallbackResult, CallbackServer
+    from ogpu.provider.devnet import (
+        DEFAULT_DEVNET_RPC_URL,
+        DevnetConnection,
+        connect_devnet,
+        deterministic_addresses,
+        load_deployment,
+    )
+    from ogpu.provider.runtime import (
+        ProviderRuntime,
+        ProviderRuntimeError,
+        RuntimeEvent,
+        RuntimeSettings,
+    )
+    from ogpu.provider.setup import DEFAULT_STAKE, prepare_provider
+
+# Loaded on first access: connecting to a devnet (ogpu.provider.devnet) costs none of the
+# runtime's web3 and eth-account imports.
+_LAZY = {
+    "CallbackResult": "ogpu.provider.callback",
+    "CallbackServer": "ogpu.provider.callback",
+    "DEFAULT_DEVNET_RPC_URL": "ogpu.provider.devnet",
+    "DevnetConnection": "ogpu.provider.devnet",
+    "connect_devnet": "ogpu.provider.devnet",
+    "deterministic_addresses": "ogpu.provider.devnet",
+    "load_deployment": "ogpu.provider.devnet",
+    "ProviderRuntime": "ogpu.provider.runtime",
+    "ProviderRuntimeError": "ogpu.provider.runtime",
+    "RuntimeEvent": "ogpu.provider.runtime",
+    "RuntimeSettings": "ogpu.provider.runtime",
+    "DEFAULT_STAKE": "ogpu.provider.setup",
+    "prepare_provider": "ogpu.provider.setup",
+}
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 __all__ = [
     "DEFAULT_DEVNET_RPC_URL",

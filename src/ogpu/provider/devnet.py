@@ -22,11 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from web3.types import Nonce
-from web3.utils import get_create_address
-
+from ogpu.abi.keccak import keccak256, to_checksum_address
 from ogpu.chain import ChainConfig, ChainId, Web3Manager, rpc
-from ogpu.devnet.accounts import ADMIN, DEVNET_CHAIN_ID
 from ogpu.types import ConfigError, InvalidInputError
 
 __all__ = [
@@ -43,6 +40,10 @@ DEFAULT_DEVNET_RPC_URL = "http://127.0.0.1:8545"
 ENV_RPC_URL = "OGPU_RPC_URL"
 ENV_DEPLOYMENT = "OGPU_DEVNET_DEPLOYMENT"
 _SINGLETONS = ("nexus", "controller", "terminal", "vault")
+DEVNET_CHAIN_ID = int(ChainId.OGPU_DEVNET)
+#: ADMIN's address: ogpu.devnet.accounts derives it from its documented seed (a test checks
+#: they agree); a constant here, so connecting to a devnet loads no eth-account or web3.
+ADMIN_ADDRESS = "0xA1F30DC6528b7b2f03F06a126aa1547532a55c85"
 # Deployment order of ogpu.devnet.deploy.deploy_suite (ADMIN's nonces).
 _NONCES = {"manager": 0, "terminal": 1, "nexus": 2, "vault": 3, "controller": 4}
 
@@ -65,9 +66,15 @@ class DevnetConnection:
         return {name: getattr(self, name) for name in _SINGLETONS}
 
 
+def _create_address(sender: str, nonce: int) -> str:
+    """CREATE's address: keccak(rlp([sender, nonce]))[12:], for nonces 0..127 (one RLP byte)."""
+    body = b"\x94" + bytes.fromhex(sender[2:]) + (bytes([nonce]) if nonce else b"\x80")
+    return to_checksum_address(keccak256(bytes([0xC0 + len(body)]) + body)[12:].hex())
+
+
 def deterministic_addresses() -> dict[str, str]:
     """Addresses of a suite deployed by ADMIN from nonce 0 (what ``ogpu devnet`` runs). No I/O."""
-    return {name: str(get_create_address(ADMIN.address, Nonce(n))) for name, n in _NONCES.items()}
+    return {name: _create_address(ADMIN_ADDRESS, n) for name, n in _NONCES.items()}
 
 
 def _pick(raw: Mapping[str, Any], origin: str) -> dict[str, str]:
@@ -129,9 +136,8 @@ def _check_node(url: str, nexus: str, origin: str) -> None:
             f"{url} serves chain id {chain_id}, not the devnet ({DEVNET_CHAIN_ID}); "
             "pick the matching --chain"
         )
-    w3 = Web3Manager.get_web3_instance(ChainId.OGPU_DEVNET)
     try:
-        code = rpc.to_bytes(rpc.request(w3, "eth_getCode", [nexus, "latest"]))
+        code = rpc.to_bytes(rpc.request(url, "eth_getCode", [nexus, "latest"]))
     except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted) as exc:
         raise ConfigError(f"cannot read code at {nexus} from {url}: {exc}") from None
     if not code:

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ogpu_bindings import structs
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ogpu.types.enums import DeliveryMethod, Environment
 from ogpu.types.errors import InvalidParamsError
@@ -33,6 +33,10 @@ def _now() -> int:
 class _Params(BaseModel):
     """Shared behaviour: construction errors are typed (``InvalidParamsError``); the fields
     may also be given positionally, in Solidity order (as the bindings' dataclasses take them)."""
+
+    # The validation schema is built on the first validation, not at import: values read
+    # from the chain (``from_decoded``) need none, so a snapshot costs no schema build.
+    model_config = ConfigDict(defer_build=True)
 
     def __init__(self, *values: Any, **data: Any) -> None:
         names = list(type(self).model_fields)
@@ -139,6 +143,16 @@ class TaskParams(_Params):
     def to_struct(self) -> structs.TaskParams:
         """The generated bindings' dataclass with the same values. No I/O."""
         return structs.TaskParams(**dict(self))
+
+
+_P = TypeVar("_P", SourceParams, TaskParams)
+
+
+def from_decoded(model: type[_P], value: object) -> _P:
+    """``model`` with the fields of a struct the bindings decoded (already typed by the
+    decoder: checksummed addresses, enum members, ints), without validation, so the
+    model's schema is not built. No I/O. Raises AttributeError for a missing field."""
+    return model.model_construct(**{name: getattr(value, name) for name in model.model_fields})
 
 
 _S = TypeVar("_S", structs.SourceParams, structs.TaskParams)
