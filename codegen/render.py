@@ -162,10 +162,19 @@ def existing_files(out_dir: Path) -> dict[str, str]:
 
 
 def write_files(files: dict[str, str], out_dir: Path) -> list[str]:
-    """Write changed files, delete stale ones; return the relative paths touched."""
+    """Write changed files, delete stale ones; return the relative paths touched.
+
+    A package written elsewhere than generated/ gets a copy of the hand-written modules
+    (HAND_WRITTEN), so that it imports on its own.
+    """
     pkg = out_dir / PACKAGE
     current = existing_files(out_dir)
     touched: list[str] = []
+    for rel in sorted(HAND_WRITTEN):
+        source = Path(__file__).resolve().parent.parent / "generated" / PACKAGE / rel
+        if not (pkg / rel).exists() and source.is_file():
+            (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+            (pkg / rel).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     for rel in sorted(current.keys() - files.keys()):
         (pkg / rel).unlink()
         touched.append(rel)
