@@ -2,7 +2,7 @@ PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python)
 
 GANACHE := contracts/node_modules/.bin/ganache
 
-.PHONY: install generate check-generated contracts check-contracts lint typecheck test test-prerequisites bench demo devnet
+.PHONY: install generate check-generated contracts check-contracts lint typecheck test test-fast test-prerequisites bench demo devnet
 
 install:
 	$(PYTHON) -m pip install -e '.[dev]'
@@ -30,6 +30,11 @@ typecheck:
 # one worker. Plain `pytest` still runs the same suite in one process.
 test: test-prerequisites
 	$(PYTHON) -m pytest -q -n auto --dist loadscope
+
+# The edit loop (under a minute): everything but the tests marked slow (long scenarios,
+# subprocesses, waits on wall-clock bounds) and the ganache ones. CI runs `make test`.
+test-fast:
+	$(PYTHON) -m pytest -q -n auto --dist loadscope -m "not slow and not ganache"
 
 # The cross-node tests run on ganache (contracts/node_modules): install it when npm is
 # present; otherwise say, in one line up front, what is skipped and how to enable it.

@@ -6,7 +6,8 @@ imports its side's SDK (the ``configure`` step: ours ``ogpu.chain``, official
 (the floor: one JSON-RPC batch of the eight getters) over HTTP. Two times per
 process: ``value`` is the wall time from spawning the interpreter to the answer
 (interpreter start-up included, as a user's ``python script.py`` pays it);
-``in_process_ms`` is import plus snapshot as measured inside it. The sides
+``in_process_ms`` is import plus snapshot as measured inside it, ``cpu_ms`` the CPU
+time the whole process used (user + system: what a loaded machine inflates least). The sides
 alternate in each repetition (rep 0 warms the disk cache and is not timed);
 values are medians. ``loaded`` lists the heavy stacks (web3, eth-abi,
 eth-account...) the process had imported by the time it answered. Ours' packages are
@@ -80,7 +81,8 @@ def _row(ctx: Context, delay: float | None, task: str) -> dict[str, dict[str, An
     cells: dict[str, dict[str, Any]] = {}
     for side in SIDES:
         reason = ctx.why_not(side, "first_result") or ctx.why_not(side, "snapshot")
-        cells[side] = {"status": reason} if reason else {"status": "ok", "reps": [], "inner": []}
+        fresh = {"status": "ok", "reps": [], "inner": [], "cpu": []}
+        cells[side] = {"status": reason} if reason else fresh
     for rep in range(ctx.plan.import_reps + 1):  # rep 0 warms the disk cache, untimed
         for side in SIDES:
             cell = cells[side]
@@ -95,6 +97,7 @@ def _row(ctx: Context, delay: float | None, task: str) -> dict[str, dict[str, An
             if rep:
                 cell["reps"].append(answer["wall"] * 1000)
                 cell["inner"].append(answer["seconds"] * 1000)
+                cell["cpu"].append(answer["cpu_seconds"] * 1000)
             cell["check"] = answer["digest"]
             cell["loaded"] = answer["loaded"]
             if before is not None:
@@ -105,6 +108,7 @@ def _row(ctx: Context, delay: float | None, task: str) -> dict[str, dict[str, An
         if cell["status"] == "ok":
             cell["value"] = median(cell["reps"])
             cell["in_process_ms"] = median(cell.pop("inner"))
+            cell["cpu_ms"] = median(cell.pop("cpu"))
             cell["min"] = min(cell["reps"])
     return cells
 

@@ -110,7 +110,10 @@ def _cell_text(workload: dict[str, Any], cell: dict[str, Any]) -> str:
     )
     text = _fmt(cell.get("value"), unit)
     if "in_process_ms" in cell:
-        text += f" (in-process {_fmt(cell['in_process_ms'], 'ms')})"
+        text += f" (in-process {_fmt(cell['in_process_ms'], 'ms')}"
+        if "cpu_ms" in cell:
+            text += f", CPU {_fmt(cell['cpu_ms'], 'ms')}"
+        text += ")"
     if "requests_per_call" in cell and _finite(cell["requests_per_call"]):
         text += f" ({_fmt(cell['requests_per_call'])} req)"
     if "requests_per_task" in cell and _finite(cell["requests_per_task"]):

@@ -227,8 +227,12 @@ def op_first_result(state: State, cmd: dict[str, Any]) -> dict[str, Any]:
     op_configure(state, cmd)
     snapshot = _snapshot_fn(state, cmd["task"])()
     seconds = time.perf_counter() - t0
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # the whole process, start-up included
     return {
         "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "digest": _digest(snapshot),
         "loaded": [m for m in _HEAVY if m in sys.modules],
     }

@@ -30,9 +30,8 @@ from ogpu.client import (
     publish_task,
     set_agent,
 )
-from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS
+from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS, connect_devnet
 from ogpu.protocol import Provider, terminal, vault
-from ogpu.provider import connect_devnet
 
 CLIENT = Account.from_key(os.environ.get("CLIENT_PRIVATE_KEY") or CLIENTS[0].key_hex)
 MASTER = Account.from_key(os.environ.get("MASTER_PRIVATE_KEY") or MASTERS[1].key_hex)

@@ -27,9 +27,9 @@ from ogpu.client import (
     publish_source,
     publish_task,
 )
-from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS
+from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS, connect_devnet
 from ogpu.protocol import Provider, vault
-from ogpu.provider import connect_devnet, prepare_provider
+from ogpu.provider import prepare_provider
 from ogpu.types import TaskNotCancelableError
 
 CLIENT = Account.from_key(os.environ.get("CLIENT_PRIVATE_KEY") or CLIENTS[0].key_hex)

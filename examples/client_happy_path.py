@@ -33,10 +33,10 @@ from ogpu.client import (
     publish_source,
     publish_task,
 )
-from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS
+from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS, connect_devnet
 from ogpu.events import watch_response_submitted
 from ogpu.protocol import Response, vault
-from ogpu.provider import connect_devnet, prepare_provider
+from ogpu.provider import prepare_provider
 
 CLIENT = Account.from_key(os.environ.get("CLIENT_PRIVATE_KEY") or CLIENTS[0].key_hex)
 PROVIDER = Account.from_key(os.environ.get("PROVIDER_PRIVATE_KEY") or PROVIDERS[0].key_hex)

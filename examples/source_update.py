@@ -31,9 +31,8 @@ from ogpu.client import (
     publish_task,
     update_source,
 )
-from ogpu.devnet import CLIENTS
+from ogpu.devnet import CLIENTS, connect_devnet
 from ogpu.protocol import vault
-from ogpu.provider import connect_devnet
 from ogpu.types import PaymentTooLowError, SourceInactiveError
 
 CLIENT = Account.from_key(os.environ.get("CLIENT_PRIVATE_KEY") or CLIENTS[0].key_hex)

@@ -39,10 +39,10 @@ from ogpu.client import (
     publish_source,
     publish_task,
 )
-from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS
+from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS, connect_devnet
 from ogpu.manifest import TaskDataError, UnknownFunctionError
 from ogpu.protocol import vault
-from ogpu.provider import connect_devnet, prepare_provider
+from ogpu.provider import prepare_provider
 from ogpu.service.manifest import extract_manifest
 from ogpu.taskclient import generate_client
 

@@ -18,9 +18,8 @@ import os
 import requests
 from eth_account import Account
 
-from ogpu.devnet import PROVIDERS
+from ogpu.devnet import PROVIDERS, connect_devnet
 from ogpu.protocol import Provider, vault
-from ogpu.provider import connect_devnet
 from ogpu.types import UnbondingPeriodNotElapsedError
 
 ACCOUNT = Account.from_key(os.environ.get("PROVIDER_PRIVATE_KEY") or PROVIDERS[2].key_hex)

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Suite-wide: no role key from the developer's shell reaches a test (tests/helpers/state.py).
+from .helpers.state import no_role_keys  # noqa: F401
+
 # Suite-wide secrets guard: fail any test during which a private key in use appears in a
 # log record, an SDK exception or a warning (see tests/reliability/secrets_guard.py).
 from .reliability.secrets_guard import (  # noqa: F401

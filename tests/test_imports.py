@@ -76,6 +76,7 @@ def test_import_client_loads_no_heavy_module() -> None:
     assert [m for m in loaded if m in THIRD_PARTY] == []
 
 
+@pytest.mark.slow
 def test_building_values_needs_no_web3() -> None:
     # Validating an address (keccak) and encoding calldata use the SDK's own codec (ogpu.abi).
     code = (
@@ -101,6 +102,7 @@ def test_task_input_from_a_dict_needs_no_pydantic() -> None:
     assert "pydantic" not in _loaded_after(code)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "module", ["ogpu", "ogpu.types", "ogpu.protocol", "ogpu.events", "ogpu.ipfs", "ogpu.manifest"]
 )
@@ -197,6 +199,7 @@ def test_a_contract_module_loads_only_itself() -> None:
     assert _events(loaded) == {"nexus", "controller"}
 
 
+@pytest.mark.slow
 def test_event_decoders_load_the_events_modules_only() -> None:
     loaded = _bindings_after("import ogpu_bindings as pkg\nassert len(pkg.EVENT_DECODERS) > 20")
     assert _contracts(loaded) == set()
@@ -205,6 +208,7 @@ def test_event_decoders_load_the_events_modules_only() -> None:
     assert _contracts(loaded) == set(CONTRACT_MODULES)
 
 
+@pytest.mark.slow
 def test_watchers_load_only_the_nexus_events() -> None:
     loaded = _bindings_after("import ogpu.events.watchers")
     assert _contracts(loaded) == set()
@@ -212,6 +216,7 @@ def test_watchers_load_only_the_nexus_events() -> None:
     assert "ogpu_bindings._revert" not in loaded
 
 
+@pytest.mark.slow
 def test_revert_decoding_loads_on_first_use() -> None:
     loaded = _bindings_after(
         "import ogpu_bindings.errors as E, ogpu.types\n"
@@ -220,3 +225,15 @@ def test_revert_decoding_loads_on_first_use() -> None:
         "assert type(err) is E.TxRevertError and 'without a reason' in str(err)"
     )
     assert "ogpu_bindings._revert" in loaded
+
+
+def test_connect_devnet_lives_in_ogpu_devnet_and_loads_no_web3() -> None:
+    # ogpu.devnet.connect_devnet (ogpu.provider re-exports it) reads the deterministic
+    # addresses without web3 or eth-account; the accounts and Devnet load on first access.
+    assert _loaded_after("from ogpu.devnet import connect_devnet, load_deployment") == []
+    code = (
+        "import ogpu.devnet, ogpu.provider, ogpu.provider.devnet\n"
+        "assert ogpu.provider.connect_devnet is ogpu.devnet.connect_devnet\n"
+        "assert ogpu.provider.devnet.connect_devnet is ogpu.devnet.connect_devnet"
+    )
+    assert _loaded_after(code) == []

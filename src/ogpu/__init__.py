@@ -32,7 +32,9 @@ _LAZY = {
     "fix_nonce": "ogpu.chain",
     "get_nonce_info": "ogpu.chain",
     "publish_to_ipfs": "ogpu.ipfs",
+    "reset": "ogpu.chain",
     "reset_nonce_cache": "ogpu.chain",
+    "using": "ogpu.chain",
 }
 
 __all__ = [
@@ -51,9 +53,11 @@ __all__ = [
     "ipfs",
     "protocol",
     "publish_to_ipfs",
+    "reset",
     "reset_nonce_cache",
     "set_verbose",
     "types",
+    "using",
 ]
 
 load_dotenv_files()
@@ -69,7 +73,9 @@ if TYPE_CHECKING:
         clear_all_nonce_caches,
         fix_nonce,
         get_nonce_info,
+        reset,
         reset_nonce_cache,
+        using,
     )
     from ogpu.ipfs import fetch_ipfs_json, publish_to_ipfs
 else:  # runtime only: type checkers see the imports above

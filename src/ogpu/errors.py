@@ -133,7 +133,10 @@ class InvalidSignerError(SignerError):
 class MissingSignerError(SignerError):
     """No signer given and no env-var fallback for ``role`` (vault calls never fall back)."""
 
-    default_message = "No signer given; pass signer= (a key or LocalAccount) or set the env var."
+    default_message = (
+        "No signer given; pass signer= (a hex private key or a LocalAccount) or set the role's "
+        "env var."
+    )
 
     def __init__(self, role: str | None = None, *, message: str | None = None) -> None:
         template = "no signer given and no key set for the {r} role"

@@ -64,12 +64,14 @@ def mutated(draw: st.DrawFn) -> tuple[tuple[str, ...], bytes]:
     return types, bytes(data)
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None)
 @given(case=mutated())
 def test_damaged_data_fails_where_eth_abi_fails(case: tuple[tuple[str, ...], bytes]) -> None:
     _agree(*case)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(types=type_lists, data=st.binary(max_size=200))
 def test_random_bytes_agree_with_eth_abi(types: tuple[str, ...], data: bytes) -> None:
@@ -124,6 +126,7 @@ _BAD_VALUES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(types=type_lists, data=st.data())
 def test_bad_values_fail_where_eth_abi_fails(types: tuple[str, ...], data: st.DataObject) -> None:

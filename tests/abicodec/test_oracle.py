@@ -57,6 +57,7 @@ def test_abi_entry_matches_eth_abi(
     _check_same(types, values)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(data=st.data(), types=type_lists)
 def test_random_types_match_eth_abi(types: tuple[str, ...], data: st.DataObject) -> None:
@@ -75,3 +76,14 @@ def test_codec_is_compiled_once_per_types() -> None:
 def test_unsupported_type_is_a_typed_error(bad: str) -> None:
     with pytest.raises(abicodec.AbiTypeError):
         abicodec.codec((bad,))
+
+
+def test_bytes_subclasses_decode_as_bytes() -> None:
+    from hexbytes import HexBytes
+
+    types = ("address", "bytes", "bytes4[]")
+    data = eth_abi.encode(types, ("0x" + "ab" * 20, b"xy", [b"abcd"]))
+    for raw in (HexBytes(data), bytearray(data), memoryview(data)):
+        decoded = abicodec.decode(types, raw)
+        assert decoded == eth_abi.decode(types, data)
+        assert type(decoded[1]) is bytes and type(decoded[2][0]) is bytes

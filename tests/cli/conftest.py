@@ -14,27 +14,15 @@ from typing import Any
 import pytest
 import requests
 
-from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
+from ogpu.chain import NonceManager, reset
 from ogpu.cli import main
 from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS, DevnetAccount
 from ogpu.devnet.serve import DevnetServices, start_services
 from ogpu.protocol import Source, vault
 from ogpu.types import DeliveryMethod, ImageEnvironments, SourceInfo
 
-ROLE_VARS = (
-    "CLIENT_PRIVATE_KEY",
-    "PROVIDER_PRIVATE_KEY",
-    "MASTER_PRIVATE_KEY",
-    "AGENT_PRIVATE_KEY",
-)
-SDK_VARS = (
-    "OGPU_CHAIN",
-    "OGPU_RPC_URL",
-    "OGPU_DEVNET_DEPLOYMENT",
-    "OGPU_IPFS_BACKEND",
-    "OGPU_IPFS_API_URL",
-    "OGPU_IPFS_GATEWAY",
-)
+from ..helpers.state import ROLE_VARS, SDK_VARS
+
 ETHER = 10**18
 
 
@@ -84,14 +72,6 @@ def devnet() -> Iterator[Devnet]:
         services.stop(save=False)
 
 
-def reset_sdk_state() -> None:
-    NonceManager.clear_all()
-    Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
-    ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
-    ChainConfig.reset_rpc(ChainId.OGPU_MAINNET)
-    ChainConfig.set_chain(ChainId.OGPU_MAINNET)
-
-
 @pytest.fixture
 def chain(devnet: Devnet, monkeypatch: pytest.MonkeyPatch) -> Iterator[Devnet]:
     """The devnet, snapshot-reverted after the test; role keys and SDK env vars cleared,
@@ -102,13 +82,13 @@ def chain(devnet: Devnet, monkeypatch: pytest.MonkeyPatch) -> Iterator[Devnet]:
     monkeypatch.setenv("OGPU_IPFS_API_URL", devnet.store_url)
     snapshot = devnet.call("evm_snapshot", [])
     NonceManager.clear_all()
-    from ogpu.provider import connect_devnet
+    from ogpu.devnet import connect_devnet
 
     connect_devnet(devnet.rpc_url)
     try:
         yield devnet
     finally:
-        reset_sdk_state()
+        reset()
         devnet.call("evm_revert", [snapshot])
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -53,12 +52,6 @@ def ctrl_c_budget(limit: float = 1.0) -> float:
         child.wait(30)
         _FLOOR.append(time.perf_counter() - begin)
     return limit + _FLOOR[0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run(*argv: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -238,6 +238,7 @@ def test_task_publish_source_flag_and_errors(ogpu: Any, tmp_path: Path, monkeypa
     assert ok.out.startswith("Published task: 0x")
 
 
+@pytest.mark.slow
 def test_task_confirm_by_task_and_response_show(
     ogpu: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
@@ -280,6 +281,7 @@ def test_task_confirm_by_task_and_response_show(
     assert_one_line_error(none_left, "0 unconfirmed responses")
 
 
+@pytest.mark.slow
 def test_task_watch_until_final(ogpu: Any, tmp_path: Path, monkeypatch: Any) -> None:
     source = publish_source_sdk()
     fund_client()
@@ -320,6 +322,7 @@ def test_task_watch_until_final(ogpu: Any, tmp_path: Path, monkeypatch: Any) -> 
     assert "ATTEMPTED" in statuses
 
 
+@pytest.mark.slow
 def test_task_watch_human_times_out_and_stops_at_terminal(
     ogpu: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
@@ -341,6 +344,7 @@ def test_task_watch_human_times_out_and_stops_at_terminal(
 # -- vault and provider ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_vault_lifecycle(ogpu: Any, chain: Devnet, tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("PROVIDER_PRIVATE_KEY", PROVIDERS[1].key_hex)
     who = PROVIDERS[1].address

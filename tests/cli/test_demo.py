@@ -12,9 +12,12 @@ from typing import Any
 import pytest
 
 from ogpu.chain import ChainConfig, ChainId
+from ogpu.chain.context import current
 from ogpu.cli import main
 
 from .conftest import ROLE_VARS, SDK_VARS
+
+pytestmark = pytest.mark.slow
 
 
 def test_demo_subprocess_prints_the_result() -> None:
@@ -49,6 +52,7 @@ def test_demo_in_process_builtin_service(
     monkeypatch.delenv("OGPU_IPFS_API_URL", raising=False)
     before = ChainConfig.get_current_chain()
     devnet_contracts = ChainConfig.CHAIN_CONTRACTS.get(ChainId.OGPU_DEVNET)
+    devnet_rpc = ChainConfig.get_rpc(ChainId.OGPU_DEVNET)
     code = main(["demo", "--json", "--builtin-service", "--text", "slow and awful, bad"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
@@ -66,6 +70,10 @@ def test_demo_in_process_builtin_service(
     assert 0 < data["elapsed_seconds"] < 60
     assert ChainConfig.get_current_chain() == before
     assert ChainConfig.CHAIN_CONTRACTS.get(ChainId.OGPU_DEVNET) == devnet_contracts
+    # the demo ran in its own ogpu.using() block: nothing it selected outlives it
+    assert ChainConfig.get_rpc(ChainId.OGPU_DEVNET) == devnet_rpc
+    assert current().ipfs_store is None
+    assert all(slot.next_nonce is None for slot in current().nonces.slots())
     assert os.environ["OGPU_IPFS_BACKEND"] == "ogpu"
     assert "OGPU_IPFS_API_URL" not in os.environ
 

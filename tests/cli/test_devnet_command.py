@@ -20,6 +20,8 @@ from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS
 
 from .processes import Proc, clean_env, ctrl_c_budget, env_file_values, run, run_json
 
+pytestmark = pytest.mark.slow
+
 #: Ctrl-C must stop a command within this many seconds (SIGINT to process exit).
 CTRL_C = 1.0
 ROLE_KEYS = {

@@ -21,17 +21,12 @@ from ogpu.chain import ChainId
 from ogpu.cli._errors import cli_text, connection_failure, where
 from ogpu.devnet import CLIENTS
 
+from ..helpers.wait import free_port
 from .conftest import ROLE_VARS, SDK_VARS, Devnet, assert_one_line_error, fund_client, write
 
 #: The issue's bound on a connection failure's line, "ogpu: error: " included.
 MAX_LINE = 160
 ADDRESS = "0x2b0cc6058313801d5feb184a539e3a0c5a87a6a1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -124,6 +119,7 @@ def test_dns_failure_of_an_explicit_rpc(bare: Any) -> None:
     assert_connection_error(detected, "host not found", "check the host in --rpc")
 
 
+@pytest.mark.slow
 def test_timeout(bare: Any) -> None:
     with silent_node() as url:
         result = bare("vault", "show", ADDRESS, "--chain", "devnet", "--rpc", url)

@@ -15,10 +15,13 @@ import pytest
 from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS
 from ogpu.service.testing import RunningService
 
+from ..helpers.wait import free_port
 from .conftest import Devnet, fund_client, pair_and_register, publish_source_sdk
-from .processes import Proc, clean_env, ctrl_c_budget, free_port, run, run_json
+from .processes import Proc, clean_env, ctrl_c_budget, run, run_json
 from .test_errors import silent_node
 from .test_provider_runtime import served
+
+pytestmark = pytest.mark.slow
 
 CTRL_C = 1.0
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -8,10 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ogpu.devnet import CLIENTS
 from ogpu.protocol import vault
 
 from .conftest import ETHER, Devnet
+
+pytestmark = pytest.mark.slow
 
 
 def test_cli_takes_key_chain_and_rpc_from_dotenv(chain: Devnet, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ def _args(as_json: bool = False) -> argparse.Namespace:
     return argparse.Namespace(json=as_json)
 
 
+@pytest.mark.slow
 def test_spinner_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     master, slave = pty.openpty()
     terminal = os.fdopen(slave, "w", encoding="utf-8", buffering=1)

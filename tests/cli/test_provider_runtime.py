@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +30,7 @@ from ogpu.service import Service, ServiceConfig
 from ogpu.service.testing import RunningService, serve_in_thread
 from ogpu.types import InvalidInputError, MissingSignerError, TaskStatus
 
+from ..helpers.wait import free_port
 from .conftest import (
     Devnet,
     assert_one_line_error,
@@ -61,12 +61,6 @@ def make_service() -> Service:
         raise ValueError("broken model")
 
     return service
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Events:
@@ -179,6 +173,7 @@ def test_end_to_end_then_clean_stop(world: Any) -> None:
     runtime.stop()
 
 
+@pytest.mark.slow
 def test_failures_are_reported_and_the_runtime_carries_on(world: Any) -> None:
     source, port, running = world
     events = Events()
@@ -313,6 +308,7 @@ def test_callback_server_answers() -> None:
         server.stop()
 
 
+@pytest.mark.slow
 def test_provider_run_command(
     world: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

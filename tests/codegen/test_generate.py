@@ -28,6 +28,7 @@ def _run(*args: str, cwd: Path = ROOT, seed: str = "random") -> subprocess.Compl
     )
 
 
+@pytest.mark.slow
 def test_committed_output_is_current() -> None:
     proc = _run("--check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -58,6 +59,7 @@ def test_cli_writes_the_layout(tmp_path: Path) -> None:
     assert files == existing_files(GENERATED)
 
 
+@pytest.mark.slow
 def test_generation_is_deterministic(fixture_abis: Path) -> None:
     first = generate(fixture_abis)
     second = generate(fixture_abis)
@@ -82,6 +84,7 @@ def test_headers_and_no_absolute_paths(tmp_path: Path) -> None:
     assert "abis/testnet/VaultAbi.json" in vault_head
 
 
+@pytest.mark.slow
 def test_check_detects_a_manual_edit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "copy"
     shutil.copytree(GENERATED, out, ignore=shutil.ignore_patterns("__pycache__"))
@@ -100,6 +103,7 @@ def test_check_detects_a_manual_edit(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "committed/ogpu_bindings/stray.py" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_check_via_subprocess_exits_1_with_diff(tmp_path: Path) -> None:
     out = tmp_path / "copy"
     shutil.copytree(GENERATED, out, ignore=shutil.ignore_patterns("__pycache__"))
@@ -110,6 +114,7 @@ def test_check_via_subprocess_exits_1_with_diff(tmp_path: Path) -> None:
     assert "out of date" in proc.stderr
 
 
+@pytest.mark.slow
 def test_write_updates_changed_and_removes_stale_files(fixture_abis: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["--abis", str(fixture_abis), "--out", str(out)]) == 0
@@ -170,6 +175,7 @@ def test_adding_a_function_changes_only_its_own_code(fixture_abis: Path) -> None
         assert any("def fresh_thing(self" in b for b in blocks)  # proxy method
 
 
+@pytest.mark.slow
 def test_generated_fixture_code_passes_ruff_and_mypy(tmp_path: Path, fixture_abis: Path) -> None:
     out = tmp_path / "out"
     assert main(["--abis", str(fixture_abis), "--out", str(out)]) == 0

@@ -67,6 +67,7 @@ def _check_struct(struct: Struct, enums: ModuleType, structs: ModuleType, data: 
     assert cls.from_abi(decoded) == value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("struct", REAL_STRUCTS, ids=_id)
 @SETTINGS
 @given(data=st.data())
@@ -235,6 +236,7 @@ def test_real_function_encoding_matches_web3(
     _check_function(*item, None, None, data)
 
 
+@pytest.mark.slow
 def test_fixture_function_encoding_matches_web3(
     fixture_model: Model, fixture_bindings: ModuleType
 ) -> None:

@@ -221,6 +221,7 @@ def test_struct_fields_are_validated_with_their_names() -> None:
 # -- reads against a real EVM ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_reads_decode_real_eth_call_answers(chain: Chain, returner: Callable[[bytes], str]) -> None:
     w3 = chain.w3
     status = returner(encode(["uint8"], [TaskStatus.RESPONDED]))

@@ -87,6 +87,7 @@ def test_environment_wins_and_earlier_files_win(tmp_path: Path) -> None:
     assert env == {"A": "environment", "B": "first", "C": "second"}
 
 
+@pytest.mark.slow
 def test_import_reads_dotenv_from_cwd_then_home(fresh_python: FreshPython, tmp_path: Path) -> None:
     home = tmp_path / "home"
     work = tmp_path / "work"

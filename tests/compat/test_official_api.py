@@ -73,6 +73,7 @@ def test_official_api_dump_is_meaningful(official_api: dict[str, Any]) -> None:
     assert sum(len(s["names"]) for s in official_api.values()) > 300
 
 
+@pytest.mark.slow
 def test_ours_has_every_official_name(
     official_api: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ogpu.devnet import ADMIN, AGENTS, CLIENTS, MASTERS, PROVIDERS
 
 ETHER = 10**18
@@ -87,6 +89,7 @@ def test_update_source(suite) -> None:
     suite.reverts(client, source.functions.setSourceParams(new), "NotNexus")
 
 
+@pytest.mark.slow
 def test_inactivate_source(suite) -> None:
     client = CLIENTS[0]
     source = suite.publish_source(client)
@@ -157,6 +160,7 @@ def test_source_ownership_is_fixed(suite) -> None:
         suite.reverts(client, fn, "NotNexus")
 
 
+@pytest.mark.slow
 def test_register_paths(suite) -> None:
     client, master, provider, agent = CLIENTS[0], MASTERS[0], PROVIDERS[0], AGENTS[0]
     n = suite.nexus.functions

@@ -47,6 +47,7 @@ def _status(task: Any) -> int:
     return status
 
 
+@pytest.mark.slow
 def test_manual_confirmation_lifecycle(suite, market) -> None:
     n, c = suite.nexus.functions, suite.controller.functions
     expiry = suite.now() + 600
@@ -288,6 +289,7 @@ def test_cancel_task(suite, market) -> None:
     suite.reverts(CLIENT, c.cancelTask(attempted.address), "NotCancelable")
 
 
+@pytest.mark.slow
 def test_expiry(suite, market) -> None:
     n, c = suite.nexus.functions, suite.controller.functions
     fresh = suite.publish_task(CLIENT, market.manual, expires_in=100)

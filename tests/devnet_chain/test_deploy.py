@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -30,8 +26,9 @@ from ogpu.devnet import (
     load_artifact,
 )
 
+from ..helpers.ganache import running_ganache
+
 ROOT = Path(__file__).resolve().parents[2]
-GANACHE = ROOT / "contracts" / "node_modules" / ".bin" / "ganache"
 
 
 def _plain_tester_w3() -> Web3:
@@ -51,6 +48,7 @@ def _vault(w3: Web3, deployment: Deployment) -> Contract:
     return w3.eth.contract(address=deployment.vault, abi=load_artifact("Vault").abi)
 
 
+@pytest.mark.slow
 def test_deploy_on_a_stock_eth_tester_chain_with_custom_settings(devnet: Devnet) -> None:
     w3 = _plain_tester_w3()
     deployment = deploy_suite(w3, ADMIN.account, min_lockup_per_source=5, unbonding_period=7)
@@ -119,6 +117,7 @@ def test_deployment_from_json_rejects_bad_records(
         Deployment.from_json(mutate(raw))
 
 
+@pytest.mark.slow
 def test_importing_devnet_without_eth_tester() -> None:
     script = """
 import sys
@@ -151,43 +150,10 @@ else:
     assert out.stdout.strip() == "[]"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def ganache() -> Iterator[Web3]:
-    if not GANACHE.exists() or shutil.which("node") is None:
-        pytest.skip("ganache not installed (cd contracts && npm ci)")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            str(GANACHE),
-            "--server.host=127.0.0.1",
-            f"--server.port={port}",
-            "--chain.chainId=1337",
-            "--logging.quiet",
-            f"--wallet.accounts={ADMIN.key_hex},{10**22}",
-            f"--wallet.accounts={CLIENTS[0].key_hex},{10**22}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "NODE_NO_WARNINGS": "1"},
-    )
-    try:
-        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 30}))
-        deadline = time.monotonic() + 60
-        while not w3.is_connected():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("ganache did not start")
-            time.sleep(0.2)
-        yield w3
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with running_ganache([ADMIN, CLIENTS[0]], balance_wei=10**22) as url:
+        yield Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
 
 
 @pytest.mark.ganache

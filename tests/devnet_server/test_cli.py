@@ -22,6 +22,8 @@ from ogpu.cli import main
 from ogpu.devnet import ADMIN, ALL_ACCOUNTS, CLIENTS
 from ogpu.ipfs.cid import cid_for_bytes
 
+from ..helpers.wait import free_port
+
 STARTUP_TIMEOUT = 120.0
 
 
@@ -83,6 +85,7 @@ class DevnetProcess:
             self.proc.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_devnet_process_prints_urls_and_stops_cleanly_on_sigint() -> None:
     process = DevnetProcess()
     try:
@@ -108,6 +111,7 @@ def test_devnet_process_prints_urls_and_stops_cleanly_on_sigint() -> None:
     assert "ogpu devnet stopped" in err
 
 
+@pytest.mark.slow
 def test_state_file_survives_restart_and_sigterm(tmp_path: Path) -> None:
     state = tmp_path / "chain.state"
     recipient = "0x" + "42" * 20
@@ -189,16 +193,10 @@ def test_deploy_command_onto_the_served_devnet(
     assert re.search(r"nexus\s+0x[0-9a-fA-F]{40}", text)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_deploy_command_errors(
     rpc_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     assert main(["devnet", "deploy", "--rpc", dead, "--timeout", "5"]) == 1
     assert "cannot reach the RPC http://127.0.0.1:" in capsys.readouterr().err
 
@@ -236,6 +234,7 @@ def test_cli_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "cannot read state file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_port_in_use_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -246,6 +245,7 @@ def test_port_in_use_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> Non
     assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_block_time_mines_empty_blocks(h: Any) -> None:
     from ogpu.devnet.serve import start_services
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.logs import DISCARD
@@ -12,6 +13,8 @@ from web3.types import TxReceipt
 
 from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS
 from ogpu.devnet.serve import DevnetServices
+
+pytestmark = pytest.mark.slow
 
 
 def _send_with_estimate(w3: Web3, account: LocalAccount, call: Any, value: int = 0) -> TxReceipt:

@@ -10,77 +10,34 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from web3 import HTTPProvider, Web3
 
-from ogpu.devnet import ADMIN, ALL_ACCOUNTS
+from ogpu.devnet import ADMIN
 from ogpu.devnet.store import StoreServer
+
+from ..helpers.ganache import running_ganache
 
 pytestmark = pytest.mark.ganache
 
 REPO = Path(__file__).resolve().parents[2]
-GANACHE = REPO / "contracts" / "node_modules" / ".bin" / "ganache"
 BALANCE_WEI = 10_000 * 10**18
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _ready(url: str) -> bool:
-    try:
-        answer = requests.post(
-            url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=2
-        )
-    except requests.RequestException:
-        return False
-    return answer.status_code == 200 and "result" in answer.json()
-
-
 @pytest.fixture(scope="module")
 def ganache_url() -> Iterator[str]:
-    if not GANACHE.exists():
-        pytest.skip(f"ganache is not installed ({GANACHE} missing; run: cd contracts && npm ci)")
-    port = _free_port()
-    command = [
-        str(GANACHE),
-        "--server.host",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--chain.chainId",
-        "1337",
-        "--logging.quiet",
-    ]
-    for account in ALL_ACCOUNTS:
-        command += ["--wallet.accounts", f"{account.key_hex},{BALANCE_WEI}"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while not _ready(url):
-            if process.poll() is not None:
-                stderr = process.stderr.read().decode() if process.stderr else ""
-                pytest.fail(f"ganache exited with {process.returncode}: {stderr}")
-            if time.monotonic() > deadline:
-                pytest.fail("ganache did not start within 90 s")
-            time.sleep(0.2)
+    with running_ganache(balance_wei=BALANCE_WEI) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
 
 
 def test_deploy_on_ganache_then_lifecycle(ganache_url: str, h: Any) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from web3 import Web3
 
 from ogpu.devnet.serve import DevnetServices
+
+pytestmark = pytest.mark.slow
 
 
 def test_full_lifecycle_over_http(w3: Web3, services: DevnetServices, h: Any) -> None:

@@ -174,6 +174,7 @@ def test_faults_are_a_seeded_share() -> None:
         MainnetFaults(0.5, lag=0)
 
 
+@pytest.mark.slow
 def test_cli_options(capsys: pytest.CaptureFixture[str]) -> None:
     for bad in (["--mainnet-faults", "0"], ["--mainnet-faults", "2"], ["--mainnet-faults", "x"]):
         assert main(["devnet", *bad]) == 2

@@ -84,6 +84,7 @@ def test_corrupt_files_are_rejected(saved: Path, tmp_path: Path) -> None:
         read_state(broken)
 
 
+@pytest.mark.slow
 def test_state_from_another_deployment_is_refused(saved: Path, tmp_path: Path) -> None:
     info = read_state(saved)
     other = dataclasses.replace(info.deployment, nexus="0x" + "12" * 20)
@@ -95,6 +96,7 @@ def test_state_from_another_deployment_is_refused(saved: Path, tmp_path: Path) -
         start_services(port=0, store_port=0, state_file=wrong_head)
 
 
+@pytest.mark.slow
 def test_loading_restores_chain_and_store(saved: Path) -> None:
     info = read_state(saved)
     services = start_services(port=0, store_port=0, state_file=saved)

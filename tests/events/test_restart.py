@@ -7,7 +7,6 @@ import json
 import logging
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -35,17 +34,15 @@ from ogpu.events import (
 )
 from ogpu.types import TaskStatus
 
+from ..helpers.wait import free_port
+
+pytestmark = pytest.mark.slow
+
 if TYPE_CHECKING:
     from conftest import Driver
 
 FAST = 0.05
 STEP_TIMEOUT = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class DevnetProcess:
@@ -159,7 +156,7 @@ def test_watchers_survive_a_devnet_restart_without_loss_or_duplicates(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="ogpu.events")
     state = tmp_path / "chain.state"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
 
     first = launch(port, state)

@@ -32,6 +32,8 @@ from ogpu.events import (
 )
 from ogpu.types import InvalidInputError, ResponseStatus, TaskStatus
 
+pytestmark = pytest.mark.slow
+
 if TYPE_CHECKING:
     from conftest import Driver, RpcProxy
 

@@ -12,7 +12,6 @@ import json
 import queue
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from ..helpers.wait import free_port
 from .conftest import EXAMPLES, KEYS, ROOT, ServedDevnet
 
 SCRIPTS = {
@@ -67,6 +67,7 @@ def test_every_example_is_covered() -> None:
     assert scripts == set(SCRIPTS) | {"sentiment_source.py"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", list(SCRIPTS))
 def test_example(served: ServedDevnet, script: str) -> None:
     done = served.run(str(EXAMPLES / script))
@@ -74,12 +75,6 @@ def test_example(served: ServedDevnet, script: str) -> None:
     assert "Traceback" not in done.stderr
     for pattern in SCRIPTS[script]:
         assert re.search(pattern, done.stdout, re.MULTILINE), (pattern, done.stdout)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _ogpu(served: ServedDevnet, *argv: str) -> subprocess.CompletedProcess[str]:
@@ -108,9 +103,10 @@ def _wait_for(lines: queue.Queue[str], needle: str, seen: list[str]) -> None:
             return
 
 
+@pytest.mark.slow
 def test_source_developer_path(served: ServedDevnet, tmp_path: Path) -> None:
     """The README's source-developer quickstart, command by command."""
-    service_port, callback_port = _free_port(), _free_port()
+    service_port, callback_port = free_port(), free_port()
     service = subprocess.Popen(
         [sys.executable, str(EXAMPLES / "sentiment_source.py")],
         env=served.env(

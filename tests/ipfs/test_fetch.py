@@ -72,6 +72,7 @@ def test_other_status_is_not_retried(
     assert server.hits["/nope"] == 1
 
 
+@pytest.mark.slow
 def test_slow_server_times_out_and_is_retried(
     server: FaultServer, fast_retry: RetryPolicy, short_timeout: Timeout
 ) -> None:

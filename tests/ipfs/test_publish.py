@@ -116,6 +116,7 @@ def test_4xx_and_redirects_are_not_retried(
     assert server.hits["/elsewhere"] == 0
 
 
+@pytest.mark.slow
 def test_slow_upload_times_out_and_is_retried(
     server: FaultServer, fast_retry: RetryPolicy, short_timeout: Timeout
 ) -> None:

@@ -120,6 +120,7 @@ def test_task_data_error_carries_the_path() -> None:
     assert "of source 0xabc" in str(error)
 
 
+@pytest.mark.slow
 def test_a_hostile_schema_cannot_hang_the_check() -> None:
     """Two-way unions at every level of deep data: 2**40 paths, cut by the step budget."""
     import time

@@ -301,6 +301,7 @@ def _pydantic_accepts(model: type[BaseModel], value: Any) -> bool:
     return True
 
 
+@pytest.mark.slow
 @settings(
     max_examples=600,
     deadline=None,
@@ -365,6 +366,7 @@ def wide_model_and_input(draw: st.DrawFn) -> tuple[type[BaseModel], Any]:
     return spec.annotation, draw(spec.values)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=400,
     deadline=None,

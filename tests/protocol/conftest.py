@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 import pytest
 from ogpu_bindings import nexus as nexus_abi
 
-from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
+import ogpu
+from ogpu.chain import ChainConfig, NonceManager
 from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS, DevnetAccount
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
@@ -52,25 +53,6 @@ from ogpu.types import (
 )
 
 ETHER = 10**18
-ROLE_VARS = (
-    "CLIENT_PRIVATE_KEY",
-    "PROVIDER_PRIVATE_KEY",
-    "MASTER_PRIVATE_KEY",
-    "AGENT_PRIVATE_KEY",
-)
-
-
-def _reset_sdk_state() -> None:
-    NonceManager.clear_all()
-    Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
-    ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
-    ChainConfig.set_chain(ChainId.OGPU_MAINNET)
-
-
-@pytest.fixture(autouse=True)
-def _no_role_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ROLE_VARS:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -81,7 +63,7 @@ def net(devnet: Devnet) -> Iterator[Devnet]:
     try:
         yield devnet
     finally:
-        _reset_sdk_state()
+        ogpu.reset()
 
 
 # -- HTTP: the devnet's JSON-RPC server and a counting proxy in front of it -----------------
@@ -268,7 +250,7 @@ def http_net(devnet: Devnet, proxy: CountingProxy) -> Iterator[Devnet]:
         yield devnet
     finally:
         proxy.clear_faults()
-        _reset_sdk_state()
+        ogpu.reset()
 
 
 @pytest.fixture(scope="session")

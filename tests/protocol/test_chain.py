@@ -152,6 +152,7 @@ def test_web3_manager_pools_one_session() -> None:
     assert adapter._pool_maxsize >= 8  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_unreachable_node_is_rpc_error(net: Any) -> None:
     from ogpu.types import RPCError
 
@@ -294,6 +295,7 @@ def test_multicall_reads_one_block_and_reports_failures(net: Any) -> None:
         multicall.encode_payload([_Call("0x1234", b"")])
 
 
+@pytest.mark.slow
 def test_multicall_splits_big_batches_and_pins_one_block(http_net: Any, proxy: Any) -> None:
     w3 = Web3Manager.get_web3_instance()
     vault_mod = vault_abi

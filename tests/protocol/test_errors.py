@@ -71,6 +71,7 @@ def _nothing_mined(world: Any, account: Any, call: Any, error: type[BaseExceptio
     return caught.value
 
 
+@pytest.mark.slow
 def test_wrong_owner(world: Any) -> None:
     source = world.source()
     other = world.other_client
@@ -97,6 +98,7 @@ def test_wrong_owner(world: Any) -> None:
     _nothing_mined(world, other, lambda: response.confirm(signer=other.account), NotTaskOwnerError)
 
 
+@pytest.mark.slow
 def test_inactive_source(world: Any) -> None:
     source = world.source()
     source.inactivate(signer=world.client.account)
@@ -131,6 +133,7 @@ def test_inactive_source(world: Any) -> None:
     )
 
 
+@pytest.mark.slow
 def test_expired_task_fills_expiry_from_the_task(world: Any) -> None:
     world.fund(world.client)
     source = world.source()
@@ -184,6 +187,7 @@ def test_insufficient_balance_fills_required_and_available(world: Any) -> None:
     assert (err.required, err.available) == (10**16, 5 * 10**15)
 
 
+@pytest.mark.slow
 def test_insufficient_lockup_fills_required_and_available(world: Any) -> None:
     provider = world.provider
     source = world.source(min_lockup=3 * ETHER)
@@ -227,6 +231,7 @@ def test_unbonding_not_elapsed_then_claim(world: Any) -> None:
     assert (p.get_balance(), p.get_lockup(), p.get_unbonding()) == (2 * ETHER, ETHER, 0)
 
 
+@pytest.mark.slow
 def test_response_already_confirmed(world: Any) -> None:
     world.fund(world.client)
     source = world.source()
@@ -244,6 +249,7 @@ def test_response_already_confirmed(world: Any) -> None:
     assert err.reason == "AlreadyConfirmed"
 
 
+@pytest.mark.slow
 def test_cancel_after_attempt(world: Any) -> None:
     world.fund(world.client)
     source = world.source()
@@ -260,6 +266,7 @@ def test_cancel_after_attempt(world: Any) -> None:
     assert err.reason == "NotCancelable"
 
 
+@pytest.mark.slow
 def test_other_state_errors(world: Any) -> None:
     world.fund(world.client)
     source = world.source(envs=Environment.CPU, min_payment=10**15)
@@ -437,6 +444,7 @@ def test_signer_errors_never_show_the_key(world: Any, monkeypatch: pytest.Monkey
         resolve_signer("0x" + "00" * 32, Role.CLIENT)
 
 
+@pytest.mark.slow
 def test_env_var_fallback_per_role(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLIENT_PRIVATE_KEY", world.client.key_hex)
     source = Source(nexus.extract_source_address(nexus.publish_source(world.source_params())))

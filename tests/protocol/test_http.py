@@ -50,6 +50,7 @@ from ogpu.types import (
 )
 
 
+@pytest.mark.slow
 def test_task_snapshot_is_one_http_request(http_world: Any, proxy: Any) -> None:
     world = http_world
     world.fund(world.client)
@@ -76,6 +77,7 @@ def test_task_snapshot_is_one_http_request(http_world: Any, proxy: Any) -> None:
     assert multicall.state_block(w3, snap.block_number) == world.devnet.block_number()
 
 
+@pytest.mark.slow
 def test_every_snapshot_is_one_request(http_world: Any, proxy: Any) -> None:
     world = http_world
     world.fund(world.client)
@@ -187,6 +189,7 @@ def test_bad_input_sends_nothing(http_world: Any, proxy: Any, call: Any, error: 
     } == before
 
 
+@pytest.mark.slow
 def test_eight_threads_twenty_five_writes_one_key(http_world: Any, proxy: Any) -> None:
     world = http_world
     account = world.client
@@ -252,6 +255,7 @@ def test_lost_request_resends_the_same_signed_bytes(http_world: Any, proxy: Any)
     assert int(tx["nonce"]) == before
 
 
+@pytest.mark.slow
 def test_unknown_outcome_raises_with_hash_and_never_signs_twice(
     http_world: Any, proxy: Any
 ) -> None:
@@ -273,6 +277,7 @@ def test_unknown_outcome_raises_with_hash_and_never_signs_twice(
     assert vault.get_balance_of(account.address) == 5
 
 
+@pytest.mark.slow
 def test_already_known_answer_counts_as_sent(http_world: Any, proxy: Any) -> None:
     world = http_world
     account = world.client
@@ -311,6 +316,7 @@ def test_nonce_too_low_resyncs_and_retries(http_world: Any, proxy: Any) -> None:
     assert proxy.count("eth_getTransactionCount") == 1
 
 
+@pytest.mark.slow
 def test_underpriced_replacement_resyncs_and_underpriced_bumps_fees(
     http_world: Any, proxy: Any
 ) -> None:
@@ -344,6 +350,7 @@ def test_transient_failure_before_broadcast_is_retried(http_world: Any, proxy: A
     assert world.tx_count(account.address) == before + 1
 
 
+@pytest.mark.slow
 def test_persistent_nonce_rejection_raises_nonce_error(http_world: Any, proxy: Any) -> None:
     world = http_world
     account = world.client
@@ -388,6 +395,7 @@ def test_load_probes_are_one_request(http_world: Any, proxy: Any) -> None:
     assert proxy.requests == 2
 
 
+@pytest.mark.slow
 def test_status_zero_receipt_is_decoded_by_replay(http_world: Any, rpc_server: Any) -> None:
     """Two conflicting transactions pass the preflight against the same state;
     the one mined second fails on chain and its revert is recovered by replay."""

@@ -32,6 +32,8 @@ from ogpu.types import (
     TaskStatus,
 )
 
+pytestmark = pytest.mark.slow
+
 ETHER = 10**18
 
 

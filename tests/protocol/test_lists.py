@@ -4,10 +4,14 @@ item's block time either way)."""
 
 from __future__ import annotations
 
+import pytest
+
 from ogpu.devnet import CLIENTS
 from ogpu.devnet.chain import Devnet
 
 from .lists import PROBED_SLOTS, ListBuilder, _array_slot, _mapping_slot, _Storage
+
+pytestmark = pytest.mark.slow
 
 N = 25
 SLOTS = 24  # Source and Task keep their state in the first few slots

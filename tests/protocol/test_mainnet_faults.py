@@ -13,13 +13,16 @@ from typing import Any
 
 import pytest
 
+import ogpu
 from ogpu.chain import ChainConfig, NonceManager
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.faults import MainnetFaults
 from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
 from ogpu.protocol import Task, nexus
 
-from .conftest import World, _reset_sdk_state
+from .conftest import World
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
@@ -32,7 +35,7 @@ def faulty_world(devnet: Devnet) -> Iterator[tuple[World, MainnetFaults]]:
     try:
         yield World(devnet), faults
     finally:
-        _reset_sdk_state()
+        ogpu.reset()
         server.stop()
 
 

@@ -139,3 +139,17 @@ def test_bad_arguments_are_typed(net: Any) -> None:
         NonceManager.reserve_nonce("0x1234", w3)
     with pytest.raises(InvalidInputError):
         NonceManager.get_cached_nonce(CLIENTS[0].address)
+
+
+def test_a_web3_of_its_own_reaches_the_same_book(net: Any) -> None:
+    """A ``Web3`` the SDK did not build is placed by its ``eth_chainId`` (asked once)."""
+    from web3 import Web3
+
+    client = CLIENTS[0]
+    own = Web3(net.w3.provider)
+    assert own is not WEB3()
+    reserved = NonceManager.reserve_nonce(client.address, own)
+    assert NonceManager.get_cached_nonce(client.address, WEB3()) == reserved + 1
+    assert NonceManager.get_cached_nonce(1337, client.address) == reserved + 1
+    NonceManager.release_nonce(client.address, reserved, own)
+    assert NonceManager.get_cached_nonce(client.address, own) == reserved

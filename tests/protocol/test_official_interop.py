@@ -27,6 +27,8 @@ from ogpu.types import Environment
 
 from .lists import ListBuilder
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 READER = Path(__file__).resolve().parent / "official_reader.py"
 LISTS = (

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import ogpu
 from ogpu.chain import ChainConfig, multicall
 from ogpu.devnet import CLIENTS
 from ogpu.devnet.chain import Devnet
@@ -25,7 +26,7 @@ from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
 from ogpu.protocol import Source, Task, _paging, nexus
 from ogpu.protocol import _bindings as bindings
 
-from .conftest import CountingProxy, _reset_sdk_state
+from .conftest import CountingProxy
 from .lists import FEES, TX_GAS, BuiltSource, BuiltTask, ListBuilder, deploy, synthetic
 
 pytestmark = pytest.mark.slow
@@ -78,7 +79,7 @@ def on_big(big: Big) -> Iterator[Big]:
     try:
         yield big
     finally:
-        _reset_sdk_state()
+        ogpu.reset()
 
 
 Read = Callable[[int, "int | None"], list[Any]]
@@ -207,7 +208,7 @@ def test_a_node_with_a_lower_gas_cap_gets_the_long_list_index_by_index(big: Big)
         assert [t.address for t in got] == built.tasks[1_000:2_000]
         assert proxy.requests == 2
     finally:
-        _reset_sdk_state()
+        ogpu.reset()
         proxy.stop()
         server.stop()
 
@@ -241,9 +242,9 @@ def test_get_sources_under_either_convention(big: Big, mode: str) -> None:
             big.proxy.reset()
             assert [s.address for s in nexus.get_sources()] == expected
             assert big.proxy.requests == (1 if n == 0 else 2)  # the convention is cached
-            _reset_sdk_state()
+            ogpu.reset()
     finally:
-        _reset_sdk_state()
+        ogpu.reset()
 
 
 def test_get_sources_learns_the_convention_at_no_extra_cost(big: Big) -> None:
@@ -264,7 +265,7 @@ def test_get_sources_learns_the_convention_at_no_extra_cost(big: Big) -> None:
             # half-open: the last item needs one more read, the first time only
             assert big.proxy.requests == 2 + extra, mode
         finally:
-            _reset_sdk_state()
+            ogpu.reset()
 
 
 # -- the mainnet fault mode: the SDK's reads retry a lagging replica and dropped connections ---
@@ -285,7 +286,7 @@ def test_list_reads_survive_the_public_rpcs_faults(big: Big) -> None:
         source = Source(big.sources[101].address)
         assert source.snapshot().task_count == 101
     finally:
-        _reset_sdk_state()
+        ogpu.reset()
         server.stop()
     assert faults.injected["block not found"] > 5
     assert faults.injected["drop before"] + faults.injected["drop after"] > 5

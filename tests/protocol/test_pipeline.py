@@ -61,6 +61,7 @@ def test_a_refused_estimate_raises_before_anything_is_sent(http_world: Any, prox
     assert http_world.tx_count(account.address) == before
 
 
+@pytest.mark.slow
 def test_an_underpriced_first_item_is_bumped_and_the_rest_follow(
     http_world: Any, proxy: Any
 ) -> None:
@@ -81,6 +82,7 @@ def test_an_underpriced_first_item_is_bumped_and_the_rest_follow(
     assert http_world.tx_count(account.address) == before + 3
 
 
+@pytest.mark.slow
 def test_a_rejected_item_fails_alone_and_its_nonce_gap_is_filled(
     http_world: Any, proxy: Any
 ) -> None:

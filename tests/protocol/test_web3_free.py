@@ -11,6 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 FreshPython = Callable[..., subprocess.CompletedProcess[str]]  # the root conftest's fixture
 
 #: Modules the read path must not load.

@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 import requests
 
-from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
+import ogpu
+from ogpu.chain import ChainConfig, NonceManager
 from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS, DevnetAccount
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
@@ -55,7 +56,6 @@ from ogpu.types import (
 from .endpoints import mainnet_at
 from .faultproxy import FaultProxy
 from .secrets_guard import (
-    ROLE_VARS,
     ogpu_secrets_guard,
     pytest_runtest_makereport,
     pytest_sessionfinish,
@@ -76,19 +76,6 @@ __all__ = [
 
 ETHER = 10**18
 ROW_KEY = "reliability_row"
-
-
-def _reset_sdk_state() -> None:
-    NonceManager.clear_all()
-    Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
-    ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
-    ChainConfig.set_chain(ChainId.OGPU_MAINNET)
-
-
-@pytest.fixture(autouse=True)
-def _no_role_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ROLE_VARS:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -281,7 +268,7 @@ def sdk_on(
             yield Net(devnet, proxy, upstream.url, store.url)
         finally:
             proxy.clear()
-            _reset_sdk_state()
+            ogpu.reset()
 
 
 @contextmanager

@@ -224,6 +224,16 @@ SECTIONS = (
         "dripping and forging clients.",
     ),
     (
+        "watchers",
+        "Watchers never lose or repeat an event",
+        "`tests/reliability/test_watchers.py`. The chain (eth-tester) is read through "
+        "`chainview.py`, a loopback JSON-RPC proxy answering as replicas some blocks behind "
+        "(per request, alternating, or for `eth_getLogs` alone: clamped, `[]` or an error past "
+        "their head). Rewinds are real: the chain reverts to a snapshot and different events "
+        "are mined in place of the dropped blocks. Each watcher's output is a ledger (yielded "
+        "events in, `on_removed` notices out) compared with the chain's logs read directly.",
+    ),
+    (
         "devnet concurrency",
         "The devnet's HTTP servers under a burst",
         "`tests/reliability/test_devnet_concurrency.py`: simultaneous connections (a "

@@ -257,6 +257,9 @@ class SecretsGuard:
     # -- per test ------------------------------------------------------------------------------
 
     def begin(self) -> None:
+        # Load the devnet keys before the handler listens: importing the accounts module
+        # from inside a log record's scan (a record emitted while it imports) would fail.
+        self._devnet_keys()
         self.instrument()
         with self._lock:
             self._findings.clear()

@@ -34,6 +34,8 @@ from .hostile import MODES as HOSTILE_MODES
 from .hostile import HostileServer, backlog_full
 from .scripted import Reply, ScriptedServer
 
+pytestmark = pytest.mark.slow
+
 Row = Callable[..., None]
 
 LIMIT = 1.5

@@ -160,6 +160,7 @@ def test_safe_task_ids_are_delivered(
 RECEIVERS = ["hang", "silent", "drip-status", "drip-headers", "drip-body", "drip-chunked"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", RECEIVERS)
 def test_a_stalling_receiver_cannot_pin_a_slot(mode: str, row: Row) -> None:
     total = 2.0
@@ -223,6 +224,7 @@ def _closed_after(sock: socket.socket, limit: float, drip: bytes = b"") -> float
     return time.monotonic() - started
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("label", "first", "drip"),
     [

@@ -36,6 +36,8 @@ from ogpu.protocol import Source, vault
 from .conftest import ETHER, Net, kept_state, sdk_on
 from .faultproxy import FaultProxy
 
+pytestmark = pytest.mark.slow
+
 WORKER = Path(__file__).with_name("nonce_worker.py")
 RAW = "eth_sendRawTransaction"
 PROCESSES = 3

@@ -60,6 +60,7 @@ def test_rpc_server_burst(rpc_server: RpcServer, count: int, method: str, row: R
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("count", [200, 400])
 def test_store_burst(store_server: StoreServer, count: int, row: Row) -> None:
     cid = store_server.store.put(b'{"a": 1}')

@@ -37,6 +37,8 @@ from ogpu.types import (
 from .conftest import Net, kept_state, sdk_on
 from .faultproxy import Fault, FaultProxy
 
+pytestmark = pytest.mark.slow
+
 CLIENT_TIMEOUT = 1.0
 SLOW = 2.5
 HASH = re.compile(r"^0x[0-9a-f]{64}$")

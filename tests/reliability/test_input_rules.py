@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -47,6 +46,7 @@ from ogpu.types import (
     TaskParams,
 )
 
+from ..helpers.wait import free_port
 from .conftest import Net, kept_state, sdk_on
 from .faultproxy import FaultProxy
 
@@ -209,12 +209,7 @@ def test_unroutable_function_name_is_refused_by_the_service(label: str, row: Any
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
+@pytest.mark.slow
 def test_provider_never_attempts_or_dispatches_an_unroutable_task(world: World, row: Any) -> None:
     """Tasks published by another tool (raw ``Controller.publishTask`` with a pinned
     config), as a hostile client could: the runtime refuses each before attempting."""
@@ -223,7 +218,7 @@ def test_provider_never_attempts_or_dispatches_an_unroutable_task(world: World, 
     prepare_provider(PROVIDERS[0].account, [world.source], master=MASTERS[0].account)
     events: list[RuntimeEvent] = []
     done = threading.Event()
-    port = _free_port()
+    port = free_port()
     config = ServiceConfig(host="127.0.0.1", port=0, callback_url=f"http://127.0.0.1:{port}/cb")
     with serve_in_thread(world.service, config) as running:
         running.wait_ready()
@@ -303,6 +298,7 @@ def _nested_list(levels: int) -> list[Any]:
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("publisher", list(PUBLISHERS))
 @pytest.mark.parametrize("label", list(BAD_DATA))
 def test_data_json_cannot_carry_is_refused(

@@ -99,3 +99,19 @@ def test_rpc_failure_in_the_send_is_tx_rpc_error_and_nothing_is_sent(net: Net) -
     assert net.proxy.count("eth_sendRawTransaction") == 0
     net.proxy.clear()
     assert net.nonce(net.client) == nonce
+
+
+def test_the_executor_imports_from_where_0_2_3_defines_it() -> None:
+    import ogpu.protocol as protocol
+    from ogpu.protocol._base import (  # 0.2.3's home of these names
+        REVERT_PATTERN_MAP,
+        ZERO_ADDRESS,
+        TxExecutor,
+        decode_revert,
+        load_contract,
+    )
+
+    assert TxExecutor is protocol.TxExecutor and load_contract is protocol.load_contract
+    assert decode_revert is protocol.decode_revert
+    assert REVERT_PATTERN_MAP is protocol.REVERT_PATTERN_MAP
+    assert ZERO_ADDRESS == "0x" + "00" * 20

@@ -9,7 +9,6 @@ would serialise everything behind the drips.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,8 +23,11 @@ from ogpu.service import Service, ServiceConfig
 from ogpu.service.testing import serve_in_thread
 from ogpu.types import TaskParams
 
+from ..helpers.wait import free_port
 from .conftest import ETHER, Net
 from .hostile import HostileServer
+
+pytestmark = pytest.mark.slow
 
 Row = Callable[..., None]
 FETCH_TIMEOUT = 6.0
@@ -62,12 +64,6 @@ class Events:
                 self.cond.wait(left)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _publish(net: Net, source: str, config_url: str) -> str:
     params = TaskParams(
         source=source, config=config_url, expiryTime=net.now() + 600, payment=10**16
@@ -97,7 +93,7 @@ def test_dripping_configs_do_not_delay_a_good_task(
     def echo(data: Text) -> Echo:
         return Echo(echoed=data.text)
 
-    port = _free_port()
+    port = free_port()
     config = ServiceConfig(
         host="127.0.0.1",
         port=0,

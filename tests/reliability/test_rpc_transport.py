@@ -305,6 +305,7 @@ def _failure(url: str, budget: float = 1.0) -> Exception:
 SECRET_URL = "http://alice:hunter2@127.0.0.1:{port}/v3/APIKEY0123456789?token=t0ken"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["refused", "dns", "timeout", "connect-timeout", "http-502"])
 def test_connection_failures_say_what_was_tried_and_why(case: str, row: Row) -> None:
     cleanup: list[Any] = []
@@ -355,6 +356,7 @@ def _counting() -> Callable[[str, list[Any]], Any]:
     return lambda method, params: "0x2a"
 
 
+@pytest.mark.slow
 def test_keep_alive_reuses_one_connection(row: Row) -> None:
     with ScriptedServer(rpc_node(_counting())) as server:
         transport = HttpTransport(server.url)

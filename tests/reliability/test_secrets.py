@@ -146,6 +146,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.slow
 def test_guard_reports_every_planted_leak_without_printing_keys(tmp_path: Path, row: Any) -> None:
     (tmp_path / "conftest.py").write_text(PLANTED_CONFTEST)
     (tmp_path / "test_planted.py").write_text(PLANTED_TESTS)

@@ -156,6 +156,7 @@ SLOW = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("label", "payload"), SLOW, ids=[s[0] for s in SLOW])
 def test_slow_client_is_cut_by_a_server_timeout(
     running: RunningService, label: str, payload: bytes

@@ -73,6 +73,8 @@ from ogpu.types import (
     TxRevertError,
 )
 
+pytestmark = pytest.mark.slow
+
 ETHER = 10**18
 JUMP = 2000  # seconds per time jump; expiry offsets (1000, 3000) stay >= 1000 s from a jump
 EXAMPLES = 8

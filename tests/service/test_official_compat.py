@@ -163,6 +163,7 @@ def _json(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return value
 
 
+@pytest.mark.slow
 def test_config_constants_come_from_the_environment_and_dotenv(
     fresh_python: FreshPython, tmp_path: Path
 ) -> None:
@@ -244,6 +245,7 @@ def test_stdlib_logger_is_not_patched_and_the_official_calls_work() -> None:
     task_success(mine, "still possible")  # the documented replacement
 
 
+@pytest.mark.slow
 def test_sentry_is_not_initialised_and_fail_records_reach_a_handler(
     fresh_python: FreshPython, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

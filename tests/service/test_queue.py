@@ -162,6 +162,7 @@ def test_queue_byte_budget_bounds_waiting_bodies(
     assert recorder.delivered("0xsmall") == []
 
 
+@pytest.mark.slow
 def test_timeout_counts_from_when_the_handler_starts(
     svc: Service,
     serve: Any,
@@ -187,6 +188,7 @@ def test_timeout_counts_from_when_the_handler_starts(
     assert over.body["status"] == "timeout" and over.body["timeout"] == 0.3
 
 
+@pytest.mark.slow
 def test_timeout_does_not_count_the_wait_for_a_worker_thread(
     svc: Service,
     serve: Any,
@@ -207,6 +209,7 @@ def test_timeout_does_not_count_the_wait_for_a_worker_thread(
     assert timed.headers["X-OGPU-Task-Status"] == "success"
 
 
+@pytest.mark.slow
 def test_abandoned_thread_holds_its_slot_then_the_queue_moves(
     svc: Service,
     serve: Any,

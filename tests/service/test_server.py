@@ -217,6 +217,7 @@ def test_callback_4xx_is_not_retried(svc: Service, serve: Any, wait_until: WaitU
         assert recorder.requests_seen == 1
 
 
+@pytest.mark.slow
 def test_callback_retries_are_bounded_by_attempts_and_time(
     svc: Service, serve: Any, wait_until: WaitUntil
 ) -> None:

@@ -16,6 +16,8 @@ import requests
 
 from ogpu.service.testing import CallbackRecorder
 
+pytestmark = pytest.mark.slow
+
 WaitUntil = Callable[..., None]
 Launch = Callable[..., tuple[subprocess.Popen[bytes], str]]
 

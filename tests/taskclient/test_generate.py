@@ -125,6 +125,7 @@ def test_output_is_deterministic_and_headed(rich: SourceManifest) -> None:
         generate_client(rich, source="0x1234")
 
 
+@pytest.mark.slow
 def test_generated_code_is_ruff_and_mypy_strict_clean(rich: SourceManifest, tmp_path: Path) -> None:
     sample = extract_manifest(ROOT / "examples" / "sentiment_source.py")
     (tmp_path / "rich_client.py").write_text(generate_client(rich, source=ADDRESS))

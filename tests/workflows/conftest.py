@@ -12,9 +12,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -30,8 +27,9 @@ from typing import Any
 import pytest
 import requests
 
-from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
-from ogpu.devnet import AGENTS, ALL_ACCOUNTS, CLIENTS, MASTERS, PROVIDERS, Deployment, DevnetAccount
+import ogpu
+from ogpu.chain import ChainConfig, NonceManager
+from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS, Deployment, DevnetAccount
 from ogpu.devnet.store import ContentStore, StoreServer
 from ogpu.protocol import Response as ResponseProxy
 from ogpu.protocol import Source, execute_request, nexus, terminal, vault
@@ -44,15 +42,10 @@ from ogpu.types import (
     SourceInfo,
 )
 
+from ..helpers.ganache import running_ganache
+
 ROOT = Path(__file__).resolve().parents[2]
-GANACHE = ROOT / "contracts" / "node_modules" / ".bin" / "ganache"
 ETHER = 10**18
-ROLE_VARS = (
-    "CLIENT_PRIVATE_KEY",
-    "PROVIDER_PRIVATE_KEY",
-    "MASTER_PRIVATE_KEY",
-    "AGENT_PRIVATE_KEY",
-)
 
 
 # -- a counting HTTP proxy ------------------------------------------------------------------------
@@ -217,13 +210,6 @@ class Node:
         self.store_proxy.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def devnet_node() -> Iterator[Node]:
     from ogpu.devnet.serve import start_services
@@ -239,55 +225,25 @@ def devnet_node() -> Iterator[Node]:
 
 @pytest.fixture(scope="session")
 def ganache_node() -> Iterator[Node]:
-    if not GANACHE.exists() or shutil.which("node") is None:
-        pytest.skip(f"ganache is not installed ({GANACHE} missing; run: cd contracts && npm ci)")
-    port = _free_port()
-    funded = [f"--wallet.accounts={a.key_hex},{10**23}" for a in ALL_ACCOUNTS]
-    process = subprocess.Popen(
-        [
-            str(GANACHE),
-            "--server.host=127.0.0.1",
-            f"--server.port={port}",
-            "--chain.chainId=1337",
-            "--logging.quiet",
-            *funded,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "NODE_NO_WARNINGS": "1"},
-    )
     store = StoreServer("127.0.0.1", 0, store=ContentStore())
     store.start()
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
+        with running_ganache() as url:
+            deployed = subprocess.run(
+                [sys.executable, "-m", "ogpu.cli", "devnet", "deploy", "--rpc", url, "--json"],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert deployed.returncode == 0, deployed.stderr
+            node = Node("ganache", url, store.url, Deployment.from_json(deployed.stdout))
             try:
-                requests.post(
-                    url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=2
-                )
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("ganache did not start")
-                time.sleep(0.2)
-        deployed = subprocess.run(
-            [sys.executable, "-m", "ogpu.cli", "devnet", "deploy", "--rpc", url, "--json"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert deployed.returncode == 0, deployed.stderr
-        node = Node("ganache", url, store.url, Deployment.from_json(deployed.stdout))
-        try:
-            yield node
-        finally:
-            node.close()
+                yield node
+            finally:
+                node.close()
     finally:
         store.stop()
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(
@@ -399,19 +355,6 @@ class Net:
         raise AssertionError("no ResponseSubmitted event")
 
 
-def _reset_sdk_state() -> None:
-    NonceManager.clear_all()
-    Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
-    ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
-    ChainConfig.set_chain(ChainId.OGPU_MAINNET)
-
-
-@pytest.fixture(autouse=True)
-def _no_role_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ROLE_VARS:
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def net(node: Node, monkeypatch: pytest.MonkeyPatch) -> Iterator[Net]:
     snapshot = node.call("evm_snapshot", [])
@@ -427,5 +370,5 @@ def net(node: Node, monkeypatch: pytest.MonkeyPatch) -> Iterator[Net]:
     finally:
         node.rpc_proxy.reset()
         node.store_proxy.reset()
-        _reset_sdk_state()
+        ogpu.reset()
         node.call("evm_revert", [snapshot])

@@ -43,6 +43,8 @@ from ogpu.types import (
     TaskStatus,
 )
 
+pytestmark = pytest.mark.slow
+
 if TYPE_CHECKING:
     from conftest import Net
 

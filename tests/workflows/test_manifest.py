@@ -5,7 +5,6 @@ sources without one work as before, and a generated typed client runs end to end
 from __future__ import annotations
 
 import logging
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,6 +34,8 @@ from ogpu.manifest import (
 from ogpu.protocol import Source, Task, extract_source_address, nexus
 from ogpu.service.manifest import extract_manifest
 from ogpu.types import SourceParams, TaskStatus
+
+from ..helpers.wait import free_port
 
 if TYPE_CHECKING:
     from conftest import Net
@@ -137,6 +138,7 @@ def test_publish_tasks_refuses_the_batch_and_names_the_task(
 # -- accepted tasks, and the cost of the check ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_valid_tasks_publish_and_the_manifest_is_read_once(
     net: Net, manifest: SourceManifest
 ) -> None:
@@ -197,6 +199,7 @@ def test_the_manifest_is_stored_under_one_key_beside_the_metadata(
 # -- sources without a (readable) manifest work as today -----------------------------------------
 
 
+@pytest.mark.slow
 def test_source_without_manifest_publishes_as_before(net: Net) -> None:
     source = _source(net, None)
     assert source.get_manifest() is None
@@ -230,6 +233,7 @@ def _raw_source(net: Net, metadata_url: str) -> Source:
     return Source(extract_source_address(nexus.publish_source(params, signer=net.client.account)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["missing", "not JSON", "malformed manifest", "other scheme"])
 def test_unreadable_manifest_publishes_unchecked_with_a_warning(
     net: Net, caplog: pytest.LogCaptureFixture, kind: str
@@ -278,6 +282,7 @@ def classify(text: str) -> tuple[str, float]:
 """
 
 
+@pytest.mark.slow
 def test_generated_client_end_to_end(net: Net, manifest: SourceManifest, tmp_path: Path) -> None:
     if net.node.kind != "devnet":
         pytest.skip("one end-to-end run (the devnet) is enough")
@@ -308,7 +313,7 @@ def test_generated_client_end_to_end(net: Net, manifest: SourceManifest, tmp_pat
         import sentiment_client as client  # type: ignore[import-not-found]
 
         prepare_provider(net.provider.account, [source.address], master=net.master.account)
-        port = _free_port()
+        port = free_port()
         config = ServiceConfig(
             host="127.0.0.1", port=0, callback_url=f"http://127.0.0.1:{port}/callback"
         )
@@ -331,12 +336,6 @@ def test_generated_client_end_to_end(net: Net, manifest: SourceManifest, tmp_pat
     assert type(output).__name__ == "PredictOutput"
     assert (output.label, output.score) == ("positive", 1.0)
     assert task.get_status() == TaskStatus.FINALIZED
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _sentiment_service() -> Any:

@@ -38,10 +38,10 @@ from ogpu.client import (
     set_agent,
     update_source,
 )
+from ogpu.devnet.connect import deterministic_addresses
 from ogpu.events.watchers import get_async_web3, get_nexus_contract
 from ogpu.ipfs import fetch_ipfs_json, publish_to_ipfs
 from ogpu.protocol import nexus
-from ogpu.provider.devnet import deterministic_addresses
 from ogpu.types import (
     Environment,
     ImageEnvironments,
@@ -98,6 +98,7 @@ print(json.dumps({"source": source.address, "task": task.address,
 """
 
 
+@pytest.mark.slow
 def test_a_script_for_the_official_sdk_runs_unchanged(net: Net, tmp_path: Path) -> None:
     net.fund(net.client, ETHER)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OGPU_VERBOSE")}
@@ -150,6 +151,7 @@ def test_use_devnet_without_arguments_selects_the_default_devnet(net: Net) -> No
 # -- renamed parameters, positionally and by keyword ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_cancel_task_takes_task_positionally_by_keyword_and_as_instance(
     net: Net, source: Source
 ) -> None:
@@ -166,6 +168,7 @@ def test_cancel_task_takes_task_positionally_by_keyword_and_as_instance(
     assert caught.value.param == "task"
 
 
+@pytest.mark.slow
 def test_update_and_inactivate_source_take_the_official_names(net: Net) -> None:
     first = publish_source(net.source_info(), signer=net.client.account)
     second = publish_source(net.source_info(), signer=net.client.account)
@@ -201,6 +204,7 @@ def test_extra_keyword_arguments_are_tolerated(net: Net, source: Source) -> None
 # -- responses, hashes, environment helpers, pydantic params -------------------------------------
 
 
+@pytest.mark.slow
 def test_get_response_of_and_confirm_response_returns_the_hash(net: Net, source: Source) -> None:
     task = publish_task(_task_info(net, source), signer=net.client.account)
     net.register(source)
@@ -283,6 +287,7 @@ def test_async_web3_refuses_a_node_of_another_chain(net: Net) -> None:
         ChainConfig.reset_rpc(ChainId.OGPU_TESTNET)
 
 
+@pytest.mark.slow
 def test_async_web3_unreachable_is_a_connection_error(net: Net) -> None:
     import socket
 

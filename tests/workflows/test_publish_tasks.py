@@ -51,6 +51,7 @@ def sources(net: Net) -> list[Source]:
     ]
 
 
+@pytest.mark.slow
 def test_publish_tasks_returns_live_tasks_in_order(net: Net, sources: list[Source]) -> None:
     infos = [_info(net, sources[i % 2].address, f"text {i}") for i in range(6)]
     balance = vault.get_balance_of(net.client.address)
@@ -76,6 +77,7 @@ def test_publish_tasks_returns_live_tasks_in_order(net: Net, sources: list[Sourc
     assert vault.get_balance_of(net.client.address) == balance - 6 * PAYMENT
 
 
+@pytest.mark.slow
 def test_identical_configs_are_pinned_once(net: Net, sources: list[Source]) -> None:
     infos = [_info(net, sources[0].address, "same") for _ in range(3)]
     net.store.reset_counts()
@@ -136,6 +138,7 @@ def test_bad_arguments_send_nothing(net: Net, sources: list[Source]) -> None:
         assert publish_tasks([], signer=net.client.account) == []
 
 
+@pytest.mark.slow
 def test_a_receipt_timeout_is_reported_per_task(net: Net, sources: list[Source]) -> None:
     infos = [_info(net, sources[0].address, f"late {i}") for i in range(2)]
     net.rpc.hide_receipts = True

@@ -123,6 +123,7 @@ def test_publish_task_returns_live_task(net: Net, source: Source) -> None:
     assert vault.get_frozen_payment(net.client.address) == PAYMENT
 
 
+@pytest.mark.slow
 def test_publish_task_accepts_checksum_free_source_and_env_key(
     net: Net, source: Source, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -276,6 +277,7 @@ def _responded(net: Net, source: Source) -> tuple[Task, Response, Response]:
     return task, results[0], results[1]
 
 
+@pytest.mark.slow
 def test_get_task_responses_and_confirm(net: Net, source: Source) -> None:
     task, first, second = _responded(net, source)
 
@@ -300,6 +302,7 @@ def test_get_task_responses_and_confirm(net: Net, source: Source) -> None:
         confirm_response(first.address, signer=net.client.account)
 
 
+@pytest.mark.slow
 def test_confirm_response_by_another_client_sends_nothing(net: Net, source: Source) -> None:
     _, first, _ = _responded(net, source)
     with net.nothing_sent(net.other_client), pytest.raises(NotTaskOwnerError):
@@ -316,6 +319,7 @@ def test_get_task_responses_of_a_non_task(net: Net) -> None:
 # -- agents of the client ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_client_agent_confirms_until_revoked(net: Net, source: Source) -> None:
     agent = net.agent
     receipt = set_agent(agent.address, True, net.client.key_hex)

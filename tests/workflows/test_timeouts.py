@@ -55,6 +55,7 @@ def test_ipfs_timeout_stops_a_hanging_upload_and_sends_nothing(net: Net, source:
     assert source.get_task_count() == 0
 
 
+@pytest.mark.slow
 def test_total_timeout_bounds_the_upload(net: Net, source: Source) -> None:
     info = _info(net, source)
     net.store.stall_posts = True
@@ -82,6 +83,7 @@ def _mined_task(net: Net, tx_hash: str) -> str:
     return str(receipt["transactionHash"])
 
 
+@pytest.mark.slow
 def test_receipt_timeout_reports_the_sent_transaction(net: Net, source: Source) -> None:
     info = _info(net, source)
     net.rpc.hide_receipts = True
@@ -98,6 +100,7 @@ def test_receipt_timeout_reports_the_sent_transaction(net: Net, source: Source) 
     assert source.get_task_count() == 1
 
 
+@pytest.mark.slow
 def test_total_timeout_bounds_the_receipt_wait(net: Net, source: Source) -> None:
     info = _info(net, source)
     net.rpc.hide_receipts = True

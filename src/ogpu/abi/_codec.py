@@ -282,7 +282,8 @@ class Codec:
         """The values ``data`` encodes (trailing bytes ignored, as eth-abi). Raises DecodeError."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise DecodeError(f"data must be bytes, got {type(data).__name__}")
-        buf = data if isinstance(data, bytes) else bytes(data)
+        # exactly bytes: a subclass (web3's HexBytes) would slice and hex() differently
+        buf = data if type(data) is bytes else bytes(data)
         try:
             result: tuple[Any, ...] = self._decode(buf, 0)
         except RecursionError:

@@ -1,4 +1,6 @@
-"""Chain infrastructure: chain selection, Web3 instances, nonces, signers.
+"""Chain infrastructure: chain selection, Web3 instances, nonces, signers; the SDK's
+state in one context (:mod:`ogpu.chain.context`: ``using`` for a scoped override,
+``reset`` for tests).
 
 A leaf layer: it imports ``ogpu.types`` and the generated bindings, nothing higher.
 """
@@ -6,6 +8,7 @@ A leaf layer: it imports ``ogpu.types`` and the generated bindings, nothing high
 from __future__ import annotations
 
 from ogpu.chain.config import CHAIN_RPC_URLS, DEFAULT_RPC_URLS, ChainConfig, ChainId
+from ogpu.chain.context import reset, using
 from ogpu.chain.nonce import (
     NonceManager,
     clear_all_nonce_caches,
@@ -28,6 +31,8 @@ __all__ = [
     "fix_nonce",
     "get_nonce_info",
     "get_web3_for_chain",
+    "reset",
     "reset_nonce_cache",
     "resolve_signer",
+    "using",
 ]

@@ -1,8 +1,9 @@
 """Chain selection, singleton contract addresses, RPC URLs and ABI loading.
 
-``ChainConfig`` is process-wide state: the active chain, the RPC URL of each
-chain and the singleton contract addresses. Mainnet is the default chain.
-The devnet (``ChainId.OGPU_DEVNET``, default RPC ``http://127.0.0.1:8545``)
+``ChainConfig`` is the official facade over the SDK's state (:mod:`ogpu.chain.context`):
+the active chain, the RPC URL of each chain and the singleton contract addresses,
+process-wide unless changed inside an ``ogpu.using(...)`` block. Mainnet is the
+default chain. The devnet (``ChainId.OGPU_DEVNET``, default RPC ``http://127.0.0.1:8545``)
 starts with the addresses every default devnet has (``ogpu devnet`` and the
 in-process ``Devnet`` deploy from the same account and nonces); another
 deployment is registered with ``ChainConfig.use_devnet(deployment)``.
@@ -12,54 +13,39 @@ from __future__ import annotations
 
 import json
 import threading
-from enum import IntEnum
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import ogpu_bindings
 from ogpu_bindings import NETWORK_INFO
-from ogpu_bindings.runtime import check_address
 
+from ogpu.chain.context import Context, current, normalize_contracts
+from ogpu.chain.networks import (
+    CHAIN_NETWORKS,
+    DEFAULT_RPC_URLS,
+    DEVNET_DEFAULT_CONTRACTS,
+    SINGLETONS,
+    ChainId,
+)
+from ogpu.chain.networks import coerce_chain as _coerce_chain
 from ogpu.types.errors import ChainNotSupportedError, InvalidInputError, InvalidRpcUrlError
 
 if TYPE_CHECKING:
     from web3 import Web3
 
+__all__ = [
+    "CHAIN_NETWORKS",
+    "CHAIN_RPC_URLS",
+    "DEFAULT_RPC_URLS",
+    "DEVNET_DEFAULT_CONTRACTS",
+    "ChainConfig",
+    "ChainId",
+]
 
-class ChainId(IntEnum):
-    """Supported networks, valued by their EIP-155 chain id."""
+_SINGLETONS = SINGLETONS
+_V = TypeVar("_V")
 
-    OGPU_MAINNET = 1071
-    OGPU_TESTNET = 200820172034
-    OGPU_DEVNET = 1337
-
-
-#: Network name (in ``ogpu_bindings.NETWORK_INFO``) of each chain.
-CHAIN_NETWORKS: dict[ChainId, str] = {
-    ChainId.OGPU_MAINNET: "mainnet",
-    ChainId.OGPU_TESTNET: "testnet",
-    ChainId.OGPU_DEVNET: "devnet",
-}
-
-#: The built-in default RPC URL of each chain.
-DEFAULT_RPC_URLS: dict[ChainId, str] = {
-    chain: NETWORK_INFO[name].default_rpc for chain, name in CHAIN_NETWORKS.items()
-}
-
-#: The RPC URL currently in use for each chain (mutated by ``set_rpc``).
-CHAIN_RPC_URLS: dict[ChainId, str] = dict(DEFAULT_RPC_URLS)
-
-_SINGLETONS = ("NEXUS", "CONTROLLER", "TERMINAL", "VAULT")
-
-#: The singletons of a default devnet: the contract-creation addresses of the devnet
-#: ADMIN account's nonces 2, 4, 1 and 3 (``ogpu.devnet.deploy_suite`` from nonce 0).
-#: Constants, so ``import ogpu.chain`` derives no key; the tests check them.
-DEVNET_DEFAULT_CONTRACTS: dict[str, str] = {
-    "NEXUS": "0xA7Ad664Cc17123F619D761c75378fBEd4Ab71232",
-    "CONTROLLER": "0x2800257431a5649667c7a65d436cfD8181e87827",
-    "TERMINAL": "0x7D25FE915738590b20A8D9E13d1bb3C249bd5638",
-    "VAULT": "0xC87179140d3E2c040956EdB1FFfC1E591a51871D",
-}
 # Installed copies first (package data), then the repository's abis/ (editable install).
 _ABI_DIR_CANDIDATES = (
     Path(__file__).resolve().parent / "abis",
@@ -68,38 +54,53 @@ _ABI_DIR_CANDIDATES = (
 )
 
 
-def _singletons(network: str) -> dict[str, str]:
-    return {name.upper(): address for name, address in NETWORK_INFO[network].addresses.items()}
+class _Live(MutableMapping[ChainId, _V]):
+    """A per-chain table of the current context, as a live mapping (the official SDK's
+    ``CHAIN_RPC_URLS`` and ``ChainConfig.CHAIN_CONTRACTS`` are plain dicts)."""
+
+    def __init__(self, table: Callable[[Context], dict[ChainId, _V]]) -> None:
+        self._table = table
+
+    def __getitem__(self, chain: ChainId) -> _V:
+        return self._table(current())[chain]
+
+    def __setitem__(self, chain: ChainId, value: _V) -> None:
+        self._table(current())[_coerce_chain(chain)] = value
+
+    def __delitem__(self, chain: ChainId) -> None:
+        del self._table(current())[chain]
+
+    def __iter__(self) -> Iterator[ChainId]:
+        return iter(list(self._table(current())))
+
+    def __len__(self) -> int:
+        return len(self._table(current()))
+
+    def __repr__(self) -> str:
+        return repr(self._table(current()))
 
 
-def _coerce_chain(chain: ChainId | int) -> ChainId:
-    try:
-        return ChainId(int(chain))
-    except (ValueError, TypeError):
-        raise ChainNotSupportedError(message=f"chain {chain!r} is not supported") from None
+#: The RPC URL currently in use for each chain (a live view of the current context).
+CHAIN_RPC_URLS: MutableMapping[ChainId, str] = _Live(lambda state: state.rpc_urls)
 
 
 class ChainConfig:
-    """Process-wide chain configuration (all methods are class methods; no RPC unless noted)."""
+    """The official facade over the current context's chain settings (class methods;
+    no RPC unless noted)."""
 
     #: Singleton addresses per chain (``"NEXUS"``...); ``use_devnet`` replaces the devnet's.
-    CHAIN_CONTRACTS: ClassVar[dict[ChainId, dict[str, str]]] = {
-        **{
-            chain: _singletons(name)
-            for chain, name in CHAIN_NETWORKS.items()
-            if NETWORK_INFO[name].addresses
-        },
-        ChainId.OGPU_DEVNET: dict(DEVNET_DEFAULT_CONTRACTS),
-    }
+    CHAIN_CONTRACTS: ClassVar[MutableMapping[ChainId, dict[str, str]]] = _Live(
+        lambda state: state.contracts
+    )
 
     #: ABI set (``ogpu_bindings.<set>``) of each chain.
     CHAIN_DIRECTORIES: ClassVar[dict[ChainId, str]] = {
         chain: NETWORK_INFO[name].abi_set for chain, name in CHAIN_NETWORKS.items()
     }
 
-    _current_chain: ClassVar[ChainId] = ChainId.OGPU_MAINNET
+    # Parsed ABI files: constants of the installed package, so not part of the context.
     _loaded_abis: ClassVar[dict[tuple[str, str], list[dict[str, Any]]]] = {}
-    _lock: ClassVar[threading.RLock] = threading.RLock()
+    _lock: ClassVar[threading.Lock] = threading.Lock()
 
     @classmethod
     def set_chain(cls, chain_id: ChainId | int) -> None:
@@ -117,18 +118,17 @@ class ChainConfig:
                 message=f"{chain.name} has no contract addresses; register them with "
                 "ChainConfig.register_contracts"
             )
-        with cls._lock:
-            cls._current_chain = chain
+        current().chain = chain
 
     @classmethod
     def get_current_chain(cls) -> ChainId:
         """Return the active chain. No RPC."""
-        return cls._current_chain
+        return current().chain
 
     @classmethod
     def get_network(cls, chain: ChainId | int | None = None) -> str:
         """Return the ABI set name (``"mainnet"``/``"testnet"``) of a chain. No RPC."""
-        target = cls._current_chain if chain is None else _coerce_chain(chain)
+        target = current().chain if chain is None else _coerce_chain(chain)
         return cls.CHAIN_DIRECTORIES[target]
 
     @classmethod
@@ -139,7 +139,7 @@ class ChainConfig:
             ChainNotSupportedError: the chain has no registered addresses.
             InvalidInputError: ``contract_name`` is not a singleton.
         """
-        target = cls._current_chain if chain is None else _coerce_chain(chain)
+        target = current().chain if chain is None else _coerce_chain(chain)
         contracts = cls.CHAIN_CONTRACTS.get(target)
         if contracts is None:
             raise ChainNotSupportedError(
@@ -158,21 +158,13 @@ class ChainConfig:
         return list(cls.CHAIN_CONTRACTS)
 
     @classmethod
-    def register_contracts(cls, chain: ChainId | int, addresses: dict[str, str]) -> None:
+    def register_contracts(cls, chain: ChainId | int, addresses: Mapping[str, str]) -> None:
         """Register (or replace) the singleton addresses of a chain. No RPC.
 
         Raises:
             InvalidInputError: a singleton is missing or an address is malformed.
         """
-        target = _coerce_chain(chain)
-        normalized: dict[str, str] = {}
-        for name in _SINGLETONS:
-            value = addresses.get(name, addresses.get(name.lower()))
-            if value is None:
-                raise InvalidInputError(f"{name} address missing", param=name.lower())
-            normalized[name] = check_address(value, name.lower())
-        with cls._lock:
-            cls.CHAIN_CONTRACTS[target] = normalized
+        current().contracts[_coerce_chain(chain)] = normalize_contracts(addresses)
 
     @classmethod
     def use_devnet(
@@ -197,25 +189,17 @@ class ChainConfig:
         Raises:
             InvalidInputError: a singleton address is missing or malformed.
         """
-        if deployment is None:
-            deployment = {name.lower(): value for name, value in DEVNET_DEFAULT_CONTRACTS.items()}
-        addresses: dict[str, str] = {}
-        for name in _SINGLETONS:
-            if isinstance(deployment, dict):
-                value = deployment.get(name.lower(), deployment.get(name))
-            else:
-                value = getattr(deployment, name.lower(), None)
-            if isinstance(value, str):
-                addresses[name] = value
-        cls.register_contracts(ChainId.OGPU_DEVNET, addresses)
+        table = normalize_contracts(DEVNET_DEFAULT_CONTRACTS if deployment is None else deployment)
         from ogpu.chain.web3 import Web3Manager
 
-        if web3 is not None:
-            Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, web3)
-        elif rpc is not None:
-            Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, rpc)
-        with cls._lock:
-            cls._current_chain = ChainId.OGPU_DEVNET
+        state = current()
+        with state.lock:  # one step for threads sharing this context
+            state.contracts[ChainId.OGPU_DEVNET] = table
+            if web3 is not None:
+                Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, web3)
+            elif rpc is not None:
+                Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, rpc)
+            state.chain = ChainId.OGPU_DEVNET
 
     @classmethod
     def get_chain_abi_directory(cls) -> Path:
@@ -263,7 +247,7 @@ class ChainConfig:
         Raises:
             InvalidRpcUrlError: the URL is malformed, unreachable, or serves another chain.
         """
-        target = cls._current_chain if chain is None else _coerce_chain(chain)
+        target = current().chain if chain is None else _coerce_chain(chain)
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise InvalidRpcUrlError(message=f"RPC URL must be an http(s) URL, got {url!r}")
         from ogpu.chain.web3 import Web3Manager
@@ -278,13 +262,13 @@ class ChainConfig:
     @classmethod
     def get_rpc(cls, chain: ChainId | int | None = None) -> str:
         """Return the RPC URL in use for ``chain`` (default: the active chain). No RPC."""
-        target = cls._current_chain if chain is None else _coerce_chain(chain)
+        target = current().chain if chain is None else _coerce_chain(chain)
         return CHAIN_RPC_URLS[target]
 
     @classmethod
     def reset_rpc(cls, chain: ChainId | int | None = None) -> None:
         """Restore the built-in default RPC URL of ``chain`` (default: the active chain). No RPC."""
-        target = cls._current_chain if chain is None else _coerce_chain(chain)
+        target = current().chain if chain is None else _coerce_chain(chain)
         from ogpu.chain.web3 import Web3Manager
 
         Web3Manager.update_rpc_url(target, DEFAULT_RPC_URLS[target])

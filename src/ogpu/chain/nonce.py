@@ -20,24 +20,18 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings.runtime import check_address
 
 from ogpu.chain import rpc
+from ogpu.chain.context import NonceSlot as _Slot
+from ogpu.chain.context import current
 from ogpu.chain.web3 import WEB3 as WEB3  # the official module exposes it too
 from ogpu.types.errors import InvalidInputError, NonceError
 
 if TYPE_CHECKING:
     from web3 import Web3
-
-
-@dataclass
-class _Slot:
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    next_nonce: int | None = None
-    released: set[int] = field(default_factory=set)
 
 
 def _take(slot: _Slot) -> int:
@@ -109,20 +103,12 @@ def _pending_count(w3: Web3, address: str) -> int:
 
 
 class NonceManager:
-    """Process-wide nonce bookkeeping, one slot per (chain id, checksummed address)."""
-
-    _slots: ClassVar[dict[tuple[int, str], _Slot]] = {}
-    _global: ClassVar[threading.Lock] = threading.Lock()
+    """Nonce bookkeeping, one slot per (chain id, checksummed address), in the current
+    context's nonce book (:mod:`ogpu.chain.context`)."""
 
     @classmethod
     def _slot(cls, chain_id: int, address: str) -> _Slot:
-        key = (int(chain_id), _checksum(address))
-        with cls._global:
-            slot = cls._slots.get(key)
-            if slot is None:
-                slot = _Slot()
-                cls._slots[key] = slot
-            return slot
+        return current().nonces.slot(int(chain_id), _checksum(address))
 
     @classmethod
     def account_lock(cls, chain_id: int, address: str) -> threading.RLock:
@@ -281,9 +267,7 @@ class NonceManager:
     @classmethod
     def clear_all(cls) -> None:
         """Forget every cached nonce. No RPC."""
-        with cls._global:
-            slots = list(cls._slots.values())
-        for slot in slots:
+        for slot in current().nonces.slots():
             with slot.lock:
                 slot.next_nonce = None
                 slot.released.clear()

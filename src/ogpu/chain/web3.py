@@ -1,6 +1,9 @@
 """One Web3 instance per (chain, RPC URL), sharing a pooled HTTP session; and the
 web3-free endpoint of a chain (:meth:`Web3Manager.get_endpoint`).
 
+The instances, pinned and cached, live in the current context
+(:mod:`ogpu.chain.context`), so an ``ogpu.using(...)`` block sees its own.
+
 web3 and requests are imported when the first instance or session is built,
 not with this module. JSON-RPC requests made through :mod:`ogpu.chain.rpc` never use
 that session: HTTP endpoints go through :mod:`ogpu.chain.transport`.
@@ -12,7 +15,10 @@ import threading
 from typing import TYPE_CHECKING, ClassVar
 
 from ogpu.chain import rpc
-from ogpu.chain.config import CHAIN_RPC_URLS, ChainConfig, ChainId
+from ogpu.chain.config import CHAIN_RPC_URLS as CHAIN_RPC_URLS  # official names here
+from ogpu.chain.config import ChainConfig as ChainConfig
+from ogpu.chain.config import ChainId
+from ogpu.chain.context import current
 from ogpu.types.errors import InvalidRpcUrlError
 
 if TYPE_CHECKING:
@@ -62,10 +68,9 @@ def _http_web3(url: str, session: requests.Session) -> Web3:
 
 
 class Web3Manager:
-    """Caches one ``Web3`` per (chain, RPC URL); all HTTP ones share a pooled session."""
+    """Caches one ``Web3`` per (chain, RPC URL) in the current context; all HTTP ones
+    share a pooled session (a process resource, not context state)."""
 
-    _instances: ClassVar[dict[tuple[ChainId, str], Web3]] = {}
-    _overrides: ClassVar[dict[ChainId, Web3]] = {}
     _session: ClassVar[requests.Session | None] = None
     _lock: ClassVar[threading.RLock] = threading.RLock()
 
@@ -80,17 +85,18 @@ class Web3Manager:
     @classmethod
     def get_web3_instance(cls, chain_id: ChainId | int | None = None) -> Web3:
         """Return the cached Web3 of ``chain_id`` (default: active chain). No RPC."""
-        chain = ChainConfig.get_current_chain() if chain_id is None else ChainId(int(chain_id))
-        override = cls._overrides.get(chain)
+        state = current()
+        chain = state.chain if chain_id is None else ChainId(int(chain_id))
+        override = state.pinned.get(chain)
         if override is not None:
             return override
-        url = CHAIN_RPC_URLS[chain]
+        url = state.rpc_urls[chain]
         key = (chain, url)
         with cls._lock:
-            w3 = cls._instances.get(key)
+            w3 = state.web3s.get(key)
             if w3 is None:
                 w3 = _http_web3(url, cls.session())
-                cls._instances[key] = w3
+                state.web3s[key] = w3
             return w3
 
     @classmethod
@@ -99,33 +105,36 @@ class Web3Manager:
         the pinned Web3 if one is set (e.g. an in-process provider), else the HTTP
         transport of the chain's RPC URL. No RPC; imports no web3 unless one is pinned.
         """
-        chain = ChainConfig.get_current_chain() if chain_id is None else ChainId(int(chain_id))
-        override = cls._overrides.get(chain)
+        state = current()
+        chain = state.chain if chain_id is None else ChainId(int(chain_id))
+        override = state.pinned.get(chain)
         if override is not None:
             return override
         from ogpu.chain.transport import transport_for
 
-        return transport_for(CHAIN_RPC_URLS[chain], timeout=DEFAULT_HTTP_TIMEOUT)
+        return transport_for(state.rpc_urls[chain], timeout=DEFAULT_HTTP_TIMEOUT)
 
     @classmethod
     def set_web3_instance(cls, chain_id: ChainId | int, w3: Web3 | None) -> None:
         """Pin ``w3`` (e.g. an in-process provider) for a chain; ``None`` unpins. No RPC."""
         chain = ChainId(int(chain_id))
-        with cls._lock:
+        state = current()
+        with state.lock:
             if w3 is None:
-                cls._overrides.pop(chain, None)
+                state.pinned.pop(chain, None)
             else:
-                cls._overrides[chain] = w3
+                state.pinned[chain] = w3
 
     @classmethod
     def update_rpc_url(cls, chain_id: ChainId | int, rpc_url: str) -> None:
         """Point a chain at ``rpc_url`` and drop any pinned or cached Web3 for it. No RPC."""
         chain = ChainId(int(chain_id))
-        with cls._lock:
-            CHAIN_RPC_URLS[chain] = rpc_url
-            cls._overrides.pop(chain, None)
-            for key in [k for k in cls._instances if k[0] == chain]:
-                del cls._instances[key]
+        state = current()
+        with state.lock, cls._lock:
+            state.rpc_urls[chain] = rpc_url
+            state.pinned.pop(chain, None)
+            for key in [k for k in state.web3s if k[0] == chain]:
+                del state.web3s[key]
 
     @classmethod
     def probe_chain_id(cls, url: str) -> int:
@@ -150,10 +159,11 @@ class Web3Manager:
 
     @classmethod
     def clear(cls) -> None:
-        """Forget every cached and pinned Web3 instance. No RPC."""
-        with cls._lock:
-            cls._instances.clear()
-            cls._overrides.clear()
+        """Forget every cached and pinned Web3 instance of the current context. No RPC."""
+        state = current()
+        with state.lock, cls._lock:
+            state.web3s.clear()
+            state.pinned.clear()
 
 
 def WEB3() -> Web3:

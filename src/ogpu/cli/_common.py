@@ -3,7 +3,7 @@
 Network: ``--chain mainnet|testnet|devnet`` (default ``$OGPU_CHAIN``, else the chain
 the ``--rpc`` node serves, else mainnet), ``--rpc URL`` (default ``$OGPU_RPC_URL``,
 else the chain's public RPC). On the devnet the contract addresses come from
-:func:`ogpu.provider.connect_devnet` (``--deployment FILE``, else
+:func:`ogpu.devnet.connect_devnet` (``--deployment FILE``, else
 ``$OGPU_DEVNET_DEPLOYMENT``, else the deterministic ``ogpu devnet`` addresses).
 Keys come from ``--key-file FILE`` or the role's environment variable (or ``.env``)
 and are never printed. Output and errors: :mod:`ogpu.cli._output`,
@@ -175,7 +175,7 @@ def connect(args: argparse.Namespace) -> str:
 
     Records what was tried as ``args.target`` (for error messages).
     Cost: none on mainnet/testnet without an RPC URL; otherwise one ``eth_chainId``;
-    on the devnet two more RPCs (see :func:`ogpu.provider.connect_devnet`).
+    on the devnet two more RPCs (see :func:`ogpu.devnet.connect_devnet`).
 
     Raises:
         CommandError: bad ``--chain``/``--rpc``/environment value, or the node serves
@@ -215,7 +215,7 @@ def _connect(args: argparse.Namespace, chain: str | None, origin: str, rpc: str 
         if remote != int(chain_id):
             raise _wrong_chain(url, remote, chain, int(chain_id))
     if chain == "devnet":
-        from ogpu.provider import connect_devnet
+        from ogpu.devnet import connect_devnet
 
         connect_devnet(url, deployment=getattr(args, "deployment", None))
         return chain

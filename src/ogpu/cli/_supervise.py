@@ -52,7 +52,11 @@ class ChainWatch:
         self._reset: int | None = None
         self._last: tuple[int, str] | None = None
         self._down = False
-        self._thread = threading.Thread(target=self._run, name="ogpu-chain-watch", daemon=True)
+        from ogpu.chain.context import carry
+
+        self._thread = threading.Thread(
+            target=carry(self._run), name="ogpu-chain-watch", daemon=True
+        )
 
     def start(self) -> ChainWatch:
         self._thread.start()

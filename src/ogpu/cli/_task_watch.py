@@ -95,6 +95,8 @@ async def _watch_loop(args: argparse.Namespace, task_address: str, start_block: 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + args.timeout
     queue: asyncio.Queue[Any] = asyncio.Queue()
+    from ogpu.chain.context import carry
+
     reads = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ogpu-watch")
     interval = args.interval
     seen: dict[str, bool] = {}
@@ -141,7 +143,7 @@ async def _watch_loop(args: argparse.Namespace, task_address: str, start_block: 
     try:
         while True:
             if settle is None:
-                status = (await loop.run_in_executor(reads, task.get_status)).name or "?"
+                status = (await loop.run_in_executor(reads, carry(task.get_status))).name or "?"
                 if status in stops:
                     if status == "EXPIRED" or seen.get(status):
                         return await finish(status)

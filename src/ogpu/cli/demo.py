@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import json
 import logging
-import os
 import runpy
 import socket
 import threading
@@ -40,7 +39,6 @@ _COMPOSE = """services:
     image: example/sentiment-source:latest
     ports: ["5555:5555"]
 """
-_ENV_KEYS = ("OGPU_IPFS_BACKEND", "OGPU_IPFS_API_URL", "OGPU_IPFS_GATEWAY")
 _SHOWN = ("task", "attempted", "dispatched", "result", "pinned", "submitted", "failed")
 
 
@@ -80,33 +78,15 @@ class _Steps:
 
 
 @contextlib.contextmanager
-def _sdk_state() -> Iterator[None]:
-    """Restore the process-wide SDK settings the demo changes (chain, RPC, IPFS env)."""
-    from ogpu.chain import ChainConfig, ChainId, Web3Manager
-    from ogpu.chain.config import CHAIN_RPC_URLS
-
-    chain = ChainConfig.get_current_chain()
-    contracts = ChainConfig.CHAIN_CONTRACTS.get(ChainId.OGPU_DEVNET)
-    rpc = CHAIN_RPC_URLS[ChainId.OGPU_DEVNET]
-    env = {key: os.environ.get(key) for key in _ENV_KEYS}
+def _quiet_service_log() -> Iterator[None]:
+    """Keep ``ogpu.service`` at WARNING for the demo (its access lines would drown the steps)."""
     service_logger = logging.getLogger("ogpu.service")
     level = service_logger.level
+    service_logger.setLevel(logging.WARNING)
     try:
         yield
     finally:
         service_logger.setLevel(level)
-        for key, value in env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, rpc)
-        if contracts is None:
-            ChainConfig.CHAIN_CONTRACTS.pop(ChainId.OGPU_DEVNET, None)
-        else:
-            ChainConfig.CHAIN_CONTRACTS[ChainId.OGPU_DEVNET] = contracts
-        if chain in ChainConfig.CHAIN_CONTRACTS:
-            ChainConfig.set_chain(chain)
 
 
 def _free_port() -> int:
@@ -127,14 +107,6 @@ def _sample_service(builtin: bool) -> tuple[Any, str]:
     return build_sample_service(), "built-in sample"
 
 
-def _reset_devnet_nonces() -> None:
-    from ogpu.chain import NonceManager
-    from ogpu.devnet import ALL_ACCOUNTS, DEVNET_CHAIN_ID
-
-    for account in ALL_ACCOUNTS:
-        NonceManager.reset(DEVNET_CHAIN_ID, account.address)
-
-
 def run_demo(args: argparse.Namespace) -> int:
     """Run the demo; return 0 once the task's result is printed. Raises CommandError."""
     if not 0 < args.timeout <= 3600:
@@ -151,8 +123,9 @@ def run_demo(args: argparse.Namespace) -> int:
     steps = _Steps(quiet=bool(args.json))
     if not args.json:
         print("ogpu demo: the OpenGPU marketplace on an embedded devnet (127.0.0.1 only)")
+    from ogpu.chain import ChainId, using
+
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_sdk_state())
         with steps.timed() as took, stage(args, "starting the devnet"):
             services = start_services(host="127.0.0.1", port=0, store_port=0)
         stack.callback(services.stop, save=False)
@@ -162,16 +135,17 @@ def run_demo(args: argparse.Namespace) -> int:
             f"content store at {services.store_url}",
             took[0],
         )
-        from ogpu.provider import connect_devnet
+        from ogpu.devnet import connect_devnet
 
-        _reset_devnet_nonces()
-        stack.callback(_reset_devnet_nonces)
+        # Everything the demo selects (chain, RPC, addresses, content store, nonces) lives
+        # in this block's context, so the caller's settings come back when it ends.
+        stack.enter_context(using(ChainId.OGPU_DEVNET, rpc=services.rpc_url))
         connect_devnet(
             services.rpc_url,
             deployment=json.loads(services.devnet.deployment.to_json()),
             store_url=services.store_url,
         )
-        logging.getLogger("ogpu.service").setLevel(logging.WARNING)
+        stack.enter_context(_quiet_service_log())
         service, label = _sample_service(bool(args.builtin_service))
         callback_port = _free_port()
         with steps.timed() as took:

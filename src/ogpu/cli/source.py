@@ -1,18 +1,8 @@
 """``ogpu source show|publish|update|client``: read, publish and update sources; generate
 a typed task client from a source's manifest.
 
-Source file (JSON or TOML; amounts in wei or strings like ``"0.01 OGPU"``)::
-
-    name = "sentiment-analyzer"
-    description = "Lexicon-based sentiment analysis"
-    logoUrl = "https://example.com/logo.png"
-    minPayment = "0.001 OGPU"
-    minAvailableLockup = 0
-    maxExpiryDuration = 3600
-    deliveryMethod = "FIRST_RESPONSE"        # or "MANUAL_CONFIRMATION" (default)
-    manifest = "sentiment_source.py"         # optional: a source file or manifest JSON
-    [imageEnvs]
-    cpu = "https://example.com/docker-compose.yml"
+Source file: JSON or TOML with the fields of ``SourceInfo`` (``EXAMPLE`` below, also
+printed by ``ogpu source publish --help``).
 
 The manifest (``ogpu.manifest``; a path relative to the file, or ``--manifest``)
 is stored in the metadata: tasks are then checked against it before they are

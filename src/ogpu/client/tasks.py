@@ -14,6 +14,7 @@ from ogpu_bindings import vault as vault_abi
 from ogpu_bindings.runtime import check_address
 
 from ogpu._compat import ignore_extra
+from ogpu.chain.context import carry
 from ogpu.client._checks import SourceState, check_task_info, read_sources, require_active
 from ogpu.client._common import (
     DEFAULT_IPFS_TIMEOUT,
@@ -264,7 +265,7 @@ def _upload_all(
     require_chain()  # once, before the threads
     with ThreadPoolExecutor(max_workers=min(workers, len(first_of))) as pool:
         futures = {
-            key: pool.submit(upload_json, configs[i], _CONFIG_FILE, seconds, budget)
+            key: pool.submit(carry(upload_json), configs[i], _CONFIG_FILE, seconds, budget)
             for key, i in first_of.items()
         }
         for key, future in futures.items():

@@ -1,4 +1,5 @@
-"""Local devnet: reference contracts, deterministic accounts, in-process chain.
+"""Local devnet: reference contracts, deterministic accounts, in-process chain, and
+``connect_devnet`` to point the SDK at a running one (``ogpu devnet``).
 
 ``deploy_suite``/``Deployment`` and the accounts need only web3. ``Devnet``
 (the in-process eth-tester chain) needs the optional extra
@@ -8,32 +9,67 @@ eth-tester raises :class:`DevnetDependencyError` then.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ogpu.devnet.accounts import (
-    ADMIN,
-    AGENTS,
-    ALL_ACCOUNTS,
-    CLIENTS,
-    DEFAULT_BALANCE_WEI,
-    DEVNET_CHAIN_ID,
-    MASTERS,
-    PROVIDERS,
-    DevnetAccount,
-    DevnetRole,
-)
-from ogpu.devnet.deploy import (
-    Deployment,
-    DeploymentError,
-    DevnetDependencyError,
-    DevnetError,
-    DevnetInputError,
-    deploy_suite,
-    load_artifact,
-)
+from ogpu._lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from ogpu.devnet.accounts import (
+        ADMIN,
+        AGENTS,
+        ALL_ACCOUNTS,
+        CLIENTS,
+        DEFAULT_BALANCE_WEI,
+        DEVNET_CHAIN_ID,
+        MASTERS,
+        PROVIDERS,
+        DevnetAccount,
+        DevnetRole,
+    )
     from ogpu.devnet.chain import Devnet
+    from ogpu.devnet.connect import DevnetConnection, connect_devnet, load_deployment
+    from ogpu.devnet.deploy import (
+        Deployment,
+        DeploymentError,
+        DevnetDependencyError,
+        DevnetError,
+        DevnetInputError,
+        deploy_suite,
+        load_artifact,
+    )
+
+# Loaded on first access: connecting to a running devnet (``connect_devnet``) loads neither
+# web3 nor eth-account; the accounts and the deployer do; ``Devnet`` needs eth-tester and
+# raises DevnetDependencyError without it.
+_ACCOUNTS = (
+    "ADMIN",
+    "AGENTS",
+    "ALL_ACCOUNTS",
+    "CLIENTS",
+    "DEFAULT_BALANCE_WEI",
+    "DEVNET_CHAIN_ID",
+    "MASTERS",
+    "PROVIDERS",
+    "DevnetAccount",
+    "DevnetRole",
+)
+_DEPLOY = (
+    "Deployment",
+    "DeploymentError",
+    "DevnetDependencyError",
+    "DevnetError",
+    "DevnetInputError",
+    "deploy_suite",
+    "load_artifact",
+)
+_CONNECT = ("DevnetConnection", "connect_devnet", "load_deployment")
+_LAZY = {
+    **dict.fromkeys(_ACCOUNTS, "ogpu.devnet.accounts"),
+    **dict.fromkeys(_DEPLOY, "ogpu.devnet.deploy"),
+    **dict.fromkeys(_CONNECT, "ogpu.devnet.connect"),
+    "Devnet": "ogpu.devnet.chain",
+}
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 __all__ = [
     "ADMIN",
@@ -48,18 +84,13 @@ __all__ = [
     "DeploymentError",
     "Devnet",
     "DevnetAccount",
+    "DevnetConnection",
     "DevnetDependencyError",
     "DevnetError",
     "DevnetInputError",
     "DevnetRole",
+    "connect_devnet",
     "deploy_suite",
     "load_artifact",
+    "load_deployment",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "Devnet":
-        from ogpu.devnet.chain import Devnet  # raises DevnetDependencyError without eth-tester
-
-        return Devnet
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

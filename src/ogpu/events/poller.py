@@ -5,11 +5,12 @@ Design:
 - No node-side filters (``eth_newFilter``: they expire and vanish behind load
   balancers) and never ``"latest"`` in ``eth_getLogs``: every range is explicit.
 - One poll is one JSON-RPC batch (one HTTP request): the head block's header, the
-  headers of the blocks of the range (up to 32) plus the one below it, and
-  ``eth_getLogs`` over the range for every subscribed event type, so K watchers
-  cost one request per poll, not K. The range runs from the lowest block a
-  subscriber still needs to a few blocks past the last head seen (blocks that do
-  not exist yet are answered ``null`` and prove nothing).
+  headers of the range's blocks from 32 below the known head on, plus the block
+  below the range, and ``eth_getLogs`` over the range for every subscribed event
+  type: K watchers cost one request per poll. The range runs from the lowest block a
+  subscriber needs to 3-31 blocks past the last head (twice its last move; missing
+  blocks are ``null``, proving nothing); a fully proven range short of the head is
+  followed by another poll at once.
 - A block counts as covered only when the answer proves it: its header (or a later
   one) came in the same batch, and wherever a header's logs bloom says the block
   may hold a subscribed event, ``eth_getLogs`` returned one for it, with that
@@ -89,7 +90,7 @@ KEPT_HASHES = 128
 _HEADER_SPAN = 32  # headers asked per poll (the top of the range), bloom-checked
 _AHEAD = 3  # blocks asked past the last head seen: new blocks arrive in the same poll
 _BLOOM_TRIES = 4  # polls a bloom may match with no log before it counts as a false positive
-_BLOOM_DEPTH = 8  # ... and blocks below the head it must be by then
+_BLOOM_DEPTH = 12  # ... and blocks below the head it must be by then
 
 
 class EventPoller:
@@ -116,6 +117,10 @@ class EventPoller:
         self._hashes: dict[int, Header] = {}
         self._suspects: dict[tuple[int, str], int] = {}
         self._speculate = self._rpc.batches
+        # Top of the next range after an unproven answer: a node that answers [] or an
+        # error for a range past its own head is asked for less until it has the block.
+        self._ceiling: int | None = None
+        self._ahead = _AHEAD
         self._blooms: dict[tuple[str, ...], BloomFilter] = {}
         self._due = 0.0
         self._polls = 0
@@ -239,10 +244,16 @@ class EventPoller:
             self._latest = None
             self._hashes.clear()
             self._suspects.clear()
+            self._ceiling = None
             self._due = 0.0
 
     def _see_head(self, latest: Header) -> None:
         """Note the head; resolve pending starts after it; set a fresh poller's cursor."""
+        if self._latest is not None and latest.number > self._latest:
+            # Ask as far past the head as it moved since the last poll (twice, at least
+            # _AHEAD): blocks that arrive meanwhile come in this poll, not the next.
+            moved = latest.number - self._latest
+            self._ahead = min(_HEADER_SPAN - 1, max(_AHEAD, 2 * moved))
         self._latest = latest.number
         for sub in self._subs:
             if sub.start is None:
@@ -262,9 +273,12 @@ class EventPoller:
         if not subs or self._cursor is None or self._latest is None:
             return False
         low = max(min(self._cursor, *(s.next_block for s in subs)), 0)
-        ahead = _AHEAD if self._speculate else 0
+        ahead = self._ahead if self._speculate else 0
         high = min(low + self._chunk - 1, max(low, self._latest + ahead))
+        if self._ceiling is not None:
+            high = max(low, min(high, self._ceiling))
         fetch = self._speculate or self._latest >= low
+        checked = self._first_checked(low, high)  # before the answer moves the head
         answer = await self._rpc.poll(
             self._header_numbers(low, high),
             (low, high) if fetch else None,
@@ -278,14 +292,23 @@ class EventPoller:
             return True
         if not fetch:
             return False
-        return self._take(answer, subs, low, high)
+        return self._take(answer, subs, low, high, checked)
+
+    def _first_checked(self, low: int, high: int) -> int:
+        """Lowest block of the range whose header is asked: the last 32 blocks below the
+        known head and every block past it. Blocks deeper in a long catch-up are proven
+        by a later header of the same answer (replicas lag by a few blocks, not 32)."""
+        known = self._latest if self._latest is not None else high
+        return max(low, min(high, known) - _HEADER_SPAN + 1)
 
     def _header_numbers(self, low: int, high: int) -> list[int]:
-        """The block below the range (the anchor) and the top of the range."""
+        """The block below the range (the anchor) and the checked top of the range."""
         numbers = [low - 1] if low > 0 else []
-        return numbers + list(range(max(low, high - _HEADER_SPAN + 1), high + 1))
+        return numbers + list(range(self._first_checked(low, high), high + 1))
 
-    def _take(self, answer: Answer, subs: list[Subscription[Any]], low: int, high: int) -> bool:
+    def _take(
+        self, answer: Answer, subs: list[Subscription[Any]], low: int, high: int, checked: int
+    ) -> bool:
         logs = answer.logs
         if isinstance(logs, Exception):
             if looks_like_range_error(logs) and self._chunk > 1:
@@ -297,14 +320,19 @@ class EventPoller:
                 logger.info("eth_getLogs past the head failed (%s); head-first polls", logs)
                 self._speculate = False
                 return True
+            if high > low:
+                self._ceiling = low + (high - low) // 2
+                logger.debug("eth_getLogs failed (%s); asking up to block %d", logs, self._ceiling)
+                return False
             raise logs
         assert logs is not None
-        covered = self._covered(answer, logs, low, high, subs)
+        covered = self._covered(answer, logs, (low, checked, high), subs)
         if covered < low:
             return False
         self._deliver(logs, subs, low, covered, answer.latest.number)
         self._record(answer, covered)
-        return covered == low + self._chunk - 1 and covered < answer.latest.number
+        # All asked for came, and the chain is known to go further: fetch the rest now.
+        return covered == high and covered < answer.latest.number
 
     def _bloom(self, subs: list[Subscription[Any]]) -> BloomFilter:
         topics = tuple(sorted({s.topic for s in subs}))
@@ -317,11 +345,13 @@ class EventPoller:
         self,
         answer: Answer,
         logs: list[Mapping[str, Any]],
-        low: int,
-        high: int,
+        span: tuple[int, int, int],
         subs: list[Subscription[Any]],
     ) -> int:
-        """The highest block this answer proves it covered from ``low`` (``low - 1``: none)."""
+        """The highest block this answer proves it covered from ``low`` (``low - 1``: none).
+
+        ``span``: (low, first block whose header was asked, high)."""
+        low, checked, high = span
         headers = answer.headers
         top = next((n for n in range(high, low - 1, -1) if headers.get(n) is not None), None)
         if top is None:
@@ -330,7 +360,7 @@ class EventPoller:
         for log in logs:
             found.setdefault(position(log)[0], []).append(log)
         bloom = self._bloom(subs)
-        for number in range(max(low, high - _HEADER_SPAN + 1), top + 1):
+        for number in range(checked, top + 1):
             header = headers.get(number)
             if header is None:  # a later block exists but this one did not come: another node
                 return number - 1
@@ -342,6 +372,7 @@ class EventPoller:
                 and bloom.may_match(header.bloom)
                 and not self._false_positive(header, answer.latest.number)
             ):
+                self._ceiling = number  # ask no further until its logs come
                 return number - 1
         return top
 
@@ -405,6 +436,8 @@ class EventPoller:
             for number in sorted(self._hashes)[: len(self._hashes) - KEPT_HASHES]:
                 del self._hashes[number]
         self._suspects = {k: v for k, v in self._suspects.items() if k[0] > covered}
+        if self._ceiling is not None and self._ceiling <= covered:
+            self._ceiling = None
         assert self._cursor is not None
         self._cursor = max(self._cursor, covered + 1)
         oldest = min(self._hashes, default=covered + 1)
@@ -448,6 +481,7 @@ class EventPoller:
         for number in [n for n in self._hashes if n >= fork]:
             del self._hashes[number]
         self._suspects.clear()
+        self._ceiling = None
         if self._cursor is not None:
             self._cursor = min(self._cursor, fork)
         removed = sum(sub.rewind(fork) for sub in self._subs)

@@ -6,10 +6,11 @@ the stored content. Uploads do not follow redirects (a 3xx is an error).
 
 from __future__ import annotations
 
+import abc
 import json
 import re
 import secrets
-from typing import Any, NoReturn, Protocol, runtime_checkable
+from typing import Any, ClassVar, NoReturn, Protocol, runtime_checkable
 from urllib.parse import urlencode, urlsplit
 
 from ogpu import net
@@ -148,52 +149,12 @@ def _http_link(value: object, shown: str) -> str:
     return value
 
 
-class OGPUPinningBackend:
-    """OGPU's pinning service: ``POST <api>/file/create`` → ``{"link": <gateway URL>}``."""
+class _MultipartBackend(abc.ABC):
+    """An upload API taking one multipart POST at ``<api><path>``; subclasses read the link."""
 
-    name = "ogpu"
-
-    def __init__(self, api_url: str, gateway_url: str) -> None:
-        self._api_url = validate_base_url("api_url", api_url)
-        self._gateway_url = validate_base_url("gateway_url", gateway_url)
-
-    @property
-    def gateway_url(self) -> str:
-        return self._gateway_url
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(api_url={net.redact_url(self._api_url)!r})"
-
-    def upload(
-        self,
-        content: bytes,
-        *,
-        filename: str,
-        content_type: str,
-        timeout: Timeout,
-        retry: RetryPolicy,
-    ) -> str:
-        """One multipart POST (retried on transient failures). Raises IPFSUploadError."""
-        url = f"{self._api_url}/file/create"
-        answer = _post_multipart(
-            url,
-            content,
-            filename=filename,
-            content_type=content_type,
-            params=None,
-            timeout=timeout,
-            retry=retry,
-        )
-        shown = net.redact_url(url)
-        if not isinstance(answer, dict):
-            _fail(f"answer from {shown} is not a JSON object", shown)
-        return _http_link(answer.get("link"), shown)
-
-
-class IPFSNodeBackend:
-    """A standard IPFS node HTTP API: ``POST <api>/api/v0/add`` → ``<gateway>/ipfs/<Hash>``."""
-
-    name = "node"
+    name: str
+    _path: str
+    _params: ClassVar[dict[str, str] | None] = None
 
     def __init__(self, api_url: str, gateway_url: str) -> None:
         self._api_url = validate_base_url("api_url", api_url)
@@ -219,17 +180,43 @@ class IPFSNodeBackend:
         retry: RetryPolicy,
     ) -> str:
         """One multipart POST (retried on transient failures). Raises IPFSUploadError."""
-        url = f"{self._api_url}/api/v0/add"
+        url = f"{self._api_url}{self._path}"
         answer = _post_multipart(
             url,
             content,
             filename=filename,
             content_type=content_type,
-            params={"pin": "true"},
+            params=self._params,
             timeout=timeout,
             retry=retry,
         )
-        shown = net.redact_url(url)
+        return self._link(answer, filename, net.redact_url(url))
+
+    @abc.abstractmethod
+    def _link(self, answer: Any, filename: str, shown: str) -> str:
+        """The gateway link of the uploaded file in ``answer``. Raises IPFSUploadError."""
+
+
+class OGPUPinningBackend(_MultipartBackend):
+    """OGPU's pinning service: ``POST <api>/file/create`` → ``{"link": <gateway URL>}``."""
+
+    name = "ogpu"
+    _path = "/file/create"
+
+    def _link(self, answer: Any, filename: str, shown: str) -> str:
+        if not isinstance(answer, dict):
+            _fail(f"answer from {shown} is not a JSON object", shown)
+        return _http_link(answer.get("link"), shown)
+
+
+class IPFSNodeBackend(_MultipartBackend):
+    """A standard IPFS node HTTP API: ``POST <api>/api/v0/add`` → ``<gateway>/ipfs/<Hash>``."""
+
+    name = "node"
+    _path = "/api/v0/add"
+    _params: ClassVar[dict[str, str] | None] = {"pin": "true"}
+
+    def _link(self, answer: Any, filename: str, shown: str) -> str:
         entries = answer if isinstance(answer, list) else [answer]
         chosen: Any = None
         for entry in entries:

@@ -3,11 +3,14 @@
 Backend resolution order (first match wins):
 
 1. the ``backend=`` argument (a name or an :class:`~ogpu.ipfs.backends.IPFSBackend`);
-2. the ``OGPU_IPFS_BACKEND`` environment variable (``ogpu``, ``node`` or ``devnet``);
-3. the current chain of :mod:`ogpu.chain`: ``devnet`` on chain id 1337, else ``ogpu``.
+2. ``devnet`` when a content store is registered in the current context
+   (``ogpu.devnet.connect_devnet(store_url=...)``; that URL is then the devnet's API and gateway);
+3. the ``OGPU_IPFS_BACKEND`` environment variable (``ogpu``, ``node`` or ``devnet``);
+4. the current chain of :mod:`ogpu.chain`: ``devnet`` on chain id 1337, else ``ogpu``.
 
-``OGPU_IPFS_API_URL`` overrides the upload API base URL and ``OGPU_IPFS_GATEWAY``
-the gateway base URL (used to build node links and to resolve ``ipfs://`` URLs).
+``OGPU_IPFS_API_URL`` overrides the upload API base URL (but not a registered store)
+and ``OGPU_IPFS_GATEWAY`` the gateway base URL (used to build node links and to
+resolve ``ipfs://`` URLs).
 
 Fetching refuses non-public addresses (loopback, private, link-local...; see
 :mod:`ogpu.net.guard`) except the allow-list of :func:`fetch_policy`: the resolved
@@ -92,6 +95,15 @@ def _current_chain_id() -> int | None:
     return int(ChainConfig.get_current_chain())
 
 
+def _registered_store() -> str | None:
+    """The devnet store ``connect_devnet(store_url=...)`` registered in the current context."""
+    try:
+        from ogpu.chain.context import current
+    except ImportError:
+        return None
+    return current().ipfs_store
+
+
 def _current_rpc_url() -> str | None:
     try:
         from ogpu.chain import ChainConfig
@@ -157,8 +169,11 @@ def resolve_config(backend: str | None = None) -> IPFSConfig:
     No network I/O (reads ``ogpu.chain`` state only). Raises InvalidInputError on
     an unknown backend name or a malformed URL in the environment.
     """
+    store = _registered_store()
     if backend is not None:
         name = parse_backend_name(backend)
+    elif store is not None:
+        name = "devnet"
     elif os.environ.get(ENV_BACKEND, "").strip():
         name = parse_backend_name(os.environ[ENV_BACKEND], source=ENV_BACKEND)
     else:
@@ -171,7 +186,7 @@ def resolve_config(backend: str | None = None) -> IPFSConfig:
     else:
         api = gateway = _devnet_store_url()
 
-    env_api = os.environ.get(ENV_API_URL, "").strip()
+    env_api = (store if name == "devnet" else None) or os.environ.get(ENV_API_URL, "").strip()
     env_gateway = os.environ.get(ENV_GATEWAY, "").strip()
     if env_api:
         api = validate_base_url(ENV_API_URL, env_api)

@@ -5,8 +5,8 @@ Instance classes (``Source``, ``Task``, ``Response``, ``Provider``,
 ``nexus``, ``controller``, ``terminal`` and ``vault`` wrap the singleton
 contracts. Every write goes through ``TxExecutor``.
 
-``TxExecutor``, ``execute_request`` and ``Signer`` load on first access (they
-import web3 and eth-account); the rest is imported with the package.
+Every name loads on first access (PEP 562): ``TxExecutor``, ``execute_request`` and
+``Signer`` import web3 and eth-account; a class or module loads only the bindings it uses.
 """
 
 from __future__ import annotations
@@ -14,18 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ogpu._lazy import lazy_attributes
-from ogpu.chain.signer import resolve_signer
-from ogpu.protocol import controller, nexus, terminal, vault
-from ogpu.protocol._base import _paginated_call, load_contract
-from ogpu.protocol._bindings import CHUNK_SIZE, ZERO_ADDRESS
-from ogpu.protocol._revert import REVERT_PATTERN_MAP, decode_revert
-from ogpu.protocol.controller import extract_task_address
-from ogpu.protocol.master import Master
-from ogpu.protocol.nexus import extract_source_address
-from ogpu.protocol.provider import Provider
-from ogpu.protocol.response import Response
-from ogpu.protocol.source import Source
-from ogpu.protocol.task import Task
 
 __all__ = [
     "CHUNK_SIZE",
@@ -51,14 +39,46 @@ __all__ = [
     "vault",
 ]
 
+# Every name loads on first access: ``from ogpu.protocol import Task`` imports the Task
+# module and the bindings it uses, not the other contracts' (nor their events).
 _LAZY = {
+    "CHUNK_SIZE": "ogpu.protocol._bindings",
+    "REVERT_PATTERN_MAP": "ogpu.protocol._revert",
+    "ZERO_ADDRESS": "ogpu.protocol._bindings",
+    "Master": "ogpu.protocol.master",
+    "Provider": "ogpu.protocol.provider",
+    "Response": "ogpu.protocol.response",
     "Signer": "ogpu.types",
+    "Source": "ogpu.protocol.source",
+    "Task": "ogpu.protocol.task",
     "TxExecutor": "ogpu.protocol._executor",
+    "_paginated_call": "ogpu.protocol._base",
+    "controller": "ogpu.protocol.controller",
+    "decode_revert": "ogpu.protocol._revert",
     "execute_request": "ogpu.protocol._executor",
+    "extract_source_address": "ogpu.protocol.nexus",
+    "extract_task_address": "ogpu.protocol.controller",
+    "load_contract": "ogpu.protocol._base",
+    "nexus": "ogpu.protocol.nexus",
+    "resolve_signer": "ogpu.chain.signer",
+    "terminal": "ogpu.protocol.terminal",
+    "vault": "ogpu.protocol.vault",
 }
 
 if TYPE_CHECKING:
+    from ogpu.chain.signer import resolve_signer
+    from ogpu.protocol import controller, nexus, terminal, vault
+    from ogpu.protocol._base import _paginated_call, load_contract
+    from ogpu.protocol._bindings import CHUNK_SIZE, ZERO_ADDRESS
     from ogpu.protocol._executor import TxExecutor, execute_request
+    from ogpu.protocol._revert import REVERT_PATTERN_MAP, decode_revert
+    from ogpu.protocol.controller import extract_task_address
+    from ogpu.protocol.master import Master
+    from ogpu.protocol.nexus import extract_source_address
+    from ogpu.protocol.provider import Provider
+    from ogpu.protocol.response import Response
+    from ogpu.protocol.source import Source
+    from ogpu.protocol.task import Task
     from ogpu.types import Signer
 else:  # runtime only: type checkers see the imports above
     __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

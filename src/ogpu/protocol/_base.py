@@ -88,3 +88,18 @@ def _paginated_call(
         for start in range(low, end, step):
             items.extend(fetch_fn(start, min(start + step, end) - 1))
     return [item for item in items if item != b.ZERO_ADDRESS]
+
+
+# -- names 0.2.3's ``ogpu.protocol._base`` defines, loaded on first access ----------------------
+# (code written for it imports ``TxExecutor`` from here; the executor loads web3, so lazily)
+if TYPE_CHECKING:
+    from ogpu.protocol._bindings import ZERO_ADDRESS as ZERO_ADDRESS
+    from ogpu.protocol._executor import TxExecutor as TxExecutor
+    from ogpu.protocol._revert import REVERT_PATTERN_MAP as REVERT_PATTERN_MAP
+    from ogpu.protocol._revert import decode_revert as decode_revert
+else:
+    from ogpu.protocol._compat import official_names
+
+    __getattr__, __dir__ = official_names(
+        __name__, globals(), "REVERT_PATTERN_MAP", "TxExecutor", "ZERO_ADDRESS", "decode_revert"
+    )

@@ -35,7 +35,8 @@ Run your service against the devnet
 
 From Python::
 
-    from ogpu.provider import ProviderRuntime, RuntimeSettings, connect_devnet, prepare_provider
+    from ogpu.devnet import connect_devnet
+    from ogpu.provider import ProviderRuntime, RuntimeSettings, prepare_provider
 
     connect_devnet()                                   # http://127.0.0.1:8545
     prepare_provider(PROVIDER_KEY, [source], master=MASTER_KEY)
@@ -49,7 +50,7 @@ A service in a container reaches the host's callback server through
 
 See :mod:`ogpu.provider.runtime` for the steps, costs and failure handling,
 :mod:`ogpu.provider.callback` for the callback endpoint's answers, and
-:mod:`ogpu.provider.devnet` for how the devnet's contract addresses are found.
+:mod:`ogpu.devnet.connect` for how the devnet's contract addresses are found.
 """
 
 from typing import TYPE_CHECKING
@@ -57,14 +58,14 @@ from typing import TYPE_CHECKING
 from ogpu._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from ogpu.provider.callback import CallbackResult, CallbackServer
-    from ogpu.provider.devnet import (
+    from ogpu.devnet.connect import (
         DEFAULT_DEVNET_RPC_URL,
         DevnetConnection,
         connect_devnet,
         deterministic_addresses,
         load_deployment,
     )
+    from ogpu.provider.callback import CallbackResult, CallbackServer
     from ogpu.provider.runtime import (
         ProviderRuntime,
         ProviderRuntimeError,
@@ -73,16 +74,16 @@ if TYPE_CHECKING:
     )
     from ogpu.provider.setup import DEFAULT_STAKE, prepare_provider
 
-# Loaded on first access: connecting to a devnet (ogpu.provider.devnet) costs none of the
-# runtime's web3 and eth-account imports.
+# Loaded on first access: connecting to a devnet (ogpu.devnet.connect, re-exported here)
+# costs none of the runtime's web3 and eth-account imports.
 _LAZY = {
     "CallbackResult": "ogpu.provider.callback",
     "CallbackServer": "ogpu.provider.callback",
-    "DEFAULT_DEVNET_RPC_URL": "ogpu.provider.devnet",
-    "DevnetConnection": "ogpu.provider.devnet",
-    "connect_devnet": "ogpu.provider.devnet",
-    "deterministic_addresses": "ogpu.provider.devnet",
-    "load_deployment": "ogpu.provider.devnet",
+    "DEFAULT_DEVNET_RPC_URL": "ogpu.devnet.connect",
+    "DevnetConnection": "ogpu.devnet.connect",
+    "connect_devnet": "ogpu.devnet.connect",
+    "deterministic_addresses": "ogpu.devnet.connect",
+    "load_deployment": "ogpu.devnet.connect",
     "ProviderRuntime": "ogpu.provider.runtime",
     "ProviderRuntimeError": "ogpu.provider.runtime",
     "RuntimeEvent": "ogpu.provider.runtime",

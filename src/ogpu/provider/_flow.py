@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from ogpu.chain.context import carry
 from ogpu.provider._steps import Prepared, Steps, failure_text
 from ogpu.provider.callback import CallbackServer
 from ogpu.provider.settings import ProviderRuntimeError, RuntimeEvent, RuntimeSettings
@@ -101,7 +102,7 @@ class TaskFlow:
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+        return await loop.run_in_executor(self._pool, carry(lambda: fn(*args, **kwargs)))
 
     async def _process(self, job: Job, prepared: Prepared) -> None:
         steps, snapshot = self._steps, prepared.snapshot

@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterable
 from eth_account.signers.local import LocalAccount
 from ogpu_bindings.runtime import check_address
 
+from ogpu.chain.context import carry
 from ogpu.chain.signer import resolve_signer
 from ogpu.events import watch_task_published
 from ogpu.provider._flow import Job, TaskFlow
@@ -218,7 +219,9 @@ class ProviderRuntime(TaskFlow):
         with self._lock:
             for source in self._initial:
                 self._sources.setdefault(source, start_block)
-        self._thread = threading.Thread(target=self._run_loop, name="ogpu-provider", daemon=True)
+        self._thread = threading.Thread(
+            target=carry(self._run_loop), name="ogpu-provider", daemon=True
+        )
         self._thread.start()
         self._ready.wait()
         if self._startup_error is not None:

@@ -99,14 +99,7 @@ class ServiceConfig:
         _check_int("max_body_bytes", self.max_body_bytes, 1, 2**40)
         _check_int("queue_size", self.queue_size, 0, 10_000_000)
         _check_int("queue_max_bytes", self.queue_max_bytes, 0, 2**40)
-        for name in (
-            "callback_max_seconds",
-            "callback_backoff",
-            "callback_backoff_max",
-            "callback_timeout",
-            "shutdown_grace",
-            "client_timeout",
-        ):
+        for name in _FLOAT_FIELDS:
             positive = name in ("callback_timeout", "client_timeout")
             _check_seconds(name, getattr(self, name), allow_zero=not positive)
         if self.callback_url is not None:
@@ -157,14 +150,15 @@ _INT_FIELDS = {
     "callback_attempts",
     "callback_threads",
 }
-_FLOAT_FIELDS = {
+# A tuple: ``__post_init__`` checks them in this order.
+_FLOAT_FIELDS = (
     "callback_max_seconds",
     "callback_backoff",
     "callback_backoff_max",
     "callback_timeout",
     "shutdown_grace",
     "client_timeout",
-}
+)
 
 
 _BOOL_FIELDS = {"failure_callbacks"}
