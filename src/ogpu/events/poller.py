@@ -302,9 +302,10 @@ class EventPoller:
         return max(low, min(high, known) - _HEADER_SPAN + 1)
 
     def _header_numbers(self, low: int, high: int) -> list[int]:
-        """The block below the range (the anchor) and the checked top of the range."""
-        numbers = [low - 1] if low > 0 else []
-        return numbers + list(range(self._first_checked(low, high), high + 1))
+        """The checked top of the range; the block below it only for a deep range."""
+        checked = self._first_checked(low, high)
+        numbers = [low - 1] if 0 < low < checked else []
+        return numbers + list(range(checked, high + 1))
 
     def _take(
         self, answer: Answer, subs: list[Subscription[Any]], low: int, high: int, checked: int
