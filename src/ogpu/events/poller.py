@@ -85,8 +85,7 @@ logger = logging.getLogger("ogpu.events")
 
 E = TypeVar("E")
 
-KEPT_HASHES = 128
-"""Covered blocks whose hashes are kept: rewinds up to this depth are exact."""
+KEPT_HASHES = 128  # covered blocks whose hashes are kept: rewinds this deep are exact
 _HEADER_SPAN = 32  # headers asked per poll (the top of the range), bloom-checked
 _AHEAD = 3  # blocks asked past the last head seen: new blocks arrive in the same poll
 _BLOOM_TRIES = 4  # polls a bloom may match with no log before it counts as a false positive
