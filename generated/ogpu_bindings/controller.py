@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .events.controller import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
 from .events.controller import OwnershipTransferredEvent as OwnershipTransferredEvent
 from .events.controller import decode_ownership_transferred as decode_ownership_transferred
@@ -124,6 +125,7 @@ def nexus_call(address: str) -> ContractCall[str]:
         decoder=_decode_nexus,
         contract=CONTRACT,
         function="nexus",
+        output_size=32,
     )
 
 
@@ -157,6 +159,7 @@ def owner_call(address: str) -> ContractCall[str]:
         decoder=_decode_owner,
         contract=CONTRACT,
         function="owner",
+        output_size=32,
     )
 
 
@@ -296,6 +299,7 @@ def terminal_call(address: str) -> ContractCall[str]:
         decoder=_decode_terminal,
         contract=CONTRACT,
         function="terminal",
+        output_size=32,
     )
 
 
@@ -350,6 +354,7 @@ def vault_call(address: str) -> ContractCall[str]:
         decoder=_decode_vault,
         contract=CONTRACT,
         function="vault",
+        output_size=32,
     )
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .events.manager import ROLE_ADMIN_CHANGED_TOPIC as ROLE_ADMIN_CHANGED_TOPIC
 from .events.manager import ROLE_GRANTED_TOPIC as ROLE_GRANTED_TOPIC
 from .events.manager import ROLE_REVOKED_TOPIC as ROLE_REVOKED_TOPIC
@@ -85,6 +86,7 @@ def controller_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_controller,
         contract=CONTRACT,
         function="CONTROLLER",
+        output_size=32,
     )
 
 
@@ -118,6 +120,7 @@ def default_admin_role_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_default_admin_role,
         contract=CONTRACT,
         function="DEFAULT_ADMIN_ROLE",
+        output_size=32,
     )
 
 
@@ -156,6 +159,7 @@ def get_role_admin_call(address: str, role: bytes) -> ContractCall[bytes]:
         decoder=_decode_get_role_admin,
         contract=CONTRACT,
         function="getRoleAdmin",
+        output_size=32,
     )
 
 
@@ -220,6 +224,7 @@ def has_role_call(address: str, role: bytes, account: str) -> ContractCall[bool]
         decoder=_decode_has_role,
         contract=CONTRACT,
         function="hasRole",
+        output_size=32,
     )
 
 
@@ -260,6 +265,7 @@ def judge_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_judge,
         contract=CONTRACT,
         function="JUDGE",
+        output_size=32,
     )
 
 
@@ -293,6 +299,7 @@ def provider_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_provider,
         contract=CONTRACT,
         function="PROVIDER",
+        output_size=32,
     )
 
 
@@ -382,6 +389,7 @@ def supports_interface_call(address: str, interface_id: bytes) -> ContractCall[b
         decoder=_decode_supports_interface,
         contract=CONTRACT,
         function="supportsInterface",
+        output_size=32,
     )
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .enums import Environment, ResponseStatus, SourceStatus, TaskStatus
 from .events.nexus import ATTEMPTED_TOPIC as ATTEMPTED_TOPIC
 from .events.nexus import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
@@ -161,6 +162,7 @@ def active_source_count_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_active_source_count_of,
         contract=CONTRACT,
         function="activeSourceCountOf",
+        output_size=32,
     )
 
 
@@ -227,6 +229,7 @@ def check_controller_call(address: str, account: str) -> ContractCall[bool]:
         decoder=_decode_check_controller,
         contract=CONTRACT,
         function="checkController",
+        output_size=32,
     )
 
 
@@ -263,6 +266,7 @@ def clients_call(address: str, arg0: int) -> ContractCall[str]:
         decoder=_decode_clients,
         contract=CONTRACT,
         function="clients",
+        output_size=32,
     )
 
 
@@ -298,6 +302,7 @@ def controller_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_controller,
         contract=CONTRACT,
         function="CONTROLLER",
+        output_size=32,
     )
 
 
@@ -356,6 +361,7 @@ def get_active_source_count_call(address: str, client: str) -> ContractCall[int]
         decoder=_decode_get_active_source_count,
         contract=CONTRACT,
         function="getActiveSourceCount",
+        output_size=32,
     )
 
 
@@ -391,6 +397,7 @@ def get_source_count_call(address: str) -> ContractCall[int]:
         decoder=_decode_get_source_count,
         contract=CONTRACT,
         function="getSourceCount",
+        output_size=32,
     )
 
 
@@ -428,6 +435,7 @@ def get_source_id_call(address: str, source: str) -> ContractCall[int]:
         decoder=_decode_get_source_id,
         contract=CONTRACT,
         function="getSourceId",
+        output_size=32,
     )
 
 
@@ -468,6 +476,7 @@ def get_sources_call(address: str, lower: int, upper: int) -> ContractCall[list[
         decoder=_decode_get_sources,
         contract=CONTRACT,
         function="getSources",
+        output_size=None,
     )
 
 
@@ -524,6 +533,7 @@ def manager_call(address: str) -> ContractCall[str]:
         decoder=_decode_manager,
         contract=CONTRACT,
         function="manager",
+        output_size=32,
     )
 
 
@@ -557,6 +567,7 @@ def owner_call(address: str) -> ContractCall[str]:
         decoder=_decode_owner,
         contract=CONTRACT,
         function="owner",
+        output_size=32,
     )
 
 
@@ -590,6 +601,7 @@ def provider_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_provider,
         contract=CONTRACT,
         function="PROVIDER",
+        output_size=32,
     )
 
 
@@ -839,6 +851,7 @@ def source_id_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_source_id,
         contract=CONTRACT,
         function="sourceId",
+        output_size=32,
     )
 
 
@@ -875,6 +888,7 @@ def sources_call(address: str, arg0: int) -> ContractCall[str]:
         decoder=_decode_sources,
         contract=CONTRACT,
         function="sources",
+        output_size=32,
     )
 
 
@@ -915,6 +929,7 @@ def sources_of_call(address: str, arg0: str, arg1: int) -> ContractCall[str]:
         decoder=_decode_sources_of,
         contract=CONTRACT,
         function="sourcesOf",
+        output_size=32,
     )
 
 
@@ -974,6 +989,7 @@ def terminal_call(address: str) -> ContractCall[str]:
         decoder=_decode_terminal,
         contract=CONTRACT,
         function="terminal",
+        output_size=32,
     )
 
 
@@ -1081,6 +1097,7 @@ def vault_call(address: str) -> ContractCall[str]:
         decoder=_decode_vault,
         contract=CONTRACT,
         function="vault",
+        output_size=32,
     )
 
 

@@ -16,8 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .enums import ResponseStatus
 from .events.response import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
 from .events.response import OwnershipTransferredEvent as OwnershipTransferredEvent
@@ -101,6 +102,7 @@ def confirmed_final_call(address: str) -> ContractCall[bool]:
         decoder=_decode_confirmed_final,
         contract=CONTRACT,
         function="confirmedFinal",
+        output_size=32,
     )
 
 
@@ -136,6 +138,7 @@ def get_response_params_call(address: str) -> ContractCall[ResponseParams]:
         decoder=_decode_get_response_params,
         contract=CONTRACT,
         function="getResponseParams",
+        output_size=None,
     )
 
 
@@ -171,6 +174,7 @@ def get_status_call(address: str) -> ContractCall[ResponseStatus]:
         decoder=_decode_get_status,
         contract=CONTRACT,
         function="getStatus",
+        output_size=32,
     )
 
 
@@ -206,6 +210,7 @@ def owner_call(address: str) -> ContractCall[str]:
         decoder=_decode_owner,
         contract=CONTRACT,
         function="owner",
+        output_size=32,
     )
 
 
@@ -281,6 +286,7 @@ def response_params_call(address: str) -> ContractCall[ResponseParamsResult]:
         decoder=_decode_response_params,
         contract=CONTRACT,
         function="responseParams",
+        output_size=None,
     )
 
 
@@ -317,6 +323,7 @@ def response_timestamp_call(address: str) -> ContractCall[int]:
         decoder=_decode_response_timestamp,
         contract=CONTRACT,
         function="responseTimestamp",
+        output_size=32,
     )
 
 
@@ -374,6 +381,7 @@ def status_call(address: str) -> ContractCall[ResponseStatus]:
         decoder=_decode_status,
         contract=CONTRACT,
         function="status",
+        output_size=32,
     )
 
 

@@ -16,8 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .enums import DeliveryMethod, Environment, SourceStatus
 from .events.source import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
 from .events.source import OwnershipTransferredEvent as OwnershipTransferredEvent
@@ -106,6 +107,7 @@ def get_client_call(address: str) -> ContractCall[str]:
         decoder=_decode_get_client,
         contract=CONTRACT,
         function="getClient",
+        output_size=32,
     )
 
 
@@ -139,6 +141,7 @@ def get_registrant_count_call(address: str) -> ContractCall[int]:
         decoder=_decode_get_registrant_count,
         contract=CONTRACT,
         function="getRegistrantCount",
+        output_size=32,
     )
 
 
@@ -176,6 +179,7 @@ def get_registrant_id_call(address: str, provider: str) -> ContractCall[int]:
         decoder=_decode_get_registrant_id,
         contract=CONTRACT,
         function="getRegistrantId",
+        output_size=32,
     )
 
 
@@ -216,6 +220,7 @@ def get_registrants_call(address: str, lower: int, upper: int) -> ContractCall[l
         decoder=_decode_get_registrants,
         contract=CONTRACT,
         function="getRegistrants",
+        output_size=None,
     )
 
 
@@ -255,6 +260,7 @@ def get_source_params_call(address: str) -> ContractCall[SourceParams]:
         decoder=_decode_get_source_params,
         contract=CONTRACT,
         function="getSourceParams",
+        output_size=None,
     )
 
 
@@ -290,6 +296,7 @@ def get_status_call(address: str) -> ContractCall[SourceStatus]:
         decoder=_decode_get_status,
         contract=CONTRACT,
         function="getStatus",
+        output_size=32,
     )
 
 
@@ -325,6 +332,7 @@ def get_task_count_call(address: str) -> ContractCall[int]:
         decoder=_decode_get_task_count,
         contract=CONTRACT,
         function="getTaskCount",
+        output_size=32,
     )
 
 
@@ -363,6 +371,7 @@ def get_tasks_call(address: str, lower: int, upper: int) -> ContractCall[list[st
         decoder=_decode_get_tasks,
         contract=CONTRACT,
         function="getTasks",
+        output_size=None,
     )
 
 
@@ -398,6 +407,7 @@ def nexus_call(address: str) -> ContractCall[str]:
         decoder=_decode_nexus,
         contract=CONTRACT,
         function="nexus",
+        output_size=32,
     )
 
 
@@ -431,6 +441,7 @@ def owner_call(address: str) -> ContractCall[str]:
         decoder=_decode_owner,
         contract=CONTRACT,
         function="owner",
+        output_size=32,
     )
 
 
@@ -466,6 +477,7 @@ def preferred_environment_of_call(address: str, arg0: str) -> ContractCall[Envir
         decoder=_decode_preferred_environment_of,
         contract=CONTRACT,
         function="preferredEnvironmentOf",
+        output_size=32,
     )
 
 
@@ -552,6 +564,7 @@ def registrant_id_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_registrant_id,
         contract=CONTRACT,
         function="registrantId",
+        output_size=32,
     )
 
 
@@ -590,6 +603,7 @@ def registrants_call(address: str, arg0: int) -> ContractCall[str]:
         decoder=_decode_registrants,
         contract=CONTRACT,
         function="registrants",
+        output_size=32,
     )
 
 
@@ -748,6 +762,7 @@ def source_params_call(address: str) -> ContractCall[SourceParamsResult]:
         decoder=_decode_source_params,
         contract=CONTRACT,
         function="sourceParams",
+        output_size=None,
     )
 
 
@@ -787,6 +802,7 @@ def status_call(address: str) -> ContractCall[SourceStatus]:
         decoder=_decode_status,
         contract=CONTRACT,
         function="status",
+        output_size=32,
     )
 
 
@@ -821,6 +837,7 @@ def tasks_call(address: str, arg0: int) -> ContractCall[str]:
         decoder=_decode_tasks,
         contract=CONTRACT,
         function="tasks",
+        output_size=32,
     )
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .events.terminal import AGENT_SET_TOPIC as AGENT_SET_TOPIC
 from .events.terminal import BASE_DATA_UPDATED_TOPIC as BASE_DATA_UPDATED_TOPIC
 from .events.terminal import DEFAULT_AGENT_DISABLED_TOPIC as DEFAULT_AGENT_DISABLED_TOPIC
@@ -190,6 +191,7 @@ def base_data_of_call(address: str, arg0: str) -> ContractCall[str]:
         decoder=_decode_base_data_of,
         contract=CONTRACT,
         function="baseDataOf",
+        output_size=None,
     )
 
 
@@ -227,6 +229,7 @@ def default_agent_disabled_call(address: str, arg0: str) -> ContractCall[bool]:
         decoder=_decode_default_agent_disabled,
         contract=CONTRACT,
         function="defaultAgentDisabled",
+        output_size=32,
     )
 
 
@@ -266,6 +269,7 @@ def get_is_agent_of_call(address: str, master: str, agent: str) -> ContractCall[
         decoder=_decode_get_is_agent_of,
         contract=CONTRACT,
         function="getIsAgentOf",
+        output_size=32,
     )
 
 
@@ -303,6 +307,7 @@ def get_is_master_call(address: str, master: str) -> ContractCall[bool]:
         decoder=_decode_get_is_master,
         contract=CONTRACT,
         function="getIsMaster",
+        output_size=32,
     )
 
 
@@ -340,6 +345,7 @@ def get_master_of_call(address: str, provider: str) -> ContractCall[str]:
         decoder=_decode_get_master_of,
         contract=CONTRACT,
         function="getMasterOf",
+        output_size=32,
     )
 
 
@@ -379,6 +385,7 @@ def is_agent_of_call(address: str, arg0: str, arg1: str) -> ContractCall[bool]:
         decoder=_decode_is_agent_of,
         contract=CONTRACT,
         function="isAgentOf",
+        output_size=32,
     )
 
 
@@ -414,6 +421,7 @@ def is_master_call(address: str, arg0: str) -> ContractCall[bool]:
         decoder=_decode_is_master,
         contract=CONTRACT,
         function="isMaster",
+        output_size=32,
     )
 
 
@@ -451,6 +459,7 @@ def is_provider_call(address: str, arg0: str) -> ContractCall[bool]:
         decoder=_decode_is_provider,
         contract=CONTRACT,
         function="isProvider",
+        output_size=32,
     )
 
 
@@ -488,6 +497,7 @@ def live_data_of_call(address: str, arg0: str) -> ContractCall[str]:
         decoder=_decode_live_data_of,
         contract=CONTRACT,
         function="liveDataOf",
+        output_size=None,
     )
 
 
@@ -523,6 +533,7 @@ def manager_call(address: str) -> ContractCall[str]:
         decoder=_decode_manager,
         contract=CONTRACT,
         function="manager",
+        output_size=32,
     )
 
 
@@ -556,6 +567,7 @@ def master_of_call(address: str, arg0: str) -> ContractCall[str]:
         decoder=_decode_master_of,
         contract=CONTRACT,
         function="masterOf",
+        output_size=32,
     )
 
 
@@ -591,6 +603,7 @@ def owner_call(address: str) -> ContractCall[str]:
         decoder=_decode_owner,
         contract=CONTRACT,
         function="owner",
+        output_size=32,
     )
 
 
@@ -624,6 +637,7 @@ def provider_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_provider,
         contract=CONTRACT,
         function="PROVIDER",
+        output_size=32,
     )
 
 
@@ -659,6 +673,7 @@ def provider_of_call(address: str, arg0: str) -> ContractCall[str]:
         decoder=_decode_provider_of,
         contract=CONTRACT,
         function="providerOf",
+        output_size=32,
     )
 
 
@@ -910,6 +925,7 @@ def vault_call(address: str) -> ContractCall[str]:
         decoder=_decode_vault,
         contract=CONTRACT,
         function="vault",
+        output_size=32,
     )
 
 

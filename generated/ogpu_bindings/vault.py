@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .events.vault import CLAIMED_TOPIC as CLAIMED_TOPIC
 from .events.vault import DEPOSITED_TOPIC as DEPOSITED_TOPIC
 from .events.vault import LOCKED_TOPIC as LOCKED_TOPIC
@@ -158,6 +159,7 @@ def balance_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_balance_of,
         contract=CONTRACT,
         function="balanceOf",
+        output_size=32,
     )
 
 
@@ -333,6 +335,7 @@ def frozen_payment_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_frozen_payment,
         contract=CONTRACT,
         function="frozenPayment",
+        output_size=32,
     )
 
 
@@ -370,6 +373,7 @@ def get_balance_of_call(address: str, account: str) -> ContractCall[int]:
         decoder=_decode_get_balance_of,
         contract=CONTRACT,
         function="getBalanceOf",
+        output_size=32,
     )
 
 
@@ -407,6 +411,7 @@ def get_lockup_of_call(address: str, account: str) -> ContractCall[int]:
         decoder=_decode_get_lockup_of,
         contract=CONTRACT,
         function="getLockupOf",
+        output_size=32,
     )
 
 
@@ -444,6 +449,7 @@ def is_eligible_call(address: str, account: str) -> ContractCall[bool]:
         decoder=_decode_is_eligible,
         contract=CONTRACT,
         function="isEligible",
+        output_size=32,
     )
 
 
@@ -481,6 +487,7 @@ def is_whitelisted_call(address: str, arg0: str) -> ContractCall[bool]:
         decoder=_decode_is_whitelisted,
         contract=CONTRACT,
         function="isWhitelisted",
+        output_size=32,
     )
 
 
@@ -538,6 +545,7 @@ def lockup_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_lockup_of,
         contract=CONTRACT,
         function="lockupOf",
+        output_size=32,
     )
 
 
@@ -573,6 +581,7 @@ def manager_call(address: str) -> ContractCall[str]:
         decoder=_decode_manager,
         contract=CONTRACT,
         function="manager",
+        output_size=32,
     )
 
 
@@ -606,6 +615,7 @@ def min_lockup_per_source_call(address: str) -> ContractCall[int]:
         decoder=_decode_min_lockup_per_source,
         contract=CONTRACT,
         function="MIN_LOCKUP_PER_SOURCE",
+        output_size=32,
     )
 
 
@@ -641,6 +651,7 @@ def nexus_call(address: str) -> ContractCall[str]:
         decoder=_decode_nexus,
         contract=CONTRACT,
         function="nexus",
+        output_size=32,
     )
 
 
@@ -753,6 +764,7 @@ def sanction_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_sanction_of,
         contract=CONTRACT,
         function="sanctionOf",
+        output_size=32,
     )
 
 
@@ -788,6 +800,7 @@ def sanctioned_amount_call(address: str) -> ContractCall[int]:
         decoder=_decode_sanctioned_amount,
         contract=CONTRACT,
         function="sanctionedAmount",
+        output_size=32,
     )
 
 
@@ -916,6 +929,7 @@ def terminal_call(address: str) -> ContractCall[str]:
         decoder=_decode_terminal,
         contract=CONTRACT,
         function="terminal",
+        output_size=32,
     )
 
 
@@ -951,6 +965,7 @@ def total_earnings_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_total_earnings_of,
         contract=CONTRACT,
         function="totalEarningsOf",
+        output_size=32,
     )
 
 
@@ -1010,6 +1025,7 @@ def unbonding_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_unbonding_of,
         contract=CONTRACT,
         function="unbondingOf",
+        output_size=32,
     )
 
 
@@ -1045,6 +1061,7 @@ def unbonding_period_call(address: str) -> ContractCall[int]:
         decoder=_decode_unbonding_period,
         contract=CONTRACT,
         function="UNBONDING_PERIOD",
+        output_size=32,
     )
 
 
@@ -1082,6 +1099,7 @@ def unbonding_timestamp_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_unbonding_timestamp,
         contract=CONTRACT,
         function="unbondingTimestamp",
+        output_size=32,
     )
 
 

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import ogpu_bindings.errors as sdk_errors
 import pytest
 
+import ogpu.types.errors as sdk_errors
 from ogpu.chain import ChainId
 from ogpu.cli._errors import cli_text, connection_failure, where
 from ogpu.devnet import CLIENTS

@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
-from ogpu_bindings._runtime import TxRequest
+from ogpu_bindings.runtime import TxRequest
 
 from ogpu.chain import rpc
 from ogpu.chain.config import ChainConfig
