@@ -674,7 +674,7 @@ class Contract:
         typing = ["Final"]
         if self.results:
             typing.append("Any")
-        if has_reads:
+        if has_reads or self.events:
             typing.append("TYPE_CHECKING")
         abc = ["Mapping"]
         if self.uses_sequence or self.results:
@@ -715,7 +715,11 @@ class Contract:
             "from some set takes `network=` and raises FunctionNotOnNetworkError, before any "
             "RPC, on a network that lacks it. Events: `<Name>Event` dataclasses, `<NAME>_TOPIC` "
             "and `decode_<name>(log)`"
-            + (f", re-exported from ogpu_bindings.events.{self.module}." if self.events else "."),
+            + (
+                f", loaded from ogpu_bindings.events.{self.module} on first access."
+                if self.events
+                else "."
+            ),
             indent=0,
         )
 

@@ -6,8 +6,8 @@ Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, a
 ...)` does one eth_call. Writes return a TxRequest (no RPC). AVAILABILITY names the ABI
 sets of every function and event; a function missing from some set takes `network=` and
 raises FunctionNotOnNetworkError, before any RPC, on a network that lacks it. Events:
-`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
-ogpu_bindings.events.manager.
+`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, loaded from
+ogpu_bindings.events.manager on first access.
 """
 
 from __future__ import annotations
@@ -18,19 +18,19 @@ from typing import TYPE_CHECKING, Final
 from ogpu_bindings import runtime as _rt
 from ogpu_bindings.runtime import ContractCall, TxRequest
 
-from .events.manager import ROLE_ADMIN_CHANGED_TOPIC as ROLE_ADMIN_CHANGED_TOPIC
-from .events.manager import ROLE_GRANTED_TOPIC as ROLE_GRANTED_TOPIC
-from .events.manager import ROLE_REVOKED_TOPIC as ROLE_REVOKED_TOPIC
-from .events.manager import RoleAdminChangedEvent as RoleAdminChangedEvent
-from .events.manager import RoleGrantedEvent as RoleGrantedEvent
-from .events.manager import RoleRevokedEvent as RoleRevokedEvent
-from .events.manager import decode_role_admin_changed as decode_role_admin_changed
-from .events.manager import decode_role_granted as decode_role_granted
-from .events.manager import decode_role_revoked as decode_role_revoked
-
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+    from .events.manager import ROLE_ADMIN_CHANGED_TOPIC as ROLE_ADMIN_CHANGED_TOPIC
+    from .events.manager import ROLE_GRANTED_TOPIC as ROLE_GRANTED_TOPIC
+    from .events.manager import ROLE_REVOKED_TOPIC as ROLE_REVOKED_TOPIC
+    from .events.manager import RoleAdminChangedEvent as RoleAdminChangedEvent
+    from .events.manager import RoleGrantedEvent as RoleGrantedEvent
+    from .events.manager import RoleRevokedEvent as RoleRevokedEvent
+    from .events.manager import decode_role_admin_changed as decode_role_admin_changed
+    from .events.manager import decode_role_granted as decode_role_granted
+    from .events.manager import decode_role_revoked as decode_role_revoked
 
 CONTRACT: Final = "Manager"
 
@@ -403,3 +403,32 @@ def supports_interface(
     AbiDecodeError if the answer does not decode.
     """
     return supports_interface_call(address, interface_id).call(w3, block_identifier)
+
+
+_EVENTS: Final = frozenset(
+    {
+        "ROLE_ADMIN_CHANGED_TOPIC",
+        "ROLE_GRANTED_TOPIC",
+        "ROLE_REVOKED_TOPIC",
+        "RoleAdminChangedEvent",
+        "RoleGrantedEvent",
+        "RoleRevokedEvent",
+        "decode_role_admin_changed",
+        "decode_role_granted",
+        "decode_role_revoked",
+    }
+)
+
+if not TYPE_CHECKING:  # runtime only: type checkers see the imports above
+
+    def __getattr__(name: str) -> object:
+        """The contract's events (ogpu_bindings.events.manager), loaded on first
+        access (PEP 562): calls and writes never pay for the event classes.
+
+        Raises AttributeError for any other name.
+        """
+        if name in _EVENTS:
+            from .events import manager as events
+
+            return getattr(events, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

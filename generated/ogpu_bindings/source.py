@@ -6,8 +6,8 @@ Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, a
 ...)` does one eth_call. Writes return a TxRequest (no RPC). AVAILABILITY names the ABI
 sets of every function and event; a function missing from some set takes `network=` and
 raises FunctionNotOnNetworkError, before any RPC, on a network that lacks it. Events:
-`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
-ogpu_bindings.events.source.
+`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, loaded from
+ogpu_bindings.events.source on first access.
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from ogpu_bindings import runtime as _rt
 from ogpu_bindings.runtime import ContractCall, TxRequest
 
 from .enums import DeliveryMethod, Environment, SourceStatus
-from .events.source import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
-from .events.source import OwnershipTransferredEvent as OwnershipTransferredEvent
-from .events.source import decode_ownership_transferred as decode_ownership_transferred
 from .structs import SourceParams
 
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+    from .events.source import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
+    from .events.source import OwnershipTransferredEvent as OwnershipTransferredEvent
+    from .events.source import decode_ownership_transferred as decode_ownership_transferred
 
 CONTRACT: Final = "Source"
 
@@ -1020,3 +1021,26 @@ class SourceContract:
         tasks).
         """
         return tasks_call(self.address, arg0).call(self.w3, block_identifier)
+
+
+_EVENTS: Final = frozenset(
+    {
+        "OWNERSHIP_TRANSFERRED_TOPIC",
+        "OwnershipTransferredEvent",
+        "decode_ownership_transferred",
+    }
+)
+
+if not TYPE_CHECKING:  # runtime only: type checkers see the imports above
+
+    def __getattr__(name: str) -> object:
+        """The contract's events (ogpu_bindings.events.source), loaded on first
+        access (PEP 562): calls and writes never pay for the event classes.
+
+        Raises AttributeError for any other name.
+        """
+        if name in _EVENTS:
+            from .events import source as events
+
+            return getattr(events, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,8 +6,8 @@ Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, a
 ...)` does one eth_call. Writes return a TxRequest (no RPC). AVAILABILITY names the ABI
 sets of every function and event; a function missing from some set takes `network=` and
 raises FunctionNotOnNetworkError, before any RPC, on a network that lacks it. Events:
-`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
-ogpu_bindings.events.task.
+`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, loaded from
+ogpu_bindings.events.task on first access.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from ogpu_bindings import runtime as _rt
 from ogpu_bindings.runtime import ContractCall, TxRequest
 
 from .enums import DeliveryMethod, TaskStatus
-from .events.task import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
-from .events.task import OwnershipTransferredEvent as OwnershipTransferredEvent
-from .events.task import decode_ownership_transferred as decode_ownership_transferred
 
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+    from .events.task import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
+    from .events.task import OwnershipTransferredEvent as OwnershipTransferredEvent
+    from .events.task import decode_ownership_transferred as decode_ownership_transferred
 
 CONTRACT: Final = "Task"
 
@@ -1116,3 +1117,26 @@ class TaskContract:
         winning_provider).
         """
         return winning_provider_call(self.address).call(self.w3, block_identifier)
+
+
+_EVENTS: Final = frozenset(
+    {
+        "OWNERSHIP_TRANSFERRED_TOPIC",
+        "OwnershipTransferredEvent",
+        "decode_ownership_transferred",
+    }
+)
+
+if not TYPE_CHECKING:  # runtime only: type checkers see the imports above
+
+    def __getattr__(name: str) -> object:
+        """The contract's events (ogpu_bindings.events.task), loaded on first
+        access (PEP 562): calls and writes never pay for the event classes.
+
+        Raises AttributeError for any other name.
+        """
+        if name in _EVENTS:
+            from .events import task as events
+
+            return getattr(events, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

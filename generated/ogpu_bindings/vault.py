@@ -6,8 +6,8 @@ Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, a
 ...)` does one eth_call. Writes return a TxRequest (no RPC). AVAILABILITY names the ABI
 sets of every function and event; a function missing from some set takes `network=` and
 raises FunctionNotOnNetworkError, before any RPC, on a network that lacks it. Events:
-`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
-ogpu_bindings.events.vault.
+`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, loaded from
+ogpu_bindings.events.vault on first access.
 """
 
 from __future__ import annotations
@@ -18,35 +18,36 @@ from typing import TYPE_CHECKING, Final
 from ogpu_bindings import runtime as _rt
 from ogpu_bindings.runtime import ContractCall, TxRequest
 
-from .events.vault import CLAIMED_TOPIC as CLAIMED_TOPIC
-from .events.vault import DEPOSITED_TOPIC as DEPOSITED_TOPIC
-from .events.vault import LOCKED_TOPIC as LOCKED_TOPIC
-from .events.vault import SANCTIONED_TOPIC as SANCTIONED_TOPIC
-from .events.vault import UNBONDED_TOPIC as UNBONDED_TOPIC
-from .events.vault import UNBONDING_CANCELED_TOPIC as UNBONDING_CANCELED_TOPIC
-from .events.vault import WAIVED_TOPIC as WAIVED_TOPIC
-from .events.vault import WITHDRAWN_TOPIC as WITHDRAWN_TOPIC
-from .events.vault import ClaimedEvent as ClaimedEvent
-from .events.vault import DepositedEvent as DepositedEvent
-from .events.vault import LockedEvent as LockedEvent
-from .events.vault import SanctionedEvent as SanctionedEvent
-from .events.vault import UnbondedEvent as UnbondedEvent
-from .events.vault import UnbondingCanceledEvent as UnbondingCanceledEvent
-from .events.vault import WaivedEvent as WaivedEvent
-from .events.vault import WithdrawnEvent as WithdrawnEvent
-from .events.vault import decode_claimed as decode_claimed
-from .events.vault import decode_deposited as decode_deposited
-from .events.vault import decode_locked as decode_locked
-from .events.vault import decode_sanctioned as decode_sanctioned
-from .events.vault import decode_unbonded as decode_unbonded
-from .events.vault import decode_unbonding_canceled as decode_unbonding_canceled
-from .events.vault import decode_waived as decode_waived
-from .events.vault import decode_withdrawn as decode_withdrawn
 from .networks import require_network
 
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+    from .events.vault import CLAIMED_TOPIC as CLAIMED_TOPIC
+    from .events.vault import DEPOSITED_TOPIC as DEPOSITED_TOPIC
+    from .events.vault import LOCKED_TOPIC as LOCKED_TOPIC
+    from .events.vault import SANCTIONED_TOPIC as SANCTIONED_TOPIC
+    from .events.vault import UNBONDED_TOPIC as UNBONDED_TOPIC
+    from .events.vault import UNBONDING_CANCELED_TOPIC as UNBONDING_CANCELED_TOPIC
+    from .events.vault import WAIVED_TOPIC as WAIVED_TOPIC
+    from .events.vault import WITHDRAWN_TOPIC as WITHDRAWN_TOPIC
+    from .events.vault import ClaimedEvent as ClaimedEvent
+    from .events.vault import DepositedEvent as DepositedEvent
+    from .events.vault import LockedEvent as LockedEvent
+    from .events.vault import SanctionedEvent as SanctionedEvent
+    from .events.vault import UnbondedEvent as UnbondedEvent
+    from .events.vault import UnbondingCanceledEvent as UnbondingCanceledEvent
+    from .events.vault import WaivedEvent as WaivedEvent
+    from .events.vault import WithdrawnEvent as WithdrawnEvent
+    from .events.vault import decode_claimed as decode_claimed
+    from .events.vault import decode_deposited as decode_deposited
+    from .events.vault import decode_locked as decode_locked
+    from .events.vault import decode_sanctioned as decode_sanctioned
+    from .events.vault import decode_unbonded as decode_unbonded
+    from .events.vault import decode_unbonding_canceled as decode_unbonding_canceled
+    from .events.vault import decode_waived as decode_waived
+    from .events.vault import decode_withdrawn as decode_withdrawn
 
 CONTRACT: Final = "Vault"
 
@@ -1183,3 +1184,47 @@ def withdraw_sanction_of(address: str, account: str, *, network: str) -> TxReque
         ),
         value=0,
     )
+
+
+_EVENTS: Final = frozenset(
+    {
+        "CLAIMED_TOPIC",
+        "DEPOSITED_TOPIC",
+        "LOCKED_TOPIC",
+        "SANCTIONED_TOPIC",
+        "UNBONDED_TOPIC",
+        "UNBONDING_CANCELED_TOPIC",
+        "WAIVED_TOPIC",
+        "WITHDRAWN_TOPIC",
+        "ClaimedEvent",
+        "DepositedEvent",
+        "LockedEvent",
+        "SanctionedEvent",
+        "UnbondedEvent",
+        "UnbondingCanceledEvent",
+        "WaivedEvent",
+        "WithdrawnEvent",
+        "decode_claimed",
+        "decode_deposited",
+        "decode_locked",
+        "decode_sanctioned",
+        "decode_unbonded",
+        "decode_unbonding_canceled",
+        "decode_waived",
+        "decode_withdrawn",
+    }
+)
+
+if not TYPE_CHECKING:  # runtime only: type checkers see the imports above
+
+    def __getattr__(name: str) -> object:
+        """The contract's events (ogpu_bindings.events.vault), loaded on first
+        access (PEP 562): calls and writes never pay for the event classes.
+
+        Raises AttributeError for any other name.
+        """
+        if name in _EVENTS:
+            from .events import vault as events
+
+            return getattr(events, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
