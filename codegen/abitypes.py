@@ -84,6 +84,20 @@ class AbiType:
         """True when an indexed event argument of this type is stored as a keccak hash."""
         return self.kind in ("string", "bytes", "array", "tuple")
 
+    @property
+    def static_size(self) -> int | None:
+        """Bytes of its ABI encoding when fixed (no string, bytes or T[] inside); else None."""
+        if self.kind in ("string", "bytes") or (self.kind == "array" and not self.size):
+            return None
+        if self.kind == "array":
+            assert self.item is not None
+            inner = self.item.static_size
+            return None if inner is None else inner * self.size
+        if self.kind == "tuple":
+            sizes = [c.type.static_size for c in self.components]
+            return None if any(n is None for n in sizes) else sum(n or 0 for n in sizes)
+        return 32
+
     def walk(self) -> list[AbiType]:
         """This type and every nested type, depth first."""
         out: list[AbiType] = [self]

@@ -5,6 +5,7 @@ Every check that can fail lives here and raises CodegenError naming the file and
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from dataclasses import dataclass, replace
@@ -43,7 +44,7 @@ EVENT_RESERVED = frozenset({"address", "block_number", "transaction_hash", "log_
 FIELD_RESERVED = frozenset({"to_abi", "from_abi"})
 #: Modules of ogpu_bindings that no contract module may shadow.
 PACKAGE_MODULES = frozenset(
-    {"abis", "enums", "errors", "events", "networks", "runtime", "structs", "_revert", "_runtime"}
+    {"abis", "enums", "errors", "events", "networks", "runtime", "structs", "_revert"}
 )
 MODULE_RESERVED = frozenset({"annotations", "dataclass"})
 EXCEPTION_RESERVED = frozenset(
@@ -306,13 +307,13 @@ def _load_errors(path: Path) -> tuple[list[_ErrorSpec], dict[str, dict[str, str]
         )
     names = [s.name for s in specs]
     _expect(len(set(names)) == len(names), "errors.json: duplicate class names")
-    roots = [s for s in specs if s.parent is None]
-    _expect(len(roots) == 1, "errors.json: exactly one class must have parent null")
     for s in specs:
         _expect(
-            s.parent is None or s.parent in names,
-            f"errors.json: class {s.name}: unknown parent {s.parent}",
+            s.parent is not None and (s.parent in names or sdk_error_attrs(s.parent) is not None),
+            f"errors.json: class {s.name}: parent {s.parent} is neither here nor in ogpu.errors",
         )
+        clash = sdk_error_attrs(s.name)
+        _expect(clash is None, f"errors.json: class {s.name} is already in ogpu.errors")
         for extra in s.also:
             _expect(extra in names, f"errors.json: class {s.name}: unknown base {extra}")
     defaults: dict[str, str] = {}
@@ -334,10 +335,33 @@ def _load_errors(path: Path) -> tuple[list[_ErrorSpec], dict[str, dict[str, str]
     _expect(isinstance(custom, dict), "errors.json: custom_errors must be an object")
     for cname, spec in custom.items():
         _expect(
-            isinstance(spec, dict) and spec.get("parent", "TxRevertError") in names,
-            f"errors.json: custom error {cname}: parent must be a class in 'classes'",
+            isinstance(spec, dict)
+            and (
+                spec.get("parent", "TxRevertError") in names
+                or sdk_error_attrs(spec.get("parent", "TxRevertError")) is not None
+            ),
+            f"errors.json: custom error {cname}: parent must be a class here or in ogpu.errors",
         )
     return specs, custom
+
+
+def sdk_error_attrs(name: str) -> tuple[ErrorAttr, ...] | None:
+    """Constructor attributes (all but the message) of the hand-written ``ogpu.errors`` class
+    ``name``; None if ogpu.errors has no such OGPUError subclass. Imports ogpu.errors."""
+    from ogpu import errors as sdk
+
+    cls = getattr(sdk, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, sdk.OGPUError)):
+        return None
+    out: list[ErrorAttr] = []
+    for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        kind = str(p.annotation).removesuffix(" | None")
+        if p.name != "message" and p.kind is not p.VAR_KEYWORD:
+            _expect(
+                kind in _ATTR_TYPES, f"ogpu.errors.{name}: {p.name} is not one of {_ATTR_TYPES}"
+            )
+            out.append(ErrorAttr(p.name, kind, ""))
+    return tuple(out)
 
 
 def _build_error_classes(
@@ -346,18 +370,20 @@ def _build_error_classes(
     customs: list[CustomError],
 ) -> tuple[ErrorClass, ...]:
     by_name = {s.name: s for s in specs}
-    _expect("TxRevertError" in by_name, "errors.json: class TxRevertError is required")
-    for needed in ("AbiDecodeError", "FunctionNotOnNetworkError", "RPCError", "PanicError"):
-        _expect(needed in by_name, f"errors.json: class {needed} is required by the runtime")
+    _expect("PanicError" in by_name, "errors.json: class PanicError is required (revert decoding)")
 
     def chain_attrs(name: str | None) -> tuple[ErrorAttr, ...]:
         seen: set[str] = set()
         out: list[ErrorAttr] = []
         lineage: list[str] = []
-        while name is not None:
+        while name is not None and name in by_name:
             _expect(name not in lineage, f"errors.json: inheritance cycle through {name}")
             lineage.append(name)
             name = by_name[name].parent
+        if name is not None:  # a hand-written ogpu.errors class: its keyword attributes
+            for a in sdk_error_attrs(name) or ():
+                seen.add(a.name)
+                out.append(a)
         for n in reversed(lineage):
             for a in by_name[n].attrs:
                 _expect(
@@ -434,9 +460,10 @@ def _build_error_classes(
         for child in sorted(children.get(name, [])):
             visit(child)
 
-    root = next(s.name for s in specs if s.parent is None)
-    visit(root)
-    _expect(len(ordered) == len(classes), "errors.json: some classes are not reachable from root")
+    for root in sorted(p for p in children if p is not None and p not in classes):
+        for child in sorted(children[root]):
+            visit(child)
+    _expect(len(ordered) == len(classes), "errors.json: inheritance cycle among the classes")
     position = {c.name: i for i, c in enumerate(ordered)}
     for c in ordered:
         for extra in c.also:

@@ -245,7 +245,7 @@ class CustomError:
 
     def lazy_imports(self, enum_names: set[str]) -> list[tuple[str, str]]:
         """(module, name) imported inside the decoder (errors.py cannot import them at the top:
-        structs -> _runtime -> errors would be a cycle)."""
+        structs -> runtime -> errors would be a cycle)."""
         return sorted(("enums" if n in enum_names else "structs", n) for n in self.names_used())
 
 
@@ -328,6 +328,12 @@ class Function:
         if self.outputs:
             return self.outputs[0].type.annotation()
         return "None"
+
+    @property
+    def output_size(self) -> int | None:
+        """Bytes of the encoded answer when fixed; None when it holds a string, bytes or T[]."""
+        sizes = [p.type.static_size for p in self.outputs]
+        return None if any(n is None for n in sizes) else sum(n or 0 for n in sizes)
 
     @property
     def out_types_lit(self) -> str:
@@ -668,7 +674,7 @@ class Contract:
         typing = ["Final"]
         if self.results:
             typing.append("Any")
-        if has_reads:
+        if has_reads or self.events:
             typing.append("TYPE_CHECKING")
         abc = ["Mapping"]
         if self.uses_sequence or self.results:
@@ -709,7 +715,11 @@ class Contract:
             "from some set takes `network=` and raises FunctionNotOnNetworkError, before any "
             "RPC, on a network that lacks it. Events: `<Name>Event` dataclasses, `<NAME>_TOPIC` "
             "and `decode_<name>(log)`"
-            + (f", re-exported from ogpu_bindings.events.{self.module}." if self.events else "."),
+            + (
+                f", loaded from ogpu_bindings.events.{self.module} on first access."
+                if self.events
+                else "."
+            ),
             indent=0,
         )
 
@@ -791,6 +801,14 @@ class Model:
             if r.contract is not None or r.function is not None
         ]
         return sorted(out)
+
+    def sdk_error_imports(self) -> list[str]:
+        """The hand-written ogpu.errors classes errors.py derives from or names."""
+        generated = {c.name for c in self.errors}
+        used = {"TxRevertError"}
+        for c in self.errors:
+            used |= {b for b in (c.parent, *c.also) if b is not None and b not in generated}
+        return sorted(used)
 
     def custom_error_imports(self) -> list[tuple[str, list[str]]]:
         """(module, names) the custom error attributes' annotations need."""

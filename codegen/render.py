@@ -16,6 +16,8 @@ from .errors import CodegenError
 from .model import Model, pystr
 
 PACKAGE = "ogpu_bindings"
+#: Hand-written modules of the package: never generated, compared or deleted.
+HAND_WRITTEN = frozenset({"runtime.py"})
 TEMPLATES = Path(__file__).parent / "templates"
 HEADER_TAIL = "DO NOT EDIT; run `make generate`."
 LINE_LENGTH = 100
@@ -60,9 +62,6 @@ def render(model: Model) -> dict[str, str]:
     files: dict[str, str] = {}
     enum_names, struct_names = model.enum_names, model.struct_names
 
-    files["_runtime.py"] = env.get_template("_runtime.py.j2").render(
-        header=header(["codegen/templates/_runtime.py.j2"])
-    )
     files["enums.py"] = env.get_template("enums.py.j2").render(
         header=header(["abis/enums.json"]), model=model
     )
@@ -92,9 +91,7 @@ def render(model: Model) -> dict[str, str]:
         "ERROR_STRING_SELECTOR",
         "PANIC_CODES",
         "PANIC_SELECTOR",
-        "AbiDecodeError",
         "PanicError",
-        "TxRevertError",
         "revert_class_for",
         *(ce.class_name for ce in model.custom_errors),
     ]
@@ -158,15 +155,26 @@ def existing_files(out_dir: Path) -> dict[str, str]:
     for path in sorted(pkg.rglob("*")):
         if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
             continue
-        out[path.relative_to(pkg).as_posix()] = path.read_text(encoding="utf-8")
+        rel = path.relative_to(pkg).as_posix()
+        if rel not in HAND_WRITTEN:
+            out[rel] = path.read_text(encoding="utf-8")
     return out
 
 
 def write_files(files: dict[str, str], out_dir: Path) -> list[str]:
-    """Write changed files, delete stale ones; return the relative paths touched."""
+    """Write changed files, delete stale ones; return the relative paths touched.
+
+    A package written elsewhere than generated/ gets a copy of the hand-written modules
+    (HAND_WRITTEN), so that it imports on its own.
+    """
     pkg = out_dir / PACKAGE
     current = existing_files(out_dir)
     touched: list[str] = []
+    for rel in sorted(HAND_WRITTEN):
+        source = Path(__file__).resolve().parent.parent / "generated" / PACKAGE / rel
+        if not (pkg / rel).exists() and source.is_file():
+            (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+            (pkg / rel).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     for rel in sorted(current.keys() - files.keys()):
         (pkg / rel).unlink()
         touched.append(rel)

@@ -16,8 +16,9 @@ from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Final
 
-from ._runtime import ContractEvent, LogLike, NetworkInfo, log_topics
-from .networks import ABI_SETS, NETWORK_INFO, NETWORKS, abi_set_of
+from ogpu_bindings.runtime import ContractEvent, LogLike, log_topics
+
+from .networks import ABI_SETS, NETWORK_INFO, NETWORKS, NetworkInfo, abi_set_of
 
 if TYPE_CHECKING:
     CONTRACTS: Mapping[str, ModuleType]

@@ -14,18 +14,17 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 from ogpu import abi as _abi
+from ogpu.errors import AbiDecodeError, TxRevertError
 
 from .errors import (
     ERROR_STRING_SELECTOR,
     PANIC_CODES,
     PANIC_SELECTOR,
-    AbiDecodeError,
     AccessControlBadConfirmationError,
     AccessControlUnauthorizedAccountError,
     OwnableInvalidOwnerError,
     OwnableUnauthorizedAccountError,
     PanicError,
-    TxRevertError,
     revert_class_for,
 )
 
@@ -49,7 +48,7 @@ def _decode_access_control_bad_confirmation(
 def _decode_access_control_unauthorized_account(
     data: bytes, contract: str | None, function: str | None, tx_hash: str | None
 ) -> TxRevertError:
-    from . import _runtime as _rt
+    from ogpu_bindings import runtime as _rt
 
     _v = _rt.decode_values(
         ("address", "bytes32"), data[4:], "AccessControlUnauthorizedAccount(address,bytes32)"
@@ -74,7 +73,7 @@ def _decode_access_control_unauthorized_account(
 def _decode_ownable_invalid_owner(
     data: bytes, contract: str | None, function: str | None, tx_hash: str | None
 ) -> TxRevertError:
-    from . import _runtime as _rt
+    from ogpu_bindings import runtime as _rt
 
     _v = _rt.decode_values(("address",), data[4:], "OwnableInvalidOwner(address)")
     return OwnableInvalidOwnerError(
@@ -93,7 +92,7 @@ def _decode_ownable_invalid_owner(
 def _decode_ownable_unauthorized_account(
     data: bytes, contract: str | None, function: str | None, tx_hash: str | None
 ) -> TxRevertError:
-    from . import _runtime as _rt
+    from ogpu_bindings import runtime as _rt
 
     _v = _rt.decode_values(("address",), data[4:], "OwnableUnauthorizedAccount(address)")
     return OwnableUnauthorizedAccountError(

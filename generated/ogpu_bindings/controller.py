@@ -6,8 +6,8 @@ Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, a
 ...)` does one eth_call. Writes return a TxRequest (no RPC). AVAILABILITY names the ABI
 sets of every function and event; a function missing from some set takes `network=` and
 raises FunctionNotOnNetworkError, before any RPC, on a network that lacks it. Events:
-`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
-ogpu_bindings.events.controller.
+`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, loaded from
+ogpu_bindings.events.controller on first access.
 """
 
 from __future__ import annotations
@@ -15,16 +15,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
-from .events.controller import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
-from .events.controller import OwnershipTransferredEvent as OwnershipTransferredEvent
-from .events.controller import decode_ownership_transferred as decode_ownership_transferred
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .structs import TaskParams
 
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+    from .events.controller import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
+    from .events.controller import OwnershipTransferredEvent as OwnershipTransferredEvent
+    from .events.controller import decode_ownership_transferred as decode_ownership_transferred
 
 CONTRACT: Final = "Controller"
 
@@ -124,6 +126,7 @@ def nexus_call(address: str) -> ContractCall[str]:
         decoder=_decode_nexus,
         contract=CONTRACT,
         function="nexus",
+        output_size=32,
     )
 
 
@@ -157,6 +160,7 @@ def owner_call(address: str) -> ContractCall[str]:
         decoder=_decode_owner,
         contract=CONTRACT,
         function="owner",
+        output_size=32,
     )
 
 
@@ -296,6 +300,7 @@ def terminal_call(address: str) -> ContractCall[str]:
         decoder=_decode_terminal,
         contract=CONTRACT,
         function="terminal",
+        output_size=32,
     )
 
 
@@ -350,6 +355,7 @@ def vault_call(address: str) -> ContractCall[str]:
         decoder=_decode_vault,
         contract=CONTRACT,
         function="vault",
+        output_size=32,
     )
 
 
@@ -361,3 +367,26 @@ def vault(w3: Web3, address: str, *, block_identifier: BlockIdentifier = "latest
     not decode.
     """
     return vault_call(address).call(w3, block_identifier)
+
+
+_EVENTS: Final = frozenset(
+    {
+        "OWNERSHIP_TRANSFERRED_TOPIC",
+        "OwnershipTransferredEvent",
+        "decode_ownership_transferred",
+    }
+)
+
+if not TYPE_CHECKING:  # runtime only: type checkers see the imports above
+
+    def __getattr__(name: str) -> object:
+        """The contract's events (ogpu_bindings.events.controller), loaded on first
+        access (PEP 562): calls and writes never pay for the event classes.
+
+        Raises AttributeError for any other name.
+        """
+        if name in _EVENTS:
+            from .events import controller as events
+
+            return getattr(events, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,8 +6,8 @@ Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, a
 ...)` does one eth_call. Writes return a TxRequest (no RPC). AVAILABILITY names the ABI
 sets of every function and event; a function missing from some set takes `network=` and
 raises FunctionNotOnNetworkError, before any RPC, on a network that lacks it. Events:
-`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
-ogpu_bindings.events.manager.
+`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, loaded from
+ogpu_bindings.events.manager on first access.
 """
 
 from __future__ import annotations
@@ -15,21 +15,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
-from .events.manager import ROLE_ADMIN_CHANGED_TOPIC as ROLE_ADMIN_CHANGED_TOPIC
-from .events.manager import ROLE_GRANTED_TOPIC as ROLE_GRANTED_TOPIC
-from .events.manager import ROLE_REVOKED_TOPIC as ROLE_REVOKED_TOPIC
-from .events.manager import RoleAdminChangedEvent as RoleAdminChangedEvent
-from .events.manager import RoleGrantedEvent as RoleGrantedEvent
-from .events.manager import RoleRevokedEvent as RoleRevokedEvent
-from .events.manager import decode_role_admin_changed as decode_role_admin_changed
-from .events.manager import decode_role_granted as decode_role_granted
-from .events.manager import decode_role_revoked as decode_role_revoked
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
 
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+    from .events.manager import ROLE_ADMIN_CHANGED_TOPIC as ROLE_ADMIN_CHANGED_TOPIC
+    from .events.manager import ROLE_GRANTED_TOPIC as ROLE_GRANTED_TOPIC
+    from .events.manager import ROLE_REVOKED_TOPIC as ROLE_REVOKED_TOPIC
+    from .events.manager import RoleAdminChangedEvent as RoleAdminChangedEvent
+    from .events.manager import RoleGrantedEvent as RoleGrantedEvent
+    from .events.manager import RoleRevokedEvent as RoleRevokedEvent
+    from .events.manager import decode_role_admin_changed as decode_role_admin_changed
+    from .events.manager import decode_role_granted as decode_role_granted
+    from .events.manager import decode_role_revoked as decode_role_revoked
 
 CONTRACT: Final = "Manager"
 
@@ -85,6 +86,7 @@ def controller_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_controller,
         contract=CONTRACT,
         function="CONTROLLER",
+        output_size=32,
     )
 
 
@@ -118,6 +120,7 @@ def default_admin_role_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_default_admin_role,
         contract=CONTRACT,
         function="DEFAULT_ADMIN_ROLE",
+        output_size=32,
     )
 
 
@@ -156,6 +159,7 @@ def get_role_admin_call(address: str, role: bytes) -> ContractCall[bytes]:
         decoder=_decode_get_role_admin,
         contract=CONTRACT,
         function="getRoleAdmin",
+        output_size=32,
     )
 
 
@@ -220,6 +224,7 @@ def has_role_call(address: str, role: bytes, account: str) -> ContractCall[bool]
         decoder=_decode_has_role,
         contract=CONTRACT,
         function="hasRole",
+        output_size=32,
     )
 
 
@@ -260,6 +265,7 @@ def judge_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_judge,
         contract=CONTRACT,
         function="JUDGE",
+        output_size=32,
     )
 
 
@@ -293,6 +299,7 @@ def provider_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_provider,
         contract=CONTRACT,
         function="PROVIDER",
+        output_size=32,
     )
 
 
@@ -382,6 +389,7 @@ def supports_interface_call(address: str, interface_id: bytes) -> ContractCall[b
         decoder=_decode_supports_interface,
         contract=CONTRACT,
         function="supportsInterface",
+        output_size=32,
     )
 
 
@@ -395,3 +403,32 @@ def supports_interface(
     AbiDecodeError if the answer does not decode.
     """
     return supports_interface_call(address, interface_id).call(w3, block_identifier)
+
+
+_EVENTS: Final = frozenset(
+    {
+        "ROLE_ADMIN_CHANGED_TOPIC",
+        "ROLE_GRANTED_TOPIC",
+        "ROLE_REVOKED_TOPIC",
+        "RoleAdminChangedEvent",
+        "RoleGrantedEvent",
+        "RoleRevokedEvent",
+        "decode_role_admin_changed",
+        "decode_role_granted",
+        "decode_role_revoked",
+    }
+)
+
+if not TYPE_CHECKING:  # runtime only: type checkers see the imports above
+
+    def __getattr__(name: str) -> object:
+        """The contract's events (ogpu_bindings.events.manager), loaded on first
+        access (PEP 562): calls and writes never pay for the event classes.
+
+        Raises AttributeError for any other name.
+        """
+        if name in _EVENTS:
+            from .events import manager as events
+
+            return getattr(events, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

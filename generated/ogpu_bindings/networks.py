@@ -7,10 +7,25 @@ No RPC anywhere in this module.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
-from ._runtime import NetworkInfo
-from .errors import ChainNotSupportedError, FunctionNotOnNetworkError
+from ogpu.errors import ChainNotSupportedError, FunctionNotOnNetworkError
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    """A network the SDK knows: chain id, default RPC, ABI set and singleton addresses."""
+
+    name: str
+    chain_id: int
+    default_rpc: str
+    abi_set: str
+    """The contract versions it deploys (abis/<abi_set>/)."""
+    addresses: Mapping[str, str]
+    """Singleton contract addresses by Solidity contract name (empty for the devnet)."""
+    default_agent: str | None
+
 
 NETWORKS: Final[tuple[str, ...]] = (
     "devnet",
@@ -93,4 +108,11 @@ def require_network(network: str, contract: str, member: str, present_on: tuple[
         )
 
 
-__all__ = ["ABI_SETS", "NETWORKS", "NETWORK_INFO", "abi_set_of", "require_network"]
+__all__ = [
+    "ABI_SETS",
+    "NETWORKS",
+    "NETWORK_INFO",
+    "NetworkInfo",
+    "abi_set_of",
+    "require_network",
+]

@@ -6,8 +6,8 @@ Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, a
 ...)` does one eth_call. Writes return a TxRequest (no RPC). AVAILABILITY names the ABI
 sets of every function and event; a function missing from some set takes `network=` and
 raises FunctionNotOnNetworkError, before any RPC, on a network that lacks it. Events:
-`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
-ogpu_bindings.events.nexus.
+`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, loaded from
+ogpu_bindings.events.nexus on first access.
 """
 
 from __future__ import annotations
@@ -15,44 +15,46 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .enums import Environment, ResponseStatus, SourceStatus, TaskStatus
-from .events.nexus import ATTEMPTED_TOPIC as ATTEMPTED_TOPIC
-from .events.nexus import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
-from .events.nexus import REGISTERED_TOPIC as REGISTERED_TOPIC
-from .events.nexus import RESPONSE_STATUS_CHANGED_TOPIC as RESPONSE_STATUS_CHANGED_TOPIC
-from .events.nexus import RESPONSE_SUBMITTED_TOPIC as RESPONSE_SUBMITTED_TOPIC
-from .events.nexus import SOURCE_PUBLISHED_TOPIC as SOURCE_PUBLISHED_TOPIC
-from .events.nexus import SOURCE_STATUS_CHANGED_TOPIC as SOURCE_STATUS_CHANGED_TOPIC
-from .events.nexus import SOURCE_UPDATED_TOPIC as SOURCE_UPDATED_TOPIC
-from .events.nexus import TASK_PUBLISHED_TOPIC as TASK_PUBLISHED_TOPIC
-from .events.nexus import TASK_STATUS_CHANGED_TOPIC as TASK_STATUS_CHANGED_TOPIC
-from .events.nexus import AttemptedEvent as AttemptedEvent
-from .events.nexus import OwnershipTransferredEvent as OwnershipTransferredEvent
-from .events.nexus import RegisteredEvent as RegisteredEvent
-from .events.nexus import ResponseStatusChangedEvent as ResponseStatusChangedEvent
-from .events.nexus import ResponseSubmittedEvent as ResponseSubmittedEvent
-from .events.nexus import SourcePublishedEvent as SourcePublishedEvent
-from .events.nexus import SourceStatusChangedEvent as SourceStatusChangedEvent
-from .events.nexus import SourceUpdatedEvent as SourceUpdatedEvent
-from .events.nexus import TaskPublishedEvent as TaskPublishedEvent
-from .events.nexus import TaskStatusChangedEvent as TaskStatusChangedEvent
-from .events.nexus import decode_attempted as decode_attempted
-from .events.nexus import decode_ownership_transferred as decode_ownership_transferred
-from .events.nexus import decode_registered as decode_registered
-from .events.nexus import decode_response_status_changed as decode_response_status_changed
-from .events.nexus import decode_response_submitted as decode_response_submitted
-from .events.nexus import decode_source_published as decode_source_published
-from .events.nexus import decode_source_status_changed as decode_source_status_changed
-from .events.nexus import decode_source_updated as decode_source_updated
-from .events.nexus import decode_task_published as decode_task_published
-from .events.nexus import decode_task_status_changed as decode_task_status_changed
 from .structs import ResponseParams, SourceParams
 
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+    from .events.nexus import ATTEMPTED_TOPIC as ATTEMPTED_TOPIC
+    from .events.nexus import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
+    from .events.nexus import REGISTERED_TOPIC as REGISTERED_TOPIC
+    from .events.nexus import RESPONSE_STATUS_CHANGED_TOPIC as RESPONSE_STATUS_CHANGED_TOPIC
+    from .events.nexus import RESPONSE_SUBMITTED_TOPIC as RESPONSE_SUBMITTED_TOPIC
+    from .events.nexus import SOURCE_PUBLISHED_TOPIC as SOURCE_PUBLISHED_TOPIC
+    from .events.nexus import SOURCE_STATUS_CHANGED_TOPIC as SOURCE_STATUS_CHANGED_TOPIC
+    from .events.nexus import SOURCE_UPDATED_TOPIC as SOURCE_UPDATED_TOPIC
+    from .events.nexus import TASK_PUBLISHED_TOPIC as TASK_PUBLISHED_TOPIC
+    from .events.nexus import TASK_STATUS_CHANGED_TOPIC as TASK_STATUS_CHANGED_TOPIC
+    from .events.nexus import AttemptedEvent as AttemptedEvent
+    from .events.nexus import OwnershipTransferredEvent as OwnershipTransferredEvent
+    from .events.nexus import RegisteredEvent as RegisteredEvent
+    from .events.nexus import ResponseStatusChangedEvent as ResponseStatusChangedEvent
+    from .events.nexus import ResponseSubmittedEvent as ResponseSubmittedEvent
+    from .events.nexus import SourcePublishedEvent as SourcePublishedEvent
+    from .events.nexus import SourceStatusChangedEvent as SourceStatusChangedEvent
+    from .events.nexus import SourceUpdatedEvent as SourceUpdatedEvent
+    from .events.nexus import TaskPublishedEvent as TaskPublishedEvent
+    from .events.nexus import TaskStatusChangedEvent as TaskStatusChangedEvent
+    from .events.nexus import decode_attempted as decode_attempted
+    from .events.nexus import decode_ownership_transferred as decode_ownership_transferred
+    from .events.nexus import decode_registered as decode_registered
+    from .events.nexus import decode_response_status_changed as decode_response_status_changed
+    from .events.nexus import decode_response_submitted as decode_response_submitted
+    from .events.nexus import decode_source_published as decode_source_published
+    from .events.nexus import decode_source_status_changed as decode_source_status_changed
+    from .events.nexus import decode_source_updated as decode_source_updated
+    from .events.nexus import decode_task_published as decode_task_published
+    from .events.nexus import decode_task_status_changed as decode_task_status_changed
 
 CONTRACT: Final = "Nexus"
 
@@ -161,6 +163,7 @@ def active_source_count_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_active_source_count_of,
         contract=CONTRACT,
         function="activeSourceCountOf",
+        output_size=32,
     )
 
 
@@ -227,6 +230,7 @@ def check_controller_call(address: str, account: str) -> ContractCall[bool]:
         decoder=_decode_check_controller,
         contract=CONTRACT,
         function="checkController",
+        output_size=32,
     )
 
 
@@ -263,6 +267,7 @@ def clients_call(address: str, arg0: int) -> ContractCall[str]:
         decoder=_decode_clients,
         contract=CONTRACT,
         function="clients",
+        output_size=32,
     )
 
 
@@ -298,6 +303,7 @@ def controller_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_controller,
         contract=CONTRACT,
         function="CONTROLLER",
+        output_size=32,
     )
 
 
@@ -356,6 +362,7 @@ def get_active_source_count_call(address: str, client: str) -> ContractCall[int]
         decoder=_decode_get_active_source_count,
         contract=CONTRACT,
         function="getActiveSourceCount",
+        output_size=32,
     )
 
 
@@ -391,6 +398,7 @@ def get_source_count_call(address: str) -> ContractCall[int]:
         decoder=_decode_get_source_count,
         contract=CONTRACT,
         function="getSourceCount",
+        output_size=32,
     )
 
 
@@ -428,6 +436,7 @@ def get_source_id_call(address: str, source: str) -> ContractCall[int]:
         decoder=_decode_get_source_id,
         contract=CONTRACT,
         function="getSourceId",
+        output_size=32,
     )
 
 
@@ -468,6 +477,7 @@ def get_sources_call(address: str, lower: int, upper: int) -> ContractCall[list[
         decoder=_decode_get_sources,
         contract=CONTRACT,
         function="getSources",
+        output_size=None,
     )
 
 
@@ -524,6 +534,7 @@ def manager_call(address: str) -> ContractCall[str]:
         decoder=_decode_manager,
         contract=CONTRACT,
         function="manager",
+        output_size=32,
     )
 
 
@@ -557,6 +568,7 @@ def owner_call(address: str) -> ContractCall[str]:
         decoder=_decode_owner,
         contract=CONTRACT,
         function="owner",
+        output_size=32,
     )
 
 
@@ -590,6 +602,7 @@ def provider_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_provider,
         contract=CONTRACT,
         function="PROVIDER",
+        output_size=32,
     )
 
 
@@ -839,6 +852,7 @@ def source_id_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_source_id,
         contract=CONTRACT,
         function="sourceId",
+        output_size=32,
     )
 
 
@@ -875,6 +889,7 @@ def sources_call(address: str, arg0: int) -> ContractCall[str]:
         decoder=_decode_sources,
         contract=CONTRACT,
         function="sources",
+        output_size=32,
     )
 
 
@@ -915,6 +930,7 @@ def sources_of_call(address: str, arg0: str, arg1: int) -> ContractCall[str]:
         decoder=_decode_sources_of,
         contract=CONTRACT,
         function="sourcesOf",
+        output_size=32,
     )
 
 
@@ -974,6 +990,7 @@ def terminal_call(address: str) -> ContractCall[str]:
         decoder=_decode_terminal,
         contract=CONTRACT,
         function="terminal",
+        output_size=32,
     )
 
 
@@ -1081,6 +1098,7 @@ def vault_call(address: str) -> ContractCall[str]:
         decoder=_decode_vault,
         contract=CONTRACT,
         function="vault",
+        output_size=32,
     )
 
 
@@ -1092,3 +1110,53 @@ def vault(w3: Web3, address: str, *, block_identifier: BlockIdentifier = "latest
     not decode.
     """
     return vault_call(address).call(w3, block_identifier)
+
+
+_EVENTS: Final = frozenset(
+    {
+        "ATTEMPTED_TOPIC",
+        "OWNERSHIP_TRANSFERRED_TOPIC",
+        "REGISTERED_TOPIC",
+        "RESPONSE_STATUS_CHANGED_TOPIC",
+        "RESPONSE_SUBMITTED_TOPIC",
+        "SOURCE_PUBLISHED_TOPIC",
+        "SOURCE_STATUS_CHANGED_TOPIC",
+        "SOURCE_UPDATED_TOPIC",
+        "TASK_PUBLISHED_TOPIC",
+        "TASK_STATUS_CHANGED_TOPIC",
+        "AttemptedEvent",
+        "OwnershipTransferredEvent",
+        "RegisteredEvent",
+        "ResponseStatusChangedEvent",
+        "ResponseSubmittedEvent",
+        "SourcePublishedEvent",
+        "SourceStatusChangedEvent",
+        "SourceUpdatedEvent",
+        "TaskPublishedEvent",
+        "TaskStatusChangedEvent",
+        "decode_attempted",
+        "decode_ownership_transferred",
+        "decode_registered",
+        "decode_response_status_changed",
+        "decode_response_submitted",
+        "decode_source_published",
+        "decode_source_status_changed",
+        "decode_source_updated",
+        "decode_task_published",
+        "decode_task_status_changed",
+    }
+)
+
+if not TYPE_CHECKING:  # runtime only: type checkers see the imports above
+
+    def __getattr__(name: str) -> object:
+        """The contract's events (ogpu_bindings.events.nexus), loaded on first
+        access (PEP 562): calls and writes never pay for the event classes.
+
+        Raises AttributeError for any other name.
+        """
+        if name in _EVENTS:
+            from .events import nexus as events
+
+            return getattr(events, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

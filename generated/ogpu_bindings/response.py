@@ -6,8 +6,8 @@ Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, a
 ...)` does one eth_call. Writes return a TxRequest (no RPC). AVAILABILITY names the ABI
 sets of every function and event; a function missing from some set takes `network=` and
 raises FunctionNotOnNetworkError, before any RPC, on a network that lacks it. Events:
-`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
-ogpu_bindings.events.response.
+`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, loaded from
+ogpu_bindings.events.response on first access.
 """
 
 from __future__ import annotations
@@ -16,17 +16,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .enums import ResponseStatus
-from .events.response import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
-from .events.response import OwnershipTransferredEvent as OwnershipTransferredEvent
-from .events.response import decode_ownership_transferred as decode_ownership_transferred
 from .structs import ResponseParams
 
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+    from .events.response import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
+    from .events.response import OwnershipTransferredEvent as OwnershipTransferredEvent
+    from .events.response import decode_ownership_transferred as decode_ownership_transferred
 
 CONTRACT: Final = "Response"
 
@@ -101,6 +103,7 @@ def confirmed_final_call(address: str) -> ContractCall[bool]:
         decoder=_decode_confirmed_final,
         contract=CONTRACT,
         function="confirmedFinal",
+        output_size=32,
     )
 
 
@@ -136,6 +139,7 @@ def get_response_params_call(address: str) -> ContractCall[ResponseParams]:
         decoder=_decode_get_response_params,
         contract=CONTRACT,
         function="getResponseParams",
+        output_size=None,
     )
 
 
@@ -171,6 +175,7 @@ def get_status_call(address: str) -> ContractCall[ResponseStatus]:
         decoder=_decode_get_status,
         contract=CONTRACT,
         function="getStatus",
+        output_size=32,
     )
 
 
@@ -206,6 +211,7 @@ def owner_call(address: str) -> ContractCall[str]:
         decoder=_decode_owner,
         contract=CONTRACT,
         function="owner",
+        output_size=32,
     )
 
 
@@ -281,6 +287,7 @@ def response_params_call(address: str) -> ContractCall[ResponseParamsResult]:
         decoder=_decode_response_params,
         contract=CONTRACT,
         function="responseParams",
+        output_size=None,
     )
 
 
@@ -317,6 +324,7 @@ def response_timestamp_call(address: str) -> ContractCall[int]:
         decoder=_decode_response_timestamp,
         contract=CONTRACT,
         function="responseTimestamp",
+        output_size=32,
     )
 
 
@@ -374,6 +382,7 @@ def status_call(address: str) -> ContractCall[ResponseStatus]:
         decoder=_decode_status,
         contract=CONTRACT,
         function="status",
+        output_size=32,
     )
 
 
@@ -476,3 +485,26 @@ class ResponseContract:
         function status).
         """
         return status_call(self.address).call(self.w3, block_identifier)
+
+
+_EVENTS: Final = frozenset(
+    {
+        "OWNERSHIP_TRANSFERRED_TOPIC",
+        "OwnershipTransferredEvent",
+        "decode_ownership_transferred",
+    }
+)
+
+if not TYPE_CHECKING:  # runtime only: type checkers see the imports above
+
+    def __getattr__(name: str) -> object:
+        """The contract's events (ogpu_bindings.events.response), loaded on first
+        access (PEP 562): calls and writes never pay for the event classes.
+
+        Raises AttributeError for any other name.
+        """
+        if name in _EVENTS:
+            from .events import response as events
+
+            return getattr(events, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,8 +6,8 @@ Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, a
 ...)` does one eth_call. Writes return a TxRequest (no RPC). AVAILABILITY names the ABI
 sets of every function and event; a function missing from some set takes `network=` and
 raises FunctionNotOnNetworkError, before any RPC, on a network that lacks it. Events:
-`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
-ogpu_bindings.events.source.
+`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, loaded from
+ogpu_bindings.events.source on first access.
 """
 
 from __future__ import annotations
@@ -16,17 +16,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .enums import DeliveryMethod, Environment, SourceStatus
-from .events.source import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
-from .events.source import OwnershipTransferredEvent as OwnershipTransferredEvent
-from .events.source import decode_ownership_transferred as decode_ownership_transferred
 from .structs import SourceParams
 
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+    from .events.source import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
+    from .events.source import OwnershipTransferredEvent as OwnershipTransferredEvent
+    from .events.source import decode_ownership_transferred as decode_ownership_transferred
 
 CONTRACT: Final = "Source"
 
@@ -106,6 +108,7 @@ def get_client_call(address: str) -> ContractCall[str]:
         decoder=_decode_get_client,
         contract=CONTRACT,
         function="getClient",
+        output_size=32,
     )
 
 
@@ -139,6 +142,7 @@ def get_registrant_count_call(address: str) -> ContractCall[int]:
         decoder=_decode_get_registrant_count,
         contract=CONTRACT,
         function="getRegistrantCount",
+        output_size=32,
     )
 
 
@@ -176,6 +180,7 @@ def get_registrant_id_call(address: str, provider: str) -> ContractCall[int]:
         decoder=_decode_get_registrant_id,
         contract=CONTRACT,
         function="getRegistrantId",
+        output_size=32,
     )
 
 
@@ -216,6 +221,7 @@ def get_registrants_call(address: str, lower: int, upper: int) -> ContractCall[l
         decoder=_decode_get_registrants,
         contract=CONTRACT,
         function="getRegistrants",
+        output_size=None,
     )
 
 
@@ -255,6 +261,7 @@ def get_source_params_call(address: str) -> ContractCall[SourceParams]:
         decoder=_decode_get_source_params,
         contract=CONTRACT,
         function="getSourceParams",
+        output_size=None,
     )
 
 
@@ -290,6 +297,7 @@ def get_status_call(address: str) -> ContractCall[SourceStatus]:
         decoder=_decode_get_status,
         contract=CONTRACT,
         function="getStatus",
+        output_size=32,
     )
 
 
@@ -325,6 +333,7 @@ def get_task_count_call(address: str) -> ContractCall[int]:
         decoder=_decode_get_task_count,
         contract=CONTRACT,
         function="getTaskCount",
+        output_size=32,
     )
 
 
@@ -363,6 +372,7 @@ def get_tasks_call(address: str, lower: int, upper: int) -> ContractCall[list[st
         decoder=_decode_get_tasks,
         contract=CONTRACT,
         function="getTasks",
+        output_size=None,
     )
 
 
@@ -398,6 +408,7 @@ def nexus_call(address: str) -> ContractCall[str]:
         decoder=_decode_nexus,
         contract=CONTRACT,
         function="nexus",
+        output_size=32,
     )
 
 
@@ -431,6 +442,7 @@ def owner_call(address: str) -> ContractCall[str]:
         decoder=_decode_owner,
         contract=CONTRACT,
         function="owner",
+        output_size=32,
     )
 
 
@@ -466,6 +478,7 @@ def preferred_environment_of_call(address: str, arg0: str) -> ContractCall[Envir
         decoder=_decode_preferred_environment_of,
         contract=CONTRACT,
         function="preferredEnvironmentOf",
+        output_size=32,
     )
 
 
@@ -552,6 +565,7 @@ def registrant_id_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_registrant_id,
         contract=CONTRACT,
         function="registrantId",
+        output_size=32,
     )
 
 
@@ -590,6 +604,7 @@ def registrants_call(address: str, arg0: int) -> ContractCall[str]:
         decoder=_decode_registrants,
         contract=CONTRACT,
         function="registrants",
+        output_size=32,
     )
 
 
@@ -748,6 +763,7 @@ def source_params_call(address: str) -> ContractCall[SourceParamsResult]:
         decoder=_decode_source_params,
         contract=CONTRACT,
         function="sourceParams",
+        output_size=None,
     )
 
 
@@ -787,6 +803,7 @@ def status_call(address: str) -> ContractCall[SourceStatus]:
         decoder=_decode_status,
         contract=CONTRACT,
         function="status",
+        output_size=32,
     )
 
 
@@ -821,6 +838,7 @@ def tasks_call(address: str, arg0: int) -> ContractCall[str]:
         decoder=_decode_tasks,
         contract=CONTRACT,
         function="tasks",
+        output_size=32,
     )
 
 
@@ -1003,3 +1021,26 @@ class SourceContract:
         tasks).
         """
         return tasks_call(self.address, arg0).call(self.w3, block_identifier)
+
+
+_EVENTS: Final = frozenset(
+    {
+        "OWNERSHIP_TRANSFERRED_TOPIC",
+        "OwnershipTransferredEvent",
+        "decode_ownership_transferred",
+    }
+)
+
+if not TYPE_CHECKING:  # runtime only: type checkers see the imports above
+
+    def __getattr__(name: str) -> object:
+        """The contract's events (ogpu_bindings.events.source), loaded on first
+        access (PEP 562): calls and writes never pay for the event classes.
+
+        Raises AttributeError for any other name.
+        """
+        if name in _EVENTS:
+            from .events import source as events
+
+            return getattr(events, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

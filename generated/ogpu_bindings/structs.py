@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import _runtime as _rt
+from ogpu_bindings import runtime as _rt
+
 from .enums import DeliveryMethod, Environment
 
 

@@ -6,8 +6,8 @@ Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, a
 ...)` does one eth_call. Writes return a TxRequest (no RPC). AVAILABILITY names the ABI
 sets of every function and event; a function missing from some set takes `network=` and
 raises FunctionNotOnNetworkError, before any RPC, on a network that lacks it. Events:
-`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
-ogpu_bindings.events.task.
+`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, loaded from
+ogpu_bindings.events.task on first access.
 """
 
 from __future__ import annotations
@@ -16,16 +16,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .enums import DeliveryMethod, TaskStatus
-from .events.task import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
-from .events.task import OwnershipTransferredEvent as OwnershipTransferredEvent
-from .events.task import decode_ownership_transferred as decode_ownership_transferred
 
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+    from .events.task import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
+    from .events.task import OwnershipTransferredEvent as OwnershipTransferredEvent
+    from .events.task import decode_ownership_transferred as decode_ownership_transferred
 
 CONTRACT: Final = "Task"
 
@@ -133,6 +135,7 @@ def attempt_timestamps_call(address: str, arg0: int) -> ContractCall[int]:
         decoder=_decode_attempt_timestamps,
         contract=CONTRACT,
         function="attemptTimestamps",
+        output_size=32,
     )
 
 
@@ -170,6 +173,7 @@ def attempter_id_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_attempter_id,
         contract=CONTRACT,
         function="attempterId",
+        output_size=32,
     )
 
 
@@ -208,6 +212,7 @@ def attempters_call(address: str, arg0: int) -> ContractCall[str]:
         decoder=_decode_attempters,
         contract=CONTRACT,
         function="attempters",
+        output_size=32,
     )
 
 
@@ -243,6 +248,7 @@ def delivery_method_call(address: str) -> ContractCall[DeliveryMethod]:
         decoder=_decode_delivery_method,
         contract=CONTRACT,
         function="deliveryMethod",
+        output_size=32,
     )
 
 
@@ -278,6 +284,7 @@ def get_attempt_count_call(address: str) -> ContractCall[int]:
         decoder=_decode_get_attempt_count,
         contract=CONTRACT,
         function="getAttemptCount",
+        output_size=32,
     )
 
 
@@ -319,6 +326,7 @@ def get_attempt_timestamps_call(address: str, lower: int, upper: int) -> Contrac
         decoder=_decode_get_attempt_timestamps,
         contract=CONTRACT,
         function="getAttemptTimestamps",
+        output_size=None,
     )
 
 
@@ -357,6 +365,7 @@ def get_attempter_id_call(address: str, provider: str) -> ContractCall[int]:
         decoder=_decode_get_attempter_id,
         contract=CONTRACT,
         function="getAttempterId",
+        output_size=32,
     )
 
 
@@ -397,6 +406,7 @@ def get_attempters_call(address: str, lower: int, upper: int) -> ContractCall[li
         decoder=_decode_get_attempters,
         contract=CONTRACT,
         function="getAttempters",
+        output_size=None,
     )
 
 
@@ -432,6 +442,7 @@ def get_delivery_method_call(address: str) -> ContractCall[DeliveryMethod]:
         decoder=_decode_get_delivery_method,
         contract=CONTRACT,
         function="getDeliveryMethod",
+        output_size=32,
     )
 
 
@@ -467,6 +478,7 @@ def get_expiry_time_call(address: str) -> ContractCall[int]:
         decoder=_decode_get_expiry_time,
         contract=CONTRACT,
         function="getExpiryTime",
+        output_size=32,
     )
 
 
@@ -500,6 +512,7 @@ def get_payment_call(address: str) -> ContractCall[int]:
         decoder=_decode_get_payment,
         contract=CONTRACT,
         function="getPayment",
+        output_size=32,
     )
 
 
@@ -538,6 +551,7 @@ def get_responses_of_call(address: str, lower: int, upper: int) -> ContractCall[
         decoder=_decode_get_responses_of,
         contract=CONTRACT,
         function="getResponsesOf",
+        output_size=None,
     )
 
 
@@ -573,6 +587,7 @@ def get_source_call(address: str) -> ContractCall[str]:
         decoder=_decode_get_source,
         contract=CONTRACT,
         function="getSource",
+        output_size=32,
     )
 
 
@@ -606,6 +621,7 @@ def get_status_call(address: str) -> ContractCall[TaskStatus]:
         decoder=_decode_get_status,
         contract=CONTRACT,
         function="getStatus",
+        output_size=32,
     )
 
 
@@ -644,6 +660,7 @@ def is_already_submitted_call(address: str, arg0: bytes) -> ContractCall[bool]:
         decoder=_decode_is_already_submitted,
         contract=CONTRACT,
         function="isAlreadySubmitted",
+        output_size=32,
     )
 
 
@@ -679,6 +696,7 @@ def owner_call(address: str) -> ContractCall[str]:
         decoder=_decode_owner,
         contract=CONTRACT,
         function="owner",
+        output_size=32,
     )
 
 
@@ -733,6 +751,7 @@ def response_of_call(address: str, arg0: str) -> ContractCall[str]:
         decoder=_decode_response_of,
         contract=CONTRACT,
         function="responseOf",
+        output_size=32,
     )
 
 
@@ -790,6 +809,7 @@ def status_call(address: str) -> ContractCall[TaskStatus]:
         decoder=_decode_status,
         contract=CONTRACT,
         function="status",
+        output_size=32,
     )
 
 
@@ -869,6 +889,7 @@ def task_params_call(address: str) -> ContractCall[TaskParamsResult]:
         decoder=_decode_task_params,
         contract=CONTRACT,
         function="taskParams",
+        output_size=None,
     )
 
 
@@ -926,6 +947,7 @@ def winning_provider_call(address: str) -> ContractCall[str]:
         decoder=_decode_winning_provider,
         contract=CONTRACT,
         function="winningProvider",
+        output_size=32,
     )
 
 
@@ -1095,3 +1117,26 @@ class TaskContract:
         winning_provider).
         """
         return winning_provider_call(self.address).call(self.w3, block_identifier)
+
+
+_EVENTS: Final = frozenset(
+    {
+        "OWNERSHIP_TRANSFERRED_TOPIC",
+        "OwnershipTransferredEvent",
+        "decode_ownership_transferred",
+    }
+)
+
+if not TYPE_CHECKING:  # runtime only: type checkers see the imports above
+
+    def __getattr__(name: str) -> object:
+        """The contract's events (ogpu_bindings.events.task), loaded on first
+        access (PEP 562): calls and writes never pay for the event classes.
+
+        Raises AttributeError for any other name.
+        """
+        if name in _EVENTS:
+            from .events import task as events
+
+            return getattr(events, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

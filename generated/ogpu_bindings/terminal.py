@@ -6,8 +6,8 @@ Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, a
 ...)` does one eth_call. Writes return a TxRequest (no RPC). AVAILABILITY names the ABI
 sets of every function and event; a function missing from some set takes `network=` and
 raises FunctionNotOnNetworkError, before any RPC, on a network that lacks it. Events:
-`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
-ogpu_bindings.events.terminal.
+`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, loaded from
+ogpu_bindings.events.terminal on first access.
 """
 
 from __future__ import annotations
@@ -15,39 +15,40 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
-from .events.terminal import AGENT_SET_TOPIC as AGENT_SET_TOPIC
-from .events.terminal import BASE_DATA_UPDATED_TOPIC as BASE_DATA_UPDATED_TOPIC
-from .events.terminal import DEFAULT_AGENT_DISABLED_TOPIC as DEFAULT_AGENT_DISABLED_TOPIC
-from .events.terminal import LIVE_DATA_UPDATED_TOPIC as LIVE_DATA_UPDATED_TOPIC
-from .events.terminal import MASTER_ANNOUNCED_TOPIC as MASTER_ANNOUNCED_TOPIC
-from .events.terminal import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
-from .events.terminal import PROVIDER_ANNOUNCED_TOPIC as PROVIDER_ANNOUNCED_TOPIC
-from .events.terminal import PROVIDER_REMOVED_TOPIC as PROVIDER_REMOVED_TOPIC
-from .events.terminal import REMOVE_CONTAINER_TOPIC as REMOVE_CONTAINER_TOPIC
-from .events.terminal import AgentSetEvent as AgentSetEvent
-from .events.terminal import BaseDataUpdatedEvent as BaseDataUpdatedEvent
-from .events.terminal import DefaultAgentDisabledEvent as DefaultAgentDisabledEvent
-from .events.terminal import LiveDataUpdatedEvent as LiveDataUpdatedEvent
-from .events.terminal import MasterAnnouncedEvent as MasterAnnouncedEvent
-from .events.terminal import OwnershipTransferredEvent as OwnershipTransferredEvent
-from .events.terminal import ProviderAnnouncedEvent as ProviderAnnouncedEvent
-from .events.terminal import ProviderRemovedEvent as ProviderRemovedEvent
-from .events.terminal import RemoveContainerEvent as RemoveContainerEvent
-from .events.terminal import decode_agent_set as decode_agent_set
-from .events.terminal import decode_base_data_updated as decode_base_data_updated
-from .events.terminal import decode_default_agent_disabled as decode_default_agent_disabled
-from .events.terminal import decode_live_data_updated as decode_live_data_updated
-from .events.terminal import decode_master_announced as decode_master_announced
-from .events.terminal import decode_ownership_transferred as decode_ownership_transferred
-from .events.terminal import decode_provider_announced as decode_provider_announced
-from .events.terminal import decode_provider_removed as decode_provider_removed
-from .events.terminal import decode_remove_container as decode_remove_container
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
 
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+    from .events.terminal import AGENT_SET_TOPIC as AGENT_SET_TOPIC
+    from .events.terminal import BASE_DATA_UPDATED_TOPIC as BASE_DATA_UPDATED_TOPIC
+    from .events.terminal import DEFAULT_AGENT_DISABLED_TOPIC as DEFAULT_AGENT_DISABLED_TOPIC
+    from .events.terminal import LIVE_DATA_UPDATED_TOPIC as LIVE_DATA_UPDATED_TOPIC
+    from .events.terminal import MASTER_ANNOUNCED_TOPIC as MASTER_ANNOUNCED_TOPIC
+    from .events.terminal import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
+    from .events.terminal import PROVIDER_ANNOUNCED_TOPIC as PROVIDER_ANNOUNCED_TOPIC
+    from .events.terminal import PROVIDER_REMOVED_TOPIC as PROVIDER_REMOVED_TOPIC
+    from .events.terminal import REMOVE_CONTAINER_TOPIC as REMOVE_CONTAINER_TOPIC
+    from .events.terminal import AgentSetEvent as AgentSetEvent
+    from .events.terminal import BaseDataUpdatedEvent as BaseDataUpdatedEvent
+    from .events.terminal import DefaultAgentDisabledEvent as DefaultAgentDisabledEvent
+    from .events.terminal import LiveDataUpdatedEvent as LiveDataUpdatedEvent
+    from .events.terminal import MasterAnnouncedEvent as MasterAnnouncedEvent
+    from .events.terminal import OwnershipTransferredEvent as OwnershipTransferredEvent
+    from .events.terminal import ProviderAnnouncedEvent as ProviderAnnouncedEvent
+    from .events.terminal import ProviderRemovedEvent as ProviderRemovedEvent
+    from .events.terminal import RemoveContainerEvent as RemoveContainerEvent
+    from .events.terminal import decode_agent_set as decode_agent_set
+    from .events.terminal import decode_base_data_updated as decode_base_data_updated
+    from .events.terminal import decode_default_agent_disabled as decode_default_agent_disabled
+    from .events.terminal import decode_live_data_updated as decode_live_data_updated
+    from .events.terminal import decode_master_announced as decode_master_announced
+    from .events.terminal import decode_ownership_transferred as decode_ownership_transferred
+    from .events.terminal import decode_provider_announced as decode_provider_announced
+    from .events.terminal import decode_provider_removed as decode_provider_removed
+    from .events.terminal import decode_remove_container as decode_remove_container
 
 CONTRACT: Final = "Terminal"
 
@@ -190,6 +191,7 @@ def base_data_of_call(address: str, arg0: str) -> ContractCall[str]:
         decoder=_decode_base_data_of,
         contract=CONTRACT,
         function="baseDataOf",
+        output_size=None,
     )
 
 
@@ -227,6 +229,7 @@ def default_agent_disabled_call(address: str, arg0: str) -> ContractCall[bool]:
         decoder=_decode_default_agent_disabled,
         contract=CONTRACT,
         function="defaultAgentDisabled",
+        output_size=32,
     )
 
 
@@ -266,6 +269,7 @@ def get_is_agent_of_call(address: str, master: str, agent: str) -> ContractCall[
         decoder=_decode_get_is_agent_of,
         contract=CONTRACT,
         function="getIsAgentOf",
+        output_size=32,
     )
 
 
@@ -303,6 +307,7 @@ def get_is_master_call(address: str, master: str) -> ContractCall[bool]:
         decoder=_decode_get_is_master,
         contract=CONTRACT,
         function="getIsMaster",
+        output_size=32,
     )
 
 
@@ -340,6 +345,7 @@ def get_master_of_call(address: str, provider: str) -> ContractCall[str]:
         decoder=_decode_get_master_of,
         contract=CONTRACT,
         function="getMasterOf",
+        output_size=32,
     )
 
 
@@ -379,6 +385,7 @@ def is_agent_of_call(address: str, arg0: str, arg1: str) -> ContractCall[bool]:
         decoder=_decode_is_agent_of,
         contract=CONTRACT,
         function="isAgentOf",
+        output_size=32,
     )
 
 
@@ -414,6 +421,7 @@ def is_master_call(address: str, arg0: str) -> ContractCall[bool]:
         decoder=_decode_is_master,
         contract=CONTRACT,
         function="isMaster",
+        output_size=32,
     )
 
 
@@ -451,6 +459,7 @@ def is_provider_call(address: str, arg0: str) -> ContractCall[bool]:
         decoder=_decode_is_provider,
         contract=CONTRACT,
         function="isProvider",
+        output_size=32,
     )
 
 
@@ -488,6 +497,7 @@ def live_data_of_call(address: str, arg0: str) -> ContractCall[str]:
         decoder=_decode_live_data_of,
         contract=CONTRACT,
         function="liveDataOf",
+        output_size=None,
     )
 
 
@@ -523,6 +533,7 @@ def manager_call(address: str) -> ContractCall[str]:
         decoder=_decode_manager,
         contract=CONTRACT,
         function="manager",
+        output_size=32,
     )
 
 
@@ -556,6 +567,7 @@ def master_of_call(address: str, arg0: str) -> ContractCall[str]:
         decoder=_decode_master_of,
         contract=CONTRACT,
         function="masterOf",
+        output_size=32,
     )
 
 
@@ -591,6 +603,7 @@ def owner_call(address: str) -> ContractCall[str]:
         decoder=_decode_owner,
         contract=CONTRACT,
         function="owner",
+        output_size=32,
     )
 
 
@@ -624,6 +637,7 @@ def provider_call(address: str) -> ContractCall[bytes]:
         decoder=_decode_provider,
         contract=CONTRACT,
         function="PROVIDER",
+        output_size=32,
     )
 
 
@@ -659,6 +673,7 @@ def provider_of_call(address: str, arg0: str) -> ContractCall[str]:
         decoder=_decode_provider_of,
         contract=CONTRACT,
         function="providerOf",
+        output_size=32,
     )
 
 
@@ -910,6 +925,7 @@ def vault_call(address: str) -> ContractCall[str]:
         decoder=_decode_vault,
         contract=CONTRACT,
         function="vault",
+        output_size=32,
     )
 
 
@@ -921,3 +937,50 @@ def vault(w3: Web3, address: str, *, block_identifier: BlockIdentifier = "latest
     not decode.
     """
     return vault_call(address).call(w3, block_identifier)
+
+
+_EVENTS: Final = frozenset(
+    {
+        "AGENT_SET_TOPIC",
+        "BASE_DATA_UPDATED_TOPIC",
+        "DEFAULT_AGENT_DISABLED_TOPIC",
+        "LIVE_DATA_UPDATED_TOPIC",
+        "MASTER_ANNOUNCED_TOPIC",
+        "OWNERSHIP_TRANSFERRED_TOPIC",
+        "PROVIDER_ANNOUNCED_TOPIC",
+        "PROVIDER_REMOVED_TOPIC",
+        "REMOVE_CONTAINER_TOPIC",
+        "AgentSetEvent",
+        "BaseDataUpdatedEvent",
+        "DefaultAgentDisabledEvent",
+        "LiveDataUpdatedEvent",
+        "MasterAnnouncedEvent",
+        "OwnershipTransferredEvent",
+        "ProviderAnnouncedEvent",
+        "ProviderRemovedEvent",
+        "RemoveContainerEvent",
+        "decode_agent_set",
+        "decode_base_data_updated",
+        "decode_default_agent_disabled",
+        "decode_live_data_updated",
+        "decode_master_announced",
+        "decode_ownership_transferred",
+        "decode_provider_announced",
+        "decode_provider_removed",
+        "decode_remove_container",
+    }
+)
+
+if not TYPE_CHECKING:  # runtime only: type checkers see the imports above
+
+    def __getattr__(name: str) -> object:
+        """The contract's events (ogpu_bindings.events.terminal), loaded on first
+        access (PEP 562): calls and writes never pay for the event classes.
+
+        Raises AttributeError for any other name.
+        """
+        if name in _EVENTS:
+            from .events import terminal as events
+
+            return getattr(events, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

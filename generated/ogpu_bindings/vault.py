@@ -6,8 +6,8 @@ Reads: `<fn>_call(address, ...)` returns a ContractCall (no RPC) and `<fn>(w3, a
 ...)` does one eth_call. Writes return a TxRequest (no RPC). AVAILABILITY names the ABI
 sets of every function and event; a function missing from some set takes `network=` and
 raises FunctionNotOnNetworkError, before any RPC, on a network that lacks it. Events:
-`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, re-exported from
-ogpu_bindings.events.vault.
+`<Name>Event` dataclasses, `<NAME>_TOPIC` and `decode_<name>(log)`, loaded from
+ogpu_bindings.events.vault on first access.
 """
 
 from __future__ import annotations
@@ -15,37 +15,39 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from . import _runtime as _rt
-from ._runtime import ContractCall, TxRequest
-from .events.vault import CLAIMED_TOPIC as CLAIMED_TOPIC
-from .events.vault import DEPOSITED_TOPIC as DEPOSITED_TOPIC
-from .events.vault import LOCKED_TOPIC as LOCKED_TOPIC
-from .events.vault import SANCTIONED_TOPIC as SANCTIONED_TOPIC
-from .events.vault import UNBONDED_TOPIC as UNBONDED_TOPIC
-from .events.vault import UNBONDING_CANCELED_TOPIC as UNBONDING_CANCELED_TOPIC
-from .events.vault import WAIVED_TOPIC as WAIVED_TOPIC
-from .events.vault import WITHDRAWN_TOPIC as WITHDRAWN_TOPIC
-from .events.vault import ClaimedEvent as ClaimedEvent
-from .events.vault import DepositedEvent as DepositedEvent
-from .events.vault import LockedEvent as LockedEvent
-from .events.vault import SanctionedEvent as SanctionedEvent
-from .events.vault import UnbondedEvent as UnbondedEvent
-from .events.vault import UnbondingCanceledEvent as UnbondingCanceledEvent
-from .events.vault import WaivedEvent as WaivedEvent
-from .events.vault import WithdrawnEvent as WithdrawnEvent
-from .events.vault import decode_claimed as decode_claimed
-from .events.vault import decode_deposited as decode_deposited
-from .events.vault import decode_locked as decode_locked
-from .events.vault import decode_sanctioned as decode_sanctioned
-from .events.vault import decode_unbonded as decode_unbonded
-from .events.vault import decode_unbonding_canceled as decode_unbonding_canceled
-from .events.vault import decode_waived as decode_waived
-from .events.vault import decode_withdrawn as decode_withdrawn
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import ContractCall, TxRequest
+
 from .networks import require_network
 
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.types import BlockIdentifier
+
+    from .events.vault import CLAIMED_TOPIC as CLAIMED_TOPIC
+    from .events.vault import DEPOSITED_TOPIC as DEPOSITED_TOPIC
+    from .events.vault import LOCKED_TOPIC as LOCKED_TOPIC
+    from .events.vault import SANCTIONED_TOPIC as SANCTIONED_TOPIC
+    from .events.vault import UNBONDED_TOPIC as UNBONDED_TOPIC
+    from .events.vault import UNBONDING_CANCELED_TOPIC as UNBONDING_CANCELED_TOPIC
+    from .events.vault import WAIVED_TOPIC as WAIVED_TOPIC
+    from .events.vault import WITHDRAWN_TOPIC as WITHDRAWN_TOPIC
+    from .events.vault import ClaimedEvent as ClaimedEvent
+    from .events.vault import DepositedEvent as DepositedEvent
+    from .events.vault import LockedEvent as LockedEvent
+    from .events.vault import SanctionedEvent as SanctionedEvent
+    from .events.vault import UnbondedEvent as UnbondedEvent
+    from .events.vault import UnbondingCanceledEvent as UnbondingCanceledEvent
+    from .events.vault import WaivedEvent as WaivedEvent
+    from .events.vault import WithdrawnEvent as WithdrawnEvent
+    from .events.vault import decode_claimed as decode_claimed
+    from .events.vault import decode_deposited as decode_deposited
+    from .events.vault import decode_locked as decode_locked
+    from .events.vault import decode_sanctioned as decode_sanctioned
+    from .events.vault import decode_unbonded as decode_unbonded
+    from .events.vault import decode_unbonding_canceled as decode_unbonding_canceled
+    from .events.vault import decode_waived as decode_waived
+    from .events.vault import decode_withdrawn as decode_withdrawn
 
 CONTRACT: Final = "Vault"
 
@@ -158,6 +160,7 @@ def balance_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_balance_of,
         contract=CONTRACT,
         function="balanceOf",
+        output_size=32,
     )
 
 
@@ -333,6 +336,7 @@ def frozen_payment_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_frozen_payment,
         contract=CONTRACT,
         function="frozenPayment",
+        output_size=32,
     )
 
 
@@ -370,6 +374,7 @@ def get_balance_of_call(address: str, account: str) -> ContractCall[int]:
         decoder=_decode_get_balance_of,
         contract=CONTRACT,
         function="getBalanceOf",
+        output_size=32,
     )
 
 
@@ -407,6 +412,7 @@ def get_lockup_of_call(address: str, account: str) -> ContractCall[int]:
         decoder=_decode_get_lockup_of,
         contract=CONTRACT,
         function="getLockupOf",
+        output_size=32,
     )
 
 
@@ -444,6 +450,7 @@ def is_eligible_call(address: str, account: str) -> ContractCall[bool]:
         decoder=_decode_is_eligible,
         contract=CONTRACT,
         function="isEligible",
+        output_size=32,
     )
 
 
@@ -481,6 +488,7 @@ def is_whitelisted_call(address: str, arg0: str) -> ContractCall[bool]:
         decoder=_decode_is_whitelisted,
         contract=CONTRACT,
         function="isWhitelisted",
+        output_size=32,
     )
 
 
@@ -538,6 +546,7 @@ def lockup_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_lockup_of,
         contract=CONTRACT,
         function="lockupOf",
+        output_size=32,
     )
 
 
@@ -573,6 +582,7 @@ def manager_call(address: str) -> ContractCall[str]:
         decoder=_decode_manager,
         contract=CONTRACT,
         function="manager",
+        output_size=32,
     )
 
 
@@ -606,6 +616,7 @@ def min_lockup_per_source_call(address: str) -> ContractCall[int]:
         decoder=_decode_min_lockup_per_source,
         contract=CONTRACT,
         function="MIN_LOCKUP_PER_SOURCE",
+        output_size=32,
     )
 
 
@@ -641,6 +652,7 @@ def nexus_call(address: str) -> ContractCall[str]:
         decoder=_decode_nexus,
         contract=CONTRACT,
         function="nexus",
+        output_size=32,
     )
 
 
@@ -753,6 +765,7 @@ def sanction_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_sanction_of,
         contract=CONTRACT,
         function="sanctionOf",
+        output_size=32,
     )
 
 
@@ -788,6 +801,7 @@ def sanctioned_amount_call(address: str) -> ContractCall[int]:
         decoder=_decode_sanctioned_amount,
         contract=CONTRACT,
         function="sanctionedAmount",
+        output_size=32,
     )
 
 
@@ -916,6 +930,7 @@ def terminal_call(address: str) -> ContractCall[str]:
         decoder=_decode_terminal,
         contract=CONTRACT,
         function="terminal",
+        output_size=32,
     )
 
 
@@ -951,6 +966,7 @@ def total_earnings_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_total_earnings_of,
         contract=CONTRACT,
         function="totalEarningsOf",
+        output_size=32,
     )
 
 
@@ -1010,6 +1026,7 @@ def unbonding_of_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_unbonding_of,
         contract=CONTRACT,
         function="unbondingOf",
+        output_size=32,
     )
 
 
@@ -1045,6 +1062,7 @@ def unbonding_period_call(address: str) -> ContractCall[int]:
         decoder=_decode_unbonding_period,
         contract=CONTRACT,
         function="UNBONDING_PERIOD",
+        output_size=32,
     )
 
 
@@ -1082,6 +1100,7 @@ def unbonding_timestamp_call(address: str, arg0: str) -> ContractCall[int]:
         decoder=_decode_unbonding_timestamp,
         contract=CONTRACT,
         function="unbondingTimestamp",
+        output_size=32,
     )
 
 
@@ -1165,3 +1184,47 @@ def withdraw_sanction_of(address: str, account: str, *, network: str) -> TxReque
         ),
         value=0,
     )
+
+
+_EVENTS: Final = frozenset(
+    {
+        "CLAIMED_TOPIC",
+        "DEPOSITED_TOPIC",
+        "LOCKED_TOPIC",
+        "SANCTIONED_TOPIC",
+        "UNBONDED_TOPIC",
+        "UNBONDING_CANCELED_TOPIC",
+        "WAIVED_TOPIC",
+        "WITHDRAWN_TOPIC",
+        "ClaimedEvent",
+        "DepositedEvent",
+        "LockedEvent",
+        "SanctionedEvent",
+        "UnbondedEvent",
+        "UnbondingCanceledEvent",
+        "WaivedEvent",
+        "WithdrawnEvent",
+        "decode_claimed",
+        "decode_deposited",
+        "decode_locked",
+        "decode_sanctioned",
+        "decode_unbonded",
+        "decode_unbonding_canceled",
+        "decode_waived",
+        "decode_withdrawn",
+    }
+)
+
+if not TYPE_CHECKING:  # runtime only: type checkers see the imports above
+
+    def __getattr__(name: str) -> object:
+        """The contract's events (ogpu_bindings.events.vault), loaded on first
+        access (PEP 562): calls and writes never pay for the event classes.
+
+        Raises AttributeError for any other name.
+        """
+        if name in _EVENTS:
+            from .events import vault as events
+
+            return getattr(events, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import ogpu_bindings.errors as sdk_errors
 import pytest
 
+import ogpu.types.errors as sdk_errors
 from ogpu.chain import ChainId
 from ogpu.cli._errors import cli_text, connection_failure, where
 from ogpu.devnet import CLIENTS
@@ -120,7 +120,10 @@ def test_dns_failure_of_an_explicit_rpc(bare: Any) -> None:
 
 
 @pytest.mark.slow
-def test_timeout(bare: Any) -> None:
+def test_timeout(bare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The probe's bound, not its 10 s default, is what this test is about.
+    monkeypatch.setattr("ogpu.chain.web3.PROBE_TIMEOUT", 1.0)
+    monkeypatch.setattr("ogpu.chain.web3.DEFAULT_HTTP_TIMEOUT", 1.0)
     with silent_node() as url:
         result = bare("vault", "show", ADDRESS, "--chain", "devnet", "--rpc", url)
     assert_connection_error(result, url, "no answer in time")

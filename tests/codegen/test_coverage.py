@@ -17,7 +17,8 @@ from typing import Any
 import ogpu_bindings
 import pytest
 from eth_utils import keccak
-from ogpu_bindings import errors
+
+import ogpu.types.errors as errors
 
 from .conftest import ABIS
 

@@ -41,7 +41,6 @@ def test_cli_writes_the_layout(tmp_path: Path) -> None:
     files = existing_files(tmp_path)
     expected = {
         "__init__.py",
-        "_runtime.py",
         "_revert.py",
         "enums.py",
         "structs.py",

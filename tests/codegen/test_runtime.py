@@ -13,12 +13,13 @@ import ogpu_bindings
 import pytest
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
-from ogpu_bindings import errors as E
 from ogpu_bindings import nexus, source, task, terminal, vault
-from ogpu_bindings._runtime import ContractCall, TxRequest
 from ogpu_bindings.enums import DeliveryMethod, Environment, SourceStatus, TaskStatus
+from ogpu_bindings.runtime import ContractCall, TxRequest
 from ogpu_bindings.structs import SourceParams, TaskParams
 from web3 import HTTPProvider, Web3
+
+import ogpu.types.errors as E
 
 from .conftest import Chain
 
@@ -313,7 +314,7 @@ def test_missing_read_raises_before_rpc(
 ) -> None:
     from .conftest import import_sub
 
-    missing = import_sub(fixture_bindings, "errors").FunctionNotOnNetworkError
+    missing = E.FunctionNotOnNetworkError
     widget = import_sub(fixture_bindings, "widget")
     with pytest.raises(missing) as info:
         widget.beta_only(http_w3, ADDR, 1, network="alpha")

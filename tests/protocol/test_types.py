@@ -11,6 +11,7 @@ import ogpu_bindings.structs
 import pytest
 from pydantic import BaseModel
 
+import ogpu.errors
 import ogpu.types as types
 from ogpu.protocol._signer import resolve_signer
 from ogpu.types import (
@@ -42,10 +43,11 @@ def test_generated_types_are_reexported_not_redefined() -> None:
     for name in ("SourceParams", "TaskParams"):  # pydantic models, as in 0.2.3
         model = getattr(types, name)
         assert issubclass(model, BaseModel) and model is not getattr(ogpu_bindings.structs, name)
-    for name in ogpu_bindings.errors.__all__:
-        value = getattr(ogpu_bindings.errors, name)
-        if isinstance(value, type) and issubclass(value, ogpu_bindings.errors.OGPUError):
-            assert getattr(types, name) is value, name
+    for module in (ogpu_bindings.errors, ogpu.errors):
+        for name in (n for n in dir(module) if not n.startswith("_")):
+            value = getattr(module, name)
+            if isinstance(value, type) and issubclass(value, ogpu.errors.OGPUError):
+                assert getattr(types, name) is value, name
     assert issubclass(InvalidRpcUrlError, ConfigError)
     assert InvalidRpcUrlError(message="x", url="http://u").url == "http://u"
 

@@ -16,26 +16,17 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from web3 import Web3
-from web3.logs import DISCARD
 
-from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
-from ogpu.devnet import CLIENTS, load_artifact
+from ogpu.chain import ChainConfig
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.server import RpcServer
 from ogpu.events import (
-    EventPoller,
     PollerSettings,
-    TaskPublishedEvent,
     get_poller_settings,
     set_poller_settings,
-    watch_task_published,
 )
 from ogpu.ipfs import publish_to_ipfs
 from ogpu.protocol import controller, extract_task_address
@@ -47,13 +38,22 @@ from ogpu.types import TaskParams
 from ..helpers.wait import free_port
 from .chainview import ReplicaProxy
 from .conftest import ETHER, Net
+from .watching import (
+    FAST,
+    STEP,
+    Chain,
+    Ledger,
+    Watch,
+    counts,
+    publish_many,
+    shared_poller,
+    through,
+    until,
+)
 
 pytestmark = pytest.mark.slow
 
 Row = Callable[..., None]
-FAST = 0.05
-STEP = 60.0
-Key = tuple[int, int, str]
 
 
 @pytest.fixture(autouse=True)
@@ -64,163 +64,6 @@ def _fast_backoff() -> Iterator[None]:
         yield
     finally:
         set_poller_settings(previous)
-
-
-class Chain:
-    """Writes straight to the in-process chain (one event = one block), reads its logs."""
-
-    def __init__(self, devnet: Devnet) -> None:
-        self.devnet = devnet
-        w3 = devnet.w3
-        d = devnet.deployment
-        self.w3 = w3
-        self.nexus = w3.eth.contract(d.nexus, abi=load_artifact("Nexus").abi)
-        self.controller = w3.eth.contract(d.controller, abi=load_artifact("Controller").abi)
-        self.vault = w3.eth.contract(d.vault, abi=load_artifact("Vault").abi)
-        self.client = CLIENTS[0].address
-        self.lock = devnet.lock  # eth-tester is not thread-safe: the server takes it too
-
-    def _send(self, call: Any, value: int = 0) -> Any:
-        with self.lock:
-            tx = call.transact({"from": self.client, "value": value})
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx)
-        assert receipt["status"] == 1
-        return receipt
-
-    def source(self) -> str:
-        params = (self.client, "https://e.invalid/m.json", 1, 1000, 0, 3600, False, "", 0, 0)
-        receipt = self._send(self.nexus.functions.publishSource(params))
-        (event,) = self.nexus.events.SourcePublished().process_receipt(receipt, errors=DISCARD)
-        self._send(self.vault.functions.deposit(self.client), value=10**18)
-        return str(event["args"]["source"])
-
-    def publish(self, source: str) -> int:
-        """One TaskPublished in a block of its own; returns the block number."""
-        expiry = self.devnet.timestamp() + 3600
-        call = self.controller.functions.publishTask((source, "https://c.invalid", expiry, 10**3))
-        return int(self._send(call)["blockNumber"])
-
-    def mine(self, n: int) -> None:
-        if n > 0:
-            with self.lock:
-                self.devnet.mine(n)
-
-    def head(self) -> int:
-        return self.devnet.block_number()
-
-    def events(self, source: str, start: int) -> list[Key]:
-        with self.lock:
-            logs = self.nexus.events.TaskPublished().get_logs(from_block=start, to_block="latest")
-        return [
-            (e["blockNumber"], e["logIndex"], Web3.to_hex(e["transactionHash"]))
-            for e in logs
-            if e["args"]["source"] == source
-        ]
-
-
-@dataclass
-class Ledger:
-    """What a watcher told its caller: events live now, repeats, bad removals."""
-
-    live: list[Key] = field(default_factory=list)
-    yielded: int = 0
-    removed: int = 0
-    repeats: int = 0
-    unknown_removals: int = 0
-    heads_at_yield: list[tuple[int, int]] = field(default_factory=list)
-
-    def add(self, event: TaskPublishedEvent, head: int) -> None:
-        key = (event.block_number, event.log_index, event.transaction_hash)
-        self.yielded += 1
-        self.heads_at_yield.append((event.block_number, head))
-        if key in self.live:
-            self.repeats += 1
-        else:
-            self.live.append(key)
-
-    def remove(self, event: TaskPublishedEvent) -> None:
-        key = (event.block_number, event.log_index, event.transaction_hash)
-        self.removed += 1
-        if key in self.live:
-            self.live.remove(key)
-        else:
-            self.unknown_removals += 1
-
-
-@contextmanager
-def through(devnet: Devnet, proxy: ReplicaProxy) -> Iterator[None]:
-    NonceManager.clear_all()
-    ChainConfig.use_devnet(devnet.deployment, rpc=proxy.start().url)
-    try:
-        yield
-    finally:
-        proxy.stop()
-        Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
-        ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
-        ChainConfig.set_chain(ChainId.OGPU_MAINNET)
-
-
-def _poller() -> EventPoller:
-    return EventPoller.shared(
-        Web3Manager.get_web3_instance(), ChainConfig.get_contract_address("NEXUS")
-    )
-
-
-async def _until(predicate: Callable[[], bool], timeout: float = STEP) -> None:
-    async def spin() -> None:
-        while not predicate():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(spin(), timeout)
-
-
-class Watch:
-    """One ``watch_task_published`` consumed into a ledger, in the running loop."""
-
-    def __init__(self, chain: Chain, source: str, **kwargs: Any) -> None:
-        self.ledger = Ledger()
-        self.chain = chain
-        self.stream = watch_task_published(
-            source, poll_interval=FAST, on_removed=self.ledger.remove, **kwargs
-        )
-        self.task = asyncio.ensure_future(self._consume())
-
-    async def _consume(self) -> None:
-        async for event in self.stream:
-            self.ledger.add(event, self.chain.head())
-
-    async def settle(self, expected: Callable[[], list[Key]], timeout: float = STEP) -> None:
-        """Wait until the ledger equals the chain's events (fails the test after ``timeout``)."""
-        try:
-            await _until(lambda: sorted(self.ledger.live) == expected(), timeout)
-        except asyncio.TimeoutError:
-            poller = _poller()
-            state = {"cursor": poller.cursor, "polls": poller.poll_count}
-            raise AssertionError(
-                f"ledger {self.ledger} != chain {expected()} (head {self.chain.head()}, "
-                f"poller {state})"
-            ) from None
-
-    async def close(self) -> None:
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
-        await self.stream.aclose()  # type: ignore[attr-defined]
-
-
-async def _publish(chain: Chain, source: str, count: int, gap: int = 0) -> list[int]:
-    blocks = []
-    for _ in range(count):
-        blocks.append(await asyncio.to_thread(chain.publish, source))
-        await asyncio.to_thread(chain.mine, gap)
-    return blocks
-
-
-def _counts(ledger: Ledger, expected: list[Key]) -> str:
-    lost = len(set(expected) - set(ledger.live))
-    return (
-        f"{len(expected)} events: {lost} lost, {ledger.repeats} repeated, "
-        f"{ledger.removed} removal notices"
-    )
 
 
 # -- lagging replicas --------------------------------------------------------------------------
@@ -268,10 +111,10 @@ def test_lagging_replicas_lose_and_repeat_nothing(
     async def main() -> Ledger:
         kwargs = {"from_block": first} if start == "explicit" else {}
         watch = Watch(chain, source, **kwargs)
-        poller = _poller()
-        await _until(lambda: poller.subscriber_count == 1 and poller.pending_count == 0)
+        poller = shared_poller()
+        await until(lambda: poller.subscriber_count == 1 and poller.pending_count == 0)
         begin = first if start == "explicit" else chain.head() + 1
-        await _publish(chain, source, EVENTS, gap=0)
+        await publish_many(chain, source, EVENTS, gap=0)
         # The replicas catch up only as the chain moves on.
         await asyncio.to_thread(chain.mine, max(lags) + 1)
         await watch.settle(lambda: chain.events(source, begin))
@@ -287,7 +130,7 @@ def test_lagging_replicas_lose_and_repeat_nothing(
         area="watchers",
         case=f"lagging replica, from_block {'explicit' if start == 'explicit' else 'None'}",
         injected=case,
-        outcome=_counts(ledger, ledger.live),
+        outcome=counts(ledger, ledger.live),
     )
 
 
@@ -323,11 +166,11 @@ def test_rewound_chain_removes_and_redelivers(
 
     async def main() -> tuple[Ledger, int]:
         watch = Watch(chain, source, from_block=first)
-        await _publish(chain, source, 3)  # events that survive the rewind
+        await publish_many(chain, source, 3)  # events that survive the rewind
         snapshot = chain.devnet.snapshot()
         fork = chain.head() + 1
         gap = (depth - before) // before
-        await _publish(chain, source, before, gap=gap)
+        await publish_many(chain, source, before, gap=gap)
         await asyncio.to_thread(chain.mine, depth - (chain.head() - fork + 1))
         assert chain.head() - fork + 1 == depth
         await asyncio.to_thread(chain.mine, lag)
@@ -336,7 +179,7 @@ def test_rewound_chain_removes_and_redelivers(
         assert dropped == before == watch.ledger.yielded - 3
 
         chain.devnet.revert(snapshot)
-        await _publish(chain, source, after)
+        await publish_many(chain, source, after)
         await asyncio.to_thread(chain.mine, lag + 1)
         await watch.settle(lambda: chain.events(source, first))
         await asyncio.sleep(10 * FAST)
@@ -355,7 +198,7 @@ def test_rewound_chain_removes_and_redelivers(
         injected=f"revert to a snapshot: {before} delivered events dropped, {after} different "
         "ones mined in their place",
         outcome=f"{ledger.removed} removal notices (on_removed), {after} new events delivered; "
-        + _counts(ledger, expected),
+        + counts(ledger, expected),
     )
 
 
@@ -373,12 +216,12 @@ def test_confirmations_deliver_deep_enough_blocks_only(
 
     async def main() -> Ledger:
         watch = Watch(chain, source, from_block=first, confirmations=confirmations)
-        await _publish(chain, source, 4)
+        await publish_many(chain, source, 4)
         snapshot = chain.devnet.snapshot()
-        await _publish(chain, source, 1)  # the newest block: a 1-block rewind drops it
+        await publish_many(chain, source, 1)  # the newest block: a 1-block rewind drops it
         await asyncio.sleep(20 * FAST)
         chain.devnet.revert(snapshot)
-        await _publish(chain, source, 2)
+        await publish_many(chain, source, 2)
         await asyncio.to_thread(chain.mine, confirmations + 1)
         await watch.settle(lambda: chain.events(source, first))
         await asyncio.sleep(10 * FAST)
@@ -396,7 +239,7 @@ def test_confirmations_deliver_deep_enough_blocks_only(
         case=f"confirmations={confirmations}",
         injected="replicas 0 and 1 block behind; the newest block rewound once",
         outcome=f"every event yielded >= {confirmations} blocks below the head; "
-        + _counts(ledger, ledger.live),
+        + counts(ledger, ledger.live),
     )
 
 
@@ -411,9 +254,9 @@ def test_from_block_none_yields_only_new_events(
 
     async def main() -> Ledger:
         watch = Watch(chain, source)
-        poller = _poller()
-        await _until(lambda: poller.subscriber_count == 1 and poller.pending_count == 0)
-        await _publish(chain, source, 3)
+        poller = shared_poller()
+        await until(lambda: poller.subscriber_count == 1 and poller.pending_count == 0)
+        await publish_many(chain, source, 3)
         await asyncio.to_thread(chain.mine, 2)
         await watch.settle(lambda: chain.events(source, own + 1))
         await asyncio.sleep(10 * FAST)

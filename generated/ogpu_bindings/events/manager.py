@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
-from .. import _runtime as _rt
-from .._runtime import LogLike
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import LogLike
 
 CONTRACT: Final = "Manager"
 

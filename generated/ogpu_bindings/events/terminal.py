@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
-from .. import _runtime as _rt
-from .._runtime import LogLike
+from ogpu_bindings import runtime as _rt
+from ogpu_bindings.runtime import LogLike
+
 from .controller import OWNERSHIP_TRANSFERRED_TOPIC as OWNERSHIP_TRANSFERRED_TOPIC
 from .controller import OwnershipTransferredEvent as OwnershipTransferredEvent
 from .controller import decode_ownership_transferred as decode_ownership_transferred

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ogpu_bindings._runtime import check_address
+from ogpu_bindings.runtime import check_address
 
 from ogpu._compat import ignore_extra
 from ogpu.client._common import choose_signer

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from ogpu_bindings._runtime import check_address
+from ogpu_bindings.runtime import check_address
 
 from ogpu.chain.networks import (
     DEFAULT_RPC_URLS,

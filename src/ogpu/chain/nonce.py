@@ -22,7 +22,7 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from ogpu_bindings._runtime import check_address
+from ogpu_bindings.runtime import check_address
 
 from ogpu.chain import rpc
 from ogpu.chain.context import NonceSlot as _Slot

@@ -341,7 +341,7 @@ def address_option(value: str, option: str) -> str:
     Raises:
         CommandError: not an address (the message names the option).
     """
-    from ogpu_bindings._runtime import check_address
+    from ogpu_bindings.runtime import check_address
 
     from ogpu.types import OGPUError
 

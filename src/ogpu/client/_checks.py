@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from ogpu_bindings import nexus as nexus_abi
 from ogpu_bindings import source as source_abi
-from ogpu_bindings._runtime import check_address
+from ogpu_bindings.runtime import check_address
 from ogpu_bindings.structs import SourceParams
 
 from ogpu._jsonvalue import json_value_problem

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ogpu_bindings._runtime import ContractCall, TxRequest
+from ogpu_bindings.runtime import ContractCall, TxRequest
 
 from ogpu import net
 from ogpu.chain import ChainConfig, Web3Manager, multicall, rpc

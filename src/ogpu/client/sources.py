@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings import nexus as nexus_abi
-from ogpu_bindings._runtime import check_address
+from ogpu_bindings.runtime import check_address
 
 from ogpu._compat import ignore_extra
 from ogpu.client._checks import check_source_info, read_source, require_active, require_owner

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ogpu_bindings import controller as controller_abi
 from ogpu_bindings import nexus as nexus_abi
 from ogpu_bindings import vault as vault_abi
-from ogpu_bindings._runtime import check_address
+from ogpu_bindings.runtime import check_address
 
 from ogpu._compat import ignore_extra
 from ogpu.chain.context import carry

@@ -85,8 +85,7 @@ logger = logging.getLogger("ogpu.events")
 
 E = TypeVar("E")
 
-KEPT_HASHES = 128
-"""Covered blocks whose hashes are kept: rewinds up to this depth are exact."""
+KEPT_HASHES = 128  # covered blocks whose hashes are kept: rewinds this deep are exact
 _HEADER_SPAN = 32  # headers asked per poll (the top of the range), bloom-checked
 _AHEAD = 3  # blocks asked past the last head seen: new blocks arrive in the same poll
 _BLOOM_TRIES = 4  # polls a bloom may match with no log before it counts as a false positive
@@ -302,9 +301,10 @@ class EventPoller:
         return max(low, min(high, known) - _HEADER_SPAN + 1)
 
     def _header_numbers(self, low: int, high: int) -> list[int]:
-        """The block below the range (the anchor) and the checked top of the range."""
-        numbers = [low - 1] if low > 0 else []
-        return numbers + list(range(self._first_checked(low, high), high + 1))
+        """The checked top of the range; the block below it only for a deep range."""
+        checked = self._first_checked(low, high)
+        numbers = [low - 1] if 0 < low < checked else []
+        return numbers + list(range(checked, high + 1))
 
     def _take(
         self, answer: Answer, subs: list[Subscription[Any]], low: int, high: int, checked: int

@@ -78,7 +78,18 @@ class VaultAccount(AddressBound):
     def vault_calls(self) -> list[Any]:
         """The generated vault calls of ``VAULT_FIELDS`` for this account. No RPC."""
         vault = b.singleton("VAULT")
-        return [getattr(vault_abi, name)(vault, self.address) for _, name in VAULT_FIELDS]
+        a = self.address
+        return [
+            vault_abi.balance_of_call(vault, a),
+            vault_abi.lockup_of_call(vault, a),
+            vault_abi.unbonding_of_call(vault, a),
+            vault_abi.unbonding_timestamp_call(vault, a),
+            vault_abi.total_earnings_of_call(vault, a),
+            vault_abi.frozen_payment_call(vault, a),
+            vault_abi.sanction_of_call(vault, a),
+            vault_abi.is_eligible_call(vault, a),
+            vault_abi.is_whitelisted_call(vault, a),
+        ]
 
     def get_balance(self) -> int:
         """Liquid vault balance in wei. One ``eth_call``."""

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import ogpu_bindings
-from ogpu_bindings._runtime import ContractCall, ContractEvent, LogLike, check_address
+from ogpu_bindings.runtime import ContractCall, ContractEvent, LogLike, check_address
 
 from ogpu.chain import multicall, readretry, rpc
 from ogpu.chain.config import ChainConfig
@@ -36,6 +36,9 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 CHUNK_SIZE = 100
 
 _UINT256_MAX = 2**256 - 1
+#: Bytes budgeted for an answer of unbounded size (a struct holding a URL or a list) when
+#: grouping calls into aggregates: room for a few hundred characters.
+DYNAMIC_OUTPUT_SIZE = 1024
 
 
 def network() -> str:
@@ -201,13 +204,18 @@ def read_many(
     """Run view calls against one block; return ``(block_number, results)``.
 
     One ``eth_call`` for everything that fits ``multicall.MAX_PAYLOAD`` /
-    ``MAX_OUTPUT`` (snapshots always do).
+    ``MAX_OUTPUT`` (snapshots always do). ``output_sizes`` defaults to each
+    call's ``output_size`` (``DYNAMIC_OUTPUT_SIZE`` for a string, bytes or list).
 
     Raises:
         as ``read``.
     """
     if not calls:
         return 0, []
+    if output_sizes is None:
+        output_sizes = [
+            DYNAMIC_OUTPUT_SIZE if c.output_size is None else c.output_size for c in calls
+        ]
     outcome = _aggregate(calls, block, output_sizes)
     values = [_value(c, r, not_found) for c, r in zip(calls, outcome.results, strict=True)]
     return outcome.block_number, values

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ogpu.chain.signer import resolve_signer
 
 if TYPE_CHECKING:
-    from ogpu_bindings._runtime import TxRequest
+    from ogpu_bindings.runtime import TxRequest
 
     from ogpu.types import Signer
     from ogpu.types.enums import Role

@@ -33,7 +33,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from ogpu_bindings._runtime import TxRequest
+from ogpu_bindings.runtime import TxRequest
 
 from ogpu.chain import rpc
 from ogpu.chain.config import ChainConfig

@@ -33,7 +33,7 @@ from ogpu.protocol import _bindings as b
 from ogpu.types.errors import OGPUError, RPCError
 
 if TYPE_CHECKING:
-    from ogpu_bindings._runtime import ContractCall
+    from ogpu_bindings.runtime import ContractCall
     from web3 import Web3
 
     from ogpu.chain.transport import HttpTransport

@@ -21,7 +21,7 @@ from ogpu_bindings import errors
 from ogpu_bindings import source as source_abi
 from ogpu_bindings import task as task_abi
 from ogpu_bindings import vault as vault_abi
-from ogpu_bindings._runtime import ContractCall
+from ogpu_bindings.runtime import ContractCall
 
 from ogpu.protocol import _bindings as b
 from ogpu.types.errors import (

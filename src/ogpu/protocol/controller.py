@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ogpu_bindings import controller as controller_abi
+from ogpu_bindings.events.nexus import TaskPublishedEvent
 
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
@@ -104,8 +105,8 @@ def extract_task_address(receipt: Receipt) -> str:
         TaskNotFoundError: the receipt has no ``TaskPublished`` event.
     """
     for log in receipt.logs:
-        if type(log).__name__ == "TaskPublishedEvent":
-            return str(log.task)
+        if isinstance(log, TaskPublishedEvent):
+            return log.task
     raise TaskNotFoundError(message=f"transaction {receipt.tx_hash} published no task", address="")
 
 

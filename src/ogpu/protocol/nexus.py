@@ -203,8 +203,8 @@ def extract_source_address(receipt: Receipt) -> str:
         SourceNotFoundError: the receipt has no ``SourcePublished`` event.
     """
     for log in receipt.logs:
-        if type(log).__name__ == "SourcePublishedEvent":
-            return str(log.source)
+        if isinstance(log, nexus_abi.SourcePublishedEvent):
+            return log.source
     raise SourceNotFoundError(
         message=f"transaction {receipt.tx_hash} published no source", address=""
     )

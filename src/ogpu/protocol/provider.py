@@ -117,7 +117,7 @@ class Provider(VaultAccount):
             terminal_abi.default_agent_disabled_call(terminal, a),
             *self.vault_calls(),
         ]
-        block, values = b.read_many(calls, output_sizes=[32, 1024, 1024] + [32] * 11)
+        block, values = b.read_many(calls)
         master, base, live, is_provider, disabled = values[:5]
         return ProviderSnapshot(
             address=a,

@@ -125,7 +125,6 @@ class Response(AddressBound):
                 response_abi.confirmed_final_call(self.address),
             ],
             not_found=self._missing,
-            output_sizes=[1024, 32, 32, 32],
         )
         return ResponseSnapshot(
             address=self.address,

@@ -232,7 +232,6 @@ class Source(AddressBound):
                 source_abi.get_registrant_count_call(self.address),
             ],
             not_found=self._missing,
-            output_sizes=[32, 32, 1024, 32, 32],
         )
         from ogpu.types.params import SourceParams, from_decoded
 

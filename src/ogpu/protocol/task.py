@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ogpu_bindings import controller as controller_abi
 from ogpu_bindings import response as response_abi
 from ogpu_bindings import task as task_abi
+from ogpu_bindings.runtime import ContractCall
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import transact
@@ -17,6 +19,8 @@ from ogpu.types.enums import DeliveryMethod, Role, TaskStatus
 from ogpu.types.errors import InvalidParamsError, TaskNotFoundError
 from ogpu.types.receipt import Receipt
 from ogpu.types.snapshots import TaskSnapshot
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from ogpu.protocol.response import Response
@@ -113,7 +117,10 @@ class Task(AddressBound):
         Raises:
             InvalidAmountError: bad bounds. RPCError: the node failed.
         """
-        return [str(a) for a in read_list(self._attempt_list("get_attempters"), lower, upper)]
+        return [
+            str(a)
+            for a in read_list(self._attempt_list(task_abi.get_attempters_call), lower, upper)
+        ]
 
     def get_attempter_id(self, provider: str) -> int:
         """1-based attempt slot of ``provider``, 0 when it has not attempted."""
@@ -125,7 +132,7 @@ class Task(AddressBound):
         Raises:
             InvalidAmountError: bad bounds. RPCError: the node failed.
         """
-        getter = self._attempt_list("get_attempt_timestamps", skip_zero=False)
+        getter = self._attempt_list(task_abi.get_attempt_timestamps_call, skip_zero=False)
         return [int(t) for t in read_list(getter, lower, upper)]
 
     def get_responses(self, lower: int = 0, upper: int | None = None) -> list[Response]:
@@ -140,7 +147,7 @@ class Task(AddressBound):
         """
         from ogpu.protocol.response import Response
 
-        found = read_list(self._attempt_list("get_responses_of"), lower, upper)
+        found = read_list(self._attempt_list(task_abi.get_responses_of_call), lower, upper)
         return [Response(a, self.chain) for a in found]
 
     def get_response_of(self, provider: str) -> Response | None:
@@ -155,9 +162,10 @@ class Task(AddressBound):
         found = str(self._read(task_abi.response_of_call(self.address, who)))
         return None if found == b.ZERO_ADDRESS else Response(found, self.chain)
 
-    def _attempt_list(self, getter: str, *, skip_zero: bool = True) -> ListGetter[Any]:
+    def _attempt_list(
+        self, chunk: Callable[[str, int, int], ContractCall[list[T]]], *, skip_zero: bool = True
+    ) -> ListGetter[T]:
         """A list indexed by attempter slot (inclusive paging, docs/MAINNET.md)."""
-        chunk = getattr(task_abi, f"{getter}_call")
         return ListGetter(
             count=task_abi.get_attempt_count_call(self.address),
             chunk=lambda lo, hi: chunk(self.address, lo, hi),
@@ -232,7 +240,6 @@ class Task(AddressBound):
                 task_abi.winning_provider_call(a),
             ],
             not_found=self._missing,
-            output_sizes=[32, 32, 1024, 32, 32, 32, 32, 32],
         )
         source, status, params, payment, expiry, delivery, attempts, winner = values
         return TaskSnapshot(

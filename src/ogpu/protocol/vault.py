@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ogpu_bindings import vault as vault_abi
-from ogpu_bindings._runtime import TxRequest
+from ogpu_bindings.runtime import TxRequest
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import transact

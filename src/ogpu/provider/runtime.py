@@ -42,7 +42,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from eth_account.signers.local import LocalAccount
-from ogpu_bindings._runtime import check_address
+from ogpu_bindings.runtime import check_address
 
 from ogpu.chain.context import carry
 from ogpu.chain.signer import resolve_signer

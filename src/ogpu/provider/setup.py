@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from eth_account.signers.local import LocalAccount
-from ogpu_bindings._runtime import check_address
+from ogpu_bindings.runtime import check_address
 
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import ZERO_ADDRESS, Source, nexus, terminal

@@ -7,6 +7,8 @@ wrong value), so ``except TypeError`` keeps working for callers who expect it.
 
 from __future__ import annotations
 
+from ogpu.errors import OGPUError
+
 __all__ = [
     "DuplicateHandlerError",
     "DuplicateInitError",
@@ -21,8 +23,10 @@ __all__ = [
 ]
 
 
-class ServiceError(Exception):
-    """Base class of every error raised by ``ogpu.service``."""
+class ServiceError(OGPUError):
+    """Base class of every error raised by ``ogpu.service`` (an :class:`ogpu.errors.OGPUError`)."""
+
+    default_message = "The service failed; see the message of the specific error."
 
 
 class ServiceDependencyError(ServiceError, ImportError):

@@ -49,7 +49,7 @@ def generate_client(
 
     address = None
     if source is not None:
-        from ogpu_bindings._runtime import check_address
+        from ogpu_bindings.runtime import check_address
 
         address = check_address(source, "source")
     return render_client(build_client_model(manifest, source=address, origin=origin))

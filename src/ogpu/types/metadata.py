@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ogpu_bindings._runtime import check_address
+from ogpu_bindings.runtime import check_address
 
 from ogpu.types.enums import DeliveryMethod, Environment, ResponseStatus, SourceStatus, TaskStatus
 from ogpu.types.errors import InvalidInputError

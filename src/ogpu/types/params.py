@@ -20,7 +20,7 @@ from ogpu.types.enums import DeliveryMethod, Environment
 from ogpu.types.errors import InvalidParamsError
 
 if TYPE_CHECKING:
-    from ogpu_bindings._runtime import AbiStruct
+    from ogpu_bindings.runtime import AbiStruct
     from typing_extensions import Self
 
 __all__ = ["SourceParams", "TaskParams", "source_struct", "task_struct"]
