@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ogpu_bindings._runtime import TxRequest
+from ogpu_bindings.runtime import TxRequest
 
 from ogpu import net
 from ogpu.chain import rpc
