@@ -25,12 +25,14 @@ from typing import TYPE_CHECKING, Any
 from ogpu_bindings.runtime import check_address
 
 from ogpu.chain import rpc
+from ogpu.chain.cancel import cancel_stuck, transaction_count
 from ogpu.chain.context import NonceSlot as _Slot
 from ogpu.chain.context import current
 from ogpu.chain.web3 import WEB3 as WEB3  # the official module exposes it too
 from ogpu.types.errors import InvalidInputError, NonceError
 
 if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
     from web3 import Web3
 
 
@@ -96,10 +98,7 @@ def _chain_of(w3: Web3) -> int:
 
 
 def _pending_count(w3: Web3, address: str) -> int:
-    try:
-        return rpc.to_int(rpc.request(w3, "eth_getTransactionCount", [address, "pending"]))
-    except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted, TypeError) as exc:
-        raise NonceError(message=f"cannot read the pending nonce of {address}: {exc}") from None
+    return transaction_count(w3, address, "pending")
 
 
 class NonceManager:
@@ -305,10 +304,7 @@ def get_nonce_info(address: str | None = None, private_key: str | None = None) -
     """
     account = _resolve_address(address, private_key)
     w3, chain_id = _active()
-    try:
-        mined = rpc.to_int(rpc.request(w3, "eth_getTransactionCount", [account, "latest"]))
-    except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted, TypeError) as exc:
-        raise NonceError(message=f"cannot read the nonce of {account}: {exc}") from None
+    mined = transaction_count(w3, account, "latest")
     pending = _pending_count(w3, account)
     return {
         "address": account,
@@ -321,19 +317,46 @@ def get_nonce_info(address: str | None = None, private_key: str | None = None) -
     }
 
 
-def fix_nonce(address: str | None = None, private_key: str | None = None) -> int:
-    """Resynchronize an account's cached nonce with the chain; return the next nonce. One RPC.
+def fix_nonce(
+    address: str | None = None, private_key: str | None = None, *, wait: float = 3.0
+) -> int:
+    """Cancel the account's stuck pending transactions and resync its nonce; return the
+    next nonce (0.2.3's meaning). Two RPCs plus the resync when nothing is pending.
 
-    Use after transactions were sent from the same key outside this process.
-    Nothing is broadcast.
+    For every nonce between the mined and the pending count, a 0-value self-transfer at
+    1.2x the gas price replaces the stuck transaction (this pays gas); the counts are then
+    polled for at most ``wait`` seconds and the cached nonce is re-read from the chain.
+    The key is ``private_key``, else ``CLIENT_PRIVATE_KEY``, needed only when something
+    is pending.
 
     Raises:
-        InvalidInputError / InvalidSignerError: as for ``get_nonce_info``.
+        InvalidInputError / InvalidSignerError: as for ``get_nonce_info``; a key of
+            another account than ``address``; a ``wait`` outside [0, 3600) seconds.
+        MissingSignerError: transactions are pending and no key is available.
         NonceError: the node cannot be queried.
     """
+    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 <= wait < 3600:
+        raise InvalidInputError(f"wait must be seconds in [0, 3600), got {wait!r}")
     account = _resolve_address(address, private_key)
     w3, chain_id = _active()
+    mined = transaction_count(w3, account, "latest")
+    pending = _pending_count(w3, account)
+    if pending > mined:
+        signer = _cancel_signer(account, private_key)
+        cancel_stuck(w3, chain_id, signer, mined, pending, wait=wait)
     return NonceManager.resync(w3, chain_id, account)
+
+
+def _cancel_signer(account: str, private_key: str | None) -> LocalAccount:
+    from ogpu.chain.signer import resolve_signer
+    from ogpu.types.enums import Role
+
+    signer = resolve_signer(private_key, role=Role.CLIENT)  # None: CLIENT_PRIVATE_KEY
+    if signer.address != account:
+        raise InvalidInputError(
+            f"the key signs for {signer.address}, not for {account}: pass the account's own key"
+        )
+    return signer
 
 
 def reset_nonce_cache(address: str | None = None, private_key: str | None = None) -> None:
