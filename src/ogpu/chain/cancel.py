@@ -19,27 +19,28 @@ if TYPE_CHECKING:
     from eth_account.types import TransactionDictType
     from web3 import Web3
 
-__all__ = ["cancel_stuck", "transaction_count"]
+__all__ = ["NODE_ERRORS", "cancel_stuck", "transaction_count"]
 
 _log = logging.getLogger("ogpu.chain")
 
 _TRANSFER_GAS = 21_000
 _POLL_SECONDS = 0.25
-_NODE_ERRORS = (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted, TypeError)
+# What a node read can raise, a malformed quantity (TypeError) included.
+NODE_ERRORS = (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted, TypeError)
 
 
 def transaction_count(w3: Web3, address: str, block: str) -> int:
     """The account's transaction count at ``block``. One RPC. Raises NonceError."""
     try:
         return rpc.to_int(rpc.request(w3, "eth_getTransactionCount", [address, block]))
-    except _NODE_ERRORS as exc:
+    except NODE_ERRORS as exc:
         raise NonceError(message=f"cannot read the {block} nonce of {address}: {exc}") from None
 
 
 def _replacement_price(w3: Web3) -> int:
     try:
         price = rpc.to_int(rpc.request(w3, "eth_gasPrice", []))
-    except _NODE_ERRORS as exc:
+    except NODE_ERRORS as exc:
         raise NonceError(message=f"cannot read the gas price to cancel with: {exc}") from None
     return price * 6 // 5 + 1
 
@@ -71,7 +72,7 @@ def cancel_stuck(
         raw = "0x" + bytes(signer.sign_transaction(transfer).raw_transaction).hex()
         try:
             hashes.append(str(rpc.request(w3, "eth_sendRawTransaction", [raw])))
-        except _NODE_ERRORS as exc:
+        except NODE_ERRORS as exc:
             # Refused, or its outcome unknown: a resend could pay twice, so report and go on.
             _log.warning("could not cancel nonce %d of %s: %s", nonce, signer.address, exc)
             continue

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ogpu_bindings.runtime import check_address
 
 from ogpu.chain import rpc
-from ogpu.chain.cancel import cancel_stuck, transaction_count
+from ogpu.chain.cancel import NODE_ERRORS, cancel_stuck, transaction_count
 from ogpu.chain.context import NonceSlot as _Slot
 from ogpu.chain.context import current
 from ogpu.chain.web3 import WEB3 as WEB3  # the official module exposes it too
@@ -90,7 +90,7 @@ def _chain_of(w3: Web3) -> int:
     if cached is None:
         try:
             cached = rpc.to_int(rpc.request(w3, "eth_chainId", []))
-        except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted, TypeError) as exc:
+        except NODE_ERRORS as exc:
             raise NonceError(message=f"cannot read the chain id of the node: {exc}") from None
         with _chain_ids_lock:
             _chain_ids[w3] = cached

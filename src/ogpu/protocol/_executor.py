@@ -42,7 +42,7 @@ from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
 from ogpu.protocol import _deadline
 from ogpu.protocol._tx import clock
-from ogpu.protocol._tx.outcome import Verdict
+from ogpu.protocol._tx.outcome import Verdict, refusal
 from ogpu.protocol._tx.prepare import (
     GAS_MARGIN,
     Target,
@@ -62,13 +62,11 @@ from ogpu.protocol._tx.receipts import (
 )
 from ogpu.protocol._tx.send import Broadcast, Signed, broadcast, may_have_landed, sign
 from ogpu.types.errors import (
-    GasError,
     InvalidInputError,
     InvalidParamsError,
     NonceError,
     OGPUError,
     RPCError,
-    TxError,
     TxRpcError,
 )
 from ogpu.types.receipt import Receipt
@@ -91,17 +89,6 @@ __all__ = [
 
 # Stage timings for ``ogpu.set_verbose()``; hashes, nonces and blocks only, never keys.
 logger = logging.getLogger("ogpu.tx")
-
-
-def _rejected(target: Target, sender: str, verdict: Verdict, message: str, tries: int) -> TxError:
-    """The error of a broadcast the node proved it refused (nothing was sent)."""
-    if verdict is Verdict.FUNDS:
-        return GasError(message=f"{sender} cannot pay for gas and value: {message}")
-    if verdict is Verdict.NONCE:
-        return NonceError(message=f"nonce collisions for {sender} after {tries} tries")
-    if verdict is Verdict.FEE:
-        return GasError(message=f"the transaction stayed underpriced after {tries} tries")
-    return TxError(f"the node rejected the transaction to {target.context}: {message}")
 
 
 def _broadcast(
@@ -141,7 +128,14 @@ def _broadcast(
             else:
                 NonceManager.release(chain_id, sender, nonce)
         if outcome.verdict in (Verdict.FUNDS, Verdict.INVALID) or tries > retries:
-            raise _rejected(target, sender, outcome.verdict, outcome.message, tries)
+            raise refusal(
+                outcome.verdict,
+                sender=sender,
+                context=target.context,
+                message=outcome.message,
+                tries=tries,
+                nonce_problem=f"nonce collisions for {sender} after {tries} tries",
+            )
         if outcome.verdict is Verdict.FEE:
             fee_fields = fees(w3, retries, tries)
         logger.warning(

@@ -33,7 +33,7 @@ from ogpu.protocol import _bindings as b
 from ogpu.protocol._tx import clock
 from ogpu.protocol._tx import prepare as pre
 from ogpu.protocol._tx import receipts as rc
-from ogpu.protocol._tx.outcome import Verdict, classify
+from ogpu.protocol._tx.outcome import Verdict, classify, refusal
 from ogpu.protocol._tx.send import (
     SETTLE_WINDOW,
     Signed,
@@ -44,7 +44,6 @@ from ogpu.protocol._tx.send import (
     sign,
 )
 from ogpu.types.errors import (
-    GasError,
     NonceError,
     OGPUError,
     TxError,
@@ -148,18 +147,6 @@ _NO_GAP = (TxMayHaveLandedError, NonceError)
 _RETRIED = (Verdict.NONCE, Verdict.FEE, Verdict.UNCERTAIN)
 
 
-def _refused(item: _Item, sender: str, verdict: Verdict, message: str, tries: int) -> TxError:
-    if verdict is Verdict.NONCE:
-        return NonceError(
-            message=f"nonce {item.nonce} of {sender} was taken by another transaction"
-        )
-    if verdict is Verdict.FUNDS:
-        return GasError(message=f"{sender} cannot pay for gas and value: {message}")
-    if verdict is Verdict.FEE:
-        return GasError(message=f"the transaction stayed underpriced after {tries} tries")
-    return TxError(f"the node rejected the transaction to {item.target.context}: {message}")
-
-
 def _resend(
     w3: Web3,
     item: _Item,
@@ -194,7 +181,14 @@ def _resend(
         verdict, message = outcome.verdict, outcome.message
         if taken:
             break
-    item.error = _refused(item, account.address, verdict, message, tries)
+    item.error = refusal(
+        verdict,
+        sender=account.address,
+        context=item.target.context,
+        message=message,
+        tries=tries,
+        nonce_problem=f"nonce {item.nonce} of {account.address} was taken by another transaction",
+    )
 
 
 def _fill_gap(w3: Web3, item: _Item, account: LocalAccount, chain_id: int, retries: int) -> None:

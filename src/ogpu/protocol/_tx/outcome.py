@@ -15,8 +15,9 @@ import enum
 import re
 
 from ogpu.chain import rpc
+from ogpu.types.errors import GasError, NonceError, TxError
 
-__all__ = ["Verdict", "classify"]
+__all__ = ["Verdict", "classify", "refusal"]
 
 
 class Verdict(enum.Enum):
@@ -115,3 +116,20 @@ def classify(answer: object, tx_hash: str) -> tuple[Verdict, str]:
     if isinstance(answer, Exception):
         return Verdict.UNCERTAIN, f"{type(answer).__name__}: {answer}"
     return Verdict.SENT, ""
+
+
+def refusal(
+    verdict: Verdict, *, sender: str, context: str, message: str, tries: int, nonce_problem: str
+) -> TxError:
+    """The error of a broadcast the node proved it refused (nothing was sent). No I/O.
+
+    ``nonce_problem`` is the driver's own account of a NONCE verdict (the executor
+    re-signs and counts collisions; the pipeline names the nonce that was taken).
+    """
+    if verdict is Verdict.NONCE:
+        return NonceError(message=nonce_problem)
+    if verdict is Verdict.FUNDS:
+        return GasError(message=f"{sender} cannot pay for gas and value: {message}")
+    if verdict is Verdict.FEE:
+        return GasError(message=f"the transaction stayed underpriced after {tries} tries")
+    return TxError(f"the node rejected the transaction to {context}: {message}")
