@@ -38,7 +38,8 @@ def read_quantity(w3: Web3, method: str, params: list[Any], what: str) -> int:
     try:
         return rpc.to_int(rpc.request(w3, method, params))
     except NODE_ERRORS as exc:
-        raise RPCError(message=f"cannot read {what}: {exc}", method=method, cause=str(exc)) from None
+        message = f"cannot read {what}: {exc}"
+        raise RPCError(message=message, method=method, cause=str(exc)) from None
 
 
 def transaction_count(w3: Web3, address: str, block: str) -> int:
