@@ -188,7 +188,9 @@ class Rpc:
         logs: list[Mapping[str, Any]] | Exception | None = None
         if logs_range is not None:
             logs = answers[-1]
-        return Answer(latest, headers, logs)
+        # Blocks mined while the batch ran come after "latest": the highest is the head.
+        seen = [latest, *(h for h in headers.values() if h is not None)]
+        return Answer(max(seen, key=lambda h: h.number), headers, logs)
 
 
 def _required(answer: Any) -> Header:
