@@ -119,6 +119,22 @@ class BloomFilter:
         return has(self._address) and any(has(bits) for bits in self._topics)
 
 
+def first_replaced(kept: Mapping[int, Header], headers: Iterable[Header | None]) -> int | None:
+    """The lowest kept block that ``headers`` show was replaced (its hash, or the parent
+    hash of the block above it, differs), if any. No I/O."""
+    found: list[int] = []
+    for header in headers:
+        if header is None:
+            continue
+        same = kept.get(header.number)
+        if same is not None and same.hash != header.hash:
+            found.append(header.number)
+        parent = kept.get(header.number - 1)
+        if parent is not None and parent.hash != header.parent:
+            found.append(header.number - 1)
+    return min(found, default=None)
+
+
 @dataclass
 class Answer:
     """One poll's batch: the head, the headers asked for, and the logs (or their error)."""
@@ -188,7 +204,9 @@ class Rpc:
         logs: list[Mapping[str, Any]] | Exception | None = None
         if logs_range is not None:
             logs = answers[-1]
-        return Answer(latest, headers, logs)
+        # Blocks mined while the batch ran come after "latest": the highest is the head.
+        seen = [latest, *(h for h in headers.values() if h is not None)]
+        return Answer(max(seen, key=lambda h: h.number), headers, logs)
 
 
 def _required(answer: Any) -> Header:

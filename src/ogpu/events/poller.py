@@ -8,9 +8,10 @@ Design:
   headers of the range's blocks from 32 below the known head on, plus the block
   below the range, and ``eth_getLogs`` over the range for every subscribed event
   type: K watchers cost one request per poll. The range runs from the lowest block a
-  subscriber needs to 3-31 blocks past the last head (twice its last move; missing
-  blocks are ``null``, proving nothing); a fully proven range short of the head is
-  followed by another poll at once.
+  subscriber needs to 3-31 blocks past the last head (twice the blocks the measured
+  rate gives since it was read; ``null`` proves nothing). The head is the highest
+  block the batch saw, so blocks mined while it ran are delivered now; a fully
+  proven range short of the head is followed by another poll at once.
 - A block counts as covered only when the answer proves it: its header (or a later
   one) came in the same batch, and wherever a header's logs bloom says the block
   may hold a subscribed event, ``eth_getLogs`` returned one for it, with that
@@ -43,9 +44,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from eth_utils.address import is_address, to_checksum_address
@@ -57,6 +59,7 @@ from ogpu.events._rpc import (
     Header,
     Rpc,
     endpoint_key,
+    first_replaced,
     log_block_hash,
     looks_like_range_error,
     position,
@@ -119,7 +122,9 @@ class EventPoller:
         # Top of the next range after an unproven answer: a node that answers [] or an
         # error for a range past its own head is asked for less until it has the block.
         self._ceiling: int | None = None
-        self._ahead = _AHEAD
+        # (blocks, seconds) between heads, halved at each: the rate that sizes the range.
+        self._rate = (0.0, 0.0)
+        self._head_at = 0.0
         self._blooms: dict[tuple[str, ...], BloomFilter] = {}
         self._due = 0.0
         self._polls = 0
@@ -246,33 +251,40 @@ class EventPoller:
             self._ceiling = None
             self._due = 0.0
 
-    def _see_head(self, latest: Header) -> None:
-        """Note the head; resolve pending starts after it; set a fresh poller's cursor."""
-        if self._latest is not None and latest.number > self._latest:
-            # Ask as far past the head as it moved since the last poll (twice, at least
-            # _AHEAD): blocks that arrive meanwhile come in this poll, not the next.
-            moved = latest.number - self._latest
-            self._ahead = min(_HEADER_SPAN - 1, max(_AHEAD, 2 * moved))
-        self._latest = latest.number
+    def _see_head(self, latest: Header, read_at: float) -> None:
+        """Note the head (and the block rate); resolve pending starts; set the cursor."""
+        if self._latest is not None and read_at > self._head_at:
+            blocks, seconds = self._rate
+            moved = max(0, latest.number - self._latest)
+            self._rate = (blocks / 2 + moved, seconds / 2 + read_at - self._head_at)
+        self._latest, self._head_at = latest.number, read_at
         for sub in self._subs:
             if sub.start is None:
                 sub.start = sub.next_block = latest.number + 1
         if self._cursor is None and self._subs:
             self._cursor = min([latest.number + 1, *(s.next_block for s in self._subs)])
 
+    def _ahead(self, now: float) -> int:
+        """Blocks to ask past the last head: twice those expected since it was read (at
+        least _AHEAD), so the blocks mined meanwhile come in this poll, not the next."""
+        blocks, seconds = self._rate
+        expected = blocks / seconds * (now - self._head_at) if seconds > 0 else 0.0
+        return min(_HEADER_SPAN - 1, max(_AHEAD, math.ceil(2 * expected)))
+
     async def _poll(self) -> bool:
         """One poll. Returns True when another should follow at once (more is known)."""
         if self._latest is None or not self._speculate:
             # A fresh poller reads the head first (nothing else: its range needs it);
             # without speculation every poll does, so its range ends at a real head.
-            self._see_head(await self._rpc.latest())
+            self._see_head(await self._rpc.latest(), time.monotonic())
             if self._speculate:
                 return False
         subs = [s for s in self._subs if s.start is not None]
         if not subs or self._cursor is None or self._latest is None:
             return False
         low = max(min(self._cursor, *(s.next_block for s in subs)), 0)
-        ahead = self._ahead if self._speculate else 0
+        now = time.monotonic()
+        ahead = self._ahead(now) if self._speculate else 0
         high = min(low + self._chunk - 1, max(low, self._latest + ahead))
         if self._ceiling is not None:
             high = max(low, min(high, self._ceiling))
@@ -284,8 +296,8 @@ class EventPoller:
             self.nexus_address,
             sorted({s.topic for s in subs}),
         )
-        self._see_head(answer.latest)
-        mismatch = self._mismatch([answer.latest, *answer.headers.values()])
+        self._see_head(answer.latest, now)
+        mismatch = first_replaced(self._hashes, [answer.latest, *answer.headers.values()])
         if mismatch is not None:
             await self._rewind(mismatch)
             return True
@@ -443,20 +455,6 @@ class EventPoller:
         oldest = min(self._hashes, default=covered + 1)
         for sub in self._subs:
             sub.forget_before(oldest)
-
-    def _mismatch(self, headers: Sequence[Header | None]) -> int | None:
-        """The lowest kept block that ``headers`` show was replaced, if any."""
-        found: list[int] = []
-        for header in headers:
-            if header is None:
-                continue
-            kept = self._hashes.get(header.number)
-            if kept is not None and kept.hash != header.hash:
-                found.append(header.number)
-            parent = self._hashes.get(header.number - 1)
-            if parent is not None and parent.hash != header.parent:
-                found.append(header.number - 1)
-        return min(found, default=None)
 
     async def _rewind(self, mismatch: int) -> None:
         """Blocks from ``mismatch`` (at least) were replaced: find the last kept block still
