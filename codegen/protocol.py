@@ -39,10 +39,13 @@ def _names_key(name: str) -> tuple[bool, bool, str]:
 
 
 def _import_lines(by_module: dict[str, set[str]]) -> list[str]:
-    return [
-        f"from {m} import {', '.join(sorted(names, key=_names_key))}"
-        for m, names in sorted(by_module.items())
-    ]
+    """Sorted as isort does: one line per ``x as y`` name, the other names combined."""
+    lines = []
+    for m, names in sorted(by_module.items()):
+        plain = sorted((n for n in names if " as " not in n), key=_names_key)
+        lines += [f"from {m} import {', '.join(plain)}"] if plain else []
+        lines += [f"from {m} import {n}" for n in sorted(n for n in names if " as " in n)]
+    return lines
 
 
 def _wrap(text: str, indent: int) -> list[str]:
@@ -110,6 +113,11 @@ class ProtocolClass:
     missing: tuple[str, str] | None
     probe: list[str] | None
     check: str | None
+    snapshot: list[str] = field(default_factory=list)
+    """``"field": call,`` items of ``_snapshot_calls``; locals (singleton addresses) first."""
+    snapshot_locals: list[str] = field(default_factory=list)
+    snapshot_super: bool = False
+    snapshot_type: str | None = None
 
 
 @dataclass
@@ -224,6 +232,7 @@ class _Builder:
         cname = raw.get("contract")
         _expect(cname is None or cname in contracts, f"{TABLE}: {name}: unknown contract {cname}")
         self.module = ProtocolModule(name, contracts[cname] if cname else None)
+        self.contracts = contracts
         self.raw, self.table = raw, table
         # the table's types first: its SourceParams is the SDK's model, not the bindings' struct
         self.homes = {e: "ogpu_bindings.enums" for e in model.enum_names}
@@ -386,11 +395,13 @@ class _Builder:
         self.module.need("ogpu.types.enums", "Role")
         return f"resolve_signer(signer, Role.{how})"
 
-    def cls(self, targets: _Targets) -> ProtocolClass:
+    def cls(self, targets: _Targets, modules: dict[str, Any]) -> ProtocolClass:
         raw = self.raw
         extends = raw.get("extends", "AddressBound")
+        home_raw = None
         if "." in extends:
             home, base = extends.split(".")
+            home_raw = modules[home]
             self.module.need("ogpu_bindings.protocol." + home, base)
         else:
             self.module.need("ogpu.protocol._instance", extends)
@@ -416,7 +427,46 @@ class _Builder:
             self.module.need("typing", "TypeVar")
             self.module.annotate("ContractCall", self.homes)
         doc = _wrap(raw.get("doc", ""), 4)
-        return ProtocolClass(raw["class"], base, doc, methods, missing, probe, raw.get("check"))
+        made = ProtocolClass(raw["class"], base, doc, methods, missing, probe, raw.get("check"))
+        if "snapshot" in raw or (home_raw or {}).get("snapshot"):
+            self._snapshot(made, raw.get("snapshot", {}), bool((home_raw or {}).get("snapshot")))
+        return made
+
+    def _snapshot(self, made: ProtocolClass, fields: dict[str, str], inherited: bool) -> None:
+        """``_snapshot_calls``: field -> a view of this contract, or of a singleton
+        (``Terminal.masterOf(self)``), every argument ``self``."""
+        where = self._where("snapshot")
+        singletons: dict[str, str] = {}
+        for name, text in fields.items():
+            call = _parse_call(text, where)
+            owner, _, fname = call.function.rpartition(".")
+            contract = self.contracts.get(owner) if owner else self.module.contract
+            _expect(contract is not None, f"{where}: {text}: no such contract")
+            assert contract is not None
+            fn = next((f for f in contract.functions if f.name == fname and f.is_read), None)
+            _expect(fn is not None, f"{where}: {contract.name} has no view {fname}")
+            assert fn is not None
+            ok = len(call.args) == len(fn.inputs) and all(a == (None, "self") for a in call.args)
+            _expect(ok, f"{where}: {text}: the views of a snapshot take ``self`` only")
+            args = ["self.address"] * len(call.args)
+            if owner:
+                local = f"{contract.module}_address"
+                singletons[local] = f'b.singleton("{contract.name.upper()}")'
+                self.module.need("ogpu_bindings", f"{contract.module} as _{contract.module}")
+                view = f"_{contract.module}.{fn.call_name}({', '.join([local, *args])})"
+                made.snapshot.append(f'"{name}": {view},')
+            else:
+                self.module.need("ogpu_bindings", f"{contract.module} as _abi")
+                made.snapshot.append(f'"{name}": _abi.{fn.call_name}(self.address),')
+        made.snapshot_locals = [f"{k} = {v}" for k, v in singletons.items()]
+        made.snapshot_type = self.raw.get("snapshot_type")
+        if made.snapshot_type:  # nothing to convert: snapshot() itself is generated
+            self.module.need("ogpu.types.snapshots", made.snapshot_type)
+        made.snapshot_super = inherited
+        if singletons:
+            self.module.need(BINDINGS.rsplit(".", 1)[0], "_bindings as b")
+        self.module.need("typing", "Any")
+        self.module.annotate("ContractCall", self.homes)
 
 
 class _Table:
@@ -450,5 +500,5 @@ def load_protocol(abis_dir: Path, model: Model) -> list[ProtocolModule] | None:
         targets[b.module.name] = {f.name: f for f in b.module.functions}
     for b in builders:
         if "class" in b.raw:
-            b.module.cls = b.cls(targets)
+            b.module.cls = b.cls(targets, raw["modules"])
     return [b.module for b in builders]
