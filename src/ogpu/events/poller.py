@@ -322,7 +322,7 @@ class EventPoller:
                 self._chunk = max(1, self._chunk // 2)
                 logger.info("node refused the block range; chunk size now %d", self._chunk)
                 return True
-            if answer.headers.get(high) is None and self._speculate:
+            if high > answer.latest.number and self._speculate:
                 # A node that refuses ranges past its head: read the head first from now on.
                 logger.info("eth_getLogs past the head failed (%s); head-first polls", logs)
                 self._speculate = False
