@@ -48,7 +48,14 @@ from ogpu.events.types import (
     TaskPublishedEvent,
     TaskStatusChangedEvent,
 )
-from ogpu.types import InvalidAddressError, InvalidInputError
+
+# ResponseStatus and TaskStatus: 0.2.3 exposes them from this module.
+from ogpu.types import (  # noqa: F401
+    InvalidAddressError,
+    InvalidInputError,
+    ResponseStatus,
+    TaskStatus,
+)
 
 E = TypeVar("E")
 
