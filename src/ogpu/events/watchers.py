@@ -115,12 +115,8 @@ def _validate(
 ) -> str:
     if not isinstance(address, str) or not is_address(address):
         raise InvalidAddressError(f"{name} is not an address: {address!r}", param=name)
-    if from_block is not None and (
-        isinstance(from_block, bool) or not isinstance(from_block, int) or from_block < 0
-    ):
-        raise InvalidInputError(
-            f"from_block must be None or an int >= 0, got {from_block!r}", param="from_block"
-        )
+    if from_block is not None:
+        check_int("from_block", from_block, 0)
     check_positive("poll_interval", poll_interval, "a positive number of seconds")
     check_int("confirmations", confirmations, 0)
     if on_removed is not None and not callable(on_removed):
