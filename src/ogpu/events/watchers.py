@@ -3,8 +3,8 @@
 Each watcher subscribes to the event loop's shared :class:`EventPoller` for the
 current chain (``ogpu.chain``), so any number of watchers cost one poll per
 interval (the smallest ``poll_interval`` among them): on HTTP one request, a
-JSON-RPC batch of block headers and ``eth_getLogs`` over explicit block numbers,
-plus one header read when the poller starts. Joining does not poll: a new
+JSON-RPC batch of ``eth_getLogs`` over explicit block numbers and a few block
+headers, plus one header read when the poller starts. Joining does not poll: a new
 watcher is served by the next scheduled poll, history from its ``from_block``
 included. Nexus events have no indexed parameters: the poller fetches every log
 of the event type and the watcher keeps those whose scoping address matches
