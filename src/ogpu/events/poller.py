@@ -4,26 +4,28 @@ Design:
 
 - No node-side filters (``eth_newFilter``: they expire and vanish behind load
   balancers) and never ``"latest"`` in ``eth_getLogs``: every range is explicit.
-- One poll is one JSON-RPC batch (one HTTP request): the head block's header, the
-  headers of the range's blocks from 32 below the known head on, plus the block
-  below the range, and ``eth_getLogs`` over the range for every subscribed event
-  type: K watchers cost one request per poll. The range runs from the lowest block a
-  subscriber needs to 3-31 blocks past the last head (twice the blocks the measured
-  rate gives since it was read; ``null`` proves nothing). The head is the highest
-  block the batch saw, so blocks mined while it ran are delivered now; a fully
-  proven range short of the head is followed by another poll at once.
-- A block counts as covered only when the answer proves it: its header (or a later
-  one) came in the same batch, and wherever a header's logs bloom says the block
-  may hold a subscribed event, ``eth_getLogs`` returned one for it, with that
-  block's hash. A replica whose logs lag its head (load-balanced nodes), or that
-  answers ``[]`` for blocks it does not have, therefore delays events, never loses
-  them: uncovered blocks are asked again by the next poll.
-- The hashes of the last 128 covered blocks are kept. A header whose hash (or
-  parent hash) differs from a kept one means the chain was rewound (a reorg, or a
-  node restarted from older state): one more batch finds the last block still on
-  the chain, the stream rewinds to the block after it, every watcher gets a removal
-  notice for each event it took from the dropped blocks (``on_removed``), and the
-  new blocks' events are delivered.
+- One poll is one JSON-RPC batch (one HTTP request): ``eth_getLogs`` over the range
+  for every subscribed event type, then the head block's header, the headers of the
+  range's blocks known to exist (from 32 below the known head on) and the kept
+  block below the range: K watchers cost one request per poll. The range runs from
+  the lowest block a subscriber needs to 3-31 blocks past the last head (twice the
+  blocks the measured rate gives since it was read); a fully proven range short of
+  the head is followed by another poll at once.
+- A block counts as covered only when the answer proves it: by its header, whose
+  logs bloom must find a subscribed event in the logs wherever it says the block
+  may hold one (with that block's hash), or by a later block of the same answer: a
+  header, or logs naming their block hash (a node's logs index holds every block
+  below its newest). A replica whose logs lag its head (load-balanced nodes), or
+  that answers ``[]`` for blocks it does not have, therefore delays events, never
+  loses them: uncovered blocks are asked again by the next poll. Blocks mined since
+  the last poll cost no header read when their logs prove them.
+- The hashes of covered blocks that the answers named (headers, logs) are kept, 128
+  at most. Each poll reads the newest kept block below its range after the logs: a
+  hash (or parent hash) that differs from a kept one means the chain was rewound
+  (a reorg, or a node restarted from older state): one more batch finds the last
+  kept block still on the chain, the stream rewinds to the block after it, every
+  watcher gets a removal notice for each event it took from the dropped blocks
+  (``on_removed``), and the new blocks' events are delivered.
 - A subscriber with ``confirmations=N`` is delivered only blocks at least N below
   the head; the shared range reaches back far enough for it.
 - One schedule for everyone: joining does not poll. A new poller's first request
@@ -58,6 +60,7 @@ from ogpu.events._rpc import (
     BloomFilter,
     Header,
     Rpc,
+    block_hash,
     endpoint_key,
     first_replaced,
     log_block_hash,
@@ -116,7 +119,7 @@ class EventPoller:
         self._subs: list[Subscription[Any]] = []
         self._cursor: int | None = None
         self._latest: int | None = None
-        self._hashes: dict[int, Header] = {}
+        self._hashes: dict[int, str] = {}
         self._suspects: dict[tuple[int, str], int] = {}
         self._speculate = self._rpc.batches
         # Top of the next range after an unproven answer: a node that answers [] or an
@@ -125,7 +128,6 @@ class EventPoller:
         # (blocks, seconds) between heads, halved at each: the rate that sizes the range.
         self._rate = (0.0, 0.0)
         self._head_at = 0.0
-        self._blooms: dict[tuple[str, ...], BloomFilter] = {}
         self._due = 0.0
         self._polls = 0
         self._rewinds = 0
@@ -265,8 +267,7 @@ class EventPoller:
             self._cursor = min([latest.number + 1, *(s.next_block for s in self._subs)])
 
     def _ahead(self, now: float) -> int:
-        """Blocks to ask past the last head: twice those expected since it was read (at
-        least _AHEAD), so the blocks mined meanwhile come in this poll, not the next."""
+        """Blocks to ask past the head: twice those the rate expects since it was read."""
         blocks, seconds = self._rate
         expected = blocks / seconds * (now - self._head_at) if seconds > 0 else 0.0
         return min(_HEADER_SPAN - 1, max(_AHEAD, math.ceil(2 * expected)))
@@ -289,7 +290,6 @@ class EventPoller:
         if self._ceiling is not None:
             high = max(low, min(high, self._ceiling))
         fetch = self._speculate or self._latest >= low
-        checked = self._first_checked(low, high)  # before the answer moves the head
         answer = await self._rpc.poll(
             self._header_numbers(low, high),
             (low, high) if fetch else None,
@@ -303,31 +303,26 @@ class EventPoller:
             return True
         if not fetch:
             return False
-        return self._take(answer, subs, low, high, checked)
-
-    def _first_checked(self, low: int, high: int) -> int:
-        """Lowest block of the range whose header is asked: the last 32 blocks below the
-        known head and every block past it. Blocks deeper in a long catch-up are proven
-        by a later header of the same answer (replicas lag by a few blocks, not 32)."""
-        known = self._latest if self._latest is not None else high
-        return max(low, min(high, known) - _HEADER_SPAN + 1)
+        return self._take(answer, subs, low, high)
 
     def _header_numbers(self, low: int, high: int) -> list[int]:
-        """The checked top of the range; the block below it only for a deep range."""
-        checked = self._first_checked(low, high)
-        numbers = [low - 1] if 0 < low < checked else []
-        return numbers + list(range(checked, high + 1))
+        """The range's blocks known to exist from 32 below the known head (replicas lag by
+        a few blocks, not 32), and the kept blocks that tie it to the chain read before:
+        the one below it and, if the head is behind it, the newest at or below the head."""
+        known = self._latest if self._latest is not None else high
+        top = min(high, known)
+        anchors = {low - 1, max((n for n in self._hashes if n <= known), default=-1)}
+        below = sorted(n for n in anchors if n in self._hashes and n < low)
+        return below + list(range(max(low, top - _HEADER_SPAN + 1), top + 1))
 
-    def _take(
-        self, answer: Answer, subs: list[Subscription[Any]], low: int, high: int, checked: int
-    ) -> bool:
+    def _take(self, answer: Answer, subs: list[Subscription[Any]], low: int, high: int) -> bool:
         logs = answer.logs
         if isinstance(logs, Exception):
             if looks_like_range_error(logs) and self._chunk > 1:
                 self._chunk = max(1, self._chunk // 2)
                 logger.info("node refused the block range; chunk size now %d", self._chunk)
                 return True
-            if answer.headers.get(high) is None and self._speculate:
+            if high > answer.latest.number and self._speculate:
                 # A node that refuses ranges past its head: read the head first from now on.
                 logger.info("eth_getLogs past the head failed (%s); head-first polls", logs)
                 self._speculate = False
@@ -338,55 +333,56 @@ class EventPoller:
                 return False
             raise logs
         assert logs is not None
-        covered = self._covered(answer, logs, (low, checked, high), subs)
+        covered = self._covered(answer, logs, low, high, subs)
         if covered < low:
             return False
         self._deliver(logs, subs, low, covered, answer.latest.number)
-        self._record(answer, covered)
+        self._record(answer, logs, covered)
         # All asked for came, and the chain is known to go further: fetch the rest now.
         return covered == high and covered < answer.latest.number
-
-    def _bloom(self, subs: list[Subscription[Any]]) -> BloomFilter:
-        topics = tuple(sorted({s.topic for s in subs}))
-        bloom = self._blooms.get(topics)
-        if bloom is None:
-            bloom = self._blooms[topics] = BloomFilter(self.nexus_address.lower(), topics)
-        return bloom
 
     def _covered(
         self,
         answer: Answer,
         logs: list[Mapping[str, Any]],
-        span: tuple[int, int, int],
+        low: int,
+        high: int,
         subs: list[Subscription[Any]],
     ) -> int:
         """The highest block this answer proves it covered from ``low`` (``low - 1``: none).
 
-        ``span``: (low, first block whose header was asked, high)."""
-        low, checked, high = span
+        A block whose header was asked is proven by it (and its logs bloom); any other by
+        a later block of the answer: a header, or logs naming their block hash (a node's
+        logs index holds every block below its newest). The last block covered is always
+        one whose hash the answer gave, so the next poll can tie itself to it."""
         headers = answer.headers
-        top = next((n for n in range(high, low - 1, -1) if headers.get(n) is not None), None)
-        if top is None:
-            return low - 1
         found: dict[int, list[Mapping[str, Any]]] = {}
         for log in logs:
             found.setdefault(position(log)[0], []).append(log)
-        bloom = self._bloom(subs)
-        for number in range(checked, top + 1):
-            header = headers.get(number)
-            if header is None:  # a later block exists but this one did not come: another node
-                return number - 1
+        hashed = {n for n, h in headers.items() if h is not None and low <= n <= high}
+        hashed |= {n for n, got in found.items() if low <= n <= high and block_hash(got)}
+        bloom = BloomFilter.of(self.nexus_address.lower(), tuple(sorted({s.topic for s in subs})))
+        for number in range(low, max(hashed, default=low - 1) + 1):
             got = found.get(number, [])
+            header = headers.get(number)
+            if number not in headers:
+                if got and number not in hashed:
+                    break  # logs that name no single block hash: wait for its header
+                continue
+            if header is None:  # a later block exists but this one did not come: another node
+                break
             if any(log_block_hash(log) not in (None, header.hash) for log in got):
-                return number - 1  # these logs are from another fork than the header
+                break  # these logs are from another fork than the header
             if (
                 not got
                 and bloom.may_match(header.bloom)
                 and not self._false_positive(header, answer.latest.number)
             ):
                 self._ceiling = number  # ask no further until its logs come
-                return number - 1
-        return top
+                break
+        else:
+            return max(hashed, default=low - 1)
+        return max((n for n in hashed if n < number), default=low - 1)
 
     def _false_positive(self, header: Header, head: int) -> bool:
         """Whether a bloom that matched with no log came back often and deep enough to
@@ -439,11 +435,13 @@ class EventPoller:
         for sub in subs:
             sub.next_block = max(sub.next_block, limits[id(sub)] + 1)
 
-    def _record(self, answer: Answer, covered: int) -> None:
+    def _record(self, answer: Answer, logs: list[Mapping[str, Any]], covered: int) -> None:
         """Keep the hashes of covered blocks; move the cursor past ``covered``."""
-        for header in (answer.latest, *answer.headers.values()):
-            if header is not None and header.number <= covered:
-                self._hashes[header.number] = header
+        named: list[tuple[int, str | None]] = [
+            (h.number, h.hash) for h in (answer.latest, *answer.headers.values()) if h
+        ]
+        named += [(position(log)[0], log_block_hash(log)) for log in logs]
+        self._hashes.update((n, h) for n, h in named if h is not None and n <= covered)
         if len(self._hashes) > KEPT_HASHES:
             for number in sorted(self._hashes)[: len(self._hashes) - KEPT_HASHES]:
                 del self._hashes[number]
@@ -467,7 +465,7 @@ class EventPoller:
             fork = below[-1]
             for number in below:
                 header = current[number]
-                if header is not None and header.hash == self._hashes[number].hash:
+                if header is not None and header.hash == self._hashes[number]:
                     fork = number + 1
                     break
             else:

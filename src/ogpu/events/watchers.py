@@ -3,8 +3,8 @@
 Each watcher subscribes to the event loop's shared :class:`EventPoller` for the
 current chain (``ogpu.chain``), so any number of watchers cost one poll per
 interval (the smallest ``poll_interval`` among them): on HTTP one request, a
-JSON-RPC batch of block headers and ``eth_getLogs`` over explicit block numbers,
-plus one header read when the poller starts. Joining does not poll: a new
+JSON-RPC batch of ``eth_getLogs`` over explicit block numbers and a few block
+headers, plus one header read when the poller starts. Joining does not poll: a new
 watcher is served by the next scheduled poll, history from its ``from_block``
 included. Nexus events have no indexed parameters: the poller fetches every log
 of the event type and the watcher keeps those whose scoping address matches
@@ -48,7 +48,14 @@ from ogpu.events.types import (
     TaskPublishedEvent,
     TaskStatusChangedEvent,
 )
-from ogpu.types import InvalidAddressError, InvalidInputError
+
+# ResponseStatus and TaskStatus: 0.2.3 exposes them from this module.
+from ogpu.types import (  # noqa: F401
+    InvalidAddressError,
+    InvalidInputError,
+    ResponseStatus,
+    TaskStatus,
+)
 
 E = TypeVar("E")
 
@@ -108,12 +115,8 @@ def _validate(
 ) -> str:
     if not isinstance(address, str) or not is_address(address):
         raise InvalidAddressError(f"{name} is not an address: {address!r}", param=name)
-    if from_block is not None and (
-        isinstance(from_block, bool) or not isinstance(from_block, int) or from_block < 0
-    ):
-        raise InvalidInputError(
-            f"from_block must be None or an int >= 0, got {from_block!r}", param="from_block"
-        )
+    if from_block is not None:
+        check_int("from_block", from_block, 0)
     check_positive("poll_interval", poll_interval, "a positive number of seconds")
     check_int("confirmations", confirmations, 0)
     if on_removed is not None and not callable(on_removed):
