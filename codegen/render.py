@@ -14,6 +14,7 @@ from ogpu._codegen import environment
 from .abitypes import lit
 from .errors import CodegenError
 from .model import Model, pystr
+from .protocol import TABLE, ProtocolModule
 
 PACKAGE = "ogpu_bindings"
 #: Hand-written modules of the package: never generated, compared or deleted.
@@ -46,6 +47,33 @@ def _env() -> jinja2.Environment:
     return env
 
 
+#: The fixed names errors.py exports besides its classes.
+_ERRORS_EXPORTS = (
+    "CUSTOM_ERRORS",
+    "ERROR_STRING_SELECTOR",
+    "PANIC_CODES",
+    "PANIC_SELECTOR",
+    "REVERT_REASONS",
+    "REVERT_REASON_OVERRIDES",
+    "decode_revert",
+    "revert_class_for",
+    "revert_from_exception",
+    "revert_from_reason",
+)
+#: What _revert.py imports from errors.py besides the custom-error classes.
+_REVERT_USES = (
+    "ERROR_STRING_SELECTOR",
+    "PANIC_CODES",
+    "PANIC_SELECTOR",
+    "PanicError",
+    "revert_class_for",
+)
+
+
+def _sorted_names(names: list[str], fixed: tuple[str, ...]) -> list[str]:
+    return sorted({*names, *fixed}, key=_export_sort_key)
+
+
 def _export_sort_key(name: str) -> tuple[int, str]:
     if name.isupper() or (name.upper() == name and "_" in name):
         group = 0
@@ -56,7 +84,7 @@ def _export_sort_key(name: str) -> tuple[int, str]:
     return (group, name)
 
 
-def render(model: Model) -> dict[str, str]:
+def render(model: Model, protocol: list[ProtocolModule] | None = None) -> dict[str, str]:
     """Relative path (under ogpu_bindings/) -> unformatted source, for every output file."""
     env = _env()
     files: dict[str, str] = {}
@@ -69,36 +97,17 @@ def render(model: Model) -> dict[str, str]:
     files["structs.py"] = env.get_template("structs.py.j2").render(
         header=header([f"the struct types in {sets}", "abis/enums.json"]), model=model
     )
-    exports = [c.name for c in model.errors] + [
-        "CUSTOM_ERRORS",
-        "ERROR_STRING_SELECTOR",
-        "PANIC_CODES",
-        "PANIC_SELECTOR",
-        "REVERT_REASONS",
-        "REVERT_REASON_OVERRIDES",
-        "decode_revert",
-        "revert_class_for",
-        "revert_from_exception",
-        "revert_from_reason",
-    ]
+    errors_header = header(["abis/errors.json", f"the custom errors in {sets}"])
     files["errors.py"] = env.get_template("errors.py.j2").render(
-        header=header(["abis/errors.json", f"the custom errors in {sets}"]),
+        header=errors_header,
         model=model,
         errors=model.errors,
-        export_names=sorted(exports, key=_export_sort_key),
+        export_names=_sorted_names([c.name for c in model.errors], _ERRORS_EXPORTS),
     )
-    revert_imports = [
-        "ERROR_STRING_SELECTOR",
-        "PANIC_CODES",
-        "PANIC_SELECTOR",
-        "PanicError",
-        "revert_class_for",
-        *(ce.class_name for ce in model.custom_errors),
-    ]
     files["_revert.py"] = env.get_template("_revert.py.j2").render(
-        header=header(["abis/errors.json", f"the custom errors in {sets}"]),
+        header=errors_header,
         model=model,
-        revert_imports=sorted(set(revert_imports), key=_export_sort_key),
+        revert_imports=_sorted_names([ce.class_name for ce in model.custom_errors], _REVERT_USES),
     )
     files["__init__.py"] = env.get_template("init.py.j2").render(
         header=header(["abis/networks.json", f"the events in {sets}"]), model=model
@@ -122,6 +131,20 @@ def render(model: Model) -> dict[str, str]:
             header=header(list(contract.sources)),
             contract=contract,
             imports=contract.event_imports(enum_names, struct_names),
+        )
+    if protocol is not None:
+        files.update(render_protocol(env, protocol))
+    return files
+
+
+def render_protocol(env: jinja2.Environment, protocol: list[ProtocolModule]) -> dict[str, str]:
+    """ogpu_bindings/protocol/: one module per entry of abis/protocol.json."""
+    doc = f'"""The mechanical part of ``ogpu.protocol``, from abis/{TABLE} (see each module)."""'
+    files = {"protocol/__init__.py": f"{header([f'abis/{TABLE}'])}\n{doc}\n"}
+    template = env.get_template("protocol.py.j2")
+    for module in protocol:
+        files[f"protocol/{module.name}.py"] = template.render(
+            header=header(module.sources), module=module
         )
     return files
 
