@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,20 @@ def _expect(cond: bool, message: str) -> None:
 # -- networks.json -------------------------------------------------------------------------------
 
 
+def _objects(
+    data: Any, key: str, where: str, pattern: re.Pattern[str]
+) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """``(name, entry, where)`` per entry of the object ``data[key]``, sorted by name; each
+    name must match ``pattern`` and each entry be an object (else CodegenError)."""
+    entries = data.get(key)
+    _expect(isinstance(entries, dict), f"{where.partition(':')[0]}: '{key}' must be an object")
+    for name in sorted(entries):
+        at = f"{where} {name!r}"
+        _expect(bool(pattern.match(name)), f"{at}: name must match {pattern.pattern}")
+        _expect(isinstance(entries[name], dict), f"{at}: must be an object")
+        yield name, entries[name], at
+
+
 def _load_networks(path: Path) -> tuple[tuple[NetworkInfo, ...], frozenset[str]]:
     data = _read_json(path)
     _expect(isinstance(data, dict), "networks.json: top level must be an object")
@@ -84,14 +99,9 @@ def _load_networks(path: Path) -> tuple[tuple[NetworkInfo, ...], frozenset[str]]
         isinstance(instance, list) and all(isinstance(x, str) for x in instance),
         "networks.json: instance_contracts must be a list of contract names",
     )
-    nets = data.get("networks")
-    _expect(isinstance(nets, dict) and bool(nets), "networks.json: 'networks' must be an object")
+    _expect(bool(data.get("networks")), "networks.json: 'networks' must name a network")
     out: list[NetworkInfo] = []
-    for name in sorted(nets):
-        where = f"networks.json: network {name!r}"
-        raw = nets[name]
-        _expect(bool(_SET_RE.match(name)), f"{where}: name must match {_SET_RE.pattern}")
-        _expect(isinstance(raw, dict), f"{where}: must be an object")
+    for name, raw, where in _objects(data, "networks", "networks.json: network", _SET_RE):
         chain_id = raw.get("chain_id")
         _expect(
             isinstance(chain_id, int) and not isinstance(chain_id, bool) and chain_id > 0,
@@ -145,14 +155,8 @@ class _Override:
 def _load_enums(path: Path) -> tuple[tuple[Enum, ...], dict[tuple[str, ...], _Override]]:
     data = _read_json(path)
     _expect(isinstance(data, dict), "enums.json: top level must be an object")
-    raw_enums = data.get("enums")
-    _expect(isinstance(raw_enums, dict), "enums.json: 'enums' must be an object")
     enums: list[Enum] = []
-    for name in sorted(raw_enums):
-        where = f"enums.json: enum {name!r}"
-        raw = raw_enums[name]
-        _expect(bool(_NAME_RE.match(name)), f"{where}: not an identifier")
-        _expect(isinstance(raw, dict), f"{where}: must be an object")
+    for name, raw, where in _objects(data, "enums", "enums.json: enum", _NAME_RE):
         flag = raw.get("flag", False)
         _expect(isinstance(flag, bool), f"{where}: flag must be true or false")
         members = raw.get("members")
@@ -203,20 +207,6 @@ def _load_enums(path: Path) -> tuple[tuple[Enum, ...], dict[tuple[str, ...], _Ov
 # -- errors.json ---------------------------------------------------------------------------------
 
 
-@dataclass
-class _ErrorSpec:
-    name: str
-    parent: str | None
-    builtin_bases: tuple[str, ...]
-    doc: str
-    message: str
-    attrs: tuple[ErrorAttr, ...]
-    reverts: tuple[RevertRule, ...]
-    also: tuple[str, ...] = ()
-    official: tuple[str, ...] = ()
-    official_message: str | None = None
-
-
 def _official(raw: dict[str, Any], where: str) -> tuple[tuple[str, ...], str | None]:
     """``"official": {"params": [...], "message": "..."}``: the official SDK's constructor."""
     spec = raw.get("official")
@@ -236,12 +226,12 @@ def _official(raw: dict[str, Any], where: str) -> tuple[tuple[str, ...], str | N
     return tuple(params), message
 
 
-def _load_errors(path: Path) -> tuple[list[_ErrorSpec], dict[str, dict[str, str]]]:
+def _load_errors(path: Path) -> tuple[list[ErrorClass], dict[str, dict[str, str]]]:
     data = _read_json(path)
     _expect(isinstance(data, dict), "errors.json: top level must be an object")
     classes = data.get("classes")
     _expect(isinstance(classes, list) and bool(classes), "errors.json: 'classes' must be a list")
-    specs: list[_ErrorSpec] = []
+    specs: list[ErrorClass] = []
     for i, raw in enumerate(classes):
         _expect(isinstance(raw, dict), f"errors.json: classes[{i}] must be an object")
         name = raw.get("name")
@@ -291,18 +281,19 @@ def _load_errors(path: Path) -> tuple[list[_ErrorSpec], dict[str, dict[str, str]
             f"{where}: also must list class names",
         )
         official, official_message = _official(raw, where)
-        specs.append(
-            _ErrorSpec(
+        specs.append(  # ``inherited`` is filled once every class is known
+            ErrorClass(
                 name,
                 parent,
                 tuple(bases),
                 doc,
                 message,
                 tuple(attrs),
-                tuple(rules),
-                tuple(also),
-                official,
-                official_message,
+                inherited=(),
+                reverts=tuple(rules),
+                also=tuple(also),
+                official=official,
+                official_message=official_message,
             )
         )
     names = [s.name for s in specs]
@@ -365,7 +356,7 @@ def sdk_error_attrs(name: str) -> tuple[ErrorAttr, ...] | None:
 
 
 def _build_error_classes(
-    specs: list[_ErrorSpec],
+    specs: list[ErrorClass],
     custom_specs: dict[str, dict[str, str]],
     customs: list[CustomError],
 ) -> tuple[ErrorClass, ...]:
@@ -411,19 +402,7 @@ def _build_error_classes(
                 param in available,
                 f"errors.json: class {s.name}: official parameter {param} is not an attribute",
             )
-        classes[s.name] = ErrorClass(
-            s.name,
-            s.parent,
-            s.builtin_bases,
-            s.doc,
-            s.message,
-            s.attrs,
-            inherited,
-            s.reverts,
-            also=s.also,
-            official=s.official,
-            official_message=s.official_message,
-        )
+        classes[s.name] = replace(s, inherited=inherited)
         children.setdefault(s.parent, []).append(s.name)
     for ce in customs:
         _expect(
@@ -435,7 +414,7 @@ def _build_error_classes(
         inherited = chain_attrs(parent)
         taken = {a.name for a in inherited}
         attrs = []
-        for p in ce.params:
+        for p in ce.inputs:
             _expect(
                 p.py_name not in taken,
                 f"custom error {ce.name}: argument {p.py_name} clashes with an inherited attribute",
@@ -747,6 +726,19 @@ def _union(
     return out
 
 
+def _alike(per_set: dict[str, Any], shape: Callable[[Any], object], what: str) -> Any:
+    """A member as the first ABI set declares it, checked to have the same ``shape`` in
+    every set (else CodegenError)."""
+    raws = list(per_set.values())
+    for other in raws[1:]:
+        _expect(
+            shape(other) == shape(raws[0]),
+            f"{what} differs between {raws[0].source} and {other.source}; "
+            "one Python API cannot cover both",
+        )
+    return raws[0]
+
+
 def _build_contract(
     cname: str,
     raw_sets: dict[str, dict[str, _RawContract]],
@@ -759,17 +751,12 @@ def _build_contract(
     functions: list[Function] = []
     sources: set[str] = set()
     for fname, per_set in sorted(fn_union.items()):
-        raws: list[_RawFunction] = list(per_set.values())
-        raw = raws[0]
-        for other in raws[1:]:
-            _expect(
-                _shape(other.inputs) == _shape(raw.inputs)
-                and _shape(other.outputs) == _shape(raw.outputs)
-                and other.mutability == raw.mutability,
-                f"{cname}.{fname} differs between {raw.source} and {other.source}; "
-                "one Python API cannot cover both",
-            )
-        sources.update(r.source for r in raws)
+        raw: _RawFunction = _alike(
+            per_set,
+            lambda f: (_shape(f.inputs), _shape(f.outputs), f.mutability),
+            f"{cname}.{fname}",
+        )
+        sources.update(r.source for r in per_set.values())
         reserved = FUNCTION_RESERVED | ({"value"} if raw.mutability == "payable" else set())
         if len(per_set) < n_sets:
             reserved = reserved | {"network"}
@@ -793,15 +780,10 @@ def _build_contract(
         )
     events: list[Event] = []
     for ename, per_set in sorted(ev_union.items()):
-        raws_e: list[_RawEvent] = list(per_set.values())
-        raw_e = raws_e[0]
-        for other_e in raws_e[1:]:
-            _expect(
-                _shape(other_e.inputs) == _shape(raw_e.inputs)
-                and other_e.anonymous == raw_e.anonymous,
-                f"event {cname}.{ename} differs between {raw_e.source} and {other_e.source}",
-            )
-        sources.update(r.source for r in raws_e)
+        raw_e: _RawEvent = _alike(
+            per_set, lambda e: (_shape(e.inputs), e.anonymous), f"event {cname}.{ename}"
+        )
+        sources.update(r.source for r in per_set.values())
         inputs = _rename(raw_e.inputs, EVENT_RESERVED, False, f"{raw_e.source}: event {ename}")
         signature = f"{ename}(" + ",".join(p.type.canonical for p in inputs) + ")"
         events.append(
@@ -907,5 +889,5 @@ def _build_custom_errors(raw_sets: dict[str, dict[str, _RawContract]]) -> list[C
         )
         selectors[selector] = name
         class_name = name if name.endswith("Error") else f"{name}Error"
-        out.append(CustomError(name, class_name, params, selector, tuple(sorted(sources))))
+        out.append(CustomError(name, params, class_name, selector, tuple(sorted(sources))))
     return out

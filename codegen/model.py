@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .abitypes import AbiType, Param, lit
@@ -33,6 +34,11 @@ def wrap(text: str, indent: int = 4) -> list[str]:
             out.append("")
         out.extend(textwrap.wrap(para, DOC_WIDTH - indent, break_on_hyphens=False) or [""])
     return out
+
+
+def names_used(params: Iterable[Param]) -> set[str]:
+    """Enum and struct class names the Python code of ``params`` refers to."""
+    return set().union(*(p.type.names_used() for p in params))
 
 
 def tuple_lit(items: list[str]) -> str:
@@ -105,10 +111,28 @@ class Struct:
         ]
 
     def names_used(self) -> set[str]:
-        out: set[str] = set()
-        for f in self.fields:
-            out |= f.type.names_used()
-        return out
+        return names_used(self.fields)
+
+
+@dataclass(frozen=True)
+class _Member:
+    """What functions, events and custom errors share: a name over typed inputs, hence a
+    signature, and a decoder."""
+
+    name: str
+    inputs: tuple[Param, ...]
+
+    @property
+    def decoder_name(self) -> str:
+        return f"_decode_{self.py_name}"
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}(" + ",".join(p.type.canonical for p in self.inputs) + ")"
+
+    @property
+    def signature_lit(self) -> str:
+        return pystr(self.signature)
 
 
 # -- errors --------------------------------------------------------------------------------------
@@ -208,40 +232,31 @@ class ErrorClass:
 
 
 @dataclass(frozen=True)
-class CustomError:
+class CustomError(_Member):
     """A Solidity custom error (union over every ABI)."""
 
-    name: str
     class_name: str
-    params: tuple[Param, ...]
     selector: str
     sources: tuple[str, ...]
 
     @property
-    def signature(self) -> str:
-        return f"{self.name}(" + ",".join(p.type.canonical for p in self.params) + ")"
+    def py_name(self) -> str:  # type: ignore[override]
+        return snake(self.name)
 
     @property
     def display(self) -> str:
-        inner = ", ".join(f"{p.type.display} {p.name}".strip() for p in self.params)
+        inner = ", ".join(f"{p.type.display} {p.name}".strip() for p in self.inputs)
         return f"{self.name}({inner})"
 
     @property
-    def decoder_name(self) -> str:
-        return f"_decode_{snake(self.name)}"
-
-    @property
     def types_lit(self) -> str:
-        return tuple_lit([lit(p.type.canonical) for p in self.params])
+        return tuple_lit([lit(p.type.canonical) for p in self.inputs])
 
     def attr_items(self) -> list[str]:
-        return [f"{p.py_name}={p.type.decode_expr(f'_v[{i}]')}" for i, p in enumerate(self.params)]
+        return [f"{p.py_name}={p.type.decode_expr(f'_v[{i}]')}" for i, p in enumerate(self.inputs)]
 
     def names_used(self) -> set[str]:
-        out: set[str] = set()
-        for p in self.params:
-            out |= p.type.names_used()
-        return out
+        return names_used(self.inputs)
 
     def lazy_imports(self, enum_names: set[str]) -> list[tuple[str, str]]:
         """(module, name) imported inside the decoder (errors.py cannot import them at the top:
@@ -270,11 +285,15 @@ class ResultClass:
 
 
 @dataclass(frozen=True)
-class Function:
+class _ContractMember(_Member):
+    """A function or an event of one contract."""
+
     contract: str
-    name: str
     py_name: str
-    inputs: tuple[Param, ...]
+
+
+@dataclass(frozen=True)
+class Function(_ContractMember):
     outputs: tuple[Param, ...]
     mutability: str
     selector: str
@@ -293,14 +312,6 @@ class Function:
         return self.mutability == "payable"
 
     @property
-    def signature(self) -> str:
-        return f"{self.name}(" + ",".join(p.type.canonical for p in self.inputs) + ")"
-
-    @property
-    def signature_lit(self) -> str:
-        return pystr(self.signature)
-
-    @property
     def display(self) -> str:
         ins = ", ".join(f"{p.type.display} {p.name}".strip() for p in self.inputs)
         text = f"{self.name}({ins}) {self.mutability}"
@@ -312,10 +323,6 @@ class Function:
     @property
     def call_name(self) -> str:
         return f"{self.py_name}_call"
-
-    @property
-    def decoder_name(self) -> str:
-        return f"_decode_{self.py_name}"
 
     @property
     def selector_const(self) -> str:
@@ -463,10 +470,7 @@ class Function:
         return wrap(f"`{self.display}`: one eth_call (see the module function {self.py_name}).")
 
     def names_used(self) -> set[str]:
-        out: set[str] = set()
-        for p in self.inputs + self.outputs:
-            out |= p.type.names_used()
-        return out
+        return names_used(self.inputs + self.outputs)
 
     @property
     def uses_sequence(self) -> bool:
@@ -483,11 +487,7 @@ class EventField:
 
 
 @dataclass(frozen=True)
-class Event:
-    contract: str
-    name: str
-    py_name: str
-    inputs: tuple[Param, ...]
+class Event(_ContractMember):
     anonymous: bool
     topic: str
     present_on: tuple[str, ...]
@@ -505,24 +505,16 @@ class Event:
         return f"{self.py_name.upper()}_TOPIC"
 
     @property
-    def decoder_name(self) -> str:
-        return f"decode_{self.py_name}"
-
-    @property
-    def signature(self) -> str:
-        return f"{self.name}(" + ",".join(p.type.canonical for p in self.inputs) + ")"
-
-    @property
-    def signature_lit(self) -> str:
-        return pystr(self.signature)
-
-    @property
     def display(self) -> str:
         parts = []
         for p in self.inputs:
             idx = " indexed" if p.indexed else ""
             parts.append(f"{p.type.display}{idx} {p.name}".strip())
         return f"{self.name}({', '.join(parts)})"
+
+    @property
+    def decoder_name(self) -> str:  # public: the events modules export their decoders
+        return f"decode_{self.py_name}"
 
     @property
     def uses_topics(self) -> bool:
@@ -573,11 +565,8 @@ class Event:
         )
 
     def names_used(self) -> set[str]:
-        out: set[str] = set()
-        for p in self.inputs:
-            if not (p.indexed and p.type.is_dynamic):
-                out |= p.type.names_used()
-        return out
+        # an indexed dynamic value is only its hash: nothing of its type is decoded
+        return names_used(p for p in self.inputs if not (p.indexed and p.type.is_dynamic))
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,13 @@ needs judgement.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ogpu.errors import MasterNotFoundError
+from ogpu.protocol import _bindings as b
 from ogpu.types.enums import Role
+from ogpu.types.snapshots import MasterSnapshot
+from ogpu_bindings import terminal as _terminal
 from ogpu_bindings.protocol import terminal
 from ogpu_bindings.protocol.vault import VaultAccount
 
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
 
     from ogpu.types import Signer
     from ogpu.types.receipt import Receipt
+    from ogpu_bindings.runtime import ContractCall
 
 __all__ = [
     "MasterBase",
@@ -49,6 +53,23 @@ class MasterBase(VaultAccount):
         if not found.is_master():
             raise found._missing()
         return found
+
+    def _snapshot_calls(self) -> dict[str, ContractCall[Any]]:
+        """The views of this object's snapshot (field -> call), to read in one block. No RPC."""
+        terminal_address = b.singleton("TERMINAL")
+        return {
+            "provider": _terminal.provider_of_call(terminal_address, self.address),
+            "is_master": _terminal.is_master_call(terminal_address, self.address),
+            **super()._snapshot_calls(),
+        }
+
+    def snapshot(self) -> MasterSnapshot:
+        """Every field, read from one block in ONE ``eth_call``.
+
+        Raises:
+            RPCError: the node failed.
+        """
+        return MasterSnapshot(address=self.address, **b.read_fields(self._snapshot_calls()))
 
     def get_provider(self) -> str:
         """Paired provider (zero address when unpaired).

@@ -8,9 +8,12 @@ needs judgement.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ogpu.errors import ProviderNotFoundError
+from ogpu.protocol import _bindings as b
+from ogpu.types.snapshots import ProviderSnapshot
+from ogpu_bindings import terminal as _terminal
 from ogpu_bindings.protocol import nexus, terminal
 from ogpu_bindings.protocol.vault import VaultAccount
 
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
 
     from ogpu.types import Signer
     from ogpu.types.receipt import Receipt
+    from ogpu_bindings.runtime import ContractCall
 
 __all__ = [
     "ProviderBase",
@@ -49,6 +53,28 @@ class ProviderBase(VaultAccount):
         if not found.is_provider():
             raise found._missing()
         return found
+
+    def _snapshot_calls(self) -> dict[str, ContractCall[Any]]:
+        """The views of this object's snapshot (field -> call), to read in one block. No RPC."""
+        terminal_address = b.singleton("TERMINAL")
+        return {
+            "master": _terminal.master_of_call(terminal_address, self.address),
+            "base_data": _terminal.base_data_of_call(terminal_address, self.address),
+            "live_data": _terminal.live_data_of_call(terminal_address, self.address),
+            "is_provider": _terminal.is_provider_call(terminal_address, self.address),
+            "default_agent_disabled": _terminal.default_agent_disabled_call(
+                terminal_address, self.address
+            ),
+            **super()._snapshot_calls(),
+        }
+
+    def snapshot(self) -> ProviderSnapshot:
+        """Every field, read from one block in ONE ``eth_call``.
+
+        Raises:
+            RPCError: the node failed.
+        """
+        return ProviderSnapshot(address=self.address, **b.read_fields(self._snapshot_calls()))
 
     def get_master(self) -> str:
         """Paired master (zero address when unpaired).

@@ -9,7 +9,7 @@ needs judgement.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ogpu.errors import ResponseNotFoundError
 from ogpu.protocol import _bindings as b
@@ -62,6 +62,15 @@ class ResponseBase(AddressBound):
             not_found=found._missing,
         )
         return found
+
+    def _snapshot_calls(self) -> dict[str, ContractCall[Any]]:
+        """The views of this object's snapshot (field -> call), to read in one block. No RPC."""
+        return {
+            "params": _abi.get_response_params_call(self.address),
+            "status": _abi.get_status_call(self.address),
+            "timestamp": _abi.response_timestamp_call(self.address),
+            "confirmed": _abi.confirmed_final_call(self.address),
+        }
 
     def get_params(self) -> ResponseParams:
         """The on-chain ``ResponseParams`` (task, provider, data, payment).

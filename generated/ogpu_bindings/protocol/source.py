@@ -9,7 +9,7 @@ needs judgement.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ogpu.errors import SourceNotFoundError
 from ogpu.protocol import _bindings as b
@@ -62,6 +62,16 @@ class SourceBase(AddressBound):
             not_found=found._missing,
         )
         return found
+
+    def _snapshot_calls(self) -> dict[str, ContractCall[Any]]:
+        """The views of this object's snapshot (field -> call), to read in one block. No RPC."""
+        return {
+            "client": _abi.get_client_call(self.address),
+            "status": _abi.get_status_call(self.address),
+            "params": _abi.get_source_params_call(self.address),
+            "task_count": _abi.get_task_count_call(self.address),
+            "registrant_count": _abi.get_registrant_count_call(self.address),
+        }
 
     def get_client(self) -> str:
         """Owner (publishing client) of the source.

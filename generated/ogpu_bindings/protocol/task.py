@@ -9,7 +9,7 @@ needs judgement.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ogpu.errors import TaskNotFoundError
 from ogpu.protocol import _bindings as b
@@ -62,6 +62,19 @@ class TaskBase(AddressBound):
             not_found=found._missing,
         )
         return found
+
+    def _snapshot_calls(self) -> dict[str, ContractCall[Any]]:
+        """The views of this object's snapshot (field -> call), to read in one block. No RPC."""
+        return {
+            "source": _abi.get_source_call(self.address),
+            "status": _abi.get_status_call(self.address),
+            "params": _abi.task_params_call(self.address),
+            "payment": _abi.get_payment_call(self.address),
+            "expiry_time": _abi.get_expiry_time_call(self.address),
+            "delivery_method": _abi.get_delivery_method_call(self.address),
+            "attempt_count": _abi.get_attempt_count_call(self.address),
+            "winning_provider": _abi.winning_provider_call(self.address),
+        }
 
     def get_status(self) -> TaskStatus:
         """Current status (reads ``EXPIRED`` once past the expiry time).

@@ -10,17 +10,18 @@ needs judgement.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import transact
 from ogpu.protocol._instance import AddressBound
 from ogpu_bindings import vault as _abi
+from ogpu_bindings import vault as _vault
 
 if TYPE_CHECKING:
     from ogpu.types import Signer
     from ogpu.types.receipt import Receipt
-    from ogpu_bindings.runtime import TxRequest
+    from ogpu_bindings.runtime import ContractCall, TxRequest
 
 __all__ = [
     "VaultAccount",
@@ -226,6 +227,21 @@ class VaultAccount(AddressBound):
     """
 
     __slots__ = ()
+
+    def _snapshot_calls(self) -> dict[str, ContractCall[Any]]:
+        """The views of this object's snapshot (field -> call), to read in one block. No RPC."""
+        vault_address = b.singleton("VAULT")
+        return {
+            "balance": _vault.balance_of_call(vault_address, self.address),
+            "lockup": _vault.lockup_of_call(vault_address, self.address),
+            "unbonding": _vault.unbonding_of_call(vault_address, self.address),
+            "unbonding_timestamp": _vault.unbonding_timestamp_call(vault_address, self.address),
+            "total_earnings": _vault.total_earnings_of_call(vault_address, self.address),
+            "frozen_payment": _vault.frozen_payment_call(vault_address, self.address),
+            "sanction": _vault.sanction_of_call(vault_address, self.address),
+            "is_eligible": _vault.is_eligible_call(vault_address, self.address),
+            "is_whitelisted": _vault.is_whitelisted_call(vault_address, self.address),
+        }
 
     def get_balance(self) -> int:
         """Liquid vault balance in wei.

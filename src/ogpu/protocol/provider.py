@@ -1,23 +1,19 @@
 """``Provider``: provider-scoped view over Terminal, Vault and Nexus.
 
-Its methods are generated (``ogpu_bindings.protocol.provider``, from ``abis/protocol.json``);
-the source scan and the snapshot are here.
+Its methods are generated (``ogpu_bindings.protocol.provider``, from
+``abis/protocol.json``); the source scan is here.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ogpu_bindings import source as source_abi
-from ogpu_bindings import terminal as terminal_abi
 from ogpu_bindings.protocol.provider import ProviderBase
-from ogpu_bindings.runtime import ContractCall
 
 from ogpu._lazy import lazy_imports
 from ogpu.protocol import _bindings as b
 from ogpu.protocol import nexus
-from ogpu.protocol._account import vault_calls, vault_fields
-from ogpu.types.snapshots import ProviderSnapshot
 
 if TYPE_CHECKING:
     from ogpu.protocol.source import Source
@@ -47,39 +43,11 @@ class Provider(ProviderBase):
         )
         return [s for s, registrant in zip(sources, ids, strict=True) if int(registrant) != 0]
 
-    def snapshot(self) -> ProviderSnapshot:
-        """Terminal and Vault state from one block in ONE ``eth_call``.
-
-        Raises:
-            RPCError: the node failed.
-        """
-        terminal = b.singleton("TERMINAL")
-        a = self.address
-        calls: list[ContractCall[Any]] = [
-            terminal_abi.master_of_call(terminal, a),
-            terminal_abi.base_data_of_call(terminal, a),
-            terminal_abi.live_data_of_call(terminal, a),
-            terminal_abi.is_provider_call(terminal, a),
-            terminal_abi.default_agent_disabled_call(terminal, a),
-            *vault_calls(a),
-        ]
-        block, values = b.read_many(calls)
-        master, base, live, is_provider, disabled = values[:5]
-        return ProviderSnapshot(
-            address=a,
-            master=str(master),
-            base_data=str(base),
-            live_data=str(live),
-            is_provider=bool(is_provider),
-            default_agent_disabled=bool(disabled),
-            **vault_fields(values[5:]),
-            block_number=block,
-        )
-
 
 # -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
 if TYPE_CHECKING:
     from ogpu.types.errors import ProviderNotFoundError as ProviderNotFoundError
     from ogpu.types.receipt import Receipt as Receipt
+    from ogpu.types.snapshots import ProviderSnapshot as ProviderSnapshot
 else:
     __getattr__, __dir__ = lazy_imports(__name__, globals())

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ogpu_bindings import response as response_abi
 from ogpu_bindings.protocol.response import ResponseBase
 
 from ogpu._lazy import lazy_imports
 from ogpu.protocol import _bindings as b
-from ogpu.types.enums import ResponseStatus
 from ogpu.types.snapshots import ResponseSnapshot
 
 if TYPE_CHECKING:
@@ -57,31 +55,16 @@ class Response(ResponseBase):
         Raises:
             ResponseNotFoundError: not a response. RPCError: the node failed.
         """
-        block, (params, status, timestamp, confirmed) = b.read_many(
-            [
-                response_abi.get_response_params_call(self.address),
-                response_abi.get_status_call(self.address),
-                response_abi.response_timestamp_call(self.address),
-                response_abi.confirmed_final_call(self.address),
-            ],
-            not_found=self._missing,
-        )
-        return ResponseSnapshot(
-            address=self.address,
-            task=str(params.task),
-            params=params,
-            data=str(params.data),
-            status=ResponseStatus(status),
-            timestamp=int(timestamp),
-            confirmed=bool(confirmed),
-            block_number=block,
-        )
+        fields = b.read_fields(self._snapshot_calls(), not_found=self._missing)
+        params = fields["params"]
+        return ResponseSnapshot(address=self.address, task=params.task, data=params.data, **fields)
 
 
 # -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
 if TYPE_CHECKING:
     from ogpu.ipfs.fetch import fetch_ipfs_json as fetch_ipfs_json
     from ogpu.protocol._base import load_contract as load_contract
+    from ogpu.types.enums import ResponseStatus as ResponseStatus
     from ogpu.types.errors import ResponseNotFoundError as ResponseNotFoundError
     from ogpu.types.receipt import Receipt as Receipt
     from ogpu.types.structs import ResponseParams as ResponseParams

@@ -148,27 +148,11 @@ class Source(SourceBase):
         Raises:
             SourceNotFoundError: not a source. RPCError: the node failed.
         """
-        block, (client, status, params, tasks, registrants) = b.read_many(
-            [
-                source_abi.get_client_call(self.address),
-                source_abi.get_status_call(self.address),
-                source_abi.get_source_params_call(self.address),
-                source_abi.get_task_count_call(self.address),
-                source_abi.get_registrant_count_call(self.address),
-            ],
-            not_found=self._missing,
-        )
         from ogpu.types.params import SourceParams, from_decoded
 
-        return SourceSnapshot(
-            address=self.address,
-            client=str(client),
-            status=SourceStatus(status),
-            params=from_decoded(SourceParams, params),
-            task_count=int(tasks),
-            registrant_count=int(registrants),
-            block_number=block,
-        )
+        fields = b.read_fields(self._snapshot_calls(), not_found=self._missing)
+        fields["params"] = from_decoded(SourceParams, fields["params"])
+        return SourceSnapshot(address=self.address, **fields)
 
 
 # -- names the official 0.2.3 module also exposes, loaded on first access ---------------------

@@ -18,7 +18,6 @@ from ogpu._lazy import lazy_imports
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._common import task_params
 from ogpu.protocol._paging import ListGetter, Paging, read_list
-from ogpu.types.enums import DeliveryMethod, TaskStatus
 from ogpu.types.errors import InvalidParamsError
 from ogpu.types.snapshots import TaskSnapshot
 
@@ -156,33 +155,11 @@ class Task(TaskBase):
         Raises:
             TaskNotFoundError: not a task. RPCError: the node failed.
         """
-        a = self.address
-        block, values = b.read_many(
-            [
-                task_abi.get_source_call(a),
-                task_abi.get_status_call(a),
-                task_abi.task_params_call(a),
-                task_abi.get_payment_call(a),
-                task_abi.get_expiry_time_call(a),
-                task_abi.get_delivery_method_call(a),
-                task_abi.get_attempt_count_call(a),
-                task_abi.winning_provider_call(a),
-            ],
-            not_found=self._missing,
-        )
-        source, status, params, payment, expiry, delivery, attempts, winner = values
-        return TaskSnapshot(
-            address=a,
-            source=str(source),
-            status=TaskStatus(status),
-            params=task_params(params),
-            payment=int(payment),
-            expiry_time=int(expiry),
-            delivery_method=DeliveryMethod(delivery),
-            attempt_count=int(attempts),
-            winning_provider=None if str(winner) == b.ZERO_ADDRESS else str(winner),
-            block_number=block,
-        )
+        fields = b.read_fields(self._snapshot_calls(), not_found=self._missing)
+        fields["params"] = task_params(fields["params"])
+        if fields["winning_provider"] == b.ZERO_ADDRESS:
+            fields["winning_provider"] = None
+        return TaskSnapshot(address=self.address, **fields)
 
 
 # -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
@@ -190,6 +167,8 @@ if TYPE_CHECKING:
     from ogpu.ipfs.fetch import fetch_ipfs_json as fetch_ipfs_json
     from ogpu.protocol._base import load_contract as load_contract
     from ogpu.protocol._bindings import ZERO_ADDRESS as ZERO_ADDRESS
+    from ogpu.types.enums import DeliveryMethod as DeliveryMethod
+    from ogpu.types.enums import TaskStatus as TaskStatus
     from ogpu.types.errors import TaskNotFoundError as TaskNotFoundError
     from ogpu.types.params import TaskParams as TaskParams
     from ogpu.types.receipt import Receipt as Receipt
