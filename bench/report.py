@@ -588,11 +588,11 @@ SDK's venv (`pip install ogpu==0.2.3`, about 25 s, once).
   JSON-RPC transport, ABI codec (`ogpu.abi`) and keccak, and loads no web3,
   eth-abi or eth-account on that path (`tests/protocol/test_web3_free.py`).
 - `snapshot`: `Task(addr).snapshot()` on a seeded task; median per call.
-- `get_tasks`: `Source(addr).get_tasks()` on a source with 500 tasks; median per
-  call; every side's result is checked against the chain.
-- `get_tasks_10k`: the same on a source with 10,000 tasks, seeded on first use by
-  the `ListBuilder` test fixture (a real Source contract, 1,000 synthetic task
-  addresses per transaction). `Source.getTasks` cannot be paged on mainnet
+- `get_tasks`: `Source(addr).get_tasks()` on a source with 3,000 tasks (the
+  issue's size); median per call; every side's result is checked against the
+  chain. The list is seeded on first use by the `ListBuilder` test fixture (a real
+  Source contract, 1,000 synthetic task addresses per transaction).
+- `get_tasks_10k`: the same on a source with 10,000 tasks. `Source.getTasks` cannot be paged on mainnet
   (docs/MAINNET.md), so one call under the devnet's 50,000,000 `eth_call` gas cap
   returns the whole list (about 27.6M gas); one call per repetition.
 - `publish_task`: 100 × `ogpu.client.publish_task(TaskInfo(...), private_key=...)`

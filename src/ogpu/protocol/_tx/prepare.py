@@ -1,15 +1,14 @@
-"""Before anything is signed: the chain id, the gas estimate (the preflight) and the fees.
+"""Before anything is signed: the chain id and the gas estimates (the preflight).
 
 A revert or an unaffordable transaction surfaces here as a typed error, before any
-nonce is used. Reads are retried under the one :class:`ogpu.net.RetryPolicy` shape,
-inside the ambient budget (see ``clock``).
+nonce is used. ``prepare`` serves one transaction, ``estimate_all`` a batch of them.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,21 +17,19 @@ from ogpu_bindings.runtime import TxRequest
 from ogpu import net
 from ogpu.chain import rpc
 from ogpu.chain.config import ChainConfig
+from ogpu.chain.context import NonceSlot, current
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._revert import decode_failure
-from ogpu.types.errors import ChainNotSupportedError, GasError, RPCError
+from ogpu.protocol._tx.calls import batches, each, is_transient, policy, read
+from ogpu.protocol._tx.fees import FEE_READS, fee_fields
+from ogpu.types.errors import ChainNotSupportedError, GasError, OGPUError
 
 if TYPE_CHECKING:
     from web3 import Web3
 
 #: Gas limit = estimate * GAS_MARGIN (rounded up).
 GAS_MARGIN = 1.2
-#: Priority fee used when the node has no ``eth_maxPriorityFeePerGas``.
-FALLBACK_PRIORITY_FEE = 1_000_000_000
-#: First pause between retries of a read, in seconds (doubling, with jitter).
-RETRY_PAUSE = 0.05
 
-_TRANSIENT = ("rate limit", "too many requests", "timeout", "timed out", "temporarily", "try again")
 _chain_ids: weakref.WeakKeyDictionary[Web3, int] = weakref.WeakKeyDictionary()
 _chain_ids_lock = threading.Lock()
 
@@ -78,38 +75,15 @@ def gas_limit(estimate: int) -> int:
     return int(estimate * GAS_MARGIN) + 1
 
 
-def is_transient(failure: object) -> bool:
-    """Whether a read's failure is worth asking again (no answer, or a busy node)."""
-    if isinstance(failure, rpc.TransportError):
-        return True
-    if isinstance(failure, rpc.NodeError):
-        text = failure.message.lower()
-        return any(marker in text for marker in _TRANSIENT)
-    return False
+def chain_id_known(w3: Web3) -> bool:
+    """Whether ``chain_id_of`` has the chain id of ``w3`` cached (then it costs no RPC)."""
+    return w3 in _chain_ids
 
 
-def policy(retries: int) -> net.RetryPolicy:
-    """The retry policy of the engine's reads: ``retries`` retries after the first try."""
-    return net.RetryPolicy(max_attempts=retries + 1, backoff_initial=RETRY_PAUSE, backoff_max=1.0)
-
-
-def read(w3: Web3, method: str, params: list[Any], retries: int) -> Any:
-    """One read, retried when transient (never used for broadcasts).
-
-    Raises:
-        RPCError: no answer within the retries and the ambient budget, or a node error.
-    """
-
-    def attempt(_: net.Budget) -> Any:
-        try:
-            return rpc.request(w3, method, params)
-        except (rpc.NodeError, rpc.TransportError) as exc:
-            error = b.rpc_error(exc)
-            raise (net.Transient(error) if is_transient(exc) else error) from None
-
-    return net.run_with_retry(
-        attempt, policy=policy(retries), budget=net.effective(None, None), what=method
-    )
+def remember_chain_id(w3: Web3, chain_id: int) -> None:
+    """Cache the chain id of ``w3`` read elsewhere (e.g. in a batch). No RPC."""
+    with _chain_ids_lock:
+        _chain_ids[w3] = chain_id
 
 
 def chain_id_of(w3: Web3, retries: int = 3) -> int:
@@ -122,8 +96,7 @@ def chain_id_of(w3: Web3, retries: int = 3) -> int:
     cached = _chain_ids.get(w3)
     if cached is None:
         cached = rpc.to_int(read(w3, "eth_chainId", [], retries), "eth_chainId")
-        with _chain_ids_lock:
-            _chain_ids[w3] = cached
+        remember_chain_id(w3, cached)
     expected = int(ChainConfig.get_current_chain())
     if cached != expected:
         raise ChainNotSupportedError(
@@ -131,34 +104,6 @@ def chain_id_of(w3: Web3, retries: int = 3) -> int:
             chain_id=cached,
         )
     return cached
-
-
-def fee_fields(w3: Web3, block: Any, tip: Any, retries: int, bump: int) -> dict[str, int]:
-    """EIP-1559 fields when the block has a base fee, else a legacy gas price; ``bump``
-    raises them by 25% per step. One ``eth_gasPrice`` on a chain without a base fee."""
-    base = block.get("baseFeePerGas") if isinstance(block, Mapping) else None
-    factor_num, factor_den = 5**bump, 4**bump
-    if base is not None:
-        priority = rpc.to_int(tip) if isinstance(tip, (int, str)) else FALLBACK_PRIORITY_FEE
-        priority = priority * factor_num // factor_den
-        return {"maxPriorityFeePerGas": priority, "maxFeePerGas": 2 * rpc.to_int(base) + priority}
-    price = rpc.to_int(read(w3, "eth_gasPrice", [], retries), "eth_gasPrice")
-    return {"gasPrice": price * factor_num // factor_den}
-
-
-def fees(w3: Web3, retries: int, bump: int) -> dict[str, int]:
-    """Fresh fee fields (see ``fee_fields``). One or two RPCs (plus ``eth_gasPrice``)."""
-    block = read(w3, "eth_getBlockByNumber", ["latest", False], retries)
-    try:
-        tip: Any = read(w3, "eth_maxPriorityFeePerGas", [], 0)
-    except RPCError:
-        tip = None
-    return fee_fields(w3, block, tip, retries, bump)
-
-
-def _each(w3: Web3, calls: list[tuple[str, list[Any]]]) -> list[Any]:
-    """``calls`` one by one (a node that refuses batches); each result or its failure."""
-    return [item for call in calls for item in rpc.batch(w3, [call])]
 
 
 def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, dict[str, int]]:
@@ -169,12 +114,7 @@ def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, d
         TxRevertError subclasses: the call reverts. GasError: the estimate failed.
         RPCError: the node could not be reached.
     """
-    call = call_object(target, sender)
-    calls: list[tuple[str, list[Any]]] = [
-        ("eth_estimateGas", [call]),
-        ("eth_getBlockByNumber", ["latest", False]),
-        ("eth_maxPriorityFeePerGas", []),
-    ]
+    calls = [("eth_estimateGas", [call_object(target, sender)]), *FEE_READS]
 
     def attempt(_: net.Budget) -> list[Any]:
         try:
@@ -182,7 +122,7 @@ def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, d
         except rpc.TransportError as exc:
             raise net.Transient(b.rpc_error(exc)) from None
         except rpc.NodeError:
-            answers = _each(w3, calls)
+            answers = each(w3, calls)
         if is_transient(answers[0]):
             raise net.Transient(b.rpc_error(answers[0]))
         return answers
@@ -191,10 +131,7 @@ def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, d
         attempt, policy=policy(retries), budget=net.effective(None, None), what="eth_estimateGas"
     )
     gas = checked_estimate(estimate, target, sender)
-    if isinstance(block, Exception):
-        block = read(w3, "eth_getBlockByNumber", ["latest", False], retries)
-    tip = None if isinstance(tip, Exception) else tip
-    return gas_limit(gas), fee_fields(w3, block, tip, retries, 0)
+    return gas_limit(gas), fee_fields(w3, block, tip, retries)
 
 
 def estimate_once(w3: Web3, call: dict[str, str]) -> Any:
@@ -222,3 +159,101 @@ def checked_estimate(estimate: Any, target: Target, sender: str) -> int:
             raise GasError(message=f"{sender} cannot pay for gas and value: {estimate.message}")
         raise GasError(message=f"gas estimation failed: {estimate.message}")
     return rpc.to_int(estimate, "eth_estimateGas")
+
+
+# -- many transactions ----------------------------------------------------------------------
+
+
+def _nonzero(data: bytes) -> int:
+    return len(data) - data.count(0)
+
+
+def _representatives(targets: Sequence[Target], groups: Sequence[Hashable]) -> list[int]:
+    """Per group, the index of its member with the most non-zero calldata bytes (the
+    highest intrinsic gas: 16 per non-zero byte against 4 per zero byte). No I/O."""
+    best: dict[Hashable, int] = {}
+    for i, (target, group) in enumerate(zip(targets, groups, strict=True)):
+        known = best.get(group)
+        if known is None or _nonzero(target.data) > _nonzero(targets[known].data):
+            best[group] = i
+    return list(best.values())
+
+
+def _slot(sender: str) -> NonceSlot:
+    return current().nonces.slot(int(ChainConfig.get_current_chain()), sender)
+
+
+def _first_use_reads(w3: Web3, sender: str) -> list[tuple[str, list[Any]]]:
+    """The reads that can ride with the estimates on first use: the chain id (cached per
+    Web3) and the account's pending nonce (when the nonce book has none yet)."""
+    calls: list[tuple[str, list[Any]]] = []
+    if not chain_id_known(w3):
+        calls.append(("eth_chainId", []))
+    if _slot(sender).next_nonce is None:
+        calls.append(("eth_getTransactionCount", [sender, "pending"]))
+    return calls
+
+
+def _remember(w3: Web3, calls: Sequence[tuple[str, list[Any]]], answers: Sequence[Any]) -> None:
+    """Cache what ``_first_use_reads`` read (a failed read is left to the usual path)."""
+    for (method, params), answer in zip(calls, answers, strict=True):
+        if isinstance(answer, Exception):
+            continue
+        if method == "eth_chainId":
+            remember_chain_id(w3, rpc.to_int(answer, method))
+            continue
+        slot = _slot(params[0])
+        with slot.lock:
+            if slot.next_nonce is None:
+                slot.next_nonce = rpc.to_int(answer, method)
+                slot.released.clear()
+
+
+def estimate_all(
+    w3: Web3,
+    targets: Sequence[Target],
+    sender: str,
+    labels: Sequence[str],
+    groups: Sequence[Hashable],
+    retries: int,
+) -> tuple[int, list[int], dict[str, int]]:
+    """(chain id, gas limits, fee fields) of many transactions: one estimate per gas
+    group and the fee data, with the first-use reads (chain id, pending nonce), in one
+    batch per ``BATCH_LIMIT`` calls.
+
+    A group's members share the limit of its representative (the member with the most
+    calldata gas): the caller vouches that they do the same work (the same function of
+    the same contract with the same argument sizes, from the same state).
+
+    Raises:
+        ChainNotSupportedError: the node serves another chain.
+        TxRevertError subclasses, GasError (the message starts with the label).
+        RPCError: the node could not be reached.
+    """
+    reps = _representatives(targets, groups)
+    first = _first_use_reads(w3, sender)
+    calls = [
+        *first,
+        *(("eth_estimateGas", [call_object(targets[i], sender)]) for i in reps),
+        *FEE_READS,
+    ]
+    answers = batches(w3, calls, retries)
+    _remember(w3, first, answers[: len(first)])
+    chain_id = chain_id_of(w3, retries)  # the right chain before any estimate error
+    *estimates, block, tip = answers[len(first) :]
+    limits: dict[Hashable, int] = {}
+    for i, estimate in zip(reps, estimates, strict=True):
+        if is_transient(estimate):
+            estimate = estimate_once(w3, call_object(targets[i], sender))
+        try:
+            limits[groups[i]] = gas_limit(checked_estimate(estimate, targets[i], sender))
+        except OGPUError as exc:
+            raise labelled(exc, labels[i]) from None
+    return chain_id, [limits[group] for group in groups], fee_fields(w3, block, tip, retries)
+
+
+def labelled(error: OGPUError, label: str) -> OGPUError:
+    """``error`` with its message prefixed by ``label`` (which item of a batch). No I/O."""
+    error.message = f"{label}: {error.message}"
+    error.args = (error.message,)
+    return error

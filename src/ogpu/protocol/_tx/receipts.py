@@ -15,7 +15,8 @@ from ogpu.chain import rpc
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._revert import decode_failure
 from ogpu.protocol._tx import clock
-from ogpu.protocol._tx.prepare import Target, call_object, read
+from ogpu.protocol._tx.calls import batch, chunks, read
+from ogpu.protocol._tx.prepare import Target, call_object
 from ogpu.protocol._tx.send import Peek, mined
 from ogpu.types.errors import (
     GasError,
@@ -106,6 +107,71 @@ def wait_receipt(
         pause = min(pause * 1.5, longest)
 
 
+def await_receipts(
+    w3: Web3,
+    hashes: Mapping[int, str],
+    timeout: float,
+    retries: int,
+    found: dict[int, Mapping[str, Any]],
+) -> tuple[dict[int, Mapping[str, Any]], dict[int, OGPUError]]:
+    """The mined receipts of the transactions ``hashes`` (by key), polled in batches of
+    ``BATCH_LIMIT`` with growing pauses until ``timeout`` or the ambient budget; ``found``
+    holds those already seen. Returns (receipts, errors): a hash without a receipt gets
+    ``TxReceiptTimeoutError``, one answered malformed ``MALFORMED_LIMIT`` times in a row
+    a ``TxRpcError``, each carrying the hash."""
+    seconds = clock.left(timeout)
+    deadline = time.monotonic() + seconds
+    pause, longest = POLL_INTERVAL
+    errors: dict[int, OGPUError] = {}
+    bad: dict[int, int] = {}
+    while True:
+        pending = [key for key in hashes if key not in found and key not in errors]
+        if not pending:
+            return found, errors
+        for chunk in chunks(pending):
+            calls = [("eth_getTransactionReceipt", [hashes[key]]) for key in chunk]
+            try:
+                answers = batch(w3, calls, retries)
+            except OGPUError:
+                answers = [None] * len(chunk)
+            for key, answer in zip(chunk, answers, strict=True):
+                if isinstance(answer, Mapping) and mined(answer):
+                    found[key] = answer
+                bad[key] = bad.get(key, 0) + 1 if isinstance(answer, rpc.MalformedAnswer) else 0
+                if bad[key] >= MALFORMED_LIMIT:
+                    errors[key] = malformed(hashes[key], "receipt", answer)
+        if time.monotonic() >= deadline:
+            for key in pending:
+                if key not in found and key not in errors:
+                    errors[key] = receipt_timeout(hashes[key], seconds)
+            return found, errors
+        clock.pause(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 1.5, longest)
+
+
+def block_headers(
+    w3: Web3, receipts: Sequence[Mapping[str, Any]], retries: int
+) -> dict[int, Mapping[str, Any]]:
+    """The headers of the blocks ``receipts`` were mined in, by number, in batches (a
+    failed batch or header is left out: the block time is a convenience)."""
+    numbers = set()
+    for found in receipts:
+        try:
+            numbers.add(rpc.to_int(found["blockNumber"]))
+        except (KeyError, ValueError):
+            continue
+    headers: dict[int, Mapping[str, Any]] = {}
+    for chunk in chunks(sorted(numbers)):
+        try:
+            answers = batch(w3, [("eth_getBlockByNumber", [hex(n), False]) for n in chunk], retries)
+        except OGPUError:
+            continue
+        for number, answer in zip(chunk, answers, strict=True):
+            if isinstance(answer, Mapping):
+                headers[number] = answer
+    return headers
+
+
 def _hex(value: Any) -> str:
     if isinstance(value, (bytes, bytearray)):
         return "0x" + bytes(value).hex()
@@ -172,9 +238,11 @@ def _timestamp(w3: Web3, block_number: int, mined_in: str, head: object, retries
         return 0  # the block time is a convenience: a lagging replica does not fail a write
 
 
-def build_receipt(w3: Web3, found: Mapping[str, Any], head: object, retries: int) -> Receipt:
+def build_receipt(
+    w3: Web3, found: Mapping[str, Any], head: object, retries: int, *, timestamp: bool = True
+) -> Receipt:
     """A ``Receipt`` from a mined receipt answer. One ``eth_getBlockByNumber`` unless
-    ``head`` is the receipt's block.
+    ``head`` is the receipt's block or ``timestamp=False`` (``Receipt.timestamp`` 0).
 
     Raises:
         ValueError, KeyError, TypeError: a malformed receipt (see ``decode_logs``).
@@ -190,7 +258,7 @@ def build_receipt(w3: Web3, found: Mapping[str, Any], head: object, retries: int
         gas_used=rpc.to_int(found["gasUsed"]),
         status=rpc.to_int(found["status"]),
         logs=decode_logs(list(found.get("logs", []))),
-        timestamp=_timestamp(w3, block_number, block_hash, head, retries),
+        timestamp=_timestamp(w3, block_number, block_hash, head, retries) if timestamp else 0,
         from_address=Web3.to_checksum_address(str(found["from"])) if found.get("from") else "",
         to=Web3.to_checksum_address(str(to)) if to else None,
         effective_gas_price=rpc.to_int(found.get("effectiveGasPrice", 0) or 0),
