@@ -608,7 +608,8 @@ SDK's venv (`pip install ogpu==0.2.3`, about 25 s, once).
   source, payment and config-URL length, like the floor's one estimate, one of
   broadcasts, and receipt polls: 4 sequential RPC round trips); the official SDK
   has no batch call, and its concurrent `publish_task` calls collide on nonces
-  (`--publish-concurrency 8`: 47–52 of 100 failed with "nonce too high"), so its side runs the sequential loop again, interleaved with ours.
+  (`--publish-concurrency 8`: 47–52 of 100 failed with "nonce too high"), so its
+  side runs the sequential loop again, interleaved with ours.
   The throughput target is judged on this row.
 - `watchers`: 20 `watch_task_published` watchers (one per source,
   `poll_interval` 0.5 s) following 100 tasks that a driver publishes round-robin;
