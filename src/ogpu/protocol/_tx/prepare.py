@@ -108,13 +108,16 @@ def chain_id_of(w3: Web3, retries: int = 3) -> int:
 
 def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, dict[str, int]]:
     """The gas limit and fee fields of ``target``: one JSON-RPC batch (estimate, latest
-    block, priority fee), retried when transient.
+    block, priority fee; on first use the chain id and the pending nonce too), retried
+    when transient.
 
     Raises:
         TxRevertError subclasses: the call reverts. GasError: the estimate failed.
+        ChainNotSupportedError: the node serves another chain.
         RPCError: the node could not be reached.
     """
-    calls = [("eth_estimateGas", [call_object(target, sender)]), *FEE_READS]
+    first = _first_use_reads(w3, sender)
+    calls = [*first, ("eth_estimateGas", [call_object(target, sender)]), *FEE_READS]
 
     def attempt(_: net.Budget) -> list[Any]:
         try:
@@ -123,13 +126,16 @@ def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, d
             raise net.Transient(b.rpc_error(exc)) from None
         except rpc.NodeError:
             answers = each(w3, calls)
-        if is_transient(answers[0]):
-            raise net.Transient(b.rpc_error(answers[0]))
+        if is_transient(answers[len(first)]):
+            raise net.Transient(b.rpc_error(answers[len(first)]))
         return answers
 
-    estimate, block, tip = net.run_with_retry(
+    answers = net.run_with_retry(
         attempt, policy=policy(retries), budget=net.effective(None, None), what="eth_estimateGas"
     )
+    _remember(w3, first, answers[: len(first)])
+    chain_id_of(w3, retries)  # the right chain before any estimate error
+    estimate, block, tip = answers[len(first) :]
     gas = checked_estimate(estimate, target, sender)
     return gas_limit(gas), fee_fields(w3, block, tip, retries)
 
