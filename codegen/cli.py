@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .errors import CodegenError
 from .loader import load_model
+from .protocol import load_protocol
 from .render import PACKAGE, abi_files, diff_files, format_files, render, write_files
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +21,8 @@ def generate(abis_dir: Path) -> dict[str, str]:
     No network; runs ruff.
     """
     model = load_model(abis_dir)
-    return {**format_files(render(model)), **abi_files(abis_dir, model)}
+    protocol = load_protocol(abis_dir, model)
+    return {**format_files(render(model, protocol)), **abi_files(abis_dir, model)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from ogpu._codegen import environment
 from .abitypes import lit
 from .errors import CodegenError
 from .model import Model, pystr
+from .protocol import TABLE, Protocol
 
 PACKAGE = "ogpu_bindings"
 #: Hand-written modules of the package: never generated, compared or deleted.
@@ -56,7 +57,7 @@ def _export_sort_key(name: str) -> tuple[int, str]:
     return (group, name)
 
 
-def render(model: Model) -> dict[str, str]:
+def render(model: Model, protocol: Protocol | None = None) -> dict[str, str]:
     """Relative path (under ogpu_bindings/) -> unformatted source, for every output file."""
     env = _env()
     files: dict[str, str] = {}
@@ -122,6 +123,20 @@ def render(model: Model) -> dict[str, str]:
             header=header(list(contract.sources)),
             contract=contract,
             imports=contract.event_imports(enum_names, struct_names),
+        )
+    if protocol is not None:
+        files.update(render_protocol(env, protocol))
+    return files
+
+
+def render_protocol(env: jinja2.Environment, protocol: Protocol) -> dict[str, str]:
+    """ogpu_bindings/protocol/: one module per entry of abis/protocol.json."""
+    doc = f'"""The mechanical part of ``ogpu.protocol``, from abis/{TABLE} (see each module)."""'
+    files = {"protocol/__init__.py": f"{header([f'abis/{TABLE}'])}\n{doc}\n"}
+    template = env.get_template("protocol.py.j2")
+    for module in protocol.modules:
+        files[f"protocol/{module.name}.py"] = template.render(
+            header=header([f"abis/{TABLE}", *module.sources]), module=module, types=protocol.types
         )
     return files
 

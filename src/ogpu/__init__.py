@@ -15,27 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ogpu._env import load_dotenv_files
-from ogpu._lazy import lazy_attributes
+from ogpu._lazy import lazy_imports
 from ogpu._logging import apply_env_verbose, set_verbose
 
 __version__ = "0.3.0.dev0"
-
-_SUBPACKAGES = ("agent", "chain", "client", "events", "ipfs", "protocol", "service", "types")
-
-_LAZY = {
-    **{name: f"ogpu.{name}" for name in _SUBPACKAGES},
-    "ChainConfig": "ogpu.chain",
-    "ChainId": "ogpu.chain",
-    "IgnoredArgumentsWarning": "ogpu._compat",
-    "clear_all_nonce_caches": "ogpu.chain",
-    "fetch_ipfs_json": "ogpu.ipfs",
-    "fix_nonce": "ogpu.chain",
-    "get_nonce_info": "ogpu.chain",
-    "publish_to_ipfs": "ogpu.ipfs",
-    "reset": "ogpu.chain",
-    "reset_nonce_cache": "ogpu.chain",
-    "using": "ogpu.chain",
-}
 
 __all__ = [
     "ChainConfig",
@@ -78,5 +61,5 @@ if TYPE_CHECKING:
         using,
     )
     from ogpu.ipfs import fetch_ipfs_json, publish_to_ipfs
-else:  # runtime only: type checkers see the imports above
-    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
+else:  # loaded on first use: ``import ogpu`` imports no web3
+    __getattr__, __dir__ = lazy_imports(__name__, globals())

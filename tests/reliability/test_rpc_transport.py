@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from eth_account import Account
 
+import ogpu
 from ogpu import net
-from ogpu.chain import Web3Manager, rpc
+from ogpu.chain import ChainId, Web3Manager, rpc
 from ogpu.chain.transport import HttpTransport
-from ogpu.protocol import Task
-from ogpu.types import InvalidRpcUrlError, RPCError
+from ogpu.protocol import Task, vault
+from ogpu.types import InvalidRpcUrlError, NonceError, RPCError, TxRpcError
 
 from .hostile import HostileServer, backlog_full
 from .scripted import Raw, Reply, Request, RpcFailure, ScriptedServer, rpc_node
@@ -107,6 +109,40 @@ def test_malformed_result_is_a_typed_error(
         case=f"{method} = {json.dumps(value)[:40]}",
         injected="a JSON-RPC answer whose result has the wrong shape",
         outcome="MalformedAnswer (a TransportError), one line",
+    )
+
+
+_GARBAGE_NONCE_NODE = {
+    "eth_chainId": "0x539",
+    "eth_estimateGas": "0x30000",
+    "eth_gasPrice": "0x1",
+    "eth_maxPriorityFeePerGas": "0x1",
+    "eth_getBlockByNumber": {"number": "0x1", "timestamp": "0x1", "baseFeePerGas": "0x1"},
+    "eth_call": "0x",
+}
+
+
+@pytest.mark.parametrize("value", BAD_QUANTITIES[:6], ids=repr)
+def test_a_garbage_nonce_is_an_rpc_error_not_a_nonce_error(
+    node: Callable[..., str], row: Row, value: Any
+) -> None:
+    """A nonce read answered with garbage is a malformed node answer (RPCError; TxRpcError
+    during a send), never NonceError, which means collisions outlasted the retries."""
+    url = node(lambda m, p: value if m == "eth_getTransactionCount" else _GARBAGE_NONCE_NODE[m])
+    signer = Account.from_key("0x" + "11" * 32)
+    with ogpu.using(ChainId.OGPU_DEVNET, rpc=url):
+        with pytest.raises(RPCError) as read:
+            ogpu.get_nonce_info(address=TASK)
+        with pytest.raises(TxRpcError) as sent:
+            vault.deposit(signer.address, 1, signer=signer)
+    for info in (read, sent):
+        assert not isinstance(info.value, NonceError)
+        assert info.value.method == "eth_getTransactionCount"
+    row(
+        area="rpc answers",
+        case=f"eth_getTransactionCount = {json.dumps(value)[:40]} (nonce read)",
+        injected="a nonce that is not a quantity",
+        outcome="RPCError (TxRpcError during a send), not NonceError",
     )
 
 

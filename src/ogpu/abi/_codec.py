@@ -29,7 +29,6 @@ from typing import Any
 from ogpu.abi._elementary import (
     BASIC,
     AbiTypeError,
-    CodecError,
     Compiled,
     DecodeError,
     Decoder,
@@ -40,17 +39,6 @@ from ogpu.abi._elementary import (
     uint_type,
     word,
 )
-
-__all__ = [
-    "AbiTypeError",
-    "Codec",
-    "CodecError",
-    "DecodeError",
-    "EncodeError",
-    "codec",
-    "decode",
-    "encode",
-]
 
 # -- parsing -------------------------------------------------------------------------------------
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ogpu.chain import rpc
-from ogpu.types.errors import NonceError
+from ogpu.types.errors import RPCError
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
     from eth_account.types import TransactionDictType
     from web3 import Web3
 
-__all__ = ["NODE_ERRORS", "cancel_stuck", "transaction_count"]
+__all__ = ["NODE_ERRORS", "cancel_stuck", "read_quantity", "transaction_count"]
 
 _log = logging.getLogger("ogpu.chain")
 
@@ -29,19 +29,27 @@ _POLL_SECONDS = 0.25
 NODE_ERRORS = (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted, TypeError)
 
 
-def transaction_count(w3: Web3, address: str, block: str) -> int:
-    """The account's transaction count at ``block``. One RPC. Raises NonceError."""
+def read_quantity(w3: Web3, method: str, params: list[Any], what: str) -> int:
+    """One quantity read (a count, a price, the chain id). One RPC.
+
+    Raises:
+        RPCError: the node failed, or answered something that is not a quantity.
+    """
     try:
-        return rpc.to_int(rpc.request(w3, "eth_getTransactionCount", [address, block]))
+        return rpc.to_int(rpc.request(w3, method, params))
     except NODE_ERRORS as exc:
-        raise NonceError(message=f"cannot read the {block} nonce of {address}: {exc}") from None
+        message = f"cannot read {what}: {exc}"
+        raise RPCError(message=message, method=method, cause=str(exc)) from None
+
+
+def transaction_count(w3: Web3, address: str, block: str) -> int:
+    """The account's transaction count at ``block``. One RPC. Raises RPCError."""
+    params = [address, block]
+    return read_quantity(w3, "eth_getTransactionCount", params, f"the {block} nonce of {address}")
 
 
 def _replacement_price(w3: Web3) -> int:
-    try:
-        price = rpc.to_int(rpc.request(w3, "eth_gasPrice", []))
-    except NODE_ERRORS as exc:
-        raise NonceError(message=f"cannot read the gas price to cancel with: {exc}") from None
+    price = read_quantity(w3, "eth_gasPrice", [], "the gas price to cancel with")
     return price * 6 // 5 + 1
 
 
@@ -56,7 +64,7 @@ def cancel_stuck(
     ever sent twice.
 
     Raises:
-        NonceError: the gas price or the counts cannot be read.
+        RPCError: the gas price or the counts cannot be read.
     """
     price = _replacement_price(w3)
     hashes: list[str] = []

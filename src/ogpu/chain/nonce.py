@@ -24,12 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings.runtime import check_address
 
-from ogpu.chain import rpc
-from ogpu.chain.cancel import NODE_ERRORS, cancel_stuck, transaction_count
+from ogpu.chain.cancel import cancel_stuck, read_quantity, transaction_count
 from ogpu.chain.context import NonceSlot as _Slot
 from ogpu.chain.context import current
 from ogpu.chain.web3 import WEB3 as WEB3  # the official module exposes it too
-from ogpu.types.errors import InvalidInputError, NonceError
+from ogpu.types.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -77,7 +76,7 @@ def _chain_of(w3: Web3) -> int:
     ``eth_chainId`` once per instance.
 
     Raises:
-        NonceError: the chain id cannot be read.
+        RPCError: the chain id cannot be read.
     """
     from ogpu.chain.config import ChainConfig
     from ogpu.chain.web3 import Web3Manager
@@ -88,10 +87,7 @@ def _chain_of(w3: Web3) -> int:
     with _chain_ids_lock:
         cached = _chain_ids.get(w3)
     if cached is None:
-        try:
-            cached = rpc.to_int(rpc.request(w3, "eth_chainId", []))
-        except NODE_ERRORS as exc:
-            raise NonceError(message=f"cannot read the chain id of the node: {exc}") from None
+        cached = read_quantity(w3, "eth_chainId", [], "the chain id of the node")
         with _chain_ids_lock:
             _chain_ids[w3] = cached
     return cached
@@ -119,7 +115,7 @@ class NonceManager:
         """Reserve the next nonce. One RPC on the first use of an account, else none.
 
         Raises:
-            NonceError: the pending nonce cannot be read.
+            RPCError: the pending nonce cannot be read.
             InvalidInputError: ``address`` is malformed.
         """
         slot = cls._slot(chain_id, address)
@@ -149,7 +145,7 @@ class NonceManager:
         """Reload the next nonce from ``eth_getTransactionCount(pending)``. One RPC.
 
         Raises:
-            NonceError: the pending nonce cannot be read.
+            RPCError: the pending nonce cannot be read.
         """
         slot = cls._slot(chain_id, address)
         with slot.lock:
@@ -177,7 +173,7 @@ class NonceManager:
 
         Raises:
             InvalidInputError: malformed address, or neither ``web3`` nor ``chain_id``.
-            NonceError: the chain id of ``web3`` cannot be read.
+            RPCError: the chain id of ``web3`` cannot be read.
         """
         if isinstance(address, int) and not isinstance(address, bool):
             legacy_chain: int = address  # ours: (chain_id, address)
@@ -201,7 +197,7 @@ class NonceManager:
         ``reserve_nonce`` when the SDK writes from the same account.
 
         Raises:
-            InvalidAddressError: malformed address. NonceError: the node cannot be read.
+            InvalidAddressError: malformed address. RPCError: the node cannot be read.
         """
         slot = cls._slot(_chain_of(web3), address)
         with slot.lock:
@@ -223,7 +219,7 @@ class NonceManager:
         transaction is not sent.
 
         Raises:
-            InvalidAddressError: malformed address. NonceError: the node cannot be read.
+            InvalidAddressError: malformed address. RPCError: the node cannot be read.
         """
         slot = cls._slot(_chain_of(web3), address)
         with slot.lock:
@@ -300,7 +296,7 @@ def get_nonce_info(address: str | None = None, private_key: str | None = None) -
     Raises:
         InvalidInputError: no account given, or a malformed address.
         InvalidSignerError: a malformed key.
-        NonceError: the node cannot be queried.
+        RPCError: the node cannot be queried.
     """
     account = _resolve_address(address, private_key)
     w3, chain_id = _active()
@@ -333,7 +329,7 @@ def fix_nonce(
         InvalidInputError / InvalidSignerError: as for ``get_nonce_info``; a key of
             another account than ``address``; a ``wait`` outside [0, 3600) seconds.
         MissingSignerError: transactions are pending and no key is available.
-        NonceError: the node cannot be queried.
+        RPCError: the node cannot be queried.
     """
     if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 <= wait < 3600:
         raise InvalidInputError(f"wait must be seconds in [0, 3600), got {wait!r}")

@@ -2,8 +2,10 @@
 
 Commands are listed in :data:`COMMANDS` (name → module, one-line help) so that
 ``ogpu --help`` and ``ogpu --version`` import no command module: only the
-command being run is imported, and its module's ``register(subparsers)`` adds
-its parser(s), each leaf setting ``handler`` (``(argparse.Namespace) -> int``).
+command being run is imported. A command module either lists its leaves in
+``SUBCOMMANDS`` (``ogpu task show``...: see :data:`ogpu.cli.base.Leaf`) or adds its
+parser itself in ``register(subparsers)``; each leaf sets ``handler``
+(``(argparse.Namespace) -> int``).
 A module of this package missing from the table is still found and registered
 (imported eagerly; add it to the table). Handlers signal user-facing failures
 with :class:`ogpu.cli.base.CommandError`; ``--json`` turns every error into one
@@ -68,7 +70,7 @@ _VALUED = frozenset({"--chain", "--rpc", "--deployment"})
 
 
 def command_help(name: str) -> str:
-    """The one-line help of a command (for its module's ``register``). No I/O."""
+    """The one-line help of a command (for a module's own ``register``). No I/O."""
     return COMMANDS[name].help
 
 
@@ -124,6 +126,12 @@ def _register(subparsers: SubParsers, name: str, module_name: str) -> None:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         _register_unavailable(subparsers, name, exc)
+        return
+    leaves = getattr(module, "SUBCOMMANDS", None)
+    if leaves is not None:
+        from ogpu.cli._common import add_subcommands
+
+        add_subcommands(subparsers, name, COMMANDS[name].help if name in COMMANDS else "", leaves)
         return
     register = getattr(module, "register", None)
     if callable(register):

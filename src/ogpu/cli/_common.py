@@ -34,6 +34,7 @@ from ogpu.cli.base import (
     CHAINS,
     LOCAL_GLOBALS,
     CommandError,
+    Leaf,
     SubParsers,
     add_global_options,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "output",
     "parse_amount",
     "read_document",
+    "show_leaf",
     "warn_exposed_key_file",
 ]
 
@@ -113,7 +115,7 @@ def add_subcommands(
     subparsers: SubParsers,
     name: str,
     help_text: str,
-    commands: Iterable[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]],
+    commands: Iterable[Leaf],
 ) -> None:
     """Register ``ogpu NAME COMMAND`` leaves: (command, help, add_arguments, handler). No I/O."""
     parser = subparsers.add_parser(name, help=help_text, description=help_text)
@@ -129,6 +131,33 @@ def add_subcommands(
         leaf = leaves.add_parser(command, help=text, description=text)
         add_arguments(leaf)
         leaf.set_defaults(handler=guarded(handler))
+
+
+def show_leaf(
+    noun: str,
+    help_text: str,
+    address_help: str,
+    summary: Callable[..., tuple[dict[str, Any], list[Any]]],
+    **flags: str,
+) -> Leaf:
+    """The ``show`` leaf of a read command: ``ADDRESS`` plus one ``--FLAG`` switch per
+    ``flags`` item (name -> help); its handler connects, calls ``summary(address,
+    *switches)`` (the reads) and prints the result. No I/O."""
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("address", help=address_help)
+        for name, text in flags.items():
+            parser.add_argument(f"--{name}", action="store_true", help=text)
+        add_common(parser)
+
+    def show(args: argparse.Namespace) -> int:
+        connect(args)
+        with stage(args, f"reading the {noun}", slow_only=True):
+            data, lines = summary(args.address, *(getattr(args, name) for name in flags))
+        output(args, data, lines)
+        return 0
+
+    return "show", help_text, add_arguments, show
 
 
 # -- network -------------------------------------------------------------------------------------

@@ -13,13 +13,14 @@ command that does not take it.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 __all__ = [
     "ALL_GLOBALS",
     "LOCAL_GLOBALS",
     "CommandError",
+    "Leaf",
     "OgpuArgumentParser",
     "SubParsers",
     "UsageError",
@@ -31,6 +32,12 @@ if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 else:
     SubParsers = Any
+
+#: One ``ogpu GROUP COMMAND`` leaf: (command, help, add_arguments, handler); a group's
+#: module lists its leaves in ``SUBCOMMANDS``.
+Leaf = tuple[
+    str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]
+]
 
 CHAINS = ("mainnet", "testnet", "devnet")
 #: Every global option, by destination.
@@ -46,6 +53,50 @@ _TOP_DEFAULTS: dict[str, Any] = {
     "verbose": 0,
 }
 _LEAF_VERBOSE = "verbose_after"
+#: Each global option's flags and argparse settings (its default comes from _TOP_DEFAULTS).
+_OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "chain": (
+        ("--chain",),
+        {
+            "choices": CHAINS,
+            "help": "network: mainnet, testnet or devnet (default: $OGPU_CHAIN, else the "
+            "chain the --rpc node serves, else mainnet)",
+        },
+    ),
+    "rpc": (
+        ("--rpc",),
+        {
+            "metavar": "URL",
+            "help": "JSON-RPC URL (default: $OGPU_RPC_URL, else the chain's public RPC)",
+        },
+    ),
+    "deployment": (
+        ("--deployment",),
+        {
+            "metavar": "FILE",
+            "help": "devnet only: deployment JSON (`ogpu devnet deploy --json`); "
+            "default: $OGPU_DEVNET_DEPLOYMENT, else the `ogpu devnet` addresses",
+        },
+    ),
+    "json": (
+        ("--json",),
+        {
+            "action": "store_true",
+            "help": "machine-readable output: one JSON object per line (errors too, on stderr)",
+        },
+    ),
+    "debug": (
+        ("--debug",),
+        {
+            "action": "store_true",
+            "help": "on failure, show the full traceback and the chain of causes",
+        },
+    ),
+    "verbose": (
+        ("-v", "--verbose"),
+        {"action": "count", "help": "log more (-v: info, -vv: debug)"},
+    ),
+}
 
 
 class CommandError(Exception):
@@ -95,57 +146,13 @@ def add_global_options(
     unknown = wanted - ALL_GLOBALS
     if unknown:
         raise ValueError(f"unknown global options {sorted(unknown)}")
-
-    def default(name: str) -> Any:
-        return _TOP_DEFAULTS[name] if top else argparse.SUPPRESS
-
     group = parser.add_argument_group("global options (before or after the command)")
-    if "chain" in wanted:
-        group.add_argument(
-            "--chain",
-            choices=CHAINS,
-            default=default("chain"),
-            help="network: mainnet, testnet or devnet (default: $OGPU_CHAIN, else the "
-            "chain the --rpc node serves, else mainnet)",
-        )
-    if "rpc" in wanted:
-        group.add_argument(
-            "--rpc",
-            metavar="URL",
-            default=default("rpc"),
-            help="JSON-RPC URL (default: $OGPU_RPC_URL, else the chain's public RPC)",
-        )
-    if "deployment" in wanted:
-        group.add_argument(
-            "--deployment",
-            metavar="FILE",
-            default=default("deployment"),
-            help="devnet only: deployment JSON (`ogpu devnet deploy --json`); "
-            "default: $OGPU_DEVNET_DEPLOYMENT, else the `ogpu devnet` addresses",
-        )
-    if "json" in wanted:
-        group.add_argument(
-            "--json",
-            action="store_true",
-            default=default("json"),
-            help="machine-readable output: one JSON object per line (errors too, on stderr)",
-        )
-    if "debug" in wanted:
-        group.add_argument(
-            "--debug",
-            action="store_true",
-            default=default("debug"),
-            help="on failure, show the full traceback and the chain of causes",
-        )
-    if "verbose" in wanted:
-        group.add_argument(
-            "-v",
-            "--verbose",
-            action="count",
-            dest="verbose" if top else _LEAF_VERBOSE,
-            default=0 if top else argparse.SUPPRESS,
-            help="log more (-v: info, -vv: debug)",
-        )
+    for name, (flags, options) in _OPTIONS.items():
+        if name in wanted:
+            # a leaf's -v counts apart; check_globals adds it to the top-level count
+            dest = _LEAF_VERBOSE if name == "verbose" and not top else name
+            default = _TOP_DEFAULTS[name] if top else argparse.SUPPRESS
+            group.add_argument(*flags, dest=dest, default=default, **options)
     if not top:
         parser.set_defaults(accepts=wanted, command_path=parser.prog.partition(" ")[2])
         _add_refused(parser, ALL_GLOBALS - wanted)
@@ -155,12 +162,11 @@ def _add_refused(parser: argparse.ArgumentParser, names: Iterable[str]) -> None:
     """Hidden options that catch a global option the command does not take, so the error
     names it (instead of argparse misreading its value as a subcommand)."""
     for name in names:
-        flags = ["-v", "--verbose"] if name == "verbose" else [f"--{name}"]
-        valued = name in ("chain", "rpc", "deployment")
+        flags, options = _OPTIONS[name]
         parser.add_argument(
             *flags,
             dest=f"refused_{name}",
-            action="store" if valued else "count",
+            action="count" if "action" in options else "store",
             default=argparse.SUPPRESS,
             help=argparse.SUPPRESS,
         )
@@ -178,7 +184,7 @@ def check_globals(args: argparse.Namespace) -> None:
     for name in sorted(ALL_GLOBALS - accepts):
         given = hasattr(args, f"refused_{name}")
         if given or getattr(args, name, _TOP_DEFAULTS[name]) != _TOP_DEFAULTS[name]:
-            flag = "-v" if name == "verbose" else f"--{name}"
+            flag = _OPTIONS[name][0][0]
             command = getattr(args, "command_path", "") or "this command"
             raise UsageError(f"`ogpu {command}` does not take {flag}")
     for name, value in _TOP_DEFAULTS.items():

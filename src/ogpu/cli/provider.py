@@ -13,16 +13,13 @@ Ctrl-C/SIGTERM (or ``--exit-after N`` finished tasks), giving tasks in flight
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
-from ogpu.cli import command_help
-from ogpu.cli._common import add_common, add_subcommands, amount, connect, format_amount, output
-from ogpu.cli._progress import stage
+from ogpu.cli._common import amount, format_amount, show_leaf
 from ogpu.cli._provider_run import DEFAULT_CALLBACK_PORT, run, run_arguments
-from ogpu.cli.base import SubParsers
+from ogpu.cli.base import Leaf
 
-__all__ = ["DEFAULT_CALLBACK_PORT", "provider_summary", "register"]
+__all__ = ["DEFAULT_CALLBACK_PORT", "SUBCOMMANDS", "provider_summary"]
 
 
 def provider_summary(address: str, with_sources: bool) -> tuple[dict[str, Any], list[Any]]:
@@ -71,38 +68,20 @@ def provider_summary(address: str, with_sources: bool) -> tuple[dict[str, Any], 
     return data, lines
 
 
-def _show_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("address", help="provider address")
-    parser.add_argument(
-        "--sources",
-        action="store_true",
-        help="also list the sources it is registered to (scans every source)",
-    )
-    add_common(parser)
-
-
-def _show(args: argparse.Namespace) -> int:
-    connect(args)
-    with stage(args, "reading the provider", slow_only=True):
-        data, lines = provider_summary(args.address, args.sources)
-    output(args, data, lines)
-    return 0
-
-
-def register(subparsers: SubParsers) -> None:
-    """Add ``ogpu provider show|run``. No I/O."""
-    add_subcommands(
-        subparsers,
+#: The ``ogpu provider`` leaves (see :data:`ogpu.cli.base.Leaf`).
+SUBCOMMANDS: list[Leaf] = [
+    show_leaf(
         "provider",
-        command_help("provider"),
-        [
-            ("show", "show a provider's pairing, vault state and sources", _show_args, _show),
-            (
-                "run",
-                "serve sources' tasks with a source service (watch, attempt, /run, callback, "
-                "pin, submit) until Ctrl-C",
-                run_arguments,
-                run,
-            ),
-        ],
-    )
+        "show a provider's pairing, vault state and sources",
+        "provider address",
+        provider_summary,
+        sources="also list the sources it is registered to (scans every source)",
+    ),
+    (
+        "run",
+        "serve sources' tasks with a source service (watch, attempt, /run, callback, "
+        "pin, submit) until Ctrl-C",
+        run_arguments,
+        run,
+    ),
+]

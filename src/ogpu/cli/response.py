@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
-from ogpu.cli import command_help
 from ogpu.cli._common import (
-    add_common,
-    add_subcommands,
     amount,
-    connect,
     format_amount,
     format_time,
     moment,
-    output,
+    show_leaf,
 )
-from ogpu.cli._progress import stage
-from ogpu.cli.base import SubParsers
+from ogpu.cli.base import Leaf
 
-__all__ = ["register", "response_summary"]
+__all__ = ["SUBCOMMANDS", "response_summary"]
 
 
 def response_summary(address: str, with_data: bool) -> tuple[dict[str, Any], list[Any]]:
@@ -60,27 +54,13 @@ def response_summary(address: str, with_data: bool) -> tuple[dict[str, Any], lis
     return data, lines
 
 
-def _show_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("address", help="response contract address")
-    parser.add_argument(
-        "--data", action="store_true", help="also fetch the result JSON (one HTTP GET)"
-    )
-    add_common(parser)
-
-
-def _show(args: argparse.Namespace) -> int:
-    connect(args)
-    with stage(args, "reading the response", slow_only=True):
-        data, lines = response_summary(args.address, args.data)
-    output(args, data, lines)
-    return 0
-
-
-def register(subparsers: SubParsers) -> None:
-    """Add ``ogpu response show``. No I/O."""
-    add_subcommands(
-        subparsers,
+#: The ``ogpu response`` leaves (see :data:`ogpu.cli.base.Leaf`).
+SUBCOMMANDS: list[Leaf] = [
+    show_leaf(
         "response",
-        command_help("response"),
-        [("show", "show a response's on-chain state (and its data)", _show_args, _show)],
-    )
+        "show a response's on-chain state (and its data)",
+        "response contract address",
+        response_summary,
+        data="also fetch the result JSON (one HTTP GET)",
+    ),
+]

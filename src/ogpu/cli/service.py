@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 
-from ogpu.cli import command_help
-from ogpu.cli._common import add_common, add_subcommands
+from ogpu.cli._common import add_common
 from ogpu.cli._manifest import load_manifest, write_output
-from ogpu.cli.base import CommandError, SubParsers
+from ogpu.cli.base import CommandError, Leaf
 
-__all__ = ["register"]
+__all__ = ["SUBCOMMANDS"]
 
 
 def _manifest_args(parser: argparse.ArgumentParser) -> None:
@@ -37,18 +36,12 @@ def _manifest(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: SubParsers) -> None:
-    """Add ``ogpu service manifest``. No I/O."""
-    add_subcommands(
-        subparsers,
-        "service",
-        command_help("service"),
-        [
-            (
-                "manifest",
-                "print or write the manifest of a source file, without serving it",
-                _manifest_args,
-                _manifest,
-            )
-        ],
+#: The ``ogpu service`` leaves (see :data:`ogpu.cli.base.Leaf`).
+SUBCOMMANDS: list[Leaf] = [
+    (
+        "manifest",
+        "print or write the manifest of a source file, without serving it",
+        _manifest_args,
+        _manifest,
     )
+]

@@ -15,11 +15,9 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ogpu.cli import command_help
 from ogpu.cli._common import (
     add_common,
     add_key_file,
-    add_subcommands,
     address_option,
     amount,
     cli_text,
@@ -32,17 +30,18 @@ from ogpu.cli._common import (
     output,
     parse_amount,
     read_document,
+    show_leaf,
 )
 from ogpu.cli._manifest import load_manifest, write_output
 from ogpu.cli._output import add_quiet
 from ogpu.cli._progress import stage
-from ogpu.cli.base import CommandError, SubParsers
+from ogpu.cli.base import CommandError, Leaf
 from ogpu.types import Role
 
 if TYPE_CHECKING:
     from ogpu.manifest import SourceManifest
 
-__all__ = ["manifest_from", "register", "source_info_from", "source_summary"]
+__all__ = ["SUBCOMMANDS", "manifest_from", "source_info_from", "source_summary"]
 
 EXAMPLE = """example source.toml (amounts in wei or "0.01 OGPU", "10 gwei"):
 
@@ -192,25 +191,6 @@ def source_summary(
     return data, lines
 
 
-def _show_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("address", help="source contract address")
-    parser.add_argument(
-        "--metadata", action="store_true", help="also fetch the metadata JSON (one HTTP GET)"
-    )
-    parser.add_argument(
-        "--manifest", action="store_true", help="also show the source's manifest (one HTTP GET)"
-    )
-    add_common(parser)
-
-
-def _show(args: argparse.Namespace) -> int:
-    connect(args)
-    with stage(args, "reading the source", slow_only=True):
-        data, lines = source_summary(args.address, args.metadata, args.manifest)
-    output(args, data, lines)
-    return 0
-
-
 def manifest_from(doc: dict[str, Any], path: str, option: str | None) -> SourceManifest | None:
     """The manifest to publish: ``--manifest`` (``option``), else the file's ``manifest``
     key (relative to the file), else None. Reads files only.
@@ -334,31 +314,32 @@ def _client(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: SubParsers) -> None:
-    """Add ``ogpu source show|publish|update|client``. No I/O."""
-    add_subcommands(
-        subparsers,
+#: The ``ogpu source`` leaves (see :data:`ogpu.cli.base.Leaf`).
+SUBCOMMANDS: list[Leaf] = [
+    show_leaf(
         "source",
-        command_help("source"),
-        [
-            ("show", "show a source's on-chain state", _show_args, _show),
-            (
-                "publish",
-                "publish a source described in a JSON/TOML file (signs with CLIENT_PRIVATE_KEY)",
-                _file_args,
-                _publish,
-            ),
-            (
-                "update",
-                "replace a source's parameters, metadata and manifest from a JSON/TOML file",
-                _update_args,
-                _update,
-            ),
-            (
-                "client",
-                "generate a typed task client (Python module) from a source's manifest",
-                _client_args,
-                _client,
-            ),
-        ],
-    )
+        "show a source's on-chain state",
+        "source contract address",
+        source_summary,
+        metadata="also fetch the metadata JSON (one HTTP GET)",
+        manifest="also show the source's manifest (one HTTP GET)",
+    ),
+    (
+        "publish",
+        "publish a source described in a JSON/TOML file (signs with CLIENT_PRIVATE_KEY)",
+        _file_args,
+        _publish,
+    ),
+    (
+        "update",
+        "replace a source's parameters, metadata and manifest from a JSON/TOML file",
+        _update_args,
+        _update,
+    ),
+    (
+        "client",
+        "generate a typed task client (Python module) from a source's manifest",
+        _client_args,
+        _client,
+    ),
+]

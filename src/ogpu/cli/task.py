@@ -6,11 +6,9 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from ogpu.cli import command_help
 from ogpu.cli._common import (
     add_common,
     add_key_file,
-    add_subcommands,
     address_option,
     amount,
     chain_now,
@@ -24,14 +22,15 @@ from ogpu.cli._common import (
     output,
     parse_amount,
     read_document,
+    show_leaf,
 )
 from ogpu.cli._output import add_quiet
 from ogpu.cli._progress import stage
 from ogpu.cli._task_watch import watch, watch_arguments
-from ogpu.cli.base import CommandError, SubParsers
+from ogpu.cli.base import CommandError, Leaf
 from ogpu.types import Role
 
-__all__ = ["register", "task_info_from", "task_summary"]
+__all__ = ["SUBCOMMANDS", "task_info_from", "task_summary"]
 
 EXAMPLE = """example task.toml (payment in wei or "0.01 OGPU"; expiry as expiresIn seconds
 from now, default 3600, or an absolute expiryTime). When the source publishes a
@@ -159,22 +158,6 @@ def task_summary(address: str, with_metadata: bool) -> tuple[dict[str, Any], lis
 # -- show / publish / cancel / confirm -----------------------------------------------------------
 
 
-def _show_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("address", help="task contract address")
-    parser.add_argument(
-        "--metadata", action="store_true", help="also fetch the task config JSON (one HTTP GET)"
-    )
-    add_common(parser)
-
-
-def _show(args: argparse.Namespace) -> int:
-    connect(args)
-    with stage(args, "reading the task", slow_only=True):
-        data, lines = task_summary(args.address, args.metadata)
-    output(args, data, lines)
-    return 0
-
-
 def _publish_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="task description, .json or .toml (see below)")
     parser.add_argument("--source", metavar="ADDRESS", help="source address (overrides the file)")
@@ -294,37 +277,37 @@ def _confirm(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: SubParsers) -> None:
-    """Add ``ogpu task show|publish|cancel|confirm|watch``. No I/O."""
-    add_subcommands(
-        subparsers,
+#: The ``ogpu task`` leaves (see :data:`ogpu.cli.base.Leaf`).
+SUBCOMMANDS: list[Leaf] = [
+    show_leaf(
         "task",
-        command_help("task"),
-        [
-            ("show", "show a task's on-chain state and responses", _show_args, _show),
-            (
-                "publish",
-                "publish a task described in a JSON/TOML file (signs with CLIENT_PRIVATE_KEY)",
-                _publish_args,
-                _publish,
-            ),
-            (
-                "cancel",
-                "cancel a task no provider attempted yet (refunds the escrow)",
-                _write_args("task contract address"),
-                _cancel,
-            ),
-            (
-                "confirm",
-                "confirm a response (or the only unconfirmed response of a task)",
-                _write_args("response address, or a task address with one unconfirmed response"),
-                _confirm,
-            ),
-            (
-                "watch",
-                "follow a task's events until it is final (or responded)",
-                watch_arguments,
-                watch,
-            ),
-        ],
-    )
+        "show a task's on-chain state and responses",
+        "task contract address",
+        task_summary,
+        metadata="also fetch the task config JSON (one HTTP GET)",
+    ),
+    (
+        "publish",
+        "publish a task described in a JSON/TOML file (signs with CLIENT_PRIVATE_KEY)",
+        _publish_args,
+        _publish,
+    ),
+    (
+        "cancel",
+        "cancel a task no provider attempted yet (refunds the escrow)",
+        _write_args("task contract address"),
+        _cancel,
+    ),
+    (
+        "confirm",
+        "confirm a response (or the only unconfirmed response of a task)",
+        _write_args("response address, or a task address with one unconfirmed response"),
+        _confirm,
+    ),
+    (
+        "watch",
+        "follow a task's events until it is final (or responded)",
+        watch_arguments,
+        watch,
+    ),
+]

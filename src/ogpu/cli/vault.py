@@ -10,11 +10,9 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from ogpu.cli import command_help
 from ogpu.cli._common import (
     add_common,
     add_key_file,
-    add_subcommands,
     address_option,
     amount,
     connect,
@@ -26,9 +24,9 @@ from ogpu.cli._common import (
     parse_amount,
 )
 from ogpu.cli._progress import stage
-from ogpu.cli.base import CommandError, SubParsers
+from ogpu.cli.base import CommandError, Leaf
 
-__all__ = ["register", "vault_summary"]
+__all__ = ["SUBCOMMANDS", "vault_summary"]
 
 
 def vault_summary(address: str) -> tuple[dict[str, Any], list[Any]]:
@@ -172,27 +170,21 @@ def _claim(args: argparse.Namespace) -> int:
     return _report(args, "Claimed", signer.address, signer.address, receipt)
 
 
-def register(subparsers: SubParsers) -> None:
-    """Add ``ogpu vault show|deposit|lock|unbond|claim``. No I/O."""
-    add_subcommands(
-        subparsers,
-        "vault",
-        command_help("vault"),
-        [
-            ("show", "show an account's balances in the vault", _show_args, _show),
-            ("deposit", "deposit coins into the vault", _amount_args(_to_arg), _deposit),
-            (
-                "lock",
-                "lock (stake) part of the liquid balance",
-                _amount_args(),
-                _simple("lock", "Locked", "locking"),
-            ),
-            (
-                "unbond",
-                "start unbonding part of the lockup",
-                _amount_args(),
-                _simple("unbond", "Unbonding", "unbonding"),
-            ),
-            ("claim", "move matured unbonding back to the liquid balance", _no_args, _claim),
-        ],
-    )
+#: The ``ogpu vault`` leaves (see :data:`ogpu.cli.base.Leaf`).
+SUBCOMMANDS: list[Leaf] = [
+    ("show", "show an account's balances in the vault", _show_args, _show),
+    ("deposit", "deposit coins into the vault", _amount_args(_to_arg), _deposit),
+    (
+        "lock",
+        "lock (stake) part of the liquid balance",
+        _amount_args(),
+        _simple("lock", "Locked", "locking"),
+    ),
+    (
+        "unbond",
+        "start unbonding part of the lockup",
+        _amount_args(),
+        _simple("unbond", "Unbonding", "unbonding"),
+    ),
+    ("claim", "move matured unbonding back to the liquid balance", _no_args, _claim),
+]

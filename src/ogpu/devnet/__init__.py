@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ogpu._lazy import lazy_attributes
+from ogpu._lazy import lazy_imports
 
 if TYPE_CHECKING:
     from ogpu.devnet.accounts import (
@@ -37,39 +37,10 @@ if TYPE_CHECKING:
         deploy_suite,
         load_artifact,
     )
+else:  # loaded on first access: connect_devnet loads neither web3 nor eth-account; the
+    # accounts and the deployer do; Devnet needs eth-tester (DevnetDependencyError without)
+    __getattr__, __dir__ = lazy_imports(__name__, globals())
 
-# Loaded on first access: connecting to a running devnet (``connect_devnet``) loads neither
-# web3 nor eth-account; the accounts and the deployer do; ``Devnet`` needs eth-tester and
-# raises DevnetDependencyError without it.
-_ACCOUNTS = (
-    "ADMIN",
-    "AGENTS",
-    "ALL_ACCOUNTS",
-    "CLIENTS",
-    "DEFAULT_BALANCE_WEI",
-    "DEVNET_CHAIN_ID",
-    "MASTERS",
-    "PROVIDERS",
-    "DevnetAccount",
-    "DevnetRole",
-)
-_DEPLOY = (
-    "Deployment",
-    "DeploymentError",
-    "DevnetDependencyError",
-    "DevnetError",
-    "DevnetInputError",
-    "deploy_suite",
-    "load_artifact",
-)
-_CONNECT = ("DevnetConnection", "connect_devnet", "load_deployment")
-_LAZY = {
-    **dict.fromkeys(_ACCOUNTS, "ogpu.devnet.accounts"),
-    **dict.fromkeys(_DEPLOY, "ogpu.devnet.deploy"),
-    **dict.fromkeys(_CONNECT, "ogpu.devnet.connect"),
-    "Devnet": "ogpu.devnet.chain",
-}
-__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 __all__ = [
     "ADMIN",

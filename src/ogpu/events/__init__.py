@@ -11,7 +11,7 @@ web3) load on first access to one of their names.
 
 from typing import TYPE_CHECKING
 
-from ogpu._lazy import lazy_attributes
+from ogpu._lazy import lazy_imports
 from ogpu.events.types import (
     AttemptedEvent,
     NexusEvent,
@@ -43,20 +43,6 @@ __all__ = [
     "watch_task_status_changed",
 ]
 
-_LAZY = {
-    "DEFAULT_MAX_BLOCK_RANGE": "ogpu.events.poller",
-    "EventPoller": "ogpu.events.poller",
-    "PollerSettings": "ogpu.events.poller",
-    "get_poller_settings": "ogpu.events.poller",
-    "set_poller_settings": "ogpu.events.poller",
-    "watch_attempted": "ogpu.events.watchers",
-    "watch_registered": "ogpu.events.watchers",
-    "watch_response_status_changed": "ogpu.events.watchers",
-    "watch_response_submitted": "ogpu.events.watchers",
-    "watch_task_published": "ogpu.events.watchers",
-    "watch_task_status_changed": "ogpu.events.watchers",
-}
-
 if TYPE_CHECKING:
     from ogpu.events.poller import (
         DEFAULT_MAX_BLOCK_RANGE,
@@ -73,5 +59,5 @@ if TYPE_CHECKING:
         watch_task_published,
         watch_task_status_changed,
     )
-else:  # runtime only: type checkers see the imports above
-    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
+else:  # loaded on first use: the poller and the watchers import web3
+    __getattr__, __dir__ = lazy_imports(__name__, globals())

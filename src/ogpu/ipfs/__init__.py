@@ -31,7 +31,7 @@ The HTTP modules (backends, fetch) load on first access to one of their names;
 
 from typing import TYPE_CHECKING
 
-from ogpu._lazy import lazy_attributes
+from ogpu._lazy import lazy_imports
 from ogpu.ipfs.config import (
     DEFAULT_MAX_BYTES,
     ENV_API_URL,
@@ -47,18 +47,6 @@ from ogpu.ipfs.config import (
 from ogpu.ipfs.errors import ContentMismatchError, ForbiddenAddressError
 from ogpu.ipfs.publish import publish_to_ipfs
 
-_LAZY = {
-    "DevnetStoreBackend": "ogpu.ipfs.backends",
-    "IPFSBackend": "ogpu.ipfs.backends",
-    "IPFSNodeBackend": "ogpu.ipfs.backends",
-    "OGPUPinningBackend": "ogpu.ipfs.backends",
-    "default_backend": "ogpu.ipfs.backends",
-    "make_backend": "ogpu.ipfs.backends",
-    "fetch_ipfs_bytes": "ogpu.ipfs.fetch",
-    "fetch_ipfs_json": "ogpu.ipfs.fetch",
-    "resolve_ipfs_url": "ogpu.ipfs.fetch",
-}
-
 if TYPE_CHECKING:
     from ogpu.ipfs.backends import (
         DevnetStoreBackend,
@@ -69,8 +57,8 @@ if TYPE_CHECKING:
         make_backend,
     )
     from ogpu.ipfs.fetch import fetch_ipfs_bytes, fetch_ipfs_json, resolve_ipfs_url
-else:  # runtime only: type checkers see the imports above
-    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
+else:  # loaded on first use: the HTTP modules (backends, fetch)
+    __getattr__, __dir__ = lazy_imports(__name__, globals())
 
 
 __all__ = [

@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit
 
 from ogpu import net
@@ -33,6 +33,9 @@ from ogpu.ipfs.config import (
 from ogpu.ipfs.verify import RAW_BLOCK_TYPE, named_cid, verify
 from ogpu.types import InvalidInputError, IPFSFetchError, IPFSGatewayError
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11
+
 logger = logging.getLogger("ogpu.ipfs")
 
 _IPFS_RE = re.compile(
@@ -40,6 +43,19 @@ _IPFS_RE = re.compile(
 )
 _ACCEPT = {"Accept": "application/json, */*;q=0.5", "Accept-Encoding": "gzip, deflate"}
 _REDIRECT_STATUSES = net.REDIRECTS
+
+
+class FetchOptions(TypedDict, total=False):
+    """The keyword options of :func:`fetch_ipfs_bytes` (defaults there), which
+    :func:`fetch_ipfs_json` passes on."""
+
+    max_bytes: int
+    gateway: str | None
+    retry: RetryPolicy | None
+    max_redirects: int
+    allow: Iterable[str] | str
+    verify_cid: bool
+    budget: net.Budget | None
 
 
 def resolve_ipfs_url(url: str, *, gateway: str | None = None) -> str:
@@ -172,19 +188,13 @@ def fetch_ipfs_bytes(
 def fetch_ipfs_json(
     url: str,
     timeout: Timeout | float | tuple[float, float] | None = None,
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    gateway: str | None = None,
-    retry: RetryPolicy | None = None,
-    max_redirects: int = DEFAULT_MAX_REDIRECTS,
-    allow: Iterable[str] | str = (),
-    verify_cid: bool = True,
-    budget: net.Budget | None = None,
+    **options: Unpack[FetchOptions],
 ) -> dict[str, Any]:
     """GET ``url`` and return the JSON object it serves.
 
     Accepts http(s) URLs and ``ipfs://<cid>[/path]`` (resolved through ``gateway`` or
-    the configured gateway). ``timeout``: seconds for the whole call (or a
+    the configured gateway). The keyword ``options`` are :class:`FetchOptions`'s (the
+    same as :func:`fetch_ipfs_bytes`'s). ``timeout``: seconds for the whole call (or a
     :class:`Timeout`); the call returns or raises within it whatever the server does
     (hang, drip, slow DNS, redirect chains), and within ``retry.total_timeout`` (120 s
     by default) in any case; ``budget`` (an :class:`ogpu.net.Budget`) caps it further.
@@ -203,17 +213,7 @@ def fetch_ipfs_json(
     IPFSFetchError (network failure, timeout, too large, bad redirect, invalid JSON
     or not an object).
     """
-    body = fetch_ipfs_bytes(
-        url,
-        timeout=timeout,
-        max_bytes=max_bytes,
-        gateway=gateway,
-        retry=retry,
-        max_redirects=max_redirects,
-        allow=allow,
-        verify_cid=verify_cid,
-        budget=budget,
-    )
+    body = fetch_ipfs_bytes(url, timeout, **options)
     shown = net.redact_url(url) if isinstance(url, str) else "<url>"
     if nesting_depth(body) > MAX_JSON_DEPTH:
         raise IPFSFetchError(

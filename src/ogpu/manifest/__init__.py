@@ -37,25 +37,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ogpu._lazy import lazy_attributes
-
-# loaded on first use: ``ogpu.service`` imports ``ogpu.manifest.schema`` at start-up
-_LAZY = {
-    "FRAMEWORK": "ogpu.manifest.model",
-    "MANIFEST_VERSION": "ogpu.manifest.model",
-    "METADATA_KEY": "ogpu.manifest.model",
-    "FunctionManifest": "ogpu.manifest.model",
-    "SourceManifest": "ogpu.manifest.model",
-    "InvalidManifestError": "ogpu.manifest.errors",
-    "TaskDataError": "ogpu.manifest.errors",
-    "UnknownFunctionError": "ogpu.manifest.errors",
-    "SchemaValidator": "ogpu.manifest.schema",
-    "clear_manifest_cache": "ogpu.manifest.store",
-    "manifest_from_metadata": "ogpu.manifest.store",
-    "read_manifest": "ogpu.manifest.store",
-    "recently_unreadable": "ogpu.manifest.store",
-    "remember_unreadable": "ogpu.manifest.store",
-}
+from ogpu._lazy import lazy_imports
 
 __all__ = [
     "FRAMEWORK",
@@ -91,5 +73,5 @@ if TYPE_CHECKING:
         recently_unreadable,
         remember_unreadable,
     )
-else:  # runtime only: type checkers see the imports above
-    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
+else:  # loaded on first use: ogpu.service imports ogpu.manifest.schema at start-up
+    __getattr__, __dir__ = lazy_imports(__name__, globals())

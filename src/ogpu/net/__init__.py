@@ -21,7 +21,7 @@ a few milliseconds.
 
 from typing import TYPE_CHECKING
 
-from ogpu._lazy import lazy_attributes
+from ogpu._lazy import lazy_imports
 from ogpu.net.budget import Budget, effective
 from ogpu.net.errors import (
     BudgetExhausted,
@@ -44,24 +44,12 @@ from ogpu.net.policy import (
 )
 from ogpu.net.urls import Origin, redact_url
 
-_LAZY = {
-    "AddressPolicy": "ogpu.net.guard",
-    "Resolver": "ogpu.net.guard",
-    "is_public": "ogpu.net.guard",
-    "parse_allow": "ogpu.net.guard",
-    "DEFAULT_MAX_BYTES": "ogpu.net.client",
-    "REDIRECTS": "ogpu.net.client",
-    "Response": "ogpu.net.client",
-    "request": "ogpu.net.client",
-    "Pool": "ogpu.net.wire",
-}
-
 if TYPE_CHECKING:
     from ogpu.net.client import DEFAULT_MAX_BYTES, REDIRECTS, Response, request
     from ogpu.net.guard import AddressPolicy, Resolver, is_public, parse_allow
     from ogpu.net.wire import Pool
-else:  # runtime only: type checkers see the imports above
-    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
+else:  # loaded on first use: http.client, ssl and ipaddress
+    __getattr__, __dir__ = lazy_imports(__name__, globals())
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

@@ -91,7 +91,12 @@ class BoundedSocket:
     def makefile(self, mode: str = "rb", *args: object, **kwargs: object) -> io.BufferedReader:
         if "r" not in mode:
             raise ValueError("a BoundedSocket only makes readers")
-        return io.BufferedReader(_Reader(self), 64 * 1024)
+        return io.BufferedReader(_SocketFile(self), 64 * 1024)
+
+    def writer(self) -> io.BufferedWriter:
+        """A buffered file writing under this socket's deadlines (a server's ``wfile``;
+        ``http.server`` flushes it after every response)."""
+        return io.BufferedWriter(_SocketFile(self), 64 * 1024)
 
     def setsockopt(self, *args: int) -> None:
         self._sock.setsockopt(*args)
@@ -112,15 +117,25 @@ class BoundedSocket:
         return bool(readable)
 
 
-class _Reader(io.RawIOBase):
+class _SocketFile(io.RawIOBase):
+    """A BoundedSocket as a raw file: reads and writes keep its deadlines."""
+
     def __init__(self, owner: BoundedSocket) -> None:
         self._owner = owner
 
     def readable(self) -> bool:
         return True
 
+    def writable(self) -> bool:
+        return True
+
     def readinto(self, buffer: WriteableBuffer) -> int:
         return self._owner.recv_into(buffer)
+
+    def write(self, data: ReadableBuffer) -> int:
+        view = memoryview(data)
+        self._owner.sendall(view)
+        return view.nbytes
 
 
 def _connect(ip: IPAddress, port: int, timeout: float) -> socket.socket:

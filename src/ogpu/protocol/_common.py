@@ -1,4 +1,5 @@
-"""Shared plumbing of the module functions and instance classes."""
+"""What the generated protocol code (``ogpu_bindings.protocol``) calls besides the bindings:
+the write path and the argument checks that go beyond the ABI."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ogpu.chain.signer import resolve_signer
+from ogpu.types.enums import Environment
+from ogpu.types.errors import InvalidEnumValueError
 
 if TYPE_CHECKING:
     from ogpu_bindings.runtime import TxRequest
@@ -14,7 +17,7 @@ if TYPE_CHECKING:
     from ogpu.types.enums import Role
     from ogpu.types.receipt import Receipt
 
-__all__ = ["transact"]
+__all__ = ["single_environment", "transact"]
 
 
 def transact(
@@ -32,3 +35,25 @@ def transact(
     request = build()
     account = resolve_signer(signer, role)
     return execute_request(request, account)
+
+
+def single_environment(env: object) -> Environment:
+    """``env`` as exactly one ``Environment`` (registrations take one, not a mask). No RPC.
+
+    Raises:
+        InvalidEnumValueError: not an int, or not exactly one of CPU, NVIDIA, AMD.
+    """
+    if isinstance(env, bool) or not isinstance(env, int):
+        raise InvalidEnumValueError(
+            f"env must be an Environment, got {type(env).__name__}",
+            param="env",
+            enum_name="Environment",
+        )
+    if env not in (Environment.CPU, Environment.NVIDIA, Environment.AMD):
+        raise InvalidEnumValueError(
+            f"env must be exactly one of CPU, NVIDIA, AMD, got {env}",
+            param="env",
+            enum_name="Environment",
+            value=int(env),
+        )
+    return Environment(env)

@@ -19,6 +19,8 @@ __all__ = ["official_names"]
 #: Where each re-exported name lives.
 _HOMES = {
     "InvalidSignerError": "ogpu.types.errors",
+    "Receipt": "ogpu.types.receipt",
+    "Role": "ogpu.types.enums",
     "SourceParams": "ogpu.types.params",
     "TaskParams": "ogpu.types.params",
     "REVERT_PATTERN_MAP": "ogpu.protocol._revert",

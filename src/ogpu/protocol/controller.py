@@ -3,6 +3,10 @@
 Writes cost one transaction (see ``TxExecutor.execute``). Invalid arguments
 raise ``InvalidInputError`` subclasses before any RPC. The default signer is
 ``CLIENT_PRIVATE_KEY``.
+
+``confirm_response`` and ``cancel_task`` are generated from ``abis/protocol.json``
+(``ogpu_bindings.protocol.controller``); ``publish_task`` takes a receipt budget, so
+it is here.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ from typing import TYPE_CHECKING
 
 from ogpu_bindings import controller as controller_abi
 from ogpu_bindings.events.nexus import TaskPublishedEvent
+from ogpu_bindings.protocol import controller as _generated
+from ogpu_bindings.protocol.controller import *  # noqa: F403 (the functions, listed in its __all__)
 
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import transact
 from ogpu.protocol._compat import official_names
 from ogpu.types.enums import Role
 from ogpu.types.errors import TaskNotFoundError
@@ -23,7 +28,7 @@ from ogpu.types.receipt import Receipt
 if TYPE_CHECKING:
     from ogpu.types import Signer
 
-__all__ = ["cancel_task", "confirm_response", "extract_task_address", "publish_task"]
+__all__ = [*_generated.__all__, "extract_task_address", "publish_task"]
 
 
 # Seconds to wait for a publish's receipt (the executor's default; it is imported lazily).
@@ -65,36 +70,6 @@ def publish_task(
     account = resolve_signer(signer, Role.CLIENT)
     return execute_request(
         request, account, receipt_timeout=receipt_timeout, deadline=deadline, budget=budget
-    )
-
-
-def confirm_response(response_address: str, *, signer: Signer | None = None) -> Receipt:
-    """Call ``Controller.confirmResponse(response)``: finalize the task and pay the provider.
-
-    Raises:
-        NotTaskOwnerError: the signer is not the task's client (or its agent).
-        ResponseAlreadyConfirmedError: already confirmed.
-        ResponseNotFoundError: no response of a published task at that address.
-        TaskAlreadyFinalizedError: the task is finalized or canceled.
-        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
-    """
-    return transact(
-        lambda: controller_abi.confirm_response(_address(), response_address), signer, Role.CLIENT
-    )
-
-
-def cancel_task(task_address: str, *, signer: Signer | None = None) -> Receipt:
-    """Call ``Controller.cancelTask(task)``: cancel a NEW task and refund its escrow.
-
-    Raises:
-        NotTaskOwnerError: the signer is not the task's client.
-        TaskAlreadyFinalizedError: finalized; its subclass TaskNotCancelableError when
-            the task already left NEW (attempted).
-        TaskNotFoundError: no published task at that address.
-        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
-    """
-    return transact(
-        lambda: controller_abi.cancel_task(_address(), task_address), signer, Role.CLIENT
     )
 
 

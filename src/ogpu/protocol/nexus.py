@@ -3,6 +3,9 @@
 Writes cost one transaction (see ``TxExecutor.execute``); reads one
 ``eth_call`` unless noted. Invalid arguments raise ``InvalidInputError``
 subclasses before any RPC.
+
+The functions that are one Nexus call are generated from ``abis/protocol.json``
+(``ogpu_bindings.protocol.nexus``); the list read and the receipt helper are here.
 """
 
 from __future__ import annotations
@@ -10,156 +13,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ogpu_bindings import nexus as nexus_abi
+from ogpu_bindings.protocol import nexus as _generated
+from ogpu_bindings.protocol.nexus import *  # noqa: F403 (the functions, listed in its __all__)
 
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import transact
 from ogpu.protocol._compat import official_names
 from ogpu.protocol._paging import ListGetter, Paging, read_list
-from ogpu.types.enums import Environment, Role
-from ogpu.types.errors import InvalidEnumValueError, SourceNotFoundError
-from ogpu.types.receipt import Receipt
+from ogpu.types.errors import SourceNotFoundError
 
 if TYPE_CHECKING:
     from ogpu.protocol.source import Source
-    from ogpu.types import Signer
 
-__all__ = [
-    "attempt",
-    "extract_source_address",
-    "get_active_source_count",
-    "get_source_count",
-    "get_source_id",
-    "get_sources",
-    "inactivate_source",
-    "publish_source",
-    "register",
-    "unregister",
-    "update_source",
-]
-
-
-def _address() -> str:
-    return b.singleton("NEXUS")
-
-
-def publish_source(params: SourceParams, *, signer: Signer | None = None) -> Receipt:
-    """Call ``Nexus.publishSource(params)``: deploy a source owned by the signer.
-
-    The new address is in the receipt's ``SourcePublishedEvent``
-    (``extract_source_address(receipt)``).
-
-    Raises:
-        InvalidInputError subclasses: malformed ``params``.
-        MissingSignerError / InvalidSignerError: no usable signer (``CLIENT_PRIVATE_KEY``).
-        TxRevertError subclasses: the contract refused (e.g. EnvironmentNotSupportedError).
-    """
-    from ogpu.types.params import source_struct
-
-    return transact(
-        lambda: nexus_abi.publish_source(_address(), source_struct(params)), signer, Role.CLIENT
-    )
-
-
-def update_source(
-    source_address: str, params: SourceParams, *, signer: Signer | None = None
-) -> Receipt:
-    """Call ``Nexus.updateSource(source, params)``; emits ``SourceUpdated``.
-
-    Raises:
-        NotSourceOwnerError: the signer does not own the source.
-        SourceInactiveError: the source is inactive.
-        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
-    """
-    from ogpu.types.params import source_struct
-
-    return transact(
-        lambda: nexus_abi.update_source(_address(), source_address, source_struct(params)),
-        signer,
-        Role.CLIENT,
-    )
-
-
-def inactivate_source(source_address: str, *, signer: Signer | None = None) -> Receipt:
-    """Call ``Nexus.inactivateSource(source)``: one-way close to new tasks.
-
-    Raises:
-        NotSourceOwnerError: the signer does not own the source.
-        SourceInactiveError: already inactive.
-        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
-    """
-    return transact(
-        lambda: nexus_abi.inactivate_source(_address(), source_address), signer, Role.CLIENT
-    )
-
-
-def _single_environment(env: object) -> Environment:
-    if isinstance(env, bool) or not isinstance(env, int):
-        raise InvalidEnumValueError(
-            f"env must be an Environment, got {type(env).__name__}",
-            param="env",
-            enum_name="Environment",
-        )
-    if env not in (Environment.CPU, Environment.NVIDIA, Environment.AMD):
-        raise InvalidEnumValueError(
-            f"env must be exactly one of CPU, NVIDIA, AMD, got {env}",
-            param="env",
-            enum_name="Environment",
-            value=int(env),
-        )
-    return Environment(env)
-
-
-def register(source: str, provider: str, env: int, *, signer: Signer | None = None) -> Receipt:
-    """Call ``Nexus.register(source, provider, env)``.
-
-    The signer is the provider, its master or an agent of its master
-    (default ``PROVIDER_PRIVATE_KEY``). ``env`` is a single ``Environment``.
-
-    Raises:
-        InsufficientLockupError: the provider's lockup is below the source's minimum
-            (``required``/``available`` filled from the vault).
-        SourceInactiveError, EnvironmentNotSupportedError, NotAuthorizedError.
-        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
-    """
-    return transact(
-        lambda: nexus_abi.register(_address(), source, provider, _single_environment(env)),
-        signer,
-        Role.PROVIDER,
-    )
-
-
-def unregister(source: str, provider: str, *, signer: Signer | None = None) -> Receipt:
-    """Call ``Nexus.unregister(source, provider)`` (same signers as ``register``).
-
-    Raises:
-        NotRegisteredError, NotAuthorizedError.
-        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
-    """
-    return transact(
-        lambda: nexus_abi.unregister(_address(), source, provider), signer, Role.PROVIDER
-    )
-
-
-def attempt(
-    task: str, provider: str, suggested_payment: int, *, signer: Signer | None = None
-) -> Receipt:
-    """Call ``Nexus.attempt(task, provider, suggestedPayment)`` (same signers as ``register``).
-
-    Raises:
-        TaskExpiredError: the task expired (``expiry`` filled from the task).
-        TaskAlreadyFinalizedError, AlreadyAttemptedError, NotRegisteredError, NotAuthorizedError.
-        MissingSignerError / InvalidSignerError / InvalidInputError subclasses.
-    """
-    return transact(
-        lambda: nexus_abi.attempt(_address(), task, provider, suggested_payment),
-        signer,
-        Role.PROVIDER,
-    )
-
-
-def get_source_count() -> int:
-    """Number of sources ever published."""
-    return int(b.read(nexus_abi.get_source_count_call(_address())))
+__all__ = [*_generated.__all__, "extract_source_address", "get_sources"]
 
 
 def get_sources(lower: int = 0, upper: int | None = None) -> list[Source]:
@@ -175,25 +40,14 @@ def get_sources(lower: int = 0, upper: int | None = None) -> list[Source]:
     """
     from ogpu.protocol.source import Source
 
-    module = nexus_abi
-    address = _address()
+    address = b.singleton("NEXUS")
     getter = ListGetter(
-        count=module.get_source_count_call(address),
-        chunk=lambda lo, hi: module.get_sources_call(address, lo, hi),
+        count=nexus_abi.get_source_count_call(address),
+        chunk=lambda lo, hi: nexus_abi.get_sources_call(address, lo, hi),
         paging=Paging.EITHER,
         skip_zero=True,
     )
     return [Source(a) for a in read_list(getter, lower, upper)]
-
-
-def get_source_id(source: str) -> int:
-    """1-based id of a source in Nexus, 0 when the address is not a source."""
-    return int(b.read(nexus_abi.get_source_id_call(_address(), source)))
-
-
-def get_active_source_count(client: str) -> int:
-    """Number of active sources a client owns."""
-    return int(b.read(nexus_abi.get_active_source_count_call(_address(), client)))
 
 
 def extract_source_address(receipt: Receipt) -> str:
@@ -215,8 +69,17 @@ if TYPE_CHECKING:
     from ogpu.chain.signer import resolve_signer as resolve_signer
     from ogpu.protocol._base import load_contract as load_contract
     from ogpu.protocol._executor import TxExecutor as TxExecutor
+    from ogpu.types.enums import Role as Role
     from ogpu.types.params import SourceParams as SourceParams
+    from ogpu.types.receipt import Receipt as Receipt
 else:
     __getattr__, __dir__ = official_names(
-        __name__, globals(), "SourceParams", "TxExecutor", "load_contract", "resolve_signer"
+        __name__,
+        globals(),
+        "Receipt",
+        "Role",
+        "SourceParams",
+        "TxExecutor",
+        "load_contract",
+        "resolve_signer",
     )

@@ -55,7 +55,7 @@ See :mod:`ogpu.provider.runtime` for the steps, costs and failure handling,
 
 from typing import TYPE_CHECKING
 
-from ogpu._lazy import lazy_attributes
+from ogpu._lazy import lazy_imports
 
 if TYPE_CHECKING:
     from ogpu.devnet.connect import (
@@ -73,25 +73,9 @@ if TYPE_CHECKING:
         RuntimeSettings,
     )
     from ogpu.provider.setup import DEFAULT_STAKE, prepare_provider
-
-# Loaded on first access: connecting to a devnet (ogpu.devnet.connect, re-exported here)
-# costs none of the runtime's web3 and eth-account imports.
-_LAZY = {
-    "CallbackResult": "ogpu.provider.callback",
-    "CallbackServer": "ogpu.provider.callback",
-    "DEFAULT_DEVNET_RPC_URL": "ogpu.devnet.connect",
-    "DevnetConnection": "ogpu.devnet.connect",
-    "connect_devnet": "ogpu.devnet.connect",
-    "deterministic_addresses": "ogpu.devnet.connect",
-    "load_deployment": "ogpu.devnet.connect",
-    "ProviderRuntime": "ogpu.provider.runtime",
-    "ProviderRuntimeError": "ogpu.provider.runtime",
-    "RuntimeEvent": "ogpu.provider.runtime",
-    "RuntimeSettings": "ogpu.provider.runtime",
-    "DEFAULT_STAKE": "ogpu.provider.setup",
-    "prepare_provider": "ogpu.provider.setup",
-}
-__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
+else:  # loaded on first access: connecting to a devnet (ogpu.devnet.connect, re-exported
+    # here) costs none of the runtime's web3 and eth-account imports
+    __getattr__, __dir__ = lazy_imports(__name__, globals())
 
 __all__ = [
     "DEFAULT_DEVNET_RPC_URL",

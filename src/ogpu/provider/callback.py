@@ -24,23 +24,23 @@ within ``request_timeout`` seconds however it trickles in.
 from __future__ import annotations
 
 import hmac
-import io
 import json
 import re
 import secrets
 import threading
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
 from ogpu import net
 from ogpu._jsonsafe import loads_bounded
+from ogpu.devnet.httpbase import BackgroundHTTPServer
 from ogpu.net.wire import BoundedSocket
 from ogpu.types import InvalidInputError
 
 if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer
+    pass
 
 __all__ = ["DEFAULT_MAX_RESULT_BYTES", "CallbackResult", "CallbackServer"]
 
@@ -62,26 +62,10 @@ class CallbackResult:
     """The parsed JSON body: the handler output on success, an error report otherwise."""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024
-
+class _Server(BackgroundHTTPServer):
     def __init__(self, owner: CallbackServer, host: str, port: int) -> None:
         self.owner = owner
-        super().__init__((host, port), _Handler)
-
-
-class _Writer(io.BufferedIOBase):
-    def __init__(self, sock: BoundedSocket) -> None:
-        self._sock = sock
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: ReadableBuffer) -> int:
-        view = memoryview(data)
-        self._sock.sendall(view)
-        return view.nbytes
+        super().__init__(host, port, _Handler, name="ogpu-provider-callback")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -95,7 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._idle, self._limit = owner.idle_timeout, owner.request_timeout
         self.connection = self.request
         self.rfile = self._bounded.makefile("rb")
-        self.wfile = _Writer(self._bounded)
+        self.wfile = self._bounded.writer()
 
     def handle_one_request(self) -> None:
         # Each request gets request_timeout in all, and at most idle_timeout of silence.
@@ -200,7 +184,6 @@ class CallbackServer:
         self._lock = threading.Lock()
         self._waiters: dict[str, _Waiter] = {}
         self._server = _Server(self, host, port)
-        self._thread: threading.Thread | None = None
         bound_host = host if ":" not in host else f"[{host}]"
         self.url = (public_url or f"http://{bound_host}:{self.port}/callback").rstrip("/")
 
@@ -211,22 +194,11 @@ class CallbackServer:
 
     def start(self) -> None:
         """Serve on a daemon thread (idempotent)."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                args=(0.05,),
-                name="ogpu-provider-callback",
-                daemon=True,
-            )
-            self._thread.start()
+        self._server.start()
 
     def stop(self) -> None:
         """Stop serving, close the socket and fail every pending expectation."""
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
+        self._server.stop()
         with self._lock:
             waiters, self._waiters = self._waiters, {}
         for waiter in waiters.values():

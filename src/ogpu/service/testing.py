@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
@@ -18,6 +18,8 @@ from urllib.parse import unquote
 import requests
 import uvicorn
 from pydantic import BaseModel
+
+from ogpu.devnet.httpbase import BackgroundHTTPServer
 
 from .config import ServiceConfig
 from .errors import ServiceError
@@ -183,9 +185,7 @@ class CallbackRecorder:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer((host, port), _Handler)
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._server = BackgroundHTTPServer(host, port, _Handler, name="callback-recorder")
 
     @property
     def port(self) -> int:
@@ -248,31 +248,18 @@ class CallbackRecorder:
                 self._cond.wait(left)
 
     def start(self) -> CallbackRecorder:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="callback-recorder",
-            daemon=True,
-        )
-        self._thread.start()
+        """Serve on a daemon thread."""
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
+        """Stop serving; close the listener and open connections."""
+        self._server.stop()
 
     def __enter__(self) -> CallbackRecorder:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
 
