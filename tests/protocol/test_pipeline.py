@@ -76,10 +76,11 @@ def test_a_gas_group_shares_one_estimate_and_every_member_lands(
     assert all(o.timestamp == 0 for o in outcomes)
 
 
-def test_first_use_reads_ride_with_the_estimates(http_world: Any, proxy: Any) -> None:
+def test_the_first_use_nonce_read_rides_with_the_estimates(http_world: Any, proxy: Any) -> None:
     from ogpu.chain.nonce import NonceManager
 
     account = http_world.client
+    execute_requests(_deposits(account.address, [1]), account.account)  # chain id cached
     NonceManager.reset(ChainConfig.get_current_chain(), account.address)
     before = http_world.tx_count(account.address)
     proxy.reset()

@@ -5,7 +5,7 @@ A driver over the engine in ``ogpu.protocol._tx`` (``prepare.prepare``,
 
 1. build: gas [eth_estimateGas] and fees [eth_getBlockByNumber,
    eth_maxPriorityFeePerGas; eth_gasPrice on chains without a base fee] in one
-   JSON-RPC batch, with the chain id [eth_chainId, once per Web3] and the
+   JSON-RPC batch, after the chain id [eth_chainId, once per Web3], with the
    account's pending nonce [eth_getTransactionCount, first use only]; gas limit
    = estimate times ``GAS_MARGIN``. The estimate is the preflight: a revert
    surfaces here, as a typed error, before anything is signed or sent.
@@ -91,7 +91,7 @@ def _send(
     logger.debug("[%s] preparing transaction from %s", target.context, account.address)
     w3 = b.web3()
     gas, fee_fields = prepare(w3, target, account.address, max_retries)
-    chain_id = chain_id_of(w3, max_retries)  # cached by now
+    chain_id = chain_id_of(w3, max_retries)  # checked (and cached) by ``prepare``
     tx, outcome = send_until_held(
         w3, target, account, chain_id, gas, max_retries, fee_fields, receipt_timeout
     )
@@ -263,8 +263,8 @@ class TxExecutor:
     def execute(self) -> Receipt:
         """Build, preflight, sign, broadcast and wait for the transaction.
 
-        Cost over HTTP: a batch (gas estimate + fee data, with ``eth_chainId``
-        once per Web3 and ``eth_getTransactionCount`` on an account's first use),
+        Cost over HTTP: ``eth_chainId`` once per Web3; a batch (gas estimate + fee
+        data, with ``eth_getTransactionCount`` on an account's first use),
         the broadcast with the first receipt poll, more polls unless mined on
         arrival, and the block time unless the poll's latest block is the receipt's.
 

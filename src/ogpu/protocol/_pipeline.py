@@ -5,9 +5,10 @@ nonce is used. This driver runs every step over all transactions at once, on the
 engine in ``ogpu.protocol._tx`` (RPCs in brackets, JSON-RPC batches of at most
 ``BATCH_LIMIT`` items):
 
-1. preflight (``prepare.estimate_all``): one gas estimate per gas group
-   [eth_estimateGas], the fee data [eth_getBlockByNumber, eth_maxPriorityFeePerGas]
-   and, on first use, the chain id and the account's pending nonce, in one batch.
+1. preflight (``prepare.estimate_all``): the chain id [eth_chainId, once per Web3],
+   then one gas estimate per gas group [eth_estimateGas], the fee data
+   [eth_getBlockByNumber, eth_maxPriorityFeePerGas] and, on the account's first use,
+   its pending nonce [eth_getTransactionCount], in one batch.
    Any revert raises its typed error here, before anything is signed or sent.
 2. broadcast (``sendmany.broadcast_all``): under the account's lock, consecutive
    nonces, signed locally, sent in nonce order [eth_sendRawTransaction, batched; the
@@ -85,12 +86,13 @@ def execute_requests(
     ``timestamps=False`` leaves ``Receipt.timestamp`` 0 and reads no block headers.
     Every wait is capped by the ambient ``ogpu.net.Budget``.
 
-    Cost over HTTP (N requests, G gas groups, batches of ``BATCH_LIMIT``): the G
-    estimates and fee data (with ``eth_chainId`` and ``eth_getTransactionCount`` on first
-    use) in ceil((G+2)/100) batches, ceil(N/100) broadcast batches (the first receipt
-    poll inside when N <= 50), receipt polls of ceil(pending/100) batches each, and
-    ceil(blocks/100) batches of headers unless ``timestamps=False``; an uncertain
-    broadcast adds its settling lookups.
+    Cost over HTTP (N requests, G gas groups, batches of ``BATCH_LIMIT``):
+    ``eth_chainId`` once per Web3; the G estimates and fee data (with
+    ``eth_getTransactionCount`` on the account's first use) in ceil((G+2)/100)
+    batches; ceil(N/100) broadcast batches (the first receipt poll inside when
+    N <= 50); receipt polls of ceil(pending/100) batches each; ceil(blocks/100)
+    batches of headers unless ``timestamps=False``; an uncertain broadcast adds its
+    settling lookups.
 
     Raises (before anything is sent):
         TxRevertError subclasses, GasError: an estimate failed (message names the label).

@@ -17,7 +17,7 @@ from ogpu_bindings.runtime import TxRequest
 from ogpu import net
 from ogpu.chain import rpc
 from ogpu.chain.config import ChainConfig
-from ogpu.chain.context import NonceSlot, current
+from ogpu.chain.context import current
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._revert import decode_failure
 from ogpu.protocol._tx.calls import batches, each, is_transient, policy, read
@@ -75,17 +75,6 @@ def gas_limit(estimate: int) -> int:
     return int(estimate * GAS_MARGIN) + 1
 
 
-def chain_id_known(w3: Web3) -> bool:
-    """Whether ``chain_id_of`` has the chain id of ``w3`` cached (then it costs no RPC)."""
-    return w3 in _chain_ids
-
-
-def remember_chain_id(w3: Web3, chain_id: int) -> None:
-    """Cache the chain id of ``w3`` read elsewhere (e.g. in a batch). No RPC."""
-    with _chain_ids_lock:
-        _chain_ids[w3] = chain_id
-
-
 def chain_id_of(w3: Web3, retries: int = 3) -> int:
     """The node's chain id, cached per Web3 instance. One RPC the first time.
 
@@ -96,7 +85,8 @@ def chain_id_of(w3: Web3, retries: int = 3) -> int:
     cached = _chain_ids.get(w3)
     if cached is None:
         cached = rpc.to_int(read(w3, "eth_chainId", [], retries), "eth_chainId")
-        remember_chain_id(w3, cached)
+        with _chain_ids_lock:
+            _chain_ids[w3] = cached
     expected = int(ChainConfig.get_current_chain())
     if cached != expected:
         raise ChainNotSupportedError(
@@ -108,15 +98,17 @@ def chain_id_of(w3: Web3, retries: int = 3) -> int:
 
 def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, dict[str, int]]:
     """The gas limit and fee fields of ``target``: one JSON-RPC batch (estimate, latest
-    block, priority fee; on first use the chain id and the pending nonce too), retried
-    when transient.
+    block, priority fee; the pending nonce too on the account's first use), retried
+    when transient. The chain id is checked first (one RPC once per Web3): a node of
+    another chain is asked nothing else.
 
     Raises:
         TxRevertError subclasses: the call reverts. GasError: the estimate failed.
         ChainNotSupportedError: the node serves another chain.
         RPCError: the node could not be reached.
     """
-    first = _first_use_reads(w3, sender)
+    chain_id = chain_id_of(w3, retries)
+    first = _first_use_reads(chain_id, sender)
     calls = [*first, ("eth_estimateGas", [call_object(target, sender)]), *FEE_READS]
 
     def attempt(_: net.Budget) -> list[Any]:
@@ -133,8 +125,7 @@ def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, d
     answers = net.run_with_retry(
         attempt, policy=policy(retries), budget=net.effective(None, None), what="eth_estimateGas"
     )
-    _remember(w3, first, answers[: len(first)])
-    chain_id_of(w3, retries)  # the right chain before any estimate error
+    _remember(chain_id, first, answers[: len(first)])
     estimate, block, tip = answers[len(first) :]
     gas = checked_estimate(estimate, target, sender)
     return gas_limit(gas), fee_fields(w3, block, tip, retries)
@@ -185,33 +176,26 @@ def _representatives(targets: Sequence[Target], groups: Sequence[Hashable]) -> l
     return list(best.values())
 
 
-def _slot(sender: str) -> NonceSlot:
-    return current().nonces.slot(int(ChainConfig.get_current_chain()), sender)
+def _first_use_reads(chain_id: int, sender: str) -> list[tuple[str, list[Any]]]:
+    """The account's pending nonce when the nonce book has none yet: a read that can
+    ride with the estimates."""
+    if current().nonces.slot(chain_id, sender).next_nonce is not None:
+        return []
+    return [("eth_getTransactionCount", [sender, "pending"])]
 
 
-def _first_use_reads(w3: Web3, sender: str) -> list[tuple[str, list[Any]]]:
-    """The reads that can ride with the estimates on first use: the chain id (cached per
-    Web3) and the account's pending nonce (when the nonce book has none yet)."""
-    calls: list[tuple[str, list[Any]]] = []
-    if not chain_id_known(w3):
-        calls.append(("eth_chainId", []))
-    if _slot(sender).next_nonce is None:
-        calls.append(("eth_getTransactionCount", [sender, "pending"]))
-    return calls
-
-
-def _remember(w3: Web3, calls: Sequence[tuple[str, list[Any]]], answers: Sequence[Any]) -> None:
-    """Cache what ``_first_use_reads`` read (a failed read is left to the usual path)."""
-    for (method, params), answer in zip(calls, answers, strict=True):
+def _remember(
+    chain_id: int, calls: Sequence[tuple[str, list[Any]]], answers: Sequence[Any]
+) -> None:
+    """Load the nonce book with what ``_first_use_reads`` read (a failed read is left to
+    ``NonceManager.reserve``)."""
+    for (_, params), answer in zip(calls, answers, strict=True):
         if isinstance(answer, Exception):
             continue
-        if method == "eth_chainId":
-            remember_chain_id(w3, rpc.to_int(answer, method))
-            continue
-        slot = _slot(params[0])
+        slot = current().nonces.slot(chain_id, params[0])
         with slot.lock:
             if slot.next_nonce is None:
-                slot.next_nonce = rpc.to_int(answer, method)
+                slot.next_nonce = rpc.to_int(answer, "eth_getTransactionCount")
                 slot.released.clear()
 
 
@@ -223,9 +207,9 @@ def estimate_all(
     groups: Sequence[Hashable],
     retries: int,
 ) -> tuple[int, list[int], dict[str, int]]:
-    """(chain id, gas limits, fee fields) of many transactions: one estimate per gas
-    group and the fee data, with the first-use reads (chain id, pending nonce), in one
-    batch per ``BATCH_LIMIT`` calls.
+    """(chain id, gas limits, fee fields) of many transactions: the chain id (one RPC
+    once per Web3), then one estimate per gas group and the fee data, with the pending
+    nonce on the account's first use, in one batch per ``BATCH_LIMIT`` calls.
 
     A group's members share the limit of its representative (the member with the most
     calldata gas): the caller vouches that they do the same work (the same function of
@@ -236,16 +220,16 @@ def estimate_all(
         TxRevertError subclasses, GasError (the message starts with the label).
         RPCError: the node could not be reached.
     """
+    chain_id = chain_id_of(w3, retries)  # a node of another chain is asked nothing else
     reps = _representatives(targets, groups)
-    first = _first_use_reads(w3, sender)
+    first = _first_use_reads(chain_id, sender)
     calls = [
         *first,
         *(("eth_estimateGas", [call_object(targets[i], sender)]) for i in reps),
         *FEE_READS,
     ]
     answers = batches(w3, calls, retries)
-    _remember(w3, first, answers[: len(first)])
-    chain_id = chain_id_of(w3, retries)  # the right chain before any estimate error
+    _remember(chain_id, first, answers[: len(first)])
     *estimates, block, tip = answers[len(first) :]
     limits: dict[Hashable, int] = {}
     for i, estimate in zip(reps, estimates, strict=True):
