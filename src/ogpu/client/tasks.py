@@ -304,9 +304,9 @@ def publish_tasks(
 
     Cost (N tasks): one JSON-RPC batch of checks, N uploads (fewer when configs
     repeat), then per 100 transactions one batch of gas estimates (one per source,
-    payment and config-URL length) and fee data, one of broadcasts and the receipt
-    polls (the first inside the broadcast batch when N <= 50): 4 sequential round trips
-    for 100 tasks on a node that mines on arrival, instead of N round trips each.
+    payment and config-URL length) and fee data, one of broadcasts, and receipt polls:
+    4 sequential round trips for up to 100 tasks on a node that mines on arrival
+    (checks, estimates, broadcast, one poll), instead of N round trips each.
 
     Raises:
         InvalidParamsError: ``task_infos`` is not a list/tuple of ``TaskInfo``, or a bad

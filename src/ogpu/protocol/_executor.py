@@ -3,13 +3,13 @@
 A driver over the engine in ``ogpu.protocol._tx`` (``prepare.prepare``,
 ``send.send_until_held``, ``receipts.wait_receipt``); RPCs in brackets:
 
-1. build: gas [eth_estimateGas] and fees [eth_getBlockByNumber,
-   eth_maxPriorityFeePerGas; eth_gasPrice on chains without a base fee] in one
-   JSON-RPC batch, after the chain id [eth_chainId, once per Web3], with the
-   account's pending nonce [eth_getTransactionCount, first use only]; gas limit
-   = estimate times ``GAS_MARGIN``. The estimate is the preflight: a revert
-   surfaces here, as a typed error, before anything is signed or sent.
-2. under the account's lock: reserve a nonce, sign locally, compute the hash locally, broadcast
+1. build: chain id (once per Web3) [eth_chainId]; gas [eth_estimateGas] and
+   fees [eth_getBlockByNumber, eth_maxPriorityFeePerGas; eth_gasPrice on
+   chains without a base fee] in one JSON-RPC batch; gas limit = estimate
+   times ``GAS_MARGIN``. The estimate is the preflight: a revert surfaces
+   here, as a typed error, before anything is signed or sent.
+2. under the account's lock: reserve a nonce [eth_getTransactionCount, first
+   use only], sign locally, compute the hash locally, broadcast
    [eth_sendRawTransaction, with the first receipt poll in its batch]. The lock
    keeps one account's broadcasts in nonce order.
 3. wait for the receipt [eth_getTransactionReceipt + eth_getBlockByNumber
@@ -90,8 +90,8 @@ def _send(
     started = time.monotonic()
     logger.debug("[%s] preparing transaction from %s", target.context, account.address)
     w3 = b.web3()
+    chain_id = chain_id_of(w3, max_retries)
     gas, fee_fields = prepare(w3, target, account.address, max_retries)
-    chain_id = chain_id_of(w3, max_retries)  # checked (and cached) by ``prepare``
     tx, outcome = send_until_held(
         w3, target, account, chain_id, gas, max_retries, fee_fields, receipt_timeout
     )
@@ -264,7 +264,7 @@ class TxExecutor:
         """Build, preflight, sign, broadcast and wait for the transaction.
 
         Cost over HTTP: ``eth_chainId`` once per Web3; a batch (gas estimate + fee
-        data, with ``eth_getTransactionCount`` on an account's first use),
+        data); ``eth_getTransactionCount`` on an account's first use;
         the broadcast with the first receipt poll, more polls unless mined on
         arrival, and the block time unless the poll's latest block is the receipt's.
 

@@ -11,15 +11,15 @@ engine in ``ogpu.protocol._tx`` (RPCs in brackets, JSON-RPC batches of at most
    its pending nonce [eth_getTransactionCount], in one batch.
    Any revert raises its typed error here, before anything is signed or sent.
 2. broadcast (``sendmany.broadcast_all``): under the account's lock, consecutive
-   nonces, signed locally, sent in nonce order [eth_sendRawTransaction, batched; the
-   first receipt poll in the same batch when it fits]; an item not proved sent is
-   settled alone by its hash, never signed twice for an uncertain send.
+   nonces, signed locally, sent in nonce order [eth_sendRawTransaction, batched]; an
+   item not proved sent is settled alone by its hash, never signed twice for an
+   uncertain send.
 3. receipts (``receipts.await_receipts``) [eth_getTransactionReceipt, batched, polled]
    and, unless the caller has no use for them, block times [eth_getBlockByNumber].
 
-Up to 50 transactions cost 3 sequential round trips on a node that mines on arrival
-(preflight, broadcast with receipts, block times; 2 with ``timestamps=False``); up to
-100, one more for the receipt poll; more receipt polls on a node that mines later.
+Up to 100 transactions cost 3 sequential round trips on a node that mines on arrival
+(estimates, broadcast, one receipt poll), plus one for block times unless
+``timestamps=False``; a node that mines later takes more receipt polls.
 """
 
 from __future__ import annotations
@@ -89,10 +89,9 @@ def execute_requests(
     Cost over HTTP (N requests, G gas groups, batches of ``BATCH_LIMIT``):
     ``eth_chainId`` once per Web3; the G estimates and fee data (with
     ``eth_getTransactionCount`` on the account's first use) in ceil((G+2)/100)
-    batches; ceil(N/100) broadcast batches (the first receipt poll inside when
-    N <= 50); receipt polls of ceil(pending/100) batches each; ceil(blocks/100)
-    batches of headers unless ``timestamps=False``; an uncertain broadcast adds its
-    settling lookups.
+    batches; ceil(N/100) broadcast batches; receipt polls of ceil(pending/100)
+    batches each; ceil(blocks/100) batches of headers unless ``timestamps=False``; an
+    uncertain broadcast adds its settling lookups.
 
     Raises (before anything is sent):
         TxRevertError subclasses, GasError: an estimate failed (message names the label).
@@ -116,9 +115,9 @@ def execute_requests(
         except (rpc.TransportError, rpc.NodeError) as exc:
             raise b.rpc_error(exc) from None
     items = [Item(target, limit) for target, limit in zip(targets, gas, strict=True)]
-    found = broadcast_all(w3, items, signer, chain_id, fees, max_retries, receipt_timeout)
+    broadcast_all(w3, items, signer, chain_id, fees, max_retries, receipt_timeout)
     hashes = {i: item.tx_hash for i, item in enumerate(items) if item.sent and not item.error}
-    found, errors = rc.await_receipts(w3, hashes, receipt_timeout, max_retries, found)
+    found, errors = rc.await_receipts(w3, hashes, receipt_timeout, max_retries)
     headers = rc.block_headers(w3, list(found.values()), max_retries) if timestamps else {}
     outcomes: list[Outcome] = []
     for i, item in enumerate(items):

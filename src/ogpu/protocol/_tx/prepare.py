@@ -98,18 +98,13 @@ def chain_id_of(w3: Web3, retries: int = 3) -> int:
 
 def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, dict[str, int]]:
     """The gas limit and fee fields of ``target``: one JSON-RPC batch (estimate, latest
-    block, priority fee; the pending nonce too on the account's first use), retried
-    when transient. The chain id is checked first (one RPC once per Web3): a node of
-    another chain is asked nothing else.
+    block, priority fee), retried when transient.
 
     Raises:
         TxRevertError subclasses: the call reverts. GasError: the estimate failed.
-        ChainNotSupportedError: the node serves another chain.
         RPCError: the node could not be reached.
     """
-    chain_id = chain_id_of(w3, retries)
-    first = _first_use_reads(chain_id, sender)
-    calls = [*first, ("eth_estimateGas", [call_object(target, sender)]), *FEE_READS]
+    calls = [("eth_estimateGas", [call_object(target, sender)]), *FEE_READS]
 
     def attempt(_: net.Budget) -> list[Any]:
         try:
@@ -118,15 +113,13 @@ def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, d
             raise net.Transient(b.rpc_error(exc)) from None
         except rpc.NodeError:
             answers = each(w3, calls)
-        if is_transient(answers[len(first)]):
-            raise net.Transient(b.rpc_error(answers[len(first)]))
+        if is_transient(answers[0]):
+            raise net.Transient(b.rpc_error(answers[0]))
         return answers
 
-    answers = net.run_with_retry(
+    estimate, block, tip = net.run_with_retry(
         attempt, policy=policy(retries), budget=net.effective(None, None), what="eth_estimateGas"
     )
-    _remember(chain_id, first, answers[: len(first)])
-    estimate, block, tip = answers[len(first) :]
     gas = checked_estimate(estimate, target, sender)
     return gas_limit(gas), fee_fields(w3, block, tip, retries)
 
@@ -178,7 +171,9 @@ def _representatives(targets: Sequence[Target], groups: Sequence[Hashable]) -> l
 
 def _first_use_reads(chain_id: int, sender: str) -> list[tuple[str, list[Any]]]:
     """The account's pending nonce when the nonce book has none yet: a read that can
-    ride with the estimates."""
+    ride with the estimates (the batch path holds the account for the whole batch;
+    one-transaction writes leave it to ``NonceManager.reserve``, which reads it once
+    for concurrent threads)."""
     if current().nonces.slot(chain_id, sender).next_nonce is not None:
         return []
     return [("eth_getTransactionCount", [sender, "pending"])]

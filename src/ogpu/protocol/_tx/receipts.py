@@ -115,16 +115,16 @@ def await_receipts(
     hashes: Mapping[int, str],
     timeout: float,
     retries: int,
-    found: dict[int, Mapping[str, Any]],
 ) -> tuple[dict[int, Mapping[str, Any]], dict[int, OGPUError]]:
     """The mined receipts of the transactions ``hashes`` (by key), polled in batches of
-    ``BATCH_LIMIT`` with growing pauses until ``timeout`` or the ambient budget; ``found``
-    holds those already seen. Returns (receipts, errors): a hash without a receipt gets
-    ``TxReceiptTimeoutError``, one answered malformed ``MALFORMED_LIMIT`` times in a row
-    a ``TxRpcError``, each carrying the hash."""
+    ``BATCH_LIMIT`` with growing pauses until ``timeout`` or the ambient budget.
+    Returns (receipts, errors): a hash without a receipt gets ``TxReceiptTimeoutError``,
+    one answered malformed ``MALFORMED_LIMIT`` times in a row a ``TxRpcError``, each
+    carrying the hash."""
     seconds = clock.left(timeout)
     deadline = time.monotonic() + seconds
     pause, longest = POLL_INTERVAL
+    found: dict[int, Mapping[str, Any]] = {}
     errors: dict[int, OGPUError] = {}
     bad: dict[int, int] = {}
     while True:

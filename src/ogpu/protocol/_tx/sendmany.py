@@ -1,7 +1,7 @@
 """Broadcasting many transactions from one account: consecutive nonces, batched sends.
 
 Under the account's lock: one nonce per item, every item signed locally, all broadcast
-in nonce order in JSON-RPC batches (the first receipt poll rides along when it fits).
+in nonce order in JSON-RPC batches.
 An item the batch did not prove sent is settled alone (``_resend``): an uncertain one by
 its hash, a fee refusal re-signed with higher fees for the same nonce, a nonce refusal
 sent once more alone and, if its nonce was taken, re-signed with a fresh one after the
@@ -11,14 +11,14 @@ to self so the later transactions are not stuck behind it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ogpu.chain import rpc
 from ogpu.chain.nonce import NonceManager
 from ogpu.protocol import _deadline
-from ogpu.protocol._tx.calls import BATCH_LIMIT, chunks
+from ogpu.protocol._tx.calls import chunks
 from ogpu.protocol._tx.fees import fees
 from ogpu.protocol._tx.outcome import Verdict, classify, refusal
 from ogpu.protocol._tx.prepare import Target
@@ -27,7 +27,6 @@ from ogpu.protocol._tx.send import (
     Signed,
     broadcast,
     may_have_landed,
-    mined,
     settle,
     sign,
 )
@@ -134,37 +133,27 @@ def _fill_gap(w3: Web3, item: Item, account: LocalAccount, chain_id: int, retrie
     broadcast(w3, tx, retries, peek=False)
 
 
-def _send_batches(
-    w3: Web3, items: Sequence[Item]
-) -> tuple[list[tuple[Verdict, str]], dict[int, Mapping[str, Any]]]:
-    """Every item's bytes in batched ``eth_sendRawTransaction`` s: what each answer
-    proved, and the receipts found when the first poll fits in the same batch (a node
-    that mines on arrival answers them at once)."""
+def _send_batches(w3: Web3, items: Sequence[Item]) -> list[tuple[Verdict, str]]:
+    """Every item's bytes in batched ``eth_sendRawTransaction`` s; what each answer proved.
+
+    Nothing else rides in these batches: a read failing there (a lagging replica, a
+    held request) would leave the sends' outcome unknown."""
     verdicts: list[tuple[Verdict, str]] = []
-    peek = 2 * len(items) <= BATCH_LIMIT
-    found: dict[int, Mapping[str, Any]] = {}
     for chunk in chunks(items):
-        base = len(verdicts)
         calls = [("eth_sendRawTransaction", [item.signed.payload]) for item in chunk]
-        if peek:
-            calls += [("eth_getTransactionReceipt", [item.tx_hash]) for item in chunk]
         answers: list[Any]
         try:
             answers = rpc.batch(w3, calls)
         except rpc.TransportError as exc:
-            answers = [exc] * len(calls)
+            answers = [exc] * len(chunk)
         except rpc.NodeError as exc:
             # batches refused (or one error for the whole batch): nothing is proved,
             # each item is settled alone by its hash
-            answers = [rpc.TransportError("batch", exc.message)] * len(calls)
-        for item, answer in zip(chunk, answers[: len(chunk)], strict=True):
-            verdicts.append(
-                classify(answer if isinstance(answer, Exception) else None, item.tx_hash)
-            )
-        for i, answer in enumerate(answers[len(chunk) :], start=base):
-            if verdicts[i][0] is Verdict.SENT and isinstance(answer, Mapping) and mined(answer):
-                found[i] = answer
-    return verdicts, found
+            answers = [rpc.TransportError("batch", exc.message)] * len(chunk)
+        for item, answer in zip(chunk, answers, strict=True):
+            failure = answer if isinstance(answer, Exception) else None
+            verdicts.append(classify(failure, item.tx_hash))
+    return verdicts
 
 
 def _sign_all(
@@ -198,11 +187,10 @@ def broadcast_all(
     fee: dict[str, int],
     retries: int,
     window: float = SETTLE_WINDOW,
-) -> dict[int, Mapping[str, Any]]:
+) -> None:
     """Sign every item with consecutive nonces and broadcast them in order (batched);
     items not proved sent are settled alone, a failed one's nonce filled when later
-    ones follow. Each item ends ``sent`` or with its ``error``. Returns the receipts
-    seen with the sends (by item index).
+    ones follow. Each item ends ``sent`` or with its ``error``.
 
     Cost: ceil(N/100) send batches; per item not proved sent, its settling lookups.
 
@@ -213,7 +201,7 @@ def broadcast_all(
     sender = account.address
     with NonceManager.account_lock(chain_id, sender):
         _sign_all(w3, items, account, chain_id, fee)
-        verdicts, found = _send_batches(w3, items)
+        verdicts = _send_batches(w3, items)
         for i, (item, (verdict, message)) in enumerate(zip(items, verdicts, strict=True)):
             if verdict is Verdict.SENT:
                 item.sent = True
@@ -237,4 +225,3 @@ def broadcast_all(
             pass  # the rest keep their NonceError: the others were sent, report per item
         if not all(item.sent for item in items):
             NonceManager.reset(chain_id, sender)
-    return found
