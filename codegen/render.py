@@ -14,7 +14,7 @@ from ogpu._codegen import environment
 from .abitypes import lit
 from .errors import CodegenError
 from .model import Model, pystr
-from .protocol import TABLE, Protocol
+from .protocol import TABLE, ProtocolModule
 
 PACKAGE = "ogpu_bindings"
 #: Hand-written modules of the package: never generated, compared or deleted.
@@ -57,7 +57,7 @@ def _export_sort_key(name: str) -> tuple[int, str]:
     return (group, name)
 
 
-def render(model: Model, protocol: Protocol | None = None) -> dict[str, str]:
+def render(model: Model, protocol: list[ProtocolModule] | None = None) -> dict[str, str]:
     """Relative path (under ogpu_bindings/) -> unformatted source, for every output file."""
     env = _env()
     files: dict[str, str] = {}
@@ -129,14 +129,14 @@ def render(model: Model, protocol: Protocol | None = None) -> dict[str, str]:
     return files
 
 
-def render_protocol(env: jinja2.Environment, protocol: Protocol) -> dict[str, str]:
+def render_protocol(env: jinja2.Environment, protocol: list[ProtocolModule]) -> dict[str, str]:
     """ogpu_bindings/protocol/: one module per entry of abis/protocol.json."""
     doc = f'"""The mechanical part of ``ogpu.protocol``, from abis/{TABLE} (see each module)."""'
     files = {"protocol/__init__.py": f"{header([f'abis/{TABLE}'])}\n{doc}\n"}
     template = env.get_template("protocol.py.j2")
-    for module in protocol.modules:
+    for module in protocol:
         files[f"protocol/{module.name}.py"] = template.render(
-            header=header([f"abis/{TABLE}", *module.sources]), module=module, types=protocol.types
+            header=header(module.sources), module=module
         )
     return files
 

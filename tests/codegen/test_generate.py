@@ -57,7 +57,8 @@ def test_cli_writes_the_layout(tmp_path: Path) -> None:
         expected.update(f"abis/{net}/{path.name}" for path in (ABIS / net).glob("*Abi.json"))
     # the mechanical part of ogpu.protocol (abis/protocol.json)
     expected.add("protocol/__init__.py")
-    expected.update(f"protocol/{m}.py" for m in ("controller", "nexus", "terminal", "vault"))
+    official = ("controller", "master", "nexus", "provider", "response", "source", "task")
+    expected.update(f"protocol/{m}.py" for m in (*official, "terminal", "vault"))
     assert set(files) == expected
     assert files == existing_files(GENERATED)
 

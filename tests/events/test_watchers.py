@@ -57,11 +57,11 @@ HEAD = ["eth_getBlockByNumber"]
 
 
 def _is_poll(methods: list[str]) -> bool:
-    """One poll's batch: block headers (the head first) and exactly one eth_getLogs."""
+    """One poll's batch: exactly one eth_getLogs, then block headers (the head first)."""
     return (
         len(methods) >= 2
-        and methods[-1] == "eth_getLogs"
-        and all(m == "eth_getBlockByNumber" for m in methods[:-1])
+        and methods[0] == "eth_getLogs"
+        and all(m == "eth_getBlockByNumber" for m in methods[1:])
     )
 
 

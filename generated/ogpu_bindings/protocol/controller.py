@@ -3,8 +3,8 @@
 """The mechanical part of ``ogpu.protocol.controller``: one function per Controller call,
 bound to the active chain's Controller.
 
-Generated from abis/protocol.json; ``ogpu.protocol.controller`` re-exports every name
-and adds what needs judgement.
+Generated from abis/protocol.json; ``ogpu.protocol.controller`` builds on it and adds
+what needs judgement.
 """
 
 from __future__ import annotations

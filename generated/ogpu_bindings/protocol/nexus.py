@@ -3,8 +3,8 @@
 """The mechanical part of ``ogpu.protocol.nexus``: one function per Nexus call, bound to
 the active chain's Nexus.
 
-Generated from abis/protocol.json; ``ogpu.protocol.nexus`` re-exports every name and
-adds what needs judgement.
+Generated from abis/protocol.json; ``ogpu.protocol.nexus`` builds on it and adds what
+needs judgement.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 """The mechanical part of ``ogpu.protocol.terminal``: one function per Terminal call, bound
 to the active chain's Terminal.
 
-Generated from abis/protocol.json; ``ogpu.protocol.terminal`` re-exports every name and
-adds what needs judgement.
+Generated from abis/protocol.json; ``ogpu.protocol.terminal`` builds on it and adds what
+needs judgement.
 """
 
 from __future__ import annotations

@@ -184,7 +184,7 @@ class ChainConfig:
         thread-safe), or ``rpc`` to talk to an HTTP devnet; with neither, the
         devnet's RPC URL in use (default ``http://127.0.0.1:8545``, where
         ``ogpu devnet`` listens). So ``use_devnet()`` selects a default local
-        devnet. No RPC (``ogpu.provider.devnet.connect_devnet`` also checks the node).
+        devnet. No RPC (``ogpu.devnet.connect_devnet`` also checks the node).
 
         Raises:
             InvalidInputError: a singleton address is missing or malformed.

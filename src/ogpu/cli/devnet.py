@@ -24,9 +24,10 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ogpu.cli import command_help
 from ogpu.cli._common import warn_exposed_key_file
@@ -52,59 +53,51 @@ ROLE_KEYS = (
 )
 _FLAGS = {"JSON-RPC server": "--port", "content store": "--store-port"}
 
+T = TypeVar("T")
 _KEY_RE = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _SIZE_RE = re.compile(r"^(\d+)\s*([kKmMgG]i?[bB]?|[bB])?$")
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, got {value}")
-    return value
+def _checked(
+    convert: Callable[[str], T], valid: Callable[[T], bool], what: str, rule: str
+) -> Callable[[str], T]:
+    """An argparse ``type``: ``convert`` the text (else "not WHAT"), then refuse a value
+    ``valid`` rejects (with ``rule``). No I/O."""
+
+    def parse(text: str) -> T:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not valid(value):
+            raise argparse.ArgumentTypeError(f"{rule}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value < 86400:
-        raise argparse.ArgumentTypeError(f"seconds must be > 0 and < 86400, got {text!r}")
-    return value
-
-
-def _size(text: str) -> int:
+def _to_size(text: str) -> int:
     match = _SIZE_RE.match(text.strip())
     if match is None:
-        raise argparse.ArgumentTypeError(f"not a size (e.g. 10MiB, 512k, 1048576): {text!r}")
-    value = int(match.group(1)) * _SIZE_UNITS[(match.group(2) or "")[:1].lower()]
-    if value <= 0:
-        raise argparse.ArgumentTypeError("size must be positive")
-    return value
+        raise ValueError(text)
+    return int(match.group(1)) * _SIZE_UNITS[(match.group(2) or "")[:1].lower()]
 
 
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a share (e.g. 0.2): {text!r}") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"share must be > 0 and <= 1, got {text!r}")
-    return value
-
-
-def _gas(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an amount of gas: {text!r}") from None
-    if value < 21_000:
-        raise argparse.ArgumentTypeError(f"gas cap must be at least 21000, got {text!r}")
-    return value
+_port = _checked(int, lambda v: 0 <= v <= 65535, "a port number", "port must be 0 to 65535")
+_seconds = _checked(
+    float, lambda v: 0 < v < 86400, "a number of seconds", "seconds must be > 0 and < 86400"
+)
+_size = _checked(
+    _to_size, lambda v: v > 0, "a size (e.g. 10MiB, 512k, 1048576)", "size must be positive"
+)
+_share = _checked(float, lambda v: 0 < v <= 1, "a share (e.g. 0.2)", "share must be > 0 and <= 1")
+_gas = _checked(
+    lambda text: int(text.replace("_", "")),
+    lambda v: v >= 21_000,
+    "an amount of gas",
+    "gas cap must be at least 21000",
+)
 
 
 def register(subparsers: SubParsers) -> None:

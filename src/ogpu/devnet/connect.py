@@ -27,6 +27,7 @@ from ogpu.chain import ChainConfig, ChainId, Web3Manager, rpc
 from ogpu.types import ConfigError, InvalidInputError
 
 __all__ = [
+    "ADMIN_ADDRESS",
     "DEFAULT_DEVNET_RPC_URL",
     "ENV_DEPLOYMENT",
     "ENV_RPC_URL",

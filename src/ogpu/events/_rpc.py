@@ -8,6 +8,7 @@ in-process provider called inline). Failures are its ``NodeError`` /
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -112,11 +113,38 @@ class BloomFilter:
         self._address = _bloom_bits(bytes.fromhex(address[2:]))
         self._topics = [_bloom_bits(bytes.fromhex(t[2:])) for t in topics]
 
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def of(address: str, topics: tuple[str, ...]) -> BloomFilter:
+        """The filter of ``address`` and ``topics``, built once (keccak of each)."""
+        return BloomFilter(address, topics)
+
     def may_match(self, bloom: bytes) -> bool:
         def has(bits: tuple[tuple[int, int], ...]) -> bool:
             return all(bloom[byte] & mask for byte, mask in bits)
 
         return has(self._address) and any(has(bits) for bits in self._topics)
+
+
+def first_replaced(kept: Mapping[int, str], headers: Iterable[Header | None]) -> int | None:
+    """The lowest kept block that ``headers`` show was replaced (its hash, or the parent
+    hash of the block above it, differs from the kept hash), if any. No I/O."""
+    found: list[int] = []
+    for header in headers:
+        if header is None:
+            continue
+        if kept.get(header.number, header.hash) != header.hash:
+            found.append(header.number)
+        if kept.get(header.number - 1, header.parent) != header.parent:
+            found.append(header.number - 1)
+    return min(found, default=None)
+
+
+def block_hash(logs: Sequence[Mapping[str, Any]]) -> str | None:
+    """The one block hash that ``logs`` (of one block) all name; None if one omits it or
+    they differ (an answer mixing forks). No I/O."""
+    hashes = {log_block_hash(log) for log in logs}
+    return hashes.pop() if len(hashes) == 1 else None
 
 
 @dataclass
@@ -164,13 +192,14 @@ class Rpc:
         address: str,
         topics: Sequence[str],
     ) -> Answer:
-        """One batch: the head, the headers of ``numbers`` and ``eth_getLogs`` over
-        ``logs_range`` (explicit block numbers, never ``"latest"``).
+        """One batch: ``eth_getLogs`` over ``logs_range`` (explicit block numbers, never
+        ``"latest"``), then the head and the headers of ``numbers``.
 
         Raises NodeError / TransportError when the head is not available.
         """
-        calls: list[tuple[str, list[Any]]] = [("eth_getBlockByNumber", ["latest", False])]
-        calls += [("eth_getBlockByNumber", [hex(n), False]) for n in numbers]
+        # The logs first: the headers read after them are on a chain at least as new, so
+        # a kept block they confirm is an ancestor of every block the logs came from.
+        calls: list[tuple[str, list[Any]]] = []
         if logs_range is not None:
             low, high = logs_range
             params = {
@@ -180,15 +209,19 @@ class Rpc:
                 "topics": [list(topics)],
             }
             calls.append(("eth_getLogs", [params]))
+        calls.append(("eth_getBlockByNumber", ["latest", False]))
+        calls += [("eth_getBlockByNumber", [hex(n), False]) for n in numbers]
         answers = await self._batch(calls)
-        latest = _required(answers[0])
-        headers: dict[int, Header | None] = {}
-        for number, answer in zip(numbers, answers[1 : 1 + len(numbers)], strict=True):
-            headers[number] = None if isinstance(answer, Exception) else parse_header(answer)
         logs: list[Mapping[str, Any]] | Exception | None = None
         if logs_range is not None:
-            logs = answers[-1]
-        return Answer(latest, headers, logs)
+            logs = answers.pop(0)
+        latest = _required(answers[0])
+        headers: dict[int, Header | None] = {}
+        for number, answer in zip(numbers, answers[1:], strict=True):
+            headers[number] = None if isinstance(answer, Exception) else parse_header(answer)
+        # The head: the highest block the batch saw.
+        seen = [latest, *(h for h in headers.values() if h is not None)]
+        return Answer(max(seen, key=lambda h: h.number), headers, logs)
 
 
 def _required(answer: Any) -> Header:

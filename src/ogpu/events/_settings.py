@@ -24,24 +24,27 @@ class PollerSettings:
     backoff_max: float = 30.0
 
     def __post_init__(self) -> None:
-        for name in ("max_block_range", "confirmations"):
-            value = getattr(self, name)
-            minimum = 1 if name == "max_block_range" else 0
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise InvalidInputError(
-                    f"{name} must be an int >= {minimum}, got {value!r}", param=name
-                )
+        check_int("max_block_range", self.max_block_range, 1)
+        check_int("confirmations", self.confirmations, 0)
         for name in ("backoff_initial", "backoff_max"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not math.isfinite(value)
-                or value <= 0
-            ):
-                raise InvalidInputError(
-                    f"{name} must be a positive number, got {value!r}", param=name
-                )
+            check_positive(name, getattr(self, name), "a positive number")
+
+
+def check_int(name: str, value: object, minimum: int) -> None:
+    """Raise InvalidInputError unless ``value`` is an int (not a bool) >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}", param=name)
+
+
+def check_positive(name: str, value: object, what: str) -> None:
+    """Raise InvalidInputError unless ``value`` is a finite number > 0 (``what`` says so)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidInputError(f"{name} must be {what}, got {value!r}", param=name)
 
 
 _settings = PollerSettings()

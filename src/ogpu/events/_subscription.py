@@ -59,11 +59,6 @@ class Subscription(Generic[E]):
         self._pending.append(_Failed(error))
         self._ready.set()
 
-    @property
-    def queued(self) -> int:
-        """Items waiting to be taken (events and removal notices)."""
-        return len(self._pending)
-
     async def next(self) -> tuple[bool, E]:
         """(removed, event): the next event, or a removal notice for one taken before.
 
@@ -79,13 +74,6 @@ class Subscription(Generic[E]):
         if not removed:
             self._taken.append((position, event))
         return removed, event
-
-    async def get(self) -> E:
-        """The next event, skipping removal notices. Waits; re-raises a poller crash."""
-        while True:
-            removed, event = await self.next()
-            if not removed:
-                return event
 
     def rewind(self, block: int) -> int:
         """Blocks from ``block`` on are no longer on the chain: drop their queued events,

@@ -4,25 +4,28 @@ Design:
 
 - No node-side filters (``eth_newFilter``: they expire and vanish behind load
   balancers) and never ``"latest"`` in ``eth_getLogs``: every range is explicit.
-- One poll is one JSON-RPC batch (one HTTP request): the head block's header, the
-  headers of the range's blocks from 32 below the known head on, plus the block
-  below the range, and ``eth_getLogs`` over the range for every subscribed event
-  type: K watchers cost one request per poll. The range runs from the lowest block a
-  subscriber needs to 3-31 blocks past the last head (twice its last move; missing
-  blocks are ``null``, proving nothing); a fully proven range short of the head is
-  followed by another poll at once.
-- A block counts as covered only when the answer proves it: its header (or a later
-  one) came in the same batch, and wherever a header's logs bloom says the block
-  may hold a subscribed event, ``eth_getLogs`` returned one for it, with that
-  block's hash. A replica whose logs lag its head (load-balanced nodes), or that
-  answers ``[]`` for blocks it does not have, therefore delays events, never loses
-  them: uncovered blocks are asked again by the next poll.
-- The hashes of the last 128 covered blocks are kept. A header whose hash (or
-  parent hash) differs from a kept one means the chain was rewound (a reorg, or a
-  node restarted from older state): one more batch finds the last block still on
-  the chain, the stream rewinds to the block after it, every watcher gets a removal
-  notice for each event it took from the dropped blocks (``on_removed``), and the
-  new blocks' events are delivered.
+- One poll is one JSON-RPC batch (one HTTP request): ``eth_getLogs`` over the range
+  for every subscribed event type, then the head block's header, the headers of the
+  range's blocks known to exist (from 32 below the known head on) and the kept
+  block below the range: K watchers cost one request per poll. The range runs from
+  the lowest block a subscriber needs to 3-31 blocks past the last head (twice the
+  blocks the measured rate gives since it was read); a fully proven range short of
+  the head is followed by another poll at once.
+- A block counts as covered only when the answer proves it: by its header, whose
+  logs bloom must find a subscribed event in the logs wherever it says the block
+  may hold one (with that block's hash), or by a later block of the same answer: a
+  header, or logs naming their block hash (a node's logs index holds every block
+  below its newest). A replica whose logs lag its head (load-balanced nodes), or
+  that answers ``[]`` for blocks it does not have, therefore delays events, never
+  loses them: uncovered blocks are asked again by the next poll. Blocks mined since
+  the last poll cost no header read when their logs prove them.
+- The hashes of covered blocks that the answers named (headers, logs) are kept, 128
+  at most. Each poll reads the newest kept block below its range after the logs: a
+  hash (or parent hash) that differs from a kept one means the chain was rewound
+  (a reorg, or a node restarted from older state): one more batch finds the last
+  kept block still on the chain, the stream rewinds to the block after it, every
+  watcher gets a removal notice for each event it took from the dropped blocks
+  (``on_removed``), and the new blocks' events are delivered.
 - A subscriber with ``confirmations=N`` is delivered only blocks at least N below
   the head; the shared range reaches back far enough for it.
 - One schedule for everyone: joining does not poll. A new poller's first request
@@ -43,9 +46,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from eth_utils.address import is_address, to_checksum_address
@@ -56,7 +60,9 @@ from ogpu.events._rpc import (
     BloomFilter,
     Header,
     Rpc,
+    block_hash,
     endpoint_key,
+    first_replaced,
     log_block_hash,
     looks_like_range_error,
     position,
@@ -113,14 +119,15 @@ class EventPoller:
         self._subs: list[Subscription[Any]] = []
         self._cursor: int | None = None
         self._latest: int | None = None
-        self._hashes: dict[int, Header] = {}
+        self._hashes: dict[int, str] = {}
         self._suspects: dict[tuple[int, str], int] = {}
         self._speculate = self._rpc.batches
         # Top of the next range after an unproven answer: a node that answers [] or an
         # error for a range past its own head is asked for less until it has the block.
         self._ceiling: int | None = None
-        self._ahead = _AHEAD
-        self._blooms: dict[tuple[str, ...], BloomFilter] = {}
+        # (blocks, seconds) between heads, halved at each: the rate that sizes the range.
+        self._rate = (0.0, 0.0)
+        self._head_at = 0.0
         self._due = 0.0
         self._polls = 0
         self._rewinds = 0
@@ -246,76 +253,76 @@ class EventPoller:
             self._ceiling = None
             self._due = 0.0
 
-    def _see_head(self, latest: Header) -> None:
-        """Note the head; resolve pending starts after it; set a fresh poller's cursor."""
-        if self._latest is not None and latest.number > self._latest:
-            # Ask as far past the head as it moved since the last poll (twice, at least
-            # _AHEAD): blocks that arrive meanwhile come in this poll, not the next.
-            moved = latest.number - self._latest
-            self._ahead = min(_HEADER_SPAN - 1, max(_AHEAD, 2 * moved))
-        self._latest = latest.number
+    def _see_head(self, latest: Header, read_at: float) -> None:
+        """Note the head (and the block rate); resolve pending starts; set the cursor."""
+        if self._latest is not None and read_at > self._head_at:
+            blocks, seconds = self._rate
+            moved = max(0, latest.number - self._latest)
+            self._rate = (blocks / 2 + moved, seconds / 2 + read_at - self._head_at)
+        self._latest, self._head_at = latest.number, read_at
         for sub in self._subs:
             if sub.start is None:
                 sub.start = sub.next_block = latest.number + 1
         if self._cursor is None and self._subs:
             self._cursor = min([latest.number + 1, *(s.next_block for s in self._subs)])
 
+    def _ahead(self, now: float) -> int:
+        """Blocks to ask past the head: twice those the rate expects since it was read."""
+        blocks, seconds = self._rate
+        expected = blocks / seconds * (now - self._head_at) if seconds > 0 else 0.0
+        return min(_HEADER_SPAN - 1, max(_AHEAD, math.ceil(2 * expected)))
+
     async def _poll(self) -> bool:
         """One poll. Returns True when another should follow at once (more is known)."""
         if self._latest is None or not self._speculate:
             # A fresh poller reads the head first (nothing else: its range needs it);
             # without speculation every poll does, so its range ends at a real head.
-            self._see_head(await self._rpc.latest())
+            self._see_head(await self._rpc.latest(), time.monotonic())
             if self._speculate:
                 return False
         subs = [s for s in self._subs if s.start is not None]
         if not subs or self._cursor is None or self._latest is None:
             return False
         low = max(min(self._cursor, *(s.next_block for s in subs)), 0)
-        ahead = self._ahead if self._speculate else 0
+        now = time.monotonic()
+        ahead = self._ahead(now) if self._speculate else 0
         high = min(low + self._chunk - 1, max(low, self._latest + ahead))
         if self._ceiling is not None:
             high = max(low, min(high, self._ceiling))
         fetch = self._speculate or self._latest >= low
-        checked = self._first_checked(low, high)  # before the answer moves the head
         answer = await self._rpc.poll(
             self._header_numbers(low, high),
             (low, high) if fetch else None,
             self.nexus_address,
             sorted({s.topic for s in subs}),
         )
-        self._see_head(answer.latest)
-        mismatch = self._mismatch([answer.latest, *answer.headers.values()])
+        self._see_head(answer.latest, now)
+        mismatch = first_replaced(self._hashes, [answer.latest, *answer.headers.values()])
         if mismatch is not None:
             await self._rewind(mismatch)
             return True
         if not fetch:
             return False
-        return self._take(answer, subs, low, high, checked)
-
-    def _first_checked(self, low: int, high: int) -> int:
-        """Lowest block of the range whose header is asked: the last 32 blocks below the
-        known head and every block past it. Blocks deeper in a long catch-up are proven
-        by a later header of the same answer (replicas lag by a few blocks, not 32)."""
-        known = self._latest if self._latest is not None else high
-        return max(low, min(high, known) - _HEADER_SPAN + 1)
+        return self._take(answer, subs, low, high)
 
     def _header_numbers(self, low: int, high: int) -> list[int]:
-        """The checked top of the range; the block below it only for a deep range."""
-        checked = self._first_checked(low, high)
-        numbers = [low - 1] if 0 < low < checked else []
-        return numbers + list(range(checked, high + 1))
+        """The range's blocks known to exist from 32 below the known head (replicas lag by
+        a few blocks, not 32), and the kept blocks that tie it to the chain read before:
+        the one below it and, if the head is behind it, the newest at or below the head."""
+        known = self._latest if self._latest is not None else high
+        top = min(high, known)
+        anchors = {low - 1, max((n for n in self._hashes if n <= known), default=-1)}
+        below = sorted(n for n in anchors if n in self._hashes and n < low)
+        return below + list(range(max(low, top - _HEADER_SPAN + 1), top + 1))
 
-    def _take(
-        self, answer: Answer, subs: list[Subscription[Any]], low: int, high: int, checked: int
-    ) -> bool:
+    def _take(self, answer: Answer, subs: list[Subscription[Any]], low: int, high: int) -> bool:
         logs = answer.logs
         if isinstance(logs, Exception):
             if looks_like_range_error(logs) and self._chunk > 1:
                 self._chunk = max(1, self._chunk // 2)
                 logger.info("node refused the block range; chunk size now %d", self._chunk)
                 return True
-            if answer.headers.get(high) is None and self._speculate:
+            if high > answer.latest.number and self._speculate:
                 # A node that refuses ranges past its head: read the head first from now on.
                 logger.info("eth_getLogs past the head failed (%s); head-first polls", logs)
                 self._speculate = False
@@ -326,55 +333,56 @@ class EventPoller:
                 return False
             raise logs
         assert logs is not None
-        covered = self._covered(answer, logs, (low, checked, high), subs)
+        covered = self._covered(answer, logs, low, high, subs)
         if covered < low:
             return False
         self._deliver(logs, subs, low, covered, answer.latest.number)
-        self._record(answer, covered)
+        self._record(answer, logs, covered)
         # All asked for came, and the chain is known to go further: fetch the rest now.
         return covered == high and covered < answer.latest.number
-
-    def _bloom(self, subs: list[Subscription[Any]]) -> BloomFilter:
-        topics = tuple(sorted({s.topic for s in subs}))
-        bloom = self._blooms.get(topics)
-        if bloom is None:
-            bloom = self._blooms[topics] = BloomFilter(self.nexus_address.lower(), topics)
-        return bloom
 
     def _covered(
         self,
         answer: Answer,
         logs: list[Mapping[str, Any]],
-        span: tuple[int, int, int],
+        low: int,
+        high: int,
         subs: list[Subscription[Any]],
     ) -> int:
         """The highest block this answer proves it covered from ``low`` (``low - 1``: none).
 
-        ``span``: (low, first block whose header was asked, high)."""
-        low, checked, high = span
+        A block whose header was asked is proven by it (and its logs bloom); any other by
+        a later block of the answer: a header, or logs naming their block hash (a node's
+        logs index holds every block below its newest). The last block covered is always
+        one whose hash the answer gave, so the next poll can tie itself to it."""
         headers = answer.headers
-        top = next((n for n in range(high, low - 1, -1) if headers.get(n) is not None), None)
-        if top is None:
-            return low - 1
         found: dict[int, list[Mapping[str, Any]]] = {}
         for log in logs:
             found.setdefault(position(log)[0], []).append(log)
-        bloom = self._bloom(subs)
-        for number in range(checked, top + 1):
-            header = headers.get(number)
-            if header is None:  # a later block exists but this one did not come: another node
-                return number - 1
+        hashed = {n for n, h in headers.items() if h is not None and low <= n <= high}
+        hashed |= {n for n, got in found.items() if low <= n <= high and block_hash(got)}
+        bloom = BloomFilter.of(self.nexus_address.lower(), tuple(sorted({s.topic for s in subs})))
+        for number in range(low, max(hashed, default=low - 1) + 1):
             got = found.get(number, [])
+            header = headers.get(number)
+            if number not in headers:
+                if got and number not in hashed:
+                    break  # logs that name no single block hash: wait for its header
+                continue
+            if header is None:  # a later block exists but this one did not come: another node
+                break
             if any(log_block_hash(log) not in (None, header.hash) for log in got):
-                return number - 1  # these logs are from another fork than the header
+                break  # these logs are from another fork than the header
             if (
                 not got
                 and bloom.may_match(header.bloom)
                 and not self._false_positive(header, answer.latest.number)
             ):
                 self._ceiling = number  # ask no further until its logs come
-                return number - 1
-        return top
+                break
+        else:
+            return max(hashed, default=low - 1)
+        return max((n for n in hashed if n < number), default=low - 1)
 
     def _false_positive(self, header: Header, head: int) -> bool:
         """Whether a bloom that matched with no log came back often and deep enough to
@@ -427,11 +435,13 @@ class EventPoller:
         for sub in subs:
             sub.next_block = max(sub.next_block, limits[id(sub)] + 1)
 
-    def _record(self, answer: Answer, covered: int) -> None:
+    def _record(self, answer: Answer, logs: list[Mapping[str, Any]], covered: int) -> None:
         """Keep the hashes of covered blocks; move the cursor past ``covered``."""
-        for header in (answer.latest, *answer.headers.values()):
-            if header is not None and header.number <= covered:
-                self._hashes[header.number] = header
+        named: list[tuple[int, str | None]] = [
+            (h.number, h.hash) for h in (answer.latest, *answer.headers.values()) if h
+        ]
+        named += [(position(log)[0], log_block_hash(log)) for log in logs]
+        self._hashes.update((n, h) for n, h in named if h is not None and n <= covered)
         if len(self._hashes) > KEPT_HASHES:
             for number in sorted(self._hashes)[: len(self._hashes) - KEPT_HASHES]:
                 del self._hashes[number]
@@ -444,20 +454,6 @@ class EventPoller:
         for sub in self._subs:
             sub.forget_before(oldest)
 
-    def _mismatch(self, headers: Sequence[Header | None]) -> int | None:
-        """The lowest kept block that ``headers`` show was replaced, if any."""
-        found: list[int] = []
-        for header in headers:
-            if header is None:
-                continue
-            kept = self._hashes.get(header.number)
-            if kept is not None and kept.hash != header.hash:
-                found.append(header.number)
-            parent = self._hashes.get(header.number - 1)
-            if parent is not None and parent.hash != header.parent:
-                found.append(header.number - 1)
-        return min(found, default=None)
-
     async def _rewind(self, mismatch: int) -> None:
         """Blocks from ``mismatch`` (at least) were replaced: find the last kept block still
         on the chain (one batch), drop what follows, re-deliver it. Removal notices go to
@@ -469,7 +465,7 @@ class EventPoller:
             fork = below[-1]
             for number in below:
                 header = current[number]
-                if header is not None and header.hash == self._hashes[number].hash:
+                if header is not None and header.hash == self._hashes[number]:
                     fork = number + 1
                     break
             else:

@@ -1,6 +1,14 @@
 """Frozen event dataclasses yielded by the :mod:`ogpu.events` watchers.
 
-Addresses are checksummed strings, ``transaction_hash`` a ``0x`` hex string.
+Addresses are checksummed strings, ``transaction_hash`` a ``0x`` hex string. The
+watchers decode logs with the generated ``ogpu_bindings.events.nexus`` classes and
+copy their fields of the same names into these. These are the official 0.2.3 shapes,
+which code written for it constructs (tests, fakes): the generated classes add the
+log's ``address`` (required, before ``block_number``) and ``RegisteredEvent`` adds
+``preferred_environment`` (required, fourth), so ``TaskPublishedEvent(task=...,
+source=..., block_number=..., transaction_hash=..., log_index=...)`` would raise and
+a positional ``RegisteredEvent(...)`` would put the block number in
+``preferred_environment``.
 """
 
 from __future__ import annotations

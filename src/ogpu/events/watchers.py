@@ -3,8 +3,8 @@
 Each watcher subscribes to the event loop's shared :class:`EventPoller` for the
 current chain (``ogpu.chain``), so any number of watchers cost one poll per
 interval (the smallest ``poll_interval`` among them): on HTTP one request, a
-JSON-RPC batch of block headers and ``eth_getLogs`` over explicit block numbers,
-plus one header read when the poller starts. Joining does not poll: a new
+JSON-RPC batch of ``eth_getLogs`` over explicit block numbers and a few block
+headers, plus one header read when the poller starts. Joining does not poll: a new
 watcher is served by the next scheduled poll, history from its ``from_block``
 included. Nexus events have no indexed parameters: the poller fetches every log
 of the event type and the watcher keeps those whose scoping address matches
@@ -26,16 +26,18 @@ outages are retried with backoff forever; the generators never raise for them.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
-import math
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from dataclasses import dataclass
+from contextlib import aclosing
 from typing import Any, Generic, TypeVar
 
 from eth_utils.address import is_address
 from ogpu_bindings.events import nexus as _nexus
+from ogpu_bindings.runtime import ContractEvent
 
+from ogpu.events._settings import check_int, check_positive
 from ogpu.events._web3 import get_async_web3, get_nexus_contract  # noqa: F401 - official names
 from ogpu.events.poller import EventPoller, Subscription
 from ogpu.events.types import (
@@ -46,7 +48,14 @@ from ogpu.events.types import (
     TaskPublishedEvent,
     TaskStatusChangedEvent,
 )
-from ogpu.types import InvalidAddressError, InvalidInputError, ResponseStatus, TaskStatus
+
+# ResponseStatus and TaskStatus: 0.2.3 exposes them from this module.
+from ogpu.types import (  # noqa: F401
+    InvalidAddressError,
+    InvalidInputError,
+    ResponseStatus,
+    TaskStatus,
+)
 
 E = TypeVar("E")
 
@@ -55,97 +64,45 @@ logger = logging.getLogger("ogpu.events")
 OnRemoved = Callable[[E], object]
 
 
-def _hash_text(value: object) -> str:
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    text = str(value).lower()
-    return text if text.startswith("0x") else "0x" + text
-
-
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class _Spec(Generic[E]):
-    event: str
-    scope: Callable[[Any], str]
-    build: Callable[[Any], E]
+    """One watched event: its topic and decoder (generated), the field of the decoded
+    event that scopes it to the watcher's address, and the public type yielded."""
 
-    @property
-    def topic(self) -> str:
-        return str(getattr(_nexus, f"{self.event.upper()}_TOPIC"))
+    topic: str
+    decode: Callable[[Any], ContractEvent]
+    scope: str
+    public: type[E]
 
-    @property
-    def decode(self) -> Callable[[Any], Any]:
-        decoder: Callable[[Any], Any] = getattr(_nexus, f"decode_{self.event}")
-        return decoder
+    def build(self, decoded: Any) -> E:
+        """The public event: the generated event's fields of the same names."""
+        names = (f.name for f in dataclasses.fields(self.public))  # type: ignore[arg-type]
+        return self.public(**{name: getattr(decoded, name) for name in names})
 
 
 _TASK_PUBLISHED = _Spec(
-    event="task_published",
-    scope=lambda e: e.source,
-    build=lambda e: TaskPublishedEvent(
-        task=e.task,
-        source=e.source,
-        block_number=e.block_number,
-        transaction_hash=_hash_text(e.transaction_hash),
-        log_index=e.log_index,
-    ),
+    _nexus.TASK_PUBLISHED_TOPIC, _nexus.decode_task_published, "source", TaskPublishedEvent
 )
-_ATTEMPTED = _Spec(
-    event="attempted",
-    scope=lambda e: e.task,
-    build=lambda e: AttemptedEvent(
-        task=e.task,
-        provider=e.provider,
-        suggested_payment=int(e.suggested_payment),
-        block_number=e.block_number,
-        transaction_hash=_hash_text(e.transaction_hash),
-        log_index=e.log_index,
-    ),
-)
+_ATTEMPTED = _Spec(_nexus.ATTEMPTED_TOPIC, _nexus.decode_attempted, "task", AttemptedEvent)
 _RESPONSE_SUBMITTED = _Spec(
-    event="response_submitted",
-    scope=lambda e: e.task,
-    build=lambda e: ResponseSubmittedEvent(
-        response=e.response,
-        task=e.task,
-        block_number=e.block_number,
-        transaction_hash=_hash_text(e.transaction_hash),
-        log_index=e.log_index,
-    ),
+    _nexus.RESPONSE_SUBMITTED_TOPIC,
+    _nexus.decode_response_submitted,
+    "task",
+    ResponseSubmittedEvent,
 )
 _RESPONSE_STATUS_CHANGED = _Spec(
-    event="response_status_changed",
-    scope=lambda e: e.response,
-    build=lambda e: ResponseStatusChangedEvent(
-        response=e.response,
-        status=ResponseStatus(int(e.status)),
-        block_number=e.block_number,
-        transaction_hash=_hash_text(e.transaction_hash),
-        log_index=e.log_index,
-    ),
+    _nexus.RESPONSE_STATUS_CHANGED_TOPIC,
+    _nexus.decode_response_status_changed,
+    "response",
+    ResponseStatusChangedEvent,
 )
 _TASK_STATUS_CHANGED = _Spec(
-    event="task_status_changed",
-    scope=lambda e: e.task,
-    build=lambda e: TaskStatusChangedEvent(
-        task=e.task,
-        status=TaskStatus(int(e.status)),
-        block_number=e.block_number,
-        transaction_hash=_hash_text(e.transaction_hash),
-        log_index=e.log_index,
-    ),
+    _nexus.TASK_STATUS_CHANGED_TOPIC,
+    _nexus.decode_task_status_changed,
+    "task",
+    TaskStatusChangedEvent,
 )
-_REGISTERED = _Spec(
-    event="registered",
-    scope=lambda e: e.source,
-    build=lambda e: RegisteredEvent(
-        provider=e.provider,
-        registrant_id=int(e.registrant_id),
-        source=e.source,
-        block_number=e.block_number,
-        transaction_hash=_hash_text(e.transaction_hash),
-        log_index=e.log_index,
-    ),
-)
+_REGISTERED = _Spec(_nexus.REGISTERED_TOPIC, _nexus.decode_registered, "source", RegisteredEvent)
 
 
 def _validate(
@@ -158,26 +115,10 @@ def _validate(
 ) -> str:
     if not isinstance(address, str) or not is_address(address):
         raise InvalidAddressError(f"{name} is not an address: {address!r}", param=name)
-    if from_block is not None and (
-        isinstance(from_block, bool) or not isinstance(from_block, int) or from_block < 0
-    ):
-        raise InvalidInputError(
-            f"from_block must be None or an int >= 0, got {from_block!r}", param="from_block"
-        )
-    if (
-        isinstance(poll_interval, bool)
-        or not isinstance(poll_interval, (int, float))
-        or not math.isfinite(poll_interval)
-        or poll_interval <= 0
-    ):
-        raise InvalidInputError(
-            f"poll_interval must be a positive number of seconds, got {poll_interval!r}",
-            param="poll_interval",
-        )
-    if isinstance(confirmations, bool) or not isinstance(confirmations, int) or confirmations < 0:
-        raise InvalidInputError(
-            f"confirmations must be an int >= 0, got {confirmations!r}", param="confirmations"
-        )
+    if from_block is not None:
+        check_int("from_block", from_block, 0)
+    check_positive("poll_interval", poll_interval, "a positive number of seconds")
+    check_int("confirmations", confirmations, 0)
     if on_removed is not None and not callable(on_removed):
         raise InvalidInputError("on_removed must be callable or None", param="on_removed")
     return address.lower()
@@ -191,7 +132,7 @@ def _current_poller() -> EventPoller:
     )
 
 
-def _open(
+async def _watch(
     spec: _Spec[E],
     name: str,
     address: str,
@@ -200,14 +141,14 @@ def _open(
     confirmations: int,
     on_removed: OnRemoved[E] | None,
 ) -> AsyncGenerator[E, None]:
+    """The one watcher: validate, subscribe to the shared poller, yield its events and
+    settle its removal notices; unsubscribe when closed."""
     scope = _validate(name, address, from_block, poll_interval, confirmations, on_removed)
 
     def accept(decoded: Any) -> E | None:
-        if str(spec.scope(decoded)).lower() != scope:
-            return None
-        return spec.build(decoded)
+        return spec.build(decoded) if getattr(decoded, spec.scope).lower() == scope else None
 
-    subscription: Subscription[E] = Subscription(
+    sub: Subscription[E] = Subscription(
         topic=spec.topic.lower(),
         decode=spec.decode,
         accept=accept,
@@ -216,12 +157,7 @@ def _open(
         confirmations=confirmations,
         next_block=from_block or 0,
     )
-    return _follow(_current_poller(), subscription, on_removed)
-
-
-async def _follow(
-    poller: EventPoller, sub: Subscription[E], on_removed: OnRemoved[E] | None
-) -> AsyncGenerator[E, None]:
+    poller = _current_poller()
     poller.subscribe(sub)
     try:
         while True:
@@ -230,10 +166,8 @@ async def _follow(
                 yield event
             elif on_removed is None:
                 logger.warning("event removed by a chain rewind (no on_removed given): %s", event)
-            else:
-                outcome = on_removed(event)
-                if inspect.isawaitable(outcome):
-                    await outcome
+            elif inspect.isawaitable(outcome := on_removed(event)):
+                await outcome
     finally:
         poller.unsubscribe(sub)
 
@@ -252,20 +186,10 @@ async def watch_task_published(
     ``from_block``, ``poll_interval``, ``confirmations`` or ``on_removed``) on the
     first iteration, before any RPC.
     """
-    stream = _open(
-        _TASK_PUBLISHED,
-        "source_address",
-        source_address,
-        from_block,
-        poll_interval,
-        confirmations,
-        on_removed,
-    )
-    try:
-        async for event in stream:
+    args = (source_address, from_block, poll_interval, confirmations, on_removed)
+    async with aclosing(_watch(_TASK_PUBLISHED, "source_address", *args)) as events:
+        async for event in events:
             yield event
-    finally:
-        await stream.aclose()
 
 
 async def watch_attempted(
@@ -282,20 +206,10 @@ async def watch_attempted(
     ``from_block``, ``poll_interval``, ``confirmations`` or ``on_removed``) on the
     first iteration, before any RPC.
     """
-    stream = _open(
-        _ATTEMPTED,
-        "task_address",
-        task_address,
-        from_block,
-        poll_interval,
-        confirmations,
-        on_removed,
-    )
-    try:
-        async for event in stream:
+    args = (task_address, from_block, poll_interval, confirmations, on_removed)
+    async with aclosing(_watch(_ATTEMPTED, "task_address", *args)) as events:
+        async for event in events:
             yield event
-    finally:
-        await stream.aclose()
 
 
 async def watch_response_submitted(
@@ -312,20 +226,10 @@ async def watch_response_submitted(
     ``from_block``, ``poll_interval``, ``confirmations`` or ``on_removed``) on the
     first iteration, before any RPC.
     """
-    stream = _open(
-        _RESPONSE_SUBMITTED,
-        "task_address",
-        task_address,
-        from_block,
-        poll_interval,
-        confirmations,
-        on_removed,
-    )
-    try:
-        async for event in stream:
+    args = (task_address, from_block, poll_interval, confirmations, on_removed)
+    async with aclosing(_watch(_RESPONSE_SUBMITTED, "task_address", *args)) as events:
+        async for event in events:
             yield event
-    finally:
-        await stream.aclose()
 
 
 async def watch_response_status_changed(
@@ -342,20 +246,10 @@ async def watch_response_status_changed(
     ``from_block``, ``poll_interval``, ``confirmations`` or ``on_removed``) on the
     first iteration, before any RPC.
     """
-    stream = _open(
-        _RESPONSE_STATUS_CHANGED,
-        "response_address",
-        response_address,
-        from_block,
-        poll_interval,
-        confirmations,
-        on_removed,
-    )
-    try:
-        async for event in stream:
+    args = (response_address, from_block, poll_interval, confirmations, on_removed)
+    async with aclosing(_watch(_RESPONSE_STATUS_CHANGED, "response_address", *args)) as events:
+        async for event in events:
             yield event
-    finally:
-        await stream.aclose()
 
 
 async def watch_task_status_changed(
@@ -372,20 +266,10 @@ async def watch_task_status_changed(
     ``from_block``, ``poll_interval``, ``confirmations`` or ``on_removed``) on the
     first iteration, before any RPC.
     """
-    stream = _open(
-        _TASK_STATUS_CHANGED,
-        "task_address",
-        task_address,
-        from_block,
-        poll_interval,
-        confirmations,
-        on_removed,
-    )
-    try:
-        async for event in stream:
+    args = (task_address, from_block, poll_interval, confirmations, on_removed)
+    async with aclosing(_watch(_TASK_STATUS_CHANGED, "task_address", *args)) as events:
+        async for event in events:
             yield event
-    finally:
-        await stream.aclose()
 
 
 async def watch_registered(
@@ -402,17 +286,7 @@ async def watch_registered(
     ``from_block``, ``poll_interval``, ``confirmations`` or ``on_removed``) on the
     first iteration, before any RPC.
     """
-    stream = _open(
-        _REGISTERED,
-        "source_address",
-        source_address,
-        from_block,
-        poll_interval,
-        confirmations,
-        on_removed,
-    )
-    try:
-        async for event in stream:
+    args = (source_address, from_block, poll_interval, confirmations, on_removed)
+    async with aclosing(_watch(_REGISTERED, "source_address", *args)) as events:
+        async for event in events:
             yield event
-    finally:
-        await stream.aclose()

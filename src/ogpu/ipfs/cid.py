@@ -113,21 +113,21 @@ def parse_cid(text: str) -> Cid:
             raise InvalidCidError("base32upper ('B') CIDs must be upper case")
     else:
         raise InvalidCidError(f"unsupported multibase prefix {prefix!r} (expected 'b' or 'B')")
-    raw = _b32decode(body)
-    version, offset = decode_varint(raw, 0)
-    if version != 1:
-        raise InvalidCidError(f"unsupported CID version {version}")
-    codec, offset = decode_varint(raw, offset)
-    hash_code, _, digest = _parse_multihash(raw, offset)
-    if hash_code == SHA2_256 and len(digest) != SHA2_256_LENGTH:
+    cid = _cid_v1(_b32decode(body))
+    if cid.hash_code == SHA2_256 and len(cid.digest) != SHA2_256_LENGTH:
         raise InvalidCidError("a sha2-256 digest must be 32 bytes")
-    return Cid(version=1, codec=codec, hash_code=hash_code, digest=digest)
+    return cid
 
 
 def cid_from_bytes(raw: bytes) -> Cid:
     """Parse a binary CID (as dag-pb links hold them). Raises InvalidCidError."""
     if len(raw) == 34 and raw[:2] == bytes([SHA2_256, SHA2_256_LENGTH]):
         return Cid(version=0, codec=DAG_PB_CODEC, hash_code=SHA2_256, digest=raw[2:])
+    return _cid_v1(raw)
+
+
+def _cid_v1(raw: bytes) -> Cid:
+    """A binary CIDv1: version, codec, multihash. Raises InvalidCidError."""
     version, offset = decode_varint(raw, 0)
     if version != 1:
         raise InvalidCidError(f"unsupported CID version {version}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ogpu._lazy import lazy_attributes
+from ogpu._lazy import lazy_imports
 
 __all__ = [
     "CHUNK_SIZE",
@@ -39,32 +39,6 @@ __all__ = [
     "vault",
 ]
 
-# Every name loads on first access: ``from ogpu.protocol import Task`` imports the Task
-# module and the bindings it uses, not the other contracts' (nor their events).
-_LAZY = {
-    "CHUNK_SIZE": "ogpu.protocol._bindings",
-    "REVERT_PATTERN_MAP": "ogpu.protocol._revert",
-    "ZERO_ADDRESS": "ogpu.protocol._bindings",
-    "Master": "ogpu.protocol.master",
-    "Provider": "ogpu.protocol.provider",
-    "Response": "ogpu.protocol.response",
-    "Signer": "ogpu.types",
-    "Source": "ogpu.protocol.source",
-    "Task": "ogpu.protocol.task",
-    "TxExecutor": "ogpu.protocol._executor",
-    "_paginated_call": "ogpu.protocol._base",
-    "controller": "ogpu.protocol.controller",
-    "decode_revert": "ogpu.protocol._revert",
-    "execute_request": "ogpu.protocol._executor",
-    "extract_source_address": "ogpu.protocol.nexus",
-    "extract_task_address": "ogpu.protocol.controller",
-    "load_contract": "ogpu.protocol._base",
-    "nexus": "ogpu.protocol.nexus",
-    "resolve_signer": "ogpu.chain.signer",
-    "terminal": "ogpu.protocol.terminal",
-    "vault": "ogpu.protocol.vault",
-}
-
 if TYPE_CHECKING:
     from ogpu.chain.signer import resolve_signer
     from ogpu.protocol import controller, nexus, terminal, vault
@@ -80,5 +54,5 @@ if TYPE_CHECKING:
     from ogpu.protocol.source import Source
     from ogpu.protocol.task import Task
     from ogpu.types import Signer
-else:  # runtime only: type checkers see the imports above
-    __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
+else:  # runtime: each name imports its module on first access (the imports above)
+    __getattr__, __dir__ = lazy_imports(__name__, globals())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from ogpu._lazy import lazy_imports
 from ogpu.chain.config import ChainConfig
 from ogpu.protocol import _bindings as b
 from ogpu.types.errors import InvalidInputError
@@ -98,8 +99,4 @@ if TYPE_CHECKING:
     from ogpu.protocol._revert import REVERT_PATTERN_MAP as REVERT_PATTERN_MAP
     from ogpu.protocol._revert import decode_revert as decode_revert
 else:
-    from ogpu.protocol._compat import official_names
-
-    __getattr__, __dir__ = official_names(
-        __name__, globals(), "REVERT_PATTERN_MAP", "TxExecutor", "ZERO_ADDRESS", "decode_revert"
-    )
+    __getattr__, __dir__ = lazy_imports(__name__, globals())

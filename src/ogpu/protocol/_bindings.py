@@ -8,7 +8,8 @@ getter costs exactly one request; several reads use ``ogpu.chain.multicall``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import ogpu_bindings
@@ -165,21 +166,26 @@ def read(
     return decode_answer(call, data, not_found)
 
 
+@contextmanager
+def _aggregated(what: str) -> Iterator[None]:
+    """Map the failures of one aggregated ``eth_call`` (``what``) to RPCError."""
+    try:
+        yield
+    except (rpc.NodeError, rpc.TransportError) as exc:
+        raise rpc_error(exc) from exc
+    except rpc.ExecutionReverted as exc:
+        raise RPCError(f"the node refused {what}: {exc.message}", method="eth_call") from None
+    except ValueError as exc:  # the answer did not decode as an aggregate's
+        raise RPCError(f"malformed answer to {what}: {exc}", method="eth_call") from None
+
+
 def _aggregate(
     calls: Sequence[ContractCall[Any]],
     block: str | int,
     output_sizes: Sequence[int] | None,
 ) -> multicall.AggregateResult:
-    try:
+    with _aggregated("the aggregated read"):
         return multicall.aggregate_all(endpoint(), calls, block, output_sizes=output_sizes)
-    except (rpc.NodeError, rpc.TransportError) as exc:
-        raise rpc_error(exc) from exc
-    except rpc.ExecutionReverted as exc:
-        raise RPCError(
-            f"the node refused the aggregated read: {exc.message}", method="eth_call"
-        ) from None
-    except ValueError as exc:
-        raise RPCError(f"malformed aggregated read: {exc}", method="eth_call") from None
 
 
 def _value(
@@ -221,19 +227,28 @@ def read_many(
     return outcome.block_number, values
 
 
+def read_fields(
+    calls: Mapping[str, ContractCall[Any]],
+    *,
+    not_found: Callable[[], OGPUError] | None = None,
+) -> dict[str, Any]:
+    """Run the view calls of a snapshot against one block (``read_many``): each field's
+    decoded value, plus ``block_number``. One ``eth_call``.
+
+    Raises:
+        as ``read``.
+    """
+    block, values = read_many(list(calls.values()), not_found=not_found)
+    return {**dict(zip(calls, values, strict=True)), "block_number": block}
+
+
 def state_block(number: int) -> int:
     """The block an aggregate reporting ``NUMBER == number`` read (``multicall.state_block``).
 
     Two requests once per Web3, none after. Raises RPCError.
     """
-    try:
+    with _aggregated("an empty read"):
         return multicall.state_block(endpoint(), number)
-    except (rpc.NodeError, rpc.TransportError) as exc:
-        raise rpc_error(exc) from exc
-    except rpc.ExecutionReverted as exc:
-        raise RPCError(
-            f"the node refused an empty read: {exc.message}", method="eth_call"
-        ) from None
 
 
 def bounds(lower: object, upper: object) -> tuple[int, int | None]:

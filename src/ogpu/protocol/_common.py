@@ -8,16 +8,17 @@ from typing import TYPE_CHECKING
 
 from ogpu.chain.signer import resolve_signer
 from ogpu.types.enums import Environment
-from ogpu.types.errors import InvalidEnumValueError
+from ogpu.types.errors import InvalidEnumValueError, InvalidSignerError
 
 if TYPE_CHECKING:
     from ogpu_bindings.runtime import TxRequest
 
     from ogpu.types import Signer
     from ogpu.types.enums import Role
+    from ogpu.types.params import SourceParams, TaskParams
     from ogpu.types.receipt import Receipt
 
-__all__ = ["single_environment", "transact"]
+__all__ = ["own_signer", "single_environment", "source_params", "task_params", "transact"]
 
 
 def transact(
@@ -57,3 +58,34 @@ def single_environment(env: object) -> Environment:
             value=int(env),
         )
     return Environment(env)
+
+
+def own_signer(address: str, signer: Signer) -> Signer:
+    """The account of ``signer``, which must be ``address`` (it moves that account's funds).
+
+    No RPC. Raises:
+        InvalidSignerError: another account, or a malformed signer.
+        MissingSignerError: no signer.
+    """
+    account = resolve_signer(signer, role=None)
+    if account.address.lower() != address.lower():
+        raise InvalidSignerError(
+            message=f"the signer is {account.address}, but this operation moves the funds of "
+            f"{address}; sign with that account's key"
+        )
+    return account
+
+
+def source_params(value: object) -> SourceParams:
+    """The SDK's ``SourceParams`` of a decoded ``getSourceParams()``, validated. No RPC."""
+    from ogpu.types.params import SourceParams
+
+    return SourceParams.from_struct(value)
+
+
+def task_params(value: object) -> TaskParams:
+    """The SDK's ``TaskParams`` of a decoded ``taskParams()`` (no validation: typed by the
+    decoder). No RPC."""
+    from ogpu.types.params import TaskParams, from_decoded
+
+    return from_decoded(TaskParams, value)

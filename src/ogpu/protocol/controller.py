@@ -18,9 +18,9 @@ from ogpu_bindings.events.nexus import TaskPublishedEvent
 from ogpu_bindings.protocol import controller as _generated
 from ogpu_bindings.protocol.controller import *  # noqa: F403 (the functions, listed in its __all__)
 
+from ogpu._lazy import lazy_imports
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._compat import official_names
 from ogpu.types.enums import Role
 from ogpu.types.errors import TaskNotFoundError
 from ogpu.types.receipt import Receipt
@@ -91,6 +91,4 @@ if TYPE_CHECKING:
     from ogpu.protocol._executor import TxExecutor as TxExecutor
     from ogpu.types.params import TaskParams as TaskParams
 else:
-    __getattr__, __dir__ = official_names(
-        __name__, globals(), "TaskParams", "TxExecutor", "load_contract"
-    )
+    __getattr__, __dir__ = lazy_imports(__name__, globals())

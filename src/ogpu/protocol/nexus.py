@@ -16,8 +16,8 @@ from ogpu_bindings import nexus as nexus_abi
 from ogpu_bindings.protocol import nexus as _generated
 from ogpu_bindings.protocol.nexus import *  # noqa: F403 (the functions, listed in its __all__)
 
+from ogpu._lazy import lazy_imports
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._compat import official_names
 from ogpu.protocol._paging import ListGetter, Paging, read_list
 from ogpu.types.errors import SourceNotFoundError
 
@@ -73,13 +73,4 @@ if TYPE_CHECKING:
     from ogpu.types.params import SourceParams as SourceParams
     from ogpu.types.receipt import Receipt as Receipt
 else:
-    __getattr__, __dir__ = official_names(
-        __name__,
-        globals(),
-        "Receipt",
-        "Role",
-        "SourceParams",
-        "TxExecutor",
-        "load_contract",
-        "resolve_signer",
-    )
+    __getattr__, __dir__ = lazy_imports(__name__, globals())

@@ -1,23 +1,24 @@
-"""``Task``: live proxy to a Task contract."""
+"""``Task``: live proxy to a Task contract.
+
+Its getters, ``load`` and ``cancel`` are generated (``ogpu_bindings.protocol.task``, from
+``abis/protocol.json``); the lists, what derives from the getters and the snapshot are here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ogpu_bindings import controller as controller_abi
 from ogpu_bindings import response as response_abi
 from ogpu_bindings import task as task_abi
+from ogpu_bindings.protocol.task import TaskBase
 from ogpu_bindings.runtime import ContractCall
 
+from ogpu._lazy import lazy_imports
 from ogpu.protocol import _bindings as b
-from ogpu.protocol._common import transact
-from ogpu.protocol._compat import official_names
-from ogpu.protocol._instance import AddressBound
+from ogpu.protocol._common import task_params
 from ogpu.protocol._paging import ListGetter, Paging, read_list
-from ogpu.types.enums import DeliveryMethod, Role, TaskStatus
-from ogpu.types.errors import InvalidParamsError, TaskNotFoundError
-from ogpu.types.receipt import Receipt
+from ogpu.types.errors import InvalidParamsError
 from ogpu.types.snapshots import TaskSnapshot
 
 T = TypeVar("T")
@@ -25,16 +26,9 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from ogpu.protocol.response import Response
     from ogpu.protocol.source import Source
-    from ogpu.types import Signer
 
 
-def _task_params(value: Any) -> TaskParams:
-    from ogpu.types.params import TaskParams, from_decoded
-
-    return from_decoded(TaskParams, value)
-
-
-class Task(AddressBound):
+class Task(TaskBase):
     """Live, stateless proxy to an on-chain Task; every getter is one ``eth_call``.
 
     ``Task(address)`` does no RPC; ``Task.load(address)`` checks the address
@@ -44,43 +38,11 @@ class Task(AddressBound):
 
     __slots__ = ()
 
-    def _missing(self) -> TaskNotFoundError:
-        return TaskNotFoundError(
-            message=f"no Task contract at {self.address}", address=self.address
-        )
-
-    def _read(self, call: Any) -> Any:
-        return b.read(call, not_found=self._missing)
-
-    @classmethod
-    def load(cls, address: str, chain: object = None) -> Task:
-        """Construct and probe the contract: ``getStatus()`` plus a view only this
-        contract type has, aggregated in one ``eth_call``.
-
-        Raises:
-            TaskNotFoundError: the address does not answer like a task.
-            InvalidAddressError: malformed address. RPCError: the node failed.
-        """
-        task = cls(address, chain)
-        b.read_many(
-            [task_abi.get_status_call(task.address), task_abi.get_attempt_count_call(task.address)],
-            not_found=task._missing,
-        )
-        return task
-
     def get_source(self) -> Source:
         """The parent source, as a ``Source``."""
         from ogpu.protocol.source import Source
 
         return Source(str(self._read(task_abi.get_source_call(self.address))), self.chain)
-
-    def get_status(self) -> TaskStatus:
-        """Current status (reads ``EXPIRED`` once past the expiry time)."""
-        return TaskStatus(self._read(task_abi.get_status_call(self.address)))
-
-    def get_params(self) -> TaskParams:
-        """The on-chain ``TaskParams`` (no IPFS)."""
-        return _task_params(self._read(task_abi.task_params_call(self.address)))
 
     def get_metadata(self) -> dict[str, Any]:
         """Fetch the task config JSON at ``TaskParams.config``. One ``eth_call`` + one HTTP GET.
@@ -91,22 +53,6 @@ class Task(AddressBound):
         from ogpu.ipfs import fetch_ipfs_json
 
         return fetch_ipfs_json(self.get_params().config)
-
-    def get_payment(self) -> int:
-        """Payment offered, in wei."""
-        return int(self._read(task_abi.get_payment_call(self.address)))
-
-    def get_expiry_time(self) -> int:
-        """Expiry as a Unix timestamp."""
-        return int(self._read(task_abi.get_expiry_time_call(self.address)))
-
-    def get_delivery_method(self) -> DeliveryMethod:
-        """Delivery method copied from the source at publish time."""
-        return DeliveryMethod(self._read(task_abi.get_delivery_method_call(self.address)))
-
-    def get_attempt_count(self) -> int:
-        """Number of providers that attempted the task."""
-        return int(self._read(task_abi.get_attempt_count_call(self.address)))
 
     def get_attempters(self, lower: int = 0, upper: int | None = None) -> list[str]:
         """Attempting providers in ``[lower, upper)`` (``upper=None``: all).
@@ -121,10 +67,6 @@ class Task(AddressBound):
             str(a)
             for a in read_list(self._attempt_list(task_abi.get_attempters_call), lower, upper)
         ]
-
-    def get_attempter_id(self, provider: str) -> int:
-        """1-based attempt slot of ``provider``, 0 when it has not attempted."""
-        return int(self._read(task_abi.get_attempter_id_call(self.address, provider)))
 
     def get_attempt_timestamps(self, lower: int = 0, upper: int | None = None) -> list[int]:
         """Attempt times, index-aligned with ``get_attempters``; costs as ``get_attempters``.
@@ -200,20 +142,6 @@ class Task(AddressBound):
             raise InvalidParamsError("hash_bytes must be 32 bytes", param="hash_bytes")
         return bool(self._read(task_abi.is_already_submitted_call(self.address, bytes(hash_bytes))))
 
-    def cancel(self, *, signer: Signer | None = None) -> Receipt:
-        """Cancel through ``Controller.cancelTask`` (client only, while NEW).
-
-        Raises:
-            NotTaskOwnerError: the signer is not the task's client.
-            TaskAlreadyFinalizedError (TaskNotCancelableError once attempted).
-            MissingSignerError / InvalidSignerError (``CLIENT_PRIVATE_KEY``).
-        """
-        return transact(
-            lambda: controller_abi.cancel_task(b.singleton("CONTROLLER"), self.address),
-            signer,
-            Role.CLIENT,
-        )
-
     def snapshot(self) -> TaskSnapshot:
         """Every non-paginated field, read from one block in ONE ``eth_call``.
 
@@ -227,33 +155,11 @@ class Task(AddressBound):
         Raises:
             TaskNotFoundError: not a task. RPCError: the node failed.
         """
-        a = self.address
-        block, values = b.read_many(
-            [
-                task_abi.get_source_call(a),
-                task_abi.get_status_call(a),
-                task_abi.task_params_call(a),
-                task_abi.get_payment_call(a),
-                task_abi.get_expiry_time_call(a),
-                task_abi.get_delivery_method_call(a),
-                task_abi.get_attempt_count_call(a),
-                task_abi.winning_provider_call(a),
-            ],
-            not_found=self._missing,
-        )
-        source, status, params, payment, expiry, delivery, attempts, winner = values
-        return TaskSnapshot(
-            address=a,
-            source=str(source),
-            status=TaskStatus(status),
-            params=_task_params(params),
-            payment=int(payment),
-            expiry_time=int(expiry),
-            delivery_method=DeliveryMethod(delivery),
-            attempt_count=int(attempts),
-            winning_provider=None if str(winner) == b.ZERO_ADDRESS else str(winner),
-            block_number=block,
-        )
+        fields = b.read_fields(self._snapshot_calls(), not_found=self._missing)
+        fields["params"] = task_params(fields["params"])
+        if fields["winning_provider"] == b.ZERO_ADDRESS:
+            fields["winning_provider"] = None
+        return TaskSnapshot(address=self.address, **fields)
 
 
 # -- names the official 0.2.3 module also exposes, loaded on first access ---------------------
@@ -261,8 +167,10 @@ if TYPE_CHECKING:
     from ogpu.ipfs.fetch import fetch_ipfs_json as fetch_ipfs_json
     from ogpu.protocol._base import load_contract as load_contract
     from ogpu.protocol._bindings import ZERO_ADDRESS as ZERO_ADDRESS
+    from ogpu.types.enums import DeliveryMethod as DeliveryMethod
+    from ogpu.types.enums import TaskStatus as TaskStatus
+    from ogpu.types.errors import TaskNotFoundError as TaskNotFoundError
     from ogpu.types.params import TaskParams as TaskParams
+    from ogpu.types.receipt import Receipt as Receipt
 else:
-    __getattr__, __dir__ = official_names(
-        __name__, globals(), "TaskParams", "ZERO_ADDRESS", "fetch_ipfs_json", "load_contract"
-    )
+    __getattr__, __dir__ = lazy_imports(__name__, globals())

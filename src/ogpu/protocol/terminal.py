@@ -16,7 +16,7 @@ from ogpu_bindings.protocol import terminal as _generated
 from ogpu_bindings.protocol.terminal import *  # noqa: F403 (the functions, listed in its __all__)
 from ogpu_bindings.protocol.terminal import set_agent
 
-from ogpu.protocol._compat import official_names
+from ogpu._lazy import lazy_imports
 
 if TYPE_CHECKING:
     from ogpu.types import Signer
@@ -38,13 +38,4 @@ if TYPE_CHECKING:
     from ogpu.types.errors import InvalidSignerError as InvalidSignerError
     from ogpu.types.receipt import Receipt as Receipt
 else:
-    __getattr__, __dir__ = official_names(
-        __name__,
-        globals(),
-        "InvalidSignerError",
-        "Receipt",
-        "Role",
-        "TxExecutor",
-        "load_contract",
-        "resolve_signer",
-    )
+    __getattr__, __dir__ = lazy_imports(__name__, globals())

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ogpu_bindings.protocol import vault as _generated
 from ogpu_bindings.protocol.vault import *  # noqa: F403 (the functions, listed in its __all__)
 
-from ogpu.protocol._compat import official_names
+from ogpu._lazy import lazy_imports
 
 __all__ = _generated.__all__
 
@@ -27,6 +27,4 @@ if TYPE_CHECKING:
     from ogpu.protocol._executor import TxExecutor as TxExecutor
     from ogpu.types.receipt import Receipt as Receipt
 else:
-    __getattr__, __dir__ = official_names(
-        __name__, globals(), "Receipt", "TxExecutor", "load_contract", "resolve_signer"
-    )
+    __getattr__, __dir__ = lazy_imports(__name__, globals())

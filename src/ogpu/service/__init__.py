@@ -137,20 +137,10 @@ except ImportError as exc:
         ) from exc
     raise
 
-from . import config, decorators, handler, server  # noqa: E402
+from . import config, decorators, errors, handler, server  # noqa: E402
 from .config import ServiceConfig  # noqa: E402
 from .decorators import expose, init  # noqa: E402
-from .errors import (  # noqa: E402
-    DuplicateHandlerError,
-    DuplicateInitError,
-    HandlerDefinitionError,
-    HandlerSignatureError,
-    InvalidOutputError,
-    InvalidTimeoutError,
-    ServiceConfigError,
-    ServiceError,
-    UnknownHandlerError,
-)
+from .errors import *  # noqa: E402, F403 - every service error, listed in errors.__all__
 from .logger import logger  # noqa: E402
 from .runtime import TaskFailure, TaskOutcome  # noqa: E402
 from .server import create_app, start  # noqa: E402
@@ -163,20 +153,10 @@ def reset() -> None:
 
 
 __all__ = [
-    "DuplicateHandlerError",
-    "DuplicateInitError",
-    "HandlerDefinitionError",
-    "HandlerSignatureError",
-    "InvalidOutputError",
-    "InvalidTimeoutError",
     "Service",
     "ServiceConfig",
-    "ServiceConfigError",
-    "ServiceDependencyError",
-    "ServiceError",
     "TaskFailure",
     "TaskOutcome",
-    "UnknownHandlerError",
     "config",
     "create_app",
     "decorators",
@@ -189,3 +169,4 @@ __all__ = [
     "server",
     "start",
 ]
+__all__ += errors.__all__

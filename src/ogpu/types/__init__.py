@@ -9,6 +9,7 @@ re-exported here. ``Signer`` is built on first access (it imports eth-account),
 
 import typing as _typing
 
+from ogpu._lazy import lazy_attributes as _lazy_attributes
 from ogpu.types.enums import (
     DeliveryMethod as DeliveryMethod,
 )
@@ -70,6 +71,7 @@ from ogpu.types.snapshots import (
 from ogpu.types.snapshots import (
     TaskSnapshot as TaskSnapshot,
 )
+from ogpu.types.structs import PARAMS as _PARAMS
 from ogpu.types.structs import ResponseParams as ResponseParams
 
 if _typing.TYPE_CHECKING:
@@ -95,16 +97,9 @@ else:
             value = Union[str, LocalAccount]  # noqa: UP007 - runtime alias, py3.10
             globals()[name] = value
             return value
-        if name in _PARAMS:  # pydantic models: pydantic loads with them
-            from ogpu.types import params
+        return _params(name)  # pydantic models: pydantic loads with them
 
-            value = getattr(params, name)
-            globals()[name] = value
-            return value
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-_PARAMS = ("SourceParams", "TaskParams")
+    _params, _ = _lazy_attributes(__name__, _PARAMS, globals())
 
 
 def __dir__() -> list[str]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings.runtime import check_address
 
+from ogpu._lazy import lazy_attributes
 from ogpu.types.enums import DeliveryMethod, Environment, ResponseStatus, SourceStatus, TaskStatus
 from ogpu.types.errors import InvalidInputError
 from ogpu.types.snapshots import (
@@ -25,7 +26,7 @@ from ogpu.types.snapshots import (
     SourceSnapshot,
     TaskSnapshot,
 )
-from ogpu.types.structs import ResponseParams
+from ogpu.types.structs import PARAMS, ResponseParams
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -33,13 +34,7 @@ if TYPE_CHECKING:
 
     from ogpu.types.params import SourceParams, TaskParams
 else:
-
-    def __getattr__(name: str) -> Any:
-        if name in ("SourceParams", "TaskParams"):  # pydantic models, loaded on first access
-            from ogpu.types import params
-
-            return getattr(params, name)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __getattr__, __dir__ = lazy_attributes(__name__, PARAMS, globals())
 
 
 __all__ = [

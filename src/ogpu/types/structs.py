@@ -4,19 +4,18 @@ they import pydantic)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ogpu_bindings.structs import ResponseParams
 
-__all__ = ["ResponseParams", "SourceParams", "TaskParams"]
+from ogpu._lazy import lazy_attributes
+
+__all__ = ["PARAMS", "ResponseParams", "SourceParams", "TaskParams"]
+
+#: The pydantic models and their module (loaded on first access: it imports pydantic).
+PARAMS = dict.fromkeys(("SourceParams", "TaskParams"), "ogpu.types.params")
 
 if TYPE_CHECKING:
     from ogpu.types.params import SourceParams, TaskParams
 else:
-
-    def __getattr__(name: str) -> Any:
-        if name in ("SourceParams", "TaskParams"):
-            from ogpu.types import params
-
-            return getattr(params, name)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __getattr__, __dir__ = lazy_attributes(__name__, PARAMS, globals())
