@@ -20,6 +20,34 @@ _ARRAY_RE = re.compile(r"(.*)\[(\d*)\]\Z")
 SCALAR_KINDS = ("uint", "int", "address", "bool", "string", "bytes", "fixed_bytes")
 
 
+#: What validates a scalar argument ({v}: the value, {n}: the size, {lab}: its label).
+_CHECKS = {
+    "uint": "_rt.check_uint({v}, {n}, {lab})",
+    "int": "_rt.check_int({v}, {n}, {lab})",
+    "address": "_rt.check_address({v}, {lab})",
+    "bool": "_rt.check_bool({v}, {lab})",
+    "string": "_rt.check_str({v}, {lab})",
+    "bytes": "_rt.check_bytes({v}, None, {lab})",
+    "fixed_bytes": "_rt.check_bytes({v}, {n}, {lab})",
+}
+#: The runtime function typing a decoded scalar.
+_DECODERS = {
+    "uint": "as_int",
+    "int": "as_int",
+    "address": "as_address",
+    "bool": "as_bool",
+    "string": "as_str",
+    "bytes": "as_bytes",
+    "fixed_bytes": "as_bytes",
+}
+
+
+def _per_item(var: str, parts: list[str], value: str) -> str:
+    """``(lambda var: (part0, part1, ...))(value)``: a tuple built item by item."""
+    body = ", ".join(parts) + ("," if len(parts) == 1 else "")
+    return f"(lambda {var}: ({body}))({value})"
+
+
 def lit(text: str) -> str:
     """A double-quoted Python string literal."""
     return json.dumps(text)
@@ -153,20 +181,8 @@ class AbiType:
         lab = lit(label)
         if self.enum:
             return f"_rt.check_enum({value}, {self.enum}, {lab})"
-        if self.kind == "uint":
-            return f"_rt.check_uint({value}, {self.size}, {lab})"
-        if self.kind == "int":
-            return f"_rt.check_int({value}, {self.size}, {lab})"
-        if self.kind == "address":
-            return f"_rt.check_address({value}, {lab})"
-        if self.kind == "bool":
-            return f"_rt.check_bool({value}, {lab})"
-        if self.kind == "string":
-            return f"_rt.check_str({value}, {lab})"
-        if self.kind == "bytes":
-            return f"_rt.check_bytes({value}, None, {lab})"
-        if self.kind == "fixed_bytes":
-            return f"_rt.check_bytes({value}, {self.size}, {lab})"
+        if self.kind in _CHECKS:
+            return _CHECKS[self.kind].format(v=value, n=self.size, lab=lab)
         if self.kind == "array":
             assert self.item is not None
             var = f"_x{depth}"
@@ -180,24 +196,14 @@ class AbiType:
             c.type.encode_expr(f"{var}[{i}]", f"{label}[{i}]", depth + 1)
             for i, c in enumerate(self.components)
         ]
-        body = ", ".join(parts) + ("," if len(parts) == 1 else "")
-        n = len(self.components)
-        return f"(lambda {var}: ({body}))(_rt.check_tuple({value}, {n}, {lab}))"
+        return _per_item(var, parts, f"_rt.check_tuple({value}, {len(parts)}, {lab})")
 
     def decode_expr(self, raw: str, depth: int = 0) -> str:
         """Expression turning the eth-abi decoded `raw` into the annotated Python value."""
         if self.enum:
             return f"_rt.as_enum({self.enum}, {raw})"
-        if self.kind in ("uint", "int"):
-            return f"_rt.as_int({raw})"
-        if self.kind == "address":
-            return f"_rt.as_address({raw})"
-        if self.kind == "bool":
-            return f"_rt.as_bool({raw})"
-        if self.kind == "string":
-            return f"_rt.as_str({raw})"
-        if self.kind in ("bytes", "fixed_bytes"):
-            return f"_rt.as_bytes({raw})"
+        if self.kind in _DECODERS:
+            return f"_rt.{_DECODERS[self.kind]}({raw})"
         if self.kind == "array":
             assert self.item is not None
             var = f"_x{depth}"
@@ -208,8 +214,7 @@ class AbiType:
         parts = [
             c.type.decode_expr(f"{var}[{i}]", depth + 1) for i, c in enumerate(self.components)
         ]
-        body = ", ".join(parts) + ("," if len(parts) == 1 else "")
-        return f"(lambda {var}: ({body}))(_rt.as_seq({raw}))"
+        return _per_item(var, parts, f"_rt.as_seq({raw})")
 
     def needs_sequence(self) -> bool:
         """True when input_annotation() mentions Sequence."""

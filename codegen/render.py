@@ -47,6 +47,33 @@ def _env() -> jinja2.Environment:
     return env
 
 
+#: The fixed names errors.py exports besides its classes.
+_ERRORS_EXPORTS = (
+    "CUSTOM_ERRORS",
+    "ERROR_STRING_SELECTOR",
+    "PANIC_CODES",
+    "PANIC_SELECTOR",
+    "REVERT_REASONS",
+    "REVERT_REASON_OVERRIDES",
+    "decode_revert",
+    "revert_class_for",
+    "revert_from_exception",
+    "revert_from_reason",
+)
+#: What _revert.py imports from errors.py besides the custom-error classes.
+_REVERT_USES = (
+    "ERROR_STRING_SELECTOR",
+    "PANIC_CODES",
+    "PANIC_SELECTOR",
+    "PanicError",
+    "revert_class_for",
+)
+
+
+def _sorted_names(names: list[str], fixed: tuple[str, ...]) -> list[str]:
+    return sorted({*names, *fixed}, key=_export_sort_key)
+
+
 def _export_sort_key(name: str) -> tuple[int, str]:
     if name.isupper() or (name.upper() == name and "_" in name):
         group = 0
@@ -70,36 +97,17 @@ def render(model: Model, protocol: list[ProtocolModule] | None = None) -> dict[s
     files["structs.py"] = env.get_template("structs.py.j2").render(
         header=header([f"the struct types in {sets}", "abis/enums.json"]), model=model
     )
-    exports = [c.name for c in model.errors] + [
-        "CUSTOM_ERRORS",
-        "ERROR_STRING_SELECTOR",
-        "PANIC_CODES",
-        "PANIC_SELECTOR",
-        "REVERT_REASONS",
-        "REVERT_REASON_OVERRIDES",
-        "decode_revert",
-        "revert_class_for",
-        "revert_from_exception",
-        "revert_from_reason",
-    ]
+    errors_header = header(["abis/errors.json", f"the custom errors in {sets}"])
     files["errors.py"] = env.get_template("errors.py.j2").render(
-        header=header(["abis/errors.json", f"the custom errors in {sets}"]),
+        header=errors_header,
         model=model,
         errors=model.errors,
-        export_names=sorted(exports, key=_export_sort_key),
+        export_names=_sorted_names([c.name for c in model.errors], _ERRORS_EXPORTS),
     )
-    revert_imports = [
-        "ERROR_STRING_SELECTOR",
-        "PANIC_CODES",
-        "PANIC_SELECTOR",
-        "PanicError",
-        "revert_class_for",
-        *(ce.class_name for ce in model.custom_errors),
-    ]
     files["_revert.py"] = env.get_template("_revert.py.j2").render(
-        header=header(["abis/errors.json", f"the custom errors in {sets}"]),
+        header=errors_header,
         model=model,
-        revert_imports=sorted(set(revert_imports), key=_export_sort_key),
+        revert_imports=_sorted_names([ce.class_name for ce in model.custom_errors], _REVERT_USES),
     )
     files["__init__.py"] = env.get_template("init.py.j2").render(
         header=header(["abis/networks.json", f"the events in {sets}"]), model=model
