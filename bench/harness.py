@@ -48,6 +48,7 @@ class Plan:
     snapshot_calls: int
     get_tasks_calls: int
     main_tasks: int
+    list_tasks: int
     big_tasks: int
     publish_count: int
     publish_reps: int
@@ -70,7 +71,8 @@ FULL = Plan(
     reps=3,
     snapshot_calls=10,
     get_tasks_calls=3,
-    main_tasks=500,
+    main_tasks=10,
+    list_tasks=3_000,
     big_tasks=10_000,
     publish_count=100,
     publish_reps=1,
@@ -92,7 +94,8 @@ QUICK = Plan(
     reps=1,
     snapshot_calls=5,
     get_tasks_calls=2,
-    main_tasks=100,
+    main_tasks=10,
+    list_tasks=300,
     big_tasks=10_000,
     publish_count=10,
     publish_reps=1,
@@ -294,16 +297,15 @@ def run_snapshot(ctx: Context) -> dict[str, Any]:
 
 
 def run_get_tasks(ctx: Context, big: bool = False) -> dict[str, Any]:
-    """``big``: a source with ``plan.big_tasks`` tasks (one ``getTasks`` call must hold them
-    all, docs/MAINNET.md), seeded on first use; one call per repetition."""
+    """A source with ``plan.list_tasks`` tasks (the issue's 3,000) or, ``big``,
+    ``plan.big_tasks`` (one ``getTasks`` call must hold them all, docs/MAINNET.md; one
+    call per repetition); each seeded on first use by the ``ListBuilder`` fixture."""
     assert ctx.seed is not None and ctx.chain is not None
-    if big:
-        source = ctx.seed.extra.get("big_source")
-        if source is None:
-            say(f"seeding a source with {ctx.plan.big_tasks} tasks ...")
-            source = ctx.seed.extra["big_source"] = ctx.chain.seed_big_source(ctx.plan.big_tasks)
-    else:
-        source = ctx.seed.main_source
+    key, size = ("big_source", ctx.plan.big_tasks) if big else ("list_source", ctx.plan.list_tasks)
+    source = ctx.seed.extra.get(key)
+    if source is None:
+        say(f"seeding a source with {size:,} tasks ...")
+        source = ctx.seed.extra[key] = ctx.chain.seed_big_source(size)
     expected = ctx.chain.task_addresses(source)
 
     def command(n: int) -> dict[str, Any]:

@@ -588,13 +588,14 @@ SDK's venv (`pip install ogpu==0.2.3`, about 25 s, once).
   JSON-RPC transport, ABI codec (`ogpu.abi`) and keccak, and loads no web3,
   eth-abi or eth-account on that path (`tests/protocol/test_web3_free.py`).
 - `snapshot`: `Task(addr).snapshot()` on a seeded task; median per call.
-- `get_tasks`: `Source(addr).get_tasks()` on a source with 500 tasks; median per
-  call; every side's result is checked against the chain.
-- `get_tasks_10k`: the same on a source with 10,000 tasks, seeded on first use by
-  the `ListBuilder` test fixture (a real Source contract, 1,000 synthetic task
-  addresses per transaction). `Source.getTasks` cannot be paged on mainnet
-  (docs/MAINNET.md), so one call under the devnet's 50,000,000 `eth_call` gas cap
-  returns the whole list (about 27.6M gas); one call per repetition.
+- `get_tasks`: `Source(addr).get_tasks()` on a source with 3,000 tasks (the
+  issue's size); median per call; every side's result is checked against the
+  chain. The list is seeded on first use by the `ListBuilder` test fixture (a real
+  Source contract, 1,000 synthetic task addresses per transaction).
+- `get_tasks_10k`: the same on a source with 10,000 tasks. `Source.getTasks`
+  cannot be paged on mainnet (docs/MAINNET.md), so one call under the devnet's
+  50,000,000 `eth_call` gas cap returns the whole list (about 27.6M gas); one call
+  per repetition.
 - `publish_task`: 100 × `ogpu.client.publish_task(TaskInfo(...), private_key=...)`
   from one key (each side its own funded client), sequential by default
   (`--publish-concurrency N` for N threads); the config is uploaded to the
@@ -603,10 +604,12 @@ SDK's venv (`pip install ogpu==0.2.3`, about 25 s, once).
   batch and reads the receipts in another.
 - `publish_tasks`: the same 100 tasks from one key, each SDK's fastest safe way
   (the issue's "pipelined nonces"): ours calls `ogpu.client.publish_tasks(infos)`
-  (every check first, then batched estimates, broadcasts and receipt polls); the
-  official SDK has no batch call, and its concurrent `publish_task` calls collide
-  on nonces (`--publish-concurrency 8`: 47–52 of 100 failed with "nonce too
-  high"), so its side runs the sequential loop again, interleaved with ours.
+  (every check first, then the uploads, one batch of gas estimates, one per
+  source, payment and config-URL length, like the floor's one estimate, one of
+  broadcasts, and receipt polls: 4 sequential RPC round trips); the official SDK
+  has no batch call, and its concurrent `publish_task` calls collide on nonces
+  (`--publish-concurrency 8`: 47–52 of 100 failed with "nonce too high"), so its
+  side runs the sequential loop again, interleaved with ours.
   The throughput target is judged on this row.
 - `watchers`: 20 `watch_task_published` watchers (one per source,
   `poll_interval` 0.5 s) following 100 tasks that a driver publishes round-robin;

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CodegenError
-from .loader import _expect, _read_json
+from .errors import expect as _expect
+from .errors import read_json as _read_json
 from .model import Function, Model
 from .protocol_model import (
     TABLE,

@@ -12,8 +12,12 @@ from .conftest import ROOT
 
 HEADER = """\
 from ogpu_bindings import controller, nexus, vault
+from ogpu_bindings.enums import TaskStatus
 from ogpu_bindings.runtime import TxRequest
 from ogpu_bindings.structs import TaskParams
+
+from ogpu.protocol import Provider, Task
+from ogpu.protocol import vault as protocol_vault
 
 NEXUS = "0x" + "11" * 20
 """
@@ -24,6 +28,9 @@ balance: int = vault.balance_of_call(NEXUS, NEXUS).decode(b"")
 event = nexus.decode_task_published({})
 task: str = event.task
 refund: TxRequest = vault.cancel_unbonding(NEXUS, network="mainnet")
+held: int = protocol_vault.get_balance_of(NEXUS)
+status: TaskStatus = Task(NEXUS).get_status()
+staked = Provider(NEXUS).stake(1, signer="0x" + "11" * 32)
 """
 
 #: Each snippet and the mypy error code it must produce.
@@ -33,6 +40,10 @@ BAD = {
     'name: str = vault.balance_of_call(NEXUS, NEXUS).decode(b"")\n': "assignment",
     "nexus.decode_task_published({}).no_such_field\n": "attr-defined",
     "vault.cancel_unbonding(NEXUS)\n": "call-arg",  # the network is not optional
+    # the generated part of ogpu.protocol (abis/protocol.json) is as typed
+    'protocol_vault.lock("10", signer="k")\n': "arg-type",
+    "payment: str = Task(NEXUS).get_payment()\n": "assignment",
+    "Provider(NEXUS).register_to(NEXUS)\n": "call-arg",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -401,8 +402,10 @@ def test_block_ranges_are_chunked(on_devnet: FaultProxy, driver: Driver) -> None
     ranges = [(int(p["fromBlock"], 16), int(p["toBlock"], 16)) for p in get_logs(on_devnet)]
     assert all(high - low + 1 <= 3 for low, high in ranges)
     assert ranges[0][0] == start
-    covered = [b for low, high in ranges for b in range(low, high + 1)]
-    assert covered[: last - start + 1] == list(range(start, last + 1))
+    # In order and without a gap (a range may start at the last one's top block: its
+    # logs tie the range to the blocks already covered).
+    assert all(b[0] <= a[0] <= b[1] + 1 for b, a in itertools.pairwise(ranges))
+    assert ranges[-1][1] >= last
 
 
 def test_node_range_limit_shrinks_the_chunk(on_devnet: FaultProxy, driver: Driver) -> None:

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def faulty_world(devnet: Devnet) -> Iterator[tuple[World, MainnetFaults]]:
-    faults = MainnetFaults(0.25, seed=4)
+    faults = MainnetFaults(0.25, seed=1)
     server = RpcServer(JsonRpcDispatcher(devnet.tester, devnet.lock), "127.0.0.1", 0, faults=faults)
     server.start()
     NonceManager.clear_all()

@@ -47,8 +47,51 @@ def test_pipelined_requests_land_in_order_with_few_round_trips(http_world: Any, 
     assert all(o.timestamp > 0 for o in outcomes)
     assert proxy.count("eth_sendRawTransaction") == 6
     assert proxy.count("eth_estimateGas") == 6
-    # estimates + fees, the broadcast, one receipt poll, the block headers
+    # estimates + fees, the broadcast, one receipt poll (the devnet mines on arrival),
+    # the block headers
     assert proxy.requests == 4
+
+
+def test_a_gas_group_shares_one_estimate_and_every_member_lands(
+    http_world: Any, proxy: Any
+) -> None:
+    account = http_world.client
+    execute_requests(_deposits(account.address, [1]), account.account)
+    before = http_world.tx_count(account.address)
+    proxy.reset()
+
+    requests = _deposits(account.address, [1, 2, 3, 4])
+    outcomes = execute_requests(
+        requests, account.account, gas_groups=["a", "a", "a", "a"], timestamps=False
+    )
+
+    assert all(isinstance(o, Receipt) and o.status == 1 for o in outcomes)
+    assert _nonces(http_world, outcomes) == list(range(before, before + 4))
+    assert proxy.count("eth_estimateGas") == 1
+    # every member was signed with the group's limit, which covered what it used
+    limits = {
+        int(http_world.devnet.tester.get_transaction_by_hash(o.tx_hash)["gas"]) for o in outcomes
+    }
+    assert len(limits) == 1 and all(o.gas_used < min(limits) for o in outcomes)
+    # estimates, the broadcast, one receipt poll; no block headers without timestamps
+    assert proxy.requests == 3
+    assert all(o.timestamp == 0 for o in outcomes)
+
+
+def test_the_first_use_nonce_read_rides_with_the_estimates(http_world: Any, proxy: Any) -> None:
+    from ogpu.chain.nonce import NonceManager
+
+    account = http_world.client
+    execute_requests(_deposits(account.address, [1]), account.account)  # chain id cached
+    NonceManager.reset(ChainConfig.get_current_chain(), account.address)
+    before = http_world.tx_count(account.address)
+    proxy.reset()
+
+    outcomes = execute_requests(_deposits(account.address, [1]), account.account)
+
+    assert _nonces(http_world, outcomes) == [before]
+    assert proxy.count("eth_getTransactionCount") == 1
+    assert proxy.requests == 4  # the nonce read went with the estimates
 
 
 def test_a_refused_estimate_raises_before_anything_is_sent(http_world: Any, proxy: Any) -> None:

@@ -119,7 +119,7 @@ SCENARIOS = [
         "estimate-hangs",
         f"the gas-estimate batch never answers (timeout {T:g}s)",
         (Step("eth_estimateGas", Fault.SLOW_AFTER, {"delay": HANG, "times": None}),),
-        expect=BEFORE_SEND,
+        expect=PublishTimeoutError,  # a pre-send read cut by the budget, on both paths
         timeout=T,
     ),
     Scenario(

@@ -140,6 +140,11 @@ def first_replaced(kept: Mapping[int, str], headers: Iterable[Header | None]) ->
     return min(found, default=None)
 
 
+def logs_at(logs: Sequence[Mapping[str, Any]], number: int) -> list[Mapping[str, Any]]:
+    """The logs of block ``number``. Raises MalformedAnswer."""
+    return [log for log in logs if position(log)[0] == number]
+
+
 def block_hash(logs: Sequence[Mapping[str, Any]]) -> str | None:
     """The one block hash that ``logs`` (of one block) all name; None if one omits it or
     they differ (an answer mixing forks). No I/O."""

@@ -9,12 +9,17 @@ silently on a rewind: the watcher never saw them.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from ogpu.events._rpc import position, topic0
+
 E = TypeVar("E")
+
+logger = logging.getLogger("ogpu.events")
 
 Position = tuple[int, int]
 """(block number, log index)."""
@@ -101,3 +106,46 @@ class Subscription(Generic[E]):
         """Stop tracking taken events below ``block`` (a rewind cannot reach them)."""
         while self._taken and self._taken[0][0][0] < block:
             self._taken.popleft()
+
+
+def deliver(
+    logs: list[Mapping[str, Any]],
+    subs: list[Subscription[Any]],
+    low: int,
+    covered: int,
+    head: int,
+) -> None:
+    """Queue to each subscription the events of ``logs`` in blocks ``low``..``covered``
+    that it has not had, at least its confirmations below ``head``. No I/O."""
+    usable = []
+    for log in logs:
+        if log.get("removed"):
+            continue
+        where = position(log)
+        if low <= where[0] <= covered:
+            usable.append((where, log))
+    usable.sort(key=lambda item: item[0])
+    limits = {id(s): min(covered, head - s.confirmations) for s in subs}
+    for where, log in usable:
+        topic = topic0(log)
+        decoded: dict[int, Any] = {}
+        for sub in subs:
+            if sub.topic != topic or not sub.next_block <= where[0] <= limits[id(sub)]:
+                continue
+            if where <= sub.last_position:
+                continue
+            key = id(sub.decode)
+            if key not in decoded:
+                try:
+                    decoded[key] = sub.decode(log)
+                except Exception as exc:
+                    logger.warning("skipping undecodable log at %s: %s", where, exc)
+                    decoded[key] = None
+            raw = decoded[key]
+            event = None if raw is None else sub.accept(raw)
+            if event is None:
+                sub.last_position = where
+            else:
+                sub.put(where, event)
+    for sub in subs:
+        sub.next_block = max(sub.next_block, limits[id(sub)] + 1)

@@ -6,8 +6,9 @@ Design:
   balancers) and never ``"latest"`` in ``eth_getLogs``: every range is explicit.
 - One poll is one JSON-RPC batch (one HTTP request): ``eth_getLogs`` over the range
   for every subscribed event type, then the head block's header, the headers of the
-  range's blocks known to exist (from 32 below the known head on) and the kept
-  block below the range: K watchers cost one request per poll. The range runs from
+  range's blocks from 32 below the known head on (only those known to exist when
+  tied, below) and the kept block below the range: K watchers cost one request per
+  poll. The range runs from
   the lowest block a subscriber needs to 3-31 blocks past the last head (twice the
   blocks the measured rate gives since it was read); a fully proven range short of
   the head is followed by another poll at once.
@@ -17,8 +18,10 @@ Design:
   header, or logs naming their block hash (a node's logs index holds every block
   below its newest). A replica whose logs lag its head (load-balanced nodes), or
   that answers ``[]`` for blocks it does not have, therefore delays events, never
-  loses them: uncovered blocks are asked again by the next poll. Blocks mined since
-  the last poll cost no header read when their logs prove them.
+  loses them: uncovered blocks are asked again by the next poll. Logs prove blocks
+  only when tied: the same answer holds the logs of the last block covered, with its
+  kept hash (its logs node is on the kept chain); then the blocks mined since the
+  last poll cost no header read.
 - The hashes of covered blocks that the answers named (headers, logs) are kept, 128
   at most. Each poll reads the newest kept block below its range after the logs: a
   hash (or parent hash) that differs from a kept one means the chain was rewound
@@ -64,9 +67,9 @@ from ogpu.events._rpc import (
     endpoint_key,
     first_replaced,
     log_block_hash,
+    logs_at,
     looks_like_range_error,
     position,
-    topic0,
 )
 from ogpu.events._settings import (
     DEFAULT_MAX_BLOCK_RANGE,
@@ -74,7 +77,7 @@ from ogpu.events._settings import (
     get_poller_settings,
     set_poller_settings,
 )
-from ogpu.events._subscription import Subscription
+from ogpu.events._subscription import Subscription, deliver
 from ogpu.types import InvalidAddressError
 
 __all__ = [
@@ -120,6 +123,7 @@ class EventPoller:
         self._cursor: int | None = None
         self._latest: int | None = None
         self._hashes: dict[int, str] = {}
+        self._tie: int | None = None  # the last block covered, when logs named its hash
         self._suspects: dict[tuple[int, str], int] = {}
         self._speculate = self._rpc.batches
         # Top of the next range after an unproven answer: a node that answers [] or an
@@ -249,6 +253,7 @@ class EventPoller:
             self._cursor = None
             self._latest = None
             self._hashes.clear()
+            self._tie = None
             self._suspects.clear()
             self._ceiling = None
             self._due = 0.0
@@ -284,15 +289,18 @@ class EventPoller:
         if not subs or self._cursor is None or self._latest is None:
             return False
         low = max(min(self._cursor, *(s.next_block for s in subs)), 0)
+        # Blocks past the head are proven by their logs only when the same logs answer
+        # holds the kept block below them (the tie); else by a header each.
+        tied = self._speculate and self._tie == low - 1 and self._chunk > 1
         now = time.monotonic()
         ahead = self._ahead(now) if self._speculate else 0
-        high = min(low + self._chunk - 1, max(low, self._latest + ahead))
+        high = min((low - 1 if tied else low) + self._chunk - 1, max(low, self._latest + ahead))
         if self._ceiling is not None:
             high = max(low, min(high, self._ceiling))
         fetch = self._speculate or self._latest >= low
         answer = await self._rpc.poll(
-            self._header_numbers(low, high),
-            (low, high) if fetch else None,
+            self._header_numbers(low, high, tied),
+            (low - 1 if tied else low, high) if fetch else None,
             self.nexus_address,
             sorted({s.topic for s in subs}),
         )
@@ -303,19 +311,23 @@ class EventPoller:
             return True
         if not fetch:
             return False
-        return self._take(answer, subs, low, high)
+        return self._take(answer, subs, (low, high), tied)
 
-    def _header_numbers(self, low: int, high: int) -> list[int]:
-        """The range's blocks known to exist from 32 below the known head (replicas lag by
-        a few blocks, not 32), and the kept blocks that tie it to the chain read before:
-        the one below it and, if the head is behind it, the newest at or below the head."""
+    def _header_numbers(self, low: int, high: int, tied: bool) -> list[int]:
+        """The range's blocks from 32 below the known head (replicas lag by a few blocks,
+        not 32) up to the head if ``tied``, else to its top, and the kept blocks that tie
+        it to the chain read before: the one below it and, if the head is behind it, the
+        newest at or below the head."""
         known = self._latest if self._latest is not None else high
-        top = min(high, known)
+        top = min(high, known) if tied else high
         anchors = {low - 1, max((n for n in self._hashes if n <= known), default=-1)}
         below = sorted(n for n in anchors if n in self._hashes and n < low)
-        return below + list(range(max(low, top - _HEADER_SPAN + 1), top + 1))
+        return below + list(range(max(low, min(high, known) - _HEADER_SPAN + 1), top + 1))
 
-    def _take(self, answer: Answer, subs: list[Subscription[Any]], low: int, high: int) -> bool:
+    def _take(
+        self, answer: Answer, subs: list[Subscription[Any]], span: tuple[int, int], tied: bool
+    ) -> bool:
+        low, high = span
         logs = answer.logs
         if isinstance(logs, Exception):
             if looks_like_range_error(logs) and self._chunk > 1:
@@ -333,11 +345,12 @@ class EventPoller:
                 return False
             raise logs
         assert logs is not None
-        covered = self._covered(answer, logs, low, high, subs)
+        tied = tied and block_hash(logs_at(logs, low - 1)) == self._hashes.get(low - 1)
+        covered = self._covered(answer, logs, span, subs, tied)
         if covered < low:
             return False
-        self._deliver(logs, subs, low, covered, answer.latest.number)
-        self._record(answer, logs, covered)
+        deliver(logs, subs, low, covered, answer.latest.number)
+        self._record(answer, [log for log in logs if low <= position(log)[0]], covered, tied)
         # All asked for came, and the chain is known to go further: fetch the rest now.
         return covered == high and covered < answer.latest.number
 
@@ -345,29 +358,32 @@ class EventPoller:
         self,
         answer: Answer,
         logs: list[Mapping[str, Any]],
-        low: int,
-        high: int,
+        span: tuple[int, int],
         subs: list[Subscription[Any]],
+        tied: bool,
     ) -> int:
         """The highest block this answer proves it covered from ``low`` (``low - 1``: none).
 
         A block whose header was asked is proven by it (and its logs bloom); any other by
-        a later block of the answer: a header, or logs naming their block hash (a node's
-        logs index holds every block below its newest). The last block covered is always
-        one whose hash the answer gave, so the next poll can tie itself to it."""
+        a later block of the answer: a header or, when ``tied``, logs naming their block
+        hash (a node's logs index holds every block below its newest). The last block
+        covered always has a hash from the answer, which the next poll ties itself to."""
+        low, high = span
         headers = answer.headers
         found: dict[int, list[Mapping[str, Any]]] = {}
         for log in logs:
             found.setdefault(position(log)[0], []).append(log)
         hashed = {n for n, h in headers.items() if h is not None and low <= n <= high}
-        hashed |= {n for n, got in found.items() if low <= n <= high and block_hash(got)}
+        if tied:
+            hashed |= {n for n, got in found.items() if low <= n <= high and block_hash(got)}
+        first = min((n for n in headers if n >= low), default=low)  # below: a deep catch-up
         bloom = BloomFilter.of(self.nexus_address.lower(), tuple(sorted({s.topic for s in subs})))
         for number in range(low, max(hashed, default=low - 1) + 1):
             got = found.get(number, [])
             header = headers.get(number)
             if number not in headers:
-                if got and number not in hashed:
-                    break  # logs that name no single block hash: wait for its header
+                if got and number > first and number not in hashed:
+                    break  # past the head, logs that name no single block hash
                 continue
             if header is None:  # a later block exists but this one did not come: another node
                 break
@@ -394,54 +410,17 @@ class EventPoller:
             return True
         return False
 
-    def _deliver(
-        self,
-        logs: list[Mapping[str, Any]],
-        subs: list[Subscription[Any]],
-        low: int,
-        covered: int,
-        head: int,
+    def _record(
+        self, answer: Answer, logs: list[Mapping[str, Any]], covered: int, tied: bool
     ) -> None:
-        usable = []
-        for log in logs:
-            if log.get("removed"):
-                continue
-            where = position(log)
-            if low <= where[0] <= covered:
-                usable.append((where, log))
-        usable.sort(key=lambda item: item[0])
-        limits = {id(s): min(covered, head - s.confirmations) for s in subs}
-        for where, log in usable:
-            topic = topic0(log)
-            decoded: dict[int, Any] = {}
-            for sub in subs:
-                if sub.topic != topic or not sub.next_block <= where[0] <= limits[id(sub)]:
-                    continue
-                if where <= sub.last_position:
-                    continue
-                key = id(sub.decode)
-                if key not in decoded:
-                    try:
-                        decoded[key] = sub.decode(log)
-                    except Exception as exc:
-                        logger.warning("skipping undecodable log at %s: %s", where, exc)
-                        decoded[key] = None
-                raw = decoded[key]
-                event = None if raw is None else sub.accept(raw)
-                if event is None:
-                    sub.last_position = where
-                else:
-                    sub.put(where, event)
-        for sub in subs:
-            sub.next_block = max(sub.next_block, limits[id(sub)] + 1)
-
-    def _record(self, answer: Answer, logs: list[Mapping[str, Any]], covered: int) -> None:
-        """Keep the hashes of covered blocks; move the cursor past ``covered``."""
+        """Keep the hashes of covered blocks (those the logs name if ``tied``); remember
+        whether logs named the last one's; move the cursor past ``covered``."""
         named: list[tuple[int, str | None]] = [
             (h.number, h.hash) for h in (answer.latest, *answer.headers.values()) if h
         ]
-        named += [(position(log)[0], log_block_hash(log)) for log in logs]
+        named += [(position(log)[0], log_block_hash(log)) for log in logs if tied]
         self._hashes.update((n, h) for n, h in named if h is not None and n <= covered)
+        self._tie = covered if block_hash(logs_at(logs, covered)) else None
         if len(self._hashes) > KEPT_HASHES:
             for number in sorted(self._hashes)[: len(self._hashes) - KEPT_HASHES]:
                 del self._hashes[number]
@@ -476,6 +455,7 @@ class EventPoller:
                 )
         for number in [n for n in self._hashes if n >= fork]:
             del self._hashes[number]
+        self._tie = None
         self._suspects.clear()
         self._ceiling = None
         if self._cursor is not None:

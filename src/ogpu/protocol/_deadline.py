@@ -26,7 +26,15 @@ from ogpu.types.errors import (
     RPCError,
 )
 
-__all__ = ["before_broadcast", "check", "receipt_wait", "scope", "seconds", "timed_out"]
+__all__ = [
+    "before_broadcast",
+    "check",
+    "pre_send_reads",
+    "receipt_wait",
+    "scope",
+    "seconds",
+    "timed_out",
+]
 
 #: The stage name 0.2.3 gives a budget spent before the broadcast.
 PRE_TRANSACTION = "pre-transaction"
@@ -112,6 +120,21 @@ def timed_out(exc: OGPUError, stage: str = PRE_TRANSACTION) -> PublishTimeoutErr
     if spent is not None and isinstance(exc, (RPCError, NonceError)):
         return _error(spent, stage)
     return None
+
+
+@contextmanager
+def pre_send_reads(stage: str = PRE_TRANSACTION) -> Iterator[None]:
+    """Inside the block, an ``RPCError``/``NonceError`` without a transaction hash (a node
+    read before the broadcast) raised once the ambient budget is spent becomes the
+    ``PublishTimeoutError`` it stands for; an error about a sent transaction carries its
+    hash and passes unchanged. No I/O."""
+    try:
+        yield
+    except (RPCError, NonceError) as exc:
+        spent = None if getattr(exc, "tx_hash", None) else timed_out(exc, stage)
+        if spent is None:
+            raise
+        raise spent from exc
 
 
 def receipt_wait(receipt_timeout: float) -> float:

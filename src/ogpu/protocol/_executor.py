@@ -1,6 +1,7 @@
 """``TxExecutor``: build, preflight, sign, broadcast and confirm one transaction.
 
-Pipeline (RPCs in brackets; the engine lives in ``ogpu.protocol._tx``):
+A driver over the engine in ``ogpu.protocol._tx`` (``prepare.prepare``,
+``send.send_until_held``, ``receipts.wait_receipt``); RPCs in brackets:
 
 1. build: chain id (once per Web3) [eth_chainId]; gas [eth_estimateGas] and
    fees [eth_getBlockByNumber, eth_maxPriorityFeePerGas; eth_gasPrice on
@@ -37,20 +38,10 @@ from ogpu_bindings.runtime import TxRequest
 
 from ogpu.chain import rpc
 from ogpu.chain.config import ChainConfig
-from ogpu.chain.nonce import NonceManager
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
 from ogpu.protocol import _deadline
-from ogpu.protocol._tx import clock
-from ogpu.protocol._tx.outcome import Verdict, refusal
-from ogpu.protocol._tx.prepare import (
-    GAS_MARGIN,
-    Target,
-    chain_id_of,
-    fees,
-    prepare,
-    target_of,
-)
+from ogpu.protocol._tx.prepare import GAS_MARGIN, Target, chain_id_of, prepare, target_of
 from ogpu.protocol._tx.receipts import (
     DEFAULT_RECEIPT_TIMEOUT,
     POLL_INTERVAL,
@@ -60,11 +51,10 @@ from ogpu.protocol._tx.receipts import (
     malformed,
     wait_receipt,
 )
-from ogpu.protocol._tx.send import Broadcast, Signed, broadcast, may_have_landed, sign
+from ogpu.protocol._tx.send import send_until_held
 from ogpu.types.errors import (
     InvalidInputError,
     InvalidParamsError,
-    NonceError,
     OGPUError,
     RPCError,
     TxRpcError,
@@ -73,7 +63,6 @@ from ogpu.types.receipt import Receipt
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
-    from web3 import Web3
     from web3.contract import Contract
 
 __all__ = [
@@ -91,60 +80,6 @@ __all__ = [
 logger = logging.getLogger("ogpu.tx")
 
 
-def _broadcast(
-    w3: Web3,
-    target: Target,
-    account: LocalAccount,
-    chain_id: int,
-    gas: int,
-    retries: int,
-    fee_fields: dict[str, int],
-    window: float,
-) -> tuple[Signed, Broadcast]:
-    """Sign and broadcast until the node holds the transaction; (signed, broadcast).
-    ``window``: seconds an uncertain broadcast may be settled (see ``_tx.send.settle``)."""
-    sender = account.address
-    lock = NonceManager.account_lock(chain_id, sender)
-    for tries in range(1, retries + 2):
-        with lock:
-            nonce = NonceManager.reserve(w3, chain_id, sender)
-            try:
-                tx = sign(account, chain_id, nonce, target, gas, fee_fields)
-                _deadline.before_broadcast()  # never send what the budget no longer covers
-            except OGPUError:
-                NonceManager.release(chain_id, sender, nonce)
-                raise
-            try:
-                outcome = broadcast(w3, tx, retries, window=window)
-            except (rpc.NodeError, rpc.TransportError, KeyError, TypeError, ValueError) as exc:
-                outcome = Broadcast(Verdict.UNCERTAIN, str(exc))  # the bytes may have left
-            if outcome.verdict is Verdict.SENT:
-                return tx, outcome
-            if outcome.verdict is Verdict.UNCERTAIN:
-                NonceManager.reset(chain_id, sender)
-                raise may_have_landed(tx, outcome.message)
-            if outcome.verdict is Verdict.NONCE:
-                NonceManager.resync(w3, chain_id, sender)
-            else:
-                NonceManager.release(chain_id, sender, nonce)
-        if outcome.verdict in (Verdict.FUNDS, Verdict.INVALID) or tries > retries:
-            raise refusal(
-                outcome.verdict,
-                sender=sender,
-                context=target.context,
-                message=outcome.message,
-                tries=tries,
-                nonce_problem=f"nonce collisions for {sender} after {tries} tries",
-            )
-        if outcome.verdict is Verdict.FEE:
-            fee_fields = fees(w3, retries, tries)
-        logger.warning(
-            "[%s] %s refused (%s); retrying", target.context, tx.tx_hash, outcome.verdict.value
-        )
-        clock.pause(0.05)
-    raise AssertionError("unreachable")
-
-
 def _send(
     target: Target,
     account: LocalAccount,
@@ -157,7 +92,7 @@ def _send(
     w3 = b.web3()
     chain_id = chain_id_of(w3, max_retries)
     gas, fee_fields = prepare(w3, target, account.address, max_retries)
-    tx, outcome = _broadcast(
+    tx, outcome = send_until_held(
         w3, target, account, chain_id, gas, max_retries, fee_fields, receipt_timeout
     )
     sent = time.monotonic()
@@ -328,9 +263,10 @@ class TxExecutor:
     def execute(self) -> Receipt:
         """Build, preflight, sign, broadcast and wait for the transaction.
 
-        Cost over HTTP: a batch (gas estimate + fee data), the broadcast,
-        receipt polls and the block time; plus ``eth_chainId`` once per Web3
-        and ``eth_getTransactionCount`` on an account's first use.
+        Cost over HTTP: ``eth_chainId`` once per Web3; a batch (gas estimate + fee
+        data); ``eth_getTransactionCount`` on an account's first use;
+        the broadcast with the first receipt poll, more polls unless mined on
+        arrival, and the block time unless the poll's latest block is the receipt's.
 
         Raises:
             TxRevertError and subclasses (PermissionError, StateError,
@@ -347,21 +283,13 @@ class TxExecutor:
                 before the broadcast; nothing was sent.
         """
         try:
-            with _deadline.scope(self.deadline, self.budget):
-                try:
-                    return _send(
-                        self._target,
-                        self.signer,
-                        max_retries=self.max_retries,
-                        receipt_timeout=self.receipt_timeout,
-                    )
-                except (RPCError, NonceError) as exc:
-                    # a read cut short by the spent budget before any broadcast (an
-                    # error about a sent transaction carries its hash and stays as it is)
-                    spent = None if getattr(exc, "tx_hash", None) else _deadline.timed_out(exc)
-                    if spent is None:
-                        raise
-                    raise spent from exc
+            with _deadline.scope(self.deadline, self.budget), _deadline.pre_send_reads():
+                return _send(
+                    self._target,
+                    self.signer,
+                    max_retries=self.max_retries,
+                    receipt_timeout=self.receipt_timeout,
+                )
         except RPCError as exc:
             raise tx_rpc_error(exc) from exc
         except OGPUError:

@@ -1,15 +1,14 @@
-"""Before anything is signed: the chain id, the gas estimate (the preflight) and the fees.
+"""Before anything is signed: the chain id and the gas estimates (the preflight).
 
 A revert or an unaffordable transaction surfaces here as a typed error, before any
-nonce is used. Reads are retried under the one :class:`ogpu.net.RetryPolicy` shape,
-inside the ambient budget (see ``clock``).
+nonce is used. ``prepare`` serves one transaction, ``estimate_all`` a batch of them.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,21 +17,19 @@ from ogpu_bindings.runtime import TxRequest
 from ogpu import net
 from ogpu.chain import rpc
 from ogpu.chain.config import ChainConfig
+from ogpu.chain.context import current
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._revert import decode_failure
-from ogpu.types.errors import ChainNotSupportedError, GasError, RPCError
+from ogpu.protocol._tx.calls import batches, each, is_transient, policy, read
+from ogpu.protocol._tx.fees import FEE_READS, fee_fields
+from ogpu.types.errors import ChainNotSupportedError, GasError, OGPUError
 
 if TYPE_CHECKING:
     from web3 import Web3
 
 #: Gas limit = estimate * GAS_MARGIN (rounded up).
 GAS_MARGIN = 1.2
-#: Priority fee used when the node has no ``eth_maxPriorityFeePerGas``.
-FALLBACK_PRIORITY_FEE = 1_000_000_000
-#: First pause between retries of a read, in seconds (doubling, with jitter).
-RETRY_PAUSE = 0.05
 
-_TRANSIENT = ("rate limit", "too many requests", "timeout", "timed out", "temporarily", "try again")
 _chain_ids: weakref.WeakKeyDictionary[Web3, int] = weakref.WeakKeyDictionary()
 _chain_ids_lock = threading.Lock()
 
@@ -78,40 +75,6 @@ def gas_limit(estimate: int) -> int:
     return int(estimate * GAS_MARGIN) + 1
 
 
-def is_transient(failure: object) -> bool:
-    """Whether a read's failure is worth asking again (no answer, or a busy node)."""
-    if isinstance(failure, rpc.TransportError):
-        return True
-    if isinstance(failure, rpc.NodeError):
-        text = failure.message.lower()
-        return any(marker in text for marker in _TRANSIENT)
-    return False
-
-
-def policy(retries: int) -> net.RetryPolicy:
-    """The retry policy of the engine's reads: ``retries`` retries after the first try."""
-    return net.RetryPolicy(max_attempts=retries + 1, backoff_initial=RETRY_PAUSE, backoff_max=1.0)
-
-
-def read(w3: Web3, method: str, params: list[Any], retries: int) -> Any:
-    """One read, retried when transient (never used for broadcasts).
-
-    Raises:
-        RPCError: no answer within the retries and the ambient budget, or a node error.
-    """
-
-    def attempt(_: net.Budget) -> Any:
-        try:
-            return rpc.request(w3, method, params)
-        except (rpc.NodeError, rpc.TransportError) as exc:
-            error = b.rpc_error(exc)
-            raise (net.Transient(error) if is_transient(exc) else error) from None
-
-    return net.run_with_retry(
-        attempt, policy=policy(retries), budget=net.effective(None, None), what=method
-    )
-
-
 def chain_id_of(w3: Web3, retries: int = 3) -> int:
     """The node's chain id, cached per Web3 instance. One RPC the first time.
 
@@ -133,34 +96,6 @@ def chain_id_of(w3: Web3, retries: int = 3) -> int:
     return cached
 
 
-def fee_fields(w3: Web3, block: Any, tip: Any, retries: int, bump: int) -> dict[str, int]:
-    """EIP-1559 fields when the block has a base fee, else a legacy gas price; ``bump``
-    raises them by 25% per step. One ``eth_gasPrice`` on a chain without a base fee."""
-    base = block.get("baseFeePerGas") if isinstance(block, Mapping) else None
-    factor_num, factor_den = 5**bump, 4**bump
-    if base is not None:
-        priority = rpc.to_int(tip) if isinstance(tip, (int, str)) else FALLBACK_PRIORITY_FEE
-        priority = priority * factor_num // factor_den
-        return {"maxPriorityFeePerGas": priority, "maxFeePerGas": 2 * rpc.to_int(base) + priority}
-    price = rpc.to_int(read(w3, "eth_gasPrice", [], retries), "eth_gasPrice")
-    return {"gasPrice": price * factor_num // factor_den}
-
-
-def fees(w3: Web3, retries: int, bump: int) -> dict[str, int]:
-    """Fresh fee fields (see ``fee_fields``). One or two RPCs (plus ``eth_gasPrice``)."""
-    block = read(w3, "eth_getBlockByNumber", ["latest", False], retries)
-    try:
-        tip: Any = read(w3, "eth_maxPriorityFeePerGas", [], 0)
-    except RPCError:
-        tip = None
-    return fee_fields(w3, block, tip, retries, bump)
-
-
-def _each(w3: Web3, calls: list[tuple[str, list[Any]]]) -> list[Any]:
-    """``calls`` one by one (a node that refuses batches); each result or its failure."""
-    return [item for call in calls for item in rpc.batch(w3, [call])]
-
-
 def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, dict[str, int]]:
     """The gas limit and fee fields of ``target``: one JSON-RPC batch (estimate, latest
     block, priority fee), retried when transient.
@@ -169,12 +104,7 @@ def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, d
         TxRevertError subclasses: the call reverts. GasError: the estimate failed.
         RPCError: the node could not be reached.
     """
-    call = call_object(target, sender)
-    calls: list[tuple[str, list[Any]]] = [
-        ("eth_estimateGas", [call]),
-        ("eth_getBlockByNumber", ["latest", False]),
-        ("eth_maxPriorityFeePerGas", []),
-    ]
+    calls = [("eth_estimateGas", [call_object(target, sender)]), *FEE_READS]
 
     def attempt(_: net.Budget) -> list[Any]:
         try:
@@ -182,7 +112,7 @@ def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, d
         except rpc.TransportError as exc:
             raise net.Transient(b.rpc_error(exc)) from None
         except rpc.NodeError:
-            answers = _each(w3, calls)
+            answers = each(w3, calls)
         if is_transient(answers[0]):
             raise net.Transient(b.rpc_error(answers[0]))
         return answers
@@ -191,10 +121,7 @@ def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, d
         attempt, policy=policy(retries), budget=net.effective(None, None), what="eth_estimateGas"
     )
     gas = checked_estimate(estimate, target, sender)
-    if isinstance(block, Exception):
-        block = read(w3, "eth_getBlockByNumber", ["latest", False], retries)
-    tip = None if isinstance(tip, Exception) else tip
-    return gas_limit(gas), fee_fields(w3, block, tip, retries, 0)
+    return gas_limit(gas), fee_fields(w3, block, tip, retries)
 
 
 def estimate_once(w3: Web3, call: dict[str, str]) -> Any:
@@ -222,3 +149,96 @@ def checked_estimate(estimate: Any, target: Target, sender: str) -> int:
             raise GasError(message=f"{sender} cannot pay for gas and value: {estimate.message}")
         raise GasError(message=f"gas estimation failed: {estimate.message}")
     return rpc.to_int(estimate, "eth_estimateGas")
+
+
+# -- many transactions ----------------------------------------------------------------------
+
+
+def _nonzero(data: bytes) -> int:
+    return len(data) - data.count(0)
+
+
+def _representatives(targets: Sequence[Target], groups: Sequence[Hashable]) -> list[int]:
+    """Per group, the index of its member with the most non-zero calldata bytes (the
+    highest intrinsic gas: 16 per non-zero byte against 4 per zero byte). No I/O."""
+    best: dict[Hashable, int] = {}
+    for i, (target, group) in enumerate(zip(targets, groups, strict=True)):
+        known = best.get(group)
+        if known is None or _nonzero(target.data) > _nonzero(targets[known].data):
+            best[group] = i
+    return list(best.values())
+
+
+def _first_use_reads(chain_id: int, sender: str) -> list[tuple[str, list[Any]]]:
+    """The account's pending nonce when the nonce book has none yet: a read that can
+    ride with the estimates (the batch path holds the account for the whole batch;
+    one-transaction writes leave it to ``NonceManager.reserve``, which reads it once
+    for concurrent threads)."""
+    if current().nonces.slot(chain_id, sender).next_nonce is not None:
+        return []
+    return [("eth_getTransactionCount", [sender, "pending"])]
+
+
+def _remember(
+    chain_id: int, calls: Sequence[tuple[str, list[Any]]], answers: Sequence[Any]
+) -> None:
+    """Load the nonce book with what ``_first_use_reads`` read (a failed read is left to
+    ``NonceManager.reserve``)."""
+    for (_, params), answer in zip(calls, answers, strict=True):
+        if isinstance(answer, Exception):
+            continue
+        slot = current().nonces.slot(chain_id, params[0])
+        with slot.lock:
+            if slot.next_nonce is None:
+                slot.next_nonce = rpc.to_int(answer, "eth_getTransactionCount")
+                slot.released.clear()
+
+
+def estimate_all(
+    w3: Web3,
+    targets: Sequence[Target],
+    sender: str,
+    labels: Sequence[str],
+    groups: Sequence[Hashable],
+    retries: int,
+) -> tuple[int, list[int], dict[str, int]]:
+    """(chain id, gas limits, fee fields) of many transactions: the chain id (one RPC
+    once per Web3), then one estimate per gas group and the fee data, with the pending
+    nonce on the account's first use, in one batch per ``BATCH_LIMIT`` calls.
+
+    A group's members share the limit of its representative (the member with the most
+    calldata gas): the caller vouches that they do the same work (the same function of
+    the same contract with the same argument sizes, from the same state).
+
+    Raises:
+        ChainNotSupportedError: the node serves another chain.
+        TxRevertError subclasses, GasError (the message starts with the label).
+        RPCError: the node could not be reached.
+    """
+    chain_id = chain_id_of(w3, retries)  # a node of another chain is asked nothing else
+    reps = _representatives(targets, groups)
+    first = _first_use_reads(chain_id, sender)
+    calls = [
+        *first,
+        *(("eth_estimateGas", [call_object(targets[i], sender)]) for i in reps),
+        *FEE_READS,
+    ]
+    answers = batches(w3, calls, retries)
+    _remember(chain_id, first, answers[: len(first)])
+    *estimates, block, tip = answers[len(first) :]
+    limits: dict[Hashable, int] = {}
+    for i, estimate in zip(reps, estimates, strict=True):
+        if is_transient(estimate):
+            estimate = estimate_once(w3, call_object(targets[i], sender))
+        try:
+            limits[groups[i]] = gas_limit(checked_estimate(estimate, targets[i], sender))
+        except OGPUError as exc:
+            raise labelled(exc, labels[i]) from None
+    return chain_id, [limits[group] for group in groups], fee_fields(w3, block, tip, retries)
+
+
+def labelled(error: OGPUError, label: str) -> OGPUError:
+    """``error`` with its message prefixed by ``label`` (which item of a batch). No I/O."""
+    error.message = f"{label}: {error.message}"
+    error.args = (error.message,)
+    return error

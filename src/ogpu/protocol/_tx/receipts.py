@@ -7,15 +7,18 @@ a typed error carrying the transaction's hash.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ogpu.abi.keccak import to_checksum_address
 from ogpu.chain import rpc
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._revert import decode_failure
 from ogpu.protocol._tx import clock
-from ogpu.protocol._tx.prepare import Target, call_object, read
+from ogpu.protocol._tx.calls import batch, chunks, read
+from ogpu.protocol._tx.prepare import Target, call_object
 from ogpu.protocol._tx.send import Peek, mined
 from ogpu.types.errors import (
     GasError,
@@ -36,6 +39,7 @@ DEFAULT_RECEIPT_TIMEOUT = 120.0
 POLL_INTERVAL = (0.02, 1.0)
 #: Malformed receipts in a row before the wait gives up (a replica may recover).
 MALFORMED_LIMIT = 3
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
 
 
 def malformed(tx_hash: str, what: str, detail: object) -> TxRpcError:
@@ -106,31 +110,104 @@ def wait_receipt(
         pause = min(pause * 1.5, longest)
 
 
+def await_receipts(
+    w3: Web3,
+    hashes: Mapping[int, str],
+    timeout: float,
+    retries: int,
+) -> tuple[dict[int, Mapping[str, Any]], dict[int, OGPUError]]:
+    """The mined receipts of the transactions ``hashes`` (by key), polled in batches of
+    ``BATCH_LIMIT`` with growing pauses until ``timeout`` or the ambient budget.
+    Returns (receipts, errors): a hash without a receipt gets ``TxReceiptTimeoutError``,
+    one answered malformed ``MALFORMED_LIMIT`` times in a row a ``TxRpcError``, each
+    carrying the hash."""
+    seconds = clock.left(timeout)
+    deadline = time.monotonic() + seconds
+    pause, longest = POLL_INTERVAL
+    found: dict[int, Mapping[str, Any]] = {}
+    errors: dict[int, OGPUError] = {}
+    bad: dict[int, int] = {}
+    while True:
+        pending = [key for key in hashes if key not in found and key not in errors]
+        if not pending:
+            return found, errors
+        for chunk in chunks(pending):
+            calls = [("eth_getTransactionReceipt", [hashes[key]]) for key in chunk]
+            try:
+                answers = batch(w3, calls, retries)
+            except OGPUError:
+                answers = [None] * len(chunk)
+            for key, answer in zip(chunk, answers, strict=True):
+                if isinstance(answer, Mapping) and mined(answer):
+                    found[key] = answer
+                bad[key] = bad.get(key, 0) + 1 if isinstance(answer, rpc.MalformedAnswer) else 0
+                if bad[key] >= MALFORMED_LIMIT:
+                    errors[key] = malformed(hashes[key], "receipt", answer)
+        if time.monotonic() >= deadline:
+            for key in pending:
+                if key not in found and key not in errors:
+                    errors[key] = receipt_timeout(hashes[key], seconds)
+            return found, errors
+        clock.pause(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 1.5, longest)
+
+
+def block_headers(
+    w3: Web3, receipts: Sequence[Mapping[str, Any]], retries: int
+) -> dict[int, Mapping[str, Any]]:
+    """The headers of the blocks ``receipts`` were mined in, by number, in batches (a
+    failed batch or header is left out: the block time is a convenience)."""
+    numbers = set()
+    for found in receipts:
+        try:
+            numbers.add(rpc.to_int(found["blockNumber"]))
+        except (KeyError, ValueError):
+            continue
+    headers: dict[int, Mapping[str, Any]] = {}
+    for chunk in chunks(sorted(numbers)):
+        try:
+            answers = batch(w3, [("eth_getBlockByNumber", [hex(n), False]) for n in chunk], retries)
+        except OGPUError:
+            continue
+        for number, answer in zip(chunk, answers, strict=True):
+            if isinstance(answer, Mapping):
+                headers[number] = answer
+    return headers
+
+
 def _hex(value: Any) -> str:
     if isinstance(value, (bytes, bytearray)):
         return "0x" + bytes(value).hex()
     return str(value)
 
 
-def _web3_log(entry: Mapping[str, Any]) -> dict[str, Any]:
-    from hexbytes import HexBytes
-    from web3 import Web3
+def _address(value: object) -> str:
+    """The EIP-55 form of a 0x address (web3's checksummed, or a node's lowercase).
 
-    return {
-        "address": Web3.to_checksum_address(str(entry["address"])),
-        "topics": [HexBytes(t) for t in entry.get("topics", [])],
-        "data": HexBytes(entry.get("data", b"")),
-        "blockNumber": rpc.to_int(entry.get("blockNumber", 0) or 0),
-        "transactionHash": HexBytes(entry.get("transactionHash", b"") or b""),
-        "logIndex": rpc.to_int(entry.get("logIndex", 0) or 0),
-        "blockHash": HexBytes(entry.get("blockHash", b"") or b""),
-        "transactionIndex": rpc.to_int(entry.get("transactionIndex", 0) or 0),
-    }
+    Raises:
+        ValueError: not an address.
+    """
+    text = str(value)
+    if not _ADDRESS.match(text):
+        raise ValueError(f"not an address: {text[:50]!r}")
+    return to_checksum_address(text[2:].lower())
+
+
+def _raw_log(entry: Mapping[str, Any]) -> RawLog:
+    """A log no decoder claims, as ``RawLog`` (missing positions read as 0)."""
+    return RawLog(
+        address=_address(entry["address"]),
+        topics=tuple("0x" + rpc.to_bytes(t, "log").hex() for t in entry.get("topics", [])),
+        data=rpc.to_bytes(entry.get("data") or b"", "log"),
+        log_index=rpc.to_int(entry.get("logIndex") or 0, "log"),
+        block_number=rpc.to_int(entry.get("blockNumber") or 0, "log"),
+        transaction_hash="0x" + rpc.to_bytes(entry.get("transactionHash") or b"", "log").hex(),
+    )
 
 
 def decode_logs(entries: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
-    """Decode receipt logs with the generated ``EVENT_DECODERS``; unknown ones stay
-    ``RawLog``. No RPC.
+    """Decode receipt logs (a node's hex answer or web3's values) with the generated
+    ``EVENT_DECODERS``; unknown ones stay ``RawLog``. No RPC, no web3.
 
     Raises:
         ValueError (``rpc.MalformedAnswer`` among them), KeyError, TypeError: a log of the
@@ -139,25 +216,16 @@ def decode_logs(entries: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
     decoders = b.event_decoders()
     out: list[Any] = []
     for entry in entries:
-        log = _web3_log(entry)
-        topics = log["topics"]
-        decoder = decoders.get("0x" + bytes(topics[0]).hex()) if topics else None
+        topics = entry.get("topics") or ()
+        first = _hex(topics[0]).lower() if topics else ""
+        decoder = decoders.get(first)
         decoded: Any = None
         if decoder is not None:
             try:
-                decoded = decoder(log)
+                decoded = decoder(entry)
             except Exception:
                 decoded = None
-        if decoded is None:
-            decoded = RawLog(
-                address=log["address"],
-                topics=tuple("0x" + bytes(t).hex() for t in topics),
-                data=bytes(log["data"]),
-                log_index=log["logIndex"],
-                block_number=log["blockNumber"],
-                transaction_hash="0x" + bytes(log["transactionHash"]).hex(),
-            )
-        out.append(decoded)
+        out.append(decoded if decoded is not None else _raw_log(entry))
     return tuple(out)
 
 
@@ -172,15 +240,15 @@ def _timestamp(w3: Web3, block_number: int, mined_in: str, head: object, retries
         return 0  # the block time is a convenience: a lagging replica does not fail a write
 
 
-def build_receipt(w3: Web3, found: Mapping[str, Any], head: object, retries: int) -> Receipt:
+def build_receipt(
+    w3: Web3, found: Mapping[str, Any], head: object, retries: int, *, timestamp: bool = True
+) -> Receipt:
     """A ``Receipt`` from a mined receipt answer. One ``eth_getBlockByNumber`` unless
-    ``head`` is the receipt's block.
+    ``head`` is the receipt's block or ``timestamp=False`` (``Receipt.timestamp`` 0).
 
     Raises:
         ValueError, KeyError, TypeError: a malformed receipt (see ``decode_logs``).
     """
-    from web3 import Web3
-
     block_number = rpc.to_int(found["blockNumber"])
     block_hash = _hex(found.get("blockHash") or "")
     to = found.get("to")
@@ -190,9 +258,9 @@ def build_receipt(w3: Web3, found: Mapping[str, Any], head: object, retries: int
         gas_used=rpc.to_int(found["gasUsed"]),
         status=rpc.to_int(found["status"]),
         logs=decode_logs(list(found.get("logs", []))),
-        timestamp=_timestamp(w3, block_number, block_hash, head, retries),
-        from_address=Web3.to_checksum_address(str(found["from"])) if found.get("from") else "",
-        to=Web3.to_checksum_address(str(to)) if to else None,
+        timestamp=_timestamp(w3, block_number, block_hash, head, retries) if timestamp else 0,
+        from_address=_address(found["from"]) if found.get("from") else "",
+        to=_address(to) if to else None,
         effective_gas_price=rpc.to_int(found.get("effectiveGasPrice", 0) or 0),
         block_hash=block_hash,
     )

@@ -15,22 +15,38 @@ carrying the hash.
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from ogpu.chain import rpc
+from ogpu.chain.nonce import NonceManager
+from ogpu.protocol import _deadline
 from ogpu.protocol._tx import clock
-from ogpu.protocol._tx.outcome import Verdict, classify
-from ogpu.protocol._tx.prepare import RETRY_PAUSE, Target
-from ogpu.types.errors import InvalidParamsError, TxMayHaveLandedError
+from ogpu.protocol._tx.calls import RETRY_PAUSE
+from ogpu.protocol._tx.fees import fees
+from ogpu.protocol._tx.outcome import Verdict, classify, refusal
+from ogpu.protocol._tx.prepare import Target
+from ogpu.types.errors import InvalidParamsError, OGPUError, TxMayHaveLandedError
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
     from web3 import Web3
 
-__all__ = ["Broadcast", "Peek", "Signed", "broadcast", "may_have_landed", "settle", "sign"]
+__all__ = [
+    "Broadcast",
+    "Peek",
+    "Signed",
+    "broadcast",
+    "may_have_landed",
+    "send_until_held",
+    "settle",
+    "sign",
+]
+
+logger = logging.getLogger("ogpu.tx")
 
 #: Seconds an uncertain broadcast is looked up while the node cannot tell (default).
 SETTLE_WINDOW = 30.0
@@ -226,3 +242,65 @@ def broadcast(
         if look.seen:
             return Broadcast(Verdict.SENT, outcome.message, look.peek)
     return outcome
+
+
+def send_until_held(
+    w3: Web3,
+    target: Target,
+    account: LocalAccount,
+    chain_id: int,
+    gas: int,
+    retries: int,
+    fee_fields: dict[str, int],
+    window: float,
+) -> tuple[Signed, Broadcast]:
+    """Sign with the account's next nonce and broadcast, until the node holds the
+    transaction; (signed, broadcast). A nonce or fee refusal is signed again (a fresh
+    nonce, or fees 25% higher) up to ``retries`` times; ``window``: seconds an uncertain
+    broadcast may be settled (see ``settle``).
+
+    Raises (the node proved nothing was sent, unless said):
+        TxMayHaveLandedError: the outcome stayed unknown (carries the hash; maybe sent).
+        NonceError, GasError, TxError: the refusal outlasted the retries, or was final.
+        PublishTimeoutError: the ambient budget ran out before the broadcast.
+    """
+    sender = account.address
+    lock = NonceManager.account_lock(chain_id, sender)
+    for tries in range(1, retries + 2):
+        with lock:
+            nonce = NonceManager.reserve(w3, chain_id, sender)
+            try:
+                tx = sign(account, chain_id, nonce, target, gas, fee_fields)
+                _deadline.before_broadcast()  # never send what the budget no longer covers
+            except OGPUError:
+                NonceManager.release(chain_id, sender, nonce)
+                raise
+            try:
+                outcome = broadcast(w3, tx, retries, window=window)
+            except (rpc.NodeError, rpc.TransportError, KeyError, TypeError, ValueError) as exc:
+                outcome = Broadcast(Verdict.UNCERTAIN, str(exc))  # the bytes may have left
+            if outcome.verdict is Verdict.SENT:
+                return tx, outcome
+            if outcome.verdict is Verdict.UNCERTAIN:
+                NonceManager.reset(chain_id, sender)
+                raise may_have_landed(tx, outcome.message)
+            if outcome.verdict is Verdict.NONCE:
+                NonceManager.resync(w3, chain_id, sender)
+            else:
+                NonceManager.release(chain_id, sender, nonce)
+        if outcome.verdict in (Verdict.FUNDS, Verdict.INVALID) or tries > retries:
+            raise refusal(
+                outcome.verdict,
+                sender=sender,
+                context=target.context,
+                message=outcome.message,
+                tries=tries,
+                nonce_problem=f"nonce collisions for {sender} after {tries} tries",
+            )
+        if outcome.verdict is Verdict.FEE:
+            fee_fields = fees(w3, retries, tries)
+        logger.warning(
+            "[%s] %s refused (%s); retrying", target.context, tx.tx_hash, outcome.verdict.value
+        )
+        clock.pause(0.05)
+    raise AssertionError("unreachable")
