@@ -58,7 +58,7 @@ def test_a_gas_group_shares_one_estimate_and_every_member_lands(
     account = http_world.client
     execute_requests(_deposits(account.address, [1]), account.account)
     before = http_world.tx_count(account.address)
-    proxy.reset()
+    proxy.reset_counts()
 
     requests = _deposits(account.address, [1, 2, 3, 4])
     outcomes = execute_requests(
@@ -85,7 +85,7 @@ def test_the_first_use_nonce_read_rides_with_the_estimates(http_world: Any, prox
     execute_requests(_deposits(account.address, [1]), account.account)  # chain id cached
     NonceManager.reset(ChainConfig.get_current_chain(), account.address)
     before = http_world.tx_count(account.address)
-    proxy.reset()
+    proxy.reset_counts()
 
     outcomes = execute_requests(_deposits(account.address, [1]), account.account)
 
