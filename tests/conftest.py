@@ -11,6 +11,9 @@ import pytest
 
 from .helpers import schedule
 
+# Suite-wide session servers: the devnet over HTTP, the proxy, the content store.
+from .helpers.served import proxy, rpc_server, store_server  # noqa: F401
+
 # Suite-wide: no role key from the developer's shell reaches a test (tests/helpers/state.py).
 from .helpers.state import no_role_keys  # noqa: F401
 

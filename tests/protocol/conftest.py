@@ -22,8 +22,7 @@ import ogpu
 from ogpu.chain import ChainConfig, NonceManager
 from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS, DevnetAccount
 from ogpu.devnet.chain import Devnet
-from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
-from ogpu.devnet.store import ContentStore, StoreServer
+from ogpu.devnet.store import StoreServer
 from ogpu.protocol import (
     Provider,
     Response,
@@ -63,28 +62,7 @@ def net(devnet: Devnet) -> Iterator[Devnet]:
         ogpu.reset()
 
 
-# -- HTTP: the devnet's JSON-RPC server and the proxy in front of it ------------------------
-
-
-@pytest.fixture(scope="session")
-def rpc_server(devnet_session: Devnet) -> Iterator[RpcServer]:
-    """The devnet's JSON-RPC server over the session chain, on a free loopback port."""
-    dispatcher = JsonRpcDispatcher(devnet_session.tester, devnet_session.lock)
-    server = RpcServer(dispatcher, "127.0.0.1", 0)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def proxy(rpc_server: RpcServer) -> Iterator[FaultProxy]:
-    counting = FaultProxy(rpc_server.url).start()
-    try:
-        yield counting
-    finally:
-        counting.stop()
+# -- HTTP: the session servers (rpc_server, proxy, store_server: tests/helpers/served.py) -----
 
 
 @pytest.fixture
@@ -99,16 +77,6 @@ def http_net(devnet: Devnet, proxy: FaultProxy) -> Iterator[Devnet]:
     finally:
         proxy.clear()
         ogpu.reset()
-
-
-@pytest.fixture(scope="session")
-def store_server() -> Iterator[StoreServer]:
-    server = StoreServer("127.0.0.1", 0, store=ContentStore())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

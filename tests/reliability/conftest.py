@@ -1,6 +1,7 @@
 """Fixtures of the reliability suite: a real chain over HTTP behind ``FaultProxy``.
 
-- ``upstream`` (session): the devnet's JSON-RPC server over the session chain.
+- ``upstream`` (session): the devnet's JSON-RPC server over the session chain
+  (``rpc_server`` of tests/helpers/served.py, as ``proxy`` and ``store``).
 - ``proxy`` (session): the fault-injecting proxy in front of it; every SDK request
   in these tests passes it, so its counters are what reached the wire.
 - ``store`` (session): the devnet content store (IPFS stand-in).
@@ -30,8 +31,8 @@ import ogpu
 from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
 from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS, DevnetAccount
 from ogpu.devnet.chain import Devnet
-from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
-from ogpu.devnet.store import ContentStore, StoreServer
+from ogpu.devnet.server import RpcServer
+from ogpu.devnet.store import StoreServer
 from ogpu.protocol import (
     Response,
     Source,
@@ -94,33 +95,14 @@ def row(request: pytest.FixtureRequest) -> Callable[..., None]:
 
 
 @pytest.fixture(scope="session")
-def upstream(devnet_session: Devnet) -> Iterator[RpcServer]:
-    dispatcher = JsonRpcDispatcher(devnet_session.tester, devnet_session.lock)
-    server = RpcServer(dispatcher, "127.0.0.1", 0)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def upstream(rpc_server: RpcServer) -> RpcServer:
+    """The session chain's JSON-RPC server (tests/helpers/served.py), behind ``proxy``."""
+    return rpc_server
 
 
 @pytest.fixture(scope="session")
-def proxy(upstream: RpcServer) -> Iterator[FaultProxy]:
-    faulty = FaultProxy(upstream.url).start()
-    try:
-        yield faulty
-    finally:
-        faulty.stop()
-
-
-@pytest.fixture(scope="session")
-def store() -> Iterator[StoreServer]:
-    server = StoreServer("127.0.0.1", 0, store=ContentStore())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def store(store_server: StoreServer) -> StoreServer:
+    return store_server
 
 
 # -- the world -------------------------------------------------------------------------------
