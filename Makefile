@@ -26,15 +26,19 @@ lint:
 typecheck:
 	$(PYTHON) -m mypy --strict src generated
 
-# One worker per core; --dist loadscope keeps each module (and its module fixtures) on
-# one worker. Plain `pytest` still runs the same suite in one process.
+# -n auto: two workers per core (tests/conftest.py: much of the suite waits on clocks,
+# servers and subprocesses). --dist loadscope keeps each module (and its module fixtures)
+# on one worker; --no-loadscope-reorder keeps our order, longest modules first
+# (tests/helpers/schedule.py). Plain `pytest` still runs the same suite in one process.
+PYTEST_XDIST := -n auto --dist loadscope --no-loadscope-reorder
+
 test: test-prerequisites
-	$(PYTHON) -m pytest -q -n auto --dist loadscope
+	$(PYTHON) -m pytest -q $(PYTEST_XDIST)
 
 # The edit loop (under a minute): everything but the tests marked slow (long scenarios,
 # subprocesses, waits on wall-clock bounds) and the ganache ones. CI runs `make test`.
 test-fast:
-	$(PYTHON) -m pytest -q -n auto --dist loadscope -m "not slow and not ganache"
+	$(PYTHON) -m pytest -q $(PYTEST_XDIST) -m "not slow and not ganache"
 
 # The cross-node tests run on ganache (contracts/node_modules): install it when npm is
 # present; otherwise say, in one line up front, what is skipped and how to enable it.

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .helpers import schedule
+
 # Suite-wide: no role key from the developer's shell reaches a test (tests/helpers/state.py).
 from .helpers.state import no_role_keys  # noqa: F401
 
@@ -50,3 +52,16 @@ def fresh_python(tmp_path: Path) -> FreshPython:
         )
 
     return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest modules first (tests/helpers/schedule.py): ``make test`` ends sooner."""
+    schedule.order(items)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (``make test``): two workers per core. Much of a worker's time is waiting
+    (timeouts and wall-clock bounds under test, servers, subprocesses), and with one worker
+    per core that core sat idle; the second worker's CPU fills it."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 2 * (cores or 1)

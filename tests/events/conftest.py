@@ -1,18 +1,13 @@
-"""The HTTP devnet, a switchable loopback JSON-RPC proxy, and a plain-web3 protocol driver."""
+"""The HTTP devnet, the suite's JSON-RPC proxy in front of it (tests/helpers/proxy.py), and a
+plain-web3 protocol driver."""
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-import requests
 from web3 import Web3
 from web3.logs import DISCARD
 from web3.types import TxReceipt
@@ -21,158 +16,27 @@ from ogpu.chain import ChainConfig, ChainId
 from ogpu.devnet import CLIENTS, PROVIDERS, Deployment, load_artifact
 from ogpu.devnet.serve import DevnetServices, start_services
 
-
-class _ProxyHandler(BaseHTTPRequestHandler):
-    server: _ProxyServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        owner = self.server.owner
-        owner.record(body)
-        if owner.mode == "502":
-            self._answer(502, b"bad gateway")
-            return
-        upstream = owner.session.post(
-            owner.upstream, data=body, headers={"Content-Type": "application/json"}, timeout=30
-        )
-        self._answer(upstream.status_code, owner.limit_ranges(body, upstream.content))
-
-    def _answer(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+from ..helpers.proxy import FaultProxy
 
 
-class _ProxyServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
+def get_logs(proxy: FaultProxy, latest: bool = False) -> list[dict[str, Any]]:
+    """The filters of the eth_getLogs calls received: to a block number, or (``latest``)
+    to ``"latest"``."""
+    with proxy.lock:
+        calls = list(proxy.calls)
+    filters = [c["params"][0] for c in calls if c.get("method") == "eth_getLogs"]
+    return [f for f in filters if (f.get("toBlock") == "latest") is latest]
 
-    def __init__(self, port: int, owner: RpcProxy) -> None:
-        self.owner = owner
-        super().__init__(("127.0.0.1", port), _ProxyHandler)
 
+def wider_than(blocks: int, driver: Driver) -> Callable[[list[Any]], bool]:
+    """Whether an eth_getLogs call (its params) spans more than ``blocks`` blocks."""
 
-class RpcProxy:
-    """Forwards JSON-RPC to the devnet; counts methods; can answer 502 or refuse connections."""
+    def wide(params: list[Any]) -> bool:
+        bounds = [params[0].get(key, "latest") for key in ("fromBlock", "toBlock")]
+        low, high = (driver.head() if b == "latest" else int(b, 16) for b in bounds)
+        return high - low + 1 > blocks
 
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.session = requests.Session()
-        self.mode = "pass"
-        self.lock = threading.Lock()
-        self.methods: Counter[str] = Counter()
-        self.sequence: list[str] = []
-        self.get_logs_params: list[dict[str, Any]] = []
-        self.latest_get_logs_params: list[dict[str, Any]] = []
-        self.http_requests: list[list[str]] = []
-        self.max_range: int | None = None
-        self._server: _ProxyServer | None = None
-        self._thread: threading.Thread | None = None
-        self.port = 0
-        self.up()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def record(self, body: bytes) -> None:
-        try:
-            parsed = json.loads(body)
-        except ValueError:
-            return
-        calls = parsed if isinstance(parsed, list) else [parsed]
-        with self.lock:
-            self.http_requests.append([str(c.get("method")) for c in calls if isinstance(c, dict)])
-            for call in calls:
-                if isinstance(call, dict):
-                    self.methods[str(call.get("method"))] += 1
-                    self.sequence.append(str(call.get("method")))
-                    if call.get("method") == "eth_getLogs":
-                        params = call["params"][0]
-                        if params.get("toBlock") == "latest":
-                            self.latest_get_logs_params.append(params)
-                        else:
-                            self.get_logs_params.append(params)
-
-    def _too_wide(self, call: Any) -> bool:
-        if not isinstance(call, dict) or call.get("method") != "eth_getLogs":
-            return False
-        assert self.max_range is not None
-        params = call["params"][0]
-        bounds = []
-        for key in ("fromBlock", "toBlock"):
-            tag = params.get(key, "latest")
-            if tag == "latest":
-                answer = self.session.post(
-                    self.upstream, json={"jsonrpc": "2.0", "id": 0, "method": "eth_blockNumber"}
-                ).json()
-                tag = answer["result"]
-            bounds.append(int(tag, 16))
-        return bounds[1] - bounds[0] + 1 > self.max_range
-
-    def limit_ranges(self, body: bytes, content: bytes) -> bytes:
-        """Replace the answer of every eth_getLogs (alone or in a batch) whose range
-        exceeds ``max_range`` by a node-style JSON-RPC error."""
-        if self.max_range is None:
-            return content
-        try:
-            calls, answer = json.loads(body), json.loads(content)
-        except ValueError:
-            return content
-        wide = {
-            c.get("id")
-            for c in (calls if isinstance(calls, list) else [calls])
-            if self._too_wide(c)
-        }
-        if not wide:
-            return content
-        error = {"code": -32005, "message": f"query exceeds max block range {self.max_range}"}
-
-        def fix(item: Any) -> Any:
-            if isinstance(item, dict) and item.get("id") in wide:
-                return {"jsonrpc": "2.0", "id": item["id"], "error": error}
-            return item
-
-        fixed = [fix(a) for a in answer] if isinstance(answer, list) else fix(answer)
-        return json.dumps(fixed).encode()
-
-    def reset(self) -> None:
-        with self.lock:
-            self.methods.clear()
-            self.sequence.clear()
-            self.get_logs_params.clear()
-            self.latest_get_logs_params.clear()
-            self.http_requests.clear()
-
-    def count(self, method: str) -> int:
-        with self.lock:
-            return self.methods[method]
-
-    def up(self) -> None:
-        """(Re)open the listener on the same port."""
-        server = _ProxyServer(self.port, self)
-        self.port = int(server.server_address[1])
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-
-    def down(self) -> None:
-        """Close the listener: new connections are refused."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+    return wide
 
 
 @dataclass
@@ -279,16 +143,16 @@ def make_driver() -> type[Driver]:
 
 
 @pytest.fixture
-def proxy(services: DevnetServices) -> Iterator[RpcProxy]:
-    rpc_proxy = RpcProxy(services.rpc_url)
+def proxy(services: DevnetServices) -> Iterator[FaultProxy]:
+    rpc_proxy = FaultProxy(services.rpc_url).start()
     try:
         yield rpc_proxy
     finally:
-        rpc_proxy.down()
+        rpc_proxy.stop()
 
 
 @pytest.fixture
-def on_devnet(services: DevnetServices, proxy: RpcProxy) -> Iterator[RpcProxy]:
+def on_devnet(services: DevnetServices, proxy: FaultProxy) -> Iterator[FaultProxy]:
     """Point ogpu.chain at the devnet through the proxy; restore mainnet afterwards."""
     ChainConfig.use_devnet(services.devnet.deployment, rpc=proxy.url)
     try:
@@ -296,12 +160,3 @@ def on_devnet(services: DevnetServices, proxy: RpcProxy) -> Iterator[RpcProxy]:
     finally:
         ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
         ChainConfig.set_chain(ChainId.OGPU_MAINNET)
-
-
-def wait_until(predicate: Any, timeout: float = 30.0) -> None:
-    """Poll ``predicate`` until true (fails the test after ``timeout`` seconds)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)

@@ -33,10 +33,13 @@ from ogpu.events import (
 )
 from ogpu.types import InvalidInputError, ResponseStatus, TaskStatus
 
+from ..helpers.proxy import Fault, FaultProxy
+from .conftest import get_logs, wider_than
+
 pytestmark = pytest.mark.slow
 
 if TYPE_CHECKING:
-    from conftest import Driver, RpcProxy
+    from conftest import Driver
 
     from ogpu.devnet import Devnet
 
@@ -66,9 +69,9 @@ def _is_poll(methods: list[str]) -> bool:
     )
 
 
-def _requests(proxy: RpcProxy) -> int:
+def _requests(proxy: FaultProxy) -> int:
     with proxy.lock:
-        return len(proxy.http_requests)
+        return len(proxy.batches)
 
 
 def _poller() -> EventPoller:
@@ -114,7 +117,7 @@ def _meta(event: Any) -> dict[str, Any]:
 
 
 def test_each_watcher_replays_exactly_its_events_in_chain_order(
-    on_devnet: RpcProxy, driver: Driver
+    on_devnet: FaultProxy, driver: Driver
 ) -> None:
     start = driver.head() + 1
     p0, p1 = driver.providers[:2]
@@ -218,7 +221,7 @@ def test_each_watcher_replays_exactly_its_events_in_chain_order(
     asyncio.run(main())
 
 
-def test_live_watchers_from_head(on_devnet: RpcProxy, driver: Driver) -> None:
+def test_live_watchers_from_head(on_devnet: FaultProxy, driver: Driver) -> None:
     p0 = driver.providers[0]
     source, _ = driver.new_source()
     driver.register(source, p0)
@@ -254,7 +257,7 @@ def test_live_watchers_from_head(on_devnet: RpcProxy, driver: Driver) -> None:
 
 
 def test_late_joiner_with_older_from_block_catches_up_without_duplicates(
-    on_devnet: RpcProxy, driver: Driver
+    on_devnet: FaultProxy, driver: Driver
 ) -> None:
     source, _ = driver.new_source()
     start = driver.head()
@@ -269,14 +272,14 @@ def test_late_joiner_with_older_from_block_catches_up_without_duplicates(
         middle, _ = await asyncio.to_thread(driver.publish_task, source)
         assert (await asyncio.wait_for(first, 60)).task == middle
 
-        on_devnet.reset()
+        on_devnet.reset_counts()
         replay = watch_task_published(source, from_block=start, poll_interval=FAST)
         got = await _take(replay, 4)
         assert [e.task for e in got] == [*early, middle]
-        catch_up = [p for p in on_devnet.get_logs_params if int(p["fromBlock"], 16) == start]
+        catch_up = [p for p in get_logs(on_devnet) if int(p["fromBlock"], 16) == start]
         assert catch_up, "the late joiner's history came from a fetch starting at its block"
         # It joined the shared schedule: its history rode in a regular poll's batch.
-        assert all(_is_poll(r) for r in on_devnet.http_requests)
+        assert all(_is_poll(r) for r in on_devnet.batches)
 
         late, _ = await asyncio.to_thread(driver.publish_task, source)
         assert [e.task for e in await _take(replay, 1)] == [late]
@@ -289,7 +292,7 @@ def test_late_joiner_with_older_from_block_catches_up_without_duplicates(
 
 
 def test_outage_loses_and_repeats_nothing(
-    on_devnet: RpcProxy, driver: Driver, caplog: pytest.LogCaptureFixture
+    on_devnet: FaultProxy, driver: Driver, caplog: pytest.LogCaptureFixture
 ) -> None:
     source, _ = driver.new_source()
     start = driver.head() + 1
@@ -300,7 +303,7 @@ def test_outage_loses_and_repeats_nothing(
         t1, _ = driver.publish_task(source)
         assert [e.task for e in await _take(stream, 1)] == [t1]
 
-        on_devnet.mode = "502"
+        on_devnet.add("*", Fault.HTTP_502, times=None)
         seen = _requests(on_devnet)
         await _until(lambda: _requests(on_devnet) >= seen + 3)
         t2, _ = await asyncio.to_thread(driver.publish_task, source)
@@ -308,14 +311,14 @@ def test_outage_loses_and_repeats_nothing(
         seen = _requests(on_devnet)
         await _until(lambda: _requests(on_devnet) >= seen + 3)
 
-        on_devnet.down()
+        on_devnet.stop()
         warnings = len(caplog.records)
         t4, _ = await asyncio.to_thread(driver.publish_task, source)
         await _until(lambda: len(caplog.records) >= warnings + 2)
         assert any("Connection" in r.getMessage() for r in caplog.records[warnings:])
 
-        on_devnet.mode = "pass"
-        on_devnet.up()
+        on_devnet.clear()
+        on_devnet.start()
         t5, _ = await asyncio.to_thread(driver.publish_task, source)
         got = await _take(stream, 4)
         assert [e.task for e in got] == [t2, t3, t4, t5]
@@ -326,7 +329,7 @@ def test_outage_loses_and_repeats_nothing(
     assert any("502" in r.getMessage() for r in caplog.records)
 
 
-def test_fifty_watchers_share_one_get_logs_per_poll(on_devnet: RpcProxy, driver: Driver) -> None:
+def test_fifty_watchers_share_one_get_logs_per_poll(on_devnet: FaultProxy, driver: Driver) -> None:
     p0 = driver.providers[0]
     source, _ = driver.new_source()
     driver.register(source, p0)
@@ -348,7 +351,7 @@ def test_fifty_watchers_share_one_get_logs_per_poll(on_devnet: RpcProxy, driver:
         # The first request only reads the head; from then on every poll is one batch.
         seen = _requests(on_devnet)
         await _until(lambda: _requests(on_devnet) >= seen + 2)
-        on_devnet.reset()
+        on_devnet.reset_counts()
         new_tasks = []
         for _ in range(4):
             new_tasks.append((await asyncio.to_thread(driver.publish_task, source))[0])
@@ -366,11 +369,11 @@ def test_fifty_watchers_share_one_get_logs_per_poll(on_devnet: RpcProxy, driver:
         assert set(on_devnet.sequence) == {"eth_getBlockByNumber", "eth_getLogs"}
         assert 1 <= fetches < 50
         # Steady state: every poll is one HTTP request (headers + one getLogs batch).
-        assert on_devnet.http_requests
-        assert all(_is_poll(r) for r in on_devnet.http_requests)
-        assert len(on_devnet.http_requests) == polls == fetches
-        assert on_devnet.latest_get_logs_params == []
-        for params in on_devnet.get_logs_params:
+        assert on_devnet.batches
+        assert all(_is_poll(r) for r in on_devnet.batches)
+        assert len(on_devnet.batches) == polls == fetches
+        assert get_logs(on_devnet, latest=True) == []
+        for params in get_logs(on_devnet):
             address = params["address"]
             addresses = address if isinstance(address, list) else [address]
             assert [a.lower() for a in addresses] == [driver.nexus.address.lower()]
@@ -381,7 +384,7 @@ def test_fifty_watchers_share_one_get_logs_per_poll(on_devnet: RpcProxy, driver:
     asyncio.run(main())
 
 
-def test_block_ranges_are_chunked(on_devnet: RpcProxy, driver: Driver) -> None:
+def test_block_ranges_are_chunked(on_devnet: FaultProxy, driver: Driver) -> None:
     set_poller_settings(PollerSettings(max_block_range=3, backoff_initial=0.05))
     source, _ = driver.new_source()
     start = driver.head() + 1
@@ -394,9 +397,9 @@ def test_block_ranges_are_chunked(on_devnet: RpcProxy, driver: Driver) -> None:
         assert [e.task for e in await _take(stream, 5)] == tasks
         await _assert_nothing_more(stream, last)
 
-    on_devnet.reset()
+    on_devnet.reset_counts()
     asyncio.run(main())
-    ranges = [(int(p["fromBlock"], 16), int(p["toBlock"], 16)) for p in on_devnet.get_logs_params]
+    ranges = [(int(p["fromBlock"], 16), int(p["toBlock"], 16)) for p in get_logs(on_devnet)]
     assert all(high - low + 1 <= 3 for low, high in ranges)
     assert ranges[0][0] == start
     # In order and without a gap (a range may start at the last one's top block: its
@@ -405,12 +408,19 @@ def test_block_ranges_are_chunked(on_devnet: RpcProxy, driver: Driver) -> None:
     assert ranges[-1][1] >= last
 
 
-def test_node_range_limit_shrinks_the_chunk(on_devnet: RpcProxy, driver: Driver) -> None:
+def test_node_range_limit_shrinks_the_chunk(on_devnet: FaultProxy, driver: Driver) -> None:
     set_poller_settings(PollerSettings(max_block_range=64, backoff_initial=0.05))
     source, _ = driver.new_source()
     start = driver.head() + 1
     tasks = [driver.publish_task(source)[0] for _ in range(3)]
-    on_devnet.max_range = 2
+    on_devnet.add(
+        "eth_getLogs",
+        Fault.ERROR_AFTER,
+        times=None,
+        code=-32005,
+        message="query exceeds max block range 2",
+        when=wider_than(2, driver),
+    )
 
     async def main() -> None:
         stream = watch_task_published(source, from_block=start, poll_interval=FAST)
@@ -420,7 +430,7 @@ def test_node_range_limit_shrinks_the_chunk(on_devnet: RpcProxy, driver: Driver)
     asyncio.run(main())
     served = [
         (int(p["fromBlock"], 16), int(p["toBlock"], 16))
-        for p in on_devnet.get_logs_params
+        for p in get_logs(on_devnet)
         if int(p["toBlock"], 16) - int(p["fromBlock"], 16) + 1 <= 2
     ]
     assert served and served[0][0] == start
@@ -439,16 +449,16 @@ def test_node_range_limit_shrinks_the_chunk(on_devnet: RpcProxy, driver: Driver)
     ],
 )
 def test_bad_arguments_fail_before_any_rpc(
-    on_devnet: RpcProxy, call: Any, kwargs: dict[str, Any]
+    on_devnet: FaultProxy, call: Any, kwargs: dict[str, Any]
 ) -> None:
     async def main() -> None:
         for watcher in (watch_task_published, watch_attempted, watch_registered):
             with pytest.raises(InvalidInputError):
                 await watcher(call, **kwargs).__anext__()
 
-    on_devnet.reset()
+    on_devnet.reset_counts()
     asyncio.run(main())
-    assert sum(on_devnet.methods.values()) == 0
+    assert sum(on_devnet.received.values()) == 0
 
 
 def test_in_process_devnet_provider(devnet: Devnet, make_driver: type[Driver]) -> None:
@@ -473,7 +483,7 @@ def test_in_process_devnet_provider(devnet: Devnet, make_driver: type[Driver]) -
 
 
 def test_steady_state_polls_are_one_batched_request_each(
-    on_devnet: RpcProxy, driver: Driver
+    on_devnet: FaultProxy, driver: Driver
 ) -> None:
     sources = [driver.new_source()[0] for _ in range(3)]
     driver.mine()
@@ -488,7 +498,7 @@ def test_steady_state_polls_are_one_batched_request_each(
         # The first request only reads the head; from then on every poll is one batch.
         seen = _requests(on_devnet)
         await _until(lambda: _requests(on_devnet) >= seen + 2)
-        on_devnet.reset()
+        on_devnet.reset_counts()
         published = []
         for source in sources * 2:
             published.append((await asyncio.to_thread(driver.publish_task, source))[0])
@@ -500,11 +510,11 @@ def test_steady_state_polls_are_one_batched_request_each(
         for stream in streams:
             await _assert_nothing_more(stream, last)
 
-        requests = list(on_devnet.http_requests)
+        requests = list(on_devnet.batches)
         assert len(requests) >= 3
         assert all(_is_poll(r) for r in requests), requests
-        assert on_devnet.latest_get_logs_params == []
-        assert len(on_devnet.get_logs_params) == len(requests)
+        assert get_logs(on_devnet, latest=True) == []
+        assert len(get_logs(on_devnet)) == len(requests)
 
     asyncio.run(main())
 
@@ -519,12 +529,12 @@ async def _stop(streams: list[AsyncIterator[Any]]) -> EventPoller:
 
 
 def test_k_watchers_joining_at_once_cost_one_request_per_poll(
-    on_devnet: RpcProxy, driver: Driver
+    on_devnet: FaultProxy, driver: Driver
 ) -> None:
     sources = [driver.new_source()[0] for _ in range(5)]
     driver.mine()
     start = driver.head()  # as the benchmark: from the current head, inclusive
-    on_devnet.reset()
+    on_devnet.reset_counts()
 
     async def main() -> None:
         streams = [
@@ -540,22 +550,22 @@ def test_k_watchers_joining_at_once_cost_one_request_per_poll(
 
         # 20 watchers, one schedule: a single head read when the poller starts,
         # then exactly one HTTP request (headers + one getLogs batch) per poll.
-        requests = list(on_devnet.http_requests)
+        requests = list(on_devnet.batches)
         assert requests[0] == HEAD
         assert requests[1:] and all(_is_poll(r) for r in requests[1:])
         assert len(requests) == poller.poll_count
-        assert on_devnet.latest_get_logs_params == []
-        assert {int(p["fromBlock"], 16) for p in on_devnet.get_logs_params} >= {start}
+        assert get_logs(on_devnet, latest=True) == []
+        assert {int(p["fromBlock"], 16) for p in get_logs(on_devnet)} >= {start}
 
     asyncio.run(main())
 
 
-def test_late_joiners_ride_the_next_scheduled_poll(on_devnet: RpcProxy, driver: Driver) -> None:
+def test_late_joiners_ride_the_next_scheduled_poll(on_devnet: FaultProxy, driver: Driver) -> None:
     source, _ = driver.new_source()
     start = driver.head()
     early = [driver.publish_task(source)[0] for _ in range(2)]
     driver.mine()  # watchers from the head (inclusive) must not see the early tasks
-    on_devnet.reset()
+    on_devnet.reset_counts()
 
     async def main() -> None:
         first = watch_task_published(source, from_block=start, poll_interval=FAST)
@@ -593,16 +603,18 @@ def test_late_joiners_ride_the_next_scheduled_poll(on_devnet: RpcProxy, driver: 
         poller = await _stop([first, *replays, *lives])
 
         # No join polled on its own: histories came inside the regular batches.
-        requests = list(on_devnet.http_requests)
+        requests = list(on_devnet.batches)
         assert requests[0] == HEAD
         assert all(_is_poll(r) for r in requests[1:])
         assert len(requests) == poller.poll_count
-        assert on_devnet.latest_get_logs_params == []
+        assert get_logs(on_devnet, latest=True) == []
 
     asyncio.run(main())
 
 
-def test_future_start_and_head_start_share_the_stream(on_devnet: RpcProxy, driver: Driver) -> None:
+def test_future_start_and_head_start_share_the_stream(
+    on_devnet: FaultProxy, driver: Driver
+) -> None:
     source, _ = driver.new_source()
     driver.mine()
     future = driver.head() + 5
@@ -633,7 +645,9 @@ def test_future_start_and_head_start_share_the_stream(on_devnet: RpcProxy, drive
     asyncio.run(main())
 
 
-def test_publish_then_watch_does_not_see_its_own_task(on_devnet: RpcProxy, driver: Driver) -> None:
+def test_publish_then_watch_does_not_see_its_own_task(
+    on_devnet: FaultProxy, driver: Driver
+) -> None:
     """``from_block=None`` promises only new events: the head block is not replayed."""
     source, _ = driver.new_source()
 

@@ -305,22 +305,22 @@ def test_multicall_splits_big_batches_and_pins_one_block(http_net: Any, proxy: A
     calls = [vault_mod.balance_of_call(address, a) for a in accounts]
     head = http_net.block_number()
 
-    proxy.reset()
+    proxy.reset_counts()
     outcome = multicall.aggregate_all(w3, calls, output_sizes=[200] * len(calls))
-    assert proxy.methods[0] == "eth_blockNumber"
+    assert proxy.sequence[0] == "eth_blockNumber"
     per_aggregate = (multicall.MAX_OUTPUT - 32) // (32 + 200)
     groups = -(-len(calls) // per_aggregate)
     # the head, then every aggregate pinned to it in one JSON-RPC batch
-    assert proxy.requests == 2 and proxy.methods[1:] == ["eth_call"] * groups
+    assert proxy.requests == 2 and proxy.sequence[1:] == ["eth_call"] * groups
     assert multicall.state_block(w3, outcome.block_number) == head
     balances = [c.decode(r.data) for c, r in zip(calls, outcome.results, strict=True)]
     assert balances[len(CLIENTS)] == 5 and balances.count(5) == 120
 
     # estimates too small: the node refuses the oversized output, the group is
     # halved and retried, every part pinned to the same block
-    proxy.reset()
+    proxy.reset_counts()
     halved = multicall.aggregate_all(w3, calls[:400], output_sizes=[0] * 400)
-    assert proxy.methods == ["eth_call", "eth_blockNumber", "eth_call", "eth_call"]
+    assert proxy.sequence == ["eth_call", "eth_blockNumber", "eth_call", "eth_call"]
     assert proxy.requests == 3  # the halves share one batch
     assert halved.block_number == outcome.block_number
     assert [r.data for r in halved.results] == [r.data for r in outcome.results[:400]]

@@ -24,7 +24,7 @@ from ogpu.ipfs.config import resolve_config
 from ogpu.protocol import vault
 from ogpu.types import ChainNotSupportedError, InvalidInputError, InvalidRpcUrlError
 
-from .conftest import CountingProxy
+from ..helpers.proxy import FaultProxy
 
 CLIENT = CLIENTS[0]
 
@@ -52,7 +52,7 @@ def _assert_defaults() -> None:
     assert current().ipfs_store is None
 
 
-def test_nested_scopes_restore_each_level(devnet: Devnet, proxy: CountingProxy) -> None:
+def test_nested_scopes_restore_each_level(devnet: Devnet, proxy: FaultProxy) -> None:
     testnet = ChainConfig.CHAIN_CONTRACTS.get(ChainId.OGPU_TESTNET)
     with ogpu.using(ChainId.OGPU_DEVNET, web3=devnet.w3, contracts=devnet.deployment):
         assert ogpu.chain.WEB3() is devnet.w3
@@ -62,7 +62,7 @@ def test_nested_scopes_restore_each_level(devnet: Devnet, proxy: CountingProxy) 
         with ogpu.using(rpc=proxy.url):  # the same chain over HTTP
             assert ChainConfig.get_current_chain() is ChainId.OGPU_DEVNET
             assert ChainConfig.get_rpc() == proxy.url
-            proxy.reset()
+            proxy.reset_counts()
             assert vault.get_balance_of(CLIENT.address) == in_process
             assert proxy.requests >= 1
             with ogpu.using(ChainId.OGPU_TESTNET):
@@ -89,7 +89,7 @@ def test_scope_arguments_are_checked_before_anything_changes() -> None:
 
 
 def test_threads_each_run_in_their_own_scope(
-    devnet: Devnet, second_devnet: Devnet, proxy: CountingProxy
+    devnet: Devnet, second_devnet: Devnet, proxy: FaultProxy
 ) -> None:
     if nonce(second_devnet) == nonce(devnet):  # the two must disagree on the next nonce
         with ogpu.using(

@@ -397,7 +397,7 @@ def test_function_missing_on_testnet_raises_before_any_rpc(
     ChainConfig.set_chain(ChainId.OGPU_TESTNET)
     Web3Manager.update_rpc_url(ChainId.OGPU_TESTNET, proxy.url)
     try:
-        proxy.reset()
+        proxy.reset_counts()
         with pytest.raises(FunctionNotOnNetworkError) as caught:
             vault.cancel_unbonding(signer=world.provider.account)
         assert caught.value.network == "testnet"

@@ -49,6 +49,8 @@ from ogpu.types import (
     TxRevertError,
 )
 
+from ..helpers.proxy import Fault
+
 
 @pytest.mark.slow
 def test_task_snapshot_is_one_http_request(http_world: Any, proxy: Any) -> None:
@@ -59,10 +61,10 @@ def test_task_snapshot_is_one_http_request(http_world: Any, proxy: Any) -> None:
     provider = world.registered(source)
     provider.attempt(task.address, 5, signer=world.provider.account)
 
-    proxy.reset()
+    proxy.reset_counts()
     snap = task.snapshot()
     assert proxy.requests == 1
-    assert proxy.methods == ["eth_call"]
+    assert proxy.sequence == ["eth_call"]
 
     assert snap.address == task.address
     assert snap.source == source.address
@@ -93,7 +95,7 @@ def test_every_snapshot_is_one_request(http_world: Any, proxy: Any) -> None:
         Provider(world.provider.address),
         Master(world.master.address),
     ):
-        proxy.reset()
+        proxy.reset_counts()
         snap = instance.snapshot()
         assert proxy.requests == 1, type(instance).__name__
         assert snap.address == instance.address
@@ -102,7 +104,7 @@ def test_every_snapshot_is_one_request(http_world: Any, proxy: Any) -> None:
 def test_single_getters_are_one_request_and_construction_none(http_world: Any, proxy: Any) -> None:
     world = http_world
     source = world.source()
-    proxy.reset()
+    proxy.reset_counts()
     task = Task("0x" + "ab" * 20)
     Source(source.address.lower())
     repr(task), str(task), hash(task)
@@ -179,7 +181,7 @@ def test_single_getters_are_one_request_and_construction_none(http_world: Any, p
 def test_bad_input_sends_nothing(http_world: Any, proxy: Any, call: Any, error: type) -> None:
     world = http_world
     before = {a.address: world.tx_count(a.address) for a in (*CLIENTS, *MASTERS, *PROVIDERS)}
-    proxy.reset()
+    proxy.reset_counts()
     with pytest.raises(error) as caught:
         call(world)
     assert isinstance(caught.value, (InvalidInputError, SignerError))
@@ -233,7 +235,7 @@ def test_lost_answer_after_broadcast_is_reconciled_by_hash(http_world: Any, prox
     world = http_world
     account = world.client
     before = world.tx_count(account.address)
-    proxy.lose_answer.add("eth_sendRawTransaction")
+    proxy.add("eth_sendRawTransaction", Fault.DROP_AFTER)
     receipt = vault.deposit(account.address, 7, signer=account.account)
     assert receipt.status == 1
     assert world.tx_count(account.address) == before + 1
@@ -246,7 +248,7 @@ def test_lost_request_resends_the_same_signed_bytes(http_world: Any, proxy: Any)
     world = http_world
     account = world.client
     before = world.tx_count(account.address)
-    proxy.lose_request.add("eth_sendRawTransaction")
+    proxy.add("eth_sendRawTransaction", Fault.DROP_BEFORE)
     receipt = vault.deposit(account.address, 3, signer=account.account)
     assert world.tx_count(account.address) == before + 1
     assert proxy.count("eth_sendRawTransaction") == 2
@@ -262,14 +264,15 @@ def test_unknown_outcome_raises_with_hash_and_never_signs_twice(
     world = http_world
     account = world.client
     before = world.tx_count(account.address)
-    proxy.blackhole.update({"eth_sendRawTransaction", "eth_getTransactionByHash"})
+    proxy.add("eth_sendRawTransaction", Fault.DROP_BEFORE, times=None)
+    proxy.add("eth_getTransactionByHash", Fault.DROP_BEFORE, times=None)
     with pytest.raises(TxMayHaveLandedError) as caught:
         vault.deposit(account.address, 5, signer=account.account)
     assert caught.value.tx_hash is not None
     assert caught.value.tx_hash.startswith("0x")
     assert len(caught.value.tx_hash) == 66
     assert world.tx_count(account.address) == before
-    proxy.clear_faults()
+    proxy.clear()
     # the next write re-reads the nonce from the node and lands exactly once
     receipt = vault.deposit(account.address, 5, signer=account.account)
     assert receipt.status == 1
@@ -282,7 +285,7 @@ def test_already_known_answer_counts_as_sent(http_world: Any, proxy: Any) -> Non
     world = http_world
     account = world.client
     before = world.tx_count(account.address)
-    proxy.error_after["eth_sendRawTransaction"] = "already known"
+    proxy.add("eth_sendRawTransaction", Fault.ERROR_AFTER, message="already known")
     receipt = vault.deposit(account.address, 9, signer=account.account)
     assert receipt.status == 1
     assert proxy.count("eth_sendRawTransaction") == 1
@@ -308,7 +311,7 @@ def test_nonce_too_low_resyncs_and_retries(http_world: Any, proxy: Any) -> None:
     )
     outside.eth.send_raw_transaction(signed.raw_transaction)
     before = world.tx_count(account.address)
-    proxy.reset()
+    proxy.reset_counts()
     receipt = vault.deposit(account.address, 1, signer=account.account)
     assert receipt.status == 1
     assert world.tx_count(account.address) == before + 1
@@ -324,10 +327,12 @@ def test_underpriced_replacement_resyncs_and_underpriced_bumps_fees(
     account = world.client
     vault.deposit(account.address, 1, signer=account.account)
     before = world.tx_count(account.address)
-    proxy.error_before["eth_sendRawTransaction"] = "replacement transaction underpriced"
+    proxy.add(
+        "eth_sendRawTransaction", Fault.RPC_ERROR, message="replacement transaction underpriced"
+    )
     first = vault.deposit(account.address, 1, signer=account.account)
     assert world.tx_count(account.address) == before + 1
-    proxy.error_before["eth_sendRawTransaction"] = "transaction underpriced"
+    proxy.add("eth_sendRawTransaction", Fault.RPC_ERROR, message="transaction underpriced")
     second = vault.deposit(account.address, 1, signer=account.account)
     assert world.tx_count(account.address) == before + 2
     tip_first = world.devnet.tester.get_transaction_by_hash(first.tx_hash)[
@@ -343,7 +348,7 @@ def test_transient_failure_before_broadcast_is_retried(http_world: Any, proxy: A
     world = http_world
     account = world.client
     before = world.tx_count(account.address)
-    proxy.lose_request.add("eth_estimateGas")
+    proxy.add("eth_estimateGas", Fault.DROP_BEFORE)
     receipt = vault.deposit(account.address, 2, signer=account.account)
     assert receipt.status == 1
     assert proxy.count("eth_estimateGas") == 2
@@ -355,7 +360,7 @@ def test_persistent_nonce_rejection_raises_nonce_error(http_world: Any, proxy: A
     world = http_world
     account = world.client
     before = world.tx_count(account.address)
-    proxy.error_always["eth_sendRawTransaction"] = "nonce too low"
+    proxy.add("eth_sendRawTransaction", Fault.RPC_ERROR, message="nonce too low", times=None)
     with pytest.raises(NonceError):
         vault.deposit(account.address, 2, signer=account.account)
     assert proxy.count("eth_sendRawTransaction") == 4  # first try + max_retries (3)
@@ -368,7 +373,7 @@ def test_rejected_transaction_is_a_tx_error_and_frees_the_nonce(
     world = http_world
     account = world.client
     before = world.tx_count(account.address)
-    proxy.error_before["eth_sendRawTransaction"] = "intrinsic gas too low"
+    proxy.add("eth_sendRawTransaction", Fault.RPC_ERROR, message="intrinsic gas too low")
     with pytest.raises(TxError) as caught:
         vault.deposit(account.address, 2, signer=account.account)
     assert not isinstance(caught.value, TxRevertError)
@@ -379,15 +384,15 @@ def test_rejected_transaction_is_a_tx_error_and_frees_the_nonce(
 
 def test_load_probes_are_one_request(http_world: Any, proxy: Any) -> None:
     world = http_world
-    proxy.reset()
+    proxy.reset_counts()
     with pytest.raises(TaskNotFoundError):
         Task.load(world.client.address)
     assert proxy.requests == 1
     source = world.source()
-    proxy.reset()
+    proxy.reset_counts()
     assert Source.load(source.address) == source
     assert proxy.requests == 1
-    proxy.reset()
+    proxy.reset_counts()
     with pytest.raises(ResponseNotFoundError):
         Response.load(source.address)
     with pytest.raises(TaskNotFoundError):

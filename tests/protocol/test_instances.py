@@ -251,18 +251,18 @@ def test_pagination_chunks_and_bounds(
     world.fund(world.client)
     source = world.source()
     tasks = [world.task(source, payment=10**15) for _ in range(8)]
-    proxy.reset()
+    proxy.reset_counts()
     offset = multicall.execution_offset(bindings.endpoint())  # once per endpoint: two requests
     assert proxy.requests == 2 and offset in (0, 1)
-    proxy.reset()
+    proxy.reset_counts()
     assert source.get_tasks() == tasks
     assert proxy.requests == 2  # the count, then getTasks(0, 7) pinned to its block
-    assert proxy.methods == ["eth_call", "eth_call"]
-    proxy.reset()
+    assert proxy.sequence == ["eth_call", "eth_call"]
+    proxy.reset_counts()
     assert source.get_tasks(2, 7) == tasks[2:7]
     assert proxy.requests == 2
     assert source.get_tasks(6) == tasks[6:]
-    proxy.reset()
+    proxy.reset_counts()
     assert source.get_tasks(8) == [] and source.get_tasks(20, 30) == []
     assert proxy.requests == 2  # only the counts: nothing at or past the end is asked
     assert source.get_tasks(3, 3) == [] and proxy.requests == 2  # costs nothing
@@ -275,7 +275,7 @@ def test_pagination_chunks_and_bounds(
         world.respond(tasks[0], account, f"https://example.invalid/{i}.json")
         for i, account in enumerate(PROVIDERS)
     ]
-    proxy.reset()
+    proxy.reset_counts()
     assert tasks[0].get_responses() == responses
     assert proxy.requests == 2  # the attempt count, then both chunks at once
     assert tasks[0].get_responses(1) == responses[1:]

@@ -26,7 +26,7 @@ from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
 from ogpu.protocol import Source, Task, _paging, nexus
 from ogpu.protocol import _bindings as bindings
 
-from .conftest import CountingProxy
+from ..helpers.proxy import FaultProxy
 from .lists import FEES, TX_GAS, BuiltSource, BuiltTask, ListBuilder, deploy, synthetic
 
 pytestmark = pytest.mark.slow
@@ -45,7 +45,7 @@ GETTERS = (
 class Big:
     devnet: Devnet
     server: RpcServer
-    proxy: CountingProxy
+    proxy: FaultProxy
     sources: dict[int, BuiltSource]
     tasks: dict[int, BuiltTask]
 
@@ -61,7 +61,7 @@ def big() -> Iterator[Big]:
     }
     server = RpcServer(JsonRpcDispatcher(devnet.tester, devnet.lock), "127.0.0.1", 0)
     server.start()
-    proxy = CountingProxy(server.url)
+    proxy = FaultProxy(server.url)
     proxy.start()
     try:
         yield Big(devnet, server, proxy, sources, tasks)
@@ -75,7 +75,7 @@ def on_big(big: Big) -> Iterator[Big]:
     """``big`` over HTTP through the counting proxy, the node's call numbering learnt."""
     ChainConfig.use_devnet(big.devnet.deployment, rpc=big.proxy.url)
     multicall.execution_offset(bindings.endpoint())
-    big.proxy.reset()
+    big.proxy.reset_counts()
     try:
         yield big
     finally:
@@ -150,7 +150,7 @@ def test_every_getter_reads_exactly_at_every_size(on_big: Big, getter: str, n: i
     else:
         assert len(expected(0, None)) == n
     for lower, upper in windows(n):
-        on_big.proxy.reset()
+        on_big.proxy.reset_counts()
         assert read(lower, upper) == expected(lower, upper), (lower, upper)
         assert on_big.proxy.requests == requests_for(n, lower, upper), (lower, upper)
 
@@ -179,7 +179,7 @@ def test_source_lists_past_one_call_are_read_index_by_index(
     proxy = on_big.proxy
     monkeypatch.setattr(_paging, "SINGLE_CALL_ITEMS", 50)
     for lower, upper in windows(101):
-        proxy.reset()
+        proxy.reset_counts()
         got = [t.address for t in Source(built.address).get_tasks(lower, upper)]
         assert got == built.tasks[lower:upper], (lower, upper)
         # the count, then one request: a call from zero, or every tasks(i) at once
@@ -194,16 +194,16 @@ def test_a_node_with_a_lower_gas_cap_gets_the_long_list_index_by_index(big: Big)
     dispatcher = JsonRpcDispatcher(big.devnet.tester, big.devnet.lock, call_gas_cap=10_000_000)
     server = RpcServer(dispatcher, "127.0.0.1", 0)
     server.start()
-    proxy = CountingProxy(server.url)
+    proxy = FaultProxy(server.url)
     proxy.start()
     ChainConfig.use_devnet(big.devnet.deployment, rpc=proxy.url)
     try:
         multicall.execution_offset(bindings.endpoint())
-        proxy.reset()
+        proxy.reset_counts()
         built = big.sources[10_000]
         assert [t.address for t in Source(built.address).get_tasks()] == built.tasks
         assert proxy.requests == 3  # count, the refused call, the per-index batch
-        proxy.reset()
+        proxy.reset_counts()
         got = Source(built.address).get_tasks(1_000, 2_000)  # under the cap: one call
         assert [t.address for t in got] == built.tasks[1_000:2_000]
         assert proxy.requests == 2
@@ -239,7 +239,7 @@ def test_get_sources_under_either_convention(big: Big, mode: str) -> None:
                 lower = max(lower, 0)
                 got = [s.address for s in nexus.get_sources(lower, upper)]
                 assert got == expected[lower:upper], (n, lower, upper)
-            big.proxy.reset()
+            big.proxy.reset_counts()
             assert [s.address for s in nexus.get_sources()] == expected
             assert big.proxy.requests == (1 if n == 0 else 2)  # the convention is cached
             ogpu.reset()
@@ -260,7 +260,7 @@ def test_get_sources_learns_the_convention_at_no_extra_cost(big: Big) -> None:
         )
         try:
             multicall.execution_offset(bindings.endpoint())
-            big.proxy.reset()
+            big.proxy.reset_counts()
             assert [s.address for s in nexus.get_sources()] == synthetic(0x6000_0000, 150)
             # half-open: the last item needs one more read, the first time only
             assert big.proxy.requests == 2 + extra, mode

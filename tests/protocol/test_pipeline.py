@@ -18,6 +18,8 @@ from ogpu.protocol import vault
 from ogpu.protocol._pipeline import execute_requests
 from ogpu.types import InsufficientBalanceError, OGPUError, Receipt, TxError
 
+from ..helpers.proxy import Fault
+
 
 def _deposits(account: str, amounts: list[int]) -> list[Any]:
     vault = ChainConfig.get_contract_address("VAULT")
@@ -36,7 +38,7 @@ def test_pipelined_requests_land_in_order_with_few_round_trips(http_world: Any, 
     account = http_world.client
     execute_requests(_deposits(account.address, [1]), account.account)  # nonce cached
     before = http_world.tx_count(account.address)
-    proxy.reset()
+    proxy.reset_counts()
 
     outcomes = execute_requests(_deposits(account.address, [1, 2, 3, 4, 5, 6]), account.account)
 
@@ -56,7 +58,7 @@ def test_a_gas_group_shares_one_estimate_and_every_member_lands(
     account = http_world.client
     execute_requests(_deposits(account.address, [1]), account.account)
     before = http_world.tx_count(account.address)
-    proxy.reset()
+    proxy.reset_counts()
 
     requests = _deposits(account.address, [1, 2, 3, 4])
     outcomes = execute_requests(
@@ -83,7 +85,7 @@ def test_the_first_use_nonce_read_rides_with_the_estimates(http_world: Any, prox
     execute_requests(_deposits(account.address, [1]), account.account)  # chain id cached
     NonceManager.reset(ChainConfig.get_current_chain(), account.address)
     before = http_world.tx_count(account.address)
-    proxy.reset()
+    proxy.reset_counts()
 
     outcomes = execute_requests(_deposits(account.address, [1]), account.account)
 
@@ -111,7 +113,7 @@ def test_an_underpriced_first_item_is_bumped_and_the_rest_follow(
     account = http_world.client
     execute_requests(_deposits(account.address, [1]), account.account)
     before = http_world.tx_count(account.address)
-    proxy.error_before["eth_sendRawTransaction"] = "transaction underpriced"
+    proxy.add("eth_sendRawTransaction", Fault.RPC_ERROR, message="transaction underpriced")
 
     outcomes = execute_requests(_deposits(account.address, [1, 2, 3]), account.account)
 
@@ -132,7 +134,7 @@ def test_a_rejected_item_fails_alone_and_its_nonce_gap_is_filled(
     account = http_world.client
     execute_requests(_deposits(account.address, [1]), account.account)
     before = http_world.tx_count(account.address)
-    proxy.error_before["eth_sendRawTransaction"] = "intrinsic gas too low"
+    proxy.add("eth_sendRawTransaction", Fault.RPC_ERROR, message="intrinsic gas too low")
 
     outcomes = execute_requests(_deposits(account.address, [1, 2, 3]), account.account)
 
@@ -150,7 +152,7 @@ def test_a_lost_broadcast_answer_is_resolved_by_hash_lookup(http_world: Any, pro
     account = http_world.client
     execute_requests(_deposits(account.address, [1]), account.account)
     before = http_world.tx_count(account.address)
-    proxy.lose_answer.add("eth_sendRawTransaction")
+    proxy.add("eth_sendRawTransaction", Fault.DROP_AFTER)
 
     outcomes = execute_requests(_deposits(account.address, [1, 2]), account.account)
 
@@ -170,6 +172,6 @@ def test_a_revert_in_an_estimate_is_the_contracts_typed_error(http_world: Any) -
 
 
 def test_no_requests_costs_nothing(http_world: Any, proxy: Any) -> None:
-    proxy.reset()
+    proxy.reset_counts()
     assert execute_requests([], http_world.client.account) == []
     assert proxy.requests == 0

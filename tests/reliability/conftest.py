@@ -6,6 +6,8 @@
 - ``store`` (session): the devnet content store (IPFS stand-in).
 - ``net``: the chain (snapshot/revert per test) selected in ``ChainConfig`` through
   the proxy, IPFS routed to the store, fresh nonce caches, no faults installed.
+- ``source_address`` (module): a funded client and its source; ``source``: it, per test;
+  ``short_timeout``: the SDK's HTTP timeout cut to ``CLIENT_TIMEOUT``.
 - ``row``: records a line of ``docs/RELIABILITY.md`` for the running test
   (``report.py`` keeps the lines of passing tests only).
 
@@ -25,7 +27,7 @@ import pytest
 import requests
 
 import ogpu
-from ogpu.chain import ChainConfig, NonceManager
+from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
 from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS, DevnetAccount
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
@@ -53,8 +55,8 @@ from ogpu.types import (
     TaskParams,
 )
 
+from ..helpers.proxy import FaultProxy
 from .endpoints import mainnet_at
-from .faultproxy import FaultProxy
 from .secrets_guard import (
     ogpu_secrets_guard,
     pytest_runtest_makereport,
@@ -288,3 +290,34 @@ def net(
     """The SDK on the chain through the proxy; the chain reverts when the test ends."""
     with sdk_on(devnet, proxy, upstream, store) as world:
         yield world
+
+
+# -- write-path fixtures (tests/reliability/writes.py runs the scenarios) -----------------
+
+#: The client's HTTP timeout under ``short_timeout`` (s).
+CLIENT_TIMEOUT = 1.0
+
+
+@pytest.fixture
+def short_timeout(net: Net, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Build the SDK's Web3 with a short HTTP timeout (``ogpu.chain.web3.DEFAULT_HTTP_TIMEOUT``)."""
+    monkeypatch.setattr("ogpu.chain.web3.DEFAULT_HTTP_TIMEOUT", CLIENT_TIMEOUT)
+    Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, net.proxy.url)
+    yield
+
+
+@pytest.fixture(scope="module")
+def source_address(
+    devnet_session: Devnet, proxy: FaultProxy, upstream: RpcServer, store: StoreServer
+) -> Iterator[str]:
+    """A funded client and its source, built once for the module."""
+    with kept_state(devnet_session):
+        with sdk_on(devnet_session, proxy, upstream, store) as world:
+            world.fund(world.client)
+            address = world.source().address
+        yield address
+
+
+@pytest.fixture
+def source(net: Net, source_address: str) -> Source:
+    return Source(source_address)

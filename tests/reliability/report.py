@@ -123,7 +123,7 @@ SECTIONS = (
     (
         "faults",
         "Faults injected under `ogpu.client.publish_task`",
-        "Every request of the SDK passes `tests/reliability/faultproxy.py`, a loopback "
+        "Every request of the SDK passes `tests/helpers/proxy.py`, a loopback "
         "JSON-RPC proxy in front of the devnet's HTTP server. Each row publishes one task "
         "and then counts tasks on chain twice (`Source.get_task_count()` and `TaskPublished` "
         "logs read from the node). The promise: exactly one task, or a typed error; a "

@@ -65,8 +65,8 @@ from ogpu.types import (
     TaskParams,
 )
 
+from ..helpers.proxy import Fault, FaultProxy
 from .conftest import ETHER, Net, kept_state, sdk_on
-from .faultproxy import Fault, FaultProxy
 
 MiB = 2**20
 RAW = "eth_sendRawTransaction"

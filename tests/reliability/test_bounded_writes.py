@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from ogpu.chain import NonceManager
 from ogpu.net import Budget
 from ogpu.protocol import Source, vault
 from ogpu.types import (
@@ -28,8 +27,8 @@ from ogpu.types import (
     TxMayHaveLandedError,
 )
 
+from ..helpers.proxy import Fault
 from .conftest import Net
-from .faultproxy import Fault
 from .writes import (
     CARRY_HASH,
     HASH,
@@ -37,13 +36,10 @@ from .writes import (
     SLACK,
     Scenario,
     Step,
+    inject,
     publish_batch,
     publish_one,
-    source,
-    source_address,
 )
-
-__all__ = ["source", "source_address"]  # fixtures used here
 
 pytestmark = pytest.mark.slow  # minutes: every case publishes through the proxy
 
@@ -181,9 +177,7 @@ def test_a_tx_executor_write_ends_within_its_budget_scope(
     """``vault.deposit`` (``TxExecutor``) inside ``Budget.after(T).scope()``: the same
     bound; the nonce moves by one exactly when the hash has a receipt."""
     before = net.nonce(net.client)
-    NonceManager.clear_all()
-    for step in scenario.steps:
-        net.proxy.add(step.method, step.fault, **step.options)
+    inject(net, scenario)
     started = time.monotonic()
     with pytest.raises(OGPUError) as caught, Budget.after(T).scope():
         vault.deposit(net.client.address, 1, signer=net.client.account)

@@ -33,8 +33,8 @@ from ogpu.devnet.server import RpcServer
 from ogpu.devnet.store import StoreServer
 from ogpu.protocol import Source, vault
 
+from ..helpers.proxy import FaultProxy
 from .conftest import ETHER, Net, kept_state, sdk_on
-from .faultproxy import FaultProxy
 
 pytestmark = pytest.mark.slow
 

@@ -27,10 +27,9 @@ from ogpu.types import (
     TxMayHaveLandedError,
 )
 
-from .conftest import Net
-from .faultproxy import Fault
+from ..helpers.proxy import Fault
+from .conftest import CLIENT_TIMEOUT, Net
 from .writes import (
-    CLIENT_TIMEOUT,
     RAW,
     SLOW,
     Scenario,
@@ -38,12 +37,7 @@ from .writes import (
     info_for,
     publish_batch,
     publish_one,
-    short_timeout,
-    source,
-    source_address,
 )
-
-__all__ = ["short_timeout", "source", "source_address"]  # fixtures used here
 
 pytestmark = pytest.mark.slow
 

@@ -46,9 +46,9 @@ from ogpu.types import (
     TaskParams,
 )
 
+from ..helpers.proxy import FaultProxy
 from ..helpers.wait import free_port
 from .conftest import Net, kept_state, sdk_on
-from .faultproxy import FaultProxy
 
 RAW = "eth_sendRawTransaction"
 C0 = CLIENTS[0]

@@ -10,19 +10,15 @@ broadcast once the budget no longer covers it. Code written for 0.2.3 runs uncha
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from ogpu.chain import WEB3, ChainId, NonceManager, Web3Manager
-from ogpu.client import TaskInfo, TaskInput, publish_task
-from ogpu.devnet.chain import Devnet
-from ogpu.devnet.server import RpcServer
-from ogpu.devnet.store import StoreServer
+from ogpu.client import publish_task
 from ogpu.protocol import Source, TxExecutor, controller, load_contract
 from ogpu.protocol.controller import extract_task_address
 from ogpu.types import (
@@ -36,41 +32,14 @@ from ogpu.types import (
     TxRpcError,
 )
 
-from .conftest import Net, kept_state, sdk_on
-from .faultproxy import Fault, FaultProxy
+from ..helpers.proxy import Fault
+from .conftest import Net
 from .hostile import HostileServer
+from .writes import HASH, RAW, info_for
 
-RAW = "eth_sendRawTransaction"
-HASH = re.compile(r"^0x[0-9a-f]{64}$")
 # The promise is budget + 1 s; the rest is slack for a loaded machine (CI is quiet).
 GRACE = 1.0
 SLACK = 1.5
-
-
-@pytest.fixture(scope="module")
-def source_address(
-    devnet_session: Devnet, proxy: FaultProxy, upstream: RpcServer, store: StoreServer
-) -> Iterator[str]:
-    """A funded client and its source, built once for the module."""
-    with kept_state(devnet_session):
-        with sdk_on(devnet_session, proxy, upstream, store) as world:
-            world.fund(world.client)
-            address = world.source().address
-        yield address
-
-
-@pytest.fixture
-def source(net: Net, source_address: str) -> Source:
-    return Source(source_address)
-
-
-def _info(net: Net, source: Source, expires_in: int = 600) -> TaskInfo:
-    return TaskInfo(
-        source=source.address,
-        config=TaskInput(function_name="predict", data={"text": "hello"}),
-        expiryTime=max(net.now(), int(time.time())) + expires_in,
-        payment=10**16,
-    )
 
 
 def _timed(call: Callable[[], Any]) -> tuple[BaseException | None, Any, float]:
@@ -92,7 +61,7 @@ def test_official_code_runs_unchanged(
     net: Net, source: Source, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CLIENT_PRIVATE_KEY", net.client.key_hex)
-    task = publish_task(_info(net, source), total_timeout=60, ipfs_retries=3, ipfs_backoff=0.2)
+    task = publish_task(info_for(net, source), total_timeout=60, ipfs_retries=3, ipfs_backoff=0.2)
     params = TaskParams(
         source=source.address,
         config="https://example.invalid/config.json",
@@ -112,7 +81,7 @@ def test_official_code_runs_unchanged(
 def test_total_timeout_against_a_stalled_rpc(net: Net, source: Source) -> None:
     nonce = net.nonce(net.client)
     net.proxy.add("eth_estimateGas", Fault.SLOW_BEFORE, times=None, delay=60.0)
-    info = _info(net, source)
+    info = info_for(net, source)
     error, _, elapsed = _timed(
         lambda: publish_task(info, signer=net.client.account, total_timeout=3, ipfs_retries=3)
     )
@@ -126,7 +95,7 @@ def test_total_timeout_against_a_stalled_rpc(net: Net, source: Source) -> None:
 def test_total_timeout_against_a_stalled_check(net: Net, source: Source) -> None:
     nonce = net.nonce(net.client)
     net.proxy.add("eth_call", Fault.SLOW_BEFORE, times=None, delay=60.0)
-    info = _info(net, source)
+    info = info_for(net, source)
     error, _, elapsed = _timed(
         lambda: publish_task(info, signer=net.client.account, total_timeout=2)
     )
@@ -138,7 +107,7 @@ def test_total_timeout_against_a_stalled_check(net: Net, source: Source) -> None
 
 def test_total_timeout_against_a_stalled_pin(net: Net, source: Source) -> None:
     nonce = net.nonce(net.client)
-    info = _info(net, source)
+    info = info_for(net, source)
     with HostileServer("hang") as ipfs, pytest.MonkeyPatch.context() as patch:
         patch.setenv("OGPU_IPFS_API_URL", ipfs.url)
         error, _, elapsed = _timed(
@@ -152,7 +121,7 @@ def test_total_timeout_against_a_stalled_pin(net: Net, source: Source) -> None:
 
 
 def test_ipfs_retries_bound_each_attempt(net: Net, source: Source) -> None:
-    info = _info(net, source)
+    info = info_for(net, source)
     with HostileServer("hang") as ipfs, pytest.MonkeyPatch.context() as patch:
         patch.setenv("OGPU_IPFS_API_URL", ipfs.url)
         error, _, elapsed = _timed(
@@ -170,7 +139,7 @@ def test_ipfs_retries_bound_each_attempt(net: Net, source: Source) -> None:
 def test_ipfs_timeout_alone_bounds_the_whole_upload(net: Net, source: Source) -> None:
     """Ours: without ``ipfs_retries`` the ``ipfs_timeout`` covers every attempt (0.2.3: each
     of 2 attempts; pass ``ipfs_retries=2`` for that, as the test above shows)."""
-    info = _info(net, source)
+    info = info_for(net, source)
     with HostileServer("hang") as ipfs, pytest.MonkeyPatch.context() as patch:
         patch.setenv("OGPU_IPFS_API_URL", ipfs.url)
         error, _, elapsed = _timed(
@@ -191,7 +160,7 @@ def test_without_a_total_timeout_a_stalled_read_ends_at_the_http_timeout(
     nonce = net.nonce(net.client)
     net.proxy.add("eth_estimateGas", Fault.SLOW_BEFORE, times=None, delay=60.0)
     with pytest.raises(TxRpcError):
-        publish_task(_info(net, source), signer=net.client.account)
+        publish_task(info_for(net, source), signer=net.client.account)
     _nothing_sent(net, source, nonce)
 
 
@@ -200,7 +169,7 @@ def test_a_stalled_broadcast_is_reported_by_its_hash_within_the_budget(
 ) -> None:
     nonce = net.nonce(net.client)
     net.proxy.add(RAW, Fault.SLOW_BEFORE, times=None, delay=60.0)
-    info = _info(net, source)
+    info = info_for(net, source)
     error, _, elapsed = _timed(
         lambda: publish_task(info, signer=net.client.account, total_timeout=3)
     )
@@ -214,7 +183,7 @@ def test_a_stalled_broadcast_is_reported_by_its_hash_within_the_budget(
 
 def test_receipt_wait_ends_with_the_budget_and_carries_the_hash(net: Net, source: Source) -> None:
     net.proxy.add("eth_getTransactionReceipt", Fault.NULL_RESULT, times=None)
-    info = _info(net, source)
+    info = info_for(net, source)
     error, _, elapsed = _timed(
         lambda: publish_task(info, signer=net.client.account, total_timeout=3, receipt_timeout=120)
     )
@@ -229,7 +198,7 @@ def test_receipt_wait_ends_with_the_budget_and_carries_the_hash(net: Net, source
 
 def test_expiry_is_checked_again_right_before_the_send(net: Net, source: Source) -> None:
     nonce = net.nonce(net.client)
-    info = _info(net, source, expires_in=3)
+    info = info_for(net, source, expires_in=3)
     answer = b'{"Name":"taskConfig.json","Hash":"bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy","Size":"42"}'  # noqa: E501
     # the pin answers, slowly (one byte every 60 ms): it outlives the task's expiry
     dripping = HostileServer("drip-json", interval=0.06, payload=answer)
@@ -308,6 +277,6 @@ def test_bad_bounds_are_refused_before_anything(
     from ogpu.types import InvalidParamsError
 
     with pytest.raises(InvalidParamsError) as caught:
-        publish_task(_info(net, source), signer=net.client.account, **kwargs)
+        publish_task(info_for(net, source), signer=net.client.account, **kwargs)
     assert caught.value.param == param
     assert net.proxy.total_received() == 0

@@ -6,7 +6,6 @@ catches ``ReceiptTimeoutError`` / ``RPCError``."""
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
@@ -24,10 +23,9 @@ from ogpu.types import (
 )
 from ogpu.types import errors as error_module
 
+from ..helpers.proxy import Fault
 from .conftest import Net
-from .faultproxy import Fault
-
-HASH = re.compile(r"^0x[0-9a-f]{64}$")
+from .writes import HASH
 
 
 def test_the_official_classes_sit_where_0_2_3_puts_them() -> None:

@@ -34,20 +34,15 @@ from ogpu.types import (
     TxRpcError,
 )
 
+from ..helpers.proxy import Fault
 from .conftest import Net
-from .faultproxy import Fault
 from .writes import (
     RAW,
     Scenario,
     Step,
     publish_batch,
     publish_one,
-    short_timeout,
-    source,
-    source_address,
 )
-
-__all__ = ["short_timeout", "source", "source_address"]  # fixtures used here
 
 pytestmark = pytest.mark.slow  # minutes: every case publishes through the proxy
 

@@ -6,36 +6,27 @@ then check the promise against the chain: exactly one task per call (per task), 
 typed error; an error that may have landed carries the hash and the chain is checked
 against it; never a task twice. Each records a ``docs/RELIABILITY.md`` row.
 
-Fixtures for the test modules: ``short_timeout`` (client HTTP timeout
-``CLIENT_TIMEOUT``), ``source_address`` (module: a funded client and its source) and
-``source``.
+The fixtures these need (``source``, ``short_timeout``) are in ``conftest.py``.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-
 from ogpu.chain import ChainId, NonceManager, Web3Manager
 from ogpu.client import PublishTasksError, TaskInfo, TaskInput, publish_task, publish_tasks
-from ogpu.devnet.chain import Devnet
-from ogpu.devnet.server import RpcServer
-from ogpu.devnet.store import StoreServer
 from ogpu.protocol import Source, Task
 from ogpu.types import ChainNotSupportedError, OGPUError, TxMayHaveLandedError, TxRpcError
 
-from .conftest import Net, kept_state, sdk_on
-from .faultproxy import Fault, FaultProxy
+from ..helpers.proxy import Fault
+from .conftest import Net
 
 __all__ = [
     "BATCH",
     "CARRY_HASH",
-    "CLIENT_TIMEOUT",
     "HASH",
     "RAW",
     "SLACK",
@@ -43,16 +34,13 @@ __all__ = [
     "Scenario",
     "Step",
     "info_for",
+    "inject",
     "publish_batch",
     "publish_one",
-    "short_timeout",
-    "source",
-    "source_address",
 ]
 
 #: Errors about a transaction that was sent: they carry its hash, checked against the chain.
 CARRY_HASH = (TxMayHaveLandedError, TxRpcError)
-CLIENT_TIMEOUT = 1.0
 SLOW = 2.5
 SLACK = 1.0
 HASH = re.compile(r"^0x[0-9a-f]{64}$")
@@ -80,36 +68,22 @@ class Scenario:
     timeout: float | None = None  # the call's timeout=; it must end within it + SLACK
 
 
-@pytest.fixture
-def short_timeout(net: Net, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Build the SDK's Web3 with a short HTTP timeout (``ogpu.chain.web3.DEFAULT_HTTP_TIMEOUT``)."""
-    monkeypatch.setattr("ogpu.chain.web3.DEFAULT_HTTP_TIMEOUT", CLIENT_TIMEOUT)
-    Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, net.proxy.url)
-    yield
+def inject(net: Net, scenario: Scenario) -> None:
+    """Install ``scenario``'s faults on a clean proxy, and forget cached nonces (a fresh
+    process: the nonce is read from the node). No RPC."""
+    net.proxy.clear()
+    NonceManager.clear_all()
+    for step in scenario.steps:
+        net.proxy.add(step.method, step.fault, **step.options)
 
 
-@pytest.fixture(scope="module")
-def source_address(
-    devnet_session: Devnet, proxy: FaultProxy, upstream: RpcServer, store: StoreServer
-) -> Iterator[str]:
-    """A funded client and its source, built once for the module."""
-    with kept_state(devnet_session):
-        with sdk_on(devnet_session, proxy, upstream, store) as world:
-            world.fund(world.client)
-            address = world.source().address
-        yield address
-
-
-@pytest.fixture
-def source(net: Net, source_address: str) -> Source:
-    return Source(source_address)
-
-
-def info_for(net: Net, source: Source) -> TaskInfo:
+def info_for(net: Net, source: Source, expires_in: int = 600) -> TaskInfo:
+    """A task for ``source`` that expires ``expires_in`` s after the chain's (or the
+    wall clock's, if later) now. Reads the latest block straight from the node."""
     return TaskInfo(
         source=source.address,
         config=TaskInput(function_name="predict", data={"text": "hello"}),
-        expiryTime=net.now() + 600,
+        expiryTime=net.now() + expires_in,
         payment=10**16,
     )
 
@@ -131,10 +105,7 @@ def publish_one(
     (one carrying the hash is checked against the chain); never two tasks."""
     info = info_for(net, source)
     nonce_before = net.nonce(net.client)
-    net.proxy.clear()
-    NonceManager.clear_all()  # a fresh process: the nonce is read from the node
-    for step in scenario.steps:
-        net.proxy.add(step.method, step.fault, **step.options)
+    inject(net, scenario)
 
     error: OGPUError | None = None
     task: Task | None = None
@@ -228,10 +199,7 @@ def publish_batch(
     infos = [info_for(net, source) for _ in range(BATCH)]
     for i, info in enumerate(infos):
         info.config = TaskInput(function_name="predict", data={"text": f"batch {i}"})
-    net.proxy.clear()
-    NonceManager.clear_all()
-    for step in scenario.steps:
-        net.proxy.add(step.method, step.fault, **step.options)
+    inject(net, scenario)
 
     error: OGPUError | None = None
     returned: list[Task | None] = [None] * BATCH

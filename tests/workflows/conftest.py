@@ -4,23 +4,19 @@
   ``ogpu.devnet.serve`` over JSON-RPC, or ganache (npm) with the suite deployed
   by ``ogpu devnet deploy`` plus a devnet content store. Tests on ganache carry
   the ``ganache`` mark and are skipped when its binary is absent.
-- ``net``: the node selected in ``ChainConfig`` through a counting proxy, IPFS
-  routed to the content store through a second counting proxy, and the chain
+- ``net``: the node selected in ``ChainConfig`` through ``FaultProxy``
+  (tests/helpers/proxy.py), IPFS routed to the content store through a second one, and the chain
   reverted to a snapshot (``evm_snapshot``/``evm_revert``) after the test.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -43,139 +39,10 @@ from ogpu.types import (
 )
 
 from ..helpers.ganache import running_ganache
+from ..helpers.proxy import FaultProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 ETHER = 10**18
-
-
-# -- a counting HTTP proxy ------------------------------------------------------------------------
-
-
-def _without_receipts(body: bytes, content: bytes) -> bytes:
-    """The node's answer with every ``eth_getTransactionReceipt`` result set to null."""
-    calls, answers = json.loads(body), json.loads(content)
-    batch = isinstance(calls, list)
-    calls, answers = (calls, answers) if batch else ([calls], [answers])
-    hidden = {c.get("id") for c in calls if c.get("method") == "eth_getTransactionReceipt"}
-    for answer in answers:
-        if answer.get("id") in hidden:
-            answer.pop("error", None)
-            answer["result"] = None
-    return json.dumps(answers if batch else answers[0]).encode()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _ProxyServer
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _relay(self, verb: str) -> None:
-        owner = self.server.owner
-        length = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(length) if length else b""
-        methods = owner.record(verb, self.path, body)
-        if verb == "POST" and owner.stall_posts:
-            owner.stalled.wait(timeout=10)
-            self.close_connection = True
-            return
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-        upstream = owner.session.request(
-            verb, owner.upstream + self.path, data=body or None, headers=headers, timeout=30
-        )
-        kind = upstream.headers.get("Content-Type", "application/octet-stream")
-        content = upstream.content
-        if owner.hide_receipts and "eth_getTransactionReceipt" in methods:
-            content = _without_receipts(body, content)
-        self._answer(upstream.status_code, content, kind)
-
-    def _answer(self, status: int, body: bytes, kind: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        self._relay("GET")
-
-    def do_POST(self) -> None:
-        self._relay("POST")
-
-
-class _ProxyServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64
-
-    def __init__(self, owner: CountingProxy) -> None:
-        self.owner = owner
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-
-class CountingProxy:
-    """Forwards HTTP to ``upstream``; counts requests by verb and path and JSON-RPC methods.
-
-    ``hide_receipts`` answers ``eth_getTransactionReceipt`` with null (a node that
-    has not mined the transaction yet). ``stall_posts`` holds POSTs unanswered and
-    never forwards them (an upload endpoint that hangs).
-    """
-
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream.rstrip("/")
-        self.session = requests.Session()
-        self.lock = threading.Lock()
-        self.paths: Counter[tuple[str, str]] = Counter()
-        self.methods: Counter[str] = Counter()
-        self.hide_receipts = False
-        self.stall_posts = False
-        self.stalled = threading.Event()
-        self._server = _ProxyServer(self)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def record(self, verb: str, path: str, body: bytes) -> list[str]:
-        names: list[str] = []
-        if body[:1] in (b"{", b"["):
-            try:
-                parsed = json.loads(body)
-            except ValueError:
-                parsed = None
-            items = parsed if isinstance(parsed, list) else [parsed]
-            names = [str(i.get("method")) for i in items if isinstance(i, dict) and "method" in i]
-        with self.lock:
-            self.paths[(verb, path.split("?")[0])] += 1
-            self.methods.update(names)
-        return names
-
-    def count(self, method: str) -> int:
-        with self.lock:
-            return self.methods[method]
-
-    def posts(self) -> int:
-        with self.lock:
-            return sum(n for (verb, _), n in self.paths.items() if verb == "POST")
-
-    def reset_counts(self) -> None:
-        with self.lock:
-            self.paths.clear()
-            self.methods.clear()
-
-    def reset(self) -> None:
-        self.reset_counts()
-        self.hide_receipts = False
-        self.stall_posts = False
-        self.stalled.set()
-        self.stalled = threading.Event()
-
-    def close(self) -> None:
-        self.stalled.set()
-        self._server.shutdown()
-        self._server.server_close()
 
 
 # -- nodes ----------------------------------------------------------------------------------------
@@ -189,13 +56,13 @@ class Node:
     rpc_url: str
     store_url: str
     deployment: Deployment
-    rpc_proxy: CountingProxy = field(init=False)
-    store_proxy: CountingProxy = field(init=False)
+    rpc_proxy: FaultProxy = field(init=False)
+    store_proxy: FaultProxy = field(init=False)
     session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
-        self.rpc_proxy = CountingProxy(self.rpc_url)
-        self.store_proxy = CountingProxy(self.store_url)
+        self.rpc_proxy = FaultProxy(self.rpc_url).start()
+        self.store_proxy = FaultProxy(self.store_url).start()
 
     def call(self, method: str, params: list[Any]) -> Any:
         """One JSON-RPC request straight to the node (not counted by the proxy)."""
@@ -206,8 +73,8 @@ class Node:
         return answer["result"]
 
     def close(self) -> None:
-        self.rpc_proxy.close()
-        self.store_proxy.close()
+        self.rpc_proxy.stop()
+        self.store_proxy.stop()
 
 
 @pytest.fixture(scope="session")
@@ -272,11 +139,11 @@ class Net:
     other_agent: DevnetAccount = AGENTS[1]
 
     @property
-    def rpc(self) -> CountingProxy:
+    def rpc(self) -> FaultProxy:
         return self.node.rpc_proxy
 
     @property
-    def store(self) -> CountingProxy:
+    def store(self) -> FaultProxy:
         return self.node.store_proxy
 
     def nonce(self, account: DevnetAccount) -> int:
@@ -363,12 +230,12 @@ def net(node: Node, monkeypatch: pytest.MonkeyPatch) -> Iterator[Net]:
     monkeypatch.setenv("OGPU_IPFS_BACKEND", "devnet")
     monkeypatch.setenv("OGPU_IPFS_API_URL", node.store_proxy.url)
     monkeypatch.delenv("OGPU_IPFS_GATEWAY", raising=False)
-    node.rpc_proxy.reset()
-    node.store_proxy.reset()
+    node.rpc_proxy.clear()
+    node.store_proxy.clear()
     try:
         yield Net(node)
     finally:
-        node.rpc_proxy.reset()
-        node.store_proxy.reset()
+        node.rpc_proxy.clear()
+        node.store_proxy.clear()
         ogpu.reset()
         node.call("evm_revert", [snapshot])

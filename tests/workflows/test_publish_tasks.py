@@ -23,6 +23,8 @@ from ogpu.types import (
     TaskStatus,
 )
 
+from ..helpers.proxy import Fault
+
 if TYPE_CHECKING:
     from conftest import Net
 
@@ -144,12 +146,12 @@ def test_bad_arguments_send_nothing(net: Net, sources: list[Source]) -> None:
 @pytest.mark.slow
 def test_a_receipt_timeout_is_reported_per_task(net: Net, sources: list[Source]) -> None:
     infos = [_info(net, sources[0].address, f"late {i}") for i in range(2)]
-    net.rpc.hide_receipts = True
+    hidden = net.rpc.add("eth_getTransactionReceipt", Fault.NULL_RESULT, times=None)
     try:
         with pytest.raises(PublishTasksError) as caught:
             publish_tasks(infos, signer=net.client.account, receipt_timeout=0.5)
     finally:
-        net.rpc.hide_receipts = False
+        net.rpc.remove(hidden)
     error = caught.value
     assert error.tasks == [None, None]
     assert sorted(error.errors) == [0, 1]

@@ -19,6 +19,8 @@ from ogpu.types import (
     TxMayHaveLandedError,
 )
 
+from ..helpers.proxy import Fault
+
 if TYPE_CHECKING:
     from conftest import Net
 
@@ -29,6 +31,9 @@ ETHER = 10**18
 def source(net: Net) -> Source:
     net.fund(net.client, ETHER)
     return publish_source(net.source_info(min_payment=10**15), signer=net.client.account)
+
+
+HANG = 600.0  # an upload held this long: until the test ends (the proxy cuts it then)
 
 
 def _info(net: Net, source: Source) -> TaskInfo:
@@ -42,7 +47,7 @@ def _info(net: Net, source: Source) -> TaskInfo:
 
 def test_ipfs_timeout_stops_a_hanging_upload_and_sends_nothing(net: Net, source: Source) -> None:
     info = _info(net, source)
-    net.store.stall_posts = True
+    net.store.add("*", Fault.SLOW_BEFORE, times=None, delay=HANG)
     before = net.nonce(net.client)
     net.rpc.reset_counts()
 
@@ -58,7 +63,7 @@ def test_ipfs_timeout_stops_a_hanging_upload_and_sends_nothing(net: Net, source:
 @pytest.mark.slow
 def test_total_timeout_bounds_the_upload(net: Net, source: Source) -> None:
     info = _info(net, source)
-    net.store.stall_posts = True
+    net.store.add("*", Fault.SLOW_BEFORE, times=None, delay=HANG)
     net.rpc.reset_counts()
 
     with pytest.raises(IPFSUploadError):
@@ -68,7 +73,7 @@ def test_total_timeout_bounds_the_upload(net: Net, source: Source) -> None:
 
 
 def test_publish_source_ipfs_timeout(net: Net) -> None:
-    net.store.stall_posts = True
+    net.store.add("*", Fault.SLOW_BEFORE, times=None, delay=HANG)
     with pytest.raises(IPFSUploadError):
         publish_source(net.source_info(), signer=net.client.account, ipfs_timeout=0.3)
     assert net.rpc.count("eth_sendRawTransaction") == 0
@@ -86,7 +91,7 @@ def _mined_task(net: Net, tx_hash: str) -> str:
 @pytest.mark.slow
 def test_receipt_timeout_reports_the_sent_transaction(net: Net, source: Source) -> None:
     info = _info(net, source)
-    net.rpc.hide_receipts = True
+    net.rpc.add("eth_getTransactionReceipt", Fault.NULL_RESULT, times=None)
     net.rpc.reset_counts()
 
     with pytest.raises(ReceiptTimeoutError) as caught:
@@ -103,7 +108,7 @@ def test_receipt_timeout_reports_the_sent_transaction(net: Net, source: Source) 
 @pytest.mark.slow
 def test_total_timeout_bounds_the_receipt_wait(net: Net, source: Source) -> None:
     info = _info(net, source)
-    net.rpc.hide_receipts = True
+    net.rpc.add("eth_getTransactionReceipt", Fault.NULL_RESULT, times=None)
 
     with pytest.raises(ReceiptTimeoutError) as caught:
         publish_task(info, signer=net.client.account, receipt_timeout=600, timeout=2.5)

@@ -1,165 +1,45 @@
-"""A fault-injecting JSON-RPC proxy on loopback (test support).
+"""The suite's one loopback JSON-RPC proxy: counts what reaches the wire, injects faults.
 
-``FaultProxy(upstream)`` forwards JSON-RPC over HTTP to ``upstream`` and applies
-``Rule``s keyed by JSON-RPC method. Connection-level faults act on the whole HTTP
-request (a batch is hit when any of its items matches); answer-level faults rewrite
-the matching item's answer only, so a batch keeps its other answers.
+``FaultProxy(upstream).start()`` forwards JSON-RPC over HTTP to ``upstream`` and applies
+``Rule``s keyed by JSON-RPC method (``"*"``: every method). Connection-level faults act
+on the whole HTTP request (a batch is hit when any of its items matches); answer-level
+faults rewrite the matching item's answer only, so a batch keeps its other answers.
 
-Connection-level faults:
+The faults (``Fault``, ``Rule``) are described in ``faults.py``.
 
-- ``DROP_BEFORE``: close the connection without forwarding (the node never sees it).
-- ``DROP_AFTER``: forward, then close without answering (the node acted; the client
-  hears nothing).
-- ``HTTP_502`` / ``HTTP_502_AFTER``: answer ``502 Bad Gateway`` without / after forwarding.
-- ``SLOW_BEFORE``: hold the request ``delay`` seconds, then forward and answer.
-- ``SLOW_AFTER``: forward at once, answer after ``delay`` seconds.
-- ``DUPLICATE``: forward the same body twice; answer with the first or (``answer_second``)
-  the second delivery's answer.
-- ``GARBAGE_AFTER``: forward, then answer ``200`` with a body that is not JSON.
-- ``DRIP_HEADERS_AFTER``: forward, then send a status line and an endless header one
-  byte per ``delay`` seconds (a gateway that drips headers).
-- ``DRIP_BODY_AFTER``: forward, then send complete headers and the answer one byte per
-  ``delay`` seconds (it would complete, much too late).
+A request that is not JSON-RPC (a GET, an upload to the IPFS stand-in) is relayed as it
+came; rules named ``"VERB /path"`` or ``"*"`` apply ``DROP_BEFORE``, ``HTTP_502`` or
+``SLOW_BEFORE`` (``delay`` up to ``clear()``, then cut) to it.
 
-Answer-level faults (a lagging replica or another node):
-
-- ``BLOCK_NOT_FOUND``: JSON-RPC error ``-32000 block not found``, not forwarded.
-- ``NULL_RESULT``: ``result: null`` (a receipt or transaction the replica has not seen).
-- ``STALE_NONCE``: forward ``eth_getTransactionCount`` and answer ``lag`` less.
-- ``WRONG_CHAIN``: answer ``eth_chainId`` with ``chain_id`` (a node of another chain).
-- ``RPC_ERROR``: JSON-RPC error ``message`` (``code``), not forwarded.
-- ``ERROR_AFTER``: forward, then answer the JSON-RPC error ``message`` with ``code``
-  instead of the node's answer; ``bare=True``: the error is the bare string ``message``
-  (``{"error": "..."}``), as some gateways answer.
-- ``RESULT_AFTER``: forward, then replace the result with ``result``, or, with ``patch``
-  and an object result, merge ``patch`` into it (a receipt whose ``blockNumber`` is
-  ``"banana"``).
-
-Counters: ``received`` (methods the client sent, batches expanded), ``forwarded``
-(methods delivered upstream, duplicates included), ``raw_received``/``raw_forwarded``
-(``eth_sendRawTransaction`` payloads), ``applied`` (``(method, fault)`` in order).
+Counters (``reset_counts()`` zeroes them; ``clear()`` also drops the rules): ``requests``
+and ``paths`` (HTTP requests; by verb and path), ``batches`` (each JSON-RPC request's
+methods), ``calls`` and ``sequence`` (calls received, in order), ``received`` /
+``forwarded`` (methods sent by the client / delivered upstream), ``raw_received`` /
+``raw_forwarded`` (``eth_sendRawTransaction`` payloads), ``applied`` (method, fault).
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import http.client
 import json
 import socket
 import threading
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from .faults import ANSWERED, Fault, Item, Rule, error
+
 __all__ = ["Fault", "FaultProxy", "Rule"]
 
-_CONNECTION_FAULTS = frozenset(
-    {
-        "DROP_BEFORE",
-        "DROP_AFTER",
-        "HTTP_502",
-        "HTTP_502_AFTER",
-        "SLOW_BEFORE",
-        "SLOW_AFTER",
-        "DUPLICATE",
-        "GARBAGE_AFTER",
-        "DRIP_HEADERS_AFTER",
-        "DRIP_BODY_AFTER",
-    }
-)
 
-
-class Fault(enum.Enum):
-    """What the proxy does to a matching request (see the module docstring)."""
-
-    DROP_BEFORE = "drop the connection before forwarding"
-    DROP_AFTER = "drop the connection after forwarding"
-    HTTP_502 = "502 Bad Gateway, not forwarded"
-    HTTP_502_AFTER = "502 Bad Gateway after forwarding"
-    SLOW_BEFORE = "hold the request past the client timeout, then forward"
-    SLOW_AFTER = "forward, answer after the client timeout"
-    DUPLICATE = "deliver the request twice"
-    GARBAGE_AFTER = "forward, answer a non-JSON body"
-    DRIP_HEADERS_AFTER = "forward, drip the headers one byte at a time"
-    DRIP_BODY_AFTER = "forward, drip the answer one byte at a time"
-    BLOCK_NOT_FOUND = "lagging replica: 'block not found'"
-    NULL_RESULT = "lagging replica: null result"
-    STALE_NONCE = "lagging replica: stale eth_getTransactionCount"
-    WRONG_CHAIN = "node of another chain: wrong eth_chainId"
-    RPC_ERROR = "JSON-RPC error, not forwarded"
-    ERROR_AFTER = "forward, answer a JSON-RPC error"
-    RESULT_AFTER = "forward, answer another result"
-
-    @property
-    def connection_level(self) -> bool:
-        return self.name in _CONNECTION_FAULTS
-
-
-_ANSWERED = frozenset(
-    {Fault.BLOCK_NOT_FOUND, Fault.NULL_RESULT, Fault.RPC_ERROR, Fault.WRONG_CHAIN}
-)
-
-
-@dataclass
-class Rule:
-    """Apply ``fault`` to requests calling ``method``.
-
-    Requests match when ``when(params)`` is true (default: always) and, with ``after``,
-    once a call of that method was received. The first
-    ``skip`` matching requests pass untouched; then the fault applies ``times``
-    times (``None``: for ever).
-    """
-
-    method: str
-    fault: Fault
-    times: int | None = 1
-    skip: int = 0
-    delay: float = 1.0
-    lag: int = 1
-    chain_id: int = 1
-    message: str = "internal error"
-    code: int = -32000
-    bare: bool = False
-    result: Any = None
-    patch: dict[str, Any] | None = None
-    answer_second: bool = False
-    when: Callable[[list[Any]], bool] | None = None
-    after: str | None = None
-    hits: int = 0
-
-    def take(self, params: list[Any]) -> bool:
-        """Count one matching request; whether the fault applies to it."""
-        if self.when is not None and not self.when(params):
-            return False
-        if self.skip > 0:
-            self.skip -= 1
-            return False
-        if self.times is not None:
-            if self.times <= 0:
-                return False
-            self.times -= 1
-        self.hits += 1
-        return True
-
-
-@dataclass
-class _Item:
-    """One JSON-RPC call of a request and the rule that hit it (if any)."""
-
-    call: dict[str, Any]
-    rule: Rule | None = None
-
-    @property
-    def method(self) -> str:
-        return str(self.call.get("method", ""))
-
-
-def _error(call_id: Any, message: str, code: int = -32000) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": call_id, "error": {"code": code, "message": message}}
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True  # ``start()`` after ``stop()`` takes the same port again
+    request_queue_size = 128  # dozens of watchers or threads at once
 
 
 @dataclass
@@ -168,6 +48,11 @@ class FaultProxy:
 
     upstream: str
     rules: list[Rule] = field(default_factory=list)
+    requests: int = 0
+    paths: Counter[tuple[str, str]] = field(default_factory=Counter)
+    sequence: list[str] = field(default_factory=list)
+    batches: list[list[str]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
     received: Counter[str] = field(default_factory=Counter)
     forwarded: Counter[str] = field(default_factory=Counter)
     raw_received: list[str] = field(default_factory=list)
@@ -176,6 +61,8 @@ class FaultProxy:
     lock: threading.Lock = field(default_factory=threading.Lock)
     _cancel: threading.Event = field(default_factory=threading.Event)
     _server: ThreadingHTTPServer | None = None
+    _port: int = 0
+    _open: set[socket.socket] = field(default_factory=set)
 
     # -- control -------------------------------------------------------------------------------
 
@@ -186,17 +73,32 @@ class FaultProxy:
             self.rules.append(rule)
         return rule
 
+    def remove(self, rule: Rule) -> None:
+        """Uninstall one rule (the others and the counters stay)."""
+        with self.lock:
+            self.rules.remove(rule)
+
+    def reset_counts(self) -> None:
+        """Zero every counter (the rules stay)."""
+        with self.lock:
+            self.requests = 0
+            self.paths.clear()
+            self.sequence.clear()
+            self.batches.clear()
+            self.calls.clear()
+            self.received.clear()
+            self.forwarded.clear()
+            self.raw_received.clear()
+            self.raw_forwarded.clear()
+            self.applied.clear()
+
     def clear(self) -> None:
         """Remove every rule, zero every counter and cut held requests (never forwarded)."""
         with self.lock:
             self._cancel.set()
             self._cancel = threading.Event()
             self.rules.clear()
-            self.received.clear()
-            self.forwarded.clear()
-            self.raw_received.clear()
-            self.raw_forwarded.clear()
-            self.applied.clear()
+        self.reset_counts()
 
     def count(self, method: str) -> int:
         """How many calls of ``method`` the client sent."""
@@ -208,40 +110,70 @@ class FaultProxy:
         with self.lock:
             return self.forwarded[method]
 
+    def posts(self) -> int:
+        """How many HTTP POSTs arrived (JSON-RPC or not)."""
+        with self.lock:
+            return sum(n for (verb, _), n in self.paths.items() if verb == "POST")
+
     def total_received(self) -> int:
         with self.lock:
             return sum(self.received.values())
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "proxy not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        assert self._port, "proxy not started"
+        return f"http://127.0.0.1:{self._port}"
 
     def start(self) -> FaultProxy:
+        """Listen on loopback (a free port the first time, the same one after ``stop``)."""
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # an answer is two writes: no delayed-ACK wait
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
+
+            def setup(self) -> None:
+                super().setup()
+                with proxy.lock:
+                    proxy._open.add(self.connection)
+
+            def finish(self) -> None:
+                with proxy.lock:
+                    proxy._open.discard(self.connection)
+                super().finish()
+
+            def do_GET(self) -> None:
+                proxy._plain(self, b"")
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0") or 0)
                 proxy._handle(self, self.rfile.read(length))
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", self._port), Handler)
+        self._port = int(server.server_address[1])
         self._server = server
-        threading.Thread(target=server.serve_forever, name="fault-proxy", daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
+        """Close the listener and every open connection (the node is down: connections are
+        refused) and cut held requests; ``start()`` opens it again on the same port."""
         self._cancel.set()
+        self._cancel = threading.Event()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
+        with self.lock:
+            open_now, self._open = list(self._open), set()
+        for connection in open_now:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     # -- the wire ------------------------------------------------------------------------------
 
@@ -256,6 +188,42 @@ class FaultProxy:
             return answer.status, answer.read()
         finally:
             connection.close()
+
+    def _count_http(self, handler: BaseHTTPRequestHandler) -> None:
+        with self.lock:
+            self.requests += 1
+            self.paths[(handler.command, handler.path.split("?")[0])] += 1
+
+    def _plain(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        """A request that is not JSON-RPC (a GET, an IPFS upload): relayed as it came, path,
+        query and headers included. Its rule name is ``"VERB /path"`` (or ``"*"``); only
+        ``DROP_BEFORE``, ``HTTP_502`` and ``SLOW_BEFORE`` apply to it."""
+        self._count_http(handler)
+        name = f"{handler.command} {handler.path.split('?')[0]}"
+        with self.lock:
+            cancel = self._cancel
+            rule = next((r for r in self.rules if r.method in (name, "*") and r.take([])), None)
+            if rule is not None:
+                self.applied.append((name, rule.fault))
+        fault = rule.fault if rule is not None else None
+        if fault is Fault.DROP_BEFORE or (
+            fault is Fault.SLOW_BEFORE and rule is not None and cancel.wait(rule.delay)
+        ):
+            self._drop(handler)
+            return
+        if fault is Fault.HTTP_502:
+            self._reply(handler, 502, b"<html>502 Bad Gateway</html>")
+            return
+        parts = urlsplit(self.upstream)
+        headers = {k: v for k, v in handler.headers.items() if k.lower() != "connection"}
+        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, 60)
+        try:
+            connection.request(handler.command, handler.path, body or None, headers)
+            answer = connection.getresponse()
+            status, kind, data = answer.status, answer.getheader("Content-Type"), answer.read()
+        finally:
+            connection.close()
+        self._reply(handler, status, data, kind or "application/octet-stream")
 
     def _deliver(self, calls: list[dict[str, Any]], batch: bool) -> dict[Any, Any]:
         """Forward ``calls`` (as one request) and return the answers keyed by id."""
@@ -274,19 +242,22 @@ class FaultProxy:
         answers = parsed if isinstance(parsed, list) else [parsed]
         if status != 200 or not all(isinstance(a, dict) for a in answers):
             return {
-                call.get("id"): _error(call.get("id"), f"upstream HTTP {status}") for call in calls
+                call.get("id"): error(call.get("id"), f"upstream HTTP {status}") for call in calls
             }
         return {answer.get("id"): answer for answer in answers}
 
-    def _match(self, items: list[_Item]) -> None:
+    def _match(self, items: list[Item]) -> None:
         with self.lock:
+            self.batches.append([item.method for item in items])
             for item in items:
                 method = item.method
+                self.calls.append(item.call)
+                self.sequence.append(method)
                 self.received[method] += 1
                 if method == "eth_sendRawTransaction":
                     self.raw_received.append(str((item.call.get("params") or [""])[0]))
                 for rule in self.rules:
-                    if rule.method != method:
+                    if rule.method not in (method, "*"):
                         continue
                     if rule.after is not None and not self.received[rule.after]:
                         continue
@@ -302,17 +273,19 @@ class FaultProxy:
             handler.connection.shutdown(socket.SHUT_RDWR)
 
     @staticmethod
-    def _reply(handler: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
+    def _reply(
+        handler: BaseHTTPRequestHandler, status: int, body: bytes, kind: str = "application/json"
+    ) -> None:
         try:
             handler.send_response(status)
-            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Type", kind)
             handler.send_header("Content-Length", str(len(body)))
             handler.end_headers()
             handler.wfile.write(body)
         except OSError:
             handler.close_connection = True
 
-    def _rewrite(self, item: _Item, answer: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _rewrite(self, item: Item, answer: dict[str, Any] | None) -> dict[str, Any] | None:
         """The answer an answer-level rule gives (``None``: forward and keep the node's)."""
         rule = item.rule
         call_id = item.call.get("id")
@@ -320,7 +293,7 @@ class FaultProxy:
             return answer
         fault = rule.fault
         if fault is Fault.BLOCK_NOT_FOUND:
-            return _error(call_id, "block not found")
+            return error(call_id, "block not found")
         if fault is Fault.NULL_RESULT:
             return {"jsonrpc": "2.0", "id": call_id, "result": None}
         if fault is Fault.WRONG_CHAIN:
@@ -328,7 +301,7 @@ class FaultProxy:
         if fault in (Fault.RPC_ERROR, Fault.ERROR_AFTER):
             if rule.bare:
                 return {"jsonrpc": "2.0", "id": call_id, "error": rule.message}
-            return _error(call_id, rule.message, rule.code)
+            return error(call_id, rule.message, rule.code)
         if fault is Fault.RESULT_AFTER:
             found = answer.get("result") if isinstance(answer, dict) else None
             if rule.patch is not None and isinstance(found, dict):
@@ -349,10 +322,10 @@ class FaultProxy:
         batch = isinstance(parsed, list)
         calls = parsed if batch else [parsed]
         if not calls or not all(isinstance(c, dict) for c in calls):
-            status, data = self._post(body)
-            self._reply(handler, status, data)
+            self._plain(handler, body)
             return
-        items = [_Item(call) for call in calls]
+        self._count_http(handler)
+        items = [Item(call) for call in calls]
         with self.lock:
             cancel = self._cancel
         self._match(items)
@@ -371,7 +344,7 @@ class FaultProxy:
             if cancel.wait(level.delay):
                 self._drop(handler)
                 return
-        answer_only = {id(i) for i in items if i.rule is not None and i.rule.fault in _ANSWERED}
+        answer_only = {id(i) for i in items if i.rule is not None and i.rule.fault in ANSWERED}
         to_send = [i.call for i in items if id(i) not in answer_only]
         answers: dict[Any, Any] = {}
         if to_send:
