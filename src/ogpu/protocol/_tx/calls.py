@@ -17,17 +17,6 @@ from ogpu.protocol import _bindings as b
 if TYPE_CHECKING:
     from web3 import Web3
 
-__all__ = [
-    "BATCH_LIMIT",
-    "RETRY_PAUSE",
-    "batch",
-    "batches",
-    "chunks",
-    "each",
-    "is_transient",
-    "policy",
-    "read",
-]
 
 #: First pause between retries of a read, in seconds (doubling, with jitter).
 RETRY_PAUSE = 0.05

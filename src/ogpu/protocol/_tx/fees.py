@@ -18,7 +18,6 @@ from ogpu.types.errors import RPCError
 if TYPE_CHECKING:
     from web3 import Web3
 
-__all__ = ["FALLBACK_PRIORITY_FEE", "FEE_READS", "fee_fields", "fees"]
 
 #: Priority fee used when the node has no ``eth_maxPriorityFeePerGas``.
 FALLBACK_PRIORITY_FEE = 1_000_000_000

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
     from web3 import Web3
 
-__all__ = ["Item", "broadcast_all"]
 
 _TRANSFER_GAS = 21_000
 # failures that leave no nonce gap: the bytes may still land, or the nonce is used
