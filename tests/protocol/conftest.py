@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from ogpu_bindings import nexus as nexus_abi
 
 import ogpu
 from ogpu.chain import ChainConfig, NonceManager
@@ -29,23 +28,20 @@ from ogpu.protocol import (
     Source,
     Task,
     controller,
-    execute_request,
     extract_source_address,
     extract_task_address,
     nexus,
     terminal,
     vault,
 )
-from ogpu.protocol import _bindings as bindings
 from ogpu.types import (
-    DeliveryMethod,
     Environment,
     Receipt,
-    ResponseParams,
     SourceParams,
     TaskParams,
 )
 
+from ..helpers import world as builders
 from ..helpers.proxy import FaultProxy
 
 ETHER = 10**18
@@ -99,28 +95,8 @@ class World:
     provider: DevnetAccount = PROVIDERS[0]
     other_provider: DevnetAccount = PROVIDERS[1]
 
-    def source_params(
-        self,
-        *,
-        delivery: DeliveryMethod = DeliveryMethod.MANUAL_CONFIRMATION,
-        min_payment: int = 10**15,
-        min_lockup: int = 0,
-        max_expiry: int = 3600,
-        envs: Environment = Environment.CPU | Environment.NVIDIA,
-        metadata_url: str = "https://example.invalid/meta.json",
-    ) -> SourceParams:
-        return SourceParams(
-            client=self.client.address,
-            imageMetadataUrl=metadata_url,
-            imageEnvironments=envs,
-            minPayment=min_payment,
-            minAvailableLockup=min_lockup,
-            maxExpiryDuration=max_expiry,
-            privacyEnabled=False,
-            optionalParamsUrl="",
-            deliveryMethod=delivery,
-            lastUpdateTime=0,
-        )
+    def source_params(self, **kwargs: Any) -> SourceParams:
+        return builders.source_params(self.client.address, **kwargs)
 
     def source(self, **kwargs: Any) -> Source:
         receipt = nexus.publish_source(self.source_params(**kwargs), signer=self.client.account)
@@ -168,13 +144,7 @@ class World:
             time.sleep(0.01)
 
     def respond(self, task: Task, provider: DevnetAccount, data: str) -> Response:
-        params = ResponseParams(task=task.address, provider=provider.address, data=data, payment=0)
-        request = nexus_abi.submit_response(bindings.singleton("NEXUS"), params)
-        receipt = execute_request(request, provider.account)
-        for log in receipt.logs:
-            if type(log).__name__ == "ResponseSubmittedEvent":
-                return Response(log.response)
-        raise AssertionError("no ResponseSubmitted event")
+        return builders.respond(task.address, provider, data)
 
 
 @pytest.fixture

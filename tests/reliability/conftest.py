@@ -38,7 +38,6 @@ from ogpu.protocol import (
     Source,
     Task,
     controller,
-    execute_request,
     extract_source_address,
     extract_task_address,
     nexus,
@@ -50,12 +49,12 @@ from ogpu.types import (
     Environment,
     ImageEnvironments,
     Receipt,
-    ResponseParams,
     SourceInfo,
     SourceParams,
     TaskParams,
 )
 
+from ..helpers import world as builders
 from ..helpers.proxy import FaultProxy
 from .endpoints import mainnet_at
 from .secrets_guard import (
@@ -171,18 +170,8 @@ class Net:
         min_payment: int = 10**15,
         client: DevnetAccount | None = None,
     ) -> SourceParams:
-        return SourceParams(
-            client=(client or self.client).address,
-            imageMetadataUrl="https://example.invalid/meta.json",
-            imageEnvironments=Environment.CPU | Environment.NVIDIA,
-            minPayment=min_payment,
-            minAvailableLockup=0,
-            maxExpiryDuration=3600,
-            privacyEnabled=False,
-            optionalParamsUrl="",
-            deliveryMethod=delivery,
-            lastUpdateTime=0,
-        )
+        owner = (client or self.client).address
+        return builders.source_params(owner, delivery=delivery, min_payment=min_payment)
 
     def source_info(self) -> SourceInfo:
         return SourceInfo(
@@ -223,17 +212,7 @@ class Net:
         )
 
     def respond(self, task: Task, data: str = "https://example.invalid/out.json") -> Response:
-        from ogpu_bindings.nexus import submit_response
-
-        params = ResponseParams(
-            task=task.address, provider=self.provider.address, data=data, payment=0
-        )
-        request = submit_response(self.devnet.deployment.nexus, params)
-        receipt = execute_request(request, self.provider.account)
-        for log in receipt.logs:
-            if type(log).__name__ == "ResponseSubmittedEvent":
-                return Response(log.response)
-        raise AssertionError("no ResponseSubmitted event")
+        return builders.respond(task.address, self.provider, data)
 
 
 @contextmanager

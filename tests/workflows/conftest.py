@@ -28,16 +28,16 @@ from ogpu.chain import ChainConfig, NonceManager
 from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS, Deployment, DevnetAccount
 from ogpu.devnet.store import ContentStore, StoreServer
 from ogpu.protocol import Response as ResponseProxy
-from ogpu.protocol import Source, execute_request, nexus, terminal, vault
+from ogpu.protocol import Source, nexus, terminal, vault
 from ogpu.types import (
     DeliveryMethod,
     Environment,
     ImageEnvironments,
     Receipt,
-    ResponseParams,
     SourceInfo,
 )
 
+from ..helpers import world as builders
 from ..helpers.ganache import running_ganache
 from ..helpers.proxy import FaultProxy
 
@@ -211,15 +211,7 @@ class Net:
 
     def respond(self, task: str, provider: DevnetAccount, data: str) -> ResponseProxy:
         """The provider submits a response through ``ogpu.protocol`` (request + executor)."""
-        from ogpu_bindings import nexus as generated
-
-        params = ResponseParams(task=task, provider=provider.address, data=data, payment=0)
-        request = generated.submit_response(ChainConfig.get_contract_address("NEXUS"), params)
-        receipt = execute_request(request, provider.account)
-        for log in receipt.logs:
-            if type(log).__name__ == "ResponseSubmittedEvent":
-                return ResponseProxy(log.response)
-        raise AssertionError("no ResponseSubmitted event")
+        return builders.respond(task, provider, data)
 
 
 @pytest.fixture
