@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +42,7 @@ from ogpu.types import (
 
 from ..helpers import world as builders
 from ..helpers.proxy import FaultProxy
+from ..helpers.wait import wait_until
 
 ETHER = 10**18
 
@@ -134,14 +134,8 @@ class World:
         with self.devnet.lock:
             return int(self.devnet.tester.get_nonce(address))
 
-    @staticmethod
-    def wait_until(predicate: Any, timeout: float = 10.0) -> None:
-        """Poll ``predicate`` until true (coordination only, never a timing assertion)."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError("condition not reached")
-            time.sleep(0.01)
+    #: Poll a predicate until true (coordination only, never a timing assertion).
+    wait_until = staticmethod(wait_until)
 
     def respond(self, task: Task, provider: DevnetAccount, data: str) -> Response:
         return builders.respond(task.address, provider, data)
