@@ -28,6 +28,7 @@ from ogpu.protocol import (
     vault,
 )
 from ogpu.protocol import _bindings as bindings
+from ogpu.protocol._executor import execute_request
 from ogpu.types import (
     InvalidAddressError,
     InvalidAmountError,
@@ -266,8 +267,10 @@ def test_unknown_outcome_raises_with_hash_and_never_signs_twice(
     before = world.tx_count(account.address)
     proxy.add("eth_sendRawTransaction", Fault.DROP_BEFORE, times=None)
     proxy.add("eth_getTransactionByHash", Fault.DROP_BEFORE, times=None)
+    # vault.deposit's engine path with a 3 s receipt wait instead of the 120 s default
+    request = vault_abi.deposit(bindings.singleton("VAULT"), account.address, value=5)
     with pytest.raises(TxMayHaveLandedError) as caught:
-        vault.deposit(account.address, 5, signer=account.account)
+        execute_request(request, account.account, receipt_timeout=3)
     assert caught.value.tx_hash is not None
     assert caught.value.tx_hash.startswith("0x")
     assert len(caught.value.tx_hash) == 66
