@@ -163,16 +163,8 @@ def _targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
             verdict(r >= 5 if _finite(r) else None),
         )
     )
-    # pipelined nonces: ours' publish_tasks against the official SDK's fastest safe path
-    name = "publish_tasks" if "publish_tasks" in workloads else "publish_task"
-    r = _ratio(workloads.get(name, {}), cells(name), "official")
-    rows.append(
-        (
-            f"publish throughput ≥ 3× official at +{label} ms ({name})",
-            _x(r),
-            verdict(r >= 3 if _finite(r) else None),
-        )
-    )
+    rows += _publish_targets(workloads, label)
+    rows += _get_tasks_targets(workloads, label)
     watch = workloads.get("watchers", {})
     k = int(watch.get("watchers") or 20)
     c = cells("watchers")
@@ -221,6 +213,60 @@ def _targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
     if "service" in workloads and "skipped" not in workloads["service"]:
         rows.append(service_load.target(workloads["service"]))
     return rows
+
+
+def _publish_targets(workloads: dict[str, Any], label: str) -> list[tuple[str, str, str]]:
+    """Issue 20: pipelined publishing against the floor and official; every 0 ms row."""
+    rows: list[tuple[str, str, str]] = []
+    pipelined = workloads.get("publish_tasks", {})
+    at = dict(pipelined.get("latencies", {}).get(label, {}))
+    for other, name, need in (
+        ("web3", "the pipelined web3.py floor", 1.0),
+        ("official", "official", 4.0),
+    ):
+        r = _ratio(pipelined, at, other)
+        rows.append(
+            (
+                f"publish_tasks ≥ {need:g}× {name}'s throughput at +{label} ms",
+                _x(r),
+                _verdict(r >= need if _finite(r) else None),
+            )
+        )
+    for name in ("publish_task", "publish_tasks"):
+        workload = workloads.get(name, {})
+        r = _ratio(workload, dict(workload.get("latencies", {}).get("0", {})), "official")
+        rows.append(
+            (
+                f"{name} ≥ 1.0× official's throughput at +0 ms",
+                _x(r),
+                _verdict(r >= 1 if _finite(r) else None),
+            )
+        )
+    return rows
+
+
+def _get_tasks_targets(workloads: dict[str, Any], label: str) -> list[tuple[str, str, str]]:
+    """Issue 20: the 3,000-task list in 2 HTTP requests, 1.5× official at +label ms."""
+    workload = workloads.get("get_tasks", {})
+    at = dict(workload.get("latencies", {}).get(label, {}))
+    r = _ratio(workload, at, "official")
+    requests = at.get("ours", {}).get("requests_per_call")
+    return [
+        (
+            f"Source.get_tasks() over 3,000 tasks: 2 HTTP requests at +{label} ms",
+            _fmt(requests),
+            _verdict(requests == 2 if _finite(requests) else None),
+        ),
+        (
+            f"Source.get_tasks() over 3,000 tasks ≥ 1.5× official at +{label} ms",
+            _x(r),
+            _verdict(r >= 1.5 if _finite(r) else None),
+        ),
+    ]
+
+
+def _verdict(ok: bool | None) -> str:
+    return "–" if ok is None else ("met" if ok else "MISSED")
 
 
 def _slower_than_official(
@@ -284,6 +330,29 @@ def _why_missed(data: dict[str, Any], targets: list[tuple[str, str, str]]) -> li
             "no-upload-on-bad-input guarantee."
         )
         out.append(text)
+    if any(t.startswith("Source.get_tasks() over 3,000 tasks ≥") for t in missed):
+        cells = {side: _cell(data, "get_tasks", lat, side) for side in ("ours", "official")}
+        busy = {side: c.get("devnet_ms_per_call") for side, c in cells.items()}
+        out.append(
+            f"get_tasks over 3,000 tasks: every side makes the same one `getTasks(0, 2999)` "
+            f"eth_call, and the devnet (py-evm) spends {_fmt(busy['ours'], 'ms')} executing "
+            f"it for ours and {_fmt(busy['official'], 'ms')} for the official SDK, of "
+            f"{_fmt(cells['ours'].get('value'), 'ms')} and "
+            f"{_fmt(cells['official'].get('value'), 'ms')} in all. What is left to cut is "
+            "the client side (ours: 2 requests; the official SDK adds eth_chainId reads and "
+            "web3 decoding), so the ratio is bounded by the node's execution time; a faster "
+            "node (geth runs this call in milliseconds) moves it toward the overhead ratio."
+        )
+    if any(t.startswith("publish_tasks ≥ 1×") for t in missed):
+        ours = _cell(data, "publish_tasks", lat, "ours")
+        floor = _cell(data, "publish_tasks", lat, "web3")
+        out.append(
+            f"publish_tasks against the floor: both make {_fmt(ours.get('requests_per_task'))} "
+            "HTTP requests per task; the devnet is busy "
+            f"{_fmt(ours.get('devnet_ms_per_task'), 'ms')} per task for ours and "
+            f"{_fmt(floor.get('devnet_ms_per_task'), 'ms')} for the floor "
+            "(one run, one repetition: run-to-run noise on this 2-core machine is of that order)."
+        )
     if any(t.startswith("watchers") for t in missed):
         out.append(_why_watchers(data, lat))
     slow = [t for t, m, v in targets if t.startswith("no workload") and v == "MISSED"]
@@ -359,9 +428,10 @@ def _why_watchers(data: dict[str, Any], lat: str) -> str:
     )
     text = (
         f"watchers: per poll, ours sends 1 HTTP request for all K = {k} watchers (a batch of "
-        "eth_blockNumber + eth_getLogs) and the official SDK K (one eth_getFilterChanges "
+        "eth_getLogs, the head and the block below the range, which ties the logs to the "
+        "kept chain) and the official SDK K (one eth_getFilterChanges "
         "per watcher): exactly 1/K. Over the whole watch ours made "
-        f"{_fmt(ours.get('value'))} requests (1 eth_blockNumber to pin the start, then "
+        f"{_fmt(ours.get('value'))} requests (1 head read to pin the start, then "
         f"{_fmt(ours.get('polls_per_watcher'))} polls), and each official watcher "
         f"{_fmt(official.get('value', math.nan) / k)} (2 at start: web3_clientVersion, "
         f"eth_newFilter; then {_fmt(official.get('polls_per_watcher'))} polls). Each "
