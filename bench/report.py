@@ -138,10 +138,7 @@ def _targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
 
     def cells(name: str, lat: str = label) -> dict[str, Any]:
-        return dict(workloads.get(name, {}).get("latencies", {}).get(lat, {}))
-
-    def verdict(ok: bool | None) -> str:
-        return "–" if ok is None else ("met" if ok else "MISSED")
+        return _row(workloads, name, lat)
 
     first = workloads.get("first_result", {})
     for lat in first.get("latencies", {}):
@@ -151,7 +148,7 @@ def _targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
                 (
                     f"time to first result ≤ 0.25× {name} at +{lat} ms",
                     _x(1 / r) if _finite(r) else "–",
-                    verdict(r >= 4 if _finite(r) else None),
+                    _verdict(r >= 4 if _finite(r) else None),
                 )
             )
     snap = workloads.get("snapshot", {})
@@ -160,7 +157,7 @@ def _targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         (
             f"snapshot() ≥ 5× faster than official at +{label} ms",
             _x(r),
-            verdict(r >= 5 if _finite(r) else None),
+            _verdict(r >= 5 if _finite(r) else None),
         )
     )
     rows += _publish_targets(workloads, label)
@@ -179,7 +176,7 @@ def _targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
             (
                 f"watchers ≤ 1/K (K={k}) of official's requests at +{label} ms",
                 text,
-                verdict(share <= 1 / k if _finite(share) else None),
+                _verdict(share <= 1 / k if _finite(share) else None),
             )
         )
     else:
@@ -207,7 +204,7 @@ def _targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         (
             f"no workload slower than official at +{label} ms",
             measured,
-            verdict(not slower if compared else None),
+            _verdict(not slower if compared else None),
         )
     )
     if "service" in workloads and "skipped" not in workloads["service"]:
@@ -219,7 +216,7 @@ def _publish_targets(workloads: dict[str, Any], label: str) -> list[tuple[str, s
     """Issue 20: pipelined publishing against the floor and official; every 0 ms row."""
     rows: list[tuple[str, str, str]] = []
     pipelined = workloads.get("publish_tasks", {})
-    at = dict(pipelined.get("latencies", {}).get(label, {}))
+    at = _row(workloads, "publish_tasks", label)
     for other, name, need in (
         ("web3", "the pipelined web3.py floor", 1.0),
         ("official", "official", 4.0),
@@ -234,7 +231,7 @@ def _publish_targets(workloads: dict[str, Any], label: str) -> list[tuple[str, s
         )
     for name in ("publish_task", "publish_tasks"):
         workload = workloads.get(name, {})
-        r = _ratio(workload, dict(workload.get("latencies", {}).get("0", {})), "official")
+        r = _ratio(workload, _row(workloads, name, "0"), "official")
         rows.append(
             (
                 f"{name} ≥ 1.0× official's throughput at +0 ms",
@@ -248,7 +245,7 @@ def _publish_targets(workloads: dict[str, Any], label: str) -> list[tuple[str, s
 def _get_tasks_targets(workloads: dict[str, Any], label: str) -> list[tuple[str, str, str]]:
     """Issue 20: the 3,000-task list in 2 HTTP requests, 1.5× official at +label ms."""
     workload = workloads.get("get_tasks", {})
-    at = dict(workload.get("latencies", {}).get(label, {}))
+    at = _row(workloads, "get_tasks", label)
     r = _ratio(workload, at, "official")
     requests = at.get("ours", {}).get("requests_per_call")
     return [
@@ -263,6 +260,11 @@ def _get_tasks_targets(workloads: dict[str, Any], label: str) -> list[tuple[str,
             _verdict(r >= 1.5 if _finite(r) else None),
         ),
     ]
+
+
+def _row(workloads: dict[str, Any], name: str, lat: str) -> dict[str, Any]:
+    """One workload's cells (side -> measurement) at one added latency."""
+    return dict(workloads.get(name, {}).get("latencies", {}).get(lat, {}))
 
 
 def _verdict(ok: bool | None) -> str:
