@@ -54,8 +54,8 @@ def lazy_attributes(
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         module, colon, attribute = where.partition(":")
         imported = importlib.import_module(module)
-        is_module = (colon and not attribute) or (not colon and module == f"{package}.{name}")
-        value = imported if is_module else getattr(imported, attribute or name)
+        # "module:" names the module itself (``from pkg import sub``)
+        value = imported if colon and not attribute else getattr(imported, attribute or name)
         namespace[name] = value
         return value
 
