@@ -15,23 +15,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ogpu.cli._common import (
-    add_common,
-    add_key_file,
-    address_option,
-    amount,
-    cli_text,
-    connect,
-    field,
-    format_amount,
-    format_time,
-    load_signer,
-    moment,
-    output,
-    parse_amount,
-    read_document,
-    show_leaf,
-)
+from ogpu.cli import _common as common
 from ogpu.cli._manifest import load_manifest, write_output
 from ogpu.cli._output import add_quiet
 from ogpu.cli._progress import stage
@@ -108,29 +92,29 @@ def source_info_from(doc: dict[str, Any], path: str) -> Any:
     missing = [k for k in ("name", "imageEnvs", "maxExpiryDuration") if k not in doc]
     if missing:
         raise CommandError(f"{path}: missing {', '.join(missing)}", kind="input")
-    envs = field(doc, path, "imageEnvs", dict, what="a table of cpu/nvidia/amd compose URLs")
+    envs = common.field(doc, path, "imageEnvs", dict, what="a table of cpu/nvidia/amd compose URLs")
     if set(envs) - {"cpu", "nvidia", "amd"} or not all(isinstance(v, str) for v in envs.values()):
         raise CommandError(
             f"{path}: imageEnvs must be a table of cpu/nvidia/amd compose URLs", kind="input"
         )
-    expiry = field(doc, path, "maxExpiryDuration", int, what="a whole number of seconds")
+    expiry = common.field(doc, path, "maxExpiryDuration", int, what="a whole number of seconds")
     try:
         return SourceInfo(
-            name=field(doc, path, "name", str),
-            description=field(doc, path, "description", str, ""),
-            logoUrl=field(doc, path, "logoUrl", str, ""),
+            name=common.field(doc, path, "name", str),
+            description=common.field(doc, path, "description", str, ""),
+            logoUrl=common.field(doc, path, "logoUrl", str, ""),
             imageEnvs=ImageEnvironments(**envs),
-            minPayment=parse_amount(doc.get("minPayment", 0), f"{path}: minPayment"),
-            minAvailableLockup=parse_amount(
+            minPayment=common.parse_amount(doc.get("minPayment", 0), f"{path}: minPayment"),
+            minAvailableLockup=common.parse_amount(
                 doc.get("minAvailableLockup", 0), f"{path}: minAvailableLockup"
             ),
             maxExpiryDuration=expiry,
             deliveryMethod=_delivery(doc.get("deliveryMethod", "MANUAL_CONFIRMATION"), path),
-            privacyEnabled=field(doc, path, "privacyEnabled", bool, False),
-            optionalParamsUrl=field(doc, path, "optionalParamsUrl", str, ""),
+            privacyEnabled=common.field(doc, path, "privacyEnabled", bool, False),
+            optionalParamsUrl=common.field(doc, path, "optionalParamsUrl", str, ""),
         )
     except OGPUError as exc:
-        raise CommandError(f"{path}: {cli_text(str(exc))}", kind="input") from None
+        raise CommandError(f"{path}: {common.cli_text(str(exc))}", kind="input") from None
 
 
 def source_summary(
@@ -152,13 +136,13 @@ def source_summary(
         "status": snap.status,
         "environments": params.imageEnvironments,
         "delivery_method": params.deliveryMethod,
-        "min_payment": amount(params.minPayment),
-        "min_available_lockup": amount(params.minAvailableLockup),
+        "min_payment": common.amount(params.minPayment),
+        "min_available_lockup": common.amount(params.minAvailableLockup),
         "max_expiry_duration_seconds": params.maxExpiryDuration,
         "metadata_url": params.imageMetadataUrl,
         "privacy_enabled": params.privacyEnabled,
         "optional_params_url": params.optionalParamsUrl,
-        "last_update_time": moment(params.lastUpdateTime),
+        "last_update_time": common.moment(params.lastUpdateTime),
         "task_count": snap.task_count,
         "registrant_count": snap.registrant_count,
         "block_number": snap.block_number,
@@ -169,11 +153,11 @@ def source_summary(
         ("Status", snap.status),
         ("Environments", params.imageEnvironments),
         ("Delivery", params.deliveryMethod),
-        ("Min payment", format_amount(params.minPayment)),
-        ("Min lockup", format_amount(params.minAvailableLockup)),
+        ("Min payment", common.format_amount(params.minPayment)),
+        ("Min lockup", common.format_amount(params.minAvailableLockup)),
         ("Max expiry", f"{params.maxExpiryDuration} s"),
         ("Metadata URL", params.imageMetadataUrl),
-        ("Updated", format_time(params.lastUpdateTime)),
+        ("Updated", common.format_time(params.lastUpdateTime)),
         ("Tasks", snap.task_count),
         ("Registrants", snap.registrant_count),
     ]
@@ -221,12 +205,12 @@ def _file_args(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EXAMPLE
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     add_quiet(parser)
-    add_key_file(parser, Role.CLIENT)
-    add_common(parser)
+    common.add_key_file(parser, Role.CLIENT)
+    common.add_common(parser)
 
 
 def _described(args: argparse.Namespace) -> tuple[Any, SourceManifest | None]:
-    doc = read_document(args.file)
+    doc = common.read_document(args.file)
     manifest = manifest_from(doc, args.file, args.manifest)
     doc.pop("manifest", None)
     return source_info_from(doc, args.file), manifest
@@ -239,15 +223,15 @@ def _report(
     data = {key: value for _, key, value in rows}
     data["manifest"] = manifest.hash if manifest else None
     shown = f"{manifest.hash} ({', '.join(sorted(manifest.functions))})" if manifest else "-"
-    output(args, data, [(label, value) for label, _, value in rows] + [("Manifest", shown)])
+    common.output(args, data, [(label, value) for label, _, value in rows] + [("Manifest", shown)])
 
 
 def _publish(args: argparse.Namespace) -> int:
     from ogpu.client import publish_source
 
     info, manifest = _described(args)
-    signer = load_signer(args, Role.CLIENT)
-    connect(args)
+    signer = common.load_signer(args, Role.CLIENT)
+    common.connect(args)
     with stage(args, "publishing the source (metadata upload, transaction)"):
         source = publish_source(info, signer=signer, manifest=manifest)
     rows = [("Published source", "address", source.address), ("Client", "client", signer.address)]
@@ -263,10 +247,10 @@ def _update_args(parser: argparse.ArgumentParser) -> None:
 def _update(args: argparse.Namespace) -> int:
     from ogpu.client import update_source
 
-    address = address_option(args.address, "address")
+    address = common.address_option(args.address, "address")
     info, manifest = _described(args)
-    signer = load_signer(args, Role.CLIENT)
-    connect(args)
+    signer = common.load_signer(args, Role.CLIENT)
+    common.connect(args)
     with stage(args, "updating the source (metadata upload, transaction)"):
         receipt = update_source(address, info, signer=signer, manifest=manifest)
     rows = [("Updated source", "address", address), ("Transaction", "tx_hash", receipt.tx_hash)]
@@ -284,7 +268,7 @@ def _client_args(parser: argparse.ArgumentParser) -> None:
         help="generate from this manifest (JSON or source file) instead of a published one",
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write the module to FILE")
-    add_common(parser)
+    common.add_common(parser)
 
 
 def _client(args: argparse.Namespace) -> int:
@@ -297,7 +281,7 @@ def _client(args: argparse.Namespace) -> int:
     else:
         from ogpu.protocol import Source
 
-        connect(args)
+        common.connect(args)
         found = Source(args.address).get_manifest()
         if found is None:
             raise CommandError(
@@ -316,7 +300,7 @@ def _client(args: argparse.Namespace) -> int:
 
 #: The ``ogpu source`` leaves (see :data:`ogpu.cli.base.Leaf`).
 SUBCOMMANDS: list[Leaf] = [
-    show_leaf(
+    common.show_leaf(
         "source",
         "show a source's on-chain state",
         "source contract address",

@@ -6,24 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from ogpu.cli._common import (
-    add_common,
-    add_key_file,
-    address_option,
-    amount,
-    chain_now,
-    cli_text,
-    connect,
-    field,
-    format_amount,
-    format_time,
-    load_signer,
-    moment,
-    output,
-    parse_amount,
-    read_document,
-    show_leaf,
-)
+from ogpu.cli import _common as common
 from ogpu.cli._output import add_quiet
 from ogpu.cli._progress import stage
 from ogpu.cli._task_watch import watch, watch_arguments
@@ -51,12 +34,12 @@ _FIELDS = ("source", "payment", "expiresIn", "expiryTime", "config")
 
 def _target(doc: dict[str, Any], path: str, source: str | None) -> str:
     if source is not None:
-        return address_option(source, "--source")
+        return common.address_option(source, "--source")
     if "source" not in doc:
         raise CommandError(f"{path}: no source (set `source` or pass --source)", kind="input")
-    value = field(doc, path, "source", str, what="an address string")
+    value = common.field(doc, path, "source", str, what="an address string")
     try:
-        return address_option(value, "source")
+        return common.address_option(value, "source")
     except CommandError as exc:
         raise CommandError(f"{path}: {exc}", kind="input") from None
 
@@ -66,8 +49,8 @@ def _expiry(doc: dict[str, Any], path: str, now: int) -> int:
         raise CommandError(f"{path}: give expiryTime or expiresIn, not both", kind="input")
     seconds = "a whole number of seconds"
     if "expiryTime" in doc:
-        return int(field(doc, path, "expiryTime", int, what=f"{seconds} (Unix time)"))
-    return now + int(field(doc, path, "expiresIn", int, 3600, what=f"{seconds} from now"))
+        return int(common.field(doc, path, "expiryTime", int, what=f"{seconds} (Unix time)"))
+    return now + int(common.field(doc, path, "expiresIn", int, 3600, what=f"{seconds} from now"))
 
 
 def task_info_from(doc: dict[str, Any], path: str, source: str | None, now: int) -> Any:
@@ -88,13 +71,13 @@ def task_info_from(doc: dict[str, Any], path: str, source: str | None, now: int)
     target = _target(doc, path, source)
     if "payment" not in doc:
         raise CommandError(f"{path}: missing payment", kind="input")
-    config = field(doc, path, "config", dict, what="a table (function_name, data)")
+    config = common.field(doc, path, "config", dict, what="a table (function_name, data)")
     if config is None:
         raise CommandError(
             f"{path}: missing the [config] table (function_name, data)", kind="input"
         )
-    function = field(config, path, "function_name", str, "", what="a string (config)")
-    data = field(config, path, "data", dict, {}, what="a table (config)")
+    function = common.field(config, path, "function_name", str, "", what="a string (config)")
+    data = common.field(config, path, "data", dict, {}, what="a table (config)")
     expiry = _expiry(doc, path, now)
     extra = {k: v for k, v in config.items() if k not in ("function_name", "data")}
     try:
@@ -102,10 +85,10 @@ def task_info_from(doc: dict[str, Any], path: str, source: str | None, now: int)
             source=target,
             config=TaskInput(function, data, **extra),
             expiryTime=expiry,
-            payment=parse_amount(doc["payment"], f"{path}: payment"),
+            payment=common.parse_amount(doc["payment"], f"{path}: payment"),
         )
     except OGPUError as exc:
-        raise CommandError(f"{path}: {cli_text(str(exc))}", kind="input") from None
+        raise CommandError(f"{path}: {common.cli_text(str(exc))}", kind="input") from None
 
 
 def task_summary(address: str, with_metadata: bool) -> tuple[dict[str, Any], list[Any]]:
@@ -125,8 +108,8 @@ def task_summary(address: str, with_metadata: bool) -> tuple[dict[str, Any], lis
         "address": snap.address,
         "source": snap.source,
         "status": snap.status,
-        "payment": amount(snap.payment),
-        "expiry_time": moment(snap.expiry_time),
+        "payment": common.amount(snap.payment),
+        "expiry_time": common.moment(snap.expiry_time),
         "delivery_method": snap.delivery_method,
         "config_url": snap.params.config,
         "attempt_count": snap.attempt_count,
@@ -139,8 +122,8 @@ def task_summary(address: str, with_metadata: bool) -> tuple[dict[str, Any], lis
         ("Task", snap.address),
         ("Source", snap.source),
         ("Status", snap.status),
-        ("Payment", format_amount(snap.payment)),
-        ("Expires", format_time(snap.expiry_time)),
+        ("Payment", common.format_amount(snap.payment)),
+        ("Expires", common.format_time(snap.expiry_time)),
         ("Delivery", snap.delivery_method),
         ("Config URL", snap.params.config),
         ("Attempts", snap.attempt_count),
@@ -170,35 +153,35 @@ def _publish_args(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EXAMPLE
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     add_quiet(parser)
-    add_key_file(parser, Role.CLIENT)
-    add_common(parser)
+    common.add_key_file(parser, Role.CLIENT)
+    common.add_common(parser)
 
 
 def _publish(args: argparse.Namespace) -> int:
     from ogpu.client import publish_task
 
-    doc = read_document(args.file)
+    doc = common.read_document(args.file)
     if args.source is not None:
-        address_option(args.source, "--source")
-    signer = load_signer(args, Role.CLIENT)
-    connect(args)
-    info = task_info_from(doc, args.file, args.source, chain_now())
+        common.address_option(args.source, "--source")
+    signer = common.load_signer(args, Role.CLIENT)
+    common.connect(args)
+    info = task_info_from(doc, args.file, args.source, common.chain_now())
     with stage(args, "publishing the task (config upload, transaction)"):
         task = publish_task(info, signer=signer, validate=args.validate)
-    output(
+    common.output(
         args,
         {
             "address": task.address,
             "source": info.source,
-            "payment": amount(info.payment),
-            "expiry_time": moment(info.expiryTime),
+            "payment": common.amount(info.payment),
+            "expiry_time": common.moment(info.expiryTime),
             "client": signer.address,
         },
         [
             ("Published task", task.address),
             ("Source", info.source),
-            ("Payment", format_amount(info.payment)),
-            ("Expires", format_time(info.expiryTime)),
+            ("Payment", common.format_amount(info.payment)),
+            ("Expires", common.format_time(info.expiryTime)),
         ],
     )
     return 0
@@ -207,8 +190,8 @@ def _publish(args: argparse.Namespace) -> int:
 def _write_args(what: str) -> Callable[[argparse.ArgumentParser], None]:
     def add(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("address", help=what)
-        add_key_file(parser, Role.CLIENT)
-        add_common(parser)
+        common.add_key_file(parser, Role.CLIENT)
+        common.add_common(parser)
 
     return add
 
@@ -216,12 +199,12 @@ def _write_args(what: str) -> Callable[[argparse.ArgumentParser], None]:
 def _cancel(args: argparse.Namespace) -> int:
     from ogpu.client import Task, cancel_task
 
-    signer = load_signer(args, Role.CLIENT)
-    connect(args)
+    signer = common.load_signer(args, Role.CLIENT)
+    common.connect(args)
     with stage(args, "canceling the task (transaction)"):
         receipt = cancel_task(args.address, signer=signer)
     status = Task(args.address).get_status()
-    output(
+    common.output(
         args,
         {"address": Task(args.address).address, "status": status, "tx_hash": receipt.tx_hash},
         [("Canceled task", args.address), ("Status", status), ("Transaction", receipt.tx_hash)],
@@ -252,14 +235,14 @@ def _response_to_confirm(address: str) -> str:
 def _confirm(args: argparse.Namespace) -> int:
     from ogpu.client import Response, confirm_response
 
-    signer = load_signer(args, Role.CLIENT)
-    connect(args)
+    signer = common.load_signer(args, Role.CLIENT)
+    common.connect(args)
     response = _response_to_confirm(args.address)
     with stage(args, "confirming the response (transaction)"):
         receipt = confirm_response(response, signer=signer)
     task = Response(response).get_task()
     status = task.get_status()
-    output(
+    common.output(
         args,
         {
             "address": task.address,
@@ -279,7 +262,7 @@ def _confirm(args: argparse.Namespace) -> int:
 
 #: The ``ogpu task`` leaves (see :data:`ogpu.cli.base.Leaf`).
 SUBCOMMANDS: list[Leaf] = [
-    show_leaf(
+    common.show_leaf(
         "task",
         "show a task's on-chain state and responses",
         "task contract address",

@@ -10,19 +10,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from ogpu.cli._common import (
-    add_common,
-    add_key_file,
-    address_option,
-    amount,
-    connect,
-    format_amount,
-    format_time,
-    load_signer,
-    moment,
-    output,
-    parse_amount,
-)
+from ogpu.cli import _common as common
 from ogpu.cli._progress import stage
 from ogpu.cli.base import CommandError, Leaf
 
@@ -42,28 +30,28 @@ def vault_summary(address: str) -> tuple[dict[str, Any], list[Any]]:
     period = vault.get_unbonding_period()
     data: dict[str, Any] = {
         "address": snap.address,
-        "balance": amount(snap.balance),
-        "lockup": amount(snap.lockup),
-        "unbonding": amount(snap.unbonding),
-        "unbonding_timestamp": moment(snap.unbonding_timestamp),
-        "total_earnings": amount(snap.total_earnings),
-        "frozen_payment": amount(snap.frozen_payment),
-        "sanction": amount(snap.sanction),
+        "balance": common.amount(snap.balance),
+        "lockup": common.amount(snap.lockup),
+        "unbonding": common.amount(snap.unbonding),
+        "unbonding_timestamp": common.moment(snap.unbonding_timestamp),
+        "total_earnings": common.amount(snap.total_earnings),
+        "frozen_payment": common.amount(snap.frozen_payment),
+        "sanction": common.amount(snap.sanction),
         "is_eligible": snap.is_eligible,
         "is_whitelisted": snap.is_whitelisted,
-        "min_lockup_per_source": amount(vault.get_min_lockup_per_source()),
+        "min_lockup_per_source": common.amount(vault.get_min_lockup_per_source()),
         "unbonding_period_seconds": period,
         "block_number": snap.block_number,
     }
     lines: list[Any] = [
         ("Account", snap.address),
-        ("Balance", format_amount(snap.balance)),
-        ("Lockup", format_amount(snap.lockup)),
-        ("Unbonding", format_amount(snap.unbonding)),
-        ("Unbonding until", format_time(snap.unbonding_timestamp)),
-        ("Frozen payment", format_amount(snap.frozen_payment)),
-        ("Total earnings", format_amount(snap.total_earnings)),
-        ("Sanction", format_amount(snap.sanction)),
+        ("Balance", common.format_amount(snap.balance)),
+        ("Lockup", common.format_amount(snap.lockup)),
+        ("Unbonding", common.format_amount(snap.unbonding)),
+        ("Unbonding until", common.format_time(snap.unbonding_timestamp)),
+        ("Frozen payment", common.format_amount(snap.frozen_payment)),
+        ("Total earnings", common.format_amount(snap.total_earnings)),
+        ("Sanction", common.format_amount(snap.sanction)),
         ("Eligible", snap.is_eligible),
         ("Whitelisted", snap.is_whitelisted),
         ("Unbonding period", f"{period} s"),
@@ -75,8 +63,8 @@ def _show_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "address", nargs="?", help="account (default: the address of --key-file / --role)"
     )
-    add_key_file(parser, None)
-    add_common(parser)
+    common.add_key_file(parser, None)
+    common.add_common(parser)
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -85,12 +73,14 @@ def _show(args: argparse.Namespace) -> int:
             "give an ADDRESS, or --key-file/--role to show that key's account", kind="input"
         )
     address = (
-        address_option(args.address, "address") if args.address else load_signer(args, None).address
+        common.address_option(args.address, "address")
+        if args.address
+        else common.load_signer(args, None).address
     )
-    connect(args)
+    common.connect(args)
     with stage(args, "reading the vault", slow_only=True):
         data, lines = vault_summary(address)
-    output(args, data, lines)
+    common.output(args, data, lines)
     return 0
 
 
@@ -99,15 +89,15 @@ def _amount_args(extra: Callable[[argparse.ArgumentParser], None] | None = None)
         parser.add_argument("amount", help="wei, or e.g. '1 OGPU', '0.5 ether', '10 gwei'")
         if extra is not None:
             extra(parser)
-        add_key_file(parser, None)
-        add_common(parser)
+        common.add_key_file(parser, None)
+        common.add_common(parser)
 
     return add
 
 
 def _no_args(parser: argparse.ArgumentParser) -> None:
-    add_key_file(parser, None)
-    add_common(parser)
+    common.add_key_file(parser, None)
+    common.add_common(parser)
 
 
 def _report(
@@ -121,22 +111,22 @@ def _report(
     data, lines = vault_summary(holder)
     record: dict[str, Any] = {"address": holder, "signer": signer, "tx_hash": receipt.tx_hash}
     if wei is not None:
-        record["amount"] = amount(wei)
+        record["amount"] = common.amount(wei)
     head = [(label, receipt.tx_hash)] + (
-        [("Amount", format_amount(wei))] if wei is not None else []
+        [("Amount", common.format_amount(wei))] if wei is not None else []
     )
-    output(args, {**record, "vault": data}, [*head, *lines])
+    common.output(args, {**record, "vault": data}, [*head, *lines])
     return 0
 
 
 def _deposit(args: argparse.Namespace) -> int:
     from ogpu.protocol import vault
 
-    wei = parse_amount(args.amount, "amount")
-    account = address_option(args.to, "--to") if args.to else None
-    signer = load_signer(args, None)
+    wei = common.parse_amount(args.amount, "amount")
+    account = common.address_option(args.to, "--to") if args.to else None
+    signer = common.load_signer(args, None)
     account = account or signer.address
-    connect(args)
+    common.connect(args)
     with stage(args, "depositing (transaction)"):
         receipt = vault.deposit(account, wei, signer=signer)
     return _report(args, "Deposited", account, signer.address, receipt, wei)
@@ -150,9 +140,9 @@ def _simple(name: str, label: str, doing: str) -> Callable[[argparse.Namespace],
     def run(args: argparse.Namespace) -> int:
         from ogpu.protocol import vault
 
-        wei = parse_amount(args.amount, "amount")
-        signer = load_signer(args, None)
-        connect(args)
+        wei = common.parse_amount(args.amount, "amount")
+        signer = common.load_signer(args, None)
+        common.connect(args)
         with stage(args, f"{doing} (transaction)"):
             receipt = getattr(vault, name)(wei, signer=signer)
         return _report(args, label, signer.address, signer.address, receipt, wei)
@@ -163,8 +153,8 @@ def _simple(name: str, label: str, doing: str) -> Callable[[argparse.Namespace],
 def _claim(args: argparse.Namespace) -> int:
     from ogpu.protocol import vault
 
-    signer = load_signer(args, None)
-    connect(args)
+    signer = common.load_signer(args, None)
+    common.connect(args)
     with stage(args, "claiming (transaction)"):
         receipt = vault.claim(signer=signer)
     return _report(args, "Claimed", signer.address, signer.address, receipt)

@@ -6,7 +6,8 @@ Every key is derived from a fixed, documented seed::
 
 with ``role`` one of ``admin``, ``client``, ``master``, ``provider``, ``agent``.
 ``ADMIN`` deploys the suite and holds the Manager's admin role. Everything here
-is pure computation: no RPC, no eth-tester needed.
+is pure computation: no RPC, no eth-tester needed. Exported through ``ogpu.devnet``
+(its ``__all__`` is the one list of the public names).
 """
 
 from __future__ import annotations
@@ -21,20 +22,6 @@ from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
 
 from ogpu.devnet.deploy import DevnetInputError
-
-__all__ = [
-    "ADMIN",
-    "AGENTS",
-    "ALL_ACCOUNTS",
-    "CLIENTS",
-    "DEFAULT_BALANCE_WEI",
-    "DEVNET_CHAIN_ID",
-    "MASTERS",
-    "PROVIDERS",
-    "DevnetAccount",
-    "DevnetRole",
-    "derive_key",
-]
 
 DEVNET_CHAIN_ID = 1337
 """Chain id of every devnet (in-process and ``ogpu devnet``)."""
