@@ -66,7 +66,8 @@ from ogpu.types import (
 )
 
 from ..helpers.proxy import Fault, FaultProxy
-from .conftest import ETHER, Net, kept_state, sdk_on
+from ..helpers.world import ETHER
+from .conftest import Net, kept_state, sdk_on
 
 MiB = 2**20
 RAW = "eth_sendRawTransaction"
@@ -900,16 +901,16 @@ def _nonces(net: Net) -> dict[str, int]:
 def test_bad_input_is_refused_before_sending(world: tuple[Net, Ctx], case: Case, row: Any) -> None:
     net, ctx = world
     nonces = None if case.rpc_free else _nonces(net)
-    net.proxy.clear()
+    net.rpc.clear()
     error: BaseException | None = None
     try:
         case.run(ctx)
     except BaseException as exc:  # the assertion names anything unexpected
         error = exc
-    requests = net.proxy.total_received()
+    requests = net.rpc.total_received()
 
     assert isinstance(error, case.error), f"expected {case.error.__name__}, got {error!r}"
-    assert net.proxy.count(RAW) == 0
+    assert net.rpc.count(RAW) == 0
     if case.rpc_free:
         assert requests == 0, f"{requests} request(s) before the refusal"
     else:
@@ -930,21 +931,21 @@ def test_wrong_chain_id_is_refused_before_sending(
 ) -> None:
     net, ctx = world
     nonces = _nonces(net)
-    net.proxy.clear()
+    net.rpc.clear()
     ChainConfig.use_devnet(
-        net.devnet.deployment, rpc=net.proxy.url
+        net.devnet.deployment, rpc=net.rpc.url
     )  # a Web3 that never saw the chain id
-    net.proxy.add("eth_chainId", Fault.WRONG_CHAIN, times=None, chain_id=1)
+    net.rpc.add("eth_chainId", Fault.WRONG_CHAIN, times=None, chain_id=1)
 
     with pytest.raises(ChainNotSupportedError) as caught:
         write.call(**_valid_args(write, ctx))
 
     assert caught.value.chain_id == 1
-    assert net.proxy.count("eth_chainId") >= 1
-    assert net.proxy.count(RAW) == 0
-    assert net.proxy.count("eth_estimateGas") == 0
-    net.proxy.clear()
-    ChainConfig.use_devnet(net.devnet.deployment, rpc=net.proxy.url)  # drop the cached chain id
+    assert net.rpc.count("eth_chainId") >= 1
+    assert net.rpc.count(RAW) == 0
+    assert net.rpc.count("eth_estimateGas") == 0
+    net.rpc.clear()
+    ChainConfig.use_devnet(net.devnet.deployment, rpc=net.rpc.url)  # drop the cached chain id
     assert _nonces(net) == nonces
     row(
         area="bad input",
@@ -976,7 +977,7 @@ def test_wrong_chain_id_is_refused_before_sending(
         ),
         (
             "set_rpc(node of another chain)",
-            lambda net: ChainConfig.set_rpc(net.proxy.url),
+            lambda net: ChainConfig.set_rpc(net.rpc.url),
             "InvalidRpcUrlError",
         ),
     ],
@@ -985,15 +986,15 @@ def test_chain_configuration_refuses_bad_chains(
     world: tuple[Net, Ctx], label: str, call: Callable[[Net], Any], error: str, row: Any
 ) -> None:
     net, _ = world
-    net.proxy.clear()
-    net.proxy.add("eth_chainId", Fault.WRONG_CHAIN, times=None, chain_id=1)
+    net.rpc.clear()
+    net.rpc.add("eth_chainId", Fault.WRONG_CHAIN, times=None, chain_id=1)
     expected = {
         "ChainNotSupportedError": ChainNotSupportedError,
         "InvalidRpcUrlError": InvalidRpcUrlError,
     }
     with pytest.raises(expected[error]):
         call(net)
-    assert net.proxy.count(RAW) == 0
+    assert net.rpc.count(RAW) == 0
     assert ChainConfig.get_current_chain() == 1337
     row(
         area="bad input",

@@ -36,8 +36,9 @@ from ogpu.service.testing import serve_in_thread
 from ogpu.types import TaskParams
 
 from ..helpers.wait import free_port
+from ..helpers.world import ETHER
 from .chainview import ReplicaProxy
-from .conftest import ETHER, Net
+from .conftest import Net
 from .watching import (
     FAST,
     STEP,
@@ -293,7 +294,7 @@ def test_provider_runtime_serves_every_task_once_through_lagging_replicas(
     def echo(data: Text) -> Echo:
         return Echo(echoed=data.text)
 
-    replica = ReplicaProxy(net.proxy.url, (0, 2)).start()
+    replica = ReplicaProxy(net.rpc.url, (0, 2)).start()
     ChainConfig.use_devnet(net.devnet.deployment, rpc=replica.url)
     port = free_port()
     config = ServiceConfig(
