@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import subprocess
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bench import report
+from bench.context import Context, latencies, say
 from bench.sides import SIDES, SideError, WorkerProcess
 from bench.stats import median
-
-if TYPE_CHECKING:
-    from bench.harness import Context
 
 TITLE = "time to first result (new process: import + Task.snapshot())"
 
@@ -115,8 +113,6 @@ def _row(ctx: Context, delay: float | None, task: str) -> dict[str, dict[str, An
 
 def run_first_result(ctx: Context) -> dict[str, Any]:
     """Both latencies (direct and behind the proxy), every side, fresh processes."""
-    from bench.harness import _latencies, say
-
     assert ctx.seed is not None
     out: dict[str, Any] = {
         "title": TITLE,
@@ -124,7 +120,7 @@ def run_first_result(ctx: Context) -> dict[str, Any]:
         "better": "lower",
         "latencies": {},
     }
-    for label, delay in _latencies(ctx):
+    for label, delay in latencies(ctx):
         cells = _row(ctx, delay, ctx.seed.snapshot_task)
         out["latencies"][label] = cells
         say(f"first_result +{label} ms: " + report.cells_line(cells, "ms"))

@@ -7,23 +7,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-from bench import service_load
+from bench import report_targets, service_load
+from bench.report_fmt import ORDER, finite, fmt, ratio, times
 
-__all__ = ["agreement", "cells_line", "json_default", "merge", "render", "write_readme"]
+__all__ = ["ORDER", "agreement", "cells_line", "json_default", "merge", "render", "write_readme"]
 
 SIDE_NAMES = {"ours": "ours", "official": "official 0.2.3", "web3": "web3.py floor"}
-ORDER = (
-    "import",
-    "first_result",
-    "snapshot",
-    "get_tasks",
-    "get_tasks_10k",
-    "publish_task",
-    "publish_tasks",
-    "watchers",
-    "long_watch",
-    "service",
-)
 BEGIN = "<!-- bench:generated:begin -->"
 END = "<!-- bench:generated:end -->"
 
@@ -36,28 +25,11 @@ def json_default(value: object) -> object:
     return str(value)
 
 
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
-
-
-def _fmt(value: Any, unit: str = "") -> str:
-    if not _finite(value):
-        return "–"
-    number = float(value)
-    if abs(number) >= 100:
-        text = f"{number:,.0f}"
-    elif abs(number) >= 10:
-        text = f"{number:.1f}"
-    else:
-        text = f"{number:.2f}"
-    return f"{text} {unit}".strip()
-
-
 def cells_line(cells: dict[str, dict[str, Any]], unit: str) -> str:
     parts = []
     for side, cell in cells.items():
         if cell.get("status") == "ok":
-            parts.append(f"{side} {_fmt(cell.get('value'), unit)}")
+            parts.append(f"{side} {fmt(cell.get('value'), unit)}")
         else:
             parts.append(f"{side} [{str(cell.get('status'))[:90]}]")
     return "; ".join(parts)
@@ -90,17 +62,6 @@ def merge(path: Path, meta: dict[str, Any], results: dict[str, Any]) -> dict[str
     return {"meta": meta, "runs": runs, "workloads": workloads}
 
 
-def _ratio(workload: dict[str, Any], cells: dict[str, Any], other: str) -> float:
-    """How many times better ours is than ``other`` (> 1: ours is better)."""
-    ours, theirs = cells.get("ours", {}), cells.get(other, {})
-    if ours.get("status") != "ok" or theirs.get("status") != "ok":
-        return math.nan
-    a, b = ours.get("value"), theirs.get("value")
-    if not (_finite(a) and _finite(b)) or a == 0 or b == 0:
-        return math.nan
-    return float(b / a) if workload.get("better") == "lower" else float(a / b)
-
-
 def _cell_text(workload: dict[str, Any], cell: dict[str, Any]) -> str:
     if cell.get("status") != "ok":
         status = str(cell.get("status", "not run"))
@@ -108,352 +69,20 @@ def _cell_text(workload: dict[str, Any], cell: dict[str, Any]) -> str:
     unit = {"ms per call": "ms", "MB peak RSS": "MB", "HTTP requests": "req"}.get(
         workload.get("unit", ""), workload.get("unit", "")
     )
-    text = _fmt(cell.get("value"), unit)
+    text = fmt(cell.get("value"), unit)
     if "in_process_ms" in cell:
-        text += f" (in-process {_fmt(cell['in_process_ms'], 'ms')}"
+        text += f" (in-process {fmt(cell['in_process_ms'], 'ms')}"
         if "cpu_ms" in cell:
-            text += f", CPU {_fmt(cell['cpu_ms'], 'ms')}"
+            text += f", CPU {fmt(cell['cpu_ms'], 'ms')}"
         text += ")"
-    if "requests_per_call" in cell and _finite(cell["requests_per_call"]):
-        text += f" ({_fmt(cell['requests_per_call'])} req)"
-    if "requests_per_task" in cell and _finite(cell["requests_per_task"]):
-        text += f" ({_fmt(cell['requests_per_task'])} req/task)"
+    if "requests_per_call" in cell and finite(cell["requests_per_call"]):
+        text += f" ({fmt(cell['requests_per_call'])} req)"
+    if "requests_per_task" in cell and finite(cell["requests_per_task"]):
+        text += f" ({fmt(cell['requests_per_task'])} req/task)"
     if "latency_p50_ms" in cell and workload.get("unit") == "HTTP requests":
-        text += f", p50 {_fmt(cell['latency_p50_ms'], 'ms')}"
+        text += f", p50 {fmt(cell['latency_p50_ms'], 'ms')}"
     if "callback_p99_ms" in cell:
         text += service_load.cell_extra(cell)
-    return text
-
-
-def _x(value: float) -> str:
-    if not _finite(value):
-        return "–"
-    return "<0.01×" if 0 < value < 0.01 else f"{value:.2f}×"
-
-
-def _targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
-    workloads = data.get("workloads", {})
-    plan = (data.get("meta") or {}).get("plan", {})
-    label = f"{plan.get('latency_ms', 20):g}"
-    rows: list[tuple[str, str, str]] = []
-
-    def cells(name: str, lat: str = label) -> dict[str, Any]:
-        return _row(workloads, name, lat)
-
-    first = workloads.get("first_result", {})
-    for lat in first.get("latencies", {}):
-        for other, name in (("official", "official"), ("web3", "plain web3.py")):
-            r = _ratio(first, cells("first_result", lat), other)
-            rows.append(
-                (
-                    f"time to first result ≤ 0.25× {name} at +{lat} ms",
-                    _x(1 / r) if _finite(r) else "–",
-                    _verdict(r >= 4 if _finite(r) else None),
-                )
-            )
-    snap = workloads.get("snapshot", {})
-    r = _ratio(snap, cells("snapshot"), "official")
-    rows.append(
-        (
-            f"snapshot() ≥ 5× faster than official at +{label} ms",
-            _x(r),
-            _verdict(r >= 5 if _finite(r) else None),
-        )
-    )
-    rows += _publish_targets(workloads, label)
-    rows += _get_tasks_targets(workloads, label)
-    watch = workloads.get("watchers", {})
-    k = int(watch.get("watchers") or 20)
-    c = cells("watchers")
-    ours, official = c.get("ours", {}), c.get("official", {})
-    if ours.get("status") == "ok" and official.get("status") == "ok":
-        share = ours["value"] / official["value"] if official["value"] else math.nan
-        text = f"1/{1 / share:.1f} of official" if _finite(share) and share else "–"
-        floor = c.get("web3", {})
-        if floor.get("status") == "ok" and official["value"] and floor.get("value"):
-            text += f" (web3.py floor: 1/{official['value'] / floor['value']:.1f})"
-        rows.append(
-            (
-                f"watchers ≤ 1/K (K={k}) of official's requests at +{label} ms",
-                text,
-                _verdict(share <= 1 / k if _finite(share) else None),
-            )
-        )
-    else:
-        rows.append((f"watchers ≤ 1/K (K={k}) of official's requests at +{label} ms", "–", "–"))
-    slower: list[str] = []
-    elsewhere: list[str] = []  # other latencies: reported, not judged (the targets are at +label)
-    compared = 0
-    for name in ORDER:
-        workload = workloads.get(name, {})
-        for lat, lat_cells in workload.get("latencies", {}).items():
-            worse = _slower_than_official(name, workload, lat_cells)
-            if worse is None:
-                continue
-            if lat == label:
-                compared += 1
-            if worse:
-                what = f"{name} ({lat})"
-                if name == "watchers":
-                    what = f"watchers event latency (+{lat} ms)"
-                (slower if lat == label else elsewhere).append(what)
-    measured = f"{compared} compared; slower: {', '.join(slower) or 'none'}"
-    if elsewhere:
-        measured += f" (not judged, other latency: {', '.join(elsewhere)})"
-    rows.append(
-        (
-            f"no workload slower than official at +{label} ms",
-            measured,
-            _verdict(not slower if compared else None),
-        )
-    )
-    if "service" in workloads and "skipped" not in workloads["service"]:
-        rows.append(service_load.target(workloads["service"]))
-    return rows
-
-
-def _publish_targets(workloads: dict[str, Any], label: str) -> list[tuple[str, str, str]]:
-    """Issue 20: pipelined publishing against the floor and official; every 0 ms row."""
-    rows: list[tuple[str, str, str]] = []
-    pipelined = workloads.get("publish_tasks", {})
-    at = _row(workloads, "publish_tasks", label)
-    for other, name, need in (
-        ("web3", "the pipelined web3.py floor", 1.0),
-        ("official", "official", 4.0),
-    ):
-        r = _ratio(pipelined, at, other)
-        rows.append(
-            (
-                f"publish_tasks ≥ {need:g}× {name}'s throughput at +{label} ms",
-                _x(r),
-                _verdict(r >= need if _finite(r) else None),
-            )
-        )
-    for name in ("publish_task", "publish_tasks"):
-        workload = workloads.get(name, {})
-        r = _ratio(workload, _row(workloads, name, "0"), "official")
-        rows.append(
-            (
-                f"{name} ≥ 1.0× official's throughput at +0 ms",
-                _x(r),
-                _verdict(r >= 1 if _finite(r) else None),
-            )
-        )
-    return rows
-
-
-def _get_tasks_targets(workloads: dict[str, Any], label: str) -> list[tuple[str, str, str]]:
-    """Issue 20: the 3,000-task list in 2 HTTP requests, 1.5× official at +label ms."""
-    workload = workloads.get("get_tasks", {})
-    at = _row(workloads, "get_tasks", label)
-    r = _ratio(workload, at, "official")
-    requests = at.get("ours", {}).get("requests_per_call")
-    return [
-        (
-            f"Source.get_tasks() over 3,000 tasks: 2 HTTP requests at +{label} ms",
-            _fmt(requests),
-            _verdict(requests == 2 if _finite(requests) else None),
-        ),
-        (
-            f"Source.get_tasks() over 3,000 tasks ≥ 1.5× official at +{label} ms",
-            _x(r),
-            _verdict(r >= 1.5 if _finite(r) else None),
-        ),
-    ]
-
-
-def _row(workloads: dict[str, Any], name: str, lat: str) -> dict[str, Any]:
-    """One workload's cells (side -> measurement) at one added latency."""
-    return dict(workloads.get(name, {}).get("latencies", {}).get(lat, {}))
-
-
-def _verdict(ok: bool | None) -> str:
-    return "–" if ok is None else ("met" if ok else "MISSED")
-
-
-def _slower_than_official(
-    name: str, workload: dict[str, Any], cells: dict[str, Any]
-) -> bool | None:
-    """Whether ours is slower than official in one row (``None``: not comparable).
-
-    Watchers compare event latency p50; the long watch is judged on memory, not speed.
-    """
-    if name == "long_watch":
-        return None
-    if name == "watchers":
-        o, f = cells.get("ours", {}), cells.get("official", {})
-        if o.get("status") != "ok" or f.get("status") != "ok":
-            return None
-        return bool(o["latency_p50_ms"] > f["latency_p50_ms"])
-    r = _ratio(workload, cells, "official")
-    return bool(r < 1) if _finite(r) else None
-
-
-def _cell(data: dict[str, Any], name: str, lat: str, side: str) -> dict[str, Any]:
-    workload = data.get("workloads", {}).get(name, {})
-    return dict(workload.get("latencies", {}).get(lat, {}).get(side, {}))
-
-
-def _per_op(methods: dict[str, float] | None) -> str:
-    return ", ".join(f"{_fmt(v)} {m}" for m, v in sorted((methods or {}).items()))
-
-
-def _why_missed(data: dict[str, Any], targets: list[tuple[str, str, str]]) -> list[str]:
-    """Data-driven explanations for each missed target (the numbers come from the proxies)."""
-    plan = (data.get("meta") or {}).get("plan", {})
-    lat = f"{plan.get('latency_ms', 20):g}"
-    missed = {t for t, _, v in targets if v == "MISSED"}
-    out: list[str] = []
-    if any(t.startswith("publish throughput") for t in missed):
-        ours = _cell(data, "publish_task", lat, "ours")
-        official = _cell(data, "publish_task", lat, "official")
-        estimate = (official.get("devnet_ms_by_method") or {}).get("eth_estimateGas")
-        text = (
-            f"publish_task: ours makes {_fmt(ours.get('requests_per_task'))} HTTP requests per "
-            f"task, one after the other (JSON-RPC calls: {_per_op(ours.get('rpc_per_task'))}; "
-            f"some share a batch; plus the upload), the official SDK "
-            f"{_fmt(official.get('requests_per_task'))}; at +{lat} ms each is a round trip. "
-            f"The devnet is busy {_fmt(ours.get('devnet_ms_per_task'), 'ms')} per task for ours "
-            f"and {_fmt(official.get('devnet_ms_per_task'), 'ms')} for the official SDK"
-        )
-        if _finite(estimate):
-            text += (
-                f", {_fmt(estimate, 'ms')} of it in eth_estimateGas (it executes the Task "
-                "deployment at least twice)"
-            )
-        text += (
-            "; that cost is paid per task by both SDKs (the floor estimates once) and caps the "
-            "ratio far below 3×. Already done: the chain-time read shares the preflight's "
-            "batch, the receipt poll carries its block, and the devnet estimates gas with one "
-            "execution plus one check (geth's shortcut). To close the rest: a batch or "
-            "concurrent publish path that pipelines nonces (one publish_task must wait for its "
-            "receipt to return the Task, so a sequential loop is bounded by receipt latency), "
-            "and uploading the config while the preflight runs without breaking the "
-            "no-upload-on-bad-input guarantee."
-        )
-        out.append(text)
-    if any(t.startswith("Source.get_tasks() over 3,000 tasks ≥") for t in missed):
-        cells = {side: _cell(data, "get_tasks", lat, side) for side in ("ours", "official")}
-        busy = {side: c.get("devnet_ms_per_call") for side, c in cells.items()}
-        out.append(
-            f"get_tasks over 3,000 tasks: every side makes the same one `getTasks(0, 2999)` "
-            f"eth_call, and the devnet (py-evm) spends {_fmt(busy['ours'], 'ms')} executing "
-            f"it for ours and {_fmt(busy['official'], 'ms')} for the official SDK, of "
-            f"{_fmt(cells['ours'].get('value'), 'ms')} and "
-            f"{_fmt(cells['official'].get('value'), 'ms')} in all. What is left to cut is "
-            "the client side (ours: 2 requests; the official SDK adds eth_chainId reads and "
-            "web3 decoding), so the ratio is bounded by the node's execution time; a faster "
-            "node (geth runs this call in milliseconds) moves it toward the overhead ratio."
-        )
-    if any(t.startswith("publish_tasks ≥ 1×") for t in missed):
-        ours = _cell(data, "publish_tasks", lat, "ours")
-        floor = _cell(data, "publish_tasks", lat, "web3")
-        out.append(
-            f"publish_tasks against the floor: both make {_fmt(ours.get('requests_per_task'))} "
-            "HTTP requests per task; the devnet is busy "
-            f"{_fmt(ours.get('devnet_ms_per_task'), 'ms')} per task for ours and "
-            f"{_fmt(floor.get('devnet_ms_per_task'), 'ms')} for the floor "
-            "(one run, one repetition: run-to-run noise on this 2-core machine is of that order)."
-        )
-    if any(t.startswith("watchers") for t in missed):
-        out.append(_why_watchers(data, lat))
-    slow = [t for t, m, v in targets if t.startswith("no workload") and v == "MISSED"]
-    if slow:
-        o = _cell(data, "watchers", lat, "ours")
-        f = _cell(data, "watchers", lat, "official")
-        if (
-            _finite(o.get("latency_p50_ms"))
-            and _finite(f.get("latency_p50_ms"))
-            and (o["latency_p50_ms"] > f["latency_p50_ms"])
-        ):
-            out.append(
-                f"watcher event latency: p50 {_fmt(o['latency_p50_ms'], 'ms')} (ours) vs "
-                f"{_fmt(f['latency_p50_ms'], 'ms')} (official) at +{lat} ms (medians of "
-                "the rounds' p50). Both sides sleep poll_interval after each poll, so an "
-                "event waits about half a poll period on either; ours is one poll schedule "
-                "for all K watchers (one phase per round) where the official SDK's K watchers "
-                "poll at K independent phases, so ours' p50 swings more from round to round. "
-                "Polling more often would lower it, at the cost of the 1/K request target."
-            )
-        close: list[str] = []
-        real: list[str] = []
-        for name in ORDER:
-            workload = data.get("workloads", {}).get(name, {})
-            if name in ("watchers", "long_watch"):
-                continue
-            for row_lat, cells in workload.get("latencies", {}).items():
-                r = _ratio(workload, cells, "official")
-                if _finite(r) and r < 1:
-                    (close if r >= 0.95 else real).append(f"{name} ({row_lat}): {_x(r)}")
-        if close:
-            out.append(
-                "within 5% of the official SDK (run-to-run noise on this shared 2-core "
-                f"machine is of that order): {', '.join(close)}."
-            )
-        if real:
-            hints = {
-                "import": "`python -X importtime` shows which modules make the difference; "
-                "tests/test_imports.py lists what each import may load",
-                "publish_task": "a sequential publish_task waits for each receipt; the devnet's "
-                "per-task execution ('devnet busy' below) is paid by both SDKs",
-                "publish_tasks": "see publish_task",
-                "get_tasks": "the devnet's getTasks execution dominates ('devnet busy' below)",
-                "get_tasks_10k": "see get_tasks",
-                "snapshot": "see the JSON-RPC calls below",
-                "first_result": "`python -X importtime` shows what the process imports",
-            }
-            names = sorted({r.split(" ")[0] for r in real})
-            out.append(
-                f"slower than the official SDK by more than 5%: {', '.join(real)}. "
-                + "; ".join(f"{n}: {hints[n]}" for n in names if n in hints)
-                + "."
-            )
-    return out
-
-
-def _why_watchers(data: dict[str, Any], lat: str) -> str:
-    """Why the whole-watch request ratio sits at 1/K, from the measured poll counts."""
-    k = int(data.get("workloads", {}).get("watchers", {}).get("watchers") or 20)
-    ours = _cell(data, "watchers", lat, "ours")
-    official = _cell(data, "watchers", lat, "official")
-    floor = _cell(data, "watchers", lat, "web3")
-    pairs = zip(ours.get("runs") or [], official.get("runs") or [], strict=False)
-    shares = sorted(
-        f["http_requests"] / o["http_requests"]
-        for o, f in pairs
-        if o.get("http_requests") and f.get("http_requests")
-    )
-    spread = (
-        f"1/{shares[-1]:.1f} to 1/{shares[0]:.1f} over this run's {len(shares)} rounds"
-        if shares
-        else "no complete round"
-    )
-    text = (
-        f"watchers: per poll, ours sends 1 HTTP request for all K = {k} watchers (a batch of "
-        "eth_getLogs, the head and the block below the range, which ties the logs to the "
-        "kept chain) and the official SDK K (one eth_getFilterChanges "
-        "per watcher): exactly 1/K. Over the whole watch ours made "
-        f"{_fmt(ours.get('value'))} requests (1 head read to pin the start, then "
-        f"{_fmt(ours.get('polls_per_watcher'))} polls), and each official watcher "
-        f"{_fmt(official.get('value', math.nan) / k)} (2 at start: web3_clientVersion, "
-        f"eth_newFilter; then {_fmt(official.get('polls_per_watcher'))} polls). Each "
-        "official watcher stops at its own last event, on average "
-        f"{_fmt(official.get('early_finish_s', math.nan) * 1000, 'ms')} before the last "
-        "event of all, while one shared stream serves until the last watcher is done; and "
-        "both SDKs sleep poll_interval after an answer, which under the driver's load took "
-        f"{_fmt(official.get('poll_request_ms'), 'ms')} per eth_getFilterChanges at the devnet "
-        f"against {_fmt(ours.get('poll_request_ms'), 'ms')} per batch of ours, so each "
-        "official watcher polls a little less often. The ratio lands on either side of 1/K: "
-        f"{spread}."
-    )
-    if floor.get("status") == "ok" and floor.get("value") and _finite(official.get("value")):
-        text += (
-            f" The hand-written web3.py floor, one eth_getLogs per poll and nothing else, made "
-            f"{_fmt(floor.get('value'))} requests (1/{official['value'] / floor['value']:.1f} "
-            "of official): 1/K of the official SDK's whole-watch count is below even that "
-            "plain loop. Closing it would take polling less often than the caller asked "
-            "(fewer requests, later events); we keep the caller's interval."
-        )
     return text
 
 
@@ -481,18 +110,18 @@ def render(data: dict[str, Any]) -> str:
         for lat, cells in workload.get("latencies", {}).items():
             row = [_workload_label(name, workload, lat)]
             row += [_cell_text(workload, cells.get(side, {})) for side in SIDE_NAMES]
-            better = _ratio(workload, cells, "official")
-            floor = _ratio(workload, cells, "web3")
+            better = ratio(workload, cells, "official")
+            floor = ratio(workload, cells, "web3")
             row.append(
-                f"{_x(better)} {'better' if better >= 1 else 'worse'}" if _finite(better) else "–"
+                f"{times(better)} {'better' if better >= 1 else 'worse'}" if finite(better) else "–"
             )
-            row.append(_x(1 / floor) if _finite(floor) else "–")
+            row.append(times(1 / floor) if finite(floor) else "–")
             lines.append("| " + " | ".join(row) + " |")
     lines += ["", "Targets (from the issue):", ""]
     lines += ["| target | measured | verdict |", "|---|---|---|"]
-    targets = _targets(data)
+    targets = report_targets.targets(data)
     lines += [f"| {t} | {m} | {v} |" for t, m, v in targets]
-    misses = _why_missed(data, targets)
+    misses = report_targets.why_missed(data, targets)
     if misses:
         lines += ["", "Why targets are missed, and what would close them:", ""]
         lines += [f"- {m}" for m in misses]
@@ -510,15 +139,15 @@ def render(data: dict[str, Any]) -> str:
             for side in SIDE_NAMES:
                 methods = cells.get(side, {}).get(per)
                 if methods:
-                    inner = ", ".join(f"{m} {_fmt(v)}" for m, v in sorted(methods.items()))
+                    inner = ", ".join(f"{m} {fmt(v)}" for m, v in sorted(methods.items()))
                     extra = cells[side].get("store_per_task")
                     if extra:
-                        inner += f", content store {_fmt(extra)}"
+                        inner += f", content store {fmt(extra)}"
                     devnet = cells[side].get(
                         "devnet_ms_per_task", cells[side].get("devnet_ms_per_call")
                     )
-                    if _finite(devnet):
-                        inner += f" (devnet busy {_fmt(devnet, 'ms')}/op)"
+                    if finite(devnet):
+                        inner += f" (devnet busy {fmt(devnet, 'ms')}/op)"
                     parts.append(f"{side}: {inner}")
             if parts:
                 lines.append(f"- {name} @ +{lat} ms: " + "; ".join(parts))
@@ -666,7 +295,7 @@ SDK's venv (`pip install ogpu==0.2.3`, about 25 s, once).
   Source contract, 1,000 synthetic task addresses per transaction).
 - `get_tasks_10k`: the same on a source with 10,000 tasks. `Source.getTasks`
   cannot be paged on mainnet (docs/MAINNET.md), so one call under the devnet's
-  50,000,000 `eth_call` gas cap returns the whole list (about 27.6M gas); one call
+  50,000,000 `eth_call` gas cap returns the whole list (about 22.6M gas); one call
   per repetition.
 - `publish_task`: 100 × `ogpu.client.publish_task(TaskInfo(...), private_key=...)`
   from one key (each side its own funded client), sequential by default

@@ -28,6 +28,25 @@ def get_logs(proxy: FaultProxy, latest: bool = False) -> list[dict[str, Any]]:
     return [f for f in filters if (f.get("toBlock") == "latest") is latest]
 
 
+#: The request a poller's first poll makes: the head block alone.
+HEAD = ["eth_getBlockByNumber"]
+
+
+def is_poll(methods: list[str]) -> bool:
+    """One poll's batch: exactly one eth_getLogs, then block headers (the head first)."""
+    return (
+        len(methods) >= 2
+        and methods[0] == "eth_getLogs"
+        and all(m == "eth_getBlockByNumber" for m in methods[1:])
+    )
+
+
+def batches_seen(proxy: FaultProxy) -> int:
+    """HTTP requests (single or batch) the proxy has received since its last reset."""
+    with proxy.lock:
+        return len(proxy.batches)
+
+
 def wider_than(blocks: int, driver: Driver) -> Callable[[list[Any]], bool]:
     """Whether an eth_getLogs call (its params) spans more than ``blocks`` blocks."""
 

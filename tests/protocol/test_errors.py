@@ -64,10 +64,10 @@ ETHER = 10**18
 
 
 def _nothing_mined(world: Any, account: Any, call: Any, error: type[BaseException]) -> Any:
-    before = world.tx_count(account.address)
+    before = world.nonce(account.address)
     with pytest.raises(error) as caught:
         call()
-    assert world.tx_count(account.address) == before
+    assert world.nonce(account.address) == before
     return caught.value
 
 
@@ -92,7 +92,7 @@ def test_wrong_owner(world: Any) -> None:
     task = world.task(source)
     err = _nothing_mined(world, other, lambda: task.cancel(signer=other.account), NotTaskOwnerError)
     assert err.function == "cancelTask"
-    world.registered(source)
+    world.register(source)
     nexus.attempt(task.address, world.provider.address, 1, signer=world.provider.account)
     response = world.respond(task, world.provider, "https://example.invalid/r1.json")
     _nothing_mined(world, other, lambda: response.confirm(signer=other.account), NotTaskOwnerError)
@@ -138,7 +138,7 @@ def test_expired_task_fills_expiry_from_the_task(world: Any) -> None:
     world.fund(world.client)
     source = world.source()
     task = world.task(source, expires_in=120)
-    world.registered(source)
+    world.register(source)
     world.devnet.advance_time(600)
     err = _nothing_mined(
         world,
@@ -236,7 +236,7 @@ def test_response_already_confirmed(world: Any) -> None:
     world.fund(world.client)
     source = world.source()
     task = world.task(source)
-    world.registered(source)
+    world.register(source)
     nexus.attempt(task.address, world.provider.address, 1, signer=world.provider.account)
     response = world.respond(task, world.provider, "https://example.invalid/r.json")
     response.confirm(signer=world.client.account)
@@ -254,7 +254,7 @@ def test_cancel_after_attempt(world: Any) -> None:
     world.fund(world.client)
     source = world.source()
     task = world.task(source)
-    world.registered(source)
+    world.register(source)
     nexus.attempt(task.address, world.provider.address, 1, signer=world.provider.account)
     err = _nothing_mined(
         world,

@@ -108,7 +108,7 @@ def test_controller_functions(world: Any) -> None:
             Receipt(tx_hash="0x" + "00" * 32, block_number=1, gas_used=1, status=1)
         )
 
-    world.registered(source)
+    world.register(source)
     nexus.attempt(task.address, world.provider.address, 1, signer=world.provider.account)
     response = world.respond(task, world.provider, "https://example.invalid/x.json")
     controller.confirm_response(response.address, signer=client.account)

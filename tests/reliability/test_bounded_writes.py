@@ -182,7 +182,7 @@ def test_a_tx_executor_write_ends_within_its_budget_scope(
     with pytest.raises(OGPUError) as caught, Budget.after(T).scope():
         vault.deposit(net.client.address, 1, signer=net.client.account)
     seconds = time.monotonic() - started
-    net.proxy.clear()
+    net.rpc.clear()
     error = caught.value
     assert seconds <= T + SLACK, f"{scenario.id}: {seconds:.2f}s"
     assert isinstance(error, scenario.expect or OGPUError), repr(error)

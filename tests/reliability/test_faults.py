@@ -240,10 +240,10 @@ def test_unknown_outcome_is_resolved_by_looking_up_the_hash(
     """The documented recovery after ``TxMayHaveLandedError``: look the hash up, then retry
     only if it is not on chain. The retry signs again and lands once."""
     info = info_for(net, source)
-    net.proxy.add(RAW, Fault.DROP_BEFORE, times=None)
+    net.rpc.add(RAW, Fault.DROP_BEFORE, times=None)
     with pytest.raises(TxMayHaveLandedError) as caught:
         publish_task(info, signer=net.client.account)
-    net.proxy.clear()
+    net.rpc.clear()
     tx_hash = caught.value.tx_hash
     assert tx_hash is not None and net.receipt(tx_hash) is None
     assert net.call("eth_getTransactionByHash", [tx_hash]) is None
@@ -283,7 +283,7 @@ def test_a_node_of_another_chain_gets_nothing_pinned(
     info = info_for(net, source)
     info.config = TaskInput(function_name="predict", data={"text": "for another chain"})
     pinned = len(store.store)
-    net.proxy.add("eth_chainId", Fault.WRONG_CHAIN, times=None, chain_id=1)
+    net.rpc.add("eth_chainId", Fault.WRONG_CHAIN, times=None, chain_id=1)
     for call in (
         lambda: publish_task(info, signer=net.client.account),
         lambda: publish_tasks([info], signer=net.client.account),
@@ -291,7 +291,7 @@ def test_a_node_of_another_chain_gets_nothing_pinned(
         with pytest.raises(ChainNotSupportedError):
             call()
     assert len(store.store) == pinned
-    assert net.proxy.count(RAW) == 0
+    assert net.rpc.count(RAW) == 0
     row(
         area="faults",
         case="wrong-chain-pins-nothing",

@@ -24,7 +24,8 @@ from ogpu.service.testing import serve_in_thread
 from ogpu.types import TaskParams
 
 from ..helpers.wait import free_port
-from .conftest import ETHER, Net
+from ..helpers.world import ETHER
+from .conftest import Net
 from .hostile import HostileServer
 
 pytestmark = pytest.mark.slow

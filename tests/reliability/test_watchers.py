@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from pydantic import BaseModel
@@ -23,11 +23,6 @@ from pydantic import BaseModel
 from ogpu.chain import ChainConfig
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.server import RpcServer
-from ogpu.events import (
-    PollerSettings,
-    get_poller_settings,
-    set_poller_settings,
-)
 from ogpu.ipfs import publish_to_ipfs
 from ogpu.protocol import controller, extract_task_address
 from ogpu.provider import ProviderRuntime, RuntimeEvent, RuntimeSettings
@@ -36,8 +31,9 @@ from ogpu.service.testing import serve_in_thread
 from ogpu.types import TaskParams
 
 from ..helpers.wait import free_port
+from ..helpers.world import ETHER
 from .chainview import ReplicaProxy
-from .conftest import ETHER, Net
+from .conftest import Net
 from .watching import (
     FAST,
     STEP,
@@ -51,19 +47,9 @@ from .watching import (
     until,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fast_backoff")]
 
 Row = Callable[..., None]
-
-
-@pytest.fixture(autouse=True)
-def _fast_backoff() -> Iterator[None]:
-    previous = get_poller_settings()
-    set_poller_settings(PollerSettings(backoff_initial=0.05, backoff_max=0.2))
-    try:
-        yield
-    finally:
-        set_poller_settings(previous)
 
 
 # -- lagging replicas --------------------------------------------------------------------------
@@ -293,7 +279,7 @@ def test_provider_runtime_serves_every_task_once_through_lagging_replicas(
     def echo(data: Text) -> Echo:
         return Echo(echoed=data.text)
 
-    replica = ReplicaProxy(net.proxy.url, (0, 2)).start()
+    replica = ReplicaProxy(net.rpc.url, (0, 2)).start()
     ChainConfig.use_devnet(net.devnet.deployment, rpc=replica.url)
     port = free_port()
     config = ServiceConfig(

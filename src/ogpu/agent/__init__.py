@@ -14,7 +14,7 @@ official SDK's older signatures) are ignored with an ``IgnoredArgumentsWarning``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings.runtime import check_address
 
@@ -23,7 +23,20 @@ from ogpu.client._common import choose_signer
 from ogpu.protocol import Task, nexus
 from ogpu.types import Environment, Receipt, Role, Signer
 
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
 __all__ = ["attempt", "register_to", "unregister_from"]
+
+
+def _agent(private_key: Signer | None, signer: Signer | None, **addresses: str) -> LocalAccount:
+    """Check ``addresses`` (keyword = parameter name), then choose the signer. No RPC.
+
+    Raises InvalidAddressError first, then the signer errors of ``choose_signer``.
+    """
+    for name, value in addresses.items():
+        check_address(value, name)
+    return choose_signer(private_key, signer, Role.AGENT)
 
 
 def register_to(
@@ -47,9 +60,7 @@ def register_to(
         MissingSignerError / InvalidSignerError (``AGENT_PRIVATE_KEY``), RPCError.
     """
     ignore_extra("register_to", _ignored)
-    source = check_address(source, "source")
-    provider = check_address(provider, "provider")
-    account = choose_signer(private_key, signer, Role.AGENT)
+    account = _agent(private_key, signer, source=source, provider=provider)
     return nexus.register(source, provider, env, signer=account)
 
 
@@ -71,9 +82,7 @@ def unregister_from(
         MissingSignerError / InvalidSignerError (``AGENT_PRIVATE_KEY``), RPCError.
     """
     ignore_extra("unregister_from", _ignored)
-    source = check_address(source, "source")
-    provider = check_address(provider, "provider")
-    account = choose_signer(private_key, signer, Role.AGENT)
+    account = _agent(private_key, signer, source=source, provider=provider)
     return nexus.unregister(source, provider, signer=account)
 
 
@@ -100,8 +109,6 @@ def attempt(
         MissingSignerError / InvalidSignerError (``AGENT_PRIVATE_KEY``), RPCError.
     """
     ignore_extra("attempt", _ignored)
-    task = check_address(task, "task")
-    provider = check_address(provider, "provider")
-    account = choose_signer(private_key, signer, Role.AGENT)
+    account = _agent(private_key, signer, task=task, provider=provider)
     payment = Task(task).get_payment() if suggested_payment is None else suggested_payment
     return nexus.attempt(task, provider, payment, signer=account)

@@ -17,10 +17,10 @@ from ogpu_bindings.structs import SourceParams
 from ogpu._jsonvalue import json_value_problem
 from ogpu._routing import function_name_problem
 from ogpu.client._common import read_calls, read_calls_and_now, singleton
+from ogpu.protocol._bindings import uint
 from ogpu.types import (
     DeliveryMethod,
     ImageEnvironments,
-    InvalidAmountError,
     InvalidEnumValueError,
     InvalidParamsError,
     NotSourceOwnerError,
@@ -34,23 +34,8 @@ from ogpu.types import (
 )
 from ogpu.types.metadata import is_pydantic_model
 
-_UINT256_MAX = 2**256 - 1
 _URL_SCHEMES = ("http", "https", "ipfs")
 _UNSAFE_IN_URL = re.compile(r"[\s\x00-\x1f\x7f]")
-
-
-def _uint(name: str, value: object, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidAmountError(f"{name} must be an int, got {type(value).__name__}", param=name)
-    if not minimum <= value <= _UINT256_MAX:
-        raise InvalidAmountError(
-            f"{name} must be between {minimum} and 2**256-1, got {value}",
-            param=name,
-            value=value,
-            minimum=minimum,
-            maximum=_UINT256_MAX,
-        )
-    return value
 
 
 def _url(name: str, value: str, what: str = "a docker compose file") -> None:
@@ -128,9 +113,9 @@ def check_source_info(info: object) -> SourceInfo:
             raise InvalidParamsError(f"imageEnvs.{env} must be a str URL", param=f"imageEnvs.{env}")
         if value:
             _url(f"imageEnvs.{env}", value)
-    _uint("minPayment", info.minPayment)
-    _uint("minAvailableLockup", info.minAvailableLockup)
-    _uint("maxExpiryDuration", info.maxExpiryDuration, minimum=1)
+    uint(info.minPayment, "minPayment")
+    uint(info.minAvailableLockup, "minAvailableLockup")
+    uint(info.maxExpiryDuration, "maxExpiryDuration", minimum=1)
     try:
         DeliveryMethod(info.deliveryMethod)
     except ValueError:
@@ -180,8 +165,8 @@ def check_task_info(info: object) -> tuple[str, dict[str, Any]]:
         raise InvalidParamsError(
             f"TaskInput is not JSON-serialisable: {exc}", param="data"
         ) from None
-    _uint("expiryTime", info.expiryTime, minimum=1)
-    _uint("payment", info.payment)
+    uint(info.expiryTime, "expiryTime", minimum=1)
+    uint(info.payment, "payment")
     return source, document
 
 
@@ -230,16 +215,14 @@ def read_sources(
         SourceNotFoundError: an address is not a source published through this Nexus.
         RPCError: the read failed.
     """
-    nexus = nexus_abi
-    source = source_abi
     unique = list(dict.fromkeys(addresses))
     calls: list[Any] = []
     for address in unique:
         calls += [
-            nexus.get_source_id_call(singleton("NEXUS"), address),
-            source.get_status_call(address),
-            source.owner_call(address),
-            source.get_source_params_call(address),
+            nexus_abi.get_source_id_call(singleton("NEXUS"), address),
+            source_abi.get_status_call(address),
+            source_abi.owner_call(address),
+            source_abi.get_source_params_call(address),
         ]
     calls += extra
     now: int | None = None

@@ -6,14 +6,16 @@ caller's policy); a refused address, a body over the cap or a bad redirect is fi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import NoReturn
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
 
 from ogpu import net
 from ogpu.ipfs.errors import ForbiddenAddressError
 from ogpu.types import IPFSError
 
-__all__ = ["call", "transient_if_busy"]
+__all__ = ["exchange"]
+
+T = TypeVar("T")
 
 
 def _fail(exc: net.NetError, error: type[IPFSError], verb: str) -> NoReturn:
@@ -27,41 +29,35 @@ def _fail(exc: net.NetError, error: type[IPFSError], verb: str) -> NoReturn:
     raise failure from exc
 
 
-def call(
-    method: str,
-    url: str,
+def exchange(
+    verb: str,
+    send: Callable[[net.Budget], net.Response],
+    read: Callable[[net.Response], T],
     *,
     error: type[IPFSError],
+    retry: net.RetryPolicy,
     budget: net.Budget,
-    timeout: net.Timeout,
-    body: bytes | None = None,
-    headers: Mapping[str, str] | None = None,
-    policy: net.AddressPolicy | None = None,
-    max_redirects: int = 0,
-    max_bytes: int = net.DEFAULT_MAX_BYTES,
-    pool: net.Pool | None = None,
-) -> net.Response:
-    """One bounded exchange; NetError becomes ``error`` (wrapped in Transient when a
-    retry may help). Raises ``error``, ForbiddenAddressError or Transient."""
-    try:
-        return net.request(
-            method,
-            url,
-            body=body,
-            headers=headers,
-            timeout=timeout,
-            budget=budget,
-            policy=policy,
-            max_redirects=max_redirects,
-            max_bytes=max_bytes,
-            pool=pool,
-        )
-    except net.NetError as exc:
-        _fail(exc, error, method)
+    what: str,
+) -> T:
+    """``read(send(budget left))``, retried per ``retry`` within ``budget``.
 
+    A NetError of ``send`` becomes ``error`` (ForbiddenAddressError for a refused
+    address); an IPFSError that ``read`` raises for HTTP 429/5xx is retried
+    (``Retry-After`` kept). Cost: what ``send`` costs, per attempt. Raises ``error``,
+    ForbiddenAddressError or what ``read`` raises.
+    """
 
-def transient_if_busy(response: net.Response, failure: IPFSError) -> BaseException:
-    """``failure``, wrapped in Transient for HTTP 429/5xx (``Retry-After`` kept)."""
-    if net.is_transient_status(response.status):
-        return net.Transient(failure, net.parse_retry_after(response.header("retry-after")))
-    return failure
+    def attempt(left: net.Budget) -> T:
+        try:
+            response = send(left)
+        except net.NetError as exc:
+            _fail(exc, error, verb)
+        try:
+            return read(response)
+        except IPFSError as failure:
+            if not net.is_transient_status(response.status):
+                raise
+            delay = net.parse_retry_after(response.header("retry-after"))
+            raise net.Transient(failure, delay) from None
+
+    return net.run_with_retry(attempt, policy=retry, budget=budget, what=what)

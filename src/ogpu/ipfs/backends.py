@@ -10,6 +10,7 @@ import abc
 import json
 import re
 import secrets
+from functools import partial
 from typing import Any, ClassVar, NoReturn, Protocol, runtime_checkable
 from urllib.parse import urlencode, urlsplit
 
@@ -77,47 +78,6 @@ def _multipart(content: bytes, filename: str, content_type: str) -> tuple[bytes,
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def _post_multipart(
-    url: str,
-    content: bytes,
-    *,
-    filename: str,
-    content_type: str,
-    params: dict[str, str] | None,
-    timeout: Timeout,
-    retry: RetryPolicy,
-) -> Any:
-    """POST ``file`` with retries within the call's budget (``timeout.total`` and
-    ``retry.total_timeout``, capped by an ambient ``Budget.scope()``); return the parsed
-    JSON answer (or list of NDJSON lines)."""
-    shown = net.redact_url(url)
-    target = f"{url}?{urlencode(params)}" if params else url
-    body, kind = _multipart(content, filename, content_type)
-    headers = {"Content-Type": kind, "Accept": "application/json"}
-
-    def attempt(budget: net.Budget) -> Any:
-        response = _request.call(
-            "POST",
-            target,
-            error=IPFSUploadError,
-            budget=budget,
-            timeout=timeout,
-            body=body,
-            headers=headers,
-            max_bytes=MAX_ANSWER_BYTES,
-            pool=_POOL,
-        )
-        status = response.status
-        if not 200 <= status <= 299:
-            verb = "failed" if net.is_transient_status(status) else "refused"
-            failure = _refused(f"upload to {shown} {verb}: HTTP {status}", shown, status)
-            raise _request.transient_if_busy(response, failure)
-        return _parse_answer(response.body, shown)
-
-    budget = net.effective(retry.budget(timeout), None)
-    return net.run_with_retry(attempt, policy=retry, budget=budget, what=f"upload to {shown}")
-
-
 def _parse_answer(body: bytes, shown: str) -> Any:
     text = body.decode("utf-8", errors="replace").strip()
     try:
@@ -179,18 +139,38 @@ class _MultipartBackend(abc.ABC):
         timeout: Timeout,
         retry: RetryPolicy,
     ) -> str:
-        """One multipart POST (retried on transient failures). Raises IPFSUploadError."""
+        """One multipart POST of the field ``file``, retried on transient failures within
+        the call's budget (``timeout.total`` and ``retry.total_timeout``, capped by an
+        ambient ``Budget.scope()``). Raises IPFSUploadError."""
         url = f"{self._api_url}{self._path}"
-        answer = _post_multipart(
-            url,
-            content,
-            filename=filename,
-            content_type=content_type,
-            params=self._params,
-            timeout=timeout,
+        shown = net.redact_url(url)
+        target = f"{url}?{urlencode(self._params)}" if self._params else url
+        body, kind = _multipart(content, filename, content_type)
+        headers = {"Content-Type": kind, "Accept": "application/json"}
+
+        def read(response: net.Response) -> Any:
+            status = response.status
+            if not 200 <= status <= 299:
+                verb = "failed" if net.is_transient_status(status) else "refused"
+                raise _refused(f"upload to {shown} {verb}: HTTP {status}", shown, status)
+            return _parse_answer(response.body, shown)
+
+        post = partial(net.request, "POST", target, body=body, headers=headers, timeout=timeout)
+
+        def send(budget: net.Budget) -> net.Response:
+            return post(budget=budget, max_bytes=MAX_ANSWER_BYTES, pool=_POOL)
+
+        budget = net.effective(retry.budget(timeout), None)
+        answer = _request.exchange(
+            "POST",
+            send,
+            read,
+            error=IPFSUploadError,
             retry=retry,
+            budget=budget,
+            what=f"upload to {shown}",
         )
-        return self._link(answer, filename, net.redact_url(url))
+        return self._link(answer, filename, shown)
 
     @abc.abstractmethod
     def _link(self, answer: Any, filename: str, shown: str) -> str:

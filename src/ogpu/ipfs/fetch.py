@@ -15,6 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit
 
@@ -142,37 +143,33 @@ def fetch_ipfs_bytes(
     bound = net.effective(budget or policy.budget(chosen), None)
     shown = net.redact_url(target)
 
-    def get(address: str, accept: dict[str, str], limit: int) -> bytes:
-        def attempt(left: net.Budget) -> bytes:
-            response = _request.call(
-                "GET",
-                address,
-                error=IPFSFetchError,
-                budget=left,
-                timeout=chosen,
-                headers=accept,
-                policy=guard,
-                max_redirects=max_redirects,
-                max_bytes=limit,
+    def read(response: net.Response) -> bytes:
+        if response.status == 200:
+            return response.body
+        hop = net.redact_url(response.url)
+        if response.status in _REDIRECT_STATUSES:
+            why = (
+                f"more than {max_redirects} redirects"
+                if response.header("location")
+                else (f"HTTP {response.status} redirect without a Location")
             )
-            if response.status == 200:
-                return response.body
-            hop = net.redact_url(response.url)
-            if response.status in _REDIRECT_STATUSES:
-                why = (
-                    f"more than {max_redirects} redirects"
-                    if response.header("location")
-                    else (f"HTTP {response.status} redirect without a Location")
-                )
-                raise IPFSFetchError(message=f"GET {hop}: {why}", url=hop)
-            failure = IPFSGatewayError(
-                message=f"GET {hop}: gateway answered HTTP {response.status}",
-                status_code=response.status,
-                url=hop,
-            )
-            raise _request.transient_if_busy(response, failure)
+            raise IPFSFetchError(message=f"GET {hop}: {why}", url=hop)
+        raise IPFSGatewayError(
+            message=f"GET {hop}: gateway answered HTTP {response.status}",
+            status_code=response.status,
+            url=hop,
+        )
 
-        return net.run_with_retry(attempt, policy=policy, budget=bound, what=f"GET {shown}")
+    fetch = partial(net.request, "GET", timeout=chosen, policy=guard, max_redirects=max_redirects)
+
+    def get(address: str, accept: dict[str, str], limit: int) -> bytes:
+        def send(left: net.Budget) -> net.Response:
+            return fetch(address, headers=accept, budget=left, max_bytes=limit)
+
+        what = f"GET {shown}"
+        return _request.exchange(
+            "GET", send, read, error=IPFSFetchError, retry=policy, budget=bound, what=what
+        )
 
     logger.debug("fetching %s ...", shown)
     started = time.monotonic()

@@ -81,20 +81,20 @@ def checksum(value: object, param: str) -> str:
     return check_address(value, param)
 
 
-def uint(value: object, param: str) -> int:
-    """Validate a uint256 argument. No RPC.
+def uint(value: object, param: str, minimum: int = 0) -> int:
+    """Validate a uint256 argument (at least ``minimum``). No RPC.
 
     Raises:
-        InvalidAmountError: not an int, or outside 0..2**256-1.
+        InvalidAmountError: not an int, or outside minimum..2**256-1.
     """
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidAmountError(f"{param} must be an int, got {type(value).__name__}", param=param)
-    if not 0 <= value <= _UINT256_MAX:
+    if not minimum <= value <= _UINT256_MAX:
         raise InvalidAmountError(
-            f"{param} must be between 0 and 2**256-1, got {value}",
+            f"{param} must be between {minimum} and 2**256-1, got {value}",
             param=param,
             value=value,
-            minimum=0,
+            minimum=minimum,
             maximum=_UINT256_MAX,
         )
     return value

@@ -10,7 +10,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from .. import __version__
@@ -30,7 +30,6 @@ __all__ = [
     "ServiceConfig",
 ]
 
-_T = TypeVar("_T")
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -99,7 +98,7 @@ class ServiceConfig:
         _check_int("max_body_bytes", self.max_body_bytes, 1, 2**40)
         _check_int("queue_size", self.queue_size, 0, 10_000_000)
         _check_int("queue_max_bytes", self.queue_max_bytes, 0, 2**40)
-        for name in _FLOAT_FIELDS:
+        for name in _fields("float"):
             positive = name in ("callback_timeout", "client_timeout")
             _check_seconds(name, getattr(self, name), allow_zero=not positive)
         if self.callback_url is not None:
@@ -130,7 +129,7 @@ class ServiceConfig:
                 raw = env.get(var)
                 if raw is None or raw.strip() == "":
                     continue
-                values[field.name] = _parse(field.name, var, raw.strip())
+                values[field.name] = _parse(field.type, var, raw.strip())
                 break
         values.update(overrides)
         return cls(**values)
@@ -140,28 +139,11 @@ class ServiceConfig:
         return dataclasses.replace(self, **changes)
 
 
-_INT_FIELDS = {
-    "port",
-    "max_in_flight",
-    "queue_size",
-    "queue_max_bytes",
-    "worker_threads",
-    "max_body_bytes",
-    "callback_attempts",
-    "callback_threads",
-}
-# A tuple: ``__post_init__`` checks them in this order.
-_FLOAT_FIELDS = (
-    "callback_max_seconds",
-    "callback_backoff",
-    "callback_backoff_max",
-    "callback_timeout",
-    "shutdown_grace",
-    "client_timeout",
-)
+def _fields(kind: str) -> list[str]:
+    """The fields annotated ``kind`` (``"int"``, ``"float"``, ``"bool"``), in declaration order."""
+    return [f.name for f in dataclasses.fields(ServiceConfig) if f.type == kind]
 
 
-_BOOL_FIELDS = {"failure_callbacks"}
 _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
 _BOOLEANS.update({"0": False, "false": False, "no": False, "off": False})
 
@@ -173,21 +155,24 @@ def _boolean(raw: str) -> bool:
     return value
 
 
-def _parse(field: str, var: str, raw: str) -> Any:
-    converter: Callable[[str], Any]
-    if field in _BOOL_FIELDS:
-        converter, kind = _boolean, "one of 1/0, true/false, yes/no, on/off"
-    elif field in _INT_FIELDS:
-        converter, kind = int, "an integer"
-    elif field in _FLOAT_FIELDS:
-        converter, kind = float, "a number of seconds"
-    else:
+# annotation -> (parser of the environment variable's text, what it must be)
+_PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
+    "bool": (_boolean, "one of 1/0, true/false, yes/no, on/off"),
+    "int": (int, "an integer"),
+    "float": (float, "a number of seconds"),
+}
+
+
+def _parse(annotation: object, var: str, raw: str) -> Any:
+    parser = _PARSERS.get(str(annotation))
+    if parser is None:
         return raw
+    converter, wanted = parser
     try:
         return converter(raw)
     except ValueError:
         raise ServiceConfigError(
-            f"environment variable {var} must be {kind}, got {raw!r}"
+            f"environment variable {var} must be {wanted}, got {raw!r}"
         ) from None
 
 

@@ -10,33 +10,7 @@ re-exported here. ``Signer`` is built on first access (it imports eth-account),
 import typing as _typing
 
 from ogpu._lazy import lazy_attributes as _lazy_attributes
-from ogpu.types.enums import (
-    DeliveryMethod as DeliveryMethod,
-)
-from ogpu.types.enums import (
-    Environment as Environment,
-)
-from ogpu.types.enums import (
-    ResponseStatus as ResponseStatus,
-)
-from ogpu.types.enums import (
-    Role as Role,
-)
-from ogpu.types.enums import (
-    SourceStatus as SourceStatus,
-)
-from ogpu.types.enums import (
-    TaskStatus as TaskStatus,
-)
-from ogpu.types.enums import (
-    combine_environments as combine_environments,
-)
-from ogpu.types.enums import (
-    environment_names as environment_names,
-)
-from ogpu.types.enums import (
-    parse_environments as parse_environments,
-)
+from ogpu.types.enums import *  # noqa: F403 - its __all__: the enums and their helpers
 from ogpu.types.errors import *  # noqa: F403 - every error class
 from ogpu.types.metadata import (
     ImageEnvironments as ImageEnvironments,
@@ -56,21 +30,7 @@ from ogpu.types.metadata import (
 from ogpu.types.receipt import RawLog as RawLog
 from ogpu.types.receipt import Receipt as Receipt
 from ogpu.types.receipt import TxHash as TxHash
-from ogpu.types.snapshots import (
-    MasterSnapshot as MasterSnapshot,
-)
-from ogpu.types.snapshots import (
-    ProviderSnapshot as ProviderSnapshot,
-)
-from ogpu.types.snapshots import (
-    ResponseSnapshot as ResponseSnapshot,
-)
-from ogpu.types.snapshots import (
-    SourceSnapshot as SourceSnapshot,
-)
-from ogpu.types.snapshots import (
-    TaskSnapshot as TaskSnapshot,
-)
+from ogpu.types.snapshots import *  # noqa: F403 - its __all__: the five snapshot classes
 from ogpu.types.structs import PARAMS as _PARAMS
 from ogpu.types.structs import ResponseParams as ResponseParams
 
