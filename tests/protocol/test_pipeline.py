@@ -14,6 +14,7 @@ import pytest
 from ogpu_bindings import vault as vault_bindings
 
 from ogpu.chain import ChainConfig
+from ogpu.devnet import DevnetAccount
 from ogpu.protocol import vault
 from ogpu.protocol._pipeline import execute_requests
 from ogpu.types import InsufficientBalanceError, OGPUError, Receipt, TxError
@@ -34,10 +35,15 @@ def _nonces(world: Any, outcomes: list[Any]) -> list[int]:
     ]
 
 
+def _warm(world: Any) -> tuple[DevnetAccount, int]:
+    """The client after one deposit (its chain id and nonce cached), and its mined nonce."""
+    account: DevnetAccount = world.client
+    execute_requests(_deposits(account.address, [1]), account.account)
+    return account, world.nonce(account.address)
+
+
 def test_pipelined_requests_land_in_order_with_few_round_trips(http_world: Any, proxy: Any) -> None:
-    account = http_world.client
-    execute_requests(_deposits(account.address, [1]), account.account)  # nonce cached
-    before = http_world.nonce(account.address)
+    account, before = _warm(http_world)
     proxy.reset_counts()
 
     outcomes = execute_requests(_deposits(account.address, [1, 2, 3, 4, 5, 6]), account.account)
@@ -55,9 +61,7 @@ def test_pipelined_requests_land_in_order_with_few_round_trips(http_world: Any, 
 def test_a_gas_group_shares_one_estimate_and_every_member_lands(
     http_world: Any, proxy: Any
 ) -> None:
-    account = http_world.client
-    execute_requests(_deposits(account.address, [1]), account.account)
-    before = http_world.nonce(account.address)
+    account, before = _warm(http_world)
     proxy.reset_counts()
 
     requests = _deposits(account.address, [1, 2, 3, 4])
@@ -110,9 +114,7 @@ def test_a_refused_estimate_raises_before_anything_is_sent(http_world: Any, prox
 def test_an_underpriced_first_item_is_bumped_and_the_rest_follow(
     http_world: Any, proxy: Any
 ) -> None:
-    account = http_world.client
-    execute_requests(_deposits(account.address, [1]), account.account)
-    before = http_world.nonce(account.address)
+    account, before = _warm(http_world)
     proxy.add("eth_sendRawTransaction", Fault.RPC_ERROR, message="transaction underpriced")
 
     outcomes = execute_requests(_deposits(account.address, [1, 2, 3]), account.account)
@@ -131,9 +133,7 @@ def test_an_underpriced_first_item_is_bumped_and_the_rest_follow(
 def test_a_rejected_item_fails_alone_and_its_nonce_gap_is_filled(
     http_world: Any, proxy: Any
 ) -> None:
-    account = http_world.client
-    execute_requests(_deposits(account.address, [1]), account.account)
-    before = http_world.nonce(account.address)
+    account, before = _warm(http_world)
     proxy.add("eth_sendRawTransaction", Fault.RPC_ERROR, message="intrinsic gas too low")
 
     outcomes = execute_requests(_deposits(account.address, [1, 2, 3]), account.account)
@@ -149,9 +149,7 @@ def test_a_rejected_item_fails_alone_and_its_nonce_gap_is_filled(
 
 
 def test_a_lost_broadcast_answer_is_resolved_by_hash_lookup(http_world: Any, proxy: Any) -> None:
-    account = http_world.client
-    execute_requests(_deposits(account.address, [1]), account.account)
-    before = http_world.nonce(account.address)
+    account, before = _warm(http_world)
     proxy.add("eth_sendRawTransaction", Fault.DROP_AFTER)
 
     outcomes = execute_requests(_deposits(account.address, [1, 2]), account.account)

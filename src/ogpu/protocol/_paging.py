@@ -28,7 +28,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ogpu.chain import readretry, rpc
+from ogpu import net
+from ogpu.chain import rpc
 from ogpu.protocol import _bindings as b
 from ogpu.types.errors import OGPUError, RPCError
 
@@ -151,7 +152,7 @@ def _from_zero(getter: ListGetter[T], low: int, end: int, block: int) -> list[T]
     if end <= SINGLE_CALL_ITEMS or getter.item is None:
         call = getter.chunk(0, end - 1)
         try:
-            raw = readretry.request(
+            raw = rpc.request(
                 b.endpoint(),
                 "eth_call",
                 [{"to": call.to, "data": "0x" + call.data.hex()}, hex(block)],
@@ -161,7 +162,7 @@ def _from_zero(getter: ListGetter[T], low: int, end: int, block: int) -> list[T]
                 raise getter.not_found() from None
             raise b.revert_error(exc.data, None, None) from None
         except rpc.NodeError as exc:
-            if getter.item is None or readretry.is_transient(exc):
+            if getter.item is None or net.is_transient_reply(exc.message):
                 raise b.rpc_error(exc) from None
             return _by_index(getter, low, end, block)  # over the node's eth_call gas cap
         except rpc.TransportError as exc:
