@@ -295,7 +295,7 @@ SDK's venv (`pip install ogpu==0.2.3`, about 25 s, once).
   Source contract, 1,000 synthetic task addresses per transaction).
 - `get_tasks_10k`: the same on a source with 10,000 tasks. `Source.getTasks`
   cannot be paged on mainnet (docs/MAINNET.md), so one call under the devnet's
-  50,000,000 `eth_call` gas cap returns the whole list (about 27.6M gas); one call
+  50,000,000 `eth_call` gas cap returns the whole list (about 22.6M gas); one call
   per repetition.
 - `publish_task`: 100 × `ogpu.client.publish_task(TaskInfo(...), private_key=...)`
   from one key (each side its own funded client), sequential by default

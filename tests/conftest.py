@@ -17,6 +17,9 @@ from .helpers.served import proxy, rpc_server, store_server  # noqa: F401
 # Suite-wide: no role key from the developer's shell reaches a test (tests/helpers/state.py).
 from .helpers.state import no_role_keys  # noqa: F401
 
+# Opt-in, for the watcher tests: the shared poller's retry backoff cut to 0.05-0.2 s.
+from .helpers.streams import fast_backoff  # noqa: F401
+
 # Suite-wide secrets guard: fail any test during which a private key in use appears in a
 # log record, an SDK exception or a warning (see tests/reliability/secrets_guard.py).
 from .reliability.secrets_guard import (  # noqa: F401

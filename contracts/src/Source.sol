@@ -54,7 +54,7 @@ contract Source is FixedOwnable {
     /// >= getRegistrantCount(), and the result indexed absolutely, so any `lower > 0`
     /// panics 0x32; panic 0x11 when upper < lower (see Lists.absolute).
     function getRegistrants(uint256 lower, uint256 upper) external view returns (address[] memory) {
-        return Lists.absolute(registrants, lower, upper);
+        Lists.returnAddresses(Lists.absolute(registrants, lower, upper));
     }
 
     function getTaskCount() external view returns (uint256) {
@@ -65,7 +65,7 @@ contract Source is FixedOwnable {
     /// `fetch_from_zero=True`): inclusive, absolute, so only `getTasks(0, n)` with
     /// `n < getTaskCount()` succeeds.
     function getTasks(uint256 lower, uint256 upper) external view returns (address[] memory) {
-        return Lists.absolute(tasks, lower, upper);
+        Lists.returnAddresses(Lists.absolute(tasks, lower, upper));
     }
 
     function setSourceParams(SourceParams calldata _sourceParams) external onlyNexus {

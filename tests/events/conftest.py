@@ -17,6 +17,7 @@ from ogpu.devnet import CLIENTS, PROVIDERS, Deployment, load_artifact
 from ogpu.devnet.serve import DevnetServices, start_services
 
 from ..helpers.proxy import FaultProxy
+from ..helpers.streams import until
 
 
 def get_logs(proxy: FaultProxy, latest: bool = False) -> list[dict[str, Any]]:
@@ -26,6 +27,31 @@ def get_logs(proxy: FaultProxy, latest: bool = False) -> list[dict[str, Any]]:
         calls = list(proxy.calls)
     filters = [c["params"][0] for c in calls if c.get("method") == "eth_getLogs"]
     return [f for f in filters if (f.get("toBlock") == "latest") is latest]
+
+
+#: The request a poller's first poll makes: the head block alone.
+HEAD = ["eth_getBlockByNumber"]
+
+
+def is_poll(methods: list[str]) -> bool:
+    """One poll's batch: exactly one eth_getLogs, then block headers (the head first)."""
+    return (
+        len(methods) >= 2
+        and methods[0] == "eth_getLogs"
+        and all(m == "eth_getBlockByNumber" for m in methods[1:])
+    )
+
+
+def batches_seen(proxy: FaultProxy) -> int:
+    """HTTP requests (single or batch) the proxy has received since its last reset."""
+    with proxy.lock:
+        return len(proxy.batches)
+
+
+async def more_requests(proxy: FaultProxy, count: int) -> None:
+    """Wait until ``count`` more HTTP requests reached the proxy (the poller kept polling)."""
+    seen = batches_seen(proxy)
+    await until(lambda: batches_seen(proxy) >= seen + count)
 
 
 def wider_than(blocks: int, driver: Driver) -> Callable[[list[Any]], bool]:

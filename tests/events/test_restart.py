@@ -18,22 +18,19 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from web3 import Web3
 
-from ogpu.chain import ChainConfig, ChainId, Web3Manager
+from ogpu.chain import ChainConfig, ChainId
 from ogpu.devnet import Deployment
 from ogpu.events import (
-    EventPoller,
-    PollerSettings,
     RegisteredEvent,
     TaskPublishedEvent,
     TaskStatusChangedEvent,
-    get_poller_settings,
-    set_poller_settings,
     watch_registered,
     watch_task_published,
     watch_task_status_changed,
 )
 from ogpu.types import TaskStatus
 
+from ..helpers.streams import FAST, expected_events, shared_poller, until
 from ..helpers.wait import free_port
 
 pytestmark = pytest.mark.slow
@@ -41,7 +38,6 @@ pytestmark = pytest.mark.slow
 if TYPE_CHECKING:
     from conftest import Driver
 
-FAST = 0.05
 STEP_TIMEOUT = 20.0
 
 
@@ -116,35 +112,9 @@ def launch(tmp_path: Path) -> Iterator[Callable[[int, Path], DevnetProcess]]:
             process.kill()
 
 
-@pytest.fixture
-def fast_backoff() -> Iterator[None]:
-    previous = get_poller_settings()
-    set_poller_settings(PollerSettings(backoff_initial=0.05, backoff_max=0.2))
-    try:
-        yield
-    finally:
-        set_poller_settings(previous)
-
-
-async def _until(predicate: Callable[[], bool], timeout: float = STEP_TIMEOUT) -> None:
-    async def spin() -> None:
-        while not predicate():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(spin(), timeout)
-
-
 async def _collect(stream: AsyncIterator[Any], into: list[Any]) -> None:
     async for event in stream:
         into.append(event)
-
-
-def _meta(log: Any) -> dict[str, Any]:
-    return {
-        "block_number": log["blockNumber"],
-        "transaction_hash": Web3.to_hex(log["transactionHash"]),
-        "log_index": log["logIndex"],
-    }
 
 
 def test_watchers_survive_a_devnet_restart_without_loss_or_duplicates(
@@ -184,14 +154,12 @@ def test_watchers_survive_a_devnet_restart_without_loss_or_duplicates(
                 (watch_task_status_changed(task, from_block=start, poll_interval=FAST), statuses),
             ]
             consumers = [asyncio.ensure_future(_collect(s, into)) for s, into in streams]
-            poller = EventPoller.shared(
-                Web3Manager.get_web3_instance(), ChainConfig.get_contract_address("NEXUS")
-            )
+            poller = shared_poller()
             try:
                 await asyncio.to_thread(driver.publish_task, source)
                 await asyncio.to_thread(driver.attempt, task, p0)
                 await asyncio.to_thread(driver.publish_task, other)
-                await _until(lambda: len(published) == 2 and len(statuses) == 1)
+                await until(lambda: len(published) == 2 and len(statuses) == 1, STEP_TIMEOUT)
                 assert len(registered) == 1
 
                 # Blocking calls: the poller (on this loop) cannot fetch these blocks before
@@ -202,8 +170,9 @@ def test_watchers_survive_a_devnet_restart_without_loss_or_duplicates(
                 head_at_stop = driver.head()
                 assert first.terminate() == 0
                 assert (len(published), len(registered)) == (2, 1)
-                await _until(
-                    lambda: len(caplog.records) >= warnings + 2 or any(c.done() for c in consumers)
+                await until(
+                    lambda: len(caplog.records) >= warnings + 2 or any(c.done() for c in consumers),
+                    STEP_TIMEOUT,
                 )
                 assert not any(c.done() for c in consumers), "a watcher ended during the outage"
                 assert all("failed" in r.getMessage() for r in caplog.records[warnings:])
@@ -221,7 +190,9 @@ def test_watchers_survive_a_devnet_restart_without_loss_or_duplicates(
                 last = driver.head()
                 assert last > head_at_stop
 
-                await _until(lambda: poller.cursor is not None and poller.cursor > last)
+                await until(
+                    lambda: poller.cursor is not None and poller.cursor > last, STEP_TIMEOUT
+                )
                 await asyncio.sleep(5 * FAST)  # lets the consumers drain what is queued
                 assert not any(c.done() for c in consumers)
             finally:
@@ -232,29 +203,15 @@ def test_watchers_survive_a_devnet_restart_without_loss_or_duplicates(
                     await stream.aclose()  # type: ignore[attr-defined]
             assert poller.subscriber_count == 0
 
-            nexus = driver.nexus.events
-            expected_published = [
-                TaskPublishedEvent(task=e["args"]["task"], source=e["args"]["source"], **_meta(e))
-                for e in nexus.TaskPublished().get_logs(from_block=start, to_block=last)
-                if e["args"]["source"] == source
-            ]
-            expected_registered = [
-                RegisteredEvent(
-                    provider=e["args"]["provider"],
-                    registrant_id=e["args"]["registrantId"],
-                    source=e["args"]["source"],
-                    **_meta(e),
+            def expect(name: str, **where: str) -> list[Any]:
+                logs = getattr(driver.nexus.events, name)().get_logs(
+                    from_block=start, to_block=last
                 )
-                for e in nexus.Registered().get_logs(from_block=start, to_block=last)
-                if e["args"]["source"] == source
-            ]
-            expected_statuses = [
-                TaskStatusChangedEvent(
-                    task=e["args"]["task"], status=TaskStatus(e["args"]["status"]), **_meta(e)
-                )
-                for e in nexus.TaskStatusChanged().get_logs(from_block=start, to_block=last)
-                if e["args"]["task"] == task
-            ]
+                return expected_events(logs, name, **where)
+
+            expected_published = expect("TaskPublished", source=source)
+            expected_registered = expect("Registered", source=source)
+            expected_statuses = expect("TaskStatusChanged", task=task)
             assert len(expected_published) == 4
             assert [e.provider for e in expected_registered] == [p0, p1]
             assert [e.status for e in expected_statuses] == [

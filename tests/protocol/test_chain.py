@@ -390,50 +390,18 @@ def test_web3_manager_clear_forgets_instances(net: Any) -> None:
     assert Web3Manager.get_web3_instance() is not net.w3
 
 
-def test_read_retry_classifies_what_the_public_rpc_does_under_load(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from ogpu.chain import readretry
+def test_read_retry_classifies_what_the_public_rpc_does_under_load() -> None:
+    from ogpu import net
 
     lagging = [
         "block 0x1f2e not found",
         "header not found",
         "unknown block",
         "Block 0xAB Not Found",
+        "rate limit exceeded",
     ]
     for message in lagging:
-        assert readretry.is_transient(rpc.NodeError("eth_call", -32000, message)), message
-    # a dropped connection or a timeout is the transport's to retry, within its budget
-    for exc in (
-        rpc.TransportError("eth_call", "connection reset by peer"),
-        rpc.NodeError("eth_call", -32000, "out of gas"),
-        rpc.NodeError("eth_call", -32601, "the method eth_x does not exist"),
-        rpc.TransportError("eth_call", "ReadTimeout: HTTPConnectionPool read timed out"),
-        rpc.TransportError("eth_call", "malformed answer: Expecting value"),
-        rpc.ExecutionReverted(b"", "execution reverted"),
-    ):
-        assert not readretry.is_transient(exc), exc
-
-    monkeypatch.setattr(readretry, "PAUSES", (0.0, 0.0, 0.0, 0.0))
-
-    def tries_until(message: str, fails: int) -> tuple[int, object]:
-        """Tries ``retrying`` makes of a read failing ``fails`` times with ``message``."""
-        tries: list[int] = []
-
-        def read() -> str:
-            tries.append(1)
-            if len(tries) <= fails:
-                raise rpc.NodeError("eth_call", -32000, message)
-            return "ok"
-
-        try:
-            outcome: object = readretry.retrying(read)
-        except rpc.NodeError as exc:
-            outcome = exc
-        return len(tries), outcome
-
-    assert tries_until("block 0x10 not found", 2) == (3, "ok")
-    count, outcome = tries_until("block 0x10 not found", 99)
-    assert count == readretry.READ_ATTEMPTS and isinstance(outcome, rpc.NodeError)
-    count, outcome = tries_until("out of gas", 99)
-    assert count == 1 and isinstance(outcome, rpc.NodeError)
+        assert net.is_transient_reply(message), message
+    # final answers (transport failures are classified by the transport, not by message)
+    for message in ("out of gas", "the method eth_x does not exist", "execution reverted"):
+        assert not net.is_transient_reply(message), message

@@ -54,7 +54,6 @@ from ogpu.types import (
     TaskExpiredError,
     TaskNotCancelableError,
     TaskNotFoundError,
-    TaskParams,
     TxRevertError,
     UnbondingPeriodNotElapsedError,
     VaultError,
@@ -64,10 +63,10 @@ ETHER = 10**18
 
 
 def _nothing_mined(world: Any, account: Any, call: Any, error: type[BaseException]) -> Any:
-    before = world.tx_count(account.address)
+    before = world.nonce(account.address)
     with pytest.raises(error) as caught:
         call()
-    assert world.tx_count(account.address) == before
+    assert world.nonce(account.address) == before
     return caught.value
 
 
@@ -92,7 +91,7 @@ def test_wrong_owner(world: Any) -> None:
     task = world.task(source)
     err = _nothing_mined(world, other, lambda: task.cancel(signer=other.account), NotTaskOwnerError)
     assert err.function == "cancelTask"
-    world.registered(source)
+    world.register(source)
     nexus.attempt(task.address, world.provider.address, 1, signer=world.provider.account)
     response = world.respond(task, world.provider, "https://example.invalid/r1.json")
     _nothing_mined(world, other, lambda: response.confirm(signer=other.account), NotTaskOwnerError)
@@ -103,12 +102,7 @@ def test_inactive_source(world: Any) -> None:
     source = world.source()
     source.inactivate(signer=world.client.account)
     world.fund(world.client)
-    params = TaskParams(
-        source=source.address,
-        config="https://example.invalid/t.json",
-        expiryTime=world.devnet.timestamp() + 600,
-        payment=10**16,
-    )
+    params = world.task_params(source, config="https://example.invalid/t.json")
     err = _nothing_mined(
         world,
         world.client,
@@ -138,7 +132,7 @@ def test_expired_task_fills_expiry_from_the_task(world: Any) -> None:
     world.fund(world.client)
     source = world.source()
     task = world.task(source, expires_in=120)
-    world.registered(source)
+    world.register(source)
     world.devnet.advance_time(600)
     err = _nothing_mined(
         world,
@@ -172,12 +166,7 @@ def test_insufficient_balance_fills_required_and_available(world: Any) -> None:
     )
     assert (err.required, err.available) == (6 * 10**15, 5 * 10**15)
     source = world.source()
-    params = TaskParams(
-        source=source.address,
-        config="https://example.invalid/t.json",
-        expiryTime=world.devnet.timestamp() + 600,
-        payment=10**16,
-    )
+    params = world.task_params(source, config="https://example.invalid/t.json")
     err = _nothing_mined(
         world,
         client,
@@ -233,11 +222,7 @@ def test_unbonding_not_elapsed_then_claim(world: Any) -> None:
 
 @pytest.mark.slow
 def test_response_already_confirmed(world: Any) -> None:
-    world.fund(world.client)
-    source = world.source()
-    task = world.task(source)
-    world.registered(source)
-    nexus.attempt(task.address, world.provider.address, 1, signer=world.provider.account)
+    _, task = world.attempted_task()
     response = world.respond(task, world.provider, "https://example.invalid/r.json")
     response.confirm(signer=world.client.account)
     err = _nothing_mined(
@@ -251,11 +236,7 @@ def test_response_already_confirmed(world: Any) -> None:
 
 @pytest.mark.slow
 def test_cancel_after_attempt(world: Any) -> None:
-    world.fund(world.client)
-    source = world.source()
-    task = world.task(source)
-    world.registered(source)
-    nexus.attempt(task.address, world.provider.address, 1, signer=world.provider.account)
+    _, task = world.attempted_task()
     err = _nothing_mined(
         world,
         world.client,
@@ -298,12 +279,7 @@ def test_other_state_errors(world: Any) -> None:
     world.respond(task, provider, "https://example.invalid/same.json")
     with pytest.raises(ResponseAlreadySubmittedError):
         world.respond(task, provider, "https://example.invalid/same.json")
-    params = TaskParams(
-        source=source.address,
-        config="c",
-        expiryTime=world.devnet.timestamp() + 600,
-        payment=1,
-    )
+    params = world.task_params(source, config="c", payment=1)
     _nothing_mined(
         world,
         world.client,

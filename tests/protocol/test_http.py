@@ -59,7 +59,7 @@ def test_task_snapshot_is_one_http_request(http_world: Any, proxy: Any) -> None:
     world.fund(world.client)
     source = world.source()
     task = world.task(source, payment=10**16)
-    provider = world.registered(source)
+    provider = world.register(source)
     provider.attempt(task.address, 5, signer=world.provider.account)
 
     proxy.reset_counts()
@@ -83,11 +83,7 @@ def test_task_snapshot_is_one_http_request(http_world: Any, proxy: Any) -> None:
 @pytest.mark.slow
 def test_every_snapshot_is_one_request(http_world: Any, proxy: Any) -> None:
     world = http_world
-    world.fund(world.client)
-    source = world.source()
-    task = world.task(source)
-    world.registered(source)
-    nexus.attempt(task.address, world.provider.address, 1, signer=world.provider.account)
+    source, task = world.attempted_task()
     response = world.respond(task, world.provider, "https://example.invalid/out.json")
     for instance in (
         source,
@@ -181,22 +177,20 @@ def test_single_getters_are_one_request_and_construction_none(http_world: Any, p
 )
 def test_bad_input_sends_nothing(http_world: Any, proxy: Any, call: Any, error: type) -> None:
     world = http_world
-    before = {a.address: world.tx_count(a.address) for a in (*CLIENTS, *MASTERS, *PROVIDERS)}
+    before = {a.address: world.nonce(a.address) for a in (*CLIENTS, *MASTERS, *PROVIDERS)}
     proxy.reset_counts()
     with pytest.raises(error) as caught:
         call(world)
     assert isinstance(caught.value, (InvalidInputError, SignerError))
     assert proxy.requests == 0
-    assert {
-        a.address: world.tx_count(a.address) for a in (*CLIENTS, *MASTERS, *PROVIDERS)
-    } == before
+    assert {a.address: world.nonce(a.address) for a in (*CLIENTS, *MASTERS, *PROVIDERS)} == before
 
 
 @pytest.mark.slow
 def test_eight_threads_twenty_five_writes_one_key(http_world: Any, proxy: Any) -> None:
     world = http_world
     account = world.client
-    start = world.tx_count(account.address)
+    start = world.nonce(account.address)
     receipts: list[Receipt] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
@@ -223,7 +217,7 @@ def test_eight_threads_twenty_five_writes_one_key(http_world: Any, proxy: Any) -
     assert errors == []
     assert len(receipts) == 200
     assert len({r.tx_hash for r in receipts}) == 200
-    assert world.tx_count(account.address) == start + 200
+    assert world.nonce(account.address) == start + 200
     nonces = sorted(
         int(world.devnet.tester.get_transaction_by_hash(r.tx_hash)["nonce"]) for r in receipts
     )
@@ -232,26 +226,56 @@ def test_eight_threads_twenty_five_writes_one_key(http_world: Any, proxy: Any) -
     assert proxy.count("eth_getTransactionCount") == 1
 
 
-def test_lost_answer_after_broadcast_is_reconciled_by_hash(http_world: Any, proxy: Any) -> None:
+@pytest.mark.parametrize(
+    ("method", "fault", "options", "calls", "lookups"),
+    [
+        pytest.param(
+            "eth_sendRawTransaction", Fault.DROP_AFTER, {}, 1, 1, id="lost-answer-settled-by-hash"
+        ),
+        pytest.param(
+            "eth_sendRawTransaction",
+            Fault.ERROR_AFTER,
+            {"message": "already known"},
+            1,
+            0,
+            id="already-known-counts-as-sent",
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            "eth_estimateGas", Fault.DROP_BEFORE, {}, 2, 0, id="transient-before-broadcast-retried"
+        ),
+    ],
+)
+def test_one_fault_and_the_deposit_lands_once(
+    http_world: Any,
+    proxy: Any,
+    method: str,
+    fault: Fault,
+    options: dict[str, Any],
+    calls: int,
+    lookups: int,
+) -> None:
+    """One fault on one call: the deposit lands once (one nonce), the faulty call was made
+    ``calls`` times, and at least ``lookups`` eth_getTransactionByHash settled the send."""
     world = http_world
     account = world.client
-    before = world.tx_count(account.address)
-    proxy.add("eth_sendRawTransaction", Fault.DROP_AFTER)
+    before = world.nonce(account.address)
+    proxy.add(method, fault, **options)
     receipt = vault.deposit(account.address, 7, signer=account.account)
     assert receipt.status == 1
-    assert world.tx_count(account.address) == before + 1
-    assert proxy.count("eth_sendRawTransaction") == 1
-    assert proxy.count("eth_getTransactionByHash") >= 1
+    assert proxy.count(method) == calls
+    assert proxy.count("eth_getTransactionByHash") >= lookups
+    assert world.nonce(account.address) == before + 1
     assert vault.get_balance_of(account.address) == 7
 
 
 def test_lost_request_resends_the_same_signed_bytes(http_world: Any, proxy: Any) -> None:
     world = http_world
     account = world.client
-    before = world.tx_count(account.address)
+    before = world.nonce(account.address)
     proxy.add("eth_sendRawTransaction", Fault.DROP_BEFORE)
     receipt = vault.deposit(account.address, 3, signer=account.account)
-    assert world.tx_count(account.address) == before + 1
+    assert world.nonce(account.address) == before + 1
     assert proxy.count("eth_sendRawTransaction") == 2
     assert vault.get_balance_of(account.address) == 3
     tx = world.devnet.tester.get_transaction_by_hash(receipt.tx_hash)
@@ -264,7 +288,7 @@ def test_unknown_outcome_raises_with_hash_and_never_signs_twice(
 ) -> None:
     world = http_world
     account = world.client
-    before = world.tx_count(account.address)
+    before = world.nonce(account.address)
     proxy.add("eth_sendRawTransaction", Fault.DROP_BEFORE, times=None)
     proxy.add("eth_getTransactionByHash", Fault.DROP_BEFORE, times=None)
     # vault.deposit's engine path with a 3 s receipt wait instead of the 120 s default
@@ -274,25 +298,13 @@ def test_unknown_outcome_raises_with_hash_and_never_signs_twice(
     assert caught.value.tx_hash is not None
     assert caught.value.tx_hash.startswith("0x")
     assert len(caught.value.tx_hash) == 66
-    assert world.tx_count(account.address) == before
+    assert world.nonce(account.address) == before
     proxy.clear()
     # the next write re-reads the nonce from the node and lands exactly once
     receipt = vault.deposit(account.address, 5, signer=account.account)
     assert receipt.status == 1
-    assert world.tx_count(account.address) == before + 1
+    assert world.nonce(account.address) == before + 1
     assert vault.get_balance_of(account.address) == 5
-
-
-@pytest.mark.slow
-def test_already_known_answer_counts_as_sent(http_world: Any, proxy: Any) -> None:
-    world = http_world
-    account = world.client
-    before = world.tx_count(account.address)
-    proxy.add("eth_sendRawTransaction", Fault.ERROR_AFTER, message="already known")
-    receipt = vault.deposit(account.address, 9, signer=account.account)
-    assert receipt.status == 1
-    assert proxy.count("eth_sendRawTransaction") == 1
-    assert world.tx_count(account.address) == before + 1
 
 
 def test_nonce_too_low_resyncs_and_retries(http_world: Any, proxy: Any) -> None:
@@ -304,7 +316,7 @@ def test_nonce_too_low_resyncs_and_retries(http_world: Any, proxy: Any) -> None:
     signed = account.account.sign_transaction(
         {
             "chainId": 1337,
-            "nonce": world.tx_count(account.address),
+            "nonce": world.nonce(account.address),
             "to": account.address,
             "value": 0,
             "gas": 21000,
@@ -313,11 +325,11 @@ def test_nonce_too_low_resyncs_and_retries(http_world: Any, proxy: Any) -> None:
         }
     )
     outside.eth.send_raw_transaction(signed.raw_transaction)
-    before = world.tx_count(account.address)
+    before = world.nonce(account.address)
     proxy.reset_counts()
     receipt = vault.deposit(account.address, 1, signer=account.account)
     assert receipt.status == 1
-    assert world.tx_count(account.address) == before + 1
+    assert world.nonce(account.address) == before + 1
     assert proxy.count("eth_sendRawTransaction") == 2
     assert proxy.count("eth_getTransactionCount") == 1
 
@@ -329,15 +341,15 @@ def test_underpriced_replacement_resyncs_and_underpriced_bumps_fees(
     world = http_world
     account = world.client
     vault.deposit(account.address, 1, signer=account.account)
-    before = world.tx_count(account.address)
+    before = world.nonce(account.address)
     proxy.add(
         "eth_sendRawTransaction", Fault.RPC_ERROR, message="replacement transaction underpriced"
     )
     first = vault.deposit(account.address, 1, signer=account.account)
-    assert world.tx_count(account.address) == before + 1
+    assert world.nonce(account.address) == before + 1
     proxy.add("eth_sendRawTransaction", Fault.RPC_ERROR, message="transaction underpriced")
     second = vault.deposit(account.address, 1, signer=account.account)
-    assert world.tx_count(account.address) == before + 2
+    assert world.nonce(account.address) == before + 2
     tip_first = world.devnet.tester.get_transaction_by_hash(first.tx_hash)[
         "max_priority_fee_per_gas"
     ]
@@ -347,27 +359,16 @@ def test_underpriced_replacement_resyncs_and_underpriced_bumps_fees(
     assert tip_second > tip_first
 
 
-def test_transient_failure_before_broadcast_is_retried(http_world: Any, proxy: Any) -> None:
-    world = http_world
-    account = world.client
-    before = world.tx_count(account.address)
-    proxy.add("eth_estimateGas", Fault.DROP_BEFORE)
-    receipt = vault.deposit(account.address, 2, signer=account.account)
-    assert receipt.status == 1
-    assert proxy.count("eth_estimateGas") == 2
-    assert world.tx_count(account.address) == before + 1
-
-
 @pytest.mark.slow
 def test_persistent_nonce_rejection_raises_nonce_error(http_world: Any, proxy: Any) -> None:
     world = http_world
     account = world.client
-    before = world.tx_count(account.address)
+    before = world.nonce(account.address)
     proxy.add("eth_sendRawTransaction", Fault.RPC_ERROR, message="nonce too low", times=None)
     with pytest.raises(NonceError):
         vault.deposit(account.address, 2, signer=account.account)
     assert proxy.count("eth_sendRawTransaction") == 4  # first try + max_retries (3)
-    assert world.tx_count(account.address) == before
+    assert world.nonce(account.address) == before
 
 
 def test_rejected_transaction_is_a_tx_error_and_frees_the_nonce(
@@ -375,7 +376,7 @@ def test_rejected_transaction_is_a_tx_error_and_frees_the_nonce(
 ) -> None:
     world = http_world
     account = world.client
-    before = world.tx_count(account.address)
+    before = world.nonce(account.address)
     proxy.add("eth_sendRawTransaction", Fault.RPC_ERROR, message="intrinsic gas too low")
     with pytest.raises(TxError) as caught:
         vault.deposit(account.address, 2, signer=account.account)
@@ -411,7 +412,7 @@ def test_status_zero_receipt_is_decoded_by_replay(http_world: Any, rpc_server: A
     world.fund(world.client)
     source = world.source()
     task = world.task(source)
-    world.registered(source)
+    world.register(source)
     tester = world.devnet.tester
     outcome: dict[str, Any] = {}
 

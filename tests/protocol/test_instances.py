@@ -218,7 +218,7 @@ def test_first_response_delivery_finalizes_on_submit(world: Any) -> None:
     source = world.source(delivery=DeliveryMethod.FIRST_RESPONSE)
     task = world.task(source, payment=10**16)
     assert task.get_delivery_method() is DeliveryMethod.FIRST_RESPONSE
-    provider = world.registered(source)
+    provider = world.register(source)
     provider.attempt(task.address, 1, signer=world.provider.account)
     response = world.respond(task, world.provider, "https://example.invalid/first.json")
     assert response.is_confirmed()
@@ -269,7 +269,7 @@ def test_pagination_chunks_and_bounds(
 
     # Task lists are chunked (3 here), every chunk in one batched request
     for index, account in enumerate(PROVIDERS):
-        world.registered(source, account, MASTERS[index])
+        world.register(source, account, MASTERS[index])
         nexus.attempt(tasks[0].address, account.address, 1, signer=account.account)
     responses = [
         world.respond(tasks[0], account, f"https://example.invalid/{i}.json")

@@ -41,7 +41,7 @@ def faulty_world(
     NonceManager.clear_all()
     ChainConfig.use_devnet(devnet.deployment, rpc=server.url)
     try:
-        yield World(devnet), faults
+        yield World.in_process(devnet), faults
     finally:
         ogpu.reset()
         server.stop()
@@ -56,7 +56,7 @@ def test_publishes_land_once_and_reads_are_exact_under_mainnet_faults(
     tasks = [world.task(source, payment=10**15) for _ in range(8)]
     assert source.get_tasks() == tasks  # each landed once, in order
     assert source.get_task_count() == 8
-    world.registered(source)
+    world.register(source)
     nexus.attempt(tasks[0].address, world.provider.address, 1, signer=world.provider.account)
     response = world.respond(tasks[0], world.provider, "https://example.invalid/r.json")
     reads = [

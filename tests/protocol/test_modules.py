@@ -28,7 +28,6 @@ from ogpu.types import (
     SourceNotFoundError,
     SourceStatus,
     TaskNotFoundError,
-    TaskParams,
     TaskStatus,
 )
 
@@ -92,12 +91,7 @@ def test_controller_functions(world: Any) -> None:
     client = world.client
     world.fund(client)
     source = world.source()
-    params = TaskParams(
-        source=source.address,
-        config="https://example.invalid/t.json",
-        expiryTime=world.devnet.timestamp() + 300,
-        payment=10**16,
-    )
+    params = world.task_params(source, config="https://example.invalid/t.json", expires_in=300)
     receipt = controller.publish_task(params, signer=client.account)
     task = Task(extract_task_address(receipt))
     assert task.get_params() == params
@@ -108,7 +102,7 @@ def test_controller_functions(world: Any) -> None:
             Receipt(tx_hash="0x" + "00" * 32, block_number=1, gas_used=1, status=1)
         )
 
-    world.registered(source)
+    world.register(source)
     nexus.attempt(task.address, world.provider.address, 1, signer=world.provider.account)
     response = world.respond(task, world.provider, "https://example.invalid/x.json")
     controller.confirm_response(response.address, signer=client.account)

@@ -108,7 +108,7 @@ def test_official_sdk_and_ours_read_identical_lists(
     # Several tasks, attempts and responses through the protocol itself.
     sources = [world.source(), world.source()]
     for index, provider in enumerate(PROVIDERS):
-        world.registered(sources[0], provider, MASTERS[index])
+        world.register(sources[0], provider, MASTERS[index])
     nexus.register(
         sources[1].address, PROVIDERS[1].address, Environment.CPU, signer=PROVIDERS[1].account
     )

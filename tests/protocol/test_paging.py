@@ -189,7 +189,7 @@ def test_source_lists_past_one_call_are_read_index_by_index(
 
 
 def test_a_node_with_a_lower_gas_cap_gets_the_long_list_index_by_index(big: Big) -> None:
-    # 10,000 tasks need about 27.6M gas in one getTasks call: over a 10M cap it runs
+    # 10,000 tasks need about 22.6M gas in one getTasks call: over a 10M cap it runs
     # out of gas, and the SDK reads the same list through tasks(i) instead.
     dispatcher = JsonRpcDispatcher(big.devnet.tester, big.devnet.lock, call_gas_cap=10_000_000)
     server = RpcServer(dispatcher, "127.0.0.1", 0)

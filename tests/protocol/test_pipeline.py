@@ -14,6 +14,7 @@ import pytest
 from ogpu_bindings import vault as vault_bindings
 
 from ogpu.chain import ChainConfig
+from ogpu.devnet import DevnetAccount
 from ogpu.protocol import vault
 from ogpu.protocol._pipeline import execute_requests
 from ogpu.protocol._tx import clock
@@ -35,10 +36,15 @@ def _nonces(world: Any, outcomes: list[Any]) -> list[int]:
     ]
 
 
+def _warm(world: Any) -> tuple[DevnetAccount, int]:
+    """The client after one deposit (its chain id and nonce cached), and its mined nonce."""
+    account: DevnetAccount = world.client
+    execute_requests(_deposits(account.address, [1]), account.account)
+    return account, world.nonce(account.address)
+
+
 def test_pipelined_requests_land_in_order_with_few_round_trips(http_world: Any, proxy: Any) -> None:
-    account = http_world.client
-    execute_requests(_deposits(account.address, [1]), account.account)  # nonce cached
-    before = http_world.tx_count(account.address)
+    account, before = _warm(http_world)
     proxy.reset_counts()
 
     outcomes = execute_requests(_deposits(account.address, [1, 2, 3, 4, 5, 6]), account.account)
@@ -77,9 +83,7 @@ def test_receipts_found_by_the_first_poll_are_returned_without_a_pause(
 def test_a_gas_group_shares_one_estimate_and_every_member_lands(
     http_world: Any, proxy: Any
 ) -> None:
-    account = http_world.client
-    execute_requests(_deposits(account.address, [1]), account.account)
-    before = http_world.tx_count(account.address)
+    account, before = _warm(http_world)
     proxy.reset_counts()
 
     requests = _deposits(account.address, [1, 2, 3, 4])
@@ -106,7 +110,7 @@ def test_the_first_use_nonce_read_rides_with_the_estimates(http_world: Any, prox
     account = http_world.client
     execute_requests(_deposits(account.address, [1]), account.account)  # chain id cached
     NonceManager.reset(ChainConfig.get_current_chain(), account.address)
-    before = http_world.tx_count(account.address)
+    before = http_world.nonce(account.address)
     proxy.reset_counts()
 
     outcomes = execute_requests(_deposits(account.address, [1]), account.account)
@@ -118,23 +122,21 @@ def test_the_first_use_nonce_read_rides_with_the_estimates(http_world: Any, prox
 
 def test_a_refused_estimate_raises_before_anything_is_sent(http_world: Any, proxy: Any) -> None:
     account = http_world.client
-    before = http_world.tx_count(account.address)
+    before = http_world.nonce(account.address)
     poor = 10**30  # more ether than the account holds
     requests = _deposits(account.address, [1, poor, 1])
     with pytest.raises(OGPUError, match=r"^step 1: ") as caught:
         execute_requests(requests, account.account, labels=["step 0", "step 1", "step 2"])
     assert isinstance(caught.value, TxError)
     assert proxy.count("eth_sendRawTransaction") == 0
-    assert http_world.tx_count(account.address) == before
+    assert http_world.nonce(account.address) == before
 
 
 @pytest.mark.slow
 def test_an_underpriced_first_item_is_bumped_and_the_rest_follow(
     http_world: Any, proxy: Any
 ) -> None:
-    account = http_world.client
-    execute_requests(_deposits(account.address, [1]), account.account)
-    before = http_world.tx_count(account.address)
+    account, before = _warm(http_world)
     proxy.add("eth_sendRawTransaction", Fault.RPC_ERROR, message="transaction underpriced")
 
     outcomes = execute_requests(_deposits(account.address, [1, 2, 3]), account.account)
@@ -146,16 +148,14 @@ def test_an_underpriced_first_item_is_bumped_and_the_rest_follow(
         for o in outcomes
     ]
     assert tips[0] > tips[1] == tips[2]
-    assert http_world.tx_count(account.address) == before + 3
+    assert http_world.nonce(account.address) == before + 3
 
 
 @pytest.mark.slow
 def test_a_rejected_item_fails_alone_and_its_nonce_gap_is_filled(
     http_world: Any, proxy: Any
 ) -> None:
-    account = http_world.client
-    execute_requests(_deposits(account.address, [1]), account.account)
-    before = http_world.tx_count(account.address)
+    account, before = _warm(http_world)
     proxy.add("eth_sendRawTransaction", Fault.RPC_ERROR, message="intrinsic gas too low")
 
     outcomes = execute_requests(_deposits(account.address, [1, 2, 3]), account.account)
@@ -165,21 +165,19 @@ def test_a_rejected_item_fails_alone_and_its_nonce_gap_is_filled(
     assert [type(o) for o in outcomes[1:]] == [Receipt, Receipt]
     assert _nonces(http_world, outcomes) == [before + 1, before + 2]
     # the gap filler (a zero-value transfer to self) took the failed item's nonce
-    assert http_world.tx_count(account.address) == before + 3
+    assert http_world.nonce(account.address) == before + 3
     follow_up = execute_requests(_deposits(account.address, [4]), account.account)
     assert _nonces(http_world, follow_up) == [before + 3]
 
 
 def test_a_lost_broadcast_answer_is_resolved_by_hash_lookup(http_world: Any, proxy: Any) -> None:
-    account = http_world.client
-    execute_requests(_deposits(account.address, [1]), account.account)
-    before = http_world.tx_count(account.address)
+    account, before = _warm(http_world)
     proxy.add("eth_sendRawTransaction", Fault.DROP_AFTER)
 
     outcomes = execute_requests(_deposits(account.address, [1, 2]), account.account)
 
     assert all(isinstance(o, Receipt) for o in outcomes)
-    assert http_world.tx_count(account.address) == before + 2
+    assert http_world.nonce(account.address) == before + 2
 
 
 def test_a_revert_in_an_estimate_is_the_contracts_typed_error(http_world: Any) -> None:

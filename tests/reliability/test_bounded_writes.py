@@ -37,6 +37,7 @@ from .writes import (
     Scenario,
     Step,
     inject,
+    on_send,
     publish_batch,
     publish_one,
 )
@@ -62,42 +63,42 @@ EVERY = (
 )
 
 SCENARIOS = [
-    Scenario(
+    on_send(
         "send-never-answers",
         f"eth_sendRawTransaction reached the node, the answer never comes (timeout {T:g}s)",
-        (Step(RAW, Fault.SLOW_AFTER, {"delay": HANG, "times": None}),),
+        Fault.SLOW_AFTER,
+        {"delay": HANG, "times": None},
         expect=TxMayHaveLandedError,
         landed=True,
-        same_bytes=True,
         timeout=T,
     ),
-    Scenario(
+    on_send(
         "send-held",
         f"eth_sendRawTransaction held, never forwarded (timeout {T:g}s)",
-        (Step(RAW, Fault.SLOW_BEFORE, {"delay": HANG, "times": None}),),
+        Fault.SLOW_BEFORE,
+        {"delay": HANG, "times": None},
         expect=TxMayHaveLandedError,
         landed=False,
-        same_bytes=True,
         timeout=T,
     ),
-    Scenario(
+    on_send(
         "send-drips-headers",
         f"eth_sendRawTransaction reached the node, the answer's headers drip one byte per "
         f"{DRIP}s (timeout {T:g}s)",
-        (Step(RAW, Fault.DRIP_HEADERS_AFTER, {"delay": DRIP, "times": None}),),
+        Fault.DRIP_HEADERS_AFTER,
+        {"delay": DRIP, "times": None},
         expect=TxMayHaveLandedError,
         landed=True,
-        same_bytes=True,
         timeout=T,
     ),
-    Scenario(
+    on_send(
         "send-drips-answer",
         f"eth_sendRawTransaction reached the node, the answer drips one byte per {DRIP}s "
         f"(timeout {T:g}s)",
-        (Step(RAW, Fault.DRIP_BODY_AFTER, {"delay": DRIP, "times": None}),),
+        Fault.DRIP_BODY_AFTER,
+        {"delay": DRIP, "times": None},
         expect=TxMayHaveLandedError,
         landed=True,
-        same_bytes=True,
         timeout=T,
     ),
     Scenario(
@@ -182,7 +183,7 @@ def test_a_tx_executor_write_ends_within_its_budget_scope(
     with pytest.raises(OGPUError) as caught, Budget.after(T).scope():
         vault.deposit(net.client.address, 1, signer=net.client.account)
     seconds = time.monotonic() - started
-    net.proxy.clear()
+    net.rpc.clear()
     error = caught.value
     assert seconds <= T + SLACK, f"{scenario.id}: {seconds:.2f}s"
     assert isinstance(error, scenario.expect or OGPUError), repr(error)

@@ -27,14 +27,15 @@ from typing import Any
 import pytest
 
 from ogpu.chain import fix_nonce, get_nonce_info
-from ogpu.client import TaskInfo, TaskInput, publish_task
+from ogpu.client import publish_task
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.server import RpcServer
 from ogpu.devnet.store import StoreServer
 from ogpu.protocol import Source, vault
 
 from ..helpers.proxy import FaultProxy
-from .conftest import ETHER, Net, kept_state, sdk_on
+from ..helpers.world import ETHER
+from .conftest import Net, kept_state, sdk_on
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +59,7 @@ def _spawn(net: Net, tmp_path: Path, name: str, source: str, count: int, wait: b
     deployment = net.devnet.deployment
     config = {
         "name": name,
-        "rpc": net.proxy.url,
+        "rpc": net.rpc.url,
         "deployment": {
             "nexus": deployment.nexus,
             "controller": deployment.controller,
@@ -128,7 +129,7 @@ def test_processes_sharing_a_key_collide_and_recover(
     assert sorted(on_chain) == sorted(published)  # each task once, none lost
     assert Source(source_address).get_task_count() == total
     assert net.nonce(net.client) == start + total  # no transaction wasted or duplicated
-    sent = net.proxy.count(RAW)
+    sent = net.rpc.count(RAW)
     rejected = sent - total
     assert rejected >= PROCESSES - 1  # the collisions really happened
     nonce_errors = sum(r["nonce_errors"] for r in results)
@@ -158,17 +159,12 @@ def test_fix_nonce_after_another_process_used_the_key(
     info = get_nonce_info(address=net.client.address)
     assert info["cached_nonce"] == info["mined_nonce"] - 2  # stale by the other's 2 txs
     assert fix_nonce(address=net.client.address) == info["pending_nonce"]
-    net.proxy.clear()
+    net.rpc.clear()
     task = publish_task(
-        TaskInfo(
-            source=source_address,
-            config=TaskInput(function_name="predict", data={"after": "fix_nonce"}),
-            expiryTime=net.now() + 600,
-            payment=PAYMENT,
-        ),
+        net.task_info(source_address, data={"after": "fix_nonce"}, payment=PAYMENT),
         signer=net.client.account,
     )
-    assert net.proxy.count(RAW) == 1  # no collision after fix_nonce
+    assert net.rpc.count(RAW) == 1  # no collision after fix_nonce
     assert task.address in net.published_tasks(source_address)
     row(
         area="concurrency",
@@ -190,20 +186,15 @@ def test_stale_cache_without_fix_nonce_costs_one_rejected_broadcast(
     assert worker.wait(timeout=120) == 0
     worker.communicate()
     before = net.nonce(net.client)
-    net.proxy.clear()
+    net.rpc.clear()
 
     publish_task(
-        TaskInfo(
-            source=source_address,
-            config=TaskInput(function_name="predict", data={"after": "stale"}),
-            expiryTime=net.now() + 600,
-            payment=PAYMENT,
-        ),
+        net.task_info(source_address, data={"after": "stale"}, payment=PAYMENT),
         signer=net.client.account,
     )
 
-    assert net.proxy.count(RAW) == 2  # the stale nonce is refused, the resync lands
-    assert net.proxy.count("eth_getTransactionCount") == 1
+    assert net.rpc.count(RAW) == 2  # the stale nonce is refused, the resync lands
+    assert net.rpc.count("eth_getTransactionCount") == 1
     assert net.nonce(net.client) == before + 1
     row(
         area="concurrency",

@@ -119,13 +119,13 @@ class Wire:
 
 def _refused(world: World, call: Callable[[], Any], error: type[OGPUError]) -> Wire:
     clear_manifest_cache()
-    world.net.proxy.clear()
+    world.net.rpc.clear()
     before = world.store.writes
     with pytest.raises(error) as caught:
         call()
     assert isinstance(caught.value, error)
     wire = Wire(
-        world.net.proxy.total_received(), world.store.writes - before, world.net.proxy.count(RAW)
+        world.net.rpc.total_received(), world.store.writes - before, world.net.rpc.count(RAW)
     )
     assert (wire.uploads, wire.sends) == (0, 0)
     return wire
@@ -390,7 +390,7 @@ def test_exposed_key_file_is_named_with_the_fix(
     deployment = tmp_path / "deployment.json"
     deployment.write_text(world.net.devnet.deployment.to_json())
     argv = ["vault", "show", "--key-file", str(path), "--json", "--chain", "devnet",
-            "--rpc", world.net.proxy.url, "--deployment", str(deployment)]  # fmt: skip
+            "--rpc", world.net.rpc.url, "--deployment", str(deployment)]  # fmt: skip
     capsys.readouterr()
     assert main(argv) == 0
     out, err = capsys.readouterr()

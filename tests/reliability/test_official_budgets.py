@@ -51,8 +51,8 @@ def _timed(call: Callable[[], Any]) -> tuple[BaseException | None, Any, float]:
 
 
 def _nothing_sent(net: Net, source: Source, nonce: int) -> None:
-    assert net.proxy.count(RAW) == 0, "a transaction was broadcast"
-    net.proxy.clear()  # held requests are cut, never forwarded
+    assert net.rpc.count(RAW) == 0, "a transaction was broadcast"
+    net.rpc.clear()  # held requests are cut, never forwarded
     assert net.nonce(net.client) == nonce
     assert net.published_tasks(source.address) == []
 
@@ -80,7 +80,7 @@ def test_official_code_runs_unchanged(
 
 def test_total_timeout_against_a_stalled_rpc(net: Net, source: Source) -> None:
     nonce = net.nonce(net.client)
-    net.proxy.add("eth_estimateGas", Fault.SLOW_BEFORE, times=None, delay=60.0)
+    net.rpc.add("eth_estimateGas", Fault.SLOW_BEFORE, times=None, delay=60.0)
     info = info_for(net, source)
     error, _, elapsed = _timed(
         lambda: publish_task(info, signer=net.client.account, total_timeout=3, ipfs_retries=3)
@@ -94,7 +94,7 @@ def test_total_timeout_against_a_stalled_rpc(net: Net, source: Source) -> None:
 
 def test_total_timeout_against_a_stalled_check(net: Net, source: Source) -> None:
     nonce = net.nonce(net.client)
-    net.proxy.add("eth_call", Fault.SLOW_BEFORE, times=None, delay=60.0)
+    net.rpc.add("eth_call", Fault.SLOW_BEFORE, times=None, delay=60.0)
     info = info_for(net, source)
     error, _, elapsed = _timed(
         lambda: publish_task(info, signer=net.client.account, total_timeout=2)
@@ -133,7 +133,7 @@ def test_ipfs_retries_bound_each_attempt(net: Net, source: Source) -> None:
     assert isinstance(error, IPFSFetchError), repr(error)
     assert attempts == 3  # ipfs_retries counts every attempt, as 0.2.3 does
     assert 3 * 0.5 <= elapsed < 3 * 0.5 + 0.3 + SLACK, f"{elapsed:.2f}s"
-    assert net.proxy.count(RAW) == 0
+    assert net.rpc.count(RAW) == 0
 
 
 def test_ipfs_timeout_alone_bounds_the_whole_upload(net: Net, source: Source) -> None:
@@ -147,7 +147,7 @@ def test_ipfs_timeout_alone_bounds_the_whole_upload(net: Net, source: Source) ->
         )
     assert isinstance(error, IPFSFetchError), repr(error)
     assert 1.0 <= elapsed < 1.0 + SLACK, f"{elapsed:.2f}s"
-    assert net.proxy.count(RAW) == 0
+    assert net.rpc.count(RAW) == 0
 
 
 def test_without_a_total_timeout_a_stalled_read_ends_at_the_http_timeout(
@@ -156,9 +156,9 @@ def test_without_a_total_timeout_a_stalled_read_ends_at_the_http_timeout(
     """0.2.3's way (no ``total_timeout``): each node request is bounded by the HTTP timeout
     alone and the failure is a ``TxRpcError``; nothing is sent."""
     monkeypatch.setattr("ogpu.chain.web3.DEFAULT_HTTP_TIMEOUT", 1.0)
-    Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, net.proxy.url)
+    Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, net.rpc.url)
     nonce = net.nonce(net.client)
-    net.proxy.add("eth_estimateGas", Fault.SLOW_BEFORE, times=None, delay=60.0)
+    net.rpc.add("eth_estimateGas", Fault.SLOW_BEFORE, times=None, delay=60.0)
     with pytest.raises(TxRpcError):
         publish_task(info_for(net, source), signer=net.client.account)
     _nothing_sent(net, source, nonce)
@@ -168,7 +168,7 @@ def test_a_stalled_broadcast_is_reported_by_its_hash_within_the_budget(
     net: Net, source: Source
 ) -> None:
     nonce = net.nonce(net.client)
-    net.proxy.add(RAW, Fault.SLOW_BEFORE, times=None, delay=60.0)
+    net.rpc.add(RAW, Fault.SLOW_BEFORE, times=None, delay=60.0)
     info = info_for(net, source)
     error, _, elapsed = _timed(
         lambda: publish_task(info, signer=net.client.account, total_timeout=3)
@@ -176,13 +176,13 @@ def test_a_stalled_broadcast_is_reported_by_its_hash_within_the_budget(
     assert isinstance(error, TxMayHaveLandedError), repr(error)  # never "rejected"
     assert error.tx_hash is not None and HASH.match(error.tx_hash)
     assert elapsed < 3 + GRACE + SLACK, f"{elapsed:.2f}s"
-    net.proxy.clear()  # the held broadcast is cut: it never reached the node
+    net.rpc.clear()  # the held broadcast is cut: it never reached the node
     assert net.receipt(error.tx_hash) is None
     assert net.nonce(net.client) == nonce
 
 
 def test_receipt_wait_ends_with_the_budget_and_carries_the_hash(net: Net, source: Source) -> None:
-    net.proxy.add("eth_getTransactionReceipt", Fault.NULL_RESULT, times=None)
+    net.rpc.add("eth_getTransactionReceipt", Fault.NULL_RESULT, times=None)
     info = info_for(net, source)
     error, _, elapsed = _timed(
         lambda: publish_task(info, signer=net.client.account, total_timeout=3, receipt_timeout=120)
@@ -190,7 +190,7 @@ def test_receipt_wait_ends_with_the_budget_and_carries_the_hash(net: Net, source
     assert isinstance(error, TxReceiptTimeoutError), repr(error)
     assert elapsed < 3 + GRACE + SLACK, f"{elapsed:.2f}s"
     assert error.tx_hash is not None and HASH.match(error.tx_hash)
-    net.proxy.clear()
+    net.rpc.clear()
     receipt = net.receipt(error.tx_hash)  # the transaction lands: reconcile by hash
     assert receipt is not None and int(receipt["status"], 16) == 1
     assert len(net.published_tasks(source.address)) == 1
@@ -239,7 +239,7 @@ def test_executor_never_broadcasts_past_its_deadline(net: Net) -> None:
         executor.execute()
     holder.join()
     assert (caught.value.budget, caught.value.stage) == (1.0, "pre-transaction")
-    assert net.proxy.count(RAW) == 0
+    assert net.rpc.count(RAW) == 0
     assert NonceManager.get_cached_nonce(account, w3) == start  # the reservation came back
 
 
@@ -256,7 +256,7 @@ def test_a_deadline_already_past_sends_nothing(net: Net) -> None:
             budget=5,
         ).execute()
     assert (caught.value.budget, caught.value.stage) == (5, "pre-transaction")
-    assert net.proxy.count(RAW) == 0
+    assert net.rpc.count(RAW) == 0
     assert net.nonce(net.client) == nonce
 
 
@@ -279,4 +279,4 @@ def test_bad_bounds_are_refused_before_anything(
     with pytest.raises(InvalidParamsError) as caught:
         publish_task(info_for(net, source), signer=net.client.account, **kwargs)
     assert caught.value.param == param
-    assert net.proxy.total_received() == 0
+    assert net.rpc.total_received() == 0

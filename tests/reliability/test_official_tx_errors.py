@@ -67,7 +67,7 @@ def _deposit(net: Net, receipt_timeout: float) -> TxExecutor:
 
 
 def test_receipt_timeout_carries_the_hash_of_a_transaction_that_lands(net: Net) -> None:
-    net.proxy.add("eth_getTransactionReceipt", Fault.NULL_RESULT, times=None)
+    net.rpc.add("eth_getTransactionReceipt", Fault.NULL_RESULT, times=None)
     started = time.monotonic()
     try:
         _deposit(net, receipt_timeout=1.0).execute()
@@ -80,13 +80,13 @@ def test_receipt_timeout_carries_the_hash_of_a_transaction_that_lands(net: Net) 
     assert caught.tx_hash is not None and HASH.match(caught.tx_hash)
     assert caught.timeout == 1.0
     assert isinstance(caught, ReceiptTimeoutError)  # what code written for ours catches
-    net.proxy.clear()  # the replica catches up: the transaction is there
+    net.rpc.clear()  # the replica catches up: the transaction is there
     receipt = net.receipt(caught.tx_hash)
     assert receipt is not None and int(receipt["status"], 16) == 1
 
 
 def test_rpc_failure_in_the_send_is_tx_rpc_error_and_nothing_is_sent(net: Net) -> None:
-    net.proxy.add("eth_estimateGas", Fault.DROP_BEFORE, times=None)
+    net.rpc.add("eth_estimateGas", Fault.DROP_BEFORE, times=None)
     nonce = net.nonce(net.client)
     with pytest.raises(TxRpcError) as caught:
         _deposit(net, receipt_timeout=30.0).execute()
@@ -94,8 +94,8 @@ def test_rpc_failure_in_the_send_is_tx_rpc_error_and_nothing_is_sent(net: Net) -
     assert caught.value.reason and "closed" in caught.value.reason
     assert caught.value.method in ("batch", "eth_estimateGas")
     assert caught.value.tx_hash is None
-    assert net.proxy.count("eth_sendRawTransaction") == 0
-    net.proxy.clear()
+    assert net.rpc.count("eth_sendRawTransaction") == 0
+    net.rpc.clear()
     assert net.nonce(net.client) == nonce
 
 

@@ -24,7 +24,7 @@ from eth_account import Account
 import ogpu
 from ogpu import net
 from ogpu.chain import ChainId, Web3Manager, rpc
-from ogpu.chain.transport import HttpTransport
+from ogpu.chain.transport import READS, HttpTransport
 from ogpu.protocol import Task, vault
 from ogpu.types import InvalidRpcUrlError, NonceError, RPCError, TxRpcError
 
@@ -187,13 +187,14 @@ def test_http_status_without_jsonrpc_body(status: int, row: Row) -> None:
         with pytest.raises(rpc.TransportError, match=f"HTTP {status}"):
             rpc.request(server.url, "eth_blockNumber", [])
         transient = status == 429 or status >= 500
-        assert server.requests == (3 if transient else 1)
+        assert server.requests == (READS.max_attempts if transient else 1)
         assert time.monotonic() - started < 5
     row(
         area="rpc answers",
         case=f"HTTP {status}",
         injected=f"HTTP {status}, body not JSON-RPC",
-        outcome=f"TransportError; {3 if transient else 1} attempt(s) (reads retry 429/5xx only)",
+        outcome=f"TransportError; {READS.max_attempts if transient else 1} attempt(s) "
+        "(reads retry 429/5xx only)",
     )
 
 
@@ -445,12 +446,13 @@ def test_sends_are_never_resent_by_the_transport(row: Row) -> None:
         sends = server.requests
         with pytest.raises(rpc.TransportError):
             rpc.request(server.url, "eth_blockNumber", [])
-    assert (sends, server.requests - sends) == (1, 3)
+    assert (sends, server.requests - sends) == (1, READS.max_attempts)
     row(
         area="rpc answers",
         case="no blind resend",
         injected="HTTP 502 to eth_sendRawTransaction and to eth_blockNumber",
-        outcome="the send is tried once (its outcome is the executor's to settle); reads 3 times",
+        outcome="the send is tried once (its outcome is the executor's to settle); reads "
+        f"{READS.max_attempts} times",
     )
 
 
@@ -475,7 +477,7 @@ def test_transport_imports_no_web3_requests_or_eth_abi(row: Row) -> None:
         code = (
             "import sys\n"
             "from ogpu.chain import rpc\n"
-            "from ogpu.chain.transport import HttpTransport\n"
+            "from ogpu.chain.transport import READS, HttpTransport\n"
             f"url = {server.url!r}\n"
             "assert rpc.request(url, 'eth_blockNumber', []) == '0x2a'\n"
             "calls = [('eth_chainId', []), ('eth_blockNumber', [])]\n"

@@ -251,7 +251,7 @@ def test_malformed_keys_are_never_echoed(
     for caught in (from_env, from_argument, from_signer):
         assert visible not in SecretsGuard.describe(caught.value).lower()
     assert "CLIENT_PRIVATE_KEY" in str(from_env.value)
-    assert net.proxy.total_received() == 0
+    assert net.rpc.total_received() == 0
     row(
         area="secrets",
         case="malformed key",
@@ -271,7 +271,7 @@ def test_vault_writes_never_fall_back_to_env_keys(
         monkeypatch.setenv(name, account.key_hex)
     with pytest.raises(MissingSignerError):
         vault.deposit(CLIENTS[0].address, 1, signer=None)  # type: ignore[arg-type]
-    assert net.proxy.total_received() == 0
+    assert net.rpc.total_received() == 0
     assert ChainConfig.get_current_chain() == ChainId.OGPU_DEVNET
     fresh = Account.create()
     GUARD.register(fresh.key, "a key created by this test")

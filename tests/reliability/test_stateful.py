@@ -22,11 +22,8 @@ After every step one aggregated read (plus the vault's coin balance) checks:
 
 from __future__ import annotations
 
-import copy
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -39,22 +36,17 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from ogpu_bindings import nexus as nexus_abi
 from ogpu_bindings import response as response_abi
 from ogpu_bindings import task as task_abi
-from ogpu_bindings import vault as vault_abi
-from ogpu_bindings.errors import revert_class_for
-from web3 import Web3
 
 from ogpu import agent, client
-from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager, multicall
-from ogpu.devnet import AGENTS, ALL_ACCOUNTS, CLIENTS, MASTERS, PROVIDERS, DevnetAccount
+from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
+from ogpu.devnet import ALL_ACCOUNTS, DevnetAccount
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.store import StoreServer
 from ogpu.protocol import (
     Provider,
     Source,
-    execute_request,
     extract_source_address,
     nexus,
     terminal,
@@ -63,343 +55,43 @@ from ogpu.protocol import (
 from ogpu.types import (
     DeliveryMethod,
     Environment,
-    OGPUError,
-    ResponseParams,
     ResponseStatus,
-    SourceParams,
-    TaskInfo,
-    TaskInput,
-    TaskStatus,
-    TxRevertError,
+)
+
+from ..helpers.world import source_params
+from .stateful_model import (
+    A0,
+    A1,
+    C0,
+    C1,
+    CHANGING,
+    ETHER,
+    EXAMPLES,
+    FIRST,
+    HOLDINGS,
+    JUMP,
+    LEGAL,
+    LIVE,
+    M0,
+    M1,
+    MANUAL,
+    MASTER_OF,
+    MIN_LOCKUP,
+    MIN_PAYMENT,
+    OWNER,
+    P0,
+    P1,
+    STEPS,
+    ProtocolModel,
+    S,
+    World,
+    read_vault,
 )
 
 pytestmark = pytest.mark.slow
 
-ETHER = 10**18
-JUMP = 2000  # seconds per time jump; expiry offsets (1000, 3000) stay >= 1000 s from a jump
-EXAMPLES = 8
-STEPS = 20
-MANUAL, FIRST = "manual", "first"
-C0, C1 = CLIENTS[0], CLIENTS[1]
-M0, M1 = MASTERS[0], MASTERS[1]
-P0, P1 = PROVIDERS[0], PROVIDERS[1]
-A0, A1 = AGENTS[0], AGENTS[1]
-MASTER_OF = {P0.address: M0, P1.address: M1}
-MIN_PAYMENT = {MANUAL: 10**15, FIRST: 10**14}
-OWNER = {MANUAL: C0, FIRST: C1}
-MIN_LOCKUP = ETHER
-S = TaskStatus
-LIVE = (S.NEW, S.ATTEMPTED, S.RESPONDED)
-LEGAL = {
-    (S.NEW, S.ATTEMPTED),
-    (S.NEW, S.CANCELED),
-    (S.NEW, S.EXPIRED),
-    (S.ATTEMPTED, S.RESPONDED),
-    (S.ATTEMPTED, S.FINALIZED),  # FIRST_RESPONSE: respond and finalize in one transaction
-    (S.ATTEMPTED, S.EXPIRED),
-    (S.RESPONDED, S.FINALIZED),
-    (S.RESPONDED, S.EXPIRED),
-    (S.EXPIRED, S.CANCELED),  # reclaiming the escrow of an expired, unanswered task
-    (S.EXPIRED, S.FINALIZED),  # confirming a response submitted before expiry
-}
-HOLDINGS = ("balance", "frozen", "lockup", "unbonding", "sanction")
-CHANGING: dict[str, tuple[str, ...]] = {  # the accounts and vault fields the rules change
-    C0.address: ("balance", "frozen"),
-    C1.address: ("balance", "frozen"),
-    P0.address: ("balance", "lockup", "unbonding", "earnings"),
-    P1.address: ("balance", "lockup", "unbonding", "earnings"),
-}
-GETTERS = {
-    "balance": vault_abi.balance_of_call,
-    "frozen": vault_abi.frozen_payment_call,
-    "lockup": vault_abi.lockup_of_call,
-    "unbonding": vault_abi.unbonding_of_call,
-    "sanction": vault_abi.sanction_of_call,
-    "earnings": vault_abi.total_earnings_of_call,
-}
 
-
-@dataclass
-class TaskModel:
-    address: str
-    client: DevnetAccount
-    source: str
-    payment: int
-    offset: int
-    published_at_jump: int
-    state: TaskStatus = S.NEW
-    attempters: set[str] = field(default_factory=set)
-    responders: set[str] = field(default_factory=set)
-    data: set[str] = field(default_factory=set)
-    responses: int = 0
-
-
-@dataclass
-class ResponseModel:
-    address: str
-    task: TaskModel
-    provider: str
-    confirmed: bool = False
-
-
-@dataclass
-class World:
-    """State built once per test: sources, pairings, registrations, agents, funded clients."""
-
-    devnet: Devnet
-    sources: dict[str, str]
-    fixed_holdings: int  # what the vault holds for accounts the rules never change
-    accounts: dict[str, dict[str, int]]
-    registered: set[tuple[str, str]]
-
-
-def _chain_now(devnet: Devnet) -> int:
-    return max(devnet.timestamp(), int(time.time()))
-
-
-def _source_params(owner: DevnetAccount, delivery: DeliveryMethod, minimum: int) -> SourceParams:
-    return SourceParams(
-        client=owner.address,
-        imageMetadataUrl="https://example.invalid/meta.json",
-        imageEnvironments=Environment.CPU,
-        minPayment=minimum,
-        minAvailableLockup=0,
-        maxExpiryDuration=3600,
-        privacyEnabled=False,
-        optionalParamsUrl="",
-        deliveryMethod=delivery,
-        lastUpdateTime=0,
-    )
-
-
-def _read(
-    devnet: Devnet, fields: dict[str, tuple[str, ...]], extra: list[Any]
-) -> tuple[int, dict[str, dict[str, int]], list[Any]]:
-    """The vault's coin, ``fields`` of each account and the ``extra`` calls, in one eth_call
-    (plus eth_getBalance)."""
-    address = ChainConfig.get_contract_address("VAULT")
-    keys = [(who, name) for who, names in fields.items() for name in names]
-    calls = [GETTERS[name](address, who) for who, name in keys] + extra
-    outcome = multicall.aggregate_all(devnet.w3, calls)
-    values = [call.decode(r.data) for call, r in zip(calls, outcome.results, strict=True)]
-    accounts: dict[str, dict[str, int]] = {who: {} for who in fields}
-    for (who, name), value in zip(keys, values, strict=False):
-        accounts[who][name] = int(value)
-    return (
-        int(devnet.w3.eth.get_balance(Web3.to_checksum_address(address))),
-        accounts,
-        values[len(keys) :],
-    )
-
-
-class ProtocolMachine(RuleBasedStateMachine):
-    world: ClassVar[World]
-    steps: ClassVar[dict[str, int]] = {}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.devnet = self.world.devnet
-        self.snapshot = self.devnet.snapshot()
-        NonceManager.clear_all()
-        self.accounts = copy.deepcopy(self.world.accounts)
-        self.registered = set(self.world.registered)
-        self.jumps = 0
-        self.unbonded_at: dict[str, int] = {}
-        self.a0_for_m0 = True
-        self.a1_for_c0 = True
-        self.tasks: list[TaskModel] = []
-        self.responses: list[ResponseModel] = []
-        self.seen: dict[str, TaskStatus] = {}
-
-    def teardown(self) -> None:
-        self.devnet.revert(self.snapshot)
-        NonceManager.clear_all()
-
-    # -- model helpers -----------------------------------------------------------------------
-
-    def _count(self, name: str) -> None:
-        self.steps[name] = self.steps.get(name, 0) + 1
-
-    def _status(self, task: TaskModel) -> TaskStatus:
-        expired = (self.jumps - task.published_at_jump) * JUMP > task.offset
-        return S.EXPIRED if task.state in LIVE and expired else task.state
-
-    def _expect(
-        self, reason: str | None, call: Callable[[], Any], contract: str, function: str, name: str
-    ) -> Any:
-        """Run ``call``: it must succeed when ``reason`` is None, else raise the typed error
-        of that revert reason. Returns the call's result (None after a refusal)."""
-        self._count(name if reason is None else f"{name} refused ({reason})")
-        if reason is None:
-            return call()
-        expected = revert_class_for(reason, contract=contract, function=function)
-        with pytest.raises(OGPUError) as caught:
-            call()
-        error = caught.value
-        assert isinstance(error, expected), f"{name}: expected {reason}, got {error!r}"
-        if isinstance(error, TxRevertError) and error.reason is not None:
-            assert error.reason == reason, f"{name}: expected {reason}, got {error.reason}"
-        return None
-
-    def _pick(self, data: st.DataObject, items: list[Any], promising: list[Any]) -> Any:
-        """An item, most often one the action can succeed on (so lifecycles progress)."""
-        prefer: int = data.draw(st.integers(0, 3), label="prefer a promising item")
-        if promising and prefer:
-            return data.draw(st.sampled_from(promising), label="promising item")
-        return data.draw(st.sampled_from(items), label="any item")
-
-    def _finalize(self, task: TaskModel, response: ResponseModel) -> None:
-        task.state = S.FINALIZED
-        response.confirmed = True
-        self.accounts[task.client.address]["frozen"] -= task.payment
-        paid = self.accounts[response.provider]
-        paid["balance"] += task.payment
-        paid["earnings"] += task.payment
-
-    def _actor(self, provider: DevnetAccount, via: str) -> tuple[DevnetAccount, bool]:
-        master = MASTER_OF[provider.address]
-        if via == "self":
-            return provider, True
-        if via == "master":
-            return master, True
-        return A0, master.address == M0.address and self.a0_for_m0
-
-    # -- actions (model prediction + SDK call) -----------------------------------------------
-
-    def _publish(self, who: DevnetAccount, source: str, payment: int, offset: int) -> None:
-        mine = self.accounts[who.address]
-        reason = None
-        if payment < MIN_PAYMENT[source]:
-            reason = "PaymentTooLow"
-        elif offset > 3600:
-            reason = "ExpiryTooLong"
-        elif mine["balance"] < payment:
-            reason = "InsufficientBalance"
-        info = TaskInfo(
-            source=self.world.sources[source],
-            config=TaskInput(function_name="predict", data={"n": len(self.tasks)}),
-            expiryTime=_chain_now(self.devnet) + offset,
-            payment=payment,
-        )
-        task = self._expect(
-            reason,
-            lambda: client.publish_task(info, signer=who.account),
-            "Controller",
-            "publishTask",
-            "client.publish_task",
-        )
-        if task is not None:
-            mine["balance"] -= payment
-            mine["frozen"] += payment
-            self.tasks.append(TaskModel(task.address, who, source, payment, offset, self.jumps))
-
-    def _attempt(self, task: TaskModel, provider: DevnetAccount, via: str) -> None:
-        signer, allowed = self._actor(provider, via)
-        status = self._status(task)
-        reason = None
-        if not allowed:
-            reason = "NotAuthorized"
-        elif (task.source, provider.address) not in self.registered:
-            reason = "NotRegistered"
-        elif status in (S.FINALIZED, S.CANCELED):
-            reason = "AlreadyFinalized"
-        elif status == S.EXPIRED:
-            reason = "Expired"
-        elif status == S.RESPONDED:
-            reason = "AlreadyResponded"
-        elif provider.address in task.attempters:
-            reason = "AlreadyAttempted"
-        self._expect(
-            reason,
-            lambda: agent.attempt(
-                task.address, provider.address, task.payment, signer=signer.account
-            ),
-            "Nexus",
-            "attempt",
-            f"agent.attempt ({via})",
-        )
-        if reason is None:
-            task.attempters.add(provider.address)
-            if task.state == S.NEW:
-                task.state = S.ATTEMPTED
-
-    def _submit(self, task: TaskModel, provider: DevnetAccount, url: str) -> None:
-        status = self._status(task)
-        reason = None
-        if status in (S.FINALIZED, S.CANCELED):
-            reason = "AlreadyFinalized"
-        elif status == S.EXPIRED:
-            reason = "Expired"
-        elif provider.address not in task.attempters:
-            reason = "NotAttempted"
-        elif provider.address in task.responders or url in task.data:
-            reason = "AlreadySubmitted"
-        params = ResponseParams(task=task.address, provider=provider.address, data=url, payment=0)
-        request = nexus_abi.submit_response(ChainConfig.get_contract_address("NEXUS"), params)
-        receipt = self._expect(
-            reason,
-            lambda: execute_request(request, provider.account),
-            "Nexus",
-            "submitResponse",
-            "provider submitResponse",
-        )
-        if receipt is None:
-            return
-        address = next(log.response for log in receipt.logs if hasattr(log, "response"))
-        response = ResponseModel(address, task, provider.address)
-        self.responses.append(response)
-        task.responders.add(provider.address)
-        task.data.add(url)
-        task.responses += 1
-        task.state = S.RESPONDED
-        if task.source == FIRST:
-            self._finalize(task, response)
-
-    def _confirm(self, response: ResponseModel, who: DevnetAccount) -> None:
-        task = response.task
-        owner = task.client.address
-        allowed = who.address == owner or (
-            who.address == A1.address and owner == C0.address and self.a1_for_c0
-        )
-        reason = None
-        if not allowed:
-            reason = "NotOwner"
-        elif response.confirmed:
-            reason = "AlreadyConfirmed"
-        elif self._status(task) in (S.FINALIZED, S.CANCELED):
-            reason = "AlreadyFinalized"
-        self._expect(
-            reason,
-            lambda: client.confirm_response(response.address, signer=who.account),
-            "Controller",
-            "confirmResponse",
-            "client.confirm_response",
-        )
-        if reason is None:
-            self._finalize(task, response)
-
-    def _cancel(self, task: TaskModel, who: DevnetAccount) -> None:
-        status = self._status(task)
-        reason = None
-        if who.address != task.client.address:
-            reason = "NotOwner"
-        elif status == S.FINALIZED:
-            reason = "AlreadyFinalized"
-        elif not (status == S.NEW or (status == S.EXPIRED and task.responses == 0)):
-            reason = "NotCancelable"
-        self._expect(
-            reason,
-            lambda: client.cancel_task(task.address, signer=who.account),
-            "Controller",
-            "cancelTask",
-            "client.cancel_task",
-        )
-        if reason is None:
-            task.state = S.CANCELED
-            owner = self.accounts[who.address]
-            owner["frozen"] -= task.payment
-            owner["balance"] += task.payment
-
+class ProtocolMachine(ProtocolModel, RuleBasedStateMachine):
     # -- rules -------------------------------------------------------------------------------
 
     @initialize(who=st.sampled_from([C0, C1]), offset=st.sampled_from([1000, 3000]))
@@ -614,7 +306,7 @@ class ProtocolMachine(RuleBasedStateMachine):
     def chain_matches_model(self) -> None:
         statuses: list[Any] = [task_abi.get_status_call(t.address) for t in self.tasks]
         statuses += [response_abi.get_status_call(r.address) for r in self.responses]
-        coin, accounts, values = _read(self.devnet, CHANGING, statuses)
+        coin, accounts, values = read_vault(self.devnet, CHANGING, statuses)
         changing = sum(a.get(f, 0) for a in accounts.values() for f in HOLDINGS)
         assert coin == self.world.fixed_holdings + changing, "vault coin != sum of holdings"
         assert accounts == self.accounts
@@ -644,9 +336,13 @@ def world(devnet: Devnet, store: StoreServer, monkeypatch: pytest.MonkeyPatch) -
             (FIRST, DeliveryMethod.FIRST_RESPONSE),
         ):
             owner = OWNER[name]
-            receipt = nexus.publish_source(
-                _source_params(owner, delivery, MIN_PAYMENT[name]), signer=owner.account
+            params = source_params(
+                owner.address,
+                delivery=delivery,
+                min_payment=MIN_PAYMENT[name],
+                envs=Environment.CPU,
             )
+            receipt = nexus.publish_source(params, signer=owner.account)
             sources[name] = extract_source_address(receipt)
         for who in (C0, C1):
             vault.deposit(who.address, 10**16, signer=who.account)
@@ -662,7 +358,7 @@ def world(devnet: Devnet, store: StoreServer, monkeypatch: pytest.MonkeyPatch) -
         assert Source(sources[MANUAL]).get_registrant_count() == 2
         # every devnet account's holdings add up to the vault's coin before the run
         everyone: dict[str, tuple[str, ...]] = {a.address: HOLDINGS for a in ALL_ACCOUNTS}
-        coin, holdings, _ = _read(devnet, everyone, [])
+        coin, holdings, _ = read_vault(devnet, everyone, [])
         assert coin == sum(sum(h.values()) for h in holdings.values())
         fixed = sum(sum(h.values()) for who, h in holdings.items() if who not in CHANGING)
         fixed += sum(holdings[who]["sanction"] for who in CHANGING)
@@ -672,7 +368,7 @@ def world(devnet: Devnet, store: StoreServer, monkeypatch: pytest.MonkeyPatch) -
             for f in HOLDINGS
             if f not in names and f != "sanction"
         )
-        _, accounts, _ = _read(devnet, CHANGING, [])
+        _, accounts, _ = read_vault(devnet, CHANGING, [])
         yield World(devnet, sources, fixed, accounts, registered)
     finally:
         NonceManager.clear_all()

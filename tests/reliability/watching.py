@@ -19,11 +19,11 @@ from web3.logs import DISCARD
 from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
 from ogpu.devnet import CLIENTS, load_artifact
 from ogpu.devnet.chain import Devnet
-from ogpu.events import EventPoller, TaskPublishedEvent, watch_task_published
+from ogpu.events import TaskPublishedEvent, watch_task_published
 
+from ..helpers.streams import FAST, shared_poller, until
 from .chainview import ReplicaProxy
 
-FAST = 0.05
 STEP = 60.0
 Key = tuple[int, int, str]
 
@@ -120,20 +120,6 @@ def through(devnet: Devnet, proxy: ReplicaProxy) -> Iterator[None]:
         Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
         ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
         ChainConfig.set_chain(ChainId.OGPU_MAINNET)
-
-
-def shared_poller() -> EventPoller:
-    return EventPoller.shared(
-        Web3Manager.get_web3_instance(), ChainConfig.get_contract_address("NEXUS")
-    )
-
-
-async def until(predicate: Callable[[], bool], timeout: float = STEP) -> None:
-    async def spin() -> None:
-        while not predicate():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(spin(), timeout)
 
 
 class Watch:

@@ -35,6 +35,7 @@ __all__ = [
     "Step",
     "info_for",
     "inject",
+    "on_send",
     "publish_batch",
     "publish_one",
 ]
@@ -68,24 +69,27 @@ class Scenario:
     timeout: float | None = None  # the call's timeout=; it must end within it + SLACK
 
 
+def on_send(
+    id: str, injected: str, fault: Fault, options: dict[str, Any] | None = None, **more: Any
+) -> Scenario:
+    """A scenario of one fault on ``eth_sendRawTransaction`` (``options``: the rule's, e.g.
+    ``times``); every broadcast that reached the node must carry the same signed bytes."""
+    return Scenario(id, injected, (Step(RAW, fault, options or {}),), same_bytes=True, **more)
+
+
 def inject(net: Net, scenario: Scenario) -> None:
     """Install ``scenario``'s faults on a clean proxy, and forget cached nonces (a fresh
     process: the nonce is read from the node). No RPC."""
-    net.proxy.clear()
+    net.rpc.clear()
     NonceManager.clear_all()
     for step in scenario.steps:
-        net.proxy.add(step.method, step.fault, **step.options)
+        net.rpc.add(step.method, step.fault, **step.options)
 
 
 def info_for(net: Net, source: Source, expires_in: int = 600) -> TaskInfo:
     """A task for ``source`` that expires ``expires_in`` s after the chain's (or the
     wall clock's, if later) now. Reads the latest block straight from the node."""
-    return TaskInfo(
-        source=source.address,
-        config=TaskInput(function_name="predict", data={"text": "hello"}),
-        expiryTime=net.now() + expires_in,
-        payment=10**16,
-    )
+    return net.task_info(source, data={"text": "hello"}, expires_in=expires_in)
 
 
 def _outcome(error: OGPUError | None, tasks: list[str], sent: int, reached: int) -> str:
@@ -120,10 +124,10 @@ def publish_one(
     except OGPUError as exc:
         error = exc
     seconds = _within(scenario, time.monotonic() - started)
-    applied = list(net.proxy.applied)
-    raw_forwarded = list(net.proxy.raw_forwarded)
-    sent, reached = net.proxy.count(RAW), net.proxy.delivered(RAW)
-    net.proxy.clear()  # the network heals
+    applied = list(net.rpc.applied)
+    raw_forwarded = list(net.rpc.raw_forwarded)
+    sent, reached = net.rpc.count(RAW), net.rpc.delivered(RAW)
+    net.rpc.clear()  # the network heals
 
     tasks = net.published_tasks(source.address)
     assert applied, "the fault never triggered"
@@ -218,8 +222,8 @@ def publish_batch(
     except OGPUError as exc:
         error = exc
     seconds = _within(scenario, time.monotonic() - started)
-    applied = list(net.proxy.applied)
-    net.proxy.clear()
+    applied = list(net.rpc.applied)
+    net.rpc.clear()
 
     tasks = net.published_tasks(source.address)
     assert applied, "the fault never triggered"
@@ -241,7 +245,7 @@ def publish_batch(
     assert len(tasks) == len(published) + landed_unknown
     # the account is not stuck behind a gap: the next publish lands, with the SDK's cache
     if scenario.expect is ChainNotSupportedError:
-        Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, net.proxy.url)  # forget chain id 1
+        Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, net.rpc.url)  # forget chain id 1
     after = publish_task(info_for(net, source), signer=net.client.account)
     assert net.published_tasks(source.address)[-1] == after.address
     row(

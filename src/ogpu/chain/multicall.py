@@ -20,13 +20,12 @@ Result: ``block number (32 bytes)``, then per call a 32-byte word
 
 from __future__ import annotations
 
-import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ogpu.chain import readretry, rpc
+from ogpu.chain import rpc
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -217,8 +216,8 @@ def aggregate(
     """Run every call against one block with a single ``eth_call`` (one HTTP request).
 
     A reverting call does not fail the batch: its result has ``success=False``
-    and carries the revert data. A lagging replica's "block not found" is asked
-    again (``readretry``; the transport retries dropped connections).
+    and carries the revert data. The transport retries transient failures (a lagging
+    replica's "block not found" included) under its one read policy.
 
     Raises:
         ValueError: malformed call or malformed node output.
@@ -226,7 +225,7 @@ def aggregate(
     """
     payload = encode_payload(calls)
     block = hex(block_identifier) if isinstance(block_identifier, int) else block_identifier
-    raw = readretry.request(w3, "eth_call", [{"data": "0x" + payload.hex()}, block])
+    raw = rpc.request(w3, "eth_call", [{"data": "0x" + payload.hex()}, block])
     return decode_output(rpc.to_bytes(raw), len(calls))
 
 
@@ -244,7 +243,7 @@ def execution_offset(w3: Web3 | HttpTransport) -> int:
     """
     cached = _offsets.get(w3)
     if cached is None:
-        head = rpc.to_int(readretry.request(w3, "eth_blockNumber", []))
+        head = rpc.to_int(rpc.request(w3, "eth_blockNumber", []))
         cached = aggregate(w3, [], head).block_number - head
         _offsets[w3] = cached
     return cached
@@ -283,26 +282,22 @@ def _groups(calls: Sequence[CallLike], output_sizes: Sequence[int] | None) -> li
     return groups
 
 
-def _batch(w3: Endpoint, items: list[tuple[str, list[Any]]]) -> list[Any]:
-    return readretry.retrying(lambda: rpc.batch(w3, items))
-
-
 def _send(w3: Endpoint, items: list[tuple[str, list[Any]]]) -> list[Any]:
     """Answers (results or ``rpc`` exceptions) of ``items``, ``BATCH_AGGREGATES`` per
     JSON-RPC batch; one by one when the node refuses batches.
 
     Raises:
-        rpc.TransportError: a batch got no answer (after ``readretry``).
+        rpc.TransportError: a batch got no answer (after the transport's retries).
     """
     answers: list[Any] = []
     for start in range(0, len(items), BATCH_AGGREGATES):
         part = items[start : start + BATCH_AGGREGATES]
         try:
-            answers += _batch(w3, part)
+            answers += rpc.batch(w3, part)
         except rpc.NodeError:
             for method, params in part:
                 try:
-                    answers.append(readretry.request(w3, method, params))
+                    answers.append(rpc.request(w3, method, params))
                 except (rpc.ExecutionReverted, rpc.NodeError, rpc.TransportError) as exc:
                     answers.append(exc)
     return answers
@@ -312,8 +307,8 @@ def aggregate_batch(
     w3: Endpoint, groups: Sequence[Sequence[CallLike]], block: int
 ) -> list[AggregateResult | Exception]:
     """Run each group as one aggregate at ``block``: all of them in one JSON-RPC batch
-    (one HTTP request per ``BATCH_AGGREGATES``). Items a lagging replica failed are
-    asked again (``readretry``); an item that still fails comes back as its exception
+    (one HTTP request per ``BATCH_AGGREGATES``; the transport asks again for items a
+    lagging replica failed). An item that still fails comes back as its exception
     (``rpc.*`` or ``ValueError`` for malformed output).
 
     Raises:
@@ -321,27 +316,17 @@ def aggregate_batch(
         rpc.TransportError: a batch got no answer.
     """
     params = [[{"data": "0x" + encode_payload(g).hex()}, hex(block)] for g in groups]
-    out: list[AggregateResult | Exception | None] = [None] * len(groups)
-    pending = list(range(len(groups)))
-    for attempt in range(readretry.READ_ATTEMPTS):
-        if attempt:
-            time.sleep(readretry.PAUSES[min(attempt, len(readretry.PAUSES)) - 1])
-        answers = _send(w3, [("eth_call", params[i]) for i in pending])
-        retry: list[int] = []
-        for index, answer in zip(pending, answers, strict=True):
-            if isinstance(answer, Exception):
-                out[index] = answer
-                if readretry.is_transient(answer):
-                    retry.append(index)
-                continue
-            try:
-                out[index] = decode_output(rpc.to_bytes(answer), len(groups[index]))
-            except (TypeError, ValueError) as exc:
-                out[index] = ValueError(f"malformed aggregate output: {exc}")
-        pending = retry
-        if not pending:
-            break
-    return [r if r is not None else ValueError("no answer") for r in out]
+    answers = _send(w3, [("eth_call", p) for p in params])
+    out: list[AggregateResult | Exception] = []
+    for group, answer in zip(groups, answers, strict=True):
+        if isinstance(answer, Exception):
+            out.append(answer)
+            continue
+        try:
+            out.append(decode_output(rpc.to_bytes(answer), len(group)))
+        except (TypeError, ValueError) as exc:
+            out.append(ValueError(f"malformed aggregate output: {exc}"))
+    return out
 
 
 def aggregate_all(
@@ -379,7 +364,7 @@ def aggregate_all(
     if isinstance(block_identifier, int):
         pinned = block_identifier
     else:
-        pinned = rpc.to_int(readretry.request(w3, "eth_blockNumber", []))
+        pinned = rpc.to_int(rpc.request(w3, "eth_blockNumber", []))
     results: list[CallResult | None] = [None] * len(calls)
     observed: list[int] = []
     while groups:

@@ -140,8 +140,11 @@ def request(
     params: list[Any],
     *,
     budget: net.Budget | None = None,
+    attempts: int | None = None,
 ) -> Any:
-    """Send one JSON-RPC request and return its ``result`` (shape-checked).
+    """Send one JSON-RPC request and return its ``result`` (shape-checked). Over HTTP a
+    read is retried by the transport's one loop (``attempts`` tries if given, else
+    ``transport.READS``); an in-process provider is asked once.
 
     Raises:
         ExecutionReverted: the call reverted.
@@ -150,7 +153,7 @@ def request(
     """
     transport = transport_of(target)
     if transport is not None:
-        result = transport.request(method, params, budget=budget)
+        result = transport.request(method, params, budget=budget, attempts=attempts)
     else:
         result = _provider_request(target, method, params)  # type: ignore[arg-type]
     return check_result(method, result)
@@ -170,6 +173,7 @@ def batch(
     calls: Sequence[tuple[str, list[Any]]],
     *,
     budget: net.Budget | None = None,
+    attempts: int | None = None,
 ) -> list[Any]:
     """Send several requests as one JSON-RPC batch (one HTTP request) over HTTP, else
     one by one. Each item of the returned list is the call's result or the exception
@@ -183,9 +187,9 @@ def batch(
         out: list[Any] = []
         for method, params in calls:
             try:
-                out.append(request(target, method, params, budget=budget))
+                out.append(request(target, method, params, budget=budget, attempts=attempts))
             except (ExecutionReverted, NodeError, TransportError) as exc:
                 out.append(exc)
         return out
-    answers = transport.batch(calls, budget=budget)
+    answers = transport.batch(calls, budget=budget, attempts=attempts)
     return [_checked(method, item) for (method, _), item in zip(calls, answers, strict=True)]

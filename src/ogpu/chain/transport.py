@@ -4,9 +4,11 @@
 in flight, reused afterwards), so threads can share one transport. Every call ends
 within its budget (``timeout=`` seconds, a :class:`~ogpu.net.Budget` passed as
 ``budget=``, capped by an ambient ``Budget.scope()``), whatever the node does.
-Reads are retried on transient failures (connection errors, timeouts, HTTP 429/5xx)
-inside that budget; sends (``eth_sendRawTransaction``, ``eth_sendTransaction``) are
-never retried here: their outcome is for the caller to settle by hash.
+Reads are retried here and nowhere else, by one loop under :data:`READS`, inside that
+budget: on connection errors, timeouts, HTTP 429/5xx and error answers that say a
+replica lags or the node is busy (``net.is_transient_reply``); a batch asks again for
+the items still lagging. Sends (``eth_sendRawTransaction``, ``eth_sendTransaction``)
+are never retried here: their outcome is for the caller to settle by hash.
 
 Standard library and :mod:`ogpu.net` only: importing this module costs no web3,
 requests or eth-abi. Failures are the three exceptions of :mod:`ogpu.chain.rpc`
@@ -18,13 +20,14 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, TypeVar
 
 from ogpu import net
 from ogpu.chain._errors import ExecutionReverted, NodeError, TransportError, unwrap
 
-__all__ = ["DEFAULT_TIMEOUT", "SEND_METHODS", "HttpTransport", "transport_for"]
+__all__ = ["DEFAULT_TIMEOUT", "READS", "SEND_METHODS", "HttpTransport", "transport_for"]
 
 #: Seconds one call may take, retries included, unless the caller says otherwise.
 DEFAULT_TIMEOUT = 30.0
@@ -32,8 +35,11 @@ DEFAULT_TIMEOUT = 30.0
 SEND_METHODS = frozenset({"eth_sendRawTransaction", "eth_sendTransaction"})
 _CONNECT_TIMEOUT = 5.0
 _MAX_ANSWER = 256 * 1024 * 1024
-_READS = net.RetryPolicy(max_attempts=3, backoff_initial=0.05, backoff_max=0.5)
+#: The one retry policy of every JSON-RPC read: 5 tries, pauses of up to 0.05, 0.1, 0.2
+#: and 0.4 s (a lagging replica is usually level again within a second).
+READS = net.RetryPolicy(max_attempts=5, backoff_initial=0.05, backoff_max=0.5)
 _SENDS = net.RetryPolicy(max_attempts=1)
+T = TypeVar("T")
 
 
 class HttpTransport:
@@ -75,8 +81,10 @@ class HttpTransport:
         *,
         budget: net.Budget | None = None,
         timeout: float | None = None,
+        attempts: int | None = None,
     ) -> Any:
-        """Send one request; return its ``result``. One HTTP POST per attempt.
+        """Send one request; return its ``result``. One HTTP POST per attempt (reads:
+        up to ``attempts``, default ``READS.max_attempts``; sends: one).
 
         Raises:
             ExecutionReverted: an ``eth_call``/``eth_estimateGas`` reverted.
@@ -84,12 +92,19 @@ class HttpTransport:
             TransportError: no usable answer in time (the message says what was tried
                 and why: refused, DNS, timeout, HTTP status, malformed body).
         """
-        ident = self._next_id()
-        payload = {"jsonrpc": "2.0", "id": ident, "method": method, "params": list(params)}
-        answer = self._post(payload, method, budget, timeout, method not in SEND_METHODS)
-        if isinstance(answer, dict) and "id" in answer and not _same_id(answer["id"], ident):
-            raise TransportError(method, "malformed answer: it answers another request id")
-        return unwrap(method, answer)
+        read = method not in SEND_METHODS
+
+        def attempt(post: Callable[[object], Any]) -> Any:
+            ident = self._next_id()
+            answer = post(_call(ident, method, params))
+            if isinstance(answer, dict) and "id" in answer and not _same_id(answer["id"], ident):
+                raise TransportError(method, "malformed answer: it answers another request id")
+            try:
+                return unwrap(method, answer)
+            except NodeError as exc:
+                raise (net.Transient(exc) if read and _lagging(exc) else exc) from None
+
+        return self._retried(attempt, method, budget, timeout, _policy(read, attempts))
 
     def batch(
         self,
@@ -97,76 +112,88 @@ class HttpTransport:
         *,
         budget: net.Budget | None = None,
         timeout: float | None = None,
+        attempts: int | None = None,
     ) -> list[Any]:
-        """Send ``calls`` as one JSON-RPC batch (one HTTP POST per attempt). Each item of
-        the answer is the call's result or the exception :meth:`request` would raise.
+        """Send ``calls`` as one JSON-RPC batch (one HTTP POST per attempt, as
+        :meth:`request`; a retry asks only for the reads still failing transiently).
+        Each item of the answer is the call's result or the exception :meth:`request`
+        would raise.
 
         Raises:
             TransportError: no usable answer. NodeError: the node refused the batch.
         """
-        ids = [self._next_id() for _ in calls]
-        payload = [
-            {"jsonrpc": "2.0", "id": i, "method": m, "params": list(p)}
-            for i, (m, p) in zip(ids, calls, strict=True)
-        ]
         reads = not any(m in SEND_METHODS for m, _ in calls)
-        answer = self._post(payload, "batch", budget, timeout, reads)
-        if not isinstance(answer, list):
-            error = answer.get("error") if isinstance(answer, dict) else None
-            message = error.get("message") if isinstance(error, dict) else None
-            if message is None:
-                raise TransportError("batch", "malformed answer: not a list")
-            raise NodeError("batch", None, str(message))
-        by_id = {str(item.get("id")): item for item in answer if isinstance(item, dict)}
-        results: list[Any] = []
-        for ident, (method, _) in zip(ids, calls, strict=True):
-            item = by_id.get(str(ident))
-            try:
-                if item is None:
-                    raise TransportError(method, "malformed answer: missing from the batch")
-                results.append(unwrap(method, item))
-            except (ExecutionReverted, NodeError, TransportError) as exc:
-                results.append(exc)
-        return results
+        results: list[Any] = [None] * len(calls)
+        pending = list(range(len(calls)))
+
+        def attempt(post: Callable[[object], Any]) -> list[Any]:
+            nonlocal pending
+            ids = [self._next_id() for _ in pending]
+            answer = post([_call(ident, *calls[i]) for i, ident in zip(pending, ids, strict=True)])
+            for i, item in zip(pending, _items(answer, ids), strict=True):
+                results[i] = _result(calls[i][0], item)
+            pending = [i for i in pending if reads and _lagging(results[i])]
+            if pending:
+                raise net.Transient(_Unsettled())
+            return results
+
+        try:
+            policy = _policy(reads, attempts)
+            answers: list[Any] = self._retried(attempt, "batch", budget, timeout, policy)
+        except _Unsettled:
+            return results
+        return answers
 
     def close(self) -> None:
         """Close the idle connections (the transport stays usable)."""
         self._pool.clear()
 
-    def _post(
+    def _retried(
         self,
-        payload: object,
+        attempt: Callable[[Callable[[object], Any]], T],
         what: str,
         budget: net.Budget | None,
         timeout: float | None,
-        retry: bool,
-    ) -> Any:
+        policy: net.RetryPolicy,
+    ) -> T:
+        """Run ``attempt(post)`` under ``policy`` within the call's budget (``budget``, else
+        ``timeout`` seconds); ``post(payload)`` is one HTTP POST of at most ``timeout``
+        seconds, returning the parsed answer."""
         seconds = self.timeout if timeout is None else float(timeout)
         bound = net.effective(budget, seconds)
-        data = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         limits = net.Timeout(connect=min(_CONNECT_TIMEOUT, seconds), read=seconds)
+        idempotent = policy is not _SENDS
 
-        def attempt(left: net.Budget) -> Any:
-            try:
-                response = net.request(
-                    "POST",
-                    self.url,
-                    body=data,
-                    headers=self._headers,
-                    timeout=limits,
-                    budget=left,
-                    pool=self._pool,
-                    max_bytes=_MAX_ANSWER,
-                    idempotent=retry,
-                )
-            except net.NetError as exc:
-                error = TransportError(what, _cause(exc, self.shown))
-                error.__cause__ = exc
-                raise (net.Transient(error) if exc.transient else error) from exc
-            return self._answer(response, what)
+        def one(left: net.Budget) -> T:
+            # a caller's longer budget spans attempts; each still ends within ``timeout``
+            cap = left if left.remaining() <= seconds else net.Budget.after(seconds)
+            return attempt(lambda payload: self._post(payload, what, cap, limits, idempotent))
 
-        policy = _READS if retry else _SENDS
-        return net.run_with_retry(attempt, policy=policy, budget=bound, what=f"{what} {self.shown}")
+        return net.run_with_retry(one, policy=policy, budget=bound, what=f"{what} {self.shown}")
+
+    def _post(
+        self, payload: object, what: str, left: net.Budget, limits: net.Timeout, idempotent: bool
+    ) -> Any:
+        """One HTTP POST of ``payload``; its parsed JSON answer. Transient failures are
+        raised as ``net.Transient``."""
+        data = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        try:
+            response = net.request(
+                "POST",
+                self.url,
+                body=data,
+                headers=self._headers,
+                timeout=limits,
+                budget=left,
+                pool=self._pool,
+                max_bytes=_MAX_ANSWER,
+                idempotent=idempotent,
+            )
+        except net.NetError as exc:
+            error = TransportError(what, _cause(exc, self.shown))
+            error.__cause__ = exc
+            raise (net.Transient(error) if exc.transient else error) from exc
+        return self._answer(response, what)
 
     def _answer(self, response: net.Response, what: str) -> Any:
         status = response.status
@@ -183,6 +210,52 @@ class HttpTransport:
             head = response.body[:40].decode("utf-8", "replace").replace("\n", " ")
             raise TransportError(what, f"malformed answer: not JSON ({head!r})")
         return parsed
+
+
+def _policy(read: bool, attempts: int | None) -> net.RetryPolicy:
+    """``READS`` (``attempts`` tries if given) for reads; one try for sends. No I/O."""
+    if not read:
+        return _SENDS
+    return READS if attempts is None else replace(READS, max_attempts=attempts)
+
+
+class _Unsettled(Exception):
+    """Some reads of a batch still failed transiently when the retries ran out."""
+
+
+def _lagging(answer: object) -> bool:
+    return isinstance(answer, NodeError) and net.is_transient_reply(answer.message)
+
+
+def _call(ident: int, method: str, params: Sequence[Any]) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": ident, "method": method, "params": list(params)}
+
+
+def _items(answer: Any, ids: list[int]) -> list[Any]:
+    """The answer object of each id in a batch answer (None where missing).
+
+    Raises:
+        TransportError: not a list. NodeError: an error object for the whole batch.
+    """
+    if not isinstance(answer, list):
+        error = answer.get("error") if isinstance(answer, dict) else None
+        message = error.get("message") if isinstance(error, dict) else None
+        if message is None:
+            raise TransportError("batch", "malformed answer: not a list")
+        refused = NodeError("batch", None, str(message))
+        raise net.Transient(refused) if _lagging(refused) else refused
+    by_id = {str(item.get("id")): item for item in answer if isinstance(item, dict)}
+    return [by_id.get(str(ident)) for ident in ids]
+
+
+def _result(method: str, item: Any) -> Any:
+    """One batch item's result, or the exception it stands for."""
+    try:
+        if item is None:
+            raise TransportError(method, "malformed answer: missing from the batch")
+        return unwrap(method, item)
+    except (ExecutionReverted, NodeError, TransportError) as exc:
+        return exc
 
 
 def _cause(exc: net.NetError, shown: str) -> str:

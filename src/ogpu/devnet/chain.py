@@ -41,6 +41,7 @@ try:
     from web3.providers.eth_tester.defaults import API_ENDPOINTS, static_return
     from web3.types import RPCEndpoint, RPCResponse
 
+    from ogpu.devnet.flatstorage import flat_vm_configuration
     from ogpu.devnet.txindex import IndexedBackend
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     raise DevnetDependencyError(
@@ -167,11 +168,17 @@ class Devnet:
         backend = IndexedBackend(genesis_state=genesis_state)
         # eth_accounts / eth_sendTransaction use these keys.
         backend.account_keys = tuple(PrivateKey(a.key) for a in self.accounts)
-        # py-evm takes the chain id from the chain class; a subclass keeps it
-        # across snapshot reverts, which rebuild the chain from its class.
+        # py-evm takes the chain id and the VMs from the chain class; a subclass
+        # keeps them across snapshot reverts, which rebuild the chain from its class.
+        # The VMs read storage through a flat cache (ogpu.devnet.flatstorage).
         chain_class = type(backend.chain)
         backend.chain.__class__ = type(
-            "OgpuDevnetChain", (chain_class,), {"chain_id": DEVNET_CHAIN_ID}
+            "OgpuDevnetChain",
+            (chain_class,),
+            {
+                "chain_id": DEVNET_CHAIN_ID,
+                "vm_configuration": flat_vm_configuration(chain_class.vm_configuration),
+            },
         )
         self.tester = EthereumTester(backend)
         self.w3 = Web3(_DevnetProvider(self.tester, api_endpoints=_endpoints(self.chain_id)))

@@ -12,6 +12,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from ogpu.chain.config import ChainConfig
+from ogpu.net import redact_url
 from ogpu.types import InvalidRpcUrlError
 
 if TYPE_CHECKING:
@@ -29,13 +30,6 @@ _lock = threading.Lock()
 class NodeUnreachableError(InvalidRpcUrlError, ConnectionError):
     """No answer from the RPC URL: an ``InvalidRpcUrlError`` that is also the builtin
     ``ConnectionError`` the official SDK raises here."""
-
-
-def _shown(url: str) -> str:
-    """``url`` without credentials or query (they may hold an API key)."""
-    head, _, _ = url.partition("?")
-    scheme, sep, rest = head.partition("://")
-    return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else head
 
 
 async def get_async_web3() -> AsyncWeb3[AsyncBaseProvider]:
@@ -59,18 +53,19 @@ async def get_async_web3() -> AsyncWeb3[AsyncBaseProvider]:
         cached = _instances.get(key)
     if cached is not None:
         return cached
+    shown = redact_url(url, keep_path=False)
     w3: AsyncWeb3[AsyncBaseProvider] = AsyncWeb3(AsyncHTTPProvider(url))
     try:
         served = int(await asyncio.wait_for(w3.eth.chain_id, _CONNECT_TIMEOUT))
     except Exception as exc:
         raise NodeUnreachableError(
-            message=f"cannot reach a JSON-RPC node at {_shown(url)}: {type(exc).__name__}",
-            url=_shown(url),
+            message=f"cannot reach a JSON-RPC node at {shown}: {type(exc).__name__}",
+            url=shown,
         ) from None
     if served != int(chain):
         raise InvalidRpcUrlError(
-            message=f"{_shown(url)} serves chain id {served}, expected {int(chain)} ({chain.name})",
-            url=_shown(url),
+            message=f"{shown} serves chain id {served}, expected {int(chain)} ({chain.name})",
+            url=shown,
         )
     with _lock:
         return _instances.setdefault(key, w3)

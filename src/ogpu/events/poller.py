@@ -55,7 +55,7 @@ import weakref
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from eth_utils.address import is_address, to_checksum_address
+from ogpu_bindings.runtime import check_address
 from web3 import Web3
 
 from ogpu.events._rpc import (
@@ -78,7 +78,6 @@ from ogpu.events._settings import (
     set_poller_settings,
 )
 from ogpu.events._subscription import Subscription, deliver
-from ogpu.types import InvalidAddressError
 
 __all__ = [
     "DEFAULT_MAX_BLOCK_RANGE",
@@ -111,12 +110,8 @@ class EventPoller:
     def __init__(
         self, w3: Web3, nexus_address: str, settings: PollerSettings | None = None
     ) -> None:
-        if not isinstance(nexus_address, str) or not is_address(nexus_address):
-            raise InvalidAddressError(
-                f"nexus_address is not an address: {nexus_address!r}", param="nexus_address"
-            )
+        self.nexus_address = check_address(nexus_address, "nexus_address")
         self._rpc = Rpc(w3)
-        self.nexus_address = to_checksum_address(nexus_address)
         self.settings = settings or get_poller_settings()
         self._chunk = self.settings.max_block_range
         self._subs: list[Subscription[Any]] = []

@@ -33,9 +33,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any, Generic, TypeVar
 
-from eth_utils.address import is_address
 from ogpu_bindings.events import nexus as _nexus
-from ogpu_bindings.runtime import ContractEvent
+from ogpu_bindings.runtime import ContractEvent, check_address
 
 from ogpu.events._settings import check_int, check_positive
 from ogpu.events._web3 import get_async_web3, get_nexus_contract  # noqa: F401 - official names
@@ -50,12 +49,7 @@ from ogpu.events.types import (
 )
 
 # ResponseStatus and TaskStatus: 0.2.3 exposes them from this module.
-from ogpu.types import (  # noqa: F401
-    InvalidAddressError,
-    InvalidInputError,
-    ResponseStatus,
-    TaskStatus,
-)
+from ogpu.types import InvalidInputError, ResponseStatus, TaskStatus  # noqa: F401
 
 E = TypeVar("E")
 
@@ -113,15 +107,14 @@ def _validate(
     confirmations: int,
     on_removed: object,
 ) -> str:
-    if not isinstance(address, str) or not is_address(address):
-        raise InvalidAddressError(f"{name} is not an address: {address!r}", param=name)
+    scope = check_address(address, name).lower()
     if from_block is not None:
         check_int("from_block", from_block, 0)
     check_positive("poll_interval", poll_interval, "a positive number of seconds")
     check_int("confirmations", confirmations, 0)
     if on_removed is not None and not callable(on_removed):
         raise InvalidInputError("on_removed must be callable or None", param="on_removed")
-    return address.lower()
+    return scope
 
 
 def _current_poller() -> EventPoller:

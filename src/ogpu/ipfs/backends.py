@@ -10,6 +10,7 @@ import abc
 import json
 import re
 import secrets
+from functools import partial
 from typing import Any, ClassVar, NoReturn, Protocol, runtime_checkable
 from urllib.parse import urlencode, urlsplit
 
@@ -154,17 +155,10 @@ class _MultipartBackend(abc.ABC):
                 raise _refused(f"upload to {shown} {verb}: HTTP {status}", shown, status)
             return _parse_answer(response.body, shown)
 
+        post = partial(net.request, "POST", target, body=body, headers=headers, timeout=timeout)
+
         def send(budget: net.Budget) -> net.Response:
-            return net.request(
-                "POST",
-                target,
-                body=body,
-                headers=headers,
-                timeout=timeout,
-                budget=budget,
-                max_bytes=MAX_ANSWER_BYTES,
-                pool=_POOL,
-            )
+            return post(budget=budget, max_bytes=MAX_ANSWER_BYTES, pool=_POOL)
 
         budget = net.effective(retry.budget(timeout), None)
         answer = _request.exchange(

@@ -86,32 +86,6 @@ def validate_base_url(name: str, url: str) -> str:
     return url.strip().rstrip("/")
 
 
-def _current_chain_id() -> int | None:
-    """Chain id selected in :mod:`ogpu.chain`, or None if unavailable. No RPC."""
-    try:
-        from ogpu.chain import ChainConfig
-    except ImportError:
-        return None
-    return int(ChainConfig.get_current_chain())
-
-
-def _registered_store() -> str | None:
-    """The devnet store ``connect_devnet(store_url=...)`` registered in the current context."""
-    try:
-        from ogpu.chain.context import current
-    except ImportError:
-        return None
-    return current().ipfs_store
-
-
-def _current_rpc_url() -> str | None:
-    try:
-        from ogpu.chain import ChainConfig
-    except ImportError:
-        return None
-    return str(ChainConfig.get_rpc())
-
-
 @dataclass(frozen=True)
 class IPFSConfig:
     """Resolved settings for one backend: names, base URLs, timeouts and retries."""
@@ -146,11 +120,8 @@ def parse_backend_name(value: str, *, source: str = "backend") -> BackendName:
     return name
 
 
-def _devnet_store_url() -> str:
+def _devnet_store_url(rpc: str) -> str:
     """The devnet store's URL: the devnet RPC's host on port 5001. No I/O."""
-    rpc = _current_rpc_url()
-    if rpc is None:
-        return DEVNET_STORE_URL
     try:
         parts = urlsplit(rpc)
         host = parts.hostname
@@ -169,7 +140,11 @@ def resolve_config(backend: str | None = None) -> IPFSConfig:
     No network I/O (reads ``ogpu.chain`` state only). Raises InvalidInputError on
     an unknown backend name or a malformed URL in the environment.
     """
-    store = _registered_store()
+    # Imported here: ogpu.ipfs loads without the chain layer until a backend is resolved.
+    from ogpu.chain import ChainConfig
+    from ogpu.chain.context import current
+
+    store = current().ipfs_store
     if backend is not None:
         name = parse_backend_name(backend)
     elif store is not None:
@@ -177,14 +152,14 @@ def resolve_config(backend: str | None = None) -> IPFSConfig:
     elif os.environ.get(ENV_BACKEND, "").strip():
         name = parse_backend_name(os.environ[ENV_BACKEND], source=ENV_BACKEND)
     else:
-        name = "devnet" if _current_chain_id() == DEVNET_CHAIN_ID else "ogpu"
+        name = "devnet" if int(ChainConfig.get_current_chain()) == DEVNET_CHAIN_ID else "ogpu"
 
     if name == "ogpu":
         api, gateway = OGPU_API_URL, OGPU_GATEWAY_URL
     elif name == "node":
         api, gateway = NODE_API_URL, NODE_GATEWAY_URL
     else:
-        api = gateway = _devnet_store_url()
+        api = gateway = _devnet_store_url(ChainConfig.get_rpc())
 
     env_api = (store if name == "devnet" else None) or os.environ.get(ENV_API_URL, "").strip()
     env_gateway = os.environ.get(ENV_GATEWAY, "").strip()

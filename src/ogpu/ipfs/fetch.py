@@ -15,6 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit
 
@@ -159,18 +160,11 @@ def fetch_ipfs_bytes(
             url=hop,
         )
 
+    fetch = partial(net.request, "GET", timeout=chosen, policy=guard, max_redirects=max_redirects)
+
     def get(address: str, accept: dict[str, str], limit: int) -> bytes:
         def send(left: net.Budget) -> net.Response:
-            return net.request(
-                "GET",
-                address,
-                headers=accept,
-                timeout=chosen,
-                budget=left,
-                policy=guard,
-                max_redirects=max_redirects,
-                max_bytes=limit,
-            )
+            return fetch(address, headers=accept, budget=left, max_bytes=limit)
 
         what = f"GET {shown}"
         return _request.exchange(

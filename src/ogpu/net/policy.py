@@ -1,13 +1,16 @@
 """Timeouts and the retry policy: one definition for IPFS, JSON-RPC and the service callback.
 
 Transient (worth a retry): connection failures, timeouts, bodies cut short, HTTP 429
-and 5xx. Everything else is final. Retries and their pauses count inside the call's
-:class:`~ogpu.net.Budget`: a retry that cannot finish in time is not started.
+and 5xx, and an error answer saying the same in words (a lagging replica, a rate
+limit: :func:`is_transient_reply`). Everything else is final. Retries and their
+pauses count inside the call's :class:`~ogpu.net.Budget`: a retry that cannot finish
+in time is not started.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,12 +22,21 @@ __all__ = [
     "RetryPolicy",
     "Timeout",
     "Transient",
+    "is_transient_reply",
     "is_transient_status",
     "parse_retry_after",
     "run_with_retry",
 ]
 
 T = TypeVar("T")
+
+# A replica without the block yet: "block 0x1a not found" (public RPC), "header not found"
+# (geth), "unknown block" (erigon, nethermind). A busy node: rate limits, "try again".
+_TRANSIENT_REPLY = re.compile(
+    r"block\s+\S*\s*not found|header not found|unknown block"
+    r"|rate limit|too many requests|temporarily|try again",
+    re.IGNORECASE,
+)
 
 
 def _invalid(message: str, param: str) -> NoReturn:
@@ -198,3 +210,10 @@ def parse_retry_after(value: str | None) -> float | None:
 def is_transient_status(status: int) -> bool:
     """HTTP 429 and 5xx."""
     return status == 429 or 500 <= status <= 599
+
+
+def is_transient_reply(message: str) -> bool:
+    """Whether an error answer's ``message`` says another try may succeed: a lagging
+    replica of a load-balanced node (official ogpu 0.2.3 retries those too) or a busy
+    one. Reverts and other errors are final. No I/O."""
+    return bool(_TRANSIENT_REPLY.search(message))

@@ -3,7 +3,7 @@
 Reads go through ``ogpu.chain.rpc`` (raw JSON-RPC, no web3 middleware) so a
 getter costs exactly one request; several reads use ``ogpu.chain.multicall``
 (one request, one block). A lagging replica's "block not found" is asked again
-(``ogpu.chain.readretry``). Paginated lists: ``_paging``.
+by the transport's one read retry loop. Paginated lists: ``_paging``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import ogpu_bindings
 from ogpu_bindings.runtime import ContractCall, ContractEvent, LogLike, check_address
 
-from ogpu.chain import multicall, readretry, rpc
+from ogpu.chain import multicall, rpc
 from ogpu.chain.config import ChainConfig
 from ogpu.chain.web3 import Web3Manager
 from ogpu.types.errors import (
@@ -150,7 +150,7 @@ def read(
     """
     block_id = hex(block) if isinstance(block, int) else block
     try:
-        raw = readretry.request(
+        raw = rpc.request(
             endpoint(), "eth_call", [{"to": call.to, "data": "0x" + call.data.hex()}, block_id]
         )
     except rpc.ExecutionReverted as exc:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from ogpu.protocol import _bindings as b
+
+_Bound = TypeVar("_Bound", bound="AddressBound")
 
 
 class AddressBound:
@@ -26,6 +29,19 @@ class AddressBound:
         """
         self.address: str = b.checksum(address, "address")
         self.chain: object = chain
+
+    @classmethod
+    def _decoded(cls: type[_Bound], addresses: Iterable[str], chain: object = None) -> list[_Bound]:
+        """Instances for addresses the ABI decoder already checked and checksummed
+        (``ogpu_bindings.runtime.as_address``), without checking each a second time:
+        a list of 3,000 tasks spent half its client CPU there. No RPC, raises nothing."""
+        out = []
+        for address in addresses:
+            item = cls.__new__(cls)
+            item.address = address
+            item.chain = chain
+            out.append(item)
+        return out
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, AddressBound) or type(other) is not type(self):

@@ -82,7 +82,7 @@ class Source(SourceBase):
         tasks = self._from_zero(
             source_abi.get_task_count_call, source_abi.get_tasks_call, source_abi.tasks_call
         )
-        return [Task(a, self.chain) for a in read_list(tasks, lower, upper)]
+        return Task._decoded(read_list(tasks, lower, upper), self.chain)
 
     def get_registrants(self, lower: int = 0, upper: int | None = None) -> list[str]:
         """Registered provider addresses in ``[lower, upper)`` (``upper=None``: all).

@@ -35,8 +35,24 @@ logging.addLevelName(FAIL_LEVEL, "FAIL")
 
 if TYPE_CHECKING:
     _AdapterBase = logging.LoggerAdapter[logging.Logger]
+    _Target = logging.Logger | logging.LoggerAdapter[logging.Logger]
 else:
     _AdapterBase = logging.LoggerAdapter
+
+
+def task_success(self: _Target, message: object, *args: object, **kwargs: Any) -> None:
+    """Log ``message`` on ``self`` at level SUCCESS (25). No I/O besides logging."""
+    self.log(SUCCESS_LEVEL, message, *args, **kwargs)
+
+
+def task_timeout(self: _Target, message: object, *args: object, **kwargs: Any) -> None:
+    """Log ``message`` on ``self`` at level TIMEOUT (35). No I/O besides logging."""
+    self.log(TIMEOUT_LEVEL, message, *args, **kwargs)
+
+
+def task_fail(self: _Target, message: object, *args: object, **kwargs: Any) -> None:
+    """Log ``message`` on ``self`` at level FAIL (45). No I/O besides logging."""
+    self.log(FAIL_LEVEL, message, *args, **kwargs)
 
 
 class ServiceLogger(_AdapterBase):
@@ -49,17 +65,10 @@ class ServiceLogger(_AdapterBase):
         # Pass ``extra=`` through untouched (the base class would replace it).
         return msg, kwargs
 
-    def task_success(self, msg: object, *args: object, **kwargs: Any) -> None:
-        """Log a completed task at level SUCCESS (25). No RPC."""
-        self.log(SUCCESS_LEVEL, msg, *args, **kwargs)
-
-    def task_timeout(self, msg: object, *args: object, **kwargs: Any) -> None:
-        """Log a timed-out task at level TIMEOUT (35). No RPC."""
-        self.log(TIMEOUT_LEVEL, msg, *args, **kwargs)
-
-    def task_fail(self, msg: object, *args: object, **kwargs: Any) -> None:
-        """Log a failed task at level FAIL (45). No RPC."""
-        self.log(FAIL_LEVEL, msg, *args, **kwargs)
+    # The official module's helpers, as methods.
+    task_success = task_success
+    task_timeout = task_timeout
+    task_fail = task_fail
 
     @property
     def handlers(self) -> list[logging.Handler]:
@@ -97,7 +106,7 @@ def _build() -> ServiceLogger:
 logger = _build()
 
 
-# -- the official module's helpers ----------------------------------------------------------------
+# -- the official module's other names -------------------------------------------------------------
 from . import config  # noqa: E402
 
 _COLORS = {
@@ -127,22 +136,3 @@ class PartyFormatter(logging.Formatter):
         shown = logging.makeLogRecord(record.__dict__)
         shown.levelname = f"\033[{color}m{record.levelname}\033[0m"
         return super().format(shown)
-
-
-if TYPE_CHECKING:
-    _Target = logging.Logger | logging.LoggerAdapter[logging.Logger]
-
-
-def task_success(self: _Target, message: object, *args: object, **kwargs: Any) -> None:
-    """Log ``message`` on ``self`` at level SUCCESS (25). No I/O besides logging."""
-    self.log(SUCCESS_LEVEL, message, *args, **kwargs)
-
-
-def task_timeout(self: _Target, message: object, *args: object, **kwargs: Any) -> None:
-    """Log ``message`` on ``self`` at level TIMEOUT (35). No I/O besides logging."""
-    self.log(TIMEOUT_LEVEL, message, *args, **kwargs)
-
-
-def task_fail(self: _Target, message: object, *args: object, **kwargs: Any) -> None:
-    """Log ``message`` on ``self`` at level FAIL (45). No I/O besides logging."""
-    self.log(FAIL_LEVEL, message, *args, **kwargs)

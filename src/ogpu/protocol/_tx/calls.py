@@ -1,8 +1,9 @@
 """The engine's reads: retried when transient, batched where they can be.
 
-Reads are retried under the one :class:`ogpu.net.RetryPolicy` shape, inside the
-ambient budget (see ``clock``); broadcasts never go through here (a lost broadcast is
-settled by its hash, see ``send``).
+Reads are retried by the transport's one loop (``ogpu.chain.transport.READS`` with
+``retries + 1`` tries, each within the HTTP timeout), inside the ambient budget (see
+``clock``); broadcasts never go through here (a lost broadcast is settled by its hash,
+see ``send``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 RETRY_PAUSE = 0.05
 #: Items per JSON-RPC batch (hosted nodes commonly cap batches at 100).
 BATCH_LIMIT = 100
-_TRANSIENT = ("rate limit", "too many requests", "timeout", "timed out", "temporarily", "try again")
 T = TypeVar("T")
 
 
@@ -32,37 +32,25 @@ def chunks(items: Sequence[T], size: int = BATCH_LIMIT) -> list[Sequence[T]]:
 
 
 def is_transient(failure: object) -> bool:
-    """Whether a read's failure is worth asking again (no answer, or a busy node)."""
+    """Whether a read's failure is worth asking again (no answer, or what
+    ``net.is_transient_reply`` calls transient: the transport's own test). No I/O."""
     if isinstance(failure, rpc.TransportError):
         return True
-    if isinstance(failure, rpc.NodeError):
-        text = failure.message.lower()
-        return any(marker in text for marker in _TRANSIENT)
-    return False
-
-
-def policy(retries: int) -> net.RetryPolicy:
-    """The retry policy of the engine's reads: ``retries`` retries after the first try."""
-    return net.RetryPolicy(max_attempts=retries + 1, backoff_initial=RETRY_PAUSE, backoff_max=1.0)
+    return isinstance(failure, rpc.NodeError) and net.is_transient_reply(failure.message)
 
 
 def read(w3: Web3, method: str, params: list[Any], retries: int) -> Any:
-    """One read, retried when transient.
+    """One read; the transport asks again while transient (``retries`` times at most).
 
     Raises:
         RPCError: no answer within the retries and the ambient budget, or a node error.
     """
-
-    def attempt(_: net.Budget) -> Any:
-        try:
-            return rpc.request(w3, method, params)
-        except (rpc.NodeError, rpc.TransportError) as exc:
-            error = b.rpc_error(exc)
-            raise (net.Transient(error) if is_transient(exc) else error) from None
-
-    return net.run_with_retry(
-        attempt, policy=policy(retries), budget=net.effective(None, None), what=method
-    )
+    try:
+        return rpc.request(
+            w3, method, params, budget=net.effective(None, None), attempts=retries + 1
+        )
+    except (rpc.NodeError, rpc.TransportError) as exc:
+        raise b.rpc_error(exc) from None
 
 
 def each(w3: Web3, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
@@ -71,24 +59,19 @@ def each(w3: Web3, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
 
 
 def batch(w3: Web3, calls: Sequence[tuple[str, list[Any]]], retries: int) -> list[Any]:
-    """One JSON-RPC batch (each item its result or its ``rpc`` failure), retried on
-    transport failures; a node refusing batches gets the calls one by one.
+    """One JSON-RPC batch (each item its result or its ``rpc`` failure); the transport
+    asks again while transient (``retries`` times at most); a node refusing batches gets
+    the calls one by one.
 
     Raises:
         RPCError: no answer within the retries and the ambient budget.
     """
-
-    def attempt(_: net.Budget) -> list[Any]:
-        try:
-            return rpc.batch(w3, calls)
-        except rpc.TransportError as exc:
-            raise net.Transient(b.rpc_error(exc)) from None
-        except rpc.NodeError:
-            return each(w3, calls)
-
-    return net.run_with_retry(
-        attempt, policy=policy(retries), budget=net.effective(None, None), what="batch"
-    )
+    try:
+        return rpc.batch(w3, calls, budget=net.effective(None, None), attempts=retries + 1)
+    except rpc.TransportError as exc:
+        raise b.rpc_error(exc) from None
+    except rpc.NodeError:
+        return each(w3, calls)
 
 
 def batches(w3: Web3, calls: Sequence[tuple[str, list[Any]]], retries: int) -> list[Any]:

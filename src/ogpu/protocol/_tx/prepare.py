@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from ogpu_bindings.runtime import TxRequest
 
-from ogpu import net
 from ogpu.chain import rpc
 from ogpu.chain.config import ChainConfig
 from ogpu.chain.context import current
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._revert import decode_failure
-from ogpu.protocol._tx.calls import batches, each, is_transient, policy, read
+from ogpu.protocol._tx.calls import batch, batches, is_transient, read
 from ogpu.protocol._tx.fees import FEE_READS, fee_fields
 from ogpu.types.errors import ChainNotSupportedError, GasError, OGPUError
 
@@ -105,21 +104,7 @@ def prepare(w3: Web3, target: Target, sender: str, retries: int) -> tuple[int, d
         RPCError: the node could not be reached.
     """
     calls = [("eth_estimateGas", [call_object(target, sender)]), *FEE_READS]
-
-    def attempt(_: net.Budget) -> list[Any]:
-        try:
-            answers = rpc.batch(w3, calls)
-        except rpc.TransportError as exc:
-            raise net.Transient(b.rpc_error(exc)) from None
-        except rpc.NodeError:
-            answers = each(w3, calls)
-        if is_transient(answers[0]):
-            raise net.Transient(b.rpc_error(answers[0]))
-        return answers
-
-    estimate, block, tip = net.run_with_retry(
-        attempt, policy=policy(retries), budget=net.effective(None, None), what="eth_estimateGas"
-    )
+    estimate, block, tip = batch(w3, calls, retries)
     gas = checked_estimate(estimate, target, sender)
     return gas_limit(gas), fee_fields(w3, block, tip, retries)
 
