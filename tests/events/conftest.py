@@ -17,6 +17,7 @@ from ogpu.devnet import CLIENTS, PROVIDERS, Deployment, load_artifact
 from ogpu.devnet.serve import DevnetServices, start_services
 
 from ..helpers.proxy import FaultProxy
+from ..helpers.streams import until
 
 
 def get_logs(proxy: FaultProxy, latest: bool = False) -> list[dict[str, Any]]:
@@ -45,6 +46,12 @@ def batches_seen(proxy: FaultProxy) -> int:
     """HTTP requests (single or batch) the proxy has received since its last reset."""
     with proxy.lock:
         return len(proxy.batches)
+
+
+async def more_requests(proxy: FaultProxy, count: int) -> None:
+    """Wait until ``count`` more HTTP requests reached the proxy (the poller kept polling)."""
+    seen = batches_seen(proxy)
+    await until(lambda: batches_seen(proxy) >= seen + count)
 
 
 def wider_than(blocks: int, driver: Driver) -> Callable[[list[Any]], bool]:

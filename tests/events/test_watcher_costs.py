@@ -22,8 +22,8 @@ from ogpu.events import (
 )
 
 from ..helpers.proxy import Fault, FaultProxy
-from ..helpers.streams import FAST, assert_nothing_more, shared_poller, stop, take, until
-from .conftest import HEAD, batches_seen, get_logs, is_poll, wider_than
+from ..helpers.streams import FAST, assert_nothing_more, joined, shared_poller, stop, take, until
+from .conftest import HEAD, batches_seen, get_logs, is_poll, more_requests, wider_than
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fast_backoff")]
 
@@ -48,11 +48,9 @@ def test_fifty_watchers_share_one_get_logs_per_poll(on_devnet: FaultProxy, drive
     async def main() -> None:
         streams = [make() for make in watchers for _ in range(10)]
         firsts = [asyncio.ensure_future(s.__anext__()) for s in streams]
-        poller = shared_poller()
-        await until(lambda: poller.subscriber_count == 50 and poller.pending_count == 0)
+        await joined(50)
         # The first request only reads the head; from then on every poll is one batch.
-        seen = batches_seen(on_devnet)
-        await until(lambda: batches_seen(on_devnet) >= seen + 2)
+        await more_requests(on_devnet, 2)
         on_devnet.reset_counts()
         new_tasks = []
         for _ in range(4):
@@ -149,11 +147,9 @@ def test_steady_state_polls_are_one_batched_request_each(
             watch_task_published(source, poll_interval=FAST) for source in sources for _ in range(4)
         ]
         firsts = [asyncio.ensure_future(s.__anext__()) for s in streams]
-        poller = shared_poller()
-        await until(lambda: poller.subscriber_count == 12 and poller.pending_count == 0)
+        await joined(12)
         # The first request only reads the head; from then on every poll is one batch.
-        seen = batches_seen(on_devnet)
-        await until(lambda: batches_seen(on_devnet) >= seen + 2)
+        await more_requests(on_devnet, 2)
         on_devnet.reset_counts()
         published = []
         for source in sources * 2:
@@ -273,7 +269,7 @@ def test_future_start_and_head_start_share_the_stream(
         await until(lambda: poller.poll_count >= 2)
         now = watch_task_published(source, poll_interval=FAST)
         first_now = asyncio.ensure_future(now.__anext__())
-        await until(lambda: poller.subscriber_count == 2 and poller.pending_count == 0)
+        await joined(2)
         tasks = []
         while driver.head() < future + 2:
             task, receipt = await asyncio.to_thread(driver.publish_task, source)

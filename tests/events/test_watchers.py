@@ -27,11 +27,11 @@ from ..helpers.streams import (
     FAST,
     assert_nothing_more,
     expected_events,
-    shared_poller,
+    joined,
     take,
     until,
 )
-from .conftest import batches_seen, get_logs, is_poll
+from .conftest import get_logs, is_poll, more_requests
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fast_backoff")]
 
@@ -122,8 +122,7 @@ def test_live_watchers_from_head(on_devnet: FaultProxy, driver: Driver) -> None:
     async def main() -> None:
         published = watch_task_published(source, poll_interval=FAST)
         first = asyncio.ensure_future(published.__anext__())
-        poller = shared_poller()
-        await until(lambda: poller.subscriber_count == 1 and poller.pending_count == 0)
+        poller = await joined(1)
         task, receipt = await asyncio.to_thread(driver.publish_task, source)
         event = await asyncio.wait_for(first, 60)
         assert event.task == task != old_task
@@ -134,7 +133,7 @@ def test_live_watchers_from_head(on_devnet: FaultProxy, driver: Driver) -> None:
         statuses = watch_task_status_changed(task, poll_interval=FAST)
         attempts = watch_attempted(task, poll_interval=FAST)
         pending = [asyncio.ensure_future(s.__anext__()) for s in (statuses, attempts)]
-        await until(lambda: poller.subscriber_count == 3 and poller.pending_count == 0)
+        await joined(3)
         await asyncio.to_thread(driver.attempt, task, p0, 99)
         status_event, attempt_event = await asyncio.wait_for(asyncio.gather(*pending), 60)
         assert status_event.status is TaskStatus.ATTEMPTED
@@ -158,8 +157,7 @@ def test_late_joiner_with_older_from_block_catches_up_without_duplicates(
     async def main() -> None:
         live = watch_task_published(source, poll_interval=FAST)
         first = asyncio.ensure_future(live.__anext__())
-        poller = shared_poller()
-        await until(lambda: poller.pending_count == 0 and poller.subscriber_count == 1)
+        await joined(1)
         middle, _ = await asyncio.to_thread(driver.publish_task, source)
         assert (await asyncio.wait_for(first, 60)).task == middle
 
@@ -195,12 +193,10 @@ def test_outage_loses_and_repeats_nothing(
         assert [e.task for e in await take(stream, 1)] == [t1]
 
         on_devnet.add("*", Fault.HTTP_502, times=None)
-        seen = batches_seen(on_devnet)
-        await until(lambda: batches_seen(on_devnet) >= seen + 3)
+        await more_requests(on_devnet, 3)
         t2, _ = await asyncio.to_thread(driver.publish_task, source)
         t3, _ = await asyncio.to_thread(driver.publish_task, source)
-        seen = batches_seen(on_devnet)
-        await until(lambda: batches_seen(on_devnet) >= seen + 3)
+        await more_requests(on_devnet, 3)
 
         on_devnet.stop()
         warnings = len(caplog.records)
@@ -277,8 +273,7 @@ def test_publish_then_watch_does_not_see_its_own_task(
         assert driver.head() == receipt["blockNumber"]  # the task is in the head block
         stream = watch_task_published(source, poll_interval=FAST)
         first = asyncio.ensure_future(stream.__anext__())
-        poller = shared_poller()
-        await until(lambda: poller.subscriber_count == 1 and poller.pending_count == 0)
+        await joined(1)
         later, _ = await asyncio.to_thread(driver.publish_task, source)
         assert (await asyncio.wait_for(first, 60)).task == later != own
         await assert_nothing_more(stream, driver.head())

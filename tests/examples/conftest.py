@@ -14,20 +14,11 @@ import pytest
 from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS
 from ogpu.devnet.serve import DevnetServices, start_services
 
+from ..helpers.state import ROLE_VARS, SDK_VARS
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-_CLEARED = (
-    "CLIENT_PRIVATE_KEY",
-    "PROVIDER_PRIVATE_KEY",
-    "MASTER_PRIVATE_KEY",
-    "AGENT_PRIVATE_KEY",
-    "OGPU_CHAIN",
-    "OGPU_RPC_URL",
-    "OGPU_DEVNET_DEPLOYMENT",
-    "OGPU_IPFS_BACKEND",
-    "OGPU_IPFS_API_URL",
-    "OGPU_IPFS_GATEWAY",
-)
+_CLEARED = (*ROLE_VARS, *SDK_VARS)  # the developer's keys and SDK settings
 
 
 @dataclass

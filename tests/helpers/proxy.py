@@ -35,6 +35,16 @@ from .faults import ANSWERED, Fault, Item, Rule, error
 
 __all__ = ["Fault", "FaultProxy", "Rule"]
 
+#: Connection-level faults acted out before forwarding, and after.
+_BEFORE = frozenset({Fault.DROP_BEFORE, Fault.HTTP_502, Fault.SLOW_BEFORE})
+_AFTER = frozenset({Fault.DROP_AFTER, Fault.HTTP_502_AFTER, Fault.GARBAGE_AFTER, Fault.SLOW_AFTER})
+#: The HTTP answer that replaces the node's (the other cut faults drop the connection).
+_REPLIES: dict[Fault, tuple[int, bytes]] = {
+    Fault.HTTP_502: (502, b"<html>502 Bad Gateway</html>"),
+    Fault.HTTP_502_AFTER: (502, b"<html>502 Bad Gateway</html>"),
+    Fault.GARBAGE_AFTER: (200, b"<html>upstream hiccup</html>"),
+}
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -333,17 +343,8 @@ class FaultProxy:
             (i.rule for i in items if i.rule is not None and i.rule.fault.connection_level), None
         )
         fault = level.fault if level is not None else None
-        if fault is Fault.DROP_BEFORE:
-            self._drop(handler)
+        if fault in _BEFORE and self._cut(handler, level, cancel):
             return
-        if fault is Fault.HTTP_502:
-            self._reply(handler, 502, b"<html>502 Bad Gateway</html>")
-            return
-        if fault is Fault.SLOW_BEFORE:
-            assert level is not None
-            if cancel.wait(level.delay):
-                self._drop(handler)
-                return
         answer_only = {id(i) for i in items if i.rule is not None and i.rule.fault in ANSWERED}
         to_send = [i.call for i in items if id(i) not in answer_only]
         answers: dict[Any, Any] = {}
@@ -355,26 +356,29 @@ class FaultProxy:
                 if level.answer_second:
                     answers = again
         out = [self._rewrite(i, answers.get(i.call.get("id"))) for i in items]
-        if fault is Fault.DROP_AFTER:
-            self._drop(handler)
+        if fault in _AFTER and self._cut(handler, level, cancel):
             return
-        if fault is Fault.HTTP_502_AFTER:
-            self._reply(handler, 502, b"<html>502 Bad Gateway</html>")
-            return
-        if fault is Fault.GARBAGE_AFTER:
-            self._reply(handler, 200, b"<html>upstream hiccup</html>")
-            return
-        if fault is Fault.SLOW_AFTER:
-            assert level is not None
-            if cancel.wait(level.delay):
-                self._drop(handler)
-                return
         data = json.dumps(out if batch else out[0]).encode()
         if fault in (Fault.DRIP_HEADERS_AFTER, Fault.DRIP_BODY_AFTER):
             assert level is not None
             self._drip(handler, fault, data, level.delay, cancel)
             return
         self._reply(handler, 200, data)
+
+    def _cut(
+        self, handler: BaseHTTPRequestHandler, level: Rule | None, cancel: threading.Event
+    ) -> bool:
+        """Act out a connection-level fault of ``_BEFORE``/``_AFTER``: True when it ended
+        the exchange (a dropped connection, or ``_REPLIES``' answer instead of the node's);
+        a slow fault that was not cancelled lets the exchange go on."""
+        assert level is not None
+        if level.fault in (Fault.SLOW_BEFORE, Fault.SLOW_AFTER) and not cancel.wait(level.delay):
+            return False
+        if level.fault in _REPLIES:
+            self._reply(handler, *_REPLIES[level.fault])
+        else:
+            self._drop(handler)
+        return True
 
     def _drip(
         self,

@@ -34,6 +34,7 @@ __all__ = [
     "assert_nothing_more",
     "expected_events",
     "fast_backoff",
+    "joined",
     "shared_poller",
     "stop",
     "take",
@@ -95,6 +96,13 @@ async def until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(spin(), timeout)
+
+
+async def joined(count: int) -> EventPoller:
+    """The shared poller once it has ``count`` subscribers and has settled every start."""
+    poller = shared_poller()
+    await until(lambda: poller.subscriber_count == count and poller.pending_count == 0)
+    return poller
 
 
 async def take(stream: AsyncIterator[T], count: int, timeout: float = 60.0) -> list[T]:

@@ -43,6 +43,8 @@ from ogpu.types import (
     ResponseParams,
     SourceInfo,
     SourceParams,
+    TaskInfo,
+    TaskInput,
     TaskParams,
 )
 
@@ -273,14 +275,41 @@ class World:
     def fund(self, account: DevnetAccount, amount: int = ETHER) -> Receipt:
         return vault.deposit(account.address, amount, signer=account.account)
 
-    def task(self, source: Source, *, payment: int = 10**16, expires_in: int = 600) -> Task:
-        """A task of ``source`` published by the client, expiring ``expires_in`` s from now."""
-        params = TaskParams(
-            source=source.address,
-            config="https://example.invalid/task.json",
+    def task_params(
+        self,
+        source: Source | str,
+        *,
+        payment: int = 10**16,
+        expires_in: int = 600,
+        config: str = "https://example.invalid/task.json",
+    ) -> TaskParams:
+        """Controller ``publishTask`` parameters expiring ``expires_in`` s from ``now()``."""
+        address = source if isinstance(source, str) else source.address
+        return TaskParams(
+            source=address, config=config, expiryTime=self.now() + expires_in, payment=payment
+        )
+
+    def task_info(
+        self,
+        source: Source | str,
+        *,
+        function: str = "predict",
+        data: dict[str, Any] | None = None,
+        payment: int = 10**16,
+        expires_in: int = 600,
+    ) -> TaskInfo:
+        """``client.publish_task`` input: ``function(data)`` (default ``{"text": "hi"}``)
+        on ``source``, expiring ``expires_in`` s from ``now()``."""
+        return TaskInfo(
+            source=source if isinstance(source, str) else source.address,
+            config=TaskInput(function_name=function, data={"text": "hi"} if data is None else data),
             expiryTime=self.now() + expires_in,
             payment=payment,
         )
+
+    def task(self, source: Source | str, **kwargs: Any) -> Task:
+        """A task of ``source`` published by the client (``task_params``' keywords)."""
+        params = self.task_params(source, **kwargs)
         receipt = controller.publish_task(params, signer=self.client.account)
         return Task(extract_task_address(receipt))
 
@@ -310,6 +339,16 @@ class World:
             self.pair(master, provider)
         nexus.register(source.address, provider.address, Environment.CPU, signer=provider.account)
         return Provider(provider.address)
+
+    def attempted_task(self) -> tuple[Source, Task]:
+        """A new source (the client funded) and a task of it, attempted by the provider,
+        registered first (its RPCs: five writes and more)."""
+        self.fund(self.client)
+        source = self.source()
+        task = self.task(source)
+        self.register(source)
+        nexus.attempt(task.address, self.provider.address, 1, signer=self.provider.account)
+        return source, task
 
     def respond(
         self,

@@ -54,7 +54,6 @@ from ogpu.types import (
     TaskExpiredError,
     TaskNotCancelableError,
     TaskNotFoundError,
-    TaskParams,
     TxRevertError,
     UnbondingPeriodNotElapsedError,
     VaultError,
@@ -103,12 +102,7 @@ def test_inactive_source(world: Any) -> None:
     source = world.source()
     source.inactivate(signer=world.client.account)
     world.fund(world.client)
-    params = TaskParams(
-        source=source.address,
-        config="https://example.invalid/t.json",
-        expiryTime=world.devnet.timestamp() + 600,
-        payment=10**16,
-    )
+    params = world.task_params(source, config="https://example.invalid/t.json")
     err = _nothing_mined(
         world,
         world.client,
@@ -172,12 +166,7 @@ def test_insufficient_balance_fills_required_and_available(world: Any) -> None:
     )
     assert (err.required, err.available) == (6 * 10**15, 5 * 10**15)
     source = world.source()
-    params = TaskParams(
-        source=source.address,
-        config="https://example.invalid/t.json",
-        expiryTime=world.devnet.timestamp() + 600,
-        payment=10**16,
-    )
+    params = world.task_params(source, config="https://example.invalid/t.json")
     err = _nothing_mined(
         world,
         client,
@@ -233,11 +222,7 @@ def test_unbonding_not_elapsed_then_claim(world: Any) -> None:
 
 @pytest.mark.slow
 def test_response_already_confirmed(world: Any) -> None:
-    world.fund(world.client)
-    source = world.source()
-    task = world.task(source)
-    world.register(source)
-    nexus.attempt(task.address, world.provider.address, 1, signer=world.provider.account)
+    _, task = world.attempted_task()
     response = world.respond(task, world.provider, "https://example.invalid/r.json")
     response.confirm(signer=world.client.account)
     err = _nothing_mined(
@@ -251,11 +236,7 @@ def test_response_already_confirmed(world: Any) -> None:
 
 @pytest.mark.slow
 def test_cancel_after_attempt(world: Any) -> None:
-    world.fund(world.client)
-    source = world.source()
-    task = world.task(source)
-    world.register(source)
-    nexus.attempt(task.address, world.provider.address, 1, signer=world.provider.account)
+    _, task = world.attempted_task()
     err = _nothing_mined(
         world,
         world.client,
@@ -298,12 +279,7 @@ def test_other_state_errors(world: Any) -> None:
     world.respond(task, provider, "https://example.invalid/same.json")
     with pytest.raises(ResponseAlreadySubmittedError):
         world.respond(task, provider, "https://example.invalid/same.json")
-    params = TaskParams(
-        source=source.address,
-        config="c",
-        expiryTime=world.devnet.timestamp() + 600,
-        payment=1,
-    )
+    params = world.task_params(source, config="c", payment=1)
     _nothing_mined(
         world,
         world.client,
@@ -344,6 +320,26 @@ def test_permission_errors(world: Any) -> None:
         OwnableUnauthorizedAccountError,
     )
     assert err.account == stranger.address
+
+
+def test_execute_request_checks_its_options_like_from_request(world: Any) -> None:
+    # execute_request passes its keyword options on to TxExecutor.from_request: the same
+    # checks, before anything is signed; good ones reach the send (its revert decoded)
+    request = nexus_abi.set_vault(bindings.singleton("NEXUS"), world.client.address)
+    for bad in ({"max_retries": -1}, {"receipt_timeout": "soon"}, {"deadline": "later"}):
+        _nothing_mined(
+            world,
+            world.client,
+            lambda bad=bad: execute_request(request, world.client.account, **bad),
+            OGPUError,
+        )
+    good = {"context": "the vault swap", "max_retries": 0, "receipt_timeout": 5.0}
+    _nothing_mined(
+        world,
+        world.client,
+        lambda: execute_request(request, world.client.account, **good),
+        OwnableUnauthorizedAccountError,
+    )
 
 
 def test_unknown_reason_is_plain_tx_revert_error(world: Any) -> None:

@@ -83,11 +83,7 @@ def test_task_snapshot_is_one_http_request(http_world: Any, proxy: Any) -> None:
 @pytest.mark.slow
 def test_every_snapshot_is_one_request(http_world: Any, proxy: Any) -> None:
     world = http_world
-    world.fund(world.client)
-    source = world.source()
-    task = world.task(source)
-    world.register(source)
-    nexus.attempt(task.address, world.provider.address, 1, signer=world.provider.account)
+    source, task = world.attempted_task()
     response = world.respond(task, world.provider, "https://example.invalid/out.json")
     for instance in (
         source,
@@ -230,16 +226,46 @@ def test_eight_threads_twenty_five_writes_one_key(http_world: Any, proxy: Any) -
     assert proxy.count("eth_getTransactionCount") == 1
 
 
-def test_lost_answer_after_broadcast_is_reconciled_by_hash(http_world: Any, proxy: Any) -> None:
+@pytest.mark.parametrize(
+    ("method", "fault", "options", "calls", "lookups"),
+    [
+        pytest.param(
+            "eth_sendRawTransaction", Fault.DROP_AFTER, {}, 1, 1, id="lost-answer-settled-by-hash"
+        ),
+        pytest.param(
+            "eth_sendRawTransaction",
+            Fault.ERROR_AFTER,
+            {"message": "already known"},
+            1,
+            0,
+            id="already-known-counts-as-sent",
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            "eth_estimateGas", Fault.DROP_BEFORE, {}, 2, 0, id="transient-before-broadcast-retried"
+        ),
+    ],
+)
+def test_one_fault_and_the_deposit_lands_once(
+    http_world: Any,
+    proxy: Any,
+    method: str,
+    fault: Fault,
+    options: dict[str, Any],
+    calls: int,
+    lookups: int,
+) -> None:
+    """One fault on one call: the deposit lands once (one nonce), the faulty call was made
+    ``calls`` times, and at least ``lookups`` eth_getTransactionByHash settled the send."""
     world = http_world
     account = world.client
     before = world.nonce(account.address)
-    proxy.add("eth_sendRawTransaction", Fault.DROP_AFTER)
+    proxy.add(method, fault, **options)
     receipt = vault.deposit(account.address, 7, signer=account.account)
     assert receipt.status == 1
+    assert proxy.count(method) == calls
+    assert proxy.count("eth_getTransactionByHash") >= lookups
     assert world.nonce(account.address) == before + 1
-    assert proxy.count("eth_sendRawTransaction") == 1
-    assert proxy.count("eth_getTransactionByHash") >= 1
     assert vault.get_balance_of(account.address) == 7
 
 
@@ -279,18 +305,6 @@ def test_unknown_outcome_raises_with_hash_and_never_signs_twice(
     assert receipt.status == 1
     assert world.nonce(account.address) == before + 1
     assert vault.get_balance_of(account.address) == 5
-
-
-@pytest.mark.slow
-def test_already_known_answer_counts_as_sent(http_world: Any, proxy: Any) -> None:
-    world = http_world
-    account = world.client
-    before = world.nonce(account.address)
-    proxy.add("eth_sendRawTransaction", Fault.ERROR_AFTER, message="already known")
-    receipt = vault.deposit(account.address, 9, signer=account.account)
-    assert receipt.status == 1
-    assert proxy.count("eth_sendRawTransaction") == 1
-    assert world.nonce(account.address) == before + 1
 
 
 def test_nonce_too_low_resyncs_and_retries(http_world: Any, proxy: Any) -> None:
@@ -343,17 +357,6 @@ def test_underpriced_replacement_resyncs_and_underpriced_bumps_fees(
         "max_priority_fee_per_gas"
     ]
     assert tip_second > tip_first
-
-
-def test_transient_failure_before_broadcast_is_retried(http_world: Any, proxy: Any) -> None:
-    world = http_world
-    account = world.client
-    before = world.nonce(account.address)
-    proxy.add("eth_estimateGas", Fault.DROP_BEFORE)
-    receipt = vault.deposit(account.address, 2, signer=account.account)
-    assert receipt.status == 1
-    assert proxy.count("eth_estimateGas") == 2
-    assert world.nonce(account.address) == before + 1
 
 
 @pytest.mark.slow

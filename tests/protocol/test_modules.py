@@ -28,7 +28,6 @@ from ogpu.types import (
     SourceNotFoundError,
     SourceStatus,
     TaskNotFoundError,
-    TaskParams,
     TaskStatus,
 )
 
@@ -92,12 +91,7 @@ def test_controller_functions(world: Any) -> None:
     client = world.client
     world.fund(client)
     source = world.source()
-    params = TaskParams(
-        source=source.address,
-        config="https://example.invalid/t.json",
-        expiryTime=world.devnet.timestamp() + 300,
-        payment=10**16,
-    )
+    params = world.task_params(source, config="https://example.invalid/t.json", expires_in=300)
     receipt = controller.publish_task(params, signer=client.account)
     task = Task(extract_task_address(receipt))
     assert task.get_params() == params

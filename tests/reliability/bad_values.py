@@ -10,7 +10,6 @@ from typing import Any
 
 from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS
 from ogpu.types import (
-    DeliveryMethod,
     Environment,
     ImageEnvironments,
     InvalidAddressError,
@@ -27,6 +26,8 @@ from ogpu.types import (
     TaskInput,
     TaskParams,
 )
+
+from ..helpers.world import source_params as plain_source_params
 
 MiB = 2**20
 RAW = "eth_sendRawTransaction"
@@ -135,18 +136,7 @@ RETRIES = (
 
 
 def source_params(**changes: Any) -> SourceParams:
-    params = SourceParams(
-        client=C0.address,
-        imageMetadataUrl="https://example.invalid/meta.json",
-        imageEnvironments=Environment.CPU,
-        minPayment=10**15,
-        minAvailableLockup=0,
-        maxExpiryDuration=3600,
-        privacyEnabled=False,
-        optionalParamsUrl="",
-        deliveryMethod=DeliveryMethod.MANUAL_CONFIRMATION,
-        lastUpdateTime=0,
-    )
+    params = plain_source_params(C0.address, envs=Environment.CPU)
     return params.model_copy(update=changes)  # unvalidated, as a caller could build it
 
 

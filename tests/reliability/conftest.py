@@ -14,7 +14,8 @@
 - ``row``: records a line of ``docs/RELIABILITY.md`` for the running test
   (``report.py`` keeps the lines of passing tests only).
 
-The secrets guard (``secrets_guard.py``) watches every test of this folder.
+The secrets guard (``secrets_guard.py``, registered for the whole suite by tests/conftest.py)
+watches every test of this folder.
 """
 
 from __future__ import annotations
@@ -36,24 +37,8 @@ from ogpu.protocol import Source
 from ..helpers.proxy import FaultProxy
 from ..helpers.world import RpcNode, World
 from .endpoints import mainnet_at
-from .secrets_guard import (
-    ogpu_secrets_guard,
-    pytest_runtest_makereport,
-    pytest_sessionfinish,
-    pytest_terminal_summary,
-    pytest_unconfigure,
-    pytest_warning_recorded,
-)
 
-__all__ = [
-    "mainnet_at",
-    "ogpu_secrets_guard",
-    "pytest_runtest_makereport",
-    "pytest_sessionfinish",
-    "pytest_terminal_summary",
-    "pytest_unconfigure",
-    "pytest_warning_recorded",
-]
+__all__ = ["mainnet_at"]
 
 ROW_KEY = "reliability_row"
 

@@ -37,6 +37,7 @@ from .writes import (
     Scenario,
     Step,
     inject,
+    on_send,
     publish_batch,
     publish_one,
 )
@@ -62,42 +63,42 @@ EVERY = (
 )
 
 SCENARIOS = [
-    Scenario(
+    on_send(
         "send-never-answers",
         f"eth_sendRawTransaction reached the node, the answer never comes (timeout {T:g}s)",
-        (Step(RAW, Fault.SLOW_AFTER, {"delay": HANG, "times": None}),),
+        Fault.SLOW_AFTER,
+        {"delay": HANG, "times": None},
         expect=TxMayHaveLandedError,
         landed=True,
-        same_bytes=True,
         timeout=T,
     ),
-    Scenario(
+    on_send(
         "send-held",
         f"eth_sendRawTransaction held, never forwarded (timeout {T:g}s)",
-        (Step(RAW, Fault.SLOW_BEFORE, {"delay": HANG, "times": None}),),
+        Fault.SLOW_BEFORE,
+        {"delay": HANG, "times": None},
         expect=TxMayHaveLandedError,
         landed=False,
-        same_bytes=True,
         timeout=T,
     ),
-    Scenario(
+    on_send(
         "send-drips-headers",
         f"eth_sendRawTransaction reached the node, the answer's headers drip one byte per "
         f"{DRIP}s (timeout {T:g}s)",
-        (Step(RAW, Fault.DRIP_HEADERS_AFTER, {"delay": DRIP, "times": None}),),
+        Fault.DRIP_HEADERS_AFTER,
+        {"delay": DRIP, "times": None},
         expect=TxMayHaveLandedError,
         landed=True,
-        same_bytes=True,
         timeout=T,
     ),
-    Scenario(
+    on_send(
         "send-drips-answer",
         f"eth_sendRawTransaction reached the node, the answer drips one byte per {DRIP}s "
         f"(timeout {T:g}s)",
-        (Step(RAW, Fault.DRIP_BODY_AFTER, {"delay": DRIP, "times": None}),),
+        Fault.DRIP_BODY_AFTER,
+        {"delay": DRIP, "times": None},
         expect=TxMayHaveLandedError,
         landed=True,
-        same_bytes=True,
         timeout=T,
     ),
     Scenario(

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from ogpu.chain import fix_nonce, get_nonce_info
-from ogpu.client import TaskInfo, TaskInput, publish_task
+from ogpu.client import publish_task
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.server import RpcServer
 from ogpu.devnet.store import StoreServer
@@ -161,12 +161,7 @@ def test_fix_nonce_after_another_process_used_the_key(
     assert fix_nonce(address=net.client.address) == info["pending_nonce"]
     net.rpc.clear()
     task = publish_task(
-        TaskInfo(
-            source=source_address,
-            config=TaskInput(function_name="predict", data={"after": "fix_nonce"}),
-            expiryTime=net.now() + 600,
-            payment=PAYMENT,
-        ),
+        net.task_info(source_address, data={"after": "fix_nonce"}, payment=PAYMENT),
         signer=net.client.account,
     )
     assert net.rpc.count(RAW) == 1  # no collision after fix_nonce
@@ -194,12 +189,7 @@ def test_stale_cache_without_fix_nonce_costs_one_rejected_broadcast(
     net.rpc.clear()
 
     publish_task(
-        TaskInfo(
-            source=source_address,
-            config=TaskInput(function_name="predict", data={"after": "stale"}),
-            expiryTime=net.now() + 600,
-            payment=PAYMENT,
-        ),
+        net.task_info(source_address, data={"after": "stale"}, payment=PAYMENT),
         signer=net.client.account,
     )
 

@@ -35,6 +35,7 @@ from .writes import (
     Scenario,
     Step,
     info_for,
+    on_send,
     publish_batch,
     publish_one,
 )
@@ -43,49 +44,44 @@ pytestmark = pytest.mark.slow
 
 
 SCENARIOS = [
-    Scenario(
+    on_send(
         "drop-before-send",
         "connection dropped before eth_sendRawTransaction is forwarded (once)",
-        (Step(RAW, Fault.DROP_BEFORE),),
-        same_bytes=True,
+        Fault.DROP_BEFORE,
     ),
-    Scenario(
+    on_send(
         "drop-after-send",
         "connection dropped after eth_sendRawTransaction reached the node (once)",
-        (Step(RAW, Fault.DROP_AFTER),),
-        same_bytes=True,
+        Fault.DROP_AFTER,
     ),
-    Scenario(
+    on_send(
         "502-before-send",
         "502 Bad Gateway instead of forwarding eth_sendRawTransaction (once)",
-        (Step(RAW, Fault.HTTP_502),),
-        same_bytes=True,
+        Fault.HTTP_502,
     ),
-    Scenario(
+    on_send(
         "502-after-send",
         "502 Bad Gateway after eth_sendRawTransaction reached the node (once)",
-        (Step(RAW, Fault.HTTP_502_AFTER),),
-        same_bytes=True,
+        Fault.HTTP_502_AFTER,
     ),
-    Scenario(
+    on_send(
         "garbage-after-send",
         "non-JSON 200 answer after eth_sendRawTransaction reached the node (once)",
-        (Step(RAW, Fault.GARBAGE_AFTER),),
-        same_bytes=True,
+        Fault.GARBAGE_AFTER,
     ),
-    Scenario(
+    on_send(
         "slow-answer-send",
         f"eth_sendRawTransaction forwarded, answer {SLOW}s late (client timeout "
         f"{CLIENT_TIMEOUT}s, once)",
-        (Step(RAW, Fault.SLOW_AFTER, {"delay": SLOW}),),
-        same_bytes=True,
+        Fault.SLOW_AFTER,
+        {"delay": SLOW},
     ),
-    Scenario(
+    on_send(
         "slow-request-send",
         f"eth_sendRawTransaction held {SLOW}s then forwarded (client timeout "
         f"{CLIENT_TIMEOUT}s, once)",
-        (Step(RAW, Fault.SLOW_BEFORE, {"delay": SLOW}),),
-        same_bytes=True,
+        Fault.SLOW_BEFORE,
+        {"delay": SLOW},
     ),
     Scenario(
         "slow-preflight",
@@ -97,18 +93,17 @@ SCENARIOS = [
         f"eth_getTransactionReceipt answered {SLOW}s late (twice)",
         (Step("eth_getTransactionReceipt", Fault.SLOW_AFTER, {"delay": SLOW, "times": 2}),),
     ),
-    Scenario(
+    on_send(
         "duplicate-first-answer",
         "eth_sendRawTransaction delivered twice; client gets the first answer",
-        (Step(RAW, Fault.DUPLICATE),),
-        same_bytes=True,
+        Fault.DUPLICATE,
     ),
-    Scenario(
+    on_send(
         "duplicate-second-answer",
         "eth_sendRawTransaction delivered twice; client gets the second answer "
         "('nonce too low': the first delivery was mined)",
-        (Step(RAW, Fault.DUPLICATE, {"answer_second": True}),),
-        same_bytes=True,
+        Fault.DUPLICATE,
+        {"answer_second": True},
     ),
     Scenario(
         "rate-limited-preflight",
@@ -184,13 +179,13 @@ SCENARIOS = [
         ),
         expect=RPCError,
     ),
-    Scenario(
+    on_send(
         "send-blackholed",
         "every eth_sendRawTransaction dropped before forwarding",
-        (Step(RAW, Fault.DROP_BEFORE, {"times": None}),),
+        Fault.DROP_BEFORE,
+        {"times": None},
         expect=TxMayHaveLandedError,
         landed=False,
-        same_bytes=True,
     ),
     Scenario(
         "send-answer-and-lookups-lost",

@@ -14,18 +14,14 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from pydantic import BaseModel
 
 from ogpu.ipfs import publish_to_ipfs
-from ogpu.protocol import controller, extract_task_address
 from ogpu.provider import ProviderRuntime, RuntimeEvent, RuntimeSettings
-from ogpu.service import Service, ServiceConfig
 from ogpu.service.testing import serve_in_thread
-from ogpu.types import TaskParams
 
 from ..helpers.wait import free_port
-from ..helpers.world import ETHER
 from .conftest import Net
+from .echo import echo_service, registered_source, service_config
 from .hostile import HostileServer
 
 pytestmark = pytest.mark.slow
@@ -33,14 +29,6 @@ pytestmark = pytest.mark.slow
 Row = Callable[..., None]
 FETCH_TIMEOUT = 6.0
 CONFIG = b'{"function_name": "echo", "data": {"text": "dripped"}}'
-
-
-class Text(BaseModel):
-    text: str
-
-
-class Echo(BaseModel):
-    echoed: str
 
 
 class Events:
@@ -65,13 +53,6 @@ class Events:
                 self.cond.wait(left)
 
 
-def _publish(net: Net, source: str, config_url: str) -> str:
-    params = TaskParams(
-        source=source, config=config_url, expiryTime=net.now() + 600, payment=10**16
-    )
-    return extract_task_address(controller.publish_task(params, signer=net.client.account))
-
-
 @pytest.fixture
 def drips() -> Iterator[list[HostileServer]]:
     servers = [HostileServer("drip-json", interval=0.5, payload=CONFIG).__enter__() for _ in (1, 2)]
@@ -84,23 +65,10 @@ def drips() -> Iterator[list[HostileServer]]:
 def test_dripping_configs_do_not_delay_a_good_task(
     net: Net, drips: list[HostileServer], dripping: int, row: Row
 ) -> None:
-    net.fund(net.client, 2 * ETHER)
-    source = net.source()
-    net.pair()
-    net.register(source)
-    service = Service()
-
-    @service.expose(timeout=10)
-    def echo(data: Text) -> Echo:
-        return Echo(echoed=data.text)
-
+    source = registered_source(net)
+    service = echo_service()
     port = free_port()
-    config = ServiceConfig(
-        host="127.0.0.1",
-        port=0,
-        callback_url=f"http://127.0.0.1:{port}/callback",
-        log_level="ERROR",
-    )
+    config = service_config(port)
     events = Events()
     with serve_in_thread(service, config) as running:
         running.wait_ready()
@@ -118,12 +86,12 @@ def test_dripping_configs_do_not_delay_a_good_task(
         )
         with runtime:
             slow = [
-                _publish(net, source.address, f"{drips[i % 2].url}/ipfs/x{i}")
+                net.task(source, config=f"{drips[i % 2].url}/ipfs/x{i}").address
                 for i in range(dripping)
             ]
             good_url = publish_to_ipfs({"function_name": "echo", "data": {"text": "fast"}})
             started = time.monotonic()
-            good = _publish(net, source.address, good_url)
+            good = net.task(source, config=good_url).address
             done_at, done = events.final(good, timeout=FETCH_TIMEOUT + 20)
             slow_ends = [events.final(task, timeout=FETCH_TIMEOUT + 20) for task in slow]
     assert done.kind == "submitted", done.message

@@ -40,6 +40,7 @@ from .writes import (
     RAW,
     Scenario,
     Step,
+    on_send,
     publish_batch,
     publish_one,
 )
@@ -88,12 +89,12 @@ def _uncertain() -> list[Scenario]:
                 (Step(RAW, Fault.ERROR_AFTER, error),),
                 same_bytes=True,
             ),
-            Scenario(
+            on_send(
                 f"after-{name}-always",
                 f"every eth_sendRawTransaction reached the node and was answered {code} "
                 f"{message!r}",
-                (Step(RAW, Fault.ERROR_AFTER, {**error, "times": None}),),
-                same_bytes=True,
+                Fault.ERROR_AFTER,
+                {**error, "times": None},
             ),
             Scenario(
                 f"before-{name}",
@@ -105,28 +106,28 @@ def _uncertain() -> list[Scenario]:
         ]
     for name, message in BARE_ERRORS:
         out += [
-            Scenario(
+            on_send(
                 f"after-{name}",
                 f'eth_sendRawTransaction reached the node, answered {{"error": {message!r}}} '
                 "(a bare string, once)",
-                (Step(RAW, Fault.ERROR_AFTER, {"message": message, "bare": True}),),
-                same_bytes=True,
+                Fault.ERROR_AFTER,
+                {"message": message, "bare": True},
             ),
-            Scenario(
+            on_send(
                 f"before-{name}",
                 f'eth_sendRawTransaction answered {{"error": {message!r}}} without reaching '
                 "the node (once)",
-                (Step(RAW, Fault.RPC_ERROR, {"message": message, "bare": True}),),
-                same_bytes=True,
+                Fault.RPC_ERROR,
+                {"message": message, "bare": True},
             ),
         ]
     for name, result in MALFORMED_SEND_RESULTS:
         out.append(
-            Scenario(
+            on_send(
                 f"result-{name}",
                 f"eth_sendRawTransaction reached the node, answered result {result!r} (once)",
-                (Step(RAW, Fault.RESULT_AFTER, {"result": result}),),
-                same_bytes=True,
+                Fault.RESULT_AFTER,
+                {"result": result},
             )
         )
     out += [
@@ -145,14 +146,14 @@ def _uncertain() -> list[Scenario]:
             landed=False,
             same_bytes=True,
         ),
-        Scenario(
+        on_send(
             "never-reaches-bare",
             'every eth_sendRawTransaction answered {"error": "Bad Gateway"} without reaching '
             "the node",
-            (Step(RAW, Fault.RPC_ERROR, {"message": "Bad Gateway", "bare": True, "times": None}),),
+            Fault.RPC_ERROR,
+            {"message": "Bad Gateway", "bare": True, "times": None},
             expect=TxMayHaveLandedError,
             landed=False,
-            same_bytes=True,
         ),
         Scenario(
             "landed-lookups-fail",
@@ -253,14 +254,14 @@ def _rejected() -> list[Scenario]:
             ),
         ]
     out.append(
-        Scenario(
+        on_send(
             "already-known-own-hash-never-sent",
             "every eth_sendRawTransaction answered 'already known' (about its own bytes) "
             "without reaching the node; receipt_timeout 1s",
-            (Step(RAW, Fault.RPC_ERROR, {"message": "already known", "times": None}),),
+            Fault.RPC_ERROR,
+            {"message": "already known", "times": None},
             expect=ReceiptTimeoutError,
             landed=False,
-            same_bytes=True,
             receipt_timeout=1.0,
         )
     )

@@ -18,22 +18,19 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from pydantic import BaseModel
 
 from ogpu.chain import ChainConfig
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.server import RpcServer
 from ogpu.ipfs import publish_to_ipfs
-from ogpu.protocol import controller, extract_task_address
 from ogpu.provider import ProviderRuntime, RuntimeEvent, RuntimeSettings
-from ogpu.service import Service, ServiceConfig
 from ogpu.service.testing import serve_in_thread
-from ogpu.types import TaskParams
 
+from ..helpers.streams import joined
 from ..helpers.wait import free_port
-from ..helpers.world import ETHER
 from .chainview import ReplicaProxy
 from .conftest import Net
+from .echo import echo_service, registered_source, service_config
 from .watching import (
     FAST,
     STEP,
@@ -42,9 +39,7 @@ from .watching import (
     Watch,
     counts,
     publish_many,
-    shared_poller,
     through,
-    until,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fast_backoff")]
@@ -97,8 +92,7 @@ def test_lagging_replicas_lose_and_repeat_nothing(
     async def main() -> Ledger:
         kwargs = {"from_block": first} if start == "explicit" else {}
         watch = Watch(chain, source, **kwargs)
-        poller = shared_poller()
-        await until(lambda: poller.subscriber_count == 1 and poller.pending_count == 0)
+        await joined(1)
         begin = first if start == "explicit" else chain.head() + 1
         await publish_many(chain, source, EVENTS, gap=0)
         # The replicas catch up only as the chain moves on.
@@ -240,8 +234,7 @@ def test_from_block_none_yields_only_new_events(
 
     async def main() -> Ledger:
         watch = Watch(chain, source)
-        poller = shared_poller()
-        await until(lambda: poller.subscriber_count == 1 and poller.pending_count == 0)
+        await joined(1)
         await publish_many(chain, source, 3)
         await asyncio.to_thread(chain.mine, 2)
         await watch.settle(lambda: chain.events(source, own + 1))
@@ -269,25 +262,12 @@ def test_provider_runtime_serves_every_task_once_through_lagging_replicas(
 ) -> None:
     """A real ``ProviderRuntime`` (and service) reading the chain through replicas 0 and 2
     blocks behind: every task published after it started is seen and served exactly once."""
-    net.fund(net.client, 2 * ETHER)
-    source = net.source()
-    net.pair()
-    net.register(source)
-    service = Service()
-
-    @service.expose(timeout=10)
-    def echo(data: Text) -> Echo:
-        return Echo(echoed=data.text)
-
+    source = registered_source(net)
+    service = echo_service()
     replica = ReplicaProxy(net.rpc.url, (0, 2)).start()
     ChainConfig.use_devnet(net.devnet.deployment, rpc=replica.url)
     port = free_port()
-    config = ServiceConfig(
-        host="127.0.0.1",
-        port=0,
-        callback_url=f"http://127.0.0.1:{port}/callback",
-        log_level="ERROR",
-    )
+    config = service_config(port)
     seen: list[RuntimeEvent] = []
     done = threading.Event()
     count = 5
@@ -308,7 +288,7 @@ def test_provider_runtime_serves_every_task_once_through_lagging_replicas(
             )
             with runtime:
                 url = publish_to_ipfs({"function_name": "echo", "data": {"text": "lag"}})
-                tasks = [_publish_task(net, source.address, url) for _ in range(count)]
+                tasks = [net.task(source, config=url).address for _ in range(count)]
                 net.devnet.mine(3)  # the lagging replica reaches the last task's block
                 assert done.wait(STEP), [(e.kind, e.message) for e in seen]
                 stats = runtime.stats()
@@ -327,18 +307,3 @@ def test_provider_runtime_serves_every_task_once_through_lagging_replicas(
         injected="replicas 0 and 2 blocks behind, alternating; a real service",
         outcome=f"{count} tasks: each seen once and submitted once; 0 lost",
     )
-
-
-def _publish_task(net: Net, source: str, config_url: str) -> str:
-    params = TaskParams(
-        source=source, config=config_url, expiryTime=net.now() + 600, payment=10**16
-    )
-    return extract_task_address(controller.publish_task(params, signer=net.client.account))
-
-
-class Text(BaseModel):
-    text: str
-
-
-class Echo(BaseModel):
-    echoed: str

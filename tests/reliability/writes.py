@@ -35,6 +35,7 @@ __all__ = [
     "Step",
     "info_for",
     "inject",
+    "on_send",
     "publish_batch",
     "publish_one",
 ]
@@ -68,6 +69,14 @@ class Scenario:
     timeout: float | None = None  # the call's timeout=; it must end within it + SLACK
 
 
+def on_send(
+    id: str, injected: str, fault: Fault, options: dict[str, Any] | None = None, **more: Any
+) -> Scenario:
+    """A scenario of one fault on ``eth_sendRawTransaction`` (``options``: the rule's, e.g.
+    ``times``); every broadcast that reached the node must carry the same signed bytes."""
+    return Scenario(id, injected, (Step(RAW, fault, options or {}),), same_bytes=True, **more)
+
+
 def inject(net: Net, scenario: Scenario) -> None:
     """Install ``scenario``'s faults on a clean proxy, and forget cached nonces (a fresh
     process: the nonce is read from the node). No RPC."""
@@ -80,12 +89,7 @@ def inject(net: Net, scenario: Scenario) -> None:
 def info_for(net: Net, source: Source, expires_in: int = 600) -> TaskInfo:
     """A task for ``source`` that expires ``expires_in`` s after the chain's (or the
     wall clock's, if later) now. Reads the latest block straight from the node."""
-    return TaskInfo(
-        source=source.address,
-        config=TaskInput(function_name="predict", data={"text": "hello"}),
-        expiryTime=net.now() + expires_in,
-        payment=10**16,
-    )
+    return net.task_info(source, data={"text": "hello"}, expires_in=expires_in)
 
 
 def _outcome(error: OGPUError | None, tasks: list[str], sent: int, reached: int) -> str:

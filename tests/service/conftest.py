@@ -1,4 +1,5 @@
-"""Fixtures for the ogpu.service tests: callback recorders, servers, polling."""
+"""Fixtures for the ogpu.service tests: callback recorders, servers (``serve``; ``running``:
+the module's ``svc`` served and ready), polling."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 
@@ -17,6 +18,7 @@ from ogpu.service.testing import CallbackRecorder, RunningService, serve_in_thre
 
 WaitUntil = Callable[..., None]
 Serve = Callable[..., AbstractContextManager[RunningService]]
+Start = Callable[..., AbstractContextManager[RunningService]]
 
 
 @pytest.fixture(autouse=True)
@@ -69,6 +71,20 @@ def serve() -> Serve:
     def start(service: Service, **config: object) -> AbstractContextManager[RunningService]:
         cfg = ServiceConfig(host="127.0.0.1", port=0).replace(**config)
         return serve_in_thread(service, cfg)
+
+    return start
+
+
+@pytest.fixture
+def running(svc: Service, serve: Serve, recorder: CallbackRecorder) -> Start:
+    """``running(**config)``: the module's ``svc`` served (``serve``), calling back to
+    ``recorder``, and ready to take tasks."""
+
+    @contextmanager
+    def start(**config: object) -> Iterator[RunningService]:
+        with serve(svc, callback_url=recorder.url, **config) as rs:
+            rs.wait_ready()
+            yield rs
 
     return start
 

@@ -6,8 +6,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -16,7 +15,7 @@ from pydantic import BaseModel
 from ogpu.service import Service
 from ogpu.service.testing import CallbackRecorder
 
-WaitUntil = Callable[..., None]
+from .conftest import Start, WaitUntil
 
 
 class In(BaseModel):
@@ -73,14 +72,9 @@ def svc(gate: threading.Event, stuck: threading.Event, ran: list[str]) -> Servic
 
 
 def test_tasks_past_the_in_flight_limit_queue_then_429(
-    svc: Service,
-    serve: Any,
-    recorder: CallbackRecorder,
-    gate: threading.Event,
-    wait_until: WaitUntil,
+    running: Start, recorder: CallbackRecorder, gate: threading.Event, wait_until: WaitUntil
 ) -> None:
-    with serve(svc, callback_url=recorder.url, max_in_flight=2, queue_size=2) as rs:
-        rs.wait_ready()
+    with running(max_in_flight=2, queue_size=2) as rs:
         for task in ("0x1", "0x2"):
             assert rs.post("blocked", task, {"text": task}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 2, what="two running")
@@ -107,15 +101,13 @@ def test_tasks_past_the_in_flight_limit_queue_then_429(
 
 
 def test_queued_tasks_start_in_arrival_order(
-    svc: Service,
-    serve: Any,
+    running: Start,
     recorder: CallbackRecorder,
     gate: threading.Event,
     ran: list[str],
     wait_until: WaitUntil,
 ) -> None:
-    with serve(svc, callback_url=recorder.url, max_in_flight=1, worker_threads=4) as rs:
-        rs.wait_ready()
+    with running(max_in_flight=1, worker_threads=4) as rs:
         assert rs.post("blocked", "0xhead", {"text": "head"}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 1)
         order = [f"t{i}" for i in range(12)]
@@ -128,10 +120,9 @@ def test_queued_tasks_start_in_arrival_order(
 
 
 def test_queue_size_zero_answers_429_at_the_in_flight_limit(
-    svc: Service, serve: Any, recorder: CallbackRecorder, gate: threading.Event
+    running: Start, recorder: CallbackRecorder, gate: threading.Event
 ) -> None:
-    with serve(svc, callback_url=recorder.url, max_in_flight=1, queue_size=0) as rs:
-        rs.wait_ready()
+    with running(max_in_flight=1, queue_size=0) as rs:
         assert rs.post("blocked", "0x1", {"text": "a"}).status_code == 202
         busy = rs.post("upper", "0x2", {"text": "b"})
         gate.set()
@@ -140,15 +131,10 @@ def test_queue_size_zero_answers_429_at_the_in_flight_limit(
 
 
 def test_queue_byte_budget_bounds_waiting_bodies(
-    svc: Service,
-    serve: Any,
-    recorder: CallbackRecorder,
-    gate: threading.Event,
-    wait_until: WaitUntil,
+    running: Start, recorder: CallbackRecorder, gate: threading.Event, wait_until: WaitUntil
 ) -> None:
     config = {"max_in_flight": 1, "queue_size": 100, "queue_max_bytes": 300}
-    with serve(svc, callback_url=recorder.url, **config) as rs:
-        rs.wait_ready()
+    with running(**config) as rs:
         assert rs.post("blocked", "0x1", {"text": "a"}).status_code == 202
         big = rs.post("upper", "0xbig", {"text": "x" * 500})  # any size fits an empty queue
         small = rs.post("upper", "0xsmall", {"text": "y"})
@@ -164,17 +150,11 @@ def test_queue_byte_budget_bounds_waiting_bodies(
 
 @pytest.mark.slow
 def test_timeout_counts_from_when_the_handler_starts(
-    svc: Service,
-    serve: Any,
-    recorder: CallbackRecorder,
-    gate: threading.Event,
-    wait_until: WaitUntil,
+    running: Start, recorder: CallbackRecorder, gate: threading.Event, wait_until: WaitUntil
 ) -> None:
     # 1.5 s in the queue, then 0.2 s of work: within a 1 s timeout only if the
     # clock starts with the handler
-    config = {"max_in_flight": 1, "callback_url": recorder.url}
-    with serve(svc, **config) as rs:
-        rs.wait_ready()
+    with running(max_in_flight=1) as rs:
         assert rs.post("blocked", "0xhold", {"text": "a"}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 1)
         for name in ("timed", "atimed"):
@@ -190,16 +170,10 @@ def test_timeout_counts_from_when_the_handler_starts(
 
 @pytest.mark.slow
 def test_timeout_does_not_count_the_wait_for_a_worker_thread(
-    svc: Service,
-    serve: Any,
-    recorder: CallbackRecorder,
-    gate: threading.Event,
-    wait_until: WaitUntil,
+    running: Start, recorder: CallbackRecorder, gate: threading.Event, wait_until: WaitUntil
 ) -> None:
     # one worker thread: "timed" waits 1.5 s for it (past its 1 s timeout) before starting
-    config = {"max_in_flight": 4, "worker_threads": 1, "callback_url": recorder.url}
-    with serve(svc, **config) as rs:
-        rs.wait_ready()
+    with running(max_in_flight=4, worker_threads=1) as rs:
         assert rs.post("blocked", "0xhold", {"text": "a"}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 1)
         assert rs.post("timed", "0xtimed", {"text": "a", "pause": 0.2}).status_code == 202
@@ -211,14 +185,9 @@ def test_timeout_does_not_count_the_wait_for_a_worker_thread(
 
 @pytest.mark.slow
 def test_abandoned_thread_holds_its_slot_then_the_queue_moves(
-    svc: Service,
-    serve: Any,
-    recorder: CallbackRecorder,
-    stuck: threading.Event,
-    wait_until: WaitUntil,
+    running: Start, recorder: CallbackRecorder, stuck: threading.Event, wait_until: WaitUntil
 ) -> None:
-    with serve(svc, callback_url=recorder.url, max_in_flight=1, worker_threads=2) as rs:
-        rs.wait_ready()
+    with running(max_in_flight=1, worker_threads=2) as rs:
         assert rs.post("overrun", "0xover", {"text": "a"}).status_code == 202
         recorder.wait_for("0xover")  # timed out; its thread still runs
         wait_until(lambda: rs.runtime.running_tasks == 0 and rs.runtime.abandoned == 1)
@@ -231,14 +200,9 @@ def test_abandoned_thread_holds_its_slot_then_the_queue_moves(
 
 
 def test_shutdown_drains_queued_tasks_within_the_grace(
-    svc: Service,
-    serve: Any,
-    recorder: CallbackRecorder,
-    gate: threading.Event,
-    wait_until: WaitUntil,
+    running: Start, recorder: CallbackRecorder, gate: threading.Event, wait_until: WaitUntil
 ) -> None:
-    with serve(svc, callback_url=recorder.url, max_in_flight=1, shutdown_grace=30) as rs:
-        rs.wait_ready()
+    with running(max_in_flight=1, shutdown_grace=30) as rs:
         assert rs.post("blocked", "0x1", {"text": "a"}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 1)
         for task in ("0x2", "0x3"):
@@ -254,14 +218,12 @@ def test_shutdown_drains_queued_tasks_within_the_grace(
 
 
 def test_shutdown_reports_queued_tasks_that_never_started(
-    svc: Service,
-    serve: Any,
+    running: Start,
     recorder: CallbackRecorder,
     wait_until: WaitUntil,
     service_logs: list[logging.LogRecord],
 ) -> None:
-    with serve(svc, callback_url=recorder.url, max_in_flight=1, shutdown_grace=0.3) as rs:
-        rs.wait_ready()
+    with running(max_in_flight=1, shutdown_grace=0.3) as rs:
         assert rs.post("blocked", "0xstuck", {"text": "a"}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 1)
         for task in ("0xq1", "0xq2", "0xq3"):

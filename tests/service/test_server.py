@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from ogpu.service import Service
 from ogpu.service.testing import CallbackRecorder
 
-WaitUntil = Callable[..., None]
+from .conftest import Start, WaitUntil
 
 
 class In(BaseModel):
@@ -64,10 +64,9 @@ def svc(gate: threading.Event) -> Service:
 
 
 def test_success_posts_handler_output_to_callback(
-    svc: Service, serve: Any, recorder: CallbackRecorder
+    running: Start, recorder: CallbackRecorder
 ) -> None:
-    with serve(svc, callback_url=recorder.url) as rs:
-        rs.wait_ready()
+    with running() as rs:
         response = rs.post("upper", "0xAbC1", {"text": "hi", "repeat": 2})
         assert response.status_code == 202
         assert response.json() == {"task_address": "0xAbC1", "status": "accepted"}
@@ -82,10 +81,9 @@ def test_success_posts_handler_output_to_callback(
 
 
 def test_bad_input_is_422_with_pydantic_errors_and_nothing_runs(
-    svc: Service, serve: Any, recorder: CallbackRecorder
+    running: Start, recorder: CallbackRecorder
 ) -> None:
-    with serve(svc, callback_url=recorder.url) as rs:
-        rs.wait_ready()
+    with running() as rs:
         missing = rs.post("upper", "0x1", {"txt": "hi"})
         wrong_type = rs.post("upper", "0x1", {"text": "hi", "repeat": "many"})
         too_short = rs.post("upper", "0x1", {"text": ""})
@@ -123,10 +121,9 @@ def test_unknown_function_is_404_listing_available(svc: Service, serve: Any) -> 
 
 
 def test_handler_exception_reports_failure(
-    svc: Service, serve: Any, recorder: CallbackRecorder, service_logs: list[Any]
+    running: Start, recorder: CallbackRecorder, service_logs: list[Any]
 ) -> None:
-    with serve(svc, callback_url=recorder.url) as rs:
-        rs.wait_ready()
+    with running() as rs:
         assert rs.post("boom", "0xdead", {"text": "x"}).status_code == 202
         [record] = recorder.wait_for("0xdead")
     assert record.body == {
@@ -142,14 +139,9 @@ def test_handler_exception_reports_failure(
 
 
 def test_timeouts_report_and_free_slots(
-    svc: Service,
-    serve: Any,
-    recorder: CallbackRecorder,
-    gate: threading.Event,
-    wait_until: WaitUntil,
+    running: Start, recorder: CallbackRecorder, gate: threading.Event, wait_until: WaitUntil
 ) -> None:
-    with serve(svc, callback_url=recorder.url) as rs:
-        rs.wait_ready()
+    with running() as rs:
         assert rs.post("slow_sync", "0xs", {"text": "x"}).status_code == 202
         assert rs.post("slow_async", "0xa", {"text": "x"}).status_code == 202
         [sync] = recorder.wait_for("0xs")
@@ -392,14 +384,9 @@ def test_openapi_has_per_handler_request_schemas(svc: Service, serve: Any) -> No
 
 
 def test_graceful_shutdown_finishes_running_task_and_callback(
-    svc: Service,
-    serve: Any,
-    recorder: CallbackRecorder,
-    gate: threading.Event,
-    wait_until: WaitUntil,
+    running: Start, recorder: CallbackRecorder, gate: threading.Event, wait_until: WaitUntil
 ) -> None:
-    with serve(svc, callback_url=recorder.url, shutdown_grace=30) as rs:
-        rs.wait_ready()
+    with running(shutdown_grace=30) as rs:
         assert rs.post("blocked", "0xgrace", {"text": "a"}).status_code == 202
         wait_until(lambda: rs.runtime.running_tasks == 1)
         stopper = threading.Thread(target=rs.stop)
@@ -415,10 +402,9 @@ def test_graceful_shutdown_finishes_running_task_and_callback(
 
 
 def test_shutdown_grace_is_bounded(
-    svc: Service, serve: Any, recorder: CallbackRecorder, wait_until: WaitUntil
+    running: Start, recorder: CallbackRecorder, wait_until: WaitUntil
 ) -> None:
-    with serve(svc, callback_url=recorder.url, shutdown_grace=0.2) as rs:
-        rs.wait_ready()
+    with running(shutdown_grace=0.2) as rs:
         rs.post("blocked", "0xstuck", {"text": "a"})
         wait_until(lambda: rs.runtime.running_tasks == 1)
         rs.stop(30)
@@ -440,10 +426,9 @@ def test_without_callback_url_results_are_only_logged(
 
 
 def test_task_address_is_percent_encoded_in_callback_url(
-    svc: Service, serve: Any, recorder: CallbackRecorder
+    running: Start, recorder: CallbackRecorder
 ) -> None:
-    with serve(svc, callback_url=recorder.url) as rs:
-        rs.wait_ready()
+    with running() as rs:
         rs.post("upper", "task:1", {"text": "a"})
         [record] = recorder.wait_for("task:1")
     assert json.dumps(record.body) == '{"result": "A"}'

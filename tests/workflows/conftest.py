@@ -21,8 +21,10 @@ import pytest
 
 import ogpu
 from ogpu.chain import ChainConfig, NonceManager
+from ogpu.client import publish_source
 from ogpu.devnet import Deployment
 from ogpu.devnet.store import ContentStore, StoreServer
+from ogpu.protocol import Source
 
 from ..helpers.ganache import running_ganache
 from ..helpers.proxy import FaultProxy
@@ -127,3 +129,10 @@ def net(node: Node, monkeypatch: pytest.MonkeyPatch) -> Iterator[Net]:
         node.store_proxy.clear()
         ogpu.reset()
         node.call("evm_revert", [snapshot])
+
+
+@pytest.fixture
+def source(net: Net) -> Source:
+    """The client funded (1 ETH) and a plain source of it (``client.publish_source``)."""
+    net.fund(net.client, ETHER)
+    return publish_source(net.source_info(), signer=net.client.account)

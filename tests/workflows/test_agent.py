@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ogpu import agent
-from ogpu.client import TaskInfo, TaskInput, publish_source, publish_task, set_agent
+from ogpu.client import publish_source, publish_task, set_agent
 from ogpu.protocol import Source, Task
 from ogpu.types import (
     AlreadyAttemptedError,
@@ -42,13 +42,7 @@ def source(net: Net) -> Source:
 
 def _task(net: Net, source: Source) -> Task:
     net.fund(net.client, ETHER)
-    info = TaskInfo(
-        source=source.address,
-        config=TaskInput(function_name="predict", data={"text": "hi"}),
-        expiryTime=net.now() + 600,
-        payment=PAYMENT,
-    )
-    return publish_task(info, signer=net.client.account)
+    return publish_task(net.task_info(source), signer=net.client.account)
 
 
 def _only(receipt: object, name: str) -> object:

@@ -20,8 +20,6 @@ from ogpu.client import (
     DeliveryMethod,
     ImageEnvironments,
     SourceInfo,
-    TaskInfo,
-    TaskInput,
     confirm_response,
     get_task_responses,
     publish_source,
@@ -138,13 +136,8 @@ def test_publishing_guide_manual_confirmation(net: Net, monkeypatch: pytest.Monk
     net.fund(net.client, ETHER)
     start = net.block_number()
     task = publish_task(
-        TaskInfo(
-            source=source.address,
-            config=TaskInput(
-                function_name="predict", data={"prompt": "is this review positive or negative?"}
-            ),
-            expiryTime=net.now() + 3600,
-            payment=PAYMENT,
+        net.task_info(
+            source, data={"prompt": "is this review positive or negative?"}, expires_in=3600
         )
     )
     assert task.get_status() == TaskStatus.NEW
@@ -205,14 +198,7 @@ def test_publishing_guide_first_response(net: Net, monkeypatch: pytest.MonkeyPat
     source = _guide_source(net, DeliveryMethod.FIRST_RESPONSE)
     _provider_joins(net, source)
     net.fund(net.client, ETHER)
-    task = publish_task(
-        TaskInfo(
-            source=source.address,
-            config=TaskInput(function_name="predict", data={"text": "hello"}),
-            expiryTime=net.now() + 600,
-            payment=PAYMENT,
-        )
-    )
+    task = publish_task(net.task_info(source, data={"text": "hello"}))
     assert task.get_delivery_method() == DeliveryMethod.FIRST_RESPONSE
 
     agent.attempt(task.address, net.provider.address)

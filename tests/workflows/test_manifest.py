@@ -15,8 +15,6 @@ import pytest
 
 from ogpu.client import (
     DeliveryMethod,
-    TaskInfo,
-    TaskInput,
     publish_source,
     publish_task,
     publish_tasks,
@@ -31,9 +29,9 @@ from ogpu.manifest import (
     UnknownFunctionError,
     clear_manifest_cache,
 )
-from ogpu.protocol import Source, Task, extract_source_address, nexus
+from ogpu.protocol import Source, Task
 from ogpu.service.manifest import extract_manifest
-from ogpu.types import SourceParams, TaskStatus
+from ogpu.types import TaskStatus
 
 from ..helpers.wait import free_port
 
@@ -62,10 +60,6 @@ def _source(net: Net, manifest: SourceManifest | None, **kwargs: Any) -> Source:
     return publish_source(net.source_info(**kwargs), signer=net.client.account, manifest=manifest)
 
 
-def _info(net: Net, source: Source, function: str, data: dict[str, Any]) -> TaskInfo:
-    return TaskInfo(source.address, TaskInput(function, data), net.now() + 600, PAYMENT)
-
-
 def _metadata_gets(net: Net) -> int:
     return sum(n for (verb, path), n in net.store.paths.items() if verb == "GET")
 
@@ -83,7 +77,9 @@ def test_unknown_function_is_refused_with_a_suggestion(
 ) -> None:
     source = _source(net, manifest)
     with net.nothing_sent(), pytest.raises(UnknownFunctionError) as caught:
-        publish_task(_info(net, source, function, {"text": "hi"}), signer=net.client.account)
+        publish_task(
+            net.task_info(source, function=function, data={"text": "hi"}), signer=net.client.account
+        )
     error = caught.value
     assert error.suggestion == suggestion
     assert error.available == ("predict", "predict_batch")
@@ -115,7 +111,7 @@ def test_wrongly_shaped_data_is_refused_with_its_path(
 ) -> None:
     source = _source(net, manifest)
     with net.nothing_sent(), pytest.raises(TaskDataError) as caught:
-        publish_task(_info(net, source, function, data), signer=net.client.account)
+        publish_task(net.task_info(source, function=function, data=data), signer=net.client.account)
     assert caught.value.location == location
     assert reason in caught.value.reason
     assert f"at {location}: " in str(caught.value)
@@ -126,8 +122,8 @@ def test_publish_tasks_refuses_the_batch_and_names_the_task(
 ) -> None:
     source = _source(net, manifest)
     infos = [
-        _info(net, source, "predict", {"text": "good"}),
-        _info(net, source, "predict_batch", {"texts": [1]}),
+        net.task_info(source, function="predict", data={"text": "good"}),
+        net.task_info(source, function="predict_batch", data={"texts": [1]}),
     ]
     with net.nothing_sent(), pytest.raises(TaskDataError) as caught:
         publish_tasks(infos, signer=net.client.account)
@@ -144,12 +140,14 @@ def test_valid_tasks_publish_and_the_manifest_is_read_once(
 ) -> None:
     source = _source(net, manifest)
     net.store.reset_counts()
-    first = publish_task(_info(net, source, "predict", {"text": "hi"}), signer=net.client.account)
+    first = publish_task(
+        net.task_info(source, function="predict", data={"text": "hi"}), signer=net.client.account
+    )
     assert _metadata_gets(net) == 1
     more = publish_tasks(
         [
-            _info(net, source, "predict", {"text": "again"}),
-            _info(net, source, "predict_batch", {"texts": ["a", "b"]}),
+            net.task_info(source, function="predict", data={"text": "again"}),
+            net.task_info(source, function="predict_batch", data={"texts": ["a", "b"]}),
         ],
         signer=net.client.account,
     )
@@ -162,7 +160,9 @@ def test_validate_false_skips_the_check(net: Net, manifest: SourceManifest) -> N
     source = _source(net, manifest)
     net.store.reset_counts()
     task = publish_task(
-        _info(net, source, "predcit", {"text": "hi"}), signer=net.client.account, validate=False
+        net.task_info(source, function="predcit", data={"text": "hi"}),
+        signer=net.client.account,
+        validate=False,
     )
     assert _metadata_gets(net) == 0
     assert task.get_metadata()["function_name"] == "predcit"
@@ -183,7 +183,7 @@ def test_get_manifest_is_cached_per_source_and_metadata_url(
     assert _metadata_gets(net) == 2
     update_source(source.address, net.source_info(), signer=net.client.account, manifest=manifest)
     with net.nothing_sent(), pytest.raises(UnknownFunctionError):
-        publish_task(_info(net, source, "nope", {}), signer=net.client.account)
+        publish_task(net.task_info(source, function="nope", data={}), signer=net.client.account)
 
 
 def test_the_manifest_is_stored_under_one_key_beside_the_metadata(
@@ -203,9 +203,14 @@ def test_the_manifest_is_stored_under_one_key_beside_the_metadata(
 def test_source_without_manifest_publishes_as_before(net: Net) -> None:
     source = _source(net, None)
     assert source.get_manifest() is None
-    task = publish_task(_info(net, source, "anything", {"x": 1}), signer=net.client.account)
+    task = publish_task(
+        net.task_info(source, function="anything", data={"x": 1}), signer=net.client.account
+    )
     tasks = publish_tasks(
-        [_info(net, source, "other", {}), _info(net, source, "predict", {"text": 1})],
+        [
+            net.task_info(source, function="other", data={}),
+            net.task_info(source, function="predict", data={"text": 1}),
+        ],
         signer=net.client.account,
     )
     assert source.get_task_count() == 3
@@ -217,20 +222,8 @@ def test_source_without_manifest_publishes_as_before(net: Net) -> None:
 
 
 def _raw_source(net: Net, metadata_url: str) -> Source:
-    params = SourceParams(
-        client=net.client.address,
-        imageMetadataUrl=metadata_url,
-        imageEnvironments=net.source_info().imageEnvs.mask,
-        minPayment=10**15,
-        minAvailableLockup=0,
-        maxExpiryDuration=3600,
-        privacyEnabled=False,
-        optionalParamsUrl="",
-        deliveryMethod=DeliveryMethod.MANUAL_CONFIRMATION,
-        lastUpdateTime=0,
-    )
     net.fund(net.client)
-    return Source(extract_source_address(nexus.publish_source(params, signer=net.client.account)))
+    return net.source(metadata_url=metadata_url, envs=net.source_info().imageEnvs.mask)
 
 
 @pytest.mark.slow
@@ -253,8 +246,10 @@ def test_unreadable_manifest_publishes_unchecked_with_a_warning(
         with pytest.raises(InvalidManifestError):
             source.get_manifest()
     with caplog.at_level(logging.WARNING, logger="ogpu.client"):
-        task = publish_task(_info(net, source, "anything", {}), signer=net.client.account)
-        publish_task(_info(net, source, "again", {}), signer=net.client.account)
+        task = publish_task(
+            net.task_info(source, function="anything", data={}), signer=net.client.account
+        )
+        publish_task(net.task_info(source, function="again", data={}), signer=net.client.account)
     assert Task(task.address).get_status() == TaskStatus.NEW
     warnings = [r for r in caplog.records if "without checking its manifest" in r.getMessage()]
     assert len(warnings) == 1  # remembered: the second publish did not retry the read

@@ -25,8 +25,6 @@ from ogpu.chain.config import DEVNET_DEFAULT_CONTRACTS
 from ogpu.client import (
     Source,
     Task,
-    TaskInfo,
-    TaskInput,
     cancel_task,
     combine_environments,
     confirm_response,
@@ -59,21 +57,6 @@ if TYPE_CHECKING:
 
 ETHER = 10**18
 PAYMENT = 10**16
-
-
-def _task_info(net: Net, source: Source | str) -> TaskInfo:
-    return TaskInfo(
-        source=str(source),
-        config=TaskInput(function_name="predict", data={"text": "hi"}),
-        expiryTime=net.now() + 600,
-        payment=PAYMENT,
-    )
-
-
-@pytest.fixture
-def source(net: Net) -> Source:
-    net.fund(net.client, ETHER)
-    return publish_source(net.source_info(), signer=net.client.account)
 
 
 # -- a fresh interpreter, as a user's script ------------------------------------------------------
@@ -155,7 +138,7 @@ def test_use_devnet_without_arguments_selects_the_default_devnet(net: Net) -> No
 def test_cancel_task_takes_task_positionally_by_keyword_and_as_instance(
     net: Net, source: Source
 ) -> None:
-    tasks = [publish_task(_task_info(net, source), signer=net.client.account) for _ in range(3)]
+    tasks = [publish_task(net.task_info(str(source)), signer=net.client.account) for _ in range(3)]
     receipts = [
         cancel_task(tasks[0].address, net.client.key_hex),
         cancel_task(task=tasks[1].address, private_key=net.client.key_hex),
@@ -188,7 +171,7 @@ def test_update_and_inactivate_source_take_the_official_names(net: Net) -> None:
 def test_extra_keyword_arguments_are_tolerated(net: Net, source: Source) -> None:
     legacy = {"nonce": 42, "auto_fix_nonce": False, "max_retries": 9}
     with pytest.warns(UserWarning, match="auto_fix_nonce, max_retries, nonce") as caught:
-        task = publish_task(_task_info(net, source), net.client.key_hex, **legacy)
+        task = publish_task(net.task_info(str(source)), net.client.key_hex, **legacy)
     assert type(caught[0].message).__name__ == "IgnoredArgumentsWarning"
     assert "42" not in str(caught[0].message)  # names only, never values
     with warnings.catch_warnings():
@@ -206,7 +189,7 @@ def test_extra_keyword_arguments_are_tolerated(net: Net, source: Source) -> None
 
 @pytest.mark.slow
 def test_get_response_of_and_confirm_response_returns_the_hash(net: Net, source: Source) -> None:
-    task = publish_task(_task_info(net, source), signer=net.client.account)
+    task = publish_task(net.task_info(str(source)), signer=net.client.account)
     net.register(source)
     nexus.attempt(task.address, net.provider.address, PAYMENT, signer=net.provider.account)
     response = net.respond(task.address, net.provider, publish_to_ipfs({"label": "positive"}))
@@ -245,7 +228,7 @@ def test_params_are_pydantic_models_the_chain_accepts(net: Net, source: Source) 
     source.set_params(changed, signer=net.client.account)
     assert source.get_params().minPayment == 3 * 10**15
     assert source.snapshot().params.model_dump()["minPayment"] == 3 * 10**15
-    task = publish_task(_task_info(net, source), signer=net.client.account)
+    task = publish_task(net.task_info(str(source)), signer=net.client.account)
     assert task.get_params().to_tuple()[2:] == (task.get_expiry_time(), PAYMENT)
 
 
@@ -307,7 +290,7 @@ def test_receipt_from_web3_receipt_decodes_like_ours(net: Net, source: Source) -
     from ogpu.chain import Web3Manager
     from ogpu.types import Receipt
 
-    task = publish_task(_task_info(net, source), signer=net.client.account)
+    task = publish_task(net.task_info(str(source)), signer=net.client.account)
     receipt = cancel_task(task, signer=net.client.account)
     raw = Web3Manager.get_web3_instance().eth.get_transaction_receipt(receipt.tx_hash)  # type: ignore[arg-type]
     rebuilt = Receipt.from_web3_receipt(raw, timestamp=receipt.timestamp)
@@ -326,7 +309,7 @@ def test_decode_revert_of_a_web3_revert_as_the_official_sdk_calls_it(
     from ogpu.protocol import REVERT_PATTERN_MAP, decode_revert, load_contract
     from ogpu.types import NotTaskOwnerError, OGPUError, TxRevertError
 
-    task = publish_task(_task_info(net, source), signer=net.client.account)
+    task = publish_task(net.task_info(str(source)), signer=net.client.account)
     controller = load_contract("ControllerAbi")
     # web3 raises ContractLogicError where it recognises the node's revert message
     # ("execution reverted"); ganache's "VM Exception ... revert" stays a Web3RPCError.

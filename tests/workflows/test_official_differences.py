@@ -17,7 +17,6 @@ from ogpu.client import (
     Source,
     TaskInfo,
     TaskInput,
-    publish_source,
     publish_task,
 )
 from ogpu.devnet.store import parse_multipart
@@ -30,29 +29,12 @@ from ogpu.types import (
     PaymentTooLowError,
     RawLog,
     TaskExpiredError,
-    TaskParams,
 )
 
 if TYPE_CHECKING:
     from conftest import Net
 
-ETHER = 10**18
 MIN_PAYMENT = 10**15
-
-
-@pytest.fixture
-def source(net: Net) -> Source:
-    net.fund(net.client, ETHER)
-    return publish_source(net.source_info(min_payment=MIN_PAYMENT), signer=net.client.account)
-
-
-def _info(net: Net, source: Source, payment: int) -> TaskInfo:
-    return TaskInfo(
-        source=source.address,
-        config=TaskInput(function_name="predict", data={"text": "hi"}),
-        expiryTime=net.now() + 600,
-        payment=payment,
-    )
 
 
 def test_refusals_come_before_pinning_or_the_protocol_path_sends_them(
@@ -60,16 +42,16 @@ def test_refusals_come_before_pinning_or_the_protocol_path_sends_them(
 ) -> None:
     # ours: the contract's rules are checked first; nothing is pinned, nothing sent
     with net.nothing_sent(), pytest.raises(PaymentTooLowError) as ours:
-        publish_task(_info(net, source, MIN_PAYMENT - 1), signer=net.client.account)
+        publish_task(net.task_info(source, payment=MIN_PAYMENT - 1), signer=net.client.account)
     assert "raise payment to at least" in str(ours.value)
-    late = _info(net, source, MIN_PAYMENT)
+    late = net.task_info(source, payment=MIN_PAYMENT)
     late.expiryTime = net.now() - 1  # judged by chain time, not the local clock
     with net.nothing_sent(), pytest.raises(TaskExpiredError):
         publish_task(late, signer=net.client.account)
     # the official flow: pin, then let the chain judge (protocol layer, no client checks);
     # the refusal is the node's, decoded from the revert, still before any broadcast
     url = publish_to_ipfs({"function_name": "predict", "data": {}}, "taskConfig.json")
-    params = TaskParams(source=source.address, config=url, expiryTime=net.now() + 600, payment=1)
+    params = net.task_params(source, config=url, payment=1)
     net.store.reset_counts()
     net.rpc.reset_counts()
     with pytest.raises(PaymentTooLowError) as official:
@@ -95,10 +77,9 @@ def test_receipt_logs_are_decoded_and_the_raw_logs_are_one_call_away(
     net: Net, source: Source
 ) -> None:
     receipt = controller.publish_task(
-        TaskParams(
-            source=source.address,
+        net.task_params(
+            source,
             config=publish_to_ipfs({"function_name": "f", "data": {}}),
-            expiryTime=net.now() + 600,
             payment=MIN_PAYMENT,
         ),
         signer=net.client.account,
@@ -178,11 +159,11 @@ def test_fetch_json_wants_an_object_within_bounds(net: Net) -> None:
 
 def test_extra_keyword_arguments_warn_unless_silenced(net: Net, source: Source) -> None:
     with pytest.warns(UserWarning, match="nonce"):
-        publish_task(_info(net, source, MIN_PAYMENT), net.client.key_hex, nonce=1)
+        publish_task(net.task_info(source, payment=MIN_PAYMENT), net.client.key_hex, nonce=1)
     from ogpu import IgnoredArgumentsWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.filterwarnings("ignore", category=IgnoredArgumentsWarning)  # 0.2.3's silence
-        task = publish_task(_info(net, source, MIN_PAYMENT), net.client.key_hex, nonce=2)
+        task = publish_task(net.task_info(source, payment=MIN_PAYMENT), net.client.key_hex, nonce=2)
     assert task.get_payment() == MIN_PAYMENT

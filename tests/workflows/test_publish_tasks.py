@@ -10,7 +10,6 @@ from ogpu.client import (
     PublishTasksError,
     Task,
     TaskInfo,
-    TaskInput,
     publish_source,
     publish_tasks,
 )
@@ -33,12 +32,7 @@ PAYMENT = 10**16
 
 
 def _info(net: Net, source: str, text: str, **changes: Any) -> TaskInfo:
-    info = TaskInfo(
-        source=source,
-        config=TaskInput(function_name="predict", data={"text": text}),
-        expiryTime=net.now() + 600,
-        payment=PAYMENT,
-    )
+    info = net.task_info(source, data={"text": text})
     for name, value in changes.items():
         setattr(info, name, value)
     return info

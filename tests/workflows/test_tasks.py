@@ -63,12 +63,7 @@ def _source(net: Net, **kwargs: Any) -> Source:
 
 
 def _info(net: Net, source: str, **changes: Any) -> TaskInfo:
-    info = TaskInfo(
-        source=source,
-        config=TaskInput(function_name="predict", data={"text": "is this review positive?"}),
-        expiryTime=net.now() + 600,
-        payment=PAYMENT,
-    )
+    info = net.task_info(source, data={"text": "is this review positive?"})
     for name, value in changes.items():
         setattr(info, name, value)
     return info

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ogpu.client import TaskInfo, TaskInput, publish_source, publish_task
+from ogpu.client import publish_source, publish_task
 from ogpu.client._common import Budget
 from ogpu.protocol import Source
 from ogpu.types import (
@@ -24,29 +24,12 @@ from ..helpers.proxy import Fault
 if TYPE_CHECKING:
     from conftest import Net
 
-ETHER = 10**18
-
-
-@pytest.fixture
-def source(net: Net) -> Source:
-    net.fund(net.client, ETHER)
-    return publish_source(net.source_info(min_payment=10**15), signer=net.client.account)
-
 
 HANG = 600.0  # an upload held this long: until the test ends (the proxy cuts it then)
 
 
-def _info(net: Net, source: Source) -> TaskInfo:
-    return TaskInfo(
-        source=source.address,
-        config=TaskInput(function_name="predict", data={"text": "hi"}),
-        expiryTime=net.now() + 600,
-        payment=10**16,
-    )
-
-
 def test_ipfs_timeout_stops_a_hanging_upload_and_sends_nothing(net: Net, source: Source) -> None:
-    info = _info(net, source)
+    info = net.task_info(source)
     net.store.add("*", Fault.SLOW_BEFORE, times=None, delay=HANG)
     before = net.nonce(net.client)
     net.rpc.reset_counts()
@@ -62,7 +45,7 @@ def test_ipfs_timeout_stops_a_hanging_upload_and_sends_nothing(net: Net, source:
 
 @pytest.mark.slow
 def test_total_timeout_bounds_the_upload(net: Net, source: Source) -> None:
-    info = _info(net, source)
+    info = net.task_info(source)
     net.store.add("*", Fault.SLOW_BEFORE, times=None, delay=HANG)
     net.rpc.reset_counts()
 
@@ -90,7 +73,7 @@ def _mined_task(net: Net, tx_hash: str) -> str:
 
 @pytest.mark.slow
 def test_receipt_timeout_reports_the_sent_transaction(net: Net, source: Source) -> None:
-    info = _info(net, source)
+    info = net.task_info(source)
     net.rpc.add("eth_getTransactionReceipt", Fault.NULL_RESULT, times=None)
     net.rpc.reset_counts()
 
@@ -107,7 +90,7 @@ def test_receipt_timeout_reports_the_sent_transaction(net: Net, source: Source) 
 
 @pytest.mark.slow
 def test_total_timeout_bounds_the_receipt_wait(net: Net, source: Source) -> None:
-    info = _info(net, source)
+    info = net.task_info(source)
     net.rpc.add("eth_getTransactionReceipt", Fault.NULL_RESULT, times=None)
 
     with pytest.raises(ReceiptTimeoutError) as caught:
@@ -129,7 +112,7 @@ def test_total_timeout_bounds_the_receipt_wait(net: Net, source: Source) -> None
     ],
 )
 def test_bad_timeouts_are_refused_first(net: Net, source: Source, name: str, value: Any) -> None:
-    info = _info(net, source)
+    info = net.task_info(source)
     with net.nothing_sent(), pytest.raises(InvalidParamsError, match=name):
         publish_task(info, signer=net.client.account, **{name: value})
 
