@@ -23,6 +23,7 @@ from web3 import Web3
 from web3.types import Nonce, TxParams, TxReceipt
 from web3.utils import get_create_address
 
+from ogpu.chain.networks import PROTOCOL_CONTRACTS
 from ogpu.types import InvalidInputError, OGPUError
 
 __all__ = [
@@ -40,16 +41,7 @@ __all__ = [
     "load_artifact",
 ]
 
-SUITE_CONTRACTS = (
-    "Nexus",
-    "Controller",
-    "Terminal",
-    "Vault",
-    "Manager",
-    "Source",
-    "Task",
-    "Response",
-)
+SUITE_CONTRACTS = PROTOCOL_CONTRACTS
 """The eight protocol contracts (same ABIs as mainnet)."""
 
 FACTORY_CONTRACTS = ("SourceFactory", "TaskFactory", "ResponseFactory")
