@@ -26,7 +26,8 @@ _FORMATTER = Formatter()
 def _rebuild(cls: type[OGPUError], message: str) -> OGPUError:
     """Unpickle: ``cls`` with ``message`` (``__reduce__``'s state restores the attributes)."""
     error = cls.__new__(cls)
-    OGPUError.__init__(error, message)
+    error.message = message
+    Exception.__init__(error, message)
     return error
 
 
