@@ -322,6 +322,26 @@ def test_permission_errors(world: Any) -> None:
     assert err.account == stranger.address
 
 
+def test_execute_request_checks_its_options_like_from_request(world: Any) -> None:
+    # execute_request passes its keyword options on to TxExecutor.from_request: the same
+    # checks, before anything is signed; good ones reach the send (its revert decoded)
+    request = nexus_abi.set_vault(bindings.singleton("NEXUS"), world.client.address)
+    for bad in ({"max_retries": -1}, {"receipt_timeout": "soon"}, {"deadline": "later"}):
+        _nothing_mined(
+            world,
+            world.client,
+            lambda bad=bad: execute_request(request, world.client.account, **bad),
+            OGPUError,
+        )
+    good = {"context": "the vault swap", "max_retries": 0, "receipt_timeout": 5.0}
+    _nothing_mined(
+        world,
+        world.client,
+        lambda: execute_request(request, world.client.account, **good),
+        OwnableUnauthorizedAccountError,
+    )
+
+
 def test_unknown_reason_is_plain_tx_revert_error(world: Any) -> None:
     err = _nothing_mined(
         world, world.client, lambda: vault.lock(0, signer=world.client.account), TxRevertError

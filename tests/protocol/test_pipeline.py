@@ -17,6 +17,7 @@ from ogpu.chain import ChainConfig
 from ogpu.devnet import DevnetAccount
 from ogpu.protocol import vault
 from ogpu.protocol._pipeline import execute_requests
+from ogpu.protocol._tx import clock
 from ogpu.types import InsufficientBalanceError, OGPUError, Receipt, TxError
 
 from ..helpers.proxy import Fault
@@ -56,6 +57,27 @@ def test_pipelined_requests_land_in_order_with_few_round_trips(http_world: Any, 
     # estimates + fees, the broadcast, one receipt poll (the devnet mines on arrival),
     # the block headers
     assert proxy.requests == 4
+
+
+def test_receipts_found_by_the_first_poll_are_returned_without_a_pause(
+    http_world: Any, proxy: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the devnet mines on arrival: the first receipt poll finds every receipt, and the
+    # engine returns them at once (it used to sleep the first poll pause regardless)
+    account = http_world.client
+    execute_requests(_deposits(account.address, [1]), account.account)
+    pauses: list[float] = []
+    real_pause = clock.pause
+    monkeypatch.setattr(clock, "pause", lambda s: (pauses.append(s), real_pause(s)))
+    proxy.reset_counts()
+
+    outcomes = execute_requests(
+        _deposits(account.address, [1, 2, 3]), account.account, timestamps=False
+    )
+
+    assert all(isinstance(o, Receipt) and o.status == 1 for o in outcomes)
+    assert proxy.count("eth_getTransactionReceipt") == 3  # one poll
+    assert pauses == []
 
 
 def test_a_gas_group_shares_one_estimate_and_every_member_lands(

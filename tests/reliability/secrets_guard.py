@@ -106,7 +106,7 @@ class SecretsGuard:
         self._extra: dict[str, str] = {}
         self._findings: list[str] = []
         self._errors: list[BaseException] = []
-        self._wrapped: list[tuple[type[BaseException], Any]] = []
+        self._wrapped: list[tuple[type[BaseException], str, Any]] = []
         self._handler = _Handler(self)
         self._active = 0
         self._saved_level: int | None = None
@@ -219,19 +219,22 @@ class SecretsGuard:
     # -- instrumentation -----------------------------------------------------------------------
 
     def _wrap(self, root: type[BaseException]) -> None:
-        original: Callable[..., None] | None = root.__dict__.get("__init__")
+        # A dataclass root (OGPUError) ends every subclass's construction in its
+        # __post_init__; other roots in their __init__ chain.
+        hook = "__post_init__" if "__post_init__" in root.__dict__ else "__init__"
+        original: Callable[..., None] | None = root.__dict__.get(hook)
         guard = self
 
-        def __init__(self: BaseException, *args: Any, **kwargs: Any) -> None:
+        def wrapped(self: BaseException, *args: Any, **kwargs: Any) -> None:
             if original is not None:
                 original(self, *args, **kwargs)
             else:
                 super(root, self).__init__(*args, **kwargs)
             guard._record_error(self)
 
-        __init__._ogpu_secrets_guard = True  # type: ignore[attr-defined]
-        type.__setattr__(root, "__init__", __init__)
-        self._wrapped.append((root, original))
+        wrapped._ogpu_secrets_guard = True  # type: ignore[attr-defined]
+        type.__setattr__(root, hook, wrapped)
+        self._wrapped.append((root, hook, original))
 
     def instrument(self) -> None:
         """Wrap the SDK error roots' ``__init__`` (idempotent)."""
@@ -243,15 +246,16 @@ class SecretsGuard:
             except ImportError:
                 continue
             root = getattr(module, class_name)
-            if not getattr(root.__dict__.get("__init__"), "_ogpu_secrets_guard", False):
+            hooks = (root.__dict__.get(h) for h in ("__init__", "__post_init__"))
+            if not any(getattr(h, "_ogpu_secrets_guard", False) for h in hooks):
                 self._wrap(root)
 
     def uninstrument(self) -> None:
-        for root, original in reversed(self._wrapped):
+        for root, hook, original in reversed(self._wrapped):
             if original is None:
-                type.__delattr__(root, "__init__")
+                type.__delattr__(root, hook)
             else:
-                type.__setattr__(root, "__init__", original)
+                type.__setattr__(root, hook, original)
         self._wrapped.clear()
 
     # -- per test ------------------------------------------------------------------------------

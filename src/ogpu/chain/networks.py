@@ -15,6 +15,7 @@ __all__ = [
     "CHAIN_NETWORKS",
     "DEFAULT_RPC_URLS",
     "DEVNET_DEFAULT_CONTRACTS",
+    "PROTOCOL_CONTRACTS",
     "SINGLETONS",
     "ChainId",
     "coerce_chain",
@@ -29,6 +30,18 @@ class ChainId(IntEnum):
     OGPU_TESTNET = 200820172034
     OGPU_DEVNET = 1337
 
+
+#: The eight protocol contracts: every chain's ABI set has ``<Name>Abi.json`` for each.
+PROTOCOL_CONTRACTS = (
+    "Nexus",
+    "Controller",
+    "Terminal",
+    "Vault",
+    "Manager",
+    "Source",
+    "Task",
+    "Response",
+)
 
 #: Network name (in ``ogpu_bindings.NETWORK_INFO``) of each chain.
 CHAIN_NETWORKS: dict[ChainId, str] = {

@@ -32,7 +32,7 @@ try:
     from eth_abi.abi import decode, encode
     from eth_abi.exceptions import DecodingError
     from eth_keys.datatypes import PrivateKey
-    from eth_tester import EthereumTester, PyEVMBackend  # type: ignore[import-untyped]
+    from eth_tester import EthereumTester  # type: ignore[import-untyped]
     from eth_tester.exceptions import (  # type: ignore[import-untyped]
         SnapshotNotFound,
         TransactionFailed,
@@ -42,6 +42,7 @@ try:
     from web3.types import RPCEndpoint, RPCResponse
 
     from ogpu.devnet.flatstorage import flat_vm_configuration
+    from ogpu.devnet.txindex import IndexedBackend
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     raise DevnetDependencyError(
         "the in-process devnet needs eth-tester with py-evm; "
@@ -164,7 +165,7 @@ class Devnet:
             }
             for a in self.accounts
         }
-        backend = PyEVMBackend(genesis_state=genesis_state)
+        backend = IndexedBackend(genesis_state=genesis_state)
         # eth_accounts / eth_sendTransaction use these keys.
         backend.account_keys = tuple(PrivateKey(a.key) for a in self.accounts)
         # py-evm takes the chain id and the VMs from the chain class; a subclass

@@ -23,6 +23,7 @@ from web3 import Web3
 from web3.types import Nonce, TxParams, TxReceipt
 from web3.utils import get_create_address
 
+from ogpu.chain.networks import PROTOCOL_CONTRACTS
 from ogpu.types import InvalidInputError, OGPUError
 
 __all__ = [
@@ -40,16 +41,7 @@ __all__ = [
     "load_artifact",
 ]
 
-SUITE_CONTRACTS = (
-    "Nexus",
-    "Controller",
-    "Terminal",
-    "Vault",
-    "Manager",
-    "Source",
-    "Task",
-    "Response",
-)
+SUITE_CONTRACTS = PROTOCOL_CONTRACTS
 """The eight protocol contracts (same ABIs as mainnet)."""
 
 FACTORY_CONTRACTS = ("SourceFactory", "TaskFactory", "ResponseFactory")
@@ -268,39 +260,28 @@ def deploy_suite(
     manager, terminal, nexus, vault, controller = (s.address_at(i) for i in range(5))
     source_factory, response_factory, task_factory = (s.address_at(i) for i in range(5, 8))
 
-    s.send("deploy Manager", None, _calldata("Manager", None))
-    s.send("deploy Terminal", None, _calldata("Terminal", None, manager, vault))
-    s.send("deploy Nexus", None, _calldata("Nexus", None, manager, terminal, vault))
-    s.send("deploy Vault", None, _calldata("Vault", None, manager, nexus, terminal))
-    s.send("deploy Controller", None, _calldata("Controller", None, nexus, terminal, vault))
-    s.send("deploy SourceFactory", None, _calldata("SourceFactory", None, nexus))
-    s.send("deploy ResponseFactory", None, _calldata("ResponseFactory", None, nexus))
-    s.send("deploy TaskFactory", None, _calldata("TaskFactory", None, controller, nexus))
-    s.send(
-        "Nexus.setFactories",
-        nexus,
-        _calldata("Nexus", "setFactories", source_factory, response_factory),
+    # in nonce order: the i-th creation lands at address_at(i)
+    constructors: tuple[tuple[str, tuple[ChecksumAddress, ...]], ...] = (
+        ("Manager", ()),
+        ("Terminal", (manager, vault)),
+        ("Nexus", (manager, terminal, vault)),
+        ("Vault", (manager, nexus, terminal)),
+        ("Controller", (nexus, terminal, vault)),
+        ("SourceFactory", (nexus,)),
+        ("ResponseFactory", (nexus,)),
+        ("TaskFactory", (controller, nexus)),
     )
-    s.send(
-        "Controller.setTaskFactory",
-        controller,
-        _calldata("Controller", "setTaskFactory", task_factory),
+    for name, arguments in constructors:
+        s.send(f"deploy {name}", None, _calldata(name, None, *arguments))
+    wiring: tuple[tuple[str, ChecksumAddress, str, tuple[Any, ...]], ...] = (
+        ("Nexus", nexus, "setFactories", (source_factory, response_factory)),
+        ("Controller", controller, "setTaskFactory", (task_factory,)),
+        ("Manager", manager, "grantRole", (CONTROLLER_ROLE, controller)),
+        ("Vault", vault, "setMinLockupPerSource", (min_lockup_per_source,)),
+        ("Vault", vault, "setMaxUnbondingPeriod", (unbonding_period,)),
     )
-    s.send(
-        "Manager.grantRole(CONTROLLER)",
-        manager,
-        _calldata("Manager", "grantRole", CONTROLLER_ROLE, controller),
-    )
-    s.send(
-        "Vault.setMinLockupPerSource",
-        vault,
-        _calldata("Vault", "setMinLockupPerSource", min_lockup_per_source),
-    )
-    last = s.send(
-        "Vault.setMaxUnbondingPeriod",
-        vault,
-        _calldata("Vault", "setMaxUnbondingPeriod", unbonding_period),
-    )
+    for name, target, function, arguments in wiring:  # the last receipt dates the deployment
+        last = s.send(f"{name}.{function}", target, _calldata(name, function, *arguments))
 
     checked = (
         ("Manager", manager),

@@ -7,6 +7,8 @@ pinned or paid, like every other refusal of bad input.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass, field
+
 from ogpu._jsonvalue import JsonPath, format_json_path
 from ogpu.types import InvalidInputError, InvalidParamsError
 
@@ -17,6 +19,7 @@ class InvalidManifestError(InvalidInputError):
     """A document is not a source manifest this SDK can read (see :mod:`ogpu.manifest`)."""
 
 
+@dataclass(eq=False, repr=False)
 class UnknownFunctionError(InvalidParamsError):
     """The task names a function the source's manifest does not list.
 
@@ -24,27 +27,26 @@ class UnknownFunctionError(InvalidParamsError):
     ``suggestion``: the closest available name, or None.
     """
 
-    def __init__(
-        self,
-        function: str,
-        available: tuple[str, ...],
-        suggestion: str | None,
-        *,
-        source: str | None = None,
-    ) -> None:
-        where = f"source {source}" if source else "the source"
-        hint = f"; did you mean {suggestion!r}?" if suggestion else ""
-        listed = ", ".join(available) if available else "none"
-        super().__init__(
-            f"{where} has no function {function!r}{hint} (its manifest lists: {listed})",
-            param="function_name",
-        )
-        self.function = function
-        self.available = available
-        self.suggestion = suggestion
-        self.source = source
+    function: str
+    available: tuple[str, ...]
+    suggestion: str | None
+    _: KW_ONLY
+    message: str | None = None
+    source: str | None = None
+    param: str | None = "function_name"
+
+    def __post_init__(self) -> None:
+        where = f"source {self.source}" if self.source else "the source"
+        hint = f"; did you mean {self.suggestion!r}?" if self.suggestion else ""
+        listed = ", ".join(self.available) if self.available else "none"
+        if self.message is None:
+            self.message = (
+                f"{where} has no function {self.function!r}{hint} (its manifest lists: {listed})"
+            )
+        super().__post_init__()
 
 
+@dataclass(eq=False, repr=False)
 class TaskDataError(InvalidParamsError):
     """The task's data does not match the function's input schema.
 
@@ -52,18 +54,21 @@ class TaskDataError(InvalidParamsError):
     (``data.texts[3]``); ``reason``: what the schema requires there.
     """
 
-    def __init__(
-        self, function: str, path: JsonPath, reason: str, *, source: str | None = None
-    ) -> None:
-        location = format_json_path(path, "data")
-        where = f" of source {source}" if source else ""
-        super().__init__(
-            f"the data for {function!r}{where} does not match its input schema at "
-            f"{location}: {reason}",
-            param="data",
-        )
-        self.function = function
-        self.path = path
-        self.location = location
-        self.reason = reason
-        self.source = source
+    function: str
+    path: JsonPath
+    reason: str
+    _: KW_ONLY
+    message: str | None = None
+    source: str | None = None
+    param: str | None = "data"
+    location: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.location = format_json_path(self.path, "data")
+        where = f" of source {self.source}" if self.source else ""
+        if self.message is None:
+            self.message = (
+                f"the data for {self.function!r}{where} does not match its input schema at "
+                f"{self.location}: {self.reason}"
+            )
+        super().__post_init__()

@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from ogpu_bindings.runtime import TxRequest
 
 from ogpu.chain import rpc
 from ogpu.chain.config import ChainConfig
+from ogpu.chain.networks import PROTOCOL_CONTRACTS
 from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
 from ogpu.protocol import _deadline
@@ -63,18 +64,32 @@ from ogpu.types.receipt import Receipt
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11
     from web3.contract import Contract
 
 __all__ = [
     "DEFAULT_RECEIPT_TIMEOUT",
     "GAS_MARGIN",
     "POLL_INTERVAL",
+    "SendOptions",
     "TxExecutor",
     "chain_id_of",
     "decode_logs",
     "execute_request",
     "target_of",
 ]
+
+
+class SendOptions(TypedDict, total=False):
+    """The keyword options of ``TxExecutor.from_request`` (defaults there), which
+    ``execute_request`` passes on."""
+
+    context: str | None
+    max_retries: int
+    receipt_timeout: float
+    deadline: float | None
+    budget: float | None
+
 
 # Stage timings for ``ogpu.set_verbose()``; hashes, nonces and blocks only, never keys.
 logger = logging.getLogger("ogpu.tx")
@@ -135,16 +150,7 @@ def _receipt_seconds(value: object) -> float:
 def _contract_name(contract: Contract) -> str | None:
     """Solidity name of a web3 Contract, found by matching its ABI against the active set."""
     names = {entry.get("name") for entry in contract.abi if entry.get("type") == "function"}
-    for candidate in (
-        "Nexus",
-        "Controller",
-        "Terminal",
-        "Vault",
-        "Manager",
-        "Source",
-        "Task",
-        "Response",
-    ):
+    for candidate in PROTOCOL_CONTRACTS:
         try:
             abi = ChainConfig.load_abi(f"{candidate}Abi")
         except FileNotFoundError:
@@ -206,11 +212,8 @@ class TxExecutor:
         self.contract: Contract | None = contract
         self.function_name = function_name
         self.args = tuple(args)
-        self.signer = resolve_signer(signer, role=None)
         self.value = b.uint(value, "value")
-        self.max_retries = _check_retries(max_retries)
-        self.receipt_timeout = _receipt_seconds(receipt_timeout)
-        self.deadline, self.budget = _deadline.check(deadline, budget)
+        self._settle(signer, max_retries, receipt_timeout, deadline, budget)
         try:
             data = bytes(HexBytes(contract.encode_abi(function_name, args=list(self.args))))
             to = Web3.to_checksum_address(contract.address)
@@ -251,14 +254,30 @@ class TxExecutor:
         self.contract = None
         self.function_name = request.function
         self.args = tuple(request.args)
-        self.signer = resolve_signer(signer, role=None)
         self.value = request.value
-        self.max_retries = _check_retries(max_retries)
-        self.receipt_timeout = _receipt_seconds(receipt_timeout)
-        self.deadline, self.budget = _deadline.check(deadline, budget)
+        self._settle(signer, max_retries, receipt_timeout, deadline, budget)
         self._target = target_of(request, context)
         self.context = self._target.context
         return self
+
+    def _settle(
+        self,
+        signer: LocalAccount | str,
+        max_retries: object,
+        receipt_timeout: object,
+        deadline: float | None,
+        budget: float | None,
+    ) -> None:
+        """Check and set what every constructor takes alike: signer, retries, waits.
+
+        Raises:
+            InvalidSignerError / MissingSignerError: bad ``signer``.
+            InvalidInputError / InvalidParamsError: bad retries, timeout, deadline or budget.
+        """
+        self.signer = resolve_signer(signer, role=None)
+        self.max_retries = _check_retries(max_retries)
+        self.receipt_timeout = _receipt_seconds(receipt_timeout)
+        self.deadline, self.budget = _deadline.check(deadline, budget)
 
     def execute(self) -> Receipt:
         """Build, preflight, sign, broadcast and wait for the transaction.
@@ -311,22 +330,9 @@ class TxExecutor:
 
 
 def execute_request(
-    request: TxRequest,
-    signer: LocalAccount | str,
-    *,
-    context: str | None = None,
-    max_retries: int = 3,
-    receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT,
-    deadline: float | None = None,
-    budget: float | None = None,
+    request: TxRequest, signer: LocalAccount | str, **options: Unpack[SendOptions]
 ) -> Receipt:
-    """Send a generated ``TxRequest`` and return its receipt (see ``TxExecutor.execute``)."""
-    return TxExecutor.from_request(
-        request,
-        signer=signer,
-        context=context,
-        max_retries=max_retries,
-        receipt_timeout=receipt_timeout,
-        deadline=deadline,
-        budget=budget,
-    ).execute()
+    """Send a generated ``TxRequest`` and return its receipt: ``TxExecutor.from_request``
+    with the same keyword ``options`` (defaults there), then ``execute`` (its cost and
+    errors)."""
+    return TxExecutor.from_request(request, signer=signer, **options).execute()

@@ -127,10 +127,8 @@ def await_receipts(
     found: dict[int, Mapping[str, Any]] = {}
     errors: dict[int, OGPUError] = {}
     bad: dict[int, int] = {}
-    while True:
-        pending = [key for key in hashes if key not in found and key not in errors]
-        if not pending:
-            return found, errors
+    pending = list(hashes)
+    while pending:
         for chunk in chunks(pending):
             calls = [("eth_getTransactionReceipt", [hashes[key]]) for key in chunk]
             try:
@@ -143,13 +141,16 @@ def await_receipts(
                 bad[key] = bad.get(key, 0) + 1 if isinstance(answer, rpc.MalformedAnswer) else 0
                 if bad[key] >= MALFORMED_LIMIT:
                     errors[key] = malformed(hashes[key], "receipt", answer)
+        pending = [key for key in pending if key not in found and key not in errors]
+        if not pending:
+            break  # no pause after the poll that found the last one
         if time.monotonic() >= deadline:
             for key in pending:
-                if key not in found and key not in errors:
-                    errors[key] = receipt_timeout(hashes[key], seconds)
-            return found, errors
+                errors[key] = receipt_timeout(hashes[key], seconds)
+            break
         clock.pause(min(pause, max(0.0, deadline - time.monotonic())))
         pause = min(pause * 1.5, longest)
+    return found, errors
 
 
 def block_headers(
