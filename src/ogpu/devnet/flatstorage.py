@@ -31,8 +31,10 @@ if TYPE_CHECKING:
 
 __all__ = ["CACHE_SLOTS", "flat_vm_configuration", "stats"]
 
-#: Most (root, slot) entries kept, least recently used dropped first (~250 bytes each).
-CACHE_SLOTS = 200_000
+#: Most (root, slot) entries kept, least recently used dropped first (~275 bytes of
+#: Python objects each plus the LRU's node: at most ~40 MB); a 10,000-item list takes
+#: 10,000.
+CACHE_SLOTS = 100_000
 
 _READS: LRU[tuple[bytes, bytes], bytes] = LRU(CACHE_SLOTS)
 
