@@ -8,6 +8,7 @@ generating events costs the measured SDKs nothing.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -75,6 +76,18 @@ class DevnetProcess:
             if account["label"] == label:
                 return str(account["private_key"])
         raise KeyError(label)
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system, all threads) the devnet process has used; None off Linux.
+
+        Unlike the time a proxy sees a request take, it does not grow when the machine is
+        busy with other work or when a side's requests wait on each other."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         """Terminate the devnet (kill after 15 s) and delete its log."""

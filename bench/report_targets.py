@@ -233,7 +233,10 @@ def why_missed(data: dict[str, Any], targets: list[tuple[str, str, str]]) -> lis
             "HTTP requests per task; the devnet is busy "
             f"{fmt(ours.get('devnet_ms_per_task'), 'ms')} per task for ours and "
             f"{fmt(floor.get('devnet_ms_per_task'), 'ms')} for the floor "
-            "(one run, one repetition: run-to-run noise on this 2-core machine is of that order)."
+            "(one run, one repetition: run-to-run noise on this 2-core machine is of that order); "
+            "the devnet's CPU per task (its own process time, not inflated by the machine's load "
+            f"or by parallel requests): {fmt(ours.get('devnet_cpu_ms_per_task'), 'ms')} for ours, "
+            f"{fmt(floor.get('devnet_cpu_ms_per_task'), 'ms')} for the floor."
         )
     if any(t.startswith("watchers") for t in missed):
         out.append(_why_watchers(data, lat))

@@ -177,7 +177,9 @@ def run_publish(ctx: Context, mode: str = "loop") -> dict[str, Any]:
                 before_count = ctx.chain.task_count(source)
                 before = ctx.stats(side) if delay is not None else None
                 store_before = ctx.store_stats(side) if delay is not None else None
+                cpu_before = ctx.devnet.cpu_seconds()
                 answer = call(ctx, side, worker, command(side, plan.publish_count))
+                cpu_after = ctx.devnet.cpu_seconds()
                 problem = cell_error(answer)
                 landed = ctx.chain.task_count(source) - before_count
                 if problem:
@@ -191,6 +193,9 @@ def run_publish(ctx: Context, mode: str = "loop") -> dict[str, Any]:
                     continue
                 cell["reps"].append(answer["published"] / answer["seconds"])
                 cell["seconds"].append(answer["seconds"])
+                if cpu_before is not None and cpu_after is not None:
+                    spent = (cpu_after - cpu_before) / plan.publish_count * 1000
+                    cell.setdefault("devnet_cpu_ms_per_task", []).append(spent)
                 if before is not None and store_before is not None:
                     diff = ctx.stats(side) - before
                     store = ctx.store_stats(side) - store_before
@@ -209,6 +214,8 @@ def run_publish(ctx: Context, mode: str = "loop") -> dict[str, Any]:
             if cell.get("status") == "ok":
                 cell["value"] = median(cell["reps"])
                 cell["seconds"] = median(cell["seconds"])
+                if cell.get("devnet_cpu_ms_per_task"):
+                    cell["devnet_cpu_ms_per_task"] = median(cell["devnet_cpu_ms_per_task"])
                 if cell["requests_per_task"]:
                     cell["requests_per_task"] = median(cell["requests_per_task"])
                 else:
