@@ -9,6 +9,7 @@ transactions (``tests/protocol/lists.py``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from web3.contract import Contract
 from ogpu.devnet import CLIENTS, load_artifact
 from ogpu.devnet.chain import Devnet
 
-from ..protocol.lists import ListBuilder, _array_slot, _Storage
+from ..protocol.lists import BuiltSource, ListBuilder, _array_slot, _Storage
 from .test_paging import MAX, OUT_OF_BOUNDS, OVERFLOW, panic_code
 
 TASKS, REGISTRANTS = 1_200, 300
@@ -34,9 +35,19 @@ class Long:
     registrants: list[str]
 
 
+@pytest.fixture(scope="module")
+def built(devnet_session: Devnet) -> Iterator[BuiltSource]:
+    """The lists, pushed once for the module (about 8 s); gone when the module ends."""
+    snapshot = devnet_session.snapshot()
+    try:
+        yield ListBuilder(devnet_session.w3, CLIENTS[0].address).source(TASKS, REGISTRANTS)
+    finally:
+        devnet_session.revert(snapshot)
+
+
 @pytest.fixture
-def long(devnet: Devnet) -> Long:
-    built = ListBuilder(devnet.w3, CLIENTS[0].address).source(TASKS, REGISTRANTS)
+def long(built: BuiltSource, devnet: Devnet) -> Long:
+    """The built source; what a test changes (``devnet``) is reverted after it."""
     source = devnet.w3.eth.contract(address=built.address, abi=load_artifact("Source").abi)
     return Long(devnet, source, built.tasks, built.registrants)
 

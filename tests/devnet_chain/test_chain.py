@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import rlp
 from eth_utils.crypto import keccak
@@ -20,6 +18,8 @@ from ogpu.devnet import (
     DevnetInputError,
     load_artifact,
 )
+
+from ..helpers.wait import run_concurrently
 
 # Deterministic addresses (ADMIN deploys from nonce 0); documentation relies on them.
 PINNED = {
@@ -162,11 +162,7 @@ def test_lock_is_reentrant_and_shared(devnet: Devnet) -> None:
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    threads = run_concurrently([work] * 4, timeout=60)
     assert not any(t.is_alive() for t in threads)
     assert errors == []
     assert devnet.block_number() == start + 20

@@ -1,12 +1,13 @@
-"""Loopback ports and polling."""
+"""Loopback ports, polling and running calls concurrently."""
 
 from __future__ import annotations
 
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-__all__ = ["free_port", "wait_until"]
+__all__ = ["free_port", "run_concurrently", "wait_until"]
 
 
 def free_port() -> int:
@@ -30,3 +31,16 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not reached within {timeout:g} s")
         time.sleep(interval)
+
+
+def run_concurrently(
+    calls: Iterable[Callable[[], object]], timeout: float | None = None
+) -> list[threading.Thread]:
+    """Start one thread per call, all before joining any; return the threads once joined
+    (each join waits at most ``timeout`` seconds: check ``is_alive()`` when it is set)."""
+    threads = [threading.Thread(target=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return threads

@@ -42,6 +42,8 @@ from ogpu.types import (
     Role,
 )
 
+from ..helpers.wait import run_concurrently
+
 
 def test_chain_ids_and_defaults() -> None:
     assert (ChainId.OGPU_MAINNET, ChainId.OGPU_TESTNET, ChainId.OGPU_DEVNET) == (
@@ -205,11 +207,7 @@ def test_nonce_reservations_are_unique_across_threads(net: Any) -> None:
             with lock:
                 got.append(n)
 
-    threads = [threading.Thread(target=take) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently([take] * 8)
     assert sorted(got) == list(range(start, start + 400))
 
 

@@ -51,6 +51,7 @@ from ogpu.types import (
 )
 
 from ..helpers.proxy import Fault
+from ..helpers.wait import run_concurrently
 
 
 @pytest.mark.slow
@@ -208,11 +209,7 @@ def test_eight_threads_twenty_five_writes_one_key(http_world: Any, proxy: Any) -
                 with lock:
                     receipts.append(receipt)
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently([worker] * 8)
 
     assert errors == []
     assert len(receipts) == 200

@@ -15,6 +15,8 @@ from ogpu.devnet import CLIENTS
 from ogpu.protocol import vault
 from ogpu.types import InvalidAddressError, InvalidInputError
 
+from ..helpers.wait import run_concurrently
+
 
 def _send_by_hand(net: Any, account: Any, nonce: int) -> None:
     """A zero-value self-transfer signed with ``nonce``, sent outside the SDK's executor."""
@@ -47,11 +49,7 @@ def test_reserve_nonce_from_8_threads_is_distinct_and_consecutive(net: Any) -> N
             with lock:
                 got.append(nonce)
 
-    threads = [threading.Thread(target=take) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_concurrently([take] * 8, timeout=60)
     assert len(got) == 40
     assert sorted(got) == list(range(start, start + 40))
     assert NonceManager.get_cached_nonce(account, w3) == start + 40

@@ -6,6 +6,8 @@ import socket
 import threading
 from collections import Counter
 
+from ..helpers.wait import run_concurrently
+
 __all__ = ["burst"]
 
 
@@ -31,9 +33,5 @@ def burst(port: int, request: bytes, count: int, timeout: float = 20.0) -> Count
         with lock:
             outcomes[outcome] += 1
 
-    threads = [threading.Thread(target=one) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently([one] * count)
     return outcomes

@@ -78,6 +78,7 @@ def test_official_code_runs_unchanged(
     assert net.published_tasks(source.address) == [task.address, extract_task_address(receipt)]
 
 
+@pytest.mark.slow  # waits out a wall-clock bound of 3 s or more
 def test_total_timeout_against_a_stalled_rpc(net: Net, source: Source) -> None:
     nonce = net.nonce(net.client)
     net.rpc.add("eth_estimateGas", Fault.SLOW_BEFORE, times=None, delay=60.0)
@@ -150,6 +151,7 @@ def test_ipfs_timeout_alone_bounds_the_whole_upload(net: Net, source: Source) ->
     assert net.rpc.count(RAW) == 0
 
 
+@pytest.mark.slow  # waits out a wall-clock bound of 3 s or more
 def test_without_a_total_timeout_a_stalled_read_ends_at_the_http_timeout(
     net: Net, source: Source, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -164,6 +166,7 @@ def test_without_a_total_timeout_a_stalled_read_ends_at_the_http_timeout(
     _nothing_sent(net, source, nonce)
 
 
+@pytest.mark.slow  # waits out a wall-clock bound of 3 s or more
 def test_a_stalled_broadcast_is_reported_by_its_hash_within_the_budget(
     net: Net, source: Source
 ) -> None:
@@ -181,6 +184,7 @@ def test_a_stalled_broadcast_is_reported_by_its_hash_within_the_budget(
     assert net.nonce(net.client) == nonce
 
 
+@pytest.mark.slow  # waits out a wall-clock bound of 3 s or more
 def test_receipt_wait_ends_with_the_budget_and_carries_the_hash(net: Net, source: Source) -> None:
     net.rpc.add("eth_getTransactionReceipt", Fault.NULL_RESULT, times=None)
     info = info_for(net, source)
@@ -196,6 +200,7 @@ def test_receipt_wait_ends_with_the_budget_and_carries_the_hash(net: Net, source
     assert len(net.published_tasks(source.address)) == 1
 
 
+@pytest.mark.slow  # waits out a wall-clock bound of 3 s or more
 def test_expiry_is_checked_again_right_before_the_send(net: Net, source: Source) -> None:
     nonce = net.nonce(net.client)
     info = info_for(net, source, expires_in=3)
@@ -210,6 +215,7 @@ def test_expiry_is_checked_again_right_before_the_send(net: Net, source: Source)
     _nothing_sent(net, source, nonce)
 
 
+@pytest.mark.slow  # waits out a wall-clock bound of 3 s or more
 def test_executor_never_broadcasts_past_its_deadline(net: Net) -> None:
     """0.2.3-style ``TxExecutor(..., deadline=, budget=)``: the deadline passes while the
     executor waits for the account (another holder has it); it then refuses to send."""

@@ -8,12 +8,12 @@ own promises (keep-alive, thread safety, batches matched by id, sends never rese
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,6 +28,7 @@ from ogpu.chain.transport import READS, HttpTransport
 from ogpu.protocol import Task, vault
 from ogpu.types import InvalidRpcUrlError, NonceError, RPCError, TxRpcError
 
+from ..helpers.wait import run_concurrently
 from .hostile import HostileServer, backlog_full
 from .scripted import Raw, Reply, Request, RpcFailure, ScriptedServer, rpc_node
 
@@ -423,11 +424,7 @@ def test_threads_share_a_transport(row: Row) -> None:
                 if transport.request("eth_getBalance", [value]) != value:
                     errors.append(value)
 
-        threads = [threading.Thread(target=work, args=(n,)) for n in range(16)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_concurrently([functools.partial(work, n) for n in range(16)])
         transport.close()
     assert errors == [] and server.requests == 160
     assert server.connections <= 16

@@ -50,8 +50,12 @@ def _http_web3(url: str, session: requests.Session) -> Web3:
     from web3 import Web3
     from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
 
+    from ogpu.chain.transport import READS
+
     # Never let web3 resend a raw transaction on its own: the executor reconciles
-    # an unknown broadcast outcome by transaction hash instead.
+    # an unknown broadcast outcome by transaction hash instead. Reads made through
+    # web3 itself (``w3.eth.*``; the SDK's own go through ``transport``) get the one
+    # read policy's tries and pauses.
     retry_methods = [m for m in REQUEST_RETRY_ALLOWLIST if m != "eth_sendRawTransaction"]
     provider = Web3.HTTPProvider(
         url,
@@ -59,8 +63,8 @@ def _http_web3(url: str, session: requests.Session) -> Web3:
         session=session,
         exception_retry_configuration=ExceptionRetryConfiguration(
             errors=(requests.ConnectionError, requests.Timeout),
-            retries=3,
-            backoff_factor=0.1,
+            retries=READS.max_attempts,
+            backoff_factor=READS.backoff_initial,
             method_allowlist=retry_methods,
         ),
     )

@@ -13,8 +13,9 @@ commits it, and until then the lookup has a write trie, whose reads bypass the c
 writes inside a transaction never reach this layer (py-evm's journal answers them
 first). A reverted transaction, ``evm_revert`` or a snapshot revert only brings back
 an older root, whose entries are still right. Failed lookups (missing trie nodes)
-are not cached. ``tests/devnet_chain/test_flat_storage.py`` pins all of this on
-real transactions.
+are not cached. ``tests/devnet_chain/test_flat_storage.py`` pins the writes, reverts
+and snapshots on real transactions; the write-trie bypass is defensive (py-evm's own
+per-state cache above this layer answers those reads first, so no test reaches it).
 """
 
 from __future__ import annotations
