@@ -418,6 +418,7 @@ def test_chain_is_detected_from_rpc_and_env(ogpu: Any, chain: Devnet, monkeypatc
     assert from_env.json()["address"] == source.address
 
 
+@pytest.mark.slow
 def test_wrong_chain_or_unreachable_node(ogpu: Any, chain: Devnet, monkeypatch: Any) -> None:
     wrong = ogpu(
         "vault", "show", CLIENTS[0].address, "--chain", "mainnet", "--rpc", chain.rpc_url, net=False

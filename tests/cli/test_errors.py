@@ -78,6 +78,7 @@ def assert_connection_error(result: Any, *fragments: str) -> str:
     return line
 
 
+@pytest.mark.slow
 def test_refused(bare: Any) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     result = bare("vault", "show", ADDRESS, "--chain", "devnet", "--rpc", url)
@@ -95,6 +96,7 @@ def test_refused_on_the_default_devnet_url_from_the_environment(
     assert "secret-key-path" not in line
 
 
+@pytest.mark.slow
 def test_dns_failure_of_the_default_chain_suggests_the_devnet(
     bare: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,6 +113,7 @@ def test_dns_failure_of_the_default_chain_suggests_the_devnet(
     assert "mainnet is the default;" in line
 
 
+@pytest.mark.slow
 def test_dns_failure_of_an_explicit_rpc(bare: Any) -> None:
     url = "http://" + "n" * 40 + "." + "m" * 40 + ".invalid:8545"
     result = bare("vault", "show", ADDRESS, "--chain", "devnet", "--rpc", url)
@@ -135,6 +138,7 @@ def test_wrong_chain_id(bare: Any, chain: Devnet) -> None:
     assert len(line) < MAX_LINE
 
 
+@pytest.mark.slow
 def test_debug_keeps_the_whole_chain_of_causes(bare: Any) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     result = bare("vault", "show", ADDRESS, "--chain", "devnet", "--rpc", url, "--debug")
@@ -162,6 +166,7 @@ def test_connection_failure_classes() -> None:
 # -- --json errors for every kind of failure ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_errors_are_json_under_json(bare: Any, chain: Devnet, tmp_path: Path) -> None:
     net = ("--chain", "devnet", "--rpc", chain.rpc_url)
     cases = [
@@ -287,6 +292,7 @@ _ACCEPTED = {
 
 
 @pytest.mark.parametrize("kind", ["task", "source"])
+@pytest.mark.slow
 def test_a_value_of_the_wrong_type_is_named(ogpu: Any, tmp_path: Path, kind: str) -> None:
     from .conftest import key_file
 

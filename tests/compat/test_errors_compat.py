@@ -81,6 +81,7 @@ def test_error_tree_holds_the_official_places() -> None:
     assert error.tx_hash is None and error.url == "http://x"
 
 
+@pytest.mark.slow
 def test_upload_failures_are_caught_as_0_2_3_catches_them() -> None:
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

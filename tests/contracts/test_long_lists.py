@@ -92,6 +92,7 @@ def test_items_are_masked_to_addresses_like_the_solidity_encoder(long: Long) -> 
     assert dirty & ADDRESS_MASK == int(long.tasks[5], 16)
 
 
+@pytest.mark.slow
 def test_cost_per_item_is_one_cold_sload_and_a_few_steps(long: Long) -> None:
     """Estimated gas per extra item of ``getTasks(0, n - 1)`` (the devnet's estimate is
     64/63 of the gas used plus a constant): ~2,200 here, a cold SLOAD being 2,100; the

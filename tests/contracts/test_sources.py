@@ -232,6 +232,7 @@ def test_register_requirements(suite) -> None:
     assert source.functions.getRegistrantId(provider.address).call() == 1
 
 
+@pytest.mark.slow
 def test_unregister_swaps_last_into_the_gap(suite) -> None:
     client = CLIENTS[0]
     n = suite.nexus.functions

@@ -55,6 +55,7 @@ class _BlockReads:
         del self.chain.get_canonical_block_by_number
 
 
+@pytest.mark.slow
 def test_answers_equal_eth_testers_walk_with_one_block_read(devnet: Devnet) -> None:
     hashes = [_transfer(devnet, value) for value in range(1, 41)]  # 40 blocks, one each
     backend = devnet.tester.backend

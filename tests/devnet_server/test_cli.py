@@ -177,6 +177,7 @@ def test_state_file_survives_restart_and_sigterm(tmp_path: Path) -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_deploy_command_onto_the_served_devnet(
     rpc_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

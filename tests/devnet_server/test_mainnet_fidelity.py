@@ -54,6 +54,7 @@ def test_eth_call_gas_is_capped_at_geths_default_not_the_block_gas_limit(
     assert spun["error"] == {"code": -32000, "message": "out of gas"}
 
 
+@pytest.mark.slow
 def test_the_cap_is_configurable() -> None:
     running = start_services(port=0, store_port=0, call_gas_cap=2_000_000)
     try:

@@ -351,6 +351,7 @@ def test_less_common_methods(rpc_url: str, w3: Web3, h: Any) -> None:
     assert call(rpc_url, "eth_getBalance", [ADMIN.address, "bogus"])["error"]["code"] == -32602
 
 
+@pytest.mark.slow
 def test_concurrent_clients(rpc_url: str, h: Any) -> None:
     from concurrent.futures import ThreadPoolExecutor
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from ogpu_bindings.events import nexus
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
@@ -71,6 +72,7 @@ class Nodes:
         ]
 
 
+@pytest.mark.slow
 def test_logs_of_another_fork_are_not_delivered() -> None:
     nodes = Nodes()
 

@@ -127,6 +127,7 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_set_get_reset_rpc(http_net: Any, proxy: Any) -> None:
     ChainConfig.set_rpc(proxy.url, ChainId.OGPU_DEVNET)
     assert ChainConfig.get_rpc(ChainId.OGPU_DEVNET) == proxy.url

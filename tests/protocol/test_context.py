@@ -88,6 +88,7 @@ def test_scope_arguments_are_checked_before_anything_changes() -> None:
     _assert_defaults()
 
 
+@pytest.mark.slow
 def test_threads_each_run_in_their_own_scope(
     devnet: Devnet, second_devnet: Devnet, proxy: FaultProxy
 ) -> None:

@@ -47,6 +47,7 @@ def _post(body: bytes, path: str = "/", content_type: str = "application/json") 
 
 @pytest.mark.parametrize("count", [200, 400])
 @pytest.mark.parametrize("method", ["eth_blockNumber", "eth_chainId", "eth_getBlockByNumber"])
+@pytest.mark.slow
 def test_rpc_server_burst(rpc_server: RpcServer, count: int, method: str, row: Row) -> None:
     params = ["latest", False] if method == "eth_getBlockByNumber" else []
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()

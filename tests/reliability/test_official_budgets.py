@@ -93,6 +93,7 @@ def test_total_timeout_against_a_stalled_rpc(net: Net, source: Source) -> None:
     _nothing_sent(net, source, nonce)
 
 
+@pytest.mark.slow
 def test_total_timeout_against_a_stalled_check(net: Net, source: Source) -> None:
     nonce = net.nonce(net.client)
     net.rpc.add("eth_call", Fault.SLOW_BEFORE, times=None, delay=60.0)
@@ -106,6 +107,7 @@ def test_total_timeout_against_a_stalled_check(net: Net, source: Source) -> None
     _nothing_sent(net, source, nonce)
 
 
+@pytest.mark.slow
 def test_total_timeout_against_a_stalled_pin(net: Net, source: Source) -> None:
     nonce = net.nonce(net.client)
     info = info_for(net, source)
@@ -121,6 +123,7 @@ def test_total_timeout_against_a_stalled_pin(net: Net, source: Source) -> None:
     _nothing_sent(net, source, nonce)
 
 
+@pytest.mark.slow
 def test_ipfs_retries_bound_each_attempt(net: Net, source: Source) -> None:
     info = info_for(net, source)
     with HostileServer("hang") as ipfs, pytest.MonkeyPatch.context() as patch:
@@ -137,6 +140,7 @@ def test_ipfs_retries_bound_each_attempt(net: Net, source: Source) -> None:
     assert net.rpc.count(RAW) == 0
 
 
+@pytest.mark.slow
 def test_ipfs_timeout_alone_bounds_the_whole_upload(net: Net, source: Source) -> None:
     """Ours: without ``ipfs_retries`` the ``ipfs_timeout`` covers every attempt (0.2.3: each
     of 2 attempts; pass ``ipfs_retries=2`` for that, as the test above shows)."""

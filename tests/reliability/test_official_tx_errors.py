@@ -66,6 +66,7 @@ def _deposit(net: Net, receipt_timeout: float) -> TxExecutor:
     )
 
 
+@pytest.mark.slow
 def test_receipt_timeout_carries_the_hash_of_a_transaction_that_lands(net: Net) -> None:
     net.rpc.add("eth_getTransactionReceipt", Fault.NULL_RESULT, times=None)
     started = time.monotonic()

@@ -79,6 +79,7 @@ def failing(
 
 
 @pytest.mark.parametrize("name", list(READS_UNDER_TEST))
+@pytest.mark.slow
 def test_a_failing_read_makes_the_policys_attempts(
     failing: ScriptedServer, name: str, row: Row
 ) -> None:
@@ -96,6 +97,7 @@ def test_a_failing_read_makes_the_policys_attempts(
     )
 
 
+@pytest.mark.slow
 def test_a_failing_batch_of_reads_makes_the_policys_attempts(failing: ScriptedServer) -> None:
     calls: list[tuple[str, list[Any]]] = [("eth_blockNumber", []), ("eth_chainId", [])]
     try:

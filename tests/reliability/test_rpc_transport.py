@@ -182,6 +182,7 @@ def test_malformed_body_is_a_typed_error(
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 429, 500, 502, 503, 504])
+@pytest.mark.slow
 def test_http_status_without_jsonrpc_body(status: int, row: Row) -> None:
     with ScriptedServer(lambda r: Reply(status=status, body=b"nope")) as server:
         started = time.monotonic()
@@ -436,6 +437,7 @@ def test_threads_share_a_transport(row: Row) -> None:
     )
 
 
+@pytest.mark.slow
 def test_sends_are_never_resent_by_the_transport(row: Row) -> None:
     with ScriptedServer(lambda r: Reply(status=502, body=b"")) as server:
         with pytest.raises(rpc.TransportError):

@@ -217,6 +217,7 @@ def test_shutdown_drains_queued_tasks_within_the_grace(
     assert sorted(r.task_address for r in recorder.delivered()) == ["0x1", "0x2", "0x3"]
 
 
+@pytest.mark.slow
 def test_shutdown_reports_queued_tasks_that_never_started(
     running: Start,
     recorder: CallbackRecorder,

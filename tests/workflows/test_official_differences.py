@@ -119,6 +119,7 @@ class _PinningService(ThreadingHTTPServer):
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
+@pytest.mark.slow
 def test_a_string_is_labelled_text_unless_told_otherwise() -> None:
     server = _PinningService()
     try:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 HANG = 600.0  # an upload held this long: until the test ends (the proxy cuts it then)
 
 
+@pytest.mark.slow
 def test_ipfs_timeout_stops_a_hanging_upload_and_sends_nothing(net: Net, source: Source) -> None:
     info = net.task_info(source)
     net.store.add("*", Fault.SLOW_BEFORE, times=None, delay=HANG)
