@@ -12,6 +12,32 @@ from bench.sides import SIDES, SideError, WorkerProcess
 from bench.stats import median
 
 
+def _warm_sides(
+    ctx: Context,
+    workload: str,
+    delay: float | None,
+    warm: Callable[[str, WorkerProcess], str | None],
+    fresh_cell: Callable[[], dict[str, Any]],
+) -> tuple[dict[str, dict[str, Any]], dict[str, WorkerProcess]]:
+    """Each side's worker for ``workload`` at ``delay``, warmed by one ``warm`` call (its
+    problem, or None): the cells (``fresh_cell()`` for a side that can run, its status
+    otherwise) and the runnable workers by side."""
+    cells: dict[str, dict[str, Any]] = {}
+    runnable: dict[str, WorkerProcess] = {}
+    for side in SIDES:
+        worker = worker_for(ctx, side, workload, delay)
+        if worker is None:
+            cells[side] = {"status": ctx.why_not(side, workload) or "not available"}
+            continue
+        problem = warm(side, worker)
+        if problem:
+            cells[side] = {"status": problem}
+            continue
+        runnable[side] = worker
+        cells[side] = fresh_cell()
+    return cells, runnable
+
+
 def _timed_workload(
     ctx: Context,
     workload: str,
@@ -22,20 +48,13 @@ def _timed_workload(
     """Snapshot-style workload: per-call times; median per repetition, median over reps."""
     out: dict[str, Any] = {"unit": "ms per call", "better": "lower", "latencies": {}}
     for label, delay in latencies(ctx):
-        cells: dict[str, dict[str, Any]] = {}
-        runnable: dict[str, WorkerProcess] = {}
-        for side in SIDES:
-            worker = worker_for(ctx, side, workload, delay)
-            if worker is None:
-                cells[side] = {"status": ctx.why_not(side, workload) or "not available"}
-                continue
-            warm = call(ctx, side, worker, command(2))
-            problem = cell_error(warm)
-            if problem:
-                cells[side] = {"status": problem}
-                continue
-            runnable[side] = worker
-            cells[side] = {"status": "ok", "reps": [], "requests_per_call": [], "rpc_calls": []}
+        cells, runnable = _warm_sides(
+            ctx,
+            workload,
+            delay,
+            lambda side, worker: cell_error(call(ctx, side, worker, command(2))),
+            lambda: {"status": "ok", "reps": [], "requests_per_call": [], "rpc_calls": []},
+        )
         for _ in range(ctx.plan.reps):
             for side, worker in runnable.items():
                 cell = cells[side]
@@ -152,23 +171,20 @@ def run_publish(ctx: Context, mode: str = "loop") -> dict[str, Any]:
             "tag": f"{side}-{tag}",
         }
 
+    def warm(side: str, worker: WorkerProcess) -> str | None:
+        answer = call(ctx, side, worker, command(side, 1))
+        return cell_error(answer) or (
+            f"error: {answer['errors'][0]}" if answer.get("n_errors") else None
+        )
+
     for label, delay in latencies(ctx):
-        cells: dict[str, dict[str, Any]] = {}
-        runnable: dict[str, WorkerProcess] = {}
-        for side in SIDES:
-            worker = worker_for(ctx, side, workload, delay)
-            if worker is None:
-                cells[side] = {"status": ctx.why_not(side, workload) or "not available"}
-                continue
-            warm = call(ctx, side, worker, command(side, 1))
-            problem = cell_error(warm) or (
-                f"error: {warm['errors'][0]}" if warm.get("n_errors") else None
-            )
-            if problem:
-                cells[side] = {"status": problem}
-                continue
-            runnable[side] = worker
-            cells[side] = {"status": "ok", "reps": [], "requests_per_task": [], "seconds": []}
+        cells, runnable = _warm_sides(
+            ctx,
+            workload,
+            delay,
+            warm,
+            lambda: {"status": "ok", "reps": [], "requests_per_task": [], "seconds": []},
+        )
         for _ in range(plan.publish_reps):
             for side, worker in runnable.items():
                 cell = cells[side]
