@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +112,28 @@ def worker_for(
             return None
         ctx.configured[side] = key
     return worker
+
+
+def one_shot(
+    ctx: Context, side: str, commands: list[dict[str, Any]], timeout: float
+) -> dict[str, Any]:
+    """A fresh worker process of ``side`` runs ``commands`` and exits: its first answer
+    plus ``wall`` (seconds from spawning to that answer, closing not counted), or
+    ``{"error": ...}`` when it fails to start or answer."""
+    started = time.perf_counter()
+    try:
+        proc = WorkerProcess(side, ctx.python(side), oneshot=commands)
+    except SideError as exc:
+        return {"error": str(exc)}
+    try:
+        try:
+            answer = proc.next_answer(timeout)
+        except SideError as exc:
+            answer = {"error": str(exc)}
+        answer["wall"] = time.perf_counter() - started
+    finally:
+        proc.close()
+    return answer
 
 
 def call(

@@ -17,12 +17,11 @@ byte-compiled before any workload runs (``ensure_bytecode``), as an installed pa
 from __future__ import annotations
 
 import subprocess
-import time
 from typing import Any
 
 from bench import report
-from bench.context import Context, latencies, say
-from bench.sides import SIDES, SideError, WorkerProcess
+from bench.context import Context, cell_error, latencies, one_shot, say
+from bench.sides import SIDES
 from bench.stats import median
 
 TITLE = "time to first result (new process: import + Task.snapshot())"
@@ -50,31 +49,6 @@ def ensure_bytecode(python: str) -> str:
     return f"compiled {lines[-1]}" if done.returncode == 0 and lines else "not compiled"
 
 
-def _one(ctx: Context, side: str, delay: float | None, task: str) -> dict[str, Any]:
-    """One fresh process; its answer plus ``wall`` seconds (spawn to answer)."""
-    command = {**ctx.configure_command(side, delay), "op": "first_result", "task": task}
-    started = time.perf_counter()
-    try:
-        proc = WorkerProcess(side, ctx.python(side), oneshot=[command])
-    except SideError as exc:
-        return {"error": str(exc)}
-    try:
-        answer = proc.next_answer(180)
-    except SideError as exc:
-        answer = {"error": str(exc)}
-    answer["wall"] = time.perf_counter() - started
-    proc.close()
-    return answer
-
-
-def _problem(answer: dict[str, Any]) -> str | None:
-    if "unavailable" in answer:
-        return f"not available yet: {answer['unavailable']}"
-    if "error" in answer:
-        return f"error: {answer['error']}"
-    return None
-
-
 def _row(ctx: Context, delay: float | None, task: str) -> dict[str, dict[str, Any]]:
     cells: dict[str, dict[str, Any]] = {}
     for side in SIDES:
@@ -87,8 +61,9 @@ def _row(ctx: Context, delay: float | None, task: str) -> dict[str, dict[str, An
             if cell["status"] != "ok":
                 continue
             before = ctx.stats(side) if delay is not None else None
-            answer = _one(ctx, side, delay, task)
-            problem = _problem(answer)
+            command = {**ctx.configure_command(side, delay), "op": "first_result", "task": task}
+            answer = one_shot(ctx, side, [command], 180)
+            problem = cell_error(answer)
             if problem:
                 cell["status"] = problem
                 continue

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.context import CLIENT_LABELS, Context, say
+from bench.context import CLIENT_LABELS, Context, one_shot, say
 from bench.devnet import BenchChain, DevnetUnavailable, start_devnet
 from bench.first_result import ensure_bytecode, run_first_result
 from bench.official_env import OFFICIAL_REQUIREMENT, OfficialEnvError, ensure_official_venv
 from bench.plan import FULL, QUICK, WORKLOADS, Plan, make_plan, parse_args
 from bench.proxy import LatencyProxy
-from bench.sides import SIDES, SideError, WorkerProcess
+from bench.sides import SIDES
 from bench.watching import run_long_watch, run_watchers
 from bench.workloads import run_get_tasks, run_import, run_publish, run_service, run_snapshot
 
@@ -55,14 +55,7 @@ def _probe(ctx: Context) -> None:
     for side in SIDES:
         if ctx.why_not(side, "*"):
             continue
-        try:
-            proc = WorkerProcess(side, ctx.python(side), oneshot=[{"op": "probe"}])
-            try:
-                answer = proc.next_answer(120)
-            finally:
-                proc.close()
-        except SideError as exc:
-            answer = {"error": str(exc)}
+        answer = one_shot(ctx, side, [{"op": "probe"}], 120)
         if "error" in answer:
             ctx.mark(side, "*", f"error: {answer['error']}")
             continue

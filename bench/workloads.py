@@ -6,9 +6,18 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import report, service_load
-from bench.context import CLIENT_LABELS, Context, call, cell_error, latencies, say, worker_for
+from bench.context import (
+    CLIENT_LABELS,
+    Context,
+    call,
+    cell_error,
+    latencies,
+    one_shot,
+    say,
+    worker_for,
+)
 from bench.devnet import PAYMENT
-from bench.sides import SIDES, SideError, WorkerProcess
+from bench.sides import SIDES, WorkerProcess
 from bench.stats import median
 
 
@@ -266,20 +275,7 @@ def run_import(ctx: Context) -> dict[str, Any]:
                 cell = cells[side]
                 if cell["status"] != "ok":
                     continue
-                try:
-                    proc = WorkerProcess(
-                        side,
-                        ctx.python(side),
-                        oneshot=[{"op": "import", "modules": per_side[side]}],
-                    )
-                except SideError as exc:
-                    cell["status"] = f"error: {exc}"
-                    continue
-                try:
-                    answer = proc.next_answer(120)
-                except SideError as exc:
-                    answer = {"error": str(exc)}
-                proc.close()
+                answer = one_shot(ctx, side, [{"op": "import", "modules": per_side[side]}], 120)
                 problem = cell_error(answer)
                 if problem:
                     cell["status"] = problem

@@ -54,17 +54,22 @@ ENTRIES = _entries()
 ALL_NETWORKS = sorted({p.parent.name for p in Path(ABIS).glob("*/*Abi.json")})
 
 
+def _each(kind: str) -> pytest.MarkDecorator:
+    """Parametrize a test over (network, contract, entry) for every ABI entry of ``kind``."""
+    return pytest.mark.parametrize(
+        ("network", "contract", "entry"),
+        [e for e in ENTRIES if e[2]["type"] == kind],
+        ids=lambda v: v if isinstance(v, str) else v.get("name"),
+    )
+
+
 def test_the_abis_are_not_empty() -> None:
     kinds = {e["type"] for _, _, e in ENTRIES}
     assert kinds == {"function", "event", "error"}
     assert len(ENTRIES) > 300
 
 
-@pytest.mark.parametrize(
-    ("network", "contract", "entry"),
-    [e for e in ENTRIES if e[2]["type"] == "function"],
-    ids=lambda v: v if isinstance(v, str) else v.get("name"),
-)
+@_each("function")
 def test_every_function_is_bound(network: str, contract: str, entry: dict[str, Any]) -> None:
     module = importlib.import_module(f"ogpu_bindings.{_snake(contract)}")
     name = _snake(entry["name"])
@@ -90,11 +95,7 @@ def test_every_function_is_bound(network: str, contract: str, entry: dict[str, A
         assert (params[-1] == "value") == payable or not payable
 
 
-@pytest.mark.parametrize(
-    ("network", "contract", "entry"),
-    [e for e in ENTRIES if e[2]["type"] == "event"],
-    ids=lambda v: v if isinstance(v, str) else v.get("name"),
-)
+@_each("event")
 def test_every_event_is_bound(network: str, contract: str, entry: dict[str, Any]) -> None:
     module = importlib.import_module(f"ogpu_bindings.{_snake(contract)}")
     name = entry["name"]

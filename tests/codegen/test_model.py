@@ -168,25 +168,15 @@ def _edit(path: Path, change: Any) -> None:
     path.write_text(json.dumps(data))
 
 
-def test_stale_enum_override_is_an_error(fixture_abis: Path) -> None:
-    _edit(
-        fixture_abis / "enums.json",
-        lambda d: d["overrides"].append(
-            {"contract": "Widget", "function": "flagsOf", "input": "nope", "enum": "Flags"}
-        ),
-    )
-    with pytest.raises(CodegenError, match="match nothing"):
-        load_model(fixture_abis)
-
-
-def test_override_on_non_uint_is_an_error(fixture_abis: Path) -> None:
-    _edit(
-        fixture_abis / "enums.json",
-        lambda d: d["overrides"].append(
-            {"contract": "Widget", "function": "flagsOf", "input": "who", "enum": "Flags"}
-        ),
-    )
-    with pytest.raises(CodegenError, match="only uint"):
+@pytest.mark.parametrize(
+    ("argument", "match"),
+    [("nope", "match nothing"), ("who", "only uint")],
+    ids=["stale", "non-uint"],
+)
+def test_bad_enum_override_is_an_error(fixture_abis: Path, argument: str, match: str) -> None:
+    override = {"contract": "Widget", "function": "flagsOf", "input": argument, "enum": "Flags"}
+    _edit(fixture_abis / "enums.json", lambda d: d["overrides"].append(override))
+    with pytest.raises(CodegenError, match=match):
         load_model(fixture_abis)
 
 

@@ -140,45 +140,39 @@ def test_connection_refused(closed_port: int, fast_retry: RetryPolicy) -> None:
     assert info.value.__cause__ is not None
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        b"{}",
-        b'{"link": 5}',
-        b'{"link": "file:///etc/passwd"}',
-        b'{"link": "not a url"}',
-        b"[1]",
-        b"not json",
-        b"",
-    ],
-)
-def test_malformed_pinning_answers(
-    server: FaultServer, fast_retry: RetryPolicy, answer: bytes
+#: (index in _backends, its upload path, a malformed answer to the upload)
+MALFORMED_UPLOADS = [
+    *(
+        (0, "/file/create", answer)
+        for answer in [
+            b"{}",
+            b'{"link": 5}',
+            b'{"link": "file:///etc/passwd"}',
+            b'{"link": "not a url"}',
+            b"[1]",
+            b"not json",
+            b"",
+        ]
+    ),
+    *(
+        (1, "/api/v0/add", answer)
+        for answer in [b"{}", b'{"Hash": "../../x"}', b'{"Hash": 7}', b'{"Name": "data.json"}']
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "path", "answer"), MALFORMED_UPLOADS)
+def test_malformed_upload_answers(
+    server: FaultServer, fast_retry: RetryPolicy, kind: int, path: str, answer: bytes
 ) -> None:
-    @server.route("/file/create", "POST")
+    @server.route(path, "POST")
     def odd(h: Handler, n: int) -> None:
         h.body()
         h.send_bytes(answer)
 
     with pytest.raises(IPFSUploadError):
-        publish_to_ipfs({"k": 1}, backend=_backends(server)[0], retry=fast_retry)
-    assert server.hits["/file/create"] == 1
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [b"{}", b'{"Hash": "../../x"}', b'{"Hash": 7}', b'{"Name": "data.json"}'],
-)
-def test_malformed_node_answers(
-    server: FaultServer, fast_retry: RetryPolicy, answer: bytes
-) -> None:
-    @server.route("/api/v0/add", "POST")
-    def odd(h: Handler, n: int) -> None:
-        h.body()
-        h.send_bytes(answer)
-
-    with pytest.raises(IPFSUploadError):
-        publish_to_ipfs({"k": 1}, backend=_backends(server)[1], retry=fast_retry)
+        publish_to_ipfs({"k": 1}, backend=_backends(server)[kind], retry=fast_retry)
+    assert server.hits[path] == 1
 
 
 def test_node_ndjson_answer_picks_the_file(server: FaultServer, fast_retry: RetryPolicy) -> None:

@@ -34,12 +34,12 @@ from .writes import (
     HASH,
     RAW,
     SLACK,
+    Publish,
     Scenario,
     Step,
+    each_publisher,
     inject,
     on_send,
-    publish_batch,
-    publish_one,
 )
 
 pytestmark = pytest.mark.slow  # minutes: every case publishes through the proxy
@@ -62,64 +62,59 @@ EVERY = (
     "eth_getTransactionByHash",
 )
 
+
+def _always(delay: float) -> dict[str, Any]:
+    return {"delay": delay, "times": None}
+
+
+def _send(id: str, what: str, fault: Fault, delay: float, landed: bool) -> Scenario:
+    """Every ``eth_sendRawTransaction`` ``what``: TxMayHaveLandedError (``landed``: the
+    node got the transaction)."""
+    injected = f"eth_sendRawTransaction {what} (timeout {T:g}s)"
+    expect = TxMayHaveLandedError
+    return on_send(id, injected, fault, _always(delay), expect=expect, landed=landed, timeout=T)
+
+
+def _everything(id: str, what: str, fault: Fault, delay: float) -> Scenario:
+    """Every request of ``EVERY`` ``what``: cut short before the broadcast."""
+    steps = tuple(Step(m, fault, _always(delay)) for m in EVERY)
+    return Scenario(id, f"every request {what} (timeout {T:g}s)", steps, BEFORE_SEND, timeout=T)
+
+
 SCENARIOS = [
-    on_send(
+    _send(
         "send-never-answers",
-        f"eth_sendRawTransaction reached the node, the answer never comes (timeout {T:g}s)",
+        "reached the node, the answer never comes",
         Fault.SLOW_AFTER,
-        {"delay": HANG, "times": None},
-        expect=TxMayHaveLandedError,
+        HANG,
         landed=True,
-        timeout=T,
     ),
-    on_send(
-        "send-held",
-        f"eth_sendRawTransaction held, never forwarded (timeout {T:g}s)",
-        Fault.SLOW_BEFORE,
-        {"delay": HANG, "times": None},
-        expect=TxMayHaveLandedError,
-        landed=False,
-        timeout=T,
-    ),
-    on_send(
+    _send("send-held", "held, never forwarded", Fault.SLOW_BEFORE, HANG, landed=False),
+    _send(
         "send-drips-headers",
-        f"eth_sendRawTransaction reached the node, the answer's headers drip one byte per "
-        f"{DRIP}s (timeout {T:g}s)",
+        f"reached the node, the answer's headers drip one byte per {DRIP}s",
         Fault.DRIP_HEADERS_AFTER,
-        {"delay": DRIP, "times": None},
-        expect=TxMayHaveLandedError,
+        DRIP,
         landed=True,
-        timeout=T,
     ),
-    on_send(
+    _send(
         "send-drips-answer",
-        f"eth_sendRawTransaction reached the node, the answer drips one byte per {DRIP}s "
-        f"(timeout {T:g}s)",
+        f"reached the node, the answer drips one byte per {DRIP}s",
         Fault.DRIP_BODY_AFTER,
-        {"delay": DRIP, "times": None},
-        expect=TxMayHaveLandedError,
+        DRIP,
         landed=True,
-        timeout=T,
     ),
-    Scenario(
-        "everything-hangs",
-        f"every request held, never forwarded (timeout {T:g}s)",
-        tuple(Step(m, Fault.SLOW_BEFORE, {"delay": HANG, "times": None}) for m in EVERY),
-        expect=BEFORE_SEND,
-        timeout=T,
-    ),
-    Scenario(
+    _everything("everything-hangs", "held, never forwarded", Fault.SLOW_BEFORE, HANG),
+    _everything(
         "everything-drips-headers",
-        f"every request forwarded, every answer's headers drip one byte per {DRIP}s "
-        f"(timeout {T:g}s)",
-        tuple(Step(m, Fault.DRIP_HEADERS_AFTER, {"delay": DRIP, "times": None}) for m in EVERY),
-        expect=BEFORE_SEND,
-        timeout=T,
+        f"forwarded, every answer's headers drip one byte per {DRIP}s",
+        Fault.DRIP_HEADERS_AFTER,
+        DRIP,
     ),
     Scenario(
         "estimate-hangs",
         f"the gas-estimate batch never answers (timeout {T:g}s)",
-        (Step("eth_estimateGas", Fault.SLOW_AFTER, {"delay": HANG, "times": None}),),
+        (Step("eth_estimateGas", Fault.SLOW_AFTER, _always(HANG)),),
         expect=PublishTimeoutError,  # a pre-send read cut by the budget, on both paths
         timeout=T,
     ),
@@ -128,7 +123,7 @@ SCENARIOS = [
         f"the first receipt answer null, every later poll held, never answered (timeout {T:g}s)",
         (
             Step("eth_getTransactionReceipt", Fault.NULL_RESULT),  # the send's own peek
-            Step("eth_getTransactionReceipt", Fault.SLOW_BEFORE, {"delay": HANG, "times": None}),
+            Step("eth_getTransactionReceipt", Fault.SLOW_BEFORE, _always(HANG)),
         ),
         expect=ReceiptTimeoutError,
         landed=True,
@@ -141,9 +136,7 @@ SCENARIOS = [
         f"(timeout {T:g}s)",
         (
             Step("eth_getTransactionReceipt", Fault.NULL_RESULT),  # the send's own peek
-            Step(
-                "eth_getTransactionReceipt", Fault.DRIP_BODY_AFTER, {"delay": DRIP, "times": None}
-            ),
+            Step("eth_getTransactionReceipt", Fault.DRIP_BODY_AFTER, _always(DRIP)),
         ),
         expect=ReceiptTimeoutError,
         landed=True,
@@ -154,18 +147,12 @@ SCENARIOS = [
 assert issubclass(TxMayHaveLandedError, TxError)  # a per-task error of publish_tasks
 
 
+@each_publisher
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
-def test_publish_task_ends_within_its_timeout(
-    net: Net, source: Source, scenario: Scenario, row: Any
+def test_a_publish_ends_within_its_timeout(
+    net: Net, source: Source, scenario: Scenario, row: Any, publish: Publish
 ) -> None:
-    publish_one(net, source, scenario, row, area="bounded writes")
-
-
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
-def test_publish_tasks_ends_within_its_timeout(
-    net: Net, source: Source, scenario: Scenario, row: Any
-) -> None:
-    publish_batch(net, source, scenario, row, area="bounded writes")
+    publish(net, source, scenario, row, area="bounded writes")
 
 
 DIRECT = [s for s in SCENARIOS if s.id != "estimate-hangs"]

@@ -131,6 +131,16 @@ def _refused(world: World, call: Callable[[], Any], error: type[OGPUError]) -> W
     return wire
 
 
+def _refused_offline(
+    world: World, call: Callable[[], Any], row: Any, case: str, injected: str, detail: str = ""
+) -> None:
+    """``call`` raises InvalidParamsError (``detail``: what the row adds to the name) before
+    any request, upload or transaction; records the row."""
+    assert _refused(world, call, InvalidParamsError).requests == 0
+    outcome = f"InvalidParamsError{detail}; 0 requests, 0 uploads, 0 transactions"
+    row(area="inputs", case=case, injected=injected, outcome=outcome)
+
+
 def _task(world: World, function: Any = "predict", data: Any = None, **extra: Any) -> TaskInfo:
     config = TaskInput("predict", {"text": "hi"} if data is None else {}, **extra)
     config.function_name = function  # set afterwards: the constructor refuses some itself
@@ -181,13 +191,12 @@ def test_unroutable_function_name_is_refused_by_the_client(
     world: World, publisher: str, label: str, row: Any
 ) -> None:
     info = _task(world, UNROUTABLE[label])
-    wire = _refused(world, lambda: PUBLISHERS[publisher](info), InvalidParamsError)
-    assert wire.requests == 0
-    row(
-        area="inputs",
-        case=f"{publisher}: function_name {label}",
-        injected="a function_name no handler can have",
-        outcome="InvalidParamsError; 0 requests, 0 uploads, 0 transactions",
+    _refused_offline(
+        world,
+        lambda: PUBLISHERS[publisher](info),
+        row,
+        f"{publisher}: function_name {label}",
+        "a function_name no handler can have",
     )
 
 
@@ -305,25 +314,24 @@ def test_data_json_cannot_carry_is_refused(
     world: World, publisher: str, label: str, row: Any
 ) -> None:
     info = _task(world, data=BAD_DATA[label]())
-    wire = _refused(world, lambda: PUBLISHERS[publisher](info), InvalidParamsError)
-    assert wire.requests == 0
-    row(
-        area="inputs",
-        case=f"{publisher}: {label}",
-        injected="task data",
-        outcome="InvalidParamsError naming the path; 0 requests, 0 uploads, 0 transactions",
+    _refused_offline(
+        world,
+        lambda: PUBLISHERS[publisher](info),
+        row,
+        f"{publisher}: {label}",
+        "task data",
+        detail=" naming the path",
     )
 
 
 def test_surrogate_in_an_extra_config_field_is_refused(world: World, row: Any) -> None:
     info = _task(world, note="bad \ud800")
-    wire = _refused(world, lambda: client.publish_task(info, signer=C0.account), InvalidParamsError)
-    assert wire.requests == 0
-    row(
-        area="inputs",
-        case="client.publish_task: lone surrogate in an extra config field",
-        injected="TaskInput(..., note='\\ud800')",
-        outcome="InvalidParamsError; 0 requests, 0 uploads, 0 transactions",
+    _refused_offline(
+        world,
+        lambda: client.publish_task(info, signer=C0.account),
+        row,
+        "client.publish_task: lone surrogate in an extra config field",
+        "TaskInput(..., note='\\ud800')",
     )
 
 
@@ -366,13 +374,12 @@ SOURCE_WRITES: dict[str, Callable[[World, SourceInfo], Any]] = {
 @pytest.mark.parametrize("label", list(BAD_SOURCE))
 def test_bad_source_metadata_is_refused(world: World, write: str, label: str, row: Any) -> None:
     info = _bad_info(world, label)
-    wire = _refused(world, lambda: SOURCE_WRITES[write](world, info), InvalidParamsError)
-    assert wire.requests == 0
-    row(
-        area="inputs",
-        case=f"{write}: {label}",
-        injected="source metadata",
-        outcome="InvalidParamsError; 0 requests, 0 uploads, 0 transactions",
+    _refused_offline(
+        world,
+        lambda: SOURCE_WRITES[write](world, info),
+        row,
+        f"{write}: {label}",
+        "source metadata",
     )
 
 

@@ -38,11 +38,11 @@ from ..helpers.proxy import Fault
 from .conftest import Net
 from .writes import (
     RAW,
+    Publish,
     Scenario,
     Step,
+    each_publisher,
     on_send,
-    publish_batch,
-    publish_one,
 )
 
 pytestmark = pytest.mark.slow  # minutes: every case publishes through the proxy
@@ -383,43 +383,25 @@ REJECTED = _rejected()
 MALFORMED = _malformed()
 
 
+@each_publisher
 @pytest.mark.parametrize("scenario", UNCERTAIN, ids=[s.id for s in UNCERTAIN])
 def test_uncertain_send_is_settled_by_hash(
-    net: Net, source: Source, short_timeout: None, scenario: Scenario, row: Any
+    net: Net, source: Source, short_timeout: None, scenario: Scenario, row: Any, publish: Publish
 ) -> None:
-    publish_one(net, source, scenario, row, area="uncertain")
+    publish(net, source, scenario, row, area="uncertain")
 
 
-@pytest.mark.parametrize("scenario", UNCERTAIN, ids=[s.id for s in UNCERTAIN])
-def test_uncertain_send_is_settled_by_hash_per_task(
-    net: Net, source: Source, short_timeout: None, scenario: Scenario, row: Any
-) -> None:
-    publish_batch(net, source, scenario, row, area="uncertain")
-
-
+@each_publisher
 @pytest.mark.parametrize("scenario", REJECTED, ids=[s.id for s in REJECTED])
 def test_only_a_proven_rejection_means_not_sent(
-    net: Net, source: Source, short_timeout: None, scenario: Scenario, row: Any
+    net: Net, source: Source, short_timeout: None, scenario: Scenario, row: Any, publish: Publish
 ) -> None:
-    publish_one(net, source, scenario, row, area="uncertain")
+    publish(net, source, scenario, row, area="uncertain")
 
 
-@pytest.mark.parametrize("scenario", REJECTED, ids=[s.id for s in REJECTED])
-def test_only_a_proven_rejection_means_not_sent_per_task(
-    net: Net, source: Source, short_timeout: None, scenario: Scenario, row: Any
-) -> None:
-    publish_batch(net, source, scenario, row, area="uncertain")
-
-
+@each_publisher
 @pytest.mark.parametrize("scenario", MALFORMED, ids=[s.id for s in MALFORMED])
 def test_malformed_answer_on_a_write_is_typed(
-    net: Net, source: Source, short_timeout: None, scenario: Scenario, row: Any
+    net: Net, source: Source, short_timeout: None, scenario: Scenario, row: Any, publish: Publish
 ) -> None:
-    publish_one(net, source, scenario, row, area="malformed writes")
-
-
-@pytest.mark.parametrize("scenario", MALFORMED, ids=[s.id for s in MALFORMED])
-def test_malformed_answer_on_a_write_is_typed_per_task(
-    net: Net, source: Source, short_timeout: None, scenario: Scenario, row: Any
-) -> None:
-    publish_batch(net, source, scenario, row, area="malformed writes")
+    publish(net, source, scenario, row, area="malformed writes")

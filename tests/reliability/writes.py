@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import pytest
 
 from ogpu.chain import ChainId, NonceManager, Web3Manager
 from ogpu.client import PublishTasksError, TaskInfo, TaskInput, publish_task, publish_tasks
@@ -31,8 +34,10 @@ __all__ = [
     "RAW",
     "SLACK",
     "SLOW",
+    "Publish",
     "Scenario",
     "Step",
+    "each_publisher",
     "info_for",
     "inject",
     "on_send",
@@ -259,3 +264,13 @@ def publish_batch(
             + seconds
         ),
     )
+
+
+#: ``publish_one`` or ``publish_batch``.
+Publish = Callable[..., None]
+
+#: Runs a test once per write path: ``publish_task`` (``TxExecutor``) through
+#: ``publish_one`` and ``publish_tasks`` (the pipelined engine) through ``publish_batch``.
+each_publisher = pytest.mark.parametrize(
+    "publish", [publish_one, publish_batch], ids=["publish_task", "publish_tasks"]
+)
