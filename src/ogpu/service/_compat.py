@@ -8,7 +8,6 @@ serve code that assembles its own FastAPI app the official way.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -37,9 +36,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     if spec is not None:
         logger.info("running init function %r", spec.name)
         try:
-            result = await asyncio.to_thread(spec.func) if not spec.is_async else spec.func()
-            if inspect.isawaitable(result):
-                await result
+            await spec.run()
         except Exception:
             logger.exception("init function %r failed", spec.name)
             raise

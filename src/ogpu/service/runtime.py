@@ -180,11 +180,7 @@ class ServiceRuntime:
             logger.info("running init function `%s`", init.name)
             started = time.monotonic()
             try:
-                if init.is_async:
-                    await init.func()
-                else:
-                    assert self._pool is not None
-                    await asyncio.wrap_future(self._pool.submit(init.func))
+                await init.run(self._pool)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
