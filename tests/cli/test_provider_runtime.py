@@ -383,3 +383,20 @@ def test_provider_run_needs_a_source(
     lonely = ogpu("provider", "run", "--service-url", url)
     assert_one_line_error(lonely, "registered to no source")
     assert_one_line_error(ogpu("provider", "run", "--register"), "needs at least one --source")
+
+
+def test_provider_run_seconds_options_set_their_settings(
+    ogpu: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ogpu.cli import build_parser
+    from ogpu.cli._provider_run import _settings
+
+    waits = ["--poll-interval", "2", "--result-timeout", "3", "--fetch-timeout", "4"]
+    argv = ["provider", "run", *waits, "--service-timeout", "5"]
+    chosen = _settings(build_parser(argv).parse_args(argv))
+    assert (chosen.poll_interval, chosen.result_timeout) == (2, 3)
+    assert (chosen.fetch_timeout, chosen.service_ready_timeout) == (4, 5)
+    monkeypatch.setenv("PROVIDER_PRIVATE_KEY", PROVIDERS[2].key_hex)
+    for flag in ("--poll-interval", "--result-timeout", "--fetch-timeout", "--service-timeout"):
+        refused = ogpu("provider", "run", flag, "0", net=False)
+        assert_one_line_error(refused, f"{flag} must be a positive number of seconds")

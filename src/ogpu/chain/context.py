@@ -61,6 +61,12 @@ class NonceSlot:
     next_nonce: int | None = None
     released: set[int] = field(default_factory=set)
 
+    def load(self, next_nonce: int | None) -> None:
+        """Set the next nonce (None: read it on next use), forgetting released ones; the
+        caller holds ``lock``. No I/O."""
+        self.next_nonce = next_nonce
+        self.released.clear()
+
 
 class NonceBook:
     """Nonce slots per (chain id, checksummed address); thread-safe."""

@@ -57,14 +57,9 @@ def _reconcile(slot: _Slot, pending: int) -> None:
     wins when it is ahead (transactions sent elsewhere), the book while its
     reservations are in flight; released nonces the chain has used are dropped."""
     if slot.next_nonce is None or pending >= slot.next_nonce:
-        slot.next_nonce = pending
-        slot.released.clear()
+        slot.load(pending)
     else:
         slot.released = {n for n in slot.released if n >= pending}
-
-
-def _checksum(address: str) -> str:
-    return check_address(address, "address")
 
 
 _chain_ids: weakref.WeakKeyDictionary[Web3, int] = weakref.WeakKeyDictionary()
@@ -94,7 +89,7 @@ def _chain_of(w3: Web3) -> int:
 
 
 def _pending_count(w3: Web3, address: str) -> int:
-    return transaction_count(w3, address, "pending")
+    return transaction_count(w3, check_address(address, "address"), "pending")
 
 
 class NonceManager:
@@ -103,7 +98,7 @@ class NonceManager:
 
     @classmethod
     def _slot(cls, chain_id: int, address: str) -> _Slot:
-        return current().nonces.slot(int(chain_id), _checksum(address))
+        return current().nonces.slot(int(chain_id), check_address(address, "address"))
 
     @classmethod
     def account_lock(cls, chain_id: int, address: str) -> threading.RLock:
@@ -121,8 +116,7 @@ class NonceManager:
         slot = cls._slot(chain_id, address)
         with slot.lock:
             if slot.next_nonce is None:
-                slot.next_nonce = _pending_count(w3, _checksum(address))
-                slot.released.clear()
+                slot.load(_pending_count(w3, address))
             return _take(slot)
 
     @classmethod
@@ -149,17 +143,16 @@ class NonceManager:
         """
         slot = cls._slot(chain_id, address)
         with slot.lock:
-            slot.next_nonce = _pending_count(w3, _checksum(address))
-            slot.released.clear()
-            return slot.next_nonce
+            pending = _pending_count(w3, address)
+            slot.load(pending)
+            return pending
 
     @classmethod
     def reset(cls, chain_id: int, address: str) -> None:
         """Forget an account's cached nonce; the next reservation reads the chain. No RPC."""
         slot = cls._slot(chain_id, address)
         with slot.lock:
-            slot.next_nonce = None
-            slot.released.clear()
+            slot.load(None)
 
     @classmethod
     def get_cached_nonce(
@@ -201,9 +194,9 @@ class NonceManager:
         """
         slot = cls._slot(_chain_of(web3), address)
         with slot.lock:
-            pending = _pending_count(web3, _checksum(address))
+            pending = _pending_count(web3, address)
             if force_refresh:
-                slot.next_nonce = None
+                slot.load(None)
             _reconcile(slot, pending)
             nonce = _peek(slot)
             assert nonce is not None
@@ -223,7 +216,7 @@ class NonceManager:
         """
         slot = cls._slot(_chain_of(web3), address)
         with slot.lock:
-            _reconcile(slot, _pending_count(web3, _checksum(address)))
+            _reconcile(slot, _pending_count(web3, address))
             return _take(slot)
 
     @classmethod
@@ -264,13 +257,12 @@ class NonceManager:
         """Forget every cached nonce. No RPC."""
         for slot in current().nonces.slots():
             with slot.lock:
-                slot.next_nonce = None
-                slot.released.clear()
+                slot.load(None)
 
 
 def _resolve_address(address: str | None, private_key: str | None) -> str:
     if address is not None:
-        return _checksum(address)
+        return check_address(address, "address")
     from ogpu.chain.signer import resolve_signer
     from ogpu.types.enums import Role
 
@@ -280,12 +272,16 @@ def _resolve_address(address: str | None, private_key: str | None) -> str:
     return resolve_signer(key, role=Role.CLIENT).address
 
 
-def _active() -> tuple[Web3, int]:
+def _counts(address: str | None, private_key: str | None) -> tuple[str, Web3, int, int, int]:
+    """(account, web3 and id of the active chain, mined count, pending count). Two RPCs."""
     from ogpu.chain.config import ChainConfig
     from ogpu.chain.web3 import Web3Manager
 
+    account = _resolve_address(address, private_key)
     chain = ChainConfig.get_current_chain()
-    return Web3Manager.get_web3_instance(chain), int(chain)
+    w3 = Web3Manager.get_web3_instance(chain)
+    mined = transaction_count(w3, account, "latest")
+    return account, w3, int(chain), mined, _pending_count(w3, account)
 
 
 def get_nonce_info(address: str | None = None, private_key: str | None = None) -> dict[str, Any]:
@@ -298,10 +294,7 @@ def get_nonce_info(address: str | None = None, private_key: str | None = None) -
         InvalidSignerError: a malformed key.
         RPCError: the node cannot be queried.
     """
-    account = _resolve_address(address, private_key)
-    w3, chain_id = _active()
-    mined = transaction_count(w3, account, "latest")
-    pending = _pending_count(w3, account)
+    account, _, chain_id, mined, pending = _counts(address, private_key)
     return {
         "address": account,
         "chain_id": chain_id,
@@ -333,10 +326,7 @@ def fix_nonce(
     """
     if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 <= wait < 3600:
         raise InvalidInputError(f"wait must be seconds in [0, 3600), got {wait!r}")
-    account = _resolve_address(address, private_key)
-    w3, chain_id = _active()
-    mined = transaction_count(w3, account, "latest")
-    pending = _pending_count(w3, account)
+    account, w3, chain_id, mined, pending = _counts(address, private_key)
     if pending > mined:
         signer = _cancel_signer(account, private_key)
         cancel_stuck(w3, chain_id, signer, mined, pending, wait=wait)

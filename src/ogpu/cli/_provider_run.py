@@ -33,6 +33,26 @@ __all__ = ["DEFAULT_CALLBACK_PORT", "run", "run_arguments"]
 
 DEFAULT_CALLBACK_PORT = 8600
 
+#: The positive seconds options: flag -> (the RuntimeSettings field it sets, default, help).
+_SECONDS = {
+    "--poll-interval": ("poll_interval", 1.0, "seconds between polls for new tasks"),
+    "--result-timeout": (
+        "result_timeout",
+        300.0,
+        "how long a task may wait for the service's callback",
+    ),
+    "--fetch-timeout": (
+        "fetch_timeout",
+        30.0,
+        "seconds to read a task and fetch its config, whatever the server does",
+    ),
+    "--service-timeout": (
+        "service_ready_timeout",
+        30.0,
+        "how long to wait at start for the service's GET /health",
+    ),
+}
+
 
 def run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -88,29 +108,17 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="callback base URL as the service sees it (e.g. http://host.docker.internal:8600/callback)",
     )
-    parser.add_argument(
-        "--poll-interval",
-        type=float,
-        default=1.0,
-        metavar="S",
-        help="seconds between polls for new tasks (default 1)",
-    )
+    for flag, (field, default, text) in _SECONDS.items():
+        parser.add_argument(
+            flag,
+            dest=field,
+            type=float,
+            default=default,
+            metavar="S",
+            help=f"{text} (default {default:g})",
+        )
     parser.add_argument(
         "--max-tasks", type=int, default=4, metavar="N", help="tasks at once (default 4)"
-    )
-    parser.add_argument(
-        "--result-timeout",
-        type=float,
-        default=300.0,
-        metavar="S",
-        help="how long a task may wait for the service's callback (default 300)",
-    )
-    parser.add_argument(
-        "--fetch-timeout",
-        type=float,
-        default=30.0,
-        metavar="S",
-        help="seconds to read a task and fetch its config, whatever the server does (default 30)",
     )
     parser.add_argument(
         "--fetch-allow",
@@ -119,13 +127,6 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ORIGIN",
         help="a non-public origin (http://10.0.0.5:8080) or network (10.0.0.0/8) task "
         "configs may be fetched from; the configured IPFS gateway always is (repeatable)",
-    )
-    parser.add_argument(
-        "--service-timeout",
-        type=float,
-        default=30.0,
-        metavar="S",
-        help="how long to wait at start for the service's GET /health (default 30)",
     )
     parser.add_argument(
         "--grace",
@@ -185,9 +186,9 @@ class _Reporter:
 def _settings(args: argparse.Namespace) -> Any:
     from ogpu.provider import RuntimeSettings
 
-    for name in ("poll_interval", "result_timeout", "service_timeout", "fetch_timeout"):
-        if not 0 < getattr(args, name) < 10**7:
-            flag = "--" + name.replace("_", "-")
+    seconds = {field: getattr(args, field) for field, _, _ in _SECONDS.values()}
+    for flag, (field, _, _) in _SECONDS.items():
+        if not 0 < seconds[field] < 10**7:
             raise CommandError(f"{flag} must be a positive number of seconds", kind="input")
     if not 0 <= args.grace < 3600:
         raise CommandError("--grace must be between 0 and 3600 seconds", kind="input")
@@ -198,13 +199,10 @@ def _settings(args: argparse.Namespace) -> Any:
         callback_host=args.callback_host,
         callback_port=args.callback_port,
         callback_url=args.callback_url,
-        poll_interval=args.poll_interval,
         max_concurrent_tasks=args.max_tasks,
-        result_timeout=args.result_timeout,
-        service_ready_timeout=args.service_timeout,
         shutdown_grace=max(args.grace, 0.01),
-        fetch_timeout=args.fetch_timeout,
         fetch_allow=tuple(args.fetch_allow),
+        **seconds,
     )
 
 

@@ -8,8 +8,6 @@ serve code that assembles its own FastAPI app the official way.
 from __future__ import annotations
 
 import asyncio
-import inspect
-import threading
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -38,9 +36,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     if spec is not None:
         logger.info("running init function %r", spec.name)
         try:
-            result = await asyncio.to_thread(spec.func) if not spec.is_async else spec.func()
-            if inspect.isawaitable(result):
-                await result
+            await spec.run()
         except Exception:
             logger.exception("init function %r failed", spec.name)
             raise
@@ -67,25 +63,16 @@ def send_callback(
     if cfg.callback_url is None:
         logger.info("no CALLBACK_URL configured; result of task %s not sent", task_address)
         return None
-    pool = DaemonThreadPool(1, "ogpu-callback")
+    # Two workers: the delivery's own event loop runs on one (the caller's thread may be
+    # running a loop already), its POSTs on the other.
+    pool = DaemonThreadPool(2, "ogpu-callback")
     policy, timeout = policy_of(cfg)
     client = CallbackClient(cfg.callback_url, policy, pool, timeout=timeout)
-    outcome: list[DeliveryResult | BaseException] = []
-
-    def run() -> None:
-        try:
-            outcome.append(asyncio.run(client.deliver(task_address, result, "success")))
-        except BaseException as exc:  # re-raised in the caller's thread
-            outcome.append(exc)
-
-    worker = threading.Thread(target=run, name="ogpu-send-callback", daemon=True)
     try:
-        worker.start()
-        worker.join()
+        delivery = client.deliver(task_address, result, "success")
+        outcome: DeliveryResult = pool.submit(asyncio.run, delivery).result()
     finally:
         pool.shutdown()
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    if outcome[0].delivered:
+    if outcome.delivered:
         logger.info("callback for task %s delivered", task_address)
-    return outcome[0]
+    return outcome

@@ -33,29 +33,13 @@ __all__ = [
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
-# field name -> environment variables, first one set wins.
-ENV_VARS: dict[str, tuple[str, ...]] = {
-    "host": ("OGPU_SERVICE_HOST",),
+# The fields read from variables not named OGPU_SERVICE_<FIELD> (first one set wins).
+_OTHER_VARS: dict[str, tuple[str, ...]] = {
     "port": ("OGPU_SERVICE_PORT", "PORT"),
     "callback_url": ("CALLBACK_URL", "CALLBACK_ADDRESS"),
     "source_address": ("SOURCE_ADDRESS",),
     "provider_address": ("PROVIDER_ADDRESS",),
     "protocol_version": ("PROTOCOL_VERSION",),
-    "max_in_flight": ("OGPU_SERVICE_MAX_IN_FLIGHT",),
-    "queue_size": ("OGPU_SERVICE_QUEUE_SIZE",),
-    "queue_max_bytes": ("OGPU_SERVICE_QUEUE_MAX_BYTES",),
-    "worker_threads": ("OGPU_SERVICE_WORKER_THREADS",),
-    "max_body_bytes": ("OGPU_SERVICE_MAX_BODY_BYTES",),
-    "callback_attempts": ("OGPU_SERVICE_CALLBACK_ATTEMPTS",),
-    "callback_max_seconds": ("OGPU_SERVICE_CALLBACK_MAX_SECONDS",),
-    "callback_backoff": ("OGPU_SERVICE_CALLBACK_BACKOFF",),
-    "callback_backoff_max": ("OGPU_SERVICE_CALLBACK_BACKOFF_MAX",),
-    "callback_timeout": ("OGPU_SERVICE_CALLBACK_TIMEOUT",),
-    "callback_threads": ("OGPU_SERVICE_CALLBACK_THREADS",),
-    "shutdown_grace": ("OGPU_SERVICE_SHUTDOWN_GRACE",),
-    "client_timeout": ("OGPU_SERVICE_CLIENT_TIMEOUT",),
-    "log_level": ("OGPU_SERVICE_LOG_LEVEL",),
-    "failure_callbacks": ("OGPU_SERVICE_FAILURE_CALLBACKS",),
 }
 
 
@@ -137,6 +121,13 @@ class ServiceConfig:
     def replace(self, **changes: Any) -> ServiceConfig:
         """Return a copy with ``changes`` applied (validated again). No RPC."""
         return dataclasses.replace(self, **changes)
+
+
+#: field name -> environment variables, first one set wins.
+ENV_VARS: dict[str, tuple[str, ...]] = {
+    f.name: _OTHER_VARS.get(f.name, (f"OGPU_SERVICE_{f.name.upper()}",))
+    for f in dataclasses.fields(ServiceConfig)
+}
 
 
 def _fields(kind: str) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -18,7 +17,7 @@ from .errors import InvalidOutputError
 from .pool import DaemonThreadPool, PoolFuture
 from .registry import HandlerSpec
 
-__all__ = ["AbandonedSet", "TaskFailure", "TaskOutcome", "error_text", "execute_handler"]
+__all__ = ["TaskFailure", "TaskOutcome", "error_text", "execute_handler"]
 
 _MAX_ERROR_CHARS = 2000
 
@@ -161,7 +160,7 @@ async def execute_handler(
     spec: HandlerSpec,
     data: BaseModel,
     pool: DaemonThreadPool,
-    abandon: AbandonedSet | None = None,
+    abandon: Callable[[Future[Any]], None] | None = None,
 ) -> TaskOutcome:
     """Run one handler on ``data`` and describe the outcome. No RPC; never raises for
     handler errors (they become ``failed``), only ``CancelledError`` propagates.
@@ -169,7 +168,7 @@ async def execute_handler(
     Sync handlers run on ``pool``; their timeout counts from when a worker picks
     the job up, not from the wait for a free worker. Async handlers run on the
     current loop and are cancelled on timeout. A timed-out sync handler cannot
-    be stopped: its future goes to ``abandon`` until the thread returns.
+    be stopped: its future, still running, is passed to ``abandon``.
     """
     if spec.is_async:
         return await _run_async(spec, data)
@@ -233,33 +232,6 @@ async def _run_async(spec: HandlerSpec, data: BaseModel) -> TaskOutcome:
     return _outcome(spec, inner, started)
 
 
-def _abandon(job: Future[Any], abandon: AbandonedSet | None) -> None:
+def _abandon(job: Future[Any], abandon: Callable[[Future[Any]], None] | None) -> None:
     if abandon is not None and not job.done():
-        abandon.add(job)
-
-
-class AbandonedSet:
-    """Thread-safe set of sync handler jobs still running after a timeout or shutdown.
-
-    ``on_release`` runs on the worker thread whenever one of them finishes.
-    """
-
-    def __init__(self, on_release: Callable[[], None] | None = None) -> None:
-        self._lock = threading.Lock()
-        self._jobs: set[Future[Any]] = set()
-        self._on_release = on_release
-
-    def add(self, job: Future[Any]) -> None:
-        with self._lock:
-            self._jobs.add(job)
-        job.add_done_callback(self._discard)
-
-    def _discard(self, job: Future[Any]) -> None:
-        with self._lock:
-            self._jobs.discard(job)
-        if self._on_release is not None:
-            self._on_release()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._jobs)
+        abandon(job)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import math
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from pydantic import BaseModel
 
 from .._routing import function_name_problem
 from .errors import HandlerSignatureError, InvalidTimeoutError
+
+if TYPE_CHECKING:
+    from .pool import DaemonThreadPool
 
 __all__ = ["HandlerSpec", "InitSpec", "make_handler_spec", "make_init_spec"]
 
@@ -42,6 +46,19 @@ class InitSpec:
     name: str
     func: Callable[[], Any]
     is_async: bool
+
+    async def run(self, pool: DaemonThreadPool | None = None) -> None:
+        """Run the init function to completion: on the loop if it is async, else on
+        ``pool`` (without one, on asyncio's default executor); an awaitable it returns is
+        awaited. Raises whatever it raises."""
+        if self.is_async:
+            result = self.func()
+        elif pool is not None:
+            result = await asyncio.wrap_future(pool.submit(self.func))
+        else:
+            result = await asyncio.to_thread(self.func)
+        if inspect.isawaitable(result):
+            await result
 
 
 def _qualname(func: Callable[..., Any]) -> str:

@@ -7,6 +7,7 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -16,7 +17,7 @@ from pydantic import BaseModel
 from ..net import redact_url
 from .callback import CallbackClient, policy_of
 from .config import ServiceConfig
-from .execute import AbandonedSet, TaskFailure, TaskOutcome, error_text, execute_handler
+from .execute import TaskFailure, TaskOutcome, error_text, execute_handler
 from .logger import logger
 from .pool import DaemonThreadPool
 from .registry import HandlerSpec, InitSpec
@@ -124,7 +125,7 @@ class ServiceRuntime:
         self._on_init_failure = on_init_failure
         self._tasks: set[asyncio.Task[None]] = set()
         self._backlog = _Backlog(config.queue_size, config.queue_max_bytes)
-        self._abandoned = AbandonedSet(on_release=self._slot_freed_elsewhere)
+        self._abandoned = 0  # sync handler threads still running after a timeout or cancel
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
         self._init_task: asyncio.Task[None] | None = None
@@ -137,7 +138,7 @@ class ServiceRuntime:
     @property
     def in_flight(self) -> int:
         """Started tasks not finished yet, plus abandoned sync handlers still running."""
-        return len(self._tasks) + len(self._abandoned)
+        return len(self._tasks) + self._abandoned
 
     @property
     def queued(self) -> int:
@@ -150,7 +151,7 @@ class ServiceRuntime:
 
     @property
     def abandoned(self) -> int:
-        return len(self._abandoned)
+        return self._abandoned
 
     async def startup(self) -> None:
         """Create the thread pools and start the init function in the background."""
@@ -179,11 +180,7 @@ class ServiceRuntime:
             logger.info("running init function `%s`", init.name)
             started = time.monotonic()
             try:
-                if init.is_async:
-                    await init.func()
-                else:
-                    assert self._pool is not None
-                    await asyncio.wrap_future(self._pool.submit(init.func))
+                await init.run(self._pool)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -258,12 +255,24 @@ class ServiceRuntime:
         if self._changed is not None:
             self._changed.set()
 
-    def _slot_freed_elsewhere(self) -> None:
-        # an abandoned handler thread returned (called on that thread)
+    def _abandon(self, job: Future[Any]) -> None:
+        """Count a sync handler's thread that outlived its task; it holds a slot until it
+        returns (told on the loop, from that thread)."""
+        self._abandoned += 1
         loop = self._loop
-        if loop is not None and self._backlog:
+        assert loop is not None
+
+        def returned(_: Future[Any]) -> None:
             with suppress(RuntimeError):  # the loop is closed: nothing left to start
-                loop.call_soon_threadsafe(self._pump)
+                loop.call_soon_threadsafe(self._thread_returned)
+
+        job.add_done_callback(returned)
+
+    def _thread_returned(self) -> None:
+        self._abandoned -= 1
+        self._pump()
+        if self._changed is not None:
+            self._changed.set()
 
     def _count_attempt(self, attempt: int, error: str | None) -> None:
         self.stats.callback_attempts += 1
@@ -273,7 +282,7 @@ class ServiceRuntime:
     async def _run_task(self, spec: HandlerSpec, task_address: str, data: BaseModel) -> None:
         assert self._pool is not None
         try:
-            outcome = await execute_handler(spec, data, self._pool, self._abandoned)
+            outcome = await execute_handler(spec, data, self._pool, self._abandon)
         except asyncio.CancelledError:
             logger.task_fail("[%s] `%s` abandoned at shutdown", task_address, spec.name)
             raise
@@ -375,9 +384,9 @@ class ServiceRuntime:
             for task in left:
                 task.cancel()
             await asyncio.wait(left, timeout=5.0)
-        if len(self._abandoned):
+        if self._abandoned:
             logger.warning(
-                "shutdown: %d timed-out handler thread(s) still running", len(self._abandoned)
+                "shutdown: %d timed-out handler thread(s) still running", self._abandoned
             )
         for pool in (self._pool, self._callback_pool):
             if pool is not None:
@@ -393,7 +402,6 @@ class ServiceRuntime:
                 return
             changed.clear()
             self._pump()
-            # woken when a task ends; a queue held up only by abandoned threads is
-            # pumped from their threads, so poll it too
+            # woken when a task ends or an abandoned handler thread returns
             with suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(changed.wait(), min(left, 0.1 if self._backlog else left))
+                await asyncio.wait_for(changed.wait(), left)

@@ -78,10 +78,7 @@ class ServiceTestClient:
             return
         spec = self.service.init_spec
         if spec is not None:
-            if spec.is_async:
-                await spec.func()
-            else:
-                await asyncio.wrap_future(self._pool.submit(spec.func))
+            await spec.run(self._pool)
         self._init_pending = False
 
     async def arun(self, function: str, data: InputData) -> TaskOutcome:
@@ -217,8 +214,7 @@ class CallbackRecorder:
             return [
                 r
                 for r in self.records
-                if 200 <= r.answered < 300
-                and (task_address is None or r.task_address == task_address)
+                if 200 <= r.answered < 300 and task_address in (None, r.task_address)
             ]
 
     def wait_for(
@@ -229,14 +225,9 @@ class CallbackRecorder:
         Raises ``TimeoutError`` with what did arrive.
         """
         deadline = time.monotonic() + timeout
-        with self._cond:
+        with self._cond:  # re-entrant: delivered() takes it too
             while True:
-                got = [
-                    r
-                    for r in self.records
-                    if 200 <= r.answered < 300
-                    and (task_address is None or r.task_address == task_address)
-                ]
+                got = self.delivered(task_address)
                 if len(got) >= count:
                     return got
                 left = deadline - time.monotonic()

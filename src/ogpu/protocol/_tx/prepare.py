@@ -175,8 +175,7 @@ def _remember(
         slot = current().nonces.slot(chain_id, params[0])
         with slot.lock:
             if slot.next_nonce is None:
-                slot.next_nonce = rpc.to_int(answer, "eth_getTransactionCount")
-                slot.released.clear()
+                slot.load(rpc.to_int(answer, "eth_getTransactionCount"))
 
 
 def estimate_all(
