@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import ogpu_bindings
 from ogpu_bindings import NETWORK_INFO
 
-from ogpu.chain.context import Context, current, normalize_contracts
+from ogpu.chain.context import Context, check_rpc_url, current, normalize_contracts
 from ogpu.chain.networks import (
     CHAIN_NETWORKS,
     DEFAULT_RPC_URLS,
@@ -248,8 +248,7 @@ class ChainConfig:
             InvalidRpcUrlError: the URL is malformed, unreachable, or serves another chain.
         """
         target = current().chain if chain is None else _coerce_chain(chain)
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise InvalidRpcUrlError(message=f"RPC URL must be an http(s) URL, got {url!r}")
+        check_rpc_url(url)
         from ogpu.chain.web3 import Web3Manager
 
         remote = Web3Manager.probe_chain_id(url)

@@ -21,7 +21,7 @@ import contextvars
 import functools
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from ogpu_bindings.runtime import check_address
@@ -43,6 +43,7 @@ __all__ = [
     "NonceBook",
     "NonceSlot",
     "carry",
+    "check_rpc_url",
     "current",
     "normalize_contracts",
     "reset",
@@ -124,13 +125,8 @@ class Context:
         """Put every field back to the built-in defaults, in place."""
         fresh = Context()
         with self.lock:
-            self.chain = fresh.chain
-            self.rpc_urls = fresh.rpc_urls
-            self.contracts = fresh.contracts
-            self.pinned = fresh.pinned
-            self.web3s = fresh.web3s
-            self.nonces = fresh.nonces
-            self.ipfs_store = fresh.ipfs_store
+            for name in (f.name for f in fields(self) if f.name != "lock"):
+                setattr(self, name, getattr(fresh, name))
 
 
 _ROOT = Context()
@@ -163,6 +159,17 @@ def normalize_contracts(source: object) -> dict[str, str]:
     return table
 
 
+def check_rpc_url(url: object) -> str:
+    """``url`` if it is an http(s) URL. No I/O.
+
+    Raises:
+        InvalidRpcUrlError: anything else.
+    """
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise InvalidRpcUrlError(message=f"RPC URL must be an http(s) URL, got {url!r}")
+    return url
+
+
 def _scoped(
     chain: ChainId | int | None,
     rpc: str | None,
@@ -171,10 +178,8 @@ def _scoped(
 ) -> Context:
     parent = current()
     target = parent.chain if chain is None else coerce_chain(chain)
-    if rpc is not None and (
-        not isinstance(rpc, str) or not rpc.startswith(("http://", "https://"))
-    ):
-        raise InvalidRpcUrlError(message=f"RPC URL must be an http(s) URL, got {rpc!r}")
+    if rpc is not None:
+        check_rpc_url(rpc)
     table = None if contracts is None else normalize_contracts(contracts)
     scope = parent.child(own_nonces=rpc is not None or web3 is not None)
     if table is not None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from eth_utils.crypto import keccak
 from web3 import Web3
@@ -19,8 +19,6 @@ from web3.exceptions import Web3RPCError
 from web3.providers.rpc import HTTPProvider
 
 from ogpu.chain import rpc as _raw
-
-T = TypeVar("T")
 
 _RANGE_ERROR_HINTS = ("range", "limit", "too many", "more than", "exceed", "too large", "size")
 _BLOOM_BYTES = 256
@@ -47,10 +45,8 @@ def parse_header(value: Any) -> Header | None:
         MalformedAnswer: a block without a usable number, hash, parent hash or bloom.
     """
     method = "eth_getBlockByNumber"
-    if value is None:
+    if value is None:  # ogpu.chain.rpc checked the rest is an object
         return None
-    if not isinstance(value, Mapping):
-        raise _raw.MalformedAnswer(method, "malformed answer: a block is not an object")
     raw_bloom = value.get("logsBloom")
     if isinstance(raw_bloom, int) and not isinstance(raw_bloom, bool) and raw_bloom >= 0:
         # In-process providers (eth-tester) give the bloom as an integer.
@@ -168,13 +164,10 @@ class Rpc:
         self._w3 = w3
         self.batches = isinstance(w3.provider, HTTPProvider)
 
-    async def _run(self, fn: Callable[[], T]) -> T:
-        if self.batches:
-            return await asyncio.to_thread(fn)
-        return fn()
-
     async def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
-        return await self._run(lambda: _raw.batch(self._w3, calls))
+        if self.batches:
+            return await asyncio.to_thread(_raw.batch, self._w3, calls)
+        return _raw.batch(self._w3, calls)
 
     async def latest(self) -> Header:
         """The head block's header. Raises NodeError / TransportError."""
@@ -184,11 +177,7 @@ class Rpc:
     async def headers(self, numbers: Sequence[int]) -> dict[int, Header | None]:
         """Headers of ``numbers`` in one batch (None: the node has no such block)."""
         calls = [("eth_getBlockByNumber", [hex(n), False]) for n in numbers]
-        answers = await self._batch(calls)
-        out: dict[int, Header | None] = {}
-        for number, answer in zip(numbers, answers, strict=True):
-            out[number] = None if isinstance(answer, Exception) else parse_header(answer)
-        return out
+        return _headers(numbers, await self._batch(calls))
 
     async def poll(
         self,
@@ -221,12 +210,16 @@ class Rpc:
         if logs_range is not None:
             logs = answers.pop(0)
         latest = _required(answers[0])
-        headers: dict[int, Header | None] = {}
-        for number, answer in zip(numbers, answers[1:], strict=True):
-            headers[number] = None if isinstance(answer, Exception) else parse_header(answer)
+        headers = _headers(numbers, answers[1:])
         # The head: the highest block the batch saw.
         seen = [latest, *(h for h in headers.values() if h is not None)]
         return Answer(max(seen, key=lambda h: h.number), headers, logs)
+
+
+def _headers(numbers: Sequence[int], answers: Sequence[Any]) -> dict[int, Header | None]:
+    """The headers of ``numbers`` in a batch's answers (None: failed, or no such block)."""
+    found = zip(numbers, answers, strict=True)
+    return {n: None if isinstance(a, Exception) else parse_header(a) for n, a in found}
 
 
 def _required(answer: Any) -> Header:
