@@ -1,19 +1,15 @@
 """0.2.3's publish bounds in the client's terms: ``total_timeout`` (the call's budget),
-``ipfs_retries``/``ipfs_backoff``, the expiry checked again right before the send, and a
-stage's node read cut short by the spent budget reported as ``PublishTimeoutError``."""
+``ipfs_retries``/``ipfs_backoff`` and the expiry checked again right before the send."""
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from ogpu.client._common import Budget, positive_seconds
-from ogpu.protocol._deadline import timed_out
-from ogpu.types import InvalidParamsError, OGPUError, TaskExpiredError, TaskInfo
+from ogpu.types import InvalidParamsError, TaskExpiredError, TaskInfo
 
-__all__ = ["check_not_expired", "ipfs_attempts", "stage", "total_budget"]
+__all__ = ["check_not_expired", "ipfs_attempts", "total_budget"]
 
 
 def ipfs_attempts(retries: object, backoff: object) -> tuple[int | None, float | None]:
@@ -64,16 +60,3 @@ def check_not_expired(info: TaskInfo, chain_time: int, since: float) -> None:
             function="publishTask",
             expiry=info.expiryTime,
         )
-
-
-@contextmanager
-def stage(name: str) -> Iterator[None]:
-    """A node read cut short by the spent budget during ``name`` is a
-    ``PublishTimeoutError`` of that stage."""
-    try:
-        yield
-    except OGPUError as exc:
-        spent = timed_out(exc, name)
-        if spent is None:
-            raise
-        raise spent from exc

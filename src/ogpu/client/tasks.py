@@ -29,8 +29,9 @@ from ogpu.client._common import (
     upload_json,
 )
 from ogpu.client._manifest import check_against_manifests
-from ogpu.client._publish import check_not_expired, ipfs_attempts, stage, total_budget
+from ogpu.client._publish import check_not_expired, ipfs_attempts, total_budget
 from ogpu.protocol import Response, Task, controller
+from ogpu.protocol._deadline import pre_send_reads
 from ogpu.protocol._pipeline import execute_requests, labelled
 from ogpu.types import (
     ExpiryTooLongError,
@@ -218,7 +219,7 @@ def publish_task(
     source, config = check_task_info(task_info)
     account = choose_signer(private_key, signer, Role.CLIENT)
     with budget.scope():  # every request and wait below ends by the deadline
-        with stage("checks"):
+        with pre_send_reads("checks"):  # a read cut short by the budget: PublishTimeoutError
             metadata_urls, chain_time = _preflight([task_info], [source], account.address)
             since = time.monotonic()
             if validate:

@@ -21,7 +21,6 @@ from ogpu import net
 from ogpu.types.errors import (
     InvalidParamsError,
     NonceError,
-    OGPUError,
     PublishTimeoutError,
     RPCError,
 )
@@ -33,7 +32,6 @@ __all__ = [
     "receipt_wait",
     "scope",
     "seconds",
-    "timed_out",
 ]
 
 #: The stage name 0.2.3 gives a budget spent before the broadcast.
@@ -113,15 +111,6 @@ def before_broadcast(stage: str = PRE_TRANSACTION) -> None:
         raise _error(spent, stage)
 
 
-def timed_out(exc: OGPUError, stage: str = PRE_TRANSACTION) -> PublishTimeoutError | None:
-    """The ``PublishTimeoutError`` that ``exc`` (raised before any broadcast) stands for
-    when it is a node read cut short by the spent ambient budget; else None. No I/O."""
-    spent = _spent()
-    if spent is not None and isinstance(exc, (RPCError, NonceError)):
-        return _error(spent, stage)
-    return None
-
-
 @contextmanager
 def pre_send_reads(stage: str = PRE_TRANSACTION) -> Iterator[None]:
     """Inside the block, an ``RPCError``/``NonceError`` without a transaction hash (a node
@@ -131,10 +120,10 @@ def pre_send_reads(stage: str = PRE_TRANSACTION) -> Iterator[None]:
     try:
         yield
     except (RPCError, NonceError) as exc:
-        spent = None if getattr(exc, "tx_hash", None) else timed_out(exc, stage)
-        if spent is None:
+        spent = _spent()
+        if spent is None or getattr(exc, "tx_hash", None):
             raise
-        raise spent from exc
+        raise _error(spent, stage) from exc
 
 
 def receipt_wait(receipt_timeout: float) -> float:
