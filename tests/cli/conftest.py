@@ -65,11 +65,8 @@ class Devnet:
 
 @pytest.fixture(scope="session")
 def devnet() -> Iterator[Devnet]:
-    services = start_services(port=0, store_port=0)
-    try:
+    with start_services(port=0, store_port=0) as services:  # no state file: nothing saved
         yield Devnet(services, requests.Session())
-    finally:
-        services.stop(save=False)
 
 
 @pytest.fixture

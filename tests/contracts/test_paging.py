@@ -88,13 +88,10 @@ def at(request: pytest.FixtureRequest, suite: Any, built: Lists) -> Iterator[Cal
     if request.param == "in-process":
         yield lambda contract: contract.functions
         return
-    server = RpcServer(JsonRpcDispatcher(suite.devnet.tester, suite.devnet.lock), "127.0.0.1", 0)
-    server.start()
-    w3 = Web3(HTTPProvider(server.url))
-    try:
+    dispatcher = JsonRpcDispatcher(suite.devnet.tester, suite.devnet.lock)
+    with RpcServer(dispatcher, "127.0.0.1", 0) as server:
+        w3 = Web3(HTTPProvider(server.url))
         yield lambda contract: w3.eth.contract(address=contract.address, abi=contract.abi).functions
-    finally:
-        server.stop()
 
 
 def test_task_getters_take_both_bounds_inclusive(built: Lists, at: Any) -> None:

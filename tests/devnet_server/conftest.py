@@ -237,11 +237,8 @@ def rpc_post(url: str, payload: Any, *, raw: bytes | None = None) -> requests.Re
 
 @pytest.fixture(scope="session")
 def services() -> Iterator[DevnetServices]:
-    running = start_services(port=0, store_port=0)
-    try:
+    with start_services(port=0, store_port=0) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -250,12 +250,9 @@ def test_port_in_use_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> Non
 def test_block_time_mines_empty_blocks(h: Any) -> None:
     from ogpu.devnet.serve import start_services
 
-    services = start_services(port=0, store_port=0, block_time=0.2)
-    try:
+    with start_services(port=0, store_port=0, block_time=0.2) as services:
         start = services.block_number()
         assert h.wait_for(lambda: services.block_number() >= start + 2, timeout=30)
-    finally:
-        services.stop()
     stopped_at = services.block_number()
     time.sleep(0.5)
     assert services.block_number() == stopped_at

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,12 +25,6 @@ pytestmark = pytest.mark.ganache
 
 REPO = Path(__file__).resolve().parents[2]
 BALANCE_WEI = 10_000 * 10**18
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

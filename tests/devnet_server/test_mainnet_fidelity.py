@@ -74,12 +74,8 @@ def faulty(services: DevnetServices, rpc_url: str) -> Iterator[tuple[RpcServer, 
     """A second JSON-RPC server on the session chain (reverted after the test), every
     request faulted."""
     faults = MainnetFaults(1.0, seed=1)
-    server = RpcServer(services.dispatcher, "127.0.0.1", 0, faults=faults)
-    server.start()
-    try:
+    with RpcServer(services.dispatcher, "127.0.0.1", 0, faults=faults) as server:
         yield server, faults
-    finally:
-        server.stop()
 
 
 def _post(url: str, payload: Any) -> Any:

@@ -25,12 +25,8 @@ HELLO_CID = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
 
 @pytest.fixture
 def store_server() -> Iterator[StoreServer]:
-    server = StoreServer("127.0.0.1", 0, max_upload=4096)
-    server.start()
-    try:
+    with StoreServer("127.0.0.1", 0, max_upload=4096) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_ipfs_add_then_gateway(store_server: StoreServer) -> None:

@@ -150,11 +150,8 @@ class Driver:
 
 @pytest.fixture(scope="session")
 def services() -> Iterator[DevnetServices]:
-    svc = start_services(port=0, store_port=0)
-    try:
+    with start_services(port=0, store_port=0) as svc:  # no state file: nothing saved
         yield svc
-    finally:
-        svc.stop(save=False)
 
 
 @pytest.fixture(scope="session")
@@ -170,11 +167,8 @@ def make_driver() -> type[Driver]:
 
 @pytest.fixture
 def proxy(services: DevnetServices) -> Iterator[FaultProxy]:
-    rpc_proxy = FaultProxy(services.rpc_url).start()
-    try:
+    with FaultProxy(services.rpc_url) as rpc_proxy:
         yield rpc_proxy
-    finally:
-        rpc_proxy.stop()
 
 
 @pytest.fixture

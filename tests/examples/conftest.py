@@ -52,11 +52,8 @@ class ServedDevnet:
 
 @pytest.fixture(scope="session")
 def served() -> Iterator[ServedDevnet]:
-    services = start_services(port=0, store_port=0)
-    try:
+    with start_services(port=0, store_port=0) as services:  # no state file: nothing saved
         yield ServedDevnet(services)
-    finally:
-        services.stop(save=False)
 
 
 KEYS = {

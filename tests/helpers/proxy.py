@@ -170,6 +170,12 @@ class FaultProxy:
         ).start()
         return self
 
+    def __enter__(self) -> FaultProxy:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         """Close the listener and every open connection (the node is down: connections are
         refused) and cut held requests; ``start()`` opens it again on the same port."""

@@ -33,11 +33,8 @@ def rpc_server(devnet_session: Devnet) -> Iterator[RpcServer]:
 @pytest.fixture(scope="session")
 def proxy(rpc_server: RpcServer) -> Iterator[FaultProxy]:
     """``FaultProxy`` in front of ``rpc_server``: what the SDK sends passes it."""
-    faulty = FaultProxy(rpc_server.url).start()
-    try:
+    with FaultProxy(rpc_server.url) as faulty:
         yield faulty
-    finally:
-        faulty.stop()
 
 
 @pytest.fixture(scope="session")

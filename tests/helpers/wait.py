@@ -20,16 +20,17 @@ def free_port() -> int:
 
 
 def wait_until(
-    predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.02
+    predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.02, what: str = ""
 ) -> None:
-    """Poll ``predicate`` until it is true; AssertionError after ``timeout`` seconds.
+    """Poll ``predicate`` until it is true; AssertionError (naming ``what``, else the
+    predicate) after ``timeout`` seconds.
 
     Coordination only (a generous bound on a loaded machine), never a timing assertion.
     """
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not reached within {timeout:g} s")
+            raise AssertionError(f"condition not reached within {timeout:g} s: {what or predicate}")
         time.sleep(interval)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -16,6 +15,8 @@ from typing import Any
 import pytest
 
 from ogpu.ipfs import RetryPolicy, Timeout
+
+from ..helpers.wait import free_port
 
 Route = Callable[["Handler", int], None]
 
@@ -118,6 +119,16 @@ class FaultServer(ThreadingHTTPServer):
         self.route(path)(lambda h, n: h.send_json(value))
         return self.url(path)
 
+    def answer_posts(self, path: str, data: bytes, **send: Any) -> None:
+        """Every POST to ``path``: its body read whole, then ``data`` sent (``send_bytes``'
+        keywords: status, headers)."""
+
+        def answer(h: Handler, n: int) -> None:
+            h.body()
+            h.send_bytes(data, **send)
+
+        self.route(path, "POST")(answer)
+
     def install_store(self) -> None:
         """``/file/create``, ``/api/v0/add`` and ``/ipfs/<cid>`` over an in-memory dict."""
 
@@ -162,10 +173,7 @@ def server() -> Iterator[FaultServer]:
 @pytest.fixture
 def closed_port() -> int:
     """A loopback port with nothing listening."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+    return free_port()
 
 
 @pytest.fixture(autouse=True)

@@ -31,12 +31,8 @@ DEVNET_ADDRESSES = {
 
 @pytest.fixture(scope="module")
 def store() -> Iterator[StoreServer]:
-    server = StoreServer("127.0.0.1", 0, max_upload=64 * 1024)
-    server.start()
-    try:
+    with StoreServer("127.0.0.1", 0, max_upload=64 * 1024) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

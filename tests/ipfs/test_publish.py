@@ -91,11 +91,7 @@ def test_500_then_200_is_retried(server: FaultServer, fast_retry: RetryPolicy, p
 def test_429_is_retried_until_attempts_run_out(
     server: FaultServer, fast_retry: RetryPolicy
 ) -> None:
-    @server.route("/file/create", "POST")
-    def limited(h: Handler, n: int) -> None:
-        h.body()
-        h.send_bytes(b"", status=429, headers={"Retry-After": "0"})
-
+    server.answer_posts("/file/create", b"", status=429, headers={"Retry-After": "0"})
     with pytest.raises(IPFSUploadError, match="429"):
         publish_to_ipfs({"k": 1}, backend=_backends(server)[0], retry=fast_retry)
     assert server.hits["/file/create"] == fast_retry.max_attempts
@@ -105,11 +101,7 @@ def test_429_is_retried_until_attempts_run_out(
 def test_4xx_and_redirects_are_not_retried(
     server: FaultServer, fast_retry: RetryPolicy, status: int
 ) -> None:
-    @server.route("/file/create", "POST")
-    def refuse(h: Handler, n: int) -> None:
-        h.body()
-        h.send_bytes(b"{}", status=status, headers={"Location": "/elsewhere"})
-
+    server.answer_posts("/file/create", b"{}", status=status, headers={"Location": "/elsewhere"})
     with pytest.raises(IPFSUploadError, match=str(status)):
         publish_to_ipfs({"k": 1}, backend=_backends(server)[0], retry=fast_retry)
     assert server.hits["/file/create"] == 1
@@ -165,11 +157,7 @@ MALFORMED_UPLOADS = [
 def test_malformed_upload_answers(
     server: FaultServer, fast_retry: RetryPolicy, kind: int, path: str, answer: bytes
 ) -> None:
-    @server.route(path, "POST")
-    def odd(h: Handler, n: int) -> None:
-        h.body()
-        h.send_bytes(answer)
-
+    server.answer_posts(path, answer)
     with pytest.raises(IPFSUploadError):
         publish_to_ipfs({"k": 1}, backend=_backends(server)[kind], retry=fast_retry)
     assert server.hits[path] == 1

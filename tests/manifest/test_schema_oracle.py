@@ -301,17 +301,25 @@ def _pydantic_accepts(model: type[BaseModel], value: Any) -> bool:
     return True
 
 
-@pytest.mark.slow
-@settings(
-    max_examples=600,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+def _verdict(model: type[BaseModel], value: Any) -> tuple[dict[str, Any], Any]:
+    """``model``'s manifest schema and the validator's first error for ``value`` (None:
+    accepted)."""
+    schema = model.model_json_schema(schema_generator=_ManifestSchema)
+    return schema, SchemaValidator(schema).first_error(value)
+
+
+#: The oracle tests' settings (each sets its own max_examples).
+ORACLE = settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
+
+
+@pytest.mark.slow
+@settings(ORACLE, max_examples=600)
 @given(model_and_input())
 def test_verdict_equals_pydantic(case: tuple[type[BaseModel], Any]) -> None:
     model, value = case
-    schema = model.model_json_schema(schema_generator=_ManifestSchema)
-    failure = SchemaValidator(schema).first_error(value)
+    schema, failure = _verdict(model, value)
     expected = _pydantic_accepts(model, value)
     assert (failure is None) == expected, (schema, value, failure)
 
@@ -367,16 +375,11 @@ def wide_model_and_input(draw: st.DrawFn) -> tuple[type[BaseModel], Any]:
 
 
 @pytest.mark.slow
-@settings(
-    max_examples=400,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(ORACLE, max_examples=400)
 @given(wide_model_and_input())
 def test_never_refuses_what_pydantic_accepts(case: tuple[type[BaseModel], Any]) -> None:
     model, value = case
-    schema = model.model_json_schema(schema_generator=_ManifestSchema)
-    failure = SchemaValidator(schema).first_error(value)
+    schema, failure = _verdict(model, value)
     if _pydantic_accepts(model, value):
         assert failure is None, (schema, value, failure)
 
@@ -393,5 +396,4 @@ def test_never_refuses_what_pydantic_accepts(case: tuple[type[BaseModel], Any]) 
     ],
 )
 def test_documented_lenient_cases(model: type[BaseModel], value: Any, accepted: bool) -> None:
-    schema = model.model_json_schema(schema_generator=_ManifestSchema)
-    assert (SchemaValidator(schema).first_error(value) is None) is accepted
+    assert (_verdict(model, value)[1] is None) is accepted

@@ -3,7 +3,6 @@ and the one-request multicall."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from typing import Any
 
@@ -42,7 +41,7 @@ from ogpu.types import (
     Role,
 )
 
-from ..helpers.wait import run_concurrently
+from ..helpers.wait import free_port, run_concurrently
 
 
 def test_chain_ids_and_defaults() -> None:
@@ -121,12 +120,6 @@ def test_use_devnet_registers_addresses(net: Any) -> None:
         )
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_set_get_reset_rpc(http_net: Any, proxy: Any) -> None:
     ChainConfig.set_rpc(proxy.url, ChainId.OGPU_DEVNET)
@@ -137,7 +130,7 @@ def test_set_get_reset_rpc(http_net: Any, proxy: Any) -> None:
     with pytest.raises(InvalidRpcUrlError):
         ChainConfig.set_rpc(proxy.url, ChainId.OGPU_TESTNET)  # serves chain 1337
     with pytest.raises(InvalidRpcUrlError):
-        ChainConfig.set_rpc(f"http://127.0.0.1:{_closed_port()}")
+        ChainConfig.set_rpc(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(InvalidRpcUrlError):
         ChainConfig.set_rpc("ftp://example.invalid")
     ChainConfig.reset_rpc()
@@ -159,7 +152,7 @@ def test_web3_manager_pools_one_session() -> None:
 def test_unreachable_node_is_rpc_error(net: Any) -> None:
     from ogpu.types import RPCError
 
-    Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, f"http://127.0.0.1:{_closed_port()}")
+    Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, f"http://127.0.0.1:{free_port()}")
     with pytest.raises(RPCError) as caught:
         vault.get_balance_of(CLIENTS[0].address)
     assert caught.value.method == "eth_call"

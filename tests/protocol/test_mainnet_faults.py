@@ -36,15 +36,14 @@ def faulty_world(
     devnet: Devnet, request: pytest.FixtureRequest
 ) -> Iterator[tuple[World, MainnetFaults]]:
     faults = MainnetFaults(0.25, seed=request.param)
-    server = RpcServer(JsonRpcDispatcher(devnet.tester, devnet.lock), "127.0.0.1", 0, faults=faults)
-    server.start()
-    NonceManager.clear_all()
-    ChainConfig.use_devnet(devnet.deployment, rpc=server.url)
-    try:
-        yield World.in_process(devnet), faults
-    finally:
-        ogpu.reset()
-        server.stop()
+    dispatcher = JsonRpcDispatcher(devnet.tester, devnet.lock)
+    with RpcServer(dispatcher, "127.0.0.1", 0, faults=faults) as server:
+        NonceManager.clear_all()
+        ChainConfig.use_devnet(devnet.deployment, rpc=server.url)
+        try:
+            yield World.in_process(devnet), faults
+        finally:
+            ogpu.reset()
 
 
 def test_publishes_land_once_and_reads_are_exact_under_mainnet_faults(

@@ -59,15 +59,9 @@ def big() -> Iterator[Big]:
         n: builder.task(sources[1].address, n, respond_every=max(1, n // 10) if n else 0)
         for n in SIZES
     }
-    server = RpcServer(JsonRpcDispatcher(devnet.tester, devnet.lock), "127.0.0.1", 0)
-    server.start()
-    proxy = FaultProxy(server.url)
-    proxy.start()
-    try:
+    dispatcher = JsonRpcDispatcher(devnet.tester, devnet.lock)
+    with RpcServer(dispatcher, "127.0.0.1", 0) as server, FaultProxy(server.url) as proxy:
         yield Big(devnet, server, proxy, sources, tasks)
-    finally:
-        proxy.stop()
-        server.stop()
 
 
 @pytest.fixture
@@ -192,25 +186,20 @@ def test_a_node_with_a_lower_gas_cap_gets_the_long_list_index_by_index(big: Big)
     # 10,000 tasks need about 22.6M gas in one getTasks call: over a 10M cap it runs
     # out of gas, and the SDK reads the same list through tasks(i) instead.
     dispatcher = JsonRpcDispatcher(big.devnet.tester, big.devnet.lock, call_gas_cap=10_000_000)
-    server = RpcServer(dispatcher, "127.0.0.1", 0)
-    server.start()
-    proxy = FaultProxy(server.url)
-    proxy.start()
-    ChainConfig.use_devnet(big.devnet.deployment, rpc=proxy.url)
-    try:
-        multicall.execution_offset(bindings.endpoint())
-        proxy.reset_counts()
-        built = big.sources[10_000]
-        assert [t.address for t in Source(built.address).get_tasks()] == built.tasks
-        assert proxy.requests == 3  # count, the refused call, the per-index batch
-        proxy.reset_counts()
-        got = Source(built.address).get_tasks(1_000, 2_000)  # under the cap: one call
-        assert [t.address for t in got] == built.tasks[1_000:2_000]
-        assert proxy.requests == 2
-    finally:
-        ogpu.reset()
-        proxy.stop()
-        server.stop()
+    with RpcServer(dispatcher, "127.0.0.1", 0) as server, FaultProxy(server.url) as proxy:
+        ChainConfig.use_devnet(big.devnet.deployment, rpc=proxy.url)
+        try:
+            multicall.execution_offset(bindings.endpoint())
+            proxy.reset_counts()
+            built = big.sources[10_000]
+            assert [t.address for t in Source(built.address).get_tasks()] == built.tasks
+            assert proxy.requests == 3  # count, the refused call, the per-index batch
+            proxy.reset_counts()
+            got = Source(built.address).get_tasks(1_000, 2_000)  # under the cap: one call
+            assert [t.address for t in got] == built.tasks[1_000:2_000]
+            assert proxy.requests == 2
+        finally:
+            ogpu.reset()
 
 
 # -- Nexus.getSources: unrecorded on mainnet, read correctly under either convention -----------
@@ -273,20 +262,18 @@ def test_get_sources_learns_the_convention_at_no_extra_cost(big: Big) -> None:
 
 def test_list_reads_survive_the_public_rpcs_faults(big: Big) -> None:
     faults = MainnetFaults(0.2, seed=11)
-    server = RpcServer(big.server.dispatcher, "127.0.0.1", 0, faults=faults)
-    server.start()
-    ChainConfig.use_devnet(big.devnet.deployment, rpc=server.url)
-    try:
-        for _ in range(2):
-            for getter in GETTERS:
-                for n in (0, 1, 101):
-                    read, expected = reader(big, getter, n)
-                    assert read(0, None) == expected(0, None)
-                    assert read(1, 150) == expected(1, 150)
-        source = Source(big.sources[101].address)
-        assert source.snapshot().task_count == 101
-    finally:
-        ogpu.reset()
-        server.stop()
+    with RpcServer(big.server.dispatcher, "127.0.0.1", 0, faults=faults) as server:
+        ChainConfig.use_devnet(big.devnet.deployment, rpc=server.url)
+        try:
+            for _ in range(2):
+                for getter in GETTERS:
+                    for n in (0, 1, 101):
+                        read, expected = reader(big, getter, n)
+                        assert read(0, None) == expected(0, None)
+                        assert read(1, 150) == expected(1, 150)
+            source = Source(big.sources[101].address)
+            assert source.snapshot().task_count == 101
+        finally:
+            ogpu.reset()
     assert faults.injected["block not found"] > 5
     assert faults.injected["drop before"] + faults.injected["drop after"] > 5

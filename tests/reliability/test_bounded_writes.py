@@ -81,6 +81,18 @@ def _everything(id: str, what: str, fault: Fault, delay: float) -> Scenario:
     return Scenario(id, f"every request {what} (timeout {T:g}s)", steps, BEFORE_SEND, timeout=T)
 
 
+def _receipts(id: str, what: str, fault: Fault, delay: float) -> Scenario:
+    """The send's own receipt peek answered null, every later poll ``what``: the
+    transaction landed, the call ends with ReceiptTimeoutError."""
+    steps = (
+        Step("eth_getTransactionReceipt", Fault.NULL_RESULT),  # the send's own peek
+        Step("eth_getTransactionReceipt", fault, _always(delay)),
+    )
+    injected = f"the first receipt answer null, every later poll {what} (timeout {T:g}s)"
+    expect = ReceiptTimeoutError
+    return Scenario(id, injected, steps, expect, landed=True, same_bytes=True, timeout=T)
+
+
 SCENARIOS = [
     _send(
         "send-never-answers",
@@ -118,31 +130,8 @@ SCENARIOS = [
         expect=PublishTimeoutError,  # a pre-send read cut by the budget, on both paths
         timeout=T,
     ),
-    Scenario(
-        "receipts-hang",
-        f"the first receipt answer null, every later poll held, never answered (timeout {T:g}s)",
-        (
-            Step("eth_getTransactionReceipt", Fault.NULL_RESULT),  # the send's own peek
-            Step("eth_getTransactionReceipt", Fault.SLOW_BEFORE, _always(HANG)),
-        ),
-        expect=ReceiptTimeoutError,
-        landed=True,
-        same_bytes=True,
-        timeout=T,
-    ),
-    Scenario(
-        "receipts-drip",
-        f"the first receipt answer null, every later poll drips one byte per {DRIP}s "
-        f"(timeout {T:g}s)",
-        (
-            Step("eth_getTransactionReceipt", Fault.NULL_RESULT),  # the send's own peek
-            Step("eth_getTransactionReceipt", Fault.DRIP_BODY_AFTER, _always(DRIP)),
-        ),
-        expect=ReceiptTimeoutError,
-        landed=True,
-        same_bytes=True,
-        timeout=T,
-    ),
+    _receipts("receipts-hang", "held, never answered", Fault.SLOW_BEFORE, HANG),
+    _receipts("receipts-drip", f"drips one byte per {DRIP}s", Fault.DRIP_BODY_AFTER, DRIP),
 ]
 assert issubclass(TxMayHaveLandedError, TxError)  # a per-task error of publish_tasks
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from ogpu.chain.transport import READS, HttpTransport
 from ogpu.protocol import Task, vault
 from ogpu.types import InvalidRpcUrlError, NonceError, RPCError, TxRpcError
 
-from ..helpers.wait import run_concurrently
+from ..helpers.wait import free_port, run_concurrently
 from .hostile import HostileServer, backlog_full
 from .scripted import Raw, Reply, Request, RpcFailure, ScriptedServer, rpc_node
 
@@ -327,12 +326,6 @@ def _portless(text: str) -> str:
     return re.sub(r":\d{2,5}\b", ":PORT", text)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _failure(url: str, budget: float = 1.0) -> Exception:
     try:
         rpc.request(url, "eth_blockNumber", [], budget=net.Budget.after(budget))
@@ -349,7 +342,7 @@ SECRET_URL = "http://alice:hunter2@127.0.0.1:{port}/v3/APIKEY0123456789?token=t0
 def test_connection_failures_say_what_was_tried_and_why(case: str, row: Row) -> None:
     cleanup: list[Any] = []
     if case == "refused":
-        port, cause = _closed_port(), "refused"
+        port, cause = free_port(), "refused"
     elif case == "dns":
         port, cause = 8545, "DNS"
     elif case == "timeout":

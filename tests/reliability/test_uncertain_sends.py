@@ -378,30 +378,25 @@ def _malformed() -> list[Scenario]:
     return out
 
 
-UNCERTAIN = _uncertain()
-REJECTED = _rejected()
-MALFORMED = _malformed()
+#: (scenario, the area its row is recorded under): uncertain, rejected, malformed
+CASES = [
+    *((s, "uncertain") for s in _uncertain() + _rejected()),
+    *((s, "malformed writes") for s in _malformed()),
+]
 
 
 @each_publisher
-@pytest.mark.parametrize("scenario", UNCERTAIN, ids=[s.id for s in UNCERTAIN])
-def test_uncertain_send_is_settled_by_hash(
-    net: Net, source: Source, short_timeout: None, scenario: Scenario, row: Any, publish: Publish
+@pytest.mark.parametrize(("scenario", "area"), CASES, ids=[s.id for s, _ in CASES])
+def test_a_write_ends_as_its_scenario_says(
+    net: Net,
+    source: Source,
+    short_timeout: None,
+    scenario: Scenario,
+    area: str,
+    row: Any,
+    publish: Publish,
 ) -> None:
-    publish(net, source, scenario, row, area="uncertain")
-
-
-@each_publisher
-@pytest.mark.parametrize("scenario", REJECTED, ids=[s.id for s in REJECTED])
-def test_only_a_proven_rejection_means_not_sent(
-    net: Net, source: Source, short_timeout: None, scenario: Scenario, row: Any, publish: Publish
-) -> None:
-    publish(net, source, scenario, row, area="uncertain")
-
-
-@each_publisher
-@pytest.mark.parametrize("scenario", MALFORMED, ids=[s.id for s in MALFORMED])
-def test_malformed_answer_on_a_write_is_typed(
-    net: Net, source: Source, short_timeout: None, scenario: Scenario, row: Any, publish: Publish
-) -> None:
-    publish(net, source, scenario, row, area="malformed writes")
+    """Uncertain: settled by the hash, published once or TxMayHaveLandedError with it.
+    Rejected: signed again and published once, or the typed error and nothing on chain.
+    Malformed: a typed error. (``scenario.expect``; checks in ``writes.py``.)"""
+    publish(net, source, scenario, row, area=area)

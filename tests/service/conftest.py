@@ -3,10 +3,9 @@ the module's ``svc`` served and ready), polling."""
 
 from __future__ import annotations
 
+import functools
 import logging
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
@@ -15,6 +14,8 @@ import pytest
 import ogpu.service
 from ogpu.service import Service, ServiceConfig
 from ogpu.service.testing import CallbackRecorder, RunningService, serve_in_thread
+
+from ..helpers import wait
 
 WaitUntil = Callable[..., None]
 Serve = Callable[..., AbstractContextManager[RunningService]]
@@ -44,24 +45,13 @@ def recorder() -> Iterator[CallbackRecorder]:
 
 @pytest.fixture
 def free_port() -> Callable[[], int]:
-    def pick() -> int:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return int(sock.getsockname()[1])
-
-    return pick
+    return wait.free_port
 
 
 @pytest.fixture
 def wait_until() -> WaitUntil:
-    def wait(predicate: Callable[[], object], timeout: float = 15.0, what: str = "") -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met within {timeout} s: {what or predicate}")
-            time.sleep(0.005)
-
-    return wait
+    """``wait_until(predicate, timeout=15, what="")``, polling every 5 ms."""
+    return functools.partial(wait.wait_until, timeout=15.0, interval=0.005)
 
 
 @pytest.fixture

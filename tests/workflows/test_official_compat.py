@@ -52,6 +52,8 @@ from ogpu.types import (
 )
 from ogpu.types.metadata import SourceParams
 
+from ..helpers.wait import free_port
+
 if TYPE_CHECKING:
     from conftest import Net
 
@@ -272,13 +274,9 @@ def test_async_web3_refuses_a_node_of_another_chain(net: Net) -> None:
 
 @pytest.mark.slow
 def test_async_web3_unreachable_is_a_connection_error(net: Net) -> None:
-    import socket
-
     from ogpu.chain import Web3Manager
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = sock.getsockname()[1]
+    closed = free_port()
     Web3Manager.update_rpc_url(ChainId.OGPU_DEVNET, f"http://u:secret@127.0.0.1:{closed}/?k=1")
     with pytest.raises(ConnectionError) as caught:  # what the official SDK raises
         asyncio.run(get_async_web3())
