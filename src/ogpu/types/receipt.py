@@ -60,29 +60,12 @@ class Receipt:
 
         Raises:
             KeyError: ``transactionHash``, ``blockNumber``, ``gasUsed`` or ``status`` is missing.
+            ValueError / TypeError: a malformed field (a quantity, ``from``/``to`` not an
+                address).
         """
-        from ogpu.chain.rpc import to_int
-        from ogpu.protocol._executor import decode_logs
+        from ogpu.protocol._tx.receipts import receipt_of
 
-        def text(value: Any) -> str:
-            if isinstance(value, (bytes, bytearray)):
-                return "0x" + bytes(value).hex()
-            shown = str(value)
-            return shown if shown.startswith("0x") or not shown else "0x" + shown
-
-        to = receipt.get("to")
-        return cls(
-            tx_hash=text(receipt["transactionHash"]),
-            block_number=to_int(receipt["blockNumber"]),
-            gas_used=to_int(receipt["gasUsed"]),
-            status=to_int(receipt["status"]),
-            logs=decode_logs(list(receipt.get("logs") or [])),
-            timestamp=int(timestamp),
-            from_address=str(receipt.get("from") or ""),
-            to=str(to) if to else None,
-            effective_gas_price=to_int(receipt.get("effectiveGasPrice") or 0),
-            block_hash=text(receipt.get("blockHash") or ""),
-        )
+        return receipt_of(receipt, int(timestamp))
 
     def events(self, event_type: type[_E]) -> list[_E]:
         """Return the decoded logs of one event class, in log order. No RPC."""

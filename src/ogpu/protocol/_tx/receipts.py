@@ -177,9 +177,11 @@ def block_headers(
 
 
 def _hex(value: Any) -> str:
+    """``0x`` hex of bytes or of a hex string (web3 gives bytes, a node ``0x`` text)."""
     if isinstance(value, (bytes, bytearray)):
         return "0x" + bytes(value).hex()
-    return str(value)
+    text = str(value)
+    return text if text.startswith("0x") or not text else "0x" + text
 
 
 def _address(value: object) -> str:
@@ -250,20 +252,32 @@ def build_receipt(
     Raises:
         ValueError, KeyError, TypeError: a malformed receipt (see ``decode_logs``).
     """
+    if not timestamp:
+        return receipt_of(found, 0)
     block_number = rpc.to_int(found["blockNumber"])
-    block_hash = _hex(found.get("blockHash") or "")
+    mined_in = _hex(found.get("blockHash") or "")
+    return receipt_of(found, _timestamp(w3, block_number, mined_in, head, retries))
+
+
+def receipt_of(found: Mapping[str, Any], timestamp: int) -> Receipt:
+    """A ``Receipt`` from a mined receipt: a node's hex answer or web3's values (bytes,
+    ints). No RPC.
+
+    Raises:
+        ValueError, KeyError, TypeError: a malformed receipt (see ``decode_logs``).
+    """
     to = found.get("to")
     return Receipt(
         tx_hash=_hex(found["transactionHash"]),
-        block_number=block_number,
+        block_number=rpc.to_int(found["blockNumber"]),
         gas_used=rpc.to_int(found["gasUsed"]),
         status=rpc.to_int(found["status"]),
-        logs=decode_logs(list(found.get("logs", []))),
-        timestamp=_timestamp(w3, block_number, block_hash, head, retries) if timestamp else 0,
+        logs=decode_logs(list(found.get("logs") or [])),
+        timestamp=timestamp,
         from_address=_address(found["from"]) if found.get("from") else "",
         to=_address(to) if to else None,
-        effective_gas_price=rpc.to_int(found.get("effectiveGasPrice", 0) or 0),
-        block_hash=block_hash,
+        effective_gas_price=rpc.to_int(found.get("effectiveGasPrice") or 0),
+        block_hash=_hex(found.get("blockHash") or ""),
     )
 
 
