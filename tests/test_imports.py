@@ -5,12 +5,13 @@ wrap them; those load on first use. Each case runs in a fresh interpreter and in
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import typing
 
 import pytest
+
+from .helpers.child import python_json
 
 #: Third-party stacks imported on first use only (first RPC, signature, upload, watcher...).
 THIRD_PARTY = (
@@ -44,10 +45,7 @@ def _loaded_after(code: str) -> list[str]:
         f"import json, sys\n{code}\n"
         f"print(json.dumps([m for m in {list(DEFERRED)!r} if m in sys.modules]))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
-    )
-    loaded: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
+    loaded: list[str] = python_json(probe)
     return loaded
 
 
@@ -153,11 +151,7 @@ def _bindings_after(code: str) -> set[str]:
         f"import json, sys\n{code}\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('ogpu_bindings'))))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
-    )
-    loaded: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
-    return set(loaded)
+    return set(python_json(probe))
 
 
 #: Contract modules; each one's events live in ``ogpu_bindings.events.<module>``.

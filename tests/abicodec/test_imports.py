@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+from ..helpers.child import python_json
 
 HEAVY = ("web3", "eth_abi", "eth_account", "eth_utils", "eth_hash", "eth_typing", "hexbytes")
 
@@ -17,7 +15,4 @@ def test_codec_loads_no_third_party_module() -> None:
         "assert abi.decode(('address', 'string', 'uint256[]'), data)[2] == (1,)\n"
         f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    assert python_json(code) == []

@@ -19,9 +19,12 @@ from ogpu.cli import main
 from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS, DevnetAccount
 from ogpu.devnet.serve import DevnetServices, start_services
 from ogpu.protocol import Source, vault
+from ogpu.service.testing import RunningService
 from ogpu.types import DeliveryMethod, ImageEnvironments, SourceInfo
 
 from ..helpers.state import ROLE_VARS, SDK_VARS
+from ..helpers.wait import free_port
+from .echo import served
 
 ETHER = 10**18
 
@@ -145,6 +148,18 @@ def publish_source_sdk(delivery: DeliveryMethod = DeliveryMethod.FIRST_RESPONSE)
         ),
         signer=CLIENTS[0].account,
     )
+
+
+@pytest.fixture
+def world(chain: Devnet) -> Iterator[tuple[Source, int, RunningService]]:
+    """A source the provider is registered to, a funded client, and the echo service
+    (``echo.served``) calling back to a free port: (source, that port, the service)."""
+    source = publish_source_sdk()
+    fund_client()
+    pair_and_register(source.address)
+    port = free_port()
+    with served(port) as running:
+        yield source, port, running
 
 
 def fund_client(amount: int = ETHER) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..helpers.child import last_json
 from .conftest import ROLE_VARS, SDK_VARS
 
 
@@ -69,7 +69,7 @@ def run(*argv: str, env: dict[str, str], timeout: float = 120) -> subprocess.Com
 def run_json(*argv: str, env: dict[str, str]) -> Any:
     done = run(*argv, "--json", env=env)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return last_json(done.stdout)
 
 
 class Proc:

@@ -18,6 +18,7 @@ import pytest
 from ogpu.cli import main
 from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS
 
+from ..helpers.child import last_json
 from .processes import Proc, clean_env, ctrl_c_budget, env_file_values, run, run_json
 
 pytestmark = pytest.mark.slow
@@ -139,7 +140,7 @@ def test_detach_returns_once_ready_and_the_process_serves(tmp_path: Path) -> Non
     log = tmp_path / "devnet.log"
     done = run("devnet", "--port", "0", "--detach", "--log", str(log), "--json", env=clean_env())
     assert done.returncode == 0, done.stderr
-    info: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    info: dict[str, Any] = last_json(done.stdout)
     assert info["event"] == "detached" and info["log"] == str(log)
     pid = int(info["pid"])
     try:

@@ -3,23 +3,21 @@ second of Ctrl-C (measured), and ``provider run`` rides through devnet restarts.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS
-from ogpu.service.testing import RunningService
 
+from ..helpers.child import last_json
 from ..helpers.wait import free_port
-from .conftest import Devnet, fund_client, pair_and_register, publish_source_sdk
+from .conftest import Devnet
+from .echo import served
 from .processes import Proc, clean_env, ctrl_c_budget, run, run_json
 from .test_errors import silent_node
-from .test_provider_runtime import served
 
 pytestmark = pytest.mark.slow
 
@@ -70,21 +68,10 @@ def devnet_env(url: str, store: str, **extra: str) -> dict[str, str]:
     )
 
 
-@pytest.fixture
-def world(chain: Devnet) -> Iterator[tuple[str, int, RunningService]]:
-    """A source the provider is registered to, a funded client, the echo service."""
-    source = publish_source_sdk()
-    fund_client()
-    pair_and_register(source.address)
-    port = free_port()
-    with served(port) as running:
-        yield source.address, port, running
-
-
 def test_provider_run_says_it_waits_for_the_service_and_stops_at_once(
     chain: Devnet, world: Any
 ) -> None:
-    source, _, _ = world
+    source = world[0].address
     env = devnet_env(chain.rpc_url, chain.store_url)
     nobody = f"http://127.0.0.1:{free_port()}"
     proc = Proc(
@@ -112,11 +99,11 @@ def test_provider_run_serving_stops_at_once(chain: Devnet, world: Any, echo_task
     env = devnet_env(chain.rpc_url, chain.store_url)
     proc = Proc(
         "provider", "run", "--service-url", running.base_url, "--callback-port", str(port),
-        "--source", source, "--poll-interval", "0.2", env=env,
+        "--source", source.address, "--poll-interval", "0.2", env=env,
     )  # fmt: skip
     try:
         proc.wait_for("watching TaskPublished")
-        task = run_json("task", "publish", echo_task, "--source", source, env=env)
+        task = run_json("task", "publish", echo_task, "--source", source.address, env=env)
         proc.wait_for(f"{task['address'][:10]}… response", timeout=60)
     finally:
         took = proc.interrupt()
@@ -125,7 +112,7 @@ def test_provider_run_serving_stops_at_once(chain: Devnet, world: Any, echo_task
 
 
 def test_task_watch_stops_at_once(chain: Devnet, world: Any) -> None:
-    source, _, _ = world
+    source = world[0].address
     env = devnet_env(chain.rpc_url, chain.store_url)
     task = run_json("task", "publish", str(EXAMPLES / "task.toml"), "--source", source, env=env)
     proc = Proc("task", "watch", task["address"], env=env)
@@ -180,7 +167,7 @@ class DevnetProcess:
 def _finalized(task: str, env: dict[str, str]) -> None:
     done = run("task", "watch", task, "--timeout", "60", "--interval", "0.2", "--json", env=env)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1])["status"] == "FINALIZED"
+    assert last_json(done.stdout)["status"] == "FINALIZED"
 
 
 def test_provider_run_rides_through_devnet_restarts(
@@ -242,10 +229,10 @@ def test_a_taken_callback_port_is_named_with_its_flag(
     source, _, running = world
     monkeypatch.setenv("PROVIDER_PRIVATE_KEY", PROVIDERS[0].key_hex)
     with occupied() as busy:
-        argv = ["provider", "run", "--service-url", running.base_url, "--source", source]
+        argv = ["provider", "run", "--service-url", running.base_url, "--source", source.address]
         result = ogpu(*argv, "--callback-port", str(busy))
         line = result.err.strip().splitlines()[-1]
         assert f"127.0.0.1:{busy}" in line, line
         assert "pass --callback-port PORT, or --callback-port 0 for any free port" in line
         as_json = ogpu(*argv, "--callback-port", str(busy), "--json")
-        assert json.loads(as_json.err.strip().splitlines()[-1])["error"]["kind"] == "listen"
+        assert last_json(as_json.err)["error"]["kind"] == "listen"

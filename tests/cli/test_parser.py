@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 
 from ogpu.cli import COMMANDS, _undiscovered, build_parser, main
 
+from ..helpers.child import python_json
 from .conftest import Devnet
 
 #: Modules start-up must not load: the heavy third-party stacks and every command module.
@@ -39,10 +39,7 @@ def _loaded_by(argv: list[str]) -> dict[str, Any]:
         "sys.stdout.flush()\n"
         "print('\\n' + json.dumps({'code': code, 'modules': sorted(sys.modules)}))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
-    )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = python_json(probe)
     return result
 
 

@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from pydantic import BaseModel
 
 from ogpu.cli import main
 from ogpu.client import TaskInfo, TaskInput, publish_task, set_agent
 from ogpu.devnet import AGENTS, CLIENTS, MASTERS, PROVIDERS
-from ogpu.protocol import Source, Task, nexus
+from ogpu.protocol import Task, nexus
 from ogpu.provider import (
     CallbackServer,
     ProviderRuntime,
@@ -26,41 +24,15 @@ from ogpu.provider import (
     RuntimeSettings,
     prepare_provider,
 )
-from ogpu.service import Service, ServiceConfig
-from ogpu.service.testing import RunningService, serve_in_thread
+from ogpu.service.testing import RunningService
 from ogpu.types import InvalidInputError, MissingSignerError, TaskStatus
 
-from ..helpers.wait import free_port
+from ..helpers.wait import free_port, wait_until
 from .conftest import (
     Devnet,
     assert_one_line_error,
-    fund_client,
-    pair_and_register,
     publish_source_sdk,
 )
-
-
-class Text(BaseModel):
-    text: str
-
-
-class Echo(BaseModel):
-    echoed: str
-    length: int
-
-
-def make_service() -> Service:
-    service = Service()
-
-    @service.expose(timeout=10)
-    def echo(data: Text) -> Echo:
-        return Echo(echoed=data.text, length=len(data.text))
-
-    @service.expose(timeout=10)
-    def boom(data: Text) -> Echo:
-        raise ValueError("broken model")
-
-    return service
 
 
 class Events:
@@ -89,30 +61,6 @@ class Events:
     def kinds(self, task: str) -> list[str]:
         with self.cond:
             return [e.kind for e in self.items if e.task == task]
-
-
-@contextmanager
-def served(port: int) -> Iterator[RunningService]:
-    config = ServiceConfig(
-        host="127.0.0.1",
-        port=0,
-        callback_url=f"http://127.0.0.1:{port}/callback",
-        callback_attempts=1,
-        log_level="WARNING",
-    )
-    with serve_in_thread(make_service(), config) as running:
-        running.wait_ready()
-        yield running
-
-
-@pytest.fixture
-def world(chain: Devnet) -> Iterator[tuple[Source, int, RunningService]]:
-    source = publish_source_sdk()
-    fund_client()
-    pair_and_register(source.address)
-    port = free_port()
-    with served(port) as running:
-        yield source, port, running
 
 
 def publish(source: str, function: str = "echo", text: str = "hello") -> Task:
@@ -344,10 +292,7 @@ def test_provider_run_command(
     thread = threading.Thread(target=lambda: codes.append(main(argv)))
     capsys.readouterr()
     thread.start()
-    deadline = time.monotonic() + 30
-    while other.get_registrant_id(PROVIDERS[0].address) == 0:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: other.get_registrant_id(PROVIDERS[0].address) != 0, interval=0.05)
     time.sleep(0.3)
     task = publish(other.address, text="via cli")
     thread.join(60)

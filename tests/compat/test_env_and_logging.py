@@ -6,14 +6,12 @@ and home are a temporary directory, so no real ``.env`` of the machine interfere
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import subprocess
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,14 +19,12 @@ import ogpu
 from ogpu._env import load_dotenv_files, parse_dotenv
 from ogpu._logging import set_verbose
 
+from ..helpers.child import last_json
+
 KEY = "0x" + "4c" * 32  # a throwaway key; must never be printed
 
 
 FreshPython = Callable[..., subprocess.CompletedProcess[str]]  # the root conftest's fixture
-
-
-def _last_json(done: subprocess.CompletedProcess[str]) -> Any:
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # -- the .env syntax ------------------------------------------------------------------------------
@@ -104,7 +100,7 @@ def test_import_reads_dotenv_from_cwd_then_home(fresh_python: FreshPython, tmp_p
                           "chain": os.environ["OGPU_CHAIN"], "rpc": os.environ["OGPU_RPC_URL"]}))
     """
     done = fresh_python(code, work, HOME=str(home))
-    seen = _last_json(done)
+    seen = last_json(done.stdout)
     from eth_account import Account
 
     assert seen == {

@@ -6,8 +6,7 @@ Everything talks to the chain over real HTTP with plain ``Web3(HTTPProvider(url)
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -415,15 +414,6 @@ def run_lifecycle(w3: Web3, addresses: dict[str, str], store_url: str | None) ->
     )
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 class Helpers:
     """The helpers above, handed to tests through the ``h`` fixture."""
 
@@ -437,7 +427,6 @@ class Helpers:
     rpc_post = staticmethod(rpc_post)
     contract = staticmethod(contract)
     run_lifecycle = staticmethod(run_lifecycle)
-    wait_for = staticmethod(wait_for)
 
 
 @pytest.fixture(scope="session")

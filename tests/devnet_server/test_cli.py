@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -22,7 +21,7 @@ from ogpu.cli import main
 from ogpu.devnet import ADMIN, ALL_ACCOUNTS, CLIENTS
 from ogpu.ipfs.cid import cid_for_bytes
 
-from ..helpers.wait import free_port
+from ..helpers.wait import free_port, wait_until
 
 STARTUP_TIMEOUT = 120.0
 
@@ -247,12 +246,12 @@ def test_port_in_use_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 @pytest.mark.slow
-def test_block_time_mines_empty_blocks(h: Any) -> None:
+def test_block_time_mines_empty_blocks() -> None:
     from ogpu.devnet.serve import start_services
 
     with start_services(port=0, store_port=0, block_time=0.2) as services:
         start = services.block_number()
-        assert h.wait_for(lambda: services.block_number() >= start + 2, timeout=30)
+        wait_until(lambda: services.block_number() >= start + 2, interval=0.05)
     stopped_at = services.block_number()
     time.sleep(0.5)
     assert services.block_number() == stopped_at

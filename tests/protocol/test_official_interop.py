@@ -25,6 +25,7 @@ from ogpu.devnet import CLIENTS, MASTERS, PROVIDERS
 from ogpu.protocol import Source, Task, nexus
 from ogpu.types import Environment
 
+from ..helpers.child import last_json
 from .lists import ListBuilder
 
 pytestmark = pytest.mark.slow
@@ -89,7 +90,7 @@ def official_reads(python: Path, rpc: str, net: Any, reads: list[dict[str, Any]]
         env=env,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return last_json(done.stdout)
 
 
 def ours(kind: str, address: str, lower: int, upper: int | None) -> list[Any]:

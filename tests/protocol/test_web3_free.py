@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from ..helpers.child import last_json
+
 pytestmark = pytest.mark.slow
 
 FreshPython = Callable[..., subprocess.CompletedProcess[str]]  # the root conftest's fixture
@@ -55,7 +57,7 @@ def test_snapshot_and_task_list_load_no_web3(
             "loaded": [m for m in {HEAVY!r} if m in sys.modules],
         }}))
     """
-    out = json.loads(fresh_python(code).stdout.strip().splitlines()[-1])
+    out = last_json(fresh_python(code).stdout)
     assert out["loaded"] == []
     assert out["payment"] == 10**15 + 1 and out["source"] == source.address
     assert out["config"] == tasks[1].get_params().config

@@ -7,7 +7,6 @@ uncoloured log format, the stdlib Logger left unpatched, and Sentry.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import subprocess
 import textwrap
@@ -40,6 +39,8 @@ from ogpu.service.logger import (
     task_timeout,
 )
 from ogpu.service.testing import CallbackRecorder
+
+from ..helpers.child import last_json
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -158,11 +159,6 @@ def test_send_callback_reports_a_refusal(recorder: CallbackRecorder) -> None:
 FreshPython = Callable[..., subprocess.CompletedProcess[str]]  # the root conftest's fixture
 
 
-def _json(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return value
-
-
 @pytest.mark.slow
 def test_config_constants_come_from_the_environment_and_dotenv(
     fresh_python: FreshPython, tmp_path: Path
@@ -175,13 +171,13 @@ def test_config_constants_come_from_the_environment_and_dotenv(
             "SDK_VERSION", "PROTOCOL_VERSION", "SENTRY_DSN")} | {"same": server.CALLBACK_URL
             == config.CALLBACK_URL}))
     """
-    defaults = _json(fresh_python(code))
+    defaults = last_json(fresh_python(code).stdout)
     assert defaults["SOURCE_ADDRESS"] == defaults["PROVIDER_ADDRESS"] == "0xundefined"
     assert defaults["CALLBACK_URL"] is None and defaults["SENTRY_DSN"] is None
     assert (defaults["SERVICE_HOST"], defaults["SERVICE_PORT"]) == ("0.0.0.0", 5555)
     assert defaults["SDK_VERSION"] == ogpu.__version__
     (tmp_path / ".env").write_text("CALLBACK_URL=http://127.0.0.1:9/cb\nSOURCE_ADDRESS=0xfile\n")
-    configured = _json(fresh_python(code, SOURCE_ADDRESS="0xenv", PROTOCOL_VERSION="2"))
+    configured = last_json(fresh_python(code, SOURCE_ADDRESS="0xenv", PROTOCOL_VERSION="2").stdout)
     assert configured["CALLBACK_URL"] == "http://127.0.0.1:9/cb" and configured["same"]
     assert configured["SOURCE_ADDRESS"] == "0xenv"  # the environment wins over .env
     assert configured["PROTOCOL_VERSION"] == "2"
@@ -257,7 +253,7 @@ def test_sentry_is_not_initialised_and_fail_records_reach_a_handler(
         print(json.dumps({"sentry": "sentry_sdk" in sys.modules,
                           "dsn": ogpu.service.config.SENTRY_DSN}))
     """
-    seen = _json(fresh_python(code, OGPU_SDK_SENTRY_DSN="https://key@sentry.invalid/1"))
+    seen = last_json(fresh_python(code, OGPU_SDK_SENTRY_DSN="https://key@sentry.invalid/1").stdout)
     assert seen == {"sentry": False, "dsn": "https://key@sentry.invalid/1"}
     # The documented way: an error-level handler on ``ogpu.service`` (what sentry_sdk's
     # logging integration is) receives every FAIL and TIMEOUT record at or above ERROR/WARNING.
@@ -310,7 +306,7 @@ def test_import_without_the_service_extra_names_the_extra(
             print(json.dumps({"type": None}))
         """
     )
-    seen = _json(fresh_python(code))
+    seen = last_json(fresh_python(code).stdout)
     assert seen["type"] == "ServiceDependencyError" and seen["import_error"]
     assert "pip install 'ogpu[service]'" in seen["message"]
     assert "fastapi" in seen["message"]
@@ -318,7 +314,7 @@ def test_import_without_the_service_extra_names_the_extra(
     # ``ogpu.service`` through the package attribute fails the same way
     code = _BLOCK_EXTRA + "import ogpu\ntry:\n    ogpu.service\nexcept ImportError as e:\n"
     code += "    import json; print(json.dumps({'message': str(e)}))\n"
-    assert "ogpu[service]" in _json(fresh_python(code))["message"]
+    assert "ogpu[service]" in last_json(fresh_python(code).stdout)["message"]
 
 
 def test_registration_wants_named_functions_and_unique_names() -> None:

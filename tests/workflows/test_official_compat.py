@@ -9,7 +9,6 @@ params, ``Task.get_response_of``, the environment helpers, ``set_verbose``,
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -52,6 +51,7 @@ from ogpu.types import (
 )
 from ogpu.types.metadata import SourceParams
 
+from ..helpers.child import last_json
 from ..helpers.wait import free_port
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def test_a_script_for_the_official_sdk_runs_unchanged(net: Net, tmp_path: Path) 
         env=env,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = last_json(done.stdout)
     assert out["nexus"] == net.node.deployment.nexus == DEVNET_DEFAULT_CONTRACTS["NEXUS"]
     task = Task(out["task"])
     assert task.get_status() == TaskStatus.NEW and task.get_source().address == out["source"]
