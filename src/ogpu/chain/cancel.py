@@ -48,11 +48,6 @@ def transaction_count(w3: Web3, address: str, block: str) -> int:
     return read_quantity(w3, "eth_getTransactionCount", params, f"the {block} nonce of {address}")
 
 
-def _replacement_price(w3: Web3) -> int:
-    price = read_quantity(w3, "eth_gasPrice", [], "the gas price to cancel with")
-    return price * 6 // 5 + 1
-
-
 def cancel_stuck(
     w3: Web3, chain_id: int, signer: LocalAccount, mined: int, pending: int, *, wait: float
 ) -> list[str]:
@@ -66,7 +61,8 @@ def cancel_stuck(
     Raises:
         RPCError: the gas price or the counts cannot be read.
     """
-    price = _replacement_price(w3)
+    # 1.2x the node's price: enough for a node to accept the replacement
+    price = read_quantity(w3, "eth_gasPrice", [], "the gas price to cancel with") * 6 // 5 + 1
     hashes: list[str] = []
     for nonce in range(mined, pending):
         transfer: TransactionDictType = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from ogpu.types.enums import Role
 from ogpu.types.errors import InvalidSignerError, MissingSignerError
@@ -60,12 +60,8 @@ def resolve_signer(
         InvalidSignerError: the key (argument or environment variable) is malformed,
             or ``signer`` has an unsupported type.
     """
-    from eth_account.signers.local import LocalAccount
-
-    if isinstance(signer, LocalAccount):
-        return signer
     if signer is not None and not isinstance(signer, (str, bytes)) and _is_account_like(signer):
-        return cast(LocalAccount, signer)
+        return signer  # a LocalAccount, or anything that signs like one
     if isinstance(signer, (str, bytes, bytearray)):
         return _from_key(bytes(signer) if isinstance(signer, bytearray) else signer, "signer")
     if signer is not None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 
 from ogpu._lazy import lazy_imports
 from ogpu.chain.config import ChainConfig
+from ogpu.chain.networks import SINGLETONS
 from ogpu.protocol import _bindings as b
 from ogpu.types.errors import InvalidInputError
 
@@ -15,13 +16,6 @@ if TYPE_CHECKING:
     from web3.contract import Contract
 
 T = TypeVar("T")
-
-_SINGLETON_KEYS = {
-    "NexusAbi": "NEXUS",
-    "ControllerAbi": "CONTROLLER",
-    "TerminalAbi": "TERMINAL",
-    "VaultAbi": "VAULT",
-}
 
 
 def load_contract(abi_name: str, address: str | None = None) -> Contract:
@@ -38,8 +32,8 @@ def load_contract(abi_name: str, address: str | None = None) -> Contract:
     """
     abi = ChainConfig.load_abi(abi_name)
     if address is None:
-        key = _SINGLETON_KEYS.get(abi_name)
-        if key is None:
+        key = abi_name.removesuffix("Abi").upper()  # "NexusAbi": the NEXUS singleton
+        if key not in SINGLETONS:
             raise InvalidInputError(
                 f"{abi_name} is not a singleton ABI; pass address=", param="address"
             )

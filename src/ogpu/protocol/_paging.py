@@ -152,22 +152,13 @@ def _from_zero(getter: ListGetter[T], low: int, end: int, block: int) -> list[T]
     if end <= SINGLE_CALL_ITEMS or getter.item is None:
         call = getter.chunk(0, end - 1)
         try:
-            raw = rpc.request(
-                b.endpoint(),
-                "eth_call",
-                [{"to": call.to, "data": "0x" + call.data.hex()}, hex(block)],
-            )
-        except rpc.ExecutionReverted as exc:
-            if getter.not_found is not None:
-                raise getter.not_found() from None
-            raise b.revert_error(exc.data, None, None) from None
-        except rpc.NodeError as exc:
-            if getter.item is None or net.is_transient_reply(exc.message):
-                raise b.rpc_error(exc) from None
-            return _by_index(getter, low, end, block)  # over the node's eth_call gas cap
-        except rpc.TransportError as exc:
-            raise b.rpc_error(exc) from None
-        page = b.decode_answer(call, rpc.to_bytes(raw), getter.not_found)
+            page = b.read(call, not_found=getter.not_found, block=block)
+        except RPCError as exc:
+            cause = exc.__cause__  # a node's lasting refusal: over its eth_call gas cap
+            refused = isinstance(cause, rpc.NodeError) and not net.is_transient_reply(cause.message)
+            if getter.item is None or not refused:
+                raise
+            return _by_index(getter, low, end, block)
         if len(page) != end:
             raise _wrong_length(call, len(page), str(end))
         return page[low:end]
