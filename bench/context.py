@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,6 +135,24 @@ def one_shot(
     finally:
         proc.close()
     return answer
+
+
+def fresh_rounds(
+    ctx: Context, cells: dict[str, dict[str, Any]], run: Callable[[str], dict[str, Any]]
+) -> Iterator[tuple[dict[str, Any], dict[str, Any], bool]]:
+    """``run(side)`` for every side whose cell is still ``ok``, in an untimed first round
+    (it warms the disk cache) and then ``import_reps`` timed ones: an answer with a problem
+    ends its side's cell, the others are yielded as (cell, answer, timed)."""
+    for rep in range(ctx.plan.import_reps + 1):
+        for side, cell in cells.items():
+            if cell["status"] != "ok":
+                continue
+            answer = run(side)
+            problem = cell_error(answer)
+            if problem:
+                cell["status"] = problem
+                continue
+            yield cell, answer, rep > 0
 
 
 def call(

@@ -20,7 +20,7 @@ import subprocess
 from typing import Any
 
 from bench import report
-from bench.context import Context, cell_error, latencies, one_shot, say
+from bench.context import Context, fresh_rounds, latencies, one_shot, say
 from bench.sides import SIDES
 from bench.stats import median
 
@@ -55,28 +55,26 @@ def _row(ctx: Context, delay: float | None, task: str) -> dict[str, dict[str, An
         reason = ctx.why_not(side, "first_result") or ctx.why_not(side, "snapshot")
         fresh = {"status": "ok", "reps": [], "inner": [], "cpu": []}
         cells[side] = {"status": reason} if reason else fresh
-    for rep in range(ctx.plan.import_reps + 1):  # rep 0 warms the disk cache, untimed
-        for side in SIDES:
-            cell = cells[side]
-            if cell["status"] != "ok":
-                continue
-            before = ctx.stats(side) if delay is not None else None
-            command = {**ctx.configure_command(side, delay), "op": "first_result", "task": task}
-            answer = one_shot(ctx, side, [command], 180)
-            problem = cell_error(answer)
-            if problem:
-                cell["status"] = problem
-                continue
-            if rep:
-                cell["reps"].append(answer["wall"] * 1000)
-                cell["inner"].append(answer["seconds"] * 1000)
-                cell["cpu"].append(answer["cpu_seconds"] * 1000)
-            cell["check"] = answer["digest"]
-            cell["loaded"] = answer["loaded"]
-            if before is not None:
-                diff = ctx.stats(side) - before
-                cell["requests_per_call"] = diff.http_requests
-                cell["methods"] = dict(diff.methods)
+
+    def run(side: str) -> dict[str, Any]:
+        """One fresh process; behind the proxy, also what it sent (``proxy``)."""
+        before = ctx.stats(side) if delay is not None else None
+        command = {**ctx.configure_command(side, delay), "op": "first_result", "task": task}
+        answer = one_shot(ctx, side, [command], 180)
+        if before is not None:
+            answer["proxy"] = ctx.stats(side) - before
+        return answer
+
+    for cell, answer, timed in fresh_rounds(ctx, cells, run):
+        if timed:
+            cell["reps"].append(answer["wall"] * 1000)
+            cell["inner"].append(answer["seconds"] * 1000)
+            cell["cpu"].append(answer["cpu_seconds"] * 1000)
+        cell["check"] = answer["digest"]
+        cell["loaded"] = answer["loaded"]
+        if "proxy" in answer:
+            cell["requests_per_call"] = answer["proxy"].http_requests
+            cell["methods"] = dict(answer["proxy"].methods)
     for cell in cells.values():
         if cell["status"] == "ok":
             cell["value"] = median(cell["reps"])

@@ -11,6 +11,7 @@ from bench.context import (
     Context,
     call,
     cell_error,
+    fresh_rounds,
     latencies,
     one_shot,
     say,
@@ -270,19 +271,14 @@ def run_import(ctx: Context) -> dict[str, Any]:
         for side in SIDES:
             reason = ctx.why_not(side, "import")
             cells[side] = {"status": reason} if reason else {"status": "ok", "reps": []}
-        for rep in range(ctx.plan.import_reps + 1):  # rep 0 warms the disk cache, untimed
-            for side in SIDES:
-                cell = cells[side]
-                if cell["status"] != "ok":
-                    continue
-                answer = one_shot(ctx, side, [{"op": "import", "modules": per_side[side]}], 120)
-                problem = cell_error(answer)
-                if problem:
-                    cell["status"] = problem
-                    continue
-                if rep:
-                    cell["reps"].append(answer["seconds"] * 1000)
-                cell["modules_loaded"] = answer["modules_loaded"]
+
+        def run(side: str, modules: dict[str, list[str]] = per_side) -> dict[str, Any]:
+            return one_shot(ctx, side, [{"op": "import", "modules": modules[side]}], 120)
+
+        for cell, answer, timed in fresh_rounds(ctx, cells, run):
+            if timed:
+                cell["reps"].append(answer["seconds"] * 1000)
+            cell["modules_loaded"] = answer["modules_loaded"]
         for cell in cells.values():
             if cell["status"] == "ok":
                 cell["value"] = median(cell["reps"])

@@ -22,10 +22,12 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import requests
+
+from ogpu.devnet.httpbase import BackgroundHTTPServer
 
 __all__ = ["ReplicaProxy"]
 
@@ -47,14 +49,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
-
+class _Server(BackgroundHTTPServer):
     def __init__(self, owner: ReplicaProxy) -> None:
+        super().__init__("127.0.0.1", 0, _Handler, name="replica-proxy")
         self.owner = owner
-        super().__init__(("127.0.0.1", 0), _Handler)
 
 
 class ReplicaProxy:
@@ -78,19 +76,17 @@ class ReplicaProxy:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._server = _Server(self)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def start(self) -> ReplicaProxy:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)

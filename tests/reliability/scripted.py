@@ -17,12 +17,13 @@ answers by position).
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from ogpu.devnet.httpbase import BackgroundHTTPServer
 
 __all__ = ["Raw", "Reply", "Request", "RpcFailure", "ScriptedServer", "rpc_node"]
 
@@ -96,9 +97,9 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = _serve
 
 
-class ScriptedServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024
+class ScriptedServer(BackgroundHTTPServer):
+    """Binds a free port of ``host`` on construction; serves inside ``with`` (the SDK's
+    devnet server base: ``port``, ``url``, ``start``/``stop``)."""
 
     def __init__(
         self,
@@ -107,34 +108,13 @@ class ScriptedServer(ThreadingHTTPServer):
         silent_close: bool = False,
         host: str = "127.0.0.1",
     ) -> None:
-        if ":" in host:
-            self.address_family = socket.AF_INET6
-        super().__init__((host, 0), _Handler)
+        super().__init__(host, 0, _Handler, name="scripted-server")
         self.answer = answer
         self.silent_close = silent_close
         self.lock = threading.Lock()
         self.connections = 0
         self.requests = 0
         self.seen: list[Request] = []
-        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-    @property
-    def url(self) -> str:
-        host = str(self.server_address[0])
-        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
-
-    def __enter__(self) -> ScriptedServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-        self.server_close()
-        self._thread.join(5)
 
 
 def _one(item: Any, result_for: Callable[[str, list[Any]], Any]) -> Any:
