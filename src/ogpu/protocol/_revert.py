@@ -169,17 +169,6 @@ def _message_reason(exc: BaseException) -> str:
     return text
 
 
-def _from_reason(reason: str, contract: str | None, function: str | None) -> TxRevertError:
-    cls = errors.revert_class_for(reason, contract=contract, function=function)
-    where = f"{contract}.{function}" if contract and function else "the call"
-    return cls(
-        message=f"{where} reverted with {reason!r}",
-        reason=reason,
-        contract=contract,
-        function=function,
-    )
-
-
 def _user_pattern(error: OGPUError, context: str | None, caller: str | None) -> OGPUError | None:
     """A ``REVERT_PATTERN_MAP`` entry the user added, for a reason ours does not know."""
     reason = getattr(error, "reason", None)
@@ -214,12 +203,11 @@ def decode_revert(
     elif isinstance(exc, str) and re.fullmatch(r"0x(?:[0-9a-fA-F]{2})*", exc):
         error = errors.decode_revert(bytes.fromhex(exc[2:]), contract=contract, function=function)
     elif isinstance(exc, str):
-        error = _from_reason(exc, contract, function)
+        error = errors.revert_from_reason(exc, contract=contract, function=function)
     elif isinstance(exc, BaseException):
         found = errors.revert_from_exception(exc, contract=contract, function=function)
-        error = (
-            found if found is not None else _from_reason(_message_reason(exc), contract, function)
-        )
+        reason = _message_reason(exc)  # a message that says "execution reverted: <reason>"
+        error = found or errors.revert_from_reason(reason, contract=contract, function=function)
     else:
         raise InvalidParamsError(
             f"decode_revert takes an exception, revert data or a reason, got {type(exc).__name__}",

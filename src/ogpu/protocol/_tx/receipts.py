@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ogpu.abi.keccak import to_checksum_address
@@ -78,6 +78,20 @@ def _receipt_and_head(w3: Web3, tx_hash: str) -> tuple[object, object]:
     return found, head
 
 
+def _polls(seconds: float) -> Iterator[None]:
+    """One step per poll, for ``seconds``: pauses between steps grow from
+    ``POLL_INTERVAL[0]`` to ``POLL_INTERVAL[1]``; none after the step that ends the wait
+    (the caller stops iterating) or once the time is up."""
+    deadline = time.monotonic() + seconds
+    pause, longest = POLL_INTERVAL
+    while True:
+        yield
+        if time.monotonic() >= deadline:
+            return
+        clock.pause(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 1.5, longest)
+
+
 def wait_receipt(
     w3: Web3, tx_hash: str, timeout: float, peek: Peek | None = None
 ) -> tuple[Mapping[str, Any], Mapping[str, Any] | None]:
@@ -89,25 +103,20 @@ def wait_receipt(
         TxRpcError: the node kept answering malformed receipts (carries the hash).
     """
     seconds = clock.left(timeout)
-    deadline = time.monotonic() + seconds
-    pause, longest = POLL_INTERVAL
     if peek is not None:
         seen, header = peek
         if seen is not None and mined(seen):
             return seen, header
-        clock.pause(min(pause, seconds))
+        clock.pause(min(POLL_INTERVAL[0], seconds))
     bad = 0
-    while True:
+    for _ in _polls(seconds):
         found, head = _receipt_and_head(w3, tx_hash)
         if isinstance(found, Mapping) and mined(found):
             return found, head if isinstance(head, Mapping) else None
         bad = bad + 1 if isinstance(found, rpc.MalformedAnswer) else 0
         if bad >= MALFORMED_LIMIT:
             raise malformed(tx_hash, "eth_getTransactionReceipt", found)
-        if time.monotonic() >= deadline:
-            raise receipt_timeout(tx_hash, seconds)
-        clock.pause(min(pause, max(0.0, deadline - time.monotonic())))
-        pause = min(pause * 1.5, longest)
+    raise receipt_timeout(tx_hash, seconds)
 
 
 def await_receipts(
@@ -122,13 +131,11 @@ def await_receipts(
     one answered malformed ``MALFORMED_LIMIT`` times in a row a ``TxRpcError``, each
     carrying the hash."""
     seconds = clock.left(timeout)
-    deadline = time.monotonic() + seconds
-    pause, longest = POLL_INTERVAL
     found: dict[int, Mapping[str, Any]] = {}
     errors: dict[int, OGPUError] = {}
     bad: dict[int, int] = {}
     pending = list(hashes)
-    while pending:
+    for _ in _polls(seconds):
         for chunk in chunks(pending):
             calls = [("eth_getTransactionReceipt", [hashes[key]]) for key in chunk]
             try:
@@ -144,12 +151,8 @@ def await_receipts(
         pending = [key for key in pending if key not in found and key not in errors]
         if not pending:
             break  # no pause after the poll that found the last one
-        if time.monotonic() >= deadline:
-            for key in pending:
-                errors[key] = receipt_timeout(hashes[key], seconds)
-            break
-        clock.pause(min(pause, max(0.0, deadline - time.monotonic())))
-        pause = min(pause * 1.5, longest)
+    for key in pending:
+        errors[key] = receipt_timeout(hashes[key], seconds)
     return found, errors
 
 
