@@ -83,9 +83,9 @@ def test_error_tree_holds_the_official_places() -> None:
 
 @pytest.mark.slow
 def test_upload_failures_are_caught_as_0_2_3_catches_them() -> None:
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
+    from ogpu.devnet.httpbase import BackgroundHTTPServer
     from ogpu.ipfs import OGPUPinningBackend, RetryPolicy, publish_to_ipfs
 
     class Refuse(BaseHTTPRequestHandler):
@@ -98,17 +98,12 @@ def test_upload_failures_are_caught_as_0_2_3_catches_them() -> None:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with BackgroundHTTPServer("127.0.0.1", 0, Refuse, name="refuse") as server:
+        url = server.url
         with pytest.raises(errors.IPFSGatewayError) as refused:  # 0.2.3: a non-2xx answer
             publish_to_ipfs({"a": 1}, backend=OGPUPinningBackend(url, url))
         assert refused.value.status_code == 413
         assert isinstance(refused.value, errors.IPFSUploadError)
-    finally:
-        server.shutdown()
-        server.server_close()
     with pytest.raises(errors.IPFSFetchError):  # 0.2.3: a network failure
         publish_to_ipfs(
             {"a": 1},

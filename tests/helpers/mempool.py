@@ -15,13 +15,15 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import requests
 import rlp
 from eth_account import Account
 from eth_utils import keccak
+
+from ogpu.devnet.httpbase import BackgroundHTTPServer
 
 __all__ = ["Mempool", "running_mempool"]
 
@@ -98,22 +100,14 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(BackgroundHTTPServer):
     def __init__(self, pool: Mempool) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__("127.0.0.1", 0, _Handler, name="mempool")
         self.pool = pool
 
 
 @contextmanager
 def running_mempool(upstream: str) -> Iterator[tuple[str, Mempool]]:
     """Serve a :class:`Mempool` in front of ``upstream``; yield its URL and the pool."""
-    server = _Server(Mempool(upstream))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", server.pool
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _Server(Mempool(upstream)) as server:
+        yield server.url, server.pool

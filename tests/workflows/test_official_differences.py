@@ -6,9 +6,8 @@ errors in tests/compat/test_types_compat.py.)"""
 from __future__ import annotations
 
 import json
-import threading
 import warnings
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 
 import pytest
@@ -19,6 +18,7 @@ from ogpu.client import (
     TaskInput,
     publish_task,
 )
+from ogpu.devnet.httpbase import BackgroundHTTPServer
 from ogpu.devnet.store import parse_multipart
 from ogpu.ipfs import default_backend, fetch_ipfs_bytes, fetch_ipfs_json, publish_to_ipfs
 from ogpu.ipfs.backends import OGPUPinningBackend
@@ -93,7 +93,7 @@ def test_receipt_logs_are_decoded_and_the_raw_logs_are_one_call_away(
     assert len(raw["logs"]) == len(receipt.logs) and "topics" in raw["logs"][0]
 
 
-class _PinningService(ThreadingHTTPServer):
+class _PinningService(BackgroundHTTPServer):
     """A loopback stand-in for OGPU's ``POST /file/create``, recording each upload's label."""
 
     def __init__(self) -> None:
@@ -114,22 +114,16 @@ class _PinningService(ThreadingHTTPServer):
             def log_message(self, format: str, *args: object) -> None:
                 return
 
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        super().__init__("127.0.0.1", 0, Handler, name="pinning-service")
 
 
 @pytest.mark.slow
 def test_a_string_is_labelled_text_unless_told_otherwise() -> None:
-    server = _PinningService()
-    try:
+    with _PinningService() as server:
         pinning = OGPUPinningBackend(server.url, server.url)
         publish_to_ipfs('{"raw": true}', "note.json", backend=pinning)
         publish_to_ipfs('{"raw": true}', "note.json", "application/json", backend=pinning)
         publish_to_ipfs({"a": 1}, backend=pinning)
-    finally:
-        server.shutdown()
-        server.server_close()
     # ours, the official label when asked for, and a dict (JSON either way)
     assert server.labels == ["text/plain; charset=utf-8", "application/json", "application/json"]
 
