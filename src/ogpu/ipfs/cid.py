@@ -39,6 +39,11 @@ class Cid:
     hash_code: int
     digest: bytes
 
+    @classmethod
+    def of(cls, block: bytes, version: int = 1, codec: int = RAW_CODEC) -> Cid:
+        """The sha2-256 CID of ``block`` (default: CIDv1, raw codec). No I/O."""
+        return cls(version, codec, SHA2_256, hashlib.sha256(block).digest())
+
     @property
     def multihash(self) -> bytes:
         """The binary multihash (function code, length, digest)."""
@@ -88,8 +93,7 @@ def decode_varint(data: bytes, offset: int = 0) -> tuple[int, int]:
 
 def cid_for_bytes(data: bytes) -> str:
     """The CIDv1 (raw codec, sha2-256, base32) string naming ``data``. No I/O."""
-    digest = hashlib.sha256(data).digest()
-    return str(Cid(version=1, codec=RAW_CODEC, hash_code=SHA2_256, digest=digest))
+    return str(Cid.of(data))
 
 
 def parse_cid(text: str) -> Cid:

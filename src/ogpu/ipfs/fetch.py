@@ -43,7 +43,6 @@ _IPFS_RE = re.compile(
     r"^ipfs://(?P<cid>[A-Za-z0-9]{8,128})(?P<path>/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$"
 )
 _ACCEPT = {"Accept": "application/json, */*;q=0.5", "Accept-Encoding": "gzip, deflate"}
-_REDIRECT_STATUSES = net.REDIRECTS
 
 
 class FetchOptions(TypedDict, total=False):
@@ -147,7 +146,7 @@ def fetch_ipfs_bytes(
         if response.status == 200:
             return response.body
         hop = net.redact_url(response.url)
-        if response.status in _REDIRECT_STATUSES:
+        if response.status in net.REDIRECTS:
             why = (
                 f"more than {max_redirects} redirects"
                 if response.header("location")

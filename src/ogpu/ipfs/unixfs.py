@@ -9,14 +9,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ogpu.ipfs.cid import (
     DAG_PB_CODEC,
-    RAW_CODEC,
-    SHA2_256,
     Cid,
     cid_from_bytes,
     decode_varint,
@@ -54,16 +51,12 @@ class _Built:
     file_size: int
 
 
-def _cid(version: int, codec: int, block: bytes) -> Cid:
-    return Cid(version, codec, SHA2_256, hashlib.sha256(block).digest())
-
-
 def _leaf(chunk: bytes, version: int) -> _Built:
     if version == 1:
-        return _Built(_cid(1, RAW_CODEC, chunk), len(chunk), len(chunk))
+        return _Built(Cid.of(chunk), len(chunk), len(chunk))
     data = _uint(1, _FILE) + (_bytes(2, chunk) if chunk else b"") + _uint(3, len(chunk))
     block = _bytes(1, data)
-    return _Built(_cid(0, DAG_PB_CODEC, block), len(block), len(chunk))
+    return _Built(Cid.of(block, 0, DAG_PB_CODEC), len(block), len(chunk))
 
 
 def _parent(children: list[_Built], version: int) -> _Built:
@@ -75,7 +68,7 @@ def _parent(children: list[_Built], version: int) -> _Built:
     data = _uint(1, _FILE) + _uint(3, size) + b"".join(_uint(4, c.file_size) for c in children)
     block = links + _bytes(1, data)
     total = len(block) + sum(c.block_size for c in children)
-    return _Built(_cid(version, DAG_PB_CODEC, block), total, size)
+    return _Built(Cid.of(block, version, DAG_PB_CODEC), total, size)
 
 
 def import_file(content: bytes, version: int = 0) -> Cid:

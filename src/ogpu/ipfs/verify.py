@@ -75,15 +75,12 @@ def named_cid(url: str) -> NamedCid | None:
         port = f":{parts.port}" if parts.port else ""
 
         def by_subdomain(block: Cid) -> str:
-            netloc = f"{_v1_text(block)}.{rest}{port}"
+            v1 = Cid(1, block.codec, block.hash_code, block.digest)  # subdomains need CIDv1
+            netloc = f"{v1}.{rest}{port}"
             return urlunsplit((parts.scheme, netloc, "/", "format=raw", ""))
 
         return NamedCid(cid, label, by_subdomain)
     return None
-
-
-def _v1_text(cid: Cid) -> str:
-    return str(Cid(1, cid.codec, cid.hash_code, cid.digest))  # subdomains need CIDv1
 
 
 def _mismatch(named: NamedCid, shown: str, why: str) -> ContentMismatchError:
