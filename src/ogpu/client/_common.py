@@ -20,6 +20,7 @@ from ogpu.chain import ChainConfig, Web3Manager, multicall, rpc
 from ogpu.chain.signer import resolve_signer
 from ogpu.ipfs import RetryPolicy, Timeout, publish_to_ipfs
 from ogpu.protocol import execute_request
+from ogpu.protocol._bindings import aggregate
 from ogpu.protocol._executor import chain_id_of
 from ogpu.types import (
     InvalidParamsError,
@@ -209,13 +210,7 @@ def read_calls(calls: Sequence[ContractCall[Any]]) -> list[multicall.CallResult]
     Raises:
         RPCError: the node failed or returned malformed output.
     """
-    try:
-        outcome = multicall.aggregate_all(Web3Manager.get_web3_instance(), calls)
-    except (rpc.NodeError, rpc.TransportError, rpc.ExecutionReverted) as exc:
-        raise _rpc_error(exc, "eth_call") from exc
-    except ValueError as exc:
-        raise RPCError(f"malformed aggregated read: {exc}", method="eth_call") from None
-    return list(outcome.results)
+    return list(aggregate(calls).results)
 
 
 def require_chain() -> None:

@@ -15,7 +15,6 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 from web3 import Web3
-from web3.exceptions import Web3RPCError
 from web3.providers.rpc import HTTPProvider
 
 from ogpu.chain import rpc as _raw
@@ -87,7 +86,7 @@ def topic0(log: Mapping[str, Any]) -> str:
 
 def looks_like_range_error(error: BaseException) -> bool:
     """A JSON-RPC error answer (not a transport failure) that complains about size."""
-    if not isinstance(error, (Web3RPCError, ValueError, _raw.NodeError)):
+    if not isinstance(error, (ValueError, _raw.NodeError)):  # as rpc.batch returns them
         return False
     text = str(error).lower()
     return any(hint in text for hint in _RANGE_ERROR_HINTS)

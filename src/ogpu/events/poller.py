@@ -115,19 +115,11 @@ class EventPoller:
         self.settings = settings or get_poller_settings()
         self._chunk = self.settings.max_block_range
         self._subs: list[Subscription[Any]] = []
-        self._cursor: int | None = None
-        self._latest: int | None = None
-        self._hashes: dict[int, str] = {}
-        self._tie: int | None = None  # the last block covered, when logs named its hash
-        self._suspects: dict[tuple[int, str], int] = {}
         self._speculate = self._rpc.batches
-        # Top of the next range after an unproven answer: a node that answers [] or an
-        # error for a range past its own head is asked for less until it has the block.
-        self._ceiling: int | None = None
         # (blocks, seconds) between heads, halved at each: the rate that sizes the range.
         self._rate = (0.0, 0.0)
         self._head_at = 0.0
-        self._due = 0.0
+        self._forget()
         self._polls = 0
         self._rewinds = 0
         self._removed = 0
@@ -245,13 +237,19 @@ class EventPoller:
                 sub.fail(exc)
         finally:
             self._task = None
-            self._cursor = None
-            self._latest = None
-            self._hashes.clear()
-            self._tie = None
-            self._suspects.clear()
-            self._ceiling = None
-            self._due = 0.0
+            self._forget()
+
+    def _forget(self) -> None:
+        """The stream's position and the chain it saw, as a new poller has them."""
+        self._cursor: int | None = None
+        self._latest: int | None = None
+        self._hashes: dict[int, str] = {}
+        self._tie: int | None = None  # the last block covered, when logs named its hash
+        self._suspects: dict[tuple[int, str], int] = {}
+        # Top of the next range after an unproven answer: a node that answers [] or an
+        # error for a range past its own head is asked for less until it has the block.
+        self._ceiling: int | None = None
+        self._due = 0.0
 
     def _see_head(self, latest: Header, read_at: float) -> None:
         """Note the head (and the block rate); resolve pending starts; set the cursor."""

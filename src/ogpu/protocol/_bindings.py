@@ -179,11 +179,17 @@ def _aggregated(what: str) -> Iterator[None]:
         raise RPCError(f"malformed answer to {what}: {exc}", method="eth_call") from None
 
 
-def _aggregate(
+def aggregate(
     calls: Sequence[ContractCall[Any]],
-    block: str | int,
-    output_sizes: Sequence[int] | None,
+    block: str | int = "latest",
+    output_sizes: Sequence[int] | None = None,
 ) -> multicall.AggregateResult:
+    """Run view calls against one block, undecoded (``read_many`` decodes). One
+    ``eth_call`` for everything that fits one aggregate (``multicall.aggregate_all``).
+
+    Raises:
+        RPCError: the node failed, refused the aggregate or answered malformed.
+    """
     with _aggregated("the aggregated read"):
         return multicall.aggregate_all(endpoint(), calls, block, output_sizes=output_sizes)
 
@@ -222,7 +228,7 @@ def read_many(
         output_sizes = [
             DYNAMIC_OUTPUT_SIZE if c.output_size is None else c.output_size for c in calls
         ]
-    outcome = _aggregate(calls, block, output_sizes)
+    outcome = aggregate(calls, block, output_sizes)
     values = [_value(c, r, not_found) for c, r in zip(calls, outcome.results, strict=True)]
     return outcome.block_number, values
 

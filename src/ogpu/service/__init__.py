@@ -141,8 +141,8 @@ from . import config, decorators, errors, handler, server  # noqa: E402
 from .config import ServiceConfig  # noqa: E402
 from .decorators import expose, init  # noqa: E402
 from .errors import *  # noqa: E402, F403 - every service error, listed in errors.__all__
+from .execute import TaskFailure, TaskOutcome  # noqa: E402
 from .logger import logger  # noqa: E402
-from .runtime import TaskFailure, TaskOutcome  # noqa: E402
 from .server import create_app, start  # noqa: E402
 from .service import Service, get_default_service  # noqa: E402
 

@@ -17,20 +17,12 @@ from pydantic import BaseModel
 from ..net import redact_url
 from .callback import CallbackClient, policy_of
 from .config import ServiceConfig
-from .execute import TaskFailure, TaskOutcome, error_text, execute_handler
+from .execute import TaskOutcome, error_text, execute_handler
 from .logger import logger
 from .pool import DaemonThreadPool
 from .registry import HandlerSpec, InitSpec
 
-__all__ = [
-    "RuntimeStats",
-    "ServiceRuntime",
-    "ServiceState",
-    "SubmitStatus",
-    "TaskFailure",
-    "TaskOutcome",
-    "execute_handler",
-]
+__all__ = ["RuntimeStats", "ServiceRuntime", "ServiceState", "SubmitStatus"]
 
 ServiceState = Literal[
     "created", "initializing", "ready", "init_failed", "shutting_down", "stopped"

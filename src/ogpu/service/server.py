@@ -125,31 +125,22 @@ def _run_endpoint(runtime: ServiceRuntime, spec: HandlerSpec) -> Callable[..., A
         return JSONResponse({"task_address": task_address, "status": "accepted"}, status_code=202)
 
     # FastAPI reads the body model from the signature; give each handler its own.
-    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [
-            inspect.Parameter(
-                "task_address",
-                inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                annotation=Annotated[
-                    str,
-                    Path(
-                        pattern=TASK_ADDRESS_PATTERN,
-                        description="The task's address; the result goes to "
-                        "{CALLBACK_URL}/{task_address}",
-                    ),
-                ],
-            ),
-            inspect.Parameter(
-                "data", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=spec.input_model
-            ),
-            inspect.Parameter(
-                "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request
-            ),
-        ],
-        return_annotation=JSONResponse,
+    path = Path(
+        pattern=TASK_ADDRESS_PATTERN,
+        description="The task's address; the result goes to {CALLBACK_URL}/{task_address}",
+    )
+    run.__signature__ = _signature(  # type: ignore[attr-defined]
+        JSONResponse, task_address=Annotated[str, path], data=spec.input_model, request=Request
     )
     run.__name__ = f"run_{spec.name}"
     return run
+
+
+def _signature(returns: Any, **annotations: Any) -> inspect.Signature:
+    """The signature FastAPI reads: these parameters (by keyword or position), in order."""
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    params = [inspect.Parameter(name, kind, annotation=a) for name, a in annotations.items()]
+    return inspect.Signature(params, return_annotation=returns)
 
 
 def _callback_routes(spec: HandlerSpec) -> list[BaseRoute]:
@@ -159,13 +150,7 @@ def _callback_routes(spec: HandlerSpec) -> list[BaseRoute]:
     async def deliver(body: BaseModel) -> None:
         """Success: the handler output. Failure/timeout: see the ogpu.service docs."""
 
-    deliver.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [
-            inspect.Parameter(
-                "body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=spec.output_model
-            )
-        ]
-    )
+    deliver.__signature__ = _signature(inspect.Signature.empty, body=spec.output_model)  # type: ignore[attr-defined]
     router.add_api_route(
         "{$CALLBACK_URL}/{$request.path.task_address}",
         deliver,

@@ -23,8 +23,9 @@ from ogpu.devnet.httpbase import BackgroundHTTPServer
 
 from .config import ServiceConfig
 from .errors import ServiceError
+from .execute import TaskFailure, TaskOutcome, execute_handler
 from .pool import DaemonThreadPool
-from .runtime import ServiceRuntime, TaskFailure, TaskOutcome, execute_handler
+from .runtime import ServiceRuntime
 from .server import server_config
 from .service import Service, get_default_service
 
