@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from web3 import Web3
 
-from ogpu.chain import ChainConfig, ChainId, Web3Manager
 from ogpu.events import (
     watch_attempted,
     watch_registered,
@@ -23,6 +22,7 @@ from ogpu.events import (
 from ogpu.types import InvalidInputError, ResponseStatus, TaskStatus
 
 from ..helpers.proxy import Fault, FaultProxy
+from ..helpers.state import devnet_selected
 from ..helpers.streams import (
     FAST,
     assert_nothing_more,
@@ -243,8 +243,7 @@ def test_bad_arguments_fail_before_any_rpc(
 
 def test_in_process_devnet_provider(devnet: Devnet, make_driver: type[Driver]) -> None:
     driver = make_driver(devnet.w3, devnet.deployment)
-    ChainConfig.use_devnet(devnet.deployment, web3=devnet.w3)
-    try:
+    with devnet_selected(devnet.deployment, web3=devnet.w3):
         source, _ = driver.new_source()
         start = driver.head()
         early = driver.publish_task(source)[0]
@@ -257,9 +256,6 @@ def test_in_process_devnet_provider(devnet: Devnet, make_driver: type[Driver]) -
             await assert_nothing_more(stream, driver.head())
 
         asyncio.run(main())
-    finally:
-        Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
-        ChainConfig.set_chain(ChainId.OGPU_MAINNET)
 
 
 def test_publish_then_watch_does_not_see_its_own_task(

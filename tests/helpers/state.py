@@ -1,11 +1,18 @@
-"""The variables a test must not inherit from the developer's shell (the SDK's own state
-is reset by ``ogpu.reset()``)."""
+"""The variables a test must not inherit from the developer's shell, and the SDK pointed
+at a devnet for a block (``devnet_selected``: its state reset by ``ogpu.reset()`` after)."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["ROLE_VARS", "SDK_VARS", "no_role_keys"]
+import pytest
+from web3 import Web3
+
+import ogpu
+from ogpu.chain import ChainConfig, NonceManager
+
+__all__ = ["ROLE_VARS", "SDK_VARS", "devnet_selected", "no_role_keys"]
 
 ROLE_VARS = (
     "CLIENT_PRIVATE_KEY",
@@ -29,3 +36,17 @@ def no_role_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     root conftest); a test that needs one sets it."""
     for name in ROLE_VARS:
         monkeypatch.delenv(name, raising=False)
+
+
+@contextmanager
+def devnet_selected(
+    deployment: object, rpc: str | None = None, *, web3: Web3 | None = None
+) -> Iterator[None]:
+    """The SDK on ``deployment`` (through ``rpc``, or the in-process ``web3``) with empty
+    nonce caches; every piece of SDK state back to its defaults on exit. No RPC."""
+    NonceManager.clear_all()
+    ChainConfig.use_devnet(deployment, rpc, web3=web3)
+    try:
+        yield
+    finally:
+        ogpu.reset()

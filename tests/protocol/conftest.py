@@ -14,24 +14,19 @@ from collections.abc import Iterator
 
 import pytest
 
-import ogpu
-from ogpu.chain import ChainConfig, NonceManager
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.store import StoreServer
 
 from ..helpers.proxy import FaultProxy
+from ..helpers.state import devnet_selected
 from ..helpers.world import World
 
 
 @pytest.fixture
 def net(devnet: Devnet) -> Iterator[Devnet]:
     """The devnet, in process, selected as the active chain (fresh nonce caches)."""
-    NonceManager.clear_all()
-    ChainConfig.use_devnet(devnet.deployment, web3=devnet.w3)
-    try:
+    with devnet_selected(devnet.deployment, web3=devnet.w3):
         yield devnet
-    finally:
-        ogpu.reset()
 
 
 # -- HTTP: the session servers (rpc_server, proxy, store_server: tests/helpers/served.py) -----
@@ -41,14 +36,12 @@ def net(devnet: Devnet) -> Iterator[Devnet]:
 def http_net(devnet: Devnet, proxy: FaultProxy) -> Iterator[Devnet]:
     """The devnet over HTTP through the proxy (no faults, counters at 0), selected as the
     active chain."""
-    NonceManager.clear_all()
-    ChainConfig.use_devnet(devnet.deployment, rpc=proxy.url)
     proxy.clear()
-    try:
-        yield devnet
-    finally:
-        proxy.clear()
-        ogpu.reset()
+    with devnet_selected(devnet.deployment, proxy.url):
+        try:
+            yield devnet
+        finally:
+            proxy.clear()
 
 
 @pytest.fixture

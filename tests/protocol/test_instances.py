@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,9 +33,21 @@ from ogpu.types import (
     TaskStatus,
 )
 
+from ..helpers.proxy import FaultProxy
+
 pytestmark = pytest.mark.slow
 
 ETHER = 10**18
+
+
+@pytest.fixture
+def proxy(rpc_server: Any) -> Iterator[FaultProxy]:
+    """A proxy on a URL of its own for each test, instead of the session's: the SDK keeps
+    one transport per URL for the whole process, and with it the execution offset it
+    learnt (``multicall.execution_offset``), whose two requests the pagination test counts;
+    an earlier module using the session proxy would have left it learnt."""
+    with FaultProxy(rpc_server.url) as fresh:
+        yield fresh
 
 
 def test_identity_equality_hash_repr_without_io() -> None:

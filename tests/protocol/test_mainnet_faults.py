@@ -14,14 +14,13 @@ from typing import Any
 
 import pytest
 
-import ogpu
-from ogpu.chain import ChainConfig, NonceManager
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.faults import MainnetFaults
 from ogpu.devnet.server import JsonRpcDispatcher, RpcServer
 from ogpu.errors import RPCError
 from ogpu.protocol import Task, nexus
 
+from ..helpers.state import devnet_selected
 from .conftest import World
 
 pytestmark = pytest.mark.slow
@@ -37,13 +36,11 @@ def faulty_world(
 ) -> Iterator[tuple[World, MainnetFaults]]:
     faults = MainnetFaults(0.25, seed=request.param)
     dispatcher = JsonRpcDispatcher(devnet.tester, devnet.lock)
-    with RpcServer(dispatcher, "127.0.0.1", 0, faults=faults) as server:
-        NonceManager.clear_all()
-        ChainConfig.use_devnet(devnet.deployment, rpc=server.url)
-        try:
-            yield World.in_process(devnet), faults
-        finally:
-            ogpu.reset()
+    with (
+        RpcServer(dispatcher, "127.0.0.1", 0, faults=faults) as server,
+        devnet_selected(devnet.deployment, server.url),
+    ):
+        yield World.in_process(devnet), faults
 
 
 def test_publishes_land_once_and_reads_are_exact_under_mainnet_faults(

@@ -27,6 +27,7 @@ from ogpu.protocol import Source, Task, _paging, nexus
 from ogpu.protocol import _bindings as bindings
 
 from ..helpers.proxy import FaultProxy
+from ..helpers.state import devnet_selected
 from .lists import FEES, TX_GAS, BuiltSource, BuiltTask, ListBuilder, deploy, synthetic
 
 pytestmark = pytest.mark.slow
@@ -67,13 +68,10 @@ def big() -> Iterator[Big]:
 @pytest.fixture
 def on_big(big: Big) -> Iterator[Big]:
     """``big`` over HTTP through the counting proxy, the node's call numbering learnt."""
-    ChainConfig.use_devnet(big.devnet.deployment, rpc=big.proxy.url)
-    multicall.execution_offset(bindings.endpoint())
-    big.proxy.reset_counts()
-    try:
+    with devnet_selected(big.devnet.deployment, big.proxy.url):
+        multicall.execution_offset(bindings.endpoint())
+        big.proxy.reset_counts()
         yield big
-    finally:
-        ogpu.reset()
 
 
 Read = Callable[[int, "int | None"], list[Any]]
@@ -186,20 +184,20 @@ def test_a_node_with_a_lower_gas_cap_gets_the_long_list_index_by_index(big: Big)
     # 10,000 tasks need about 22.6M gas in one getTasks call: over a 10M cap it runs
     # out of gas, and the SDK reads the same list through tasks(i) instead.
     dispatcher = JsonRpcDispatcher(big.devnet.tester, big.devnet.lock, call_gas_cap=10_000_000)
-    with RpcServer(dispatcher, "127.0.0.1", 0) as server, FaultProxy(server.url) as proxy:
-        ChainConfig.use_devnet(big.devnet.deployment, rpc=proxy.url)
-        try:
-            multicall.execution_offset(bindings.endpoint())
-            proxy.reset_counts()
-            built = big.sources[10_000]
-            assert [t.address for t in Source(built.address).get_tasks()] == built.tasks
-            assert proxy.requests == 3  # count, the refused call, the per-index batch
-            proxy.reset_counts()
-            got = Source(built.address).get_tasks(1_000, 2_000)  # under the cap: one call
-            assert [t.address for t in got] == built.tasks[1_000:2_000]
-            assert proxy.requests == 2
-        finally:
-            ogpu.reset()
+    with (
+        RpcServer(dispatcher, "127.0.0.1", 0) as server,
+        FaultProxy(server.url) as proxy,
+        devnet_selected(big.devnet.deployment, proxy.url),
+    ):
+        multicall.execution_offset(bindings.endpoint())
+        proxy.reset_counts()
+        built = big.sources[10_000]
+        assert [t.address for t in Source(built.address).get_tasks()] == built.tasks
+        assert proxy.requests == 3  # count, the refused call, the per-index batch
+        proxy.reset_counts()
+        got = Source(built.address).get_tasks(1_000, 2_000)  # under the cap: one call
+        assert [t.address for t in got] == built.tasks[1_000:2_000]
+        assert proxy.requests == 2
 
 
 # -- Nexus.getSources: unrecorded on mainnet, read correctly under either convention -----------
@@ -244,17 +242,12 @@ def test_get_sources_learns_the_convention_at_no_extra_cost(big: Big) -> None:
         w3.eth.wait_for_transaction_receipt(
             fixture.functions.add(0x6000_0000, 150).transact({"from": sender, "gas": 29_000_000})
         )
-        ChainConfig.use_devnet(
-            replace(big.devnet.deployment, nexus=fixture.address), rpc=big.proxy.url
-        )
-        try:
+        with devnet_selected(replace(big.devnet.deployment, nexus=fixture.address), big.proxy.url):
             multicall.execution_offset(bindings.endpoint())
             big.proxy.reset_counts()
             assert [s.address for s in nexus.get_sources()] == synthetic(0x6000_0000, 150)
             # half-open: the last item needs one more read, the first time only
             assert big.proxy.requests == 2 + extra, mode
-        finally:
-            ogpu.reset()
 
 
 # -- the mainnet fault mode: the SDK's reads retry a lagging replica and dropped connections ---
@@ -262,18 +255,17 @@ def test_get_sources_learns_the_convention_at_no_extra_cost(big: Big) -> None:
 
 def test_list_reads_survive_the_public_rpcs_faults(big: Big) -> None:
     faults = MainnetFaults(0.2, seed=11)
-    with RpcServer(big.server.dispatcher, "127.0.0.1", 0, faults=faults) as server:
-        ChainConfig.use_devnet(big.devnet.deployment, rpc=server.url)
-        try:
-            for _ in range(2):
-                for getter in GETTERS:
-                    for n in (0, 1, 101):
-                        read, expected = reader(big, getter, n)
-                        assert read(0, None) == expected(0, None)
-                        assert read(1, 150) == expected(1, 150)
-            source = Source(big.sources[101].address)
-            assert source.snapshot().task_count == 101
-        finally:
-            ogpu.reset()
+    with (
+        RpcServer(big.server.dispatcher, "127.0.0.1", 0, faults=faults) as server,
+        devnet_selected(big.devnet.deployment, server.url),
+    ):
+        for _ in range(2):
+            for getter in GETTERS:
+                for n in (0, 1, 101):
+                    read, expected = reader(big, getter, n)
+                    assert read(0, None) == expected(0, None)
+                    assert read(1, 150) == expected(1, 150)
+        source = Source(big.sources[101].address)
+        assert source.snapshot().task_count == 101
     assert faults.injected["block not found"] > 5
     assert faults.injected["drop before"] + faults.injected["drop after"] > 5

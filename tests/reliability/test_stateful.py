@@ -40,7 +40,6 @@ from ogpu_bindings import response as response_abi
 from ogpu_bindings import task as task_abi
 
 from ogpu import agent, client
-from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
 from ogpu.devnet import ALL_ACCOUNTS, DevnetAccount
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.store import StoreServer
@@ -58,6 +57,7 @@ from ogpu.types import (
     ResponseStatus,
 )
 
+from ..helpers.state import devnet_selected
 from ..helpers.world import source_params
 from .stateful_model import (
     A0,
@@ -325,11 +325,9 @@ class ProtocolMachine(ProtocolModel, RuleBasedStateMachine):
 
 @pytest.fixture
 def world(devnet: Devnet, store: StoreServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    NonceManager.clear_all()
-    ChainConfig.use_devnet(devnet.deployment, web3=devnet.w3)
     monkeypatch.setenv("OGPU_IPFS_BACKEND", "devnet")
     monkeypatch.setenv("OGPU_IPFS_API_URL", store.url)
-    try:
+    with devnet_selected(devnet.deployment, web3=devnet.w3):
         sources = {}
         for name, delivery in (
             (MANUAL, DeliveryMethod.MANUAL_CONFIRMATION),
@@ -370,11 +368,6 @@ def world(devnet: Devnet, store: StoreServer, monkeypatch: pytest.MonkeyPatch) -
         )
         _, accounts, _ = read_vault(devnet, CHANGING, [])
         yield World(devnet, sources, fixed, accounts, registered)
-    finally:
-        NonceManager.clear_all()
-        Web3Manager.set_web3_instance(ChainId.OGPU_DEVNET, None)
-        ChainConfig.reset_rpc(ChainId.OGPU_DEVNET)
-        ChainConfig.set_chain(ChainId.OGPU_MAINNET)
 
 
 def test_protocol_state_machine(world: World, row: Any) -> None:
