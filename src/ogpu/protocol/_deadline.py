@@ -5,8 +5,8 @@
 and ``controller.publish_task(..., deadline=, budget=)``. Ours expresses both as an
 :class:`ogpu.net.Budget` made ambient with ``scope``: every JSON-RPC call inside ends by
 the deadline, the executor checks it right before the broadcast (``before_broadcast``:
-a transaction the budget no longer covers is never sent) and caps the receipt wait with
-it (``receipt_wait``). A client workflow's ``with budget.scope():`` has the same effect.
+a transaction the budget no longer covers is never sent) and the engine caps its waits
+with it (``_tx.clock``). A client workflow's ``with budget.scope():`` has the same effect.
 No I/O here.
 """
 
@@ -29,7 +29,6 @@ __all__ = [
     "before_broadcast",
     "check",
     "pre_send_reads",
-    "receipt_wait",
     "scope",
     "seconds",
 ]
@@ -124,11 +123,3 @@ def pre_send_reads(stage: str = PRE_TRANSACTION) -> Iterator[None]:
         if spent is None or getattr(exc, "tx_hash", None):
             raise
         raise _error(spent, stage) from exc
-
-
-def receipt_wait(receipt_timeout: float) -> float:
-    """``receipt_timeout`` shortened to what the ambient budget has left (>= 0). No I/O."""
-    ambient = net.Budget.current()
-    if ambient is None:
-        return receipt_timeout
-    return max(0.0, min(receipt_timeout, ambient.remaining()))

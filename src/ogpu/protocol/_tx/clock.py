@@ -13,18 +13,13 @@ import time
 
 from ogpu import net
 
-__all__ = ["expired", "left", "pause"]
+__all__ = ["left", "pause"]
 
 
 def left(seconds: float = math.inf) -> float:
     """``seconds`` shortened to what the ambient budget has left (may be <= 0)."""
     budget = net.Budget.current()
     return seconds if budget is None else min(seconds, budget.remaining())
-
-
-def expired() -> bool:
-    """Whether the ambient budget (if any) has run out."""
-    return left() <= 0
 
 
 def pause(seconds: float) -> None:
