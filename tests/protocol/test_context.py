@@ -16,6 +16,7 @@ import ogpu
 from ogpu.chain import CHAIN_RPC_URLS, DEFAULT_RPC_URLS, ChainConfig, ChainId, NonceManager
 from ogpu.chain import Web3Manager as W3M
 from ogpu.chain.context import carry, current
+from ogpu.chain.multicall import execution_offset
 from ogpu.chain.networks import default_contracts
 from ogpu.chain.transport import HttpTransport
 from ogpu.devnet import CLIENTS
@@ -174,6 +175,29 @@ def test_reset_gives_the_next_devnet_user_a_clean_state(devnet: Devnet) -> None:
     assert NonceManager.get_cached_nonce(1337, CLIENT.address) is None
     ChainConfig.use_devnet(devnet.deployment, web3=devnet.w3)
     assert NonceManager.reserve(devnet.w3, 1337, CLIENT.address) == pending
+
+
+def test_reset_drops_the_transports_and_what_they_learnt(proxy: FaultProxy) -> None:
+    ChainConfig.set_chain(ChainId.OGPU_DEVNET)
+    ChainConfig.set_rpc(proxy.url)
+    first = W3M.get_endpoint()
+    assert isinstance(first, HttpTransport)
+    with ogpu.using(rpc=proxy.url):  # a scope shares the pool of the same endpoint
+        assert W3M.get_endpoint() is first
+    proxy.reset_counts()
+    execution_offset(first)
+    learnt = proxy.requests
+    execution_offset(first)
+    assert learnt == 2 and proxy.requests == learnt  # learnt once per transport
+
+    ogpu.reset()  # the next test starts as a new process would: nothing learnt
+    ChainConfig.set_chain(ChainId.OGPU_DEVNET)
+    ChainConfig.set_rpc(proxy.url)
+    again = W3M.get_endpoint()
+    assert again is not first
+    proxy.reset_counts()
+    execution_offset(again)
+    assert proxy.requests == learnt
 
 
 def test_a_registered_store_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,8 +2,8 @@
 
 A :class:`Context` holds what the official SDK spreads over class variables: the
 active chain, the RPC URL and singleton addresses of each chain, the pinned and
-cached ``Web3`` instances and the nonce book. ``ChainConfig``, ``Web3Manager`` and
-``NonceManager`` are facades over :func:`current`.
+cached ``Web3`` instances, the JSON-RPC transports and the nonce book.
+``ChainConfig``, ``Web3Manager`` and ``NonceManager`` are facades over :func:`current`.
 
 One root context serves the whole process. ``with using(chain=..., rpc=...):``
 gives the calling thread (or asyncio task) a copy of the current context with the
@@ -37,6 +37,8 @@ from ogpu.types.errors import ChainNotSupportedError, InvalidInputError, Invalid
 
 if TYPE_CHECKING:
     from web3 import Web3
+
+    from ogpu.chain.transport import HttpTransport, TransportKey
 
 __all__ = [
     "Context",
@@ -102,14 +104,17 @@ class Context:
     pinned: dict[ChainId, Web3] = field(default_factory=dict)
     #: Web3 instances built per (chain, RPC URL).
     web3s: dict[tuple[ChainId, str], Web3] = field(default_factory=dict)
+    #: The web3-free JSON-RPC transports (connection pools) built per endpoint.
+    transports: dict[TransportKey, HttpTransport] = field(default_factory=dict)
     nonces: NonceBook = field(default_factory=NonceBook)
     #: The devnet content store registered by ``connect_devnet(store_url=...)``.
     ipfs_store: str | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def child(self, *, own_nonces: bool) -> Context:
-        """A copy whose tables can change without touching this one; the Web3 cache
-        is shared (its keys name the endpoint), the nonce book too unless ``own_nonces``."""
+        """A copy whose tables can change without touching this one; the Web3 and
+        transport caches are shared (their keys name the endpoint), the nonce book too
+        unless ``own_nonces``."""
         with self.lock:
             return Context(
                 chain=self.chain,
@@ -117,6 +122,7 @@ class Context:
                 contracts={chain: dict(table) for chain, table in self.contracts.items()},
                 pinned=dict(self.pinned),
                 web3s=self.web3s,
+                transports=self.transports,
                 nonces=NonceBook() if own_nonces else self.nonces,
                 ipfs_store=self.ipfs_store,
             )
@@ -227,7 +233,8 @@ def using(
 
 def reset() -> None:
     """Restore the built-in defaults (mainnet, default RPC URLs and addresses, no
-    pinned or cached Web3, no cached nonce, no registered content store) and leave
+    pinned or cached Web3, no transport and what it learnt of its endpoint, no cached
+    nonce, no registered content store) and leave
     any ``using`` block of the calling context. For tests. No I/O."""
     _ROOT.restore_defaults()
     _SCOPE.set(None)

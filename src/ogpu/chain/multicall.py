@@ -236,7 +236,7 @@ def execution_offset(w3: Web3 | HttpTransport) -> int:
     """``NUMBER`` minus the queried block for this node (0 or 1), cached per Web3.
 
     Two requests (``eth_blockNumber`` and an empty aggregate pinned to that
-    block) on first use, none after (the shared transport of a URL keeps it too).
+    block) on first use, none after (a URL's transport keeps it until ``ogpu.reset()``).
 
     Raises:
         rpc.ExecutionReverted / rpc.NodeError / rpc.TransportError: a request failed.

@@ -27,7 +27,14 @@ from typing import Any, TypeVar
 from ogpu import net
 from ogpu.chain._errors import ExecutionReverted, NodeError, TransportError, unwrap
 
-__all__ = ["DEFAULT_TIMEOUT", "READS", "SEND_METHODS", "HttpTransport", "transport_for"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "READS",
+    "SEND_METHODS",
+    "HttpTransport",
+    "TransportKey",
+    "transport_for",
+]
 
 #: Seconds one call may take, retries included, unless the caller says otherwise.
 DEFAULT_TIMEOUT = 30.0
@@ -274,21 +281,25 @@ def _same_id(got: object, sent: int) -> bool:
     return got is None or str(got) == str(sent)
 
 
-_transports: dict[tuple[str, float, tuple[tuple[str, str], ...]], HttpTransport] = {}
-_transports_lock = threading.Lock()
+#: What makes two transports the same: URL, timeout and extra headers.
+TransportKey = tuple[str, float, tuple[tuple[str, str], ...]]
 
 
 def transport_for(
     url: str, *, timeout: float = DEFAULT_TIMEOUT, headers: Mapping[str, str] | None = None
 ) -> HttpTransport:
-    """The process-wide transport of ``url`` (one connection pool per endpoint). No I/O.
+    """The transport of ``url`` (one connection pool per endpoint), kept in the SDK's
+    context (:mod:`ogpu.chain.context`: ``ogpu.reset()`` drops it). No I/O.
 
     Raises ValueError for a URL that is not absolute http(s).
     """
-    key = (url, float(timeout), tuple(sorted((headers or {}).items())))
-    with _transports_lock:
-        found = _transports.get(key)
+    from ogpu.chain.context import current
+
+    key: TransportKey = (url, float(timeout), tuple(sorted((headers or {}).items())))
+    state = current()
+    with state.lock:
+        found = state.transports.get(key)
         if found is None:
             found = HttpTransport(url, timeout=timeout, headers=headers)
-            _transports[key] = found
+            state.transports[key] = found
         return found
