@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from ogpu_bindings.runtime import ContractCall, TxRequest
 
 from ogpu import net
-from ogpu.chain import ChainConfig, Web3Manager, multicall, rpc
+from ogpu.chain import Web3Manager, multicall, rpc
 from ogpu.chain.signer import resolve_signer
 from ogpu.ipfs import RetryPolicy, Timeout, publish_to_ipfs
 from ogpu.protocol import execute_request
-from ogpu.protocol._bindings import aggregate
+from ogpu.protocol._bindings import aggregate, singleton
 from ogpu.protocol._executor import chain_id_of
 from ogpu.types import (
     InvalidParamsError,
@@ -124,11 +124,6 @@ class Budget(net.Budget):
                 budget=self.total,
                 stage=stage or before,
             ) from None
-
-
-def singleton(name: str) -> str:
-    """Address of a singleton contract (``"NEXUS"``...) on the active chain. No RPC."""
-    return ChainConfig.get_contract_address(name)
 
 
 def _rpc_error(exc: Exception, method: str) -> RPCError:
