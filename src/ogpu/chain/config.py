@@ -43,7 +43,6 @@ __all__ = [
     "ChainId",
 ]
 
-_SINGLETONS = SINGLETONS
 _V = TypeVar("_V")
 
 # Installed copies first (package data), then the repository's abis/ (editable install).
@@ -148,7 +147,7 @@ class ChainConfig:
         key = contract_name.upper()
         if key not in contracts:
             raise InvalidInputError(
-                f"unknown singleton contract {contract_name!r}; expected one of {_SINGLETONS}"
+                f"unknown singleton contract {contract_name!r}; expected one of {SINGLETONS}"
             )
         return contracts[key]
 

@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import ogpu_bindings
-from ogpu_bindings.runtime import ContractCall, ContractEvent, LogLike, check_address
+from ogpu_bindings.runtime import ContractCall, check_address
 
 from ogpu.chain import multicall, rpc
 from ogpu.chain.config import ChainConfig
@@ -45,14 +44,6 @@ DYNAMIC_OUTPUT_SIZE = 1024
 def network() -> str:
     """ABI set of the active chain (``"mainnet"`` or ``"testnet"``). No RPC."""
     return ChainConfig.get_network()
-
-
-def event_decoders() -> Mapping[str, Callable[[LogLike], ContractEvent]]:
-    """``topic0 -> decoder`` over every contract's events. No RPC.
-
-    The first call imports the events modules (not the contract modules).
-    """
-    return ogpu_bindings.EVENT_DECODERS
 
 
 def singleton(name: str) -> str:

@@ -82,7 +82,7 @@ class ServiceConfig:
         _check_int("max_body_bytes", self.max_body_bytes, 1, 2**40)
         _check_int("queue_size", self.queue_size, 0, 10_000_000)
         _check_int("queue_max_bytes", self.queue_max_bytes, 0, 2**40)
-        for name in _fields("float"):
+        for name in (f.name for f in dataclasses.fields(self) if f.type == "float"):
             positive = name in ("callback_timeout", "client_timeout")
             _check_seconds(name, getattr(self, name), allow_zero=not positive)
         if self.callback_url is not None:
@@ -128,11 +128,6 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     f.name: _OTHER_VARS.get(f.name, (f"OGPU_SERVICE_{f.name.upper()}",))
     for f in dataclasses.fields(ServiceConfig)
 }
-
-
-def _fields(kind: str) -> list[str]:
-    """The fields annotated ``kind`` (``"int"``, ``"float"``, ``"bool"``), in declaration order."""
-    return [f.name for f in dataclasses.fields(ServiceConfig) if f.type == kind]
 
 
 _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}

@@ -12,9 +12,10 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import ogpu_bindings
+
 from ogpu.abi.keccak import to_checksum_address
 from ogpu.chain import rpc
-from ogpu.protocol import _bindings as b
 from ogpu.protocol._revert import decode_failure
 from ogpu.protocol._tx import clock
 from ogpu.protocol._tx.calls import batch, chunks, read
@@ -219,7 +220,7 @@ def decode_logs(entries: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
         ValueError (``rpc.MalformedAnswer`` among them), KeyError, TypeError: a log of the
         wrong shape (the engine turns them into a typed error with the hash).
     """
-    decoders = b.event_decoders()
+    decoders = ogpu_bindings.EVENT_DECODERS  # the first use imports the events modules
     out: list[Any] = []
     for entry in entries:
         topics = entry.get("topics") or ()
