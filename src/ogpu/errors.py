@@ -164,6 +164,13 @@ class InvalidAddressError(InvalidInputError):
     default_message = "Expected a 0x-prefixed 40-hex-digit address (checksummed or all one case)."
 
 
+class InvalidReceiptError(InvalidInputError, KeyError):
+    """``Receipt.from_web3_receipt`` got no mined receipt: a field is missing (a KeyError
+    too, as 0.2.3 raised) or malformed (a quantity, an address, a log)."""
+
+    default_message = "Not a mined receipt; pass what web3's get_transaction_receipt returns."
+
+
 @dataclass(eq=False, repr=False)
 class InvalidAmountError(InvalidInputError):
     """An int parameter is not an int or is outside ``minimum``..``maximum``."""

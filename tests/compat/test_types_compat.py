@@ -17,8 +17,11 @@ from ogpu.types import (
     DeliveryMethod,
     Environment,
     InvalidEnumValueError,
+    InvalidInputError,
     InvalidParamsError,
+    InvalidReceiptError,
     MasterSnapshot,
+    OGPUError,
     ProviderSnapshot,
     Receipt,
     ResponseParams,
@@ -142,8 +145,50 @@ def test_receipt_from_a_json_rpc_receipt() -> None:
     assert receipt.tx_hash == "0x" + "ab" * 32 and receipt.block_hash == "0x" + "cd" * 32
     assert (receipt.block_number, receipt.gas_used, receipt.status) == (16, 21000, 1)
     assert (receipt.timestamp, receipt.to, receipt.logs) == (99, None, ())
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError):  # as 0.2.3 raised; typed since
         Receipt.from_web3_receipt({"blockNumber": 1})
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("transactionHash", None),
+        ("blockNumber", None),
+        ("gasUsed", "0xzz"),
+        ("status", [1]),
+        ("from", "banana"),
+        ("to", 5),
+        ("logs", [{"topics": []}]),
+        ("logs", ["not a log"]),
+        ("logs", 7),
+    ],
+)
+def test_a_malformed_receipt_is_a_typed_error(field: str, value: object) -> None:
+    raw = {
+        "transactionHash": "0x" + "ab" * 32,
+        "blockNumber": 16,
+        "gasUsed": 21000,
+        "status": 1,
+        "logs": [],
+        "from": CLIENT,
+    }
+    assert Receipt.from_web3_receipt(raw, timestamp=1).block_number == 16  # well formed
+    if value is None:
+        del raw[field]
+    else:
+        raw[field] = value
+    with pytest.raises(InvalidReceiptError, match="not a mined receipt") as caught:
+        Receipt.from_web3_receipt(raw, timestamp=1)
+    assert isinstance(caught.value, OGPUError) and caught.value.param == "receipt"
+    assert isinstance(caught.value, KeyError) and isinstance(caught.value, ValueError)
+
+
+def test_a_receipt_timestamp_is_seconds() -> None:
+    raw = {"transactionHash": "0x" + "ab" * 32, "blockNumber": 1, "gasUsed": 1, "status": 1}
+    assert Receipt.from_web3_receipt(raw, timestamp=12.7).timestamp == 12  # time.time() works
+    with pytest.raises(InvalidInputError, match="timestamp") as caught:
+        Receipt.from_web3_receipt(raw, timestamp="soon")  # type: ignore[arg-type]
+    assert caught.value.param == "timestamp"
 
 
 def test_tx_hash_is_the_string_and_carries_the_receipt() -> None:

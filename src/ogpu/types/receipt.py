@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from ogpu.errors import InvalidInputError, InvalidReceiptError
+
 _E = TypeVar("_E")
 
 
@@ -59,13 +61,27 @@ class Receipt:
         decoder matches), as for every receipt the SDK returns. No RPC.
 
         Raises:
-            KeyError: ``transactionHash``, ``blockNumber``, ``gasUsed`` or ``status`` is missing.
-            ValueError / TypeError: a malformed field (a quantity, ``from``/``to`` not an
-                address).
+            InvalidReceiptError: ``transactionHash``, ``blockNumber``, ``gasUsed`` or
+                ``status`` is missing (it is a ``KeyError`` too), or a field is malformed.
+            InvalidInputError: ``timestamp`` is not a number of seconds.
         """
         from ogpu.protocol._tx.receipts import receipt_of
 
-        return receipt_of(receipt, int(timestamp))
+        try:
+            when = int(timestamp)  # as 0.2.3: time.time() works too
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                message=f"timestamp must be Unix seconds, not {timestamp!r}", param="timestamp"
+            ) from None
+        try:
+            return receipt_of(receipt, when)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            shown = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise InvalidReceiptError(
+                message=f"not a mined receipt ({shown}); pass what web3's "
+                "get_transaction_receipt returns",
+                param="receipt",
+            ) from exc
 
     def events(self, event_type: type[_E]) -> list[_E]:
         """Return the decoded logs of one event class, in log order. No RPC."""
