@@ -17,10 +17,23 @@ class's ``official`` templates, or its ``default_message``.
 from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
+from reprlib import Repr as _Repr
 from string import Formatter
 from typing import Any, ClassVar
 
 _FORMATTER = Formatter()
+_REPR = _Repr()
+_REPR.maxstring = _REPR.maxother = 40
+
+
+def shown(value: object) -> str:
+    """``value`` for an error message: a short repr that never raises (a huge, deeply nested
+    or hostile value - one whose ``__repr__`` raises - would otherwise replace the typed error
+    being built with a RecursionError or the value's own exception). No I/O."""
+    try:
+        return _REPR.repr(value)
+    except Exception:  # any failure of the caller's __repr__
+        return f"<{type(value).__name__} object>"
 
 
 def _rebuild(cls: type[OGPUError], message: str) -> OGPUError:
@@ -97,8 +110,9 @@ class ConfigError(OGPUError):
 
 
 @dataclass(eq=False, repr=False)
-class AbiNotFoundError(ConfigError):
-    """No ABI for the contract ``abi_name`` on ``network``."""
+class AbiNotFoundError(ConfigError, FileNotFoundError):
+    """No ABI for the contract ``abi_name`` on ``network``; also the FileNotFoundError
+    0.2.3's ``ChainConfig.load_abi`` raised."""
 
     default_message = "No ABI for this contract on this network; check the name and network."
     _: KW_ONLY
@@ -115,6 +129,11 @@ class ChainNotSupportedError(ConfigError):
     chain_id: int | None = None
     _: KW_ONLY
     message: str | None = None
+
+
+class UnknownChainError(ChainNotSupportedError, ValueError):
+    """A chain argument is no supported chain id; also a ValueError, as 0.2.3's Web3 getters
+    raised for one."""
 
 
 class SignerError(ConfigError):
@@ -190,6 +209,13 @@ class InvalidEnumValueError(InvalidInputError):
     _: KW_ONLY
     enum_name: str | None = None
     value: int | None = None
+
+
+class InvalidEnvironmentError(InvalidEnumValueError, TypeError, AttributeError):
+    """An environment or mask is no ``Environment`` nor int; also the TypeError and
+    AttributeError 0.2.3's ``parse_environments``/``combine_environments`` raised."""
+
+    default_message = "Expected an Environment (CPU, NVIDIA, AMD) or an int bit mask of them."
 
 
 class InvalidParamsError(InvalidInputError):

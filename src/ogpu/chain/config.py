@@ -29,7 +29,13 @@ from ogpu.chain.networks import (
     ChainId,
 )
 from ogpu.chain.networks import coerce_chain as _coerce_chain
-from ogpu.types.errors import ChainNotSupportedError, InvalidInputError, InvalidRpcUrlError
+from ogpu.types.errors import (
+    AbiNotFoundError,
+    ChainNotSupportedError,
+    InvalidInputError,
+    InvalidRpcUrlError,
+    shown,
+)
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -144,10 +150,10 @@ class ChainConfig:
             raise ChainNotSupportedError(
                 message=f"{target.name} has no registered contract addresses"
             )
-        key = contract_name.upper()
+        key = contract_name.upper() if isinstance(contract_name, str) else None
         if key not in contracts:
             raise InvalidInputError(
-                f"unknown singleton contract {contract_name!r}; expected one of {SINGLETONS}"
+                f"unknown singleton contract {shown(contract_name)}; expected one of {SINGLETONS}"
             )
         return contracts[key]
 
@@ -205,32 +211,39 @@ class ChainConfig:
         """Return the directory holding the active chain's ABI JSON files. No RPC.
 
         Raises:
-            FileNotFoundError: no ABI directory is installed.
+            AbiNotFoundError: no ABI directory is installed (a FileNotFoundError).
         """
         network = cls.get_network()
         for base in _ABI_DIR_CANDIDATES:
             candidate = base / network
             if candidate.is_dir():
                 return candidate
-        raise FileNotFoundError(f"no ABI directory found for network {network!r}")
+        raise AbiNotFoundError(
+            message=f"no ABI directory found for network {network!r}", network=network
+        )
 
     @classmethod
     def load_abi(cls, abi_name: str) -> list[dict[str, Any]]:
         """Return the parsed ABI (e.g. ``"NexusAbi"``) of the active chain, cached. No RPC.
 
         Raises:
-            FileNotFoundError: the ABI file does not exist for the active chain.
+            AbiNotFoundError: no such ABI file for the active chain (a FileNotFoundError).
         """
+        # a plain file name only: no path out of the ABI directory, none the OS rejects
+        if not isinstance(abi_name, str) or not abi_name.isidentifier() or len(abi_name) > 100:
+            raise AbiNotFoundError(
+                message=f"ABI file not found: {shown(abi_name)}", network=cls.get_network()
+            )
         network = cls.get_network()
         key = (network, abi_name)
         cached = cls._loaded_abis.get(key)
         if cached is not None:
             return cached
-        if "/" in abi_name or "\\" in abi_name or abi_name.startswith("."):
-            raise FileNotFoundError(f"ABI file not found: {abi_name!r}")
         path = cls.get_chain_abi_directory() / f"{abi_name}.json"
         if not path.is_file():
-            raise FileNotFoundError(f"ABI file not found: {path}")
+            raise AbiNotFoundError(
+                message=f"ABI file not found: {path}", abi_name=abi_name, network=network
+            )
         data: list[dict[str, Any]] = json.loads(path.read_text())
         with cls._lock:
             cls._loaded_abis[key] = data

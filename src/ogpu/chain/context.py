@@ -33,7 +33,12 @@ from ogpu.chain.networks import (
     coerce_chain,
     default_contracts,
 )
-from ogpu.types.errors import ChainNotSupportedError, InvalidInputError, InvalidRpcUrlError
+from ogpu.types.errors import (
+    ChainNotSupportedError,
+    InvalidInputError,
+    InvalidRpcUrlError,
+    shown,
+)
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -172,7 +177,7 @@ def check_rpc_url(url: object) -> str:
         InvalidRpcUrlError: anything else.
     """
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise InvalidRpcUrlError(message=f"RPC URL must be an http(s) URL, got {url!r}")
+        raise InvalidRpcUrlError(message=f"RPC URL must be an http(s) URL, got {shown(url)}")
     return url
 
 

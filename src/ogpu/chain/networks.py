@@ -9,7 +9,7 @@ from enum import IntEnum
 
 from ogpu_bindings import NETWORK_INFO
 
-from ogpu.types.errors import ChainNotSupportedError
+from ogpu.errors import UnknownChainError, shown
 
 __all__ = [
     "CHAIN_NETWORKS",
@@ -84,9 +84,11 @@ def coerce_chain(chain: ChainId | int) -> ChainId:
     """``chain`` as a :class:`ChainId`. No I/O.
 
     Raises:
-        ChainNotSupportedError: not a supported chain id.
+        UnknownChainError: not a supported chain id (a ChainNotSupportedError and a ValueError).
     """
     try:
         return ChainId(int(chain))
-    except (ValueError, TypeError):
-        raise ChainNotSupportedError(message=f"chain {chain!r} is not supported") from None
+    except Exception as exc:  # int() runs the caller's __int__/__index__
+        raise UnknownChainError(
+            message=f"chain {shown(chain)} is not supported; pass a ChainId or its int value"
+        ) from exc

@@ -19,6 +19,7 @@ from ogpu.chain.config import CHAIN_RPC_URLS as CHAIN_RPC_URLS  # official names
 from ogpu.chain.config import ChainConfig as ChainConfig
 from ogpu.chain.config import ChainId
 from ogpu.chain.context import current
+from ogpu.chain.networks import coerce_chain
 from ogpu.types.errors import InvalidRpcUrlError
 
 if TYPE_CHECKING:
@@ -88,9 +89,12 @@ class Web3Manager:
 
     @classmethod
     def get_web3_instance(cls, chain_id: ChainId | int | None = None) -> Web3:
-        """Return the cached Web3 of ``chain_id`` (default: active chain). No RPC."""
+        """Return the cached Web3 of ``chain_id`` (default: active chain). No RPC.
+
+        Raises UnknownChainError (a ValueError) for a ``chain_id`` that is no supported chain.
+        """
         state = current()
-        chain = state.chain if chain_id is None else ChainId(int(chain_id))
+        chain = state.chain if chain_id is None else coerce_chain(chain_id)
         override = state.pinned.get(chain)
         if override is not None:
             return override
@@ -110,7 +114,7 @@ class Web3Manager:
         transport of the chain's RPC URL. No RPC; imports no web3 unless one is pinned.
         """
         state = current()
-        chain = state.chain if chain_id is None else ChainId(int(chain_id))
+        chain = state.chain if chain_id is None else coerce_chain(chain_id)
         override = state.pinned.get(chain)
         if override is not None:
             return override
@@ -121,7 +125,7 @@ class Web3Manager:
     @classmethod
     def set_web3_instance(cls, chain_id: ChainId | int, w3: Web3 | None) -> None:
         """Pin ``w3`` (e.g. an in-process provider) for a chain; ``None`` unpins. No RPC."""
-        chain = ChainId(int(chain_id))
+        chain = coerce_chain(chain_id)
         state = current()
         with state.lock:
             if w3 is None:
@@ -132,7 +136,7 @@ class Web3Manager:
     @classmethod
     def update_rpc_url(cls, chain_id: ChainId | int, rpc_url: str) -> None:
         """Point a chain at ``rpc_url`` and drop any pinned or cached Web3 for it. No RPC."""
-        chain = ChainId(int(chain_id))
+        chain = coerce_chain(chain_id)
         state = current()
         with state.lock, cls._lock:
             state.rpc_urls[chain] = rpc_url

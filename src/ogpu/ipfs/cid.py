@@ -14,6 +14,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 
+from ogpu.errors import shown
 from ogpu.types import InvalidInputError
 
 RAW_CODEC = 0x55
@@ -41,8 +42,11 @@ class Cid:
 
     @classmethod
     def of(cls, block: bytes, version: int = 1, codec: int = RAW_CODEC) -> Cid:
-        """The sha2-256 CID of ``block`` (default: CIDv1, raw codec). No I/O."""
-        return cls(version, codec, SHA2_256, hashlib.sha256(block).digest())
+        """The sha2-256 CID of ``block`` (default: CIDv1, raw codec). No I/O.
+
+        Raises InvalidCidError when ``block`` is no bytes.
+        """
+        return cls(version, codec, SHA2_256, hashlib.sha256(_binary(block)).digest())
 
     @property
     def multihash(self) -> bytes:
@@ -62,9 +66,12 @@ class Cid:
 
 
 def encode_varint(value: int) -> bytes:
-    """Unsigned LEB128 varint (multiformats ``unsigned-varint``). Raises ValueError if negative."""
-    if value < 0:
-        raise ValueError("varint value must be non-negative")
+    """Unsigned LEB128 varint (multiformats ``unsigned-varint``). No I/O.
+
+    Raises InvalidCidError (a ValueError) unless ``value`` is an int >= 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidCidError(message=f"a varint value is an int >= 0, not {shown(value)}")
     out = bytearray()
     while True:
         byte = value & 0x7F
@@ -78,6 +85,9 @@ def encode_varint(value: int) -> bytes:
 
 def decode_varint(data: bytes, offset: int = 0) -> tuple[int, int]:
     """Decode one varint at ``offset``; return (value, next offset). Raises InvalidCidError."""
+    data = _binary(data)
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidCidError(message=f"a varint offset is an int >= 0, not {shown(offset)}")
     value = 0
     shift = 0
     for index in range(offset, min(len(data), offset + 9)):
@@ -125,9 +135,17 @@ def parse_cid(text: str) -> Cid:
 
 def cid_from_bytes(raw: bytes) -> Cid:
     """Parse a binary CID (as dag-pb links hold them). Raises InvalidCidError."""
+    raw = _binary(raw)
     if len(raw) == 34 and raw[:2] == bytes([SHA2_256, SHA2_256_LENGTH]):
         return Cid(version=0, codec=DAG_PB_CODEC, hash_code=SHA2_256, digest=raw[2:])
     return _cid_v1(raw)
+
+
+def _binary(value: object) -> bytes:
+    """``value`` (bytes, bytearray or memoryview) as bytes. Raises InvalidCidError."""
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise InvalidCidError(message=f"expected bytes, not {type(value).__name__}")
+    return bytes(value)
 
 
 def _cid_v1(raw: bytes) -> Cid:

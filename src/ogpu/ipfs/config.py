@@ -29,6 +29,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from ogpu import net
+from ogpu.errors import shown
 from ogpu.net import RetryPolicy, Timeout
 from ogpu.types import InvalidInputError
 
@@ -99,7 +100,7 @@ class IPFSConfig:
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_NAMES:
             raise InvalidInputError(
-                f"unknown IPFS backend {self.backend!r}; expected one of {BACKEND_NAMES}",
+                f"unknown IPFS backend {shown(self.backend)}; expected one of {BACKEND_NAMES}",
                 param="backend",
             )
         object.__setattr__(self, "api_url", validate_base_url("api_url", self.api_url))

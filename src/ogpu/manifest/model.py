@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_
 from ogpu._jsonsafe import JSONTooDeepError, loads_bounded
 from ogpu._jsonvalue import json_value_problem
 from ogpu._routing import function_name_problem
+from ogpu.errors import shown
 from ogpu.manifest.errors import InvalidManifestError, TaskDataError, UnknownFunctionError
 from ogpu.manifest.schema import SchemaValidator
 
@@ -86,8 +87,8 @@ class SourceManifest(BaseModel):
                 function name no service can route, or a schema that is not an object.
         """
         if isinstance(document, (str, bytes, bytearray)):
-            raw = document.encode("utf-8") if isinstance(document, str) else bytes(document)
-            try:
+            try:  # a lone surrogate fails the encoding: a UnicodeEncodeError, a ValueError
+                raw = document.encode("utf-8") if isinstance(document, str) else bytes(document)
                 document = loads_bounded(raw)
             except (ValueError, UnicodeDecodeError) as exc:
                 reason = str(exc) if isinstance(exc, JSONTooDeepError) else type(exc).__name__
@@ -148,10 +149,12 @@ class SourceManifest(BaseModel):
         Raises:
             UnknownFunctionError: not listed (with the closest name as ``suggestion``).
         """
+        available = tuple(sorted(self.functions))
+        if not isinstance(name, str):
+            raise UnknownFunctionError(shown(name), available, None, source=source)
         found = self.functions.get(name)
         if found is not None:
             return found
-        available = tuple(sorted(self.functions))
         raise UnknownFunctionError(name, available, _closest(name, available), source=source)
 
     def check_task(self, function_name: str, data: object, *, source: str | None = None) -> None:

@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, NamedTuple
 
 from ogpu._jsonvalue import JsonPath
+from ogpu.errors import shown
 
 __all__ = ["LAX_KEY", "NAMES_KEY", "Failure", "SchemaValidator"]
 
@@ -62,11 +63,6 @@ class _Unsupported(Exception):
     """The schema uses something this validator does not model: accept the value."""
 
 
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 @functools.lru_cache(maxsize=1024)
 def _scalar_adapter(kind: str, constraints: tuple[tuple[str, Any], ...]) -> Any:
     from pydantic import Field, TypeAdapter
@@ -91,7 +87,7 @@ def _scalar_reason(kind: str, schema: Mapping[str, Any], value: object) -> str |
         _scalar_adapter(kind, constraints).validate_python(value)
     except ValidationError as exc:
         message = str(exc.errors()[0].get("msg", "invalid value"))
-        return f"{message} (got {_shown(value)})"
+        return f"{message} (got {shown(value)})"
     except TypeError:  # unhashable constraint values: a schema pydantic never emits
         raise _Unsupported("unhashable constraint") from None
     return None
@@ -217,7 +213,7 @@ class SchemaValidator:
         if not isinstance(name, str):
             raise _Unsupported("discriminator without propertyName")
         if not isinstance(value, Mapping):
-            return Failure(path, f"Input should be a valid dictionary (got {_shown(value)})")
+            return Failure(path, f"Input should be a valid dictionary (got {shown(value)})")
         if name not in value:
             return Failure(path, f"Unable to extract tag using discriminator {name!r}")
         tag = value[name]
@@ -226,7 +222,7 @@ class SchemaValidator:
             expected = ", ".join(repr(k) for k in mapping)
             return Failure(
                 (*path, name),
-                f"Input tag {_shown(tag)} found using {name!r} does not match any of the "
+                f"Input tag {shown(tag)} found using {name!r} does not match any of the "
                 f"expected tags: {expected}",
             )
         return self._check({"$ref": mapping[key]}, value, path, hops + 1, via_ref=False)
@@ -270,8 +266,8 @@ class SchemaValidator:
                 number = _scalar_adapter(kind, ()).validate_python(value)
                 if any(_same_member(number, m) for m in members):
                     return None
-        expected = ", ".join(_shown(m) for m in members[:10])
-        return Failure(path, f"Input should be {expected} (got {_shown(value)})")
+        expected = ", ".join(shown(m) for m in members[:10])
+        return Failure(path, f"Input should be {expected} (got {shown(value)})")
 
     def _typed(self, schema: Mapping[str, Any], value: object, path: JsonPath) -> Failure | None:
         kinds = schema.get("type")
@@ -295,21 +291,21 @@ class SchemaValidator:
     ) -> Failure | None:
         if kind == "object":
             if not isinstance(value, Mapping):
-                return Failure(path, f"Input should be a valid dictionary (got {_shown(value)})")
+                return Failure(path, f"Input should be a valid dictionary (got {shown(value)})")
             return self._object(schema, value, path)
         if kind == "array":
             if not isinstance(value, (list, tuple)):
-                return Failure(path, f"Input should be a valid list (got {_shown(value)})")
+                return Failure(path, f"Input should be a valid list (got {shown(value)})")
             return self._array(schema, value, path)
         if kind == "null":
             return (
                 None
                 if value is None
-                else Failure(path, f"Input should be None (got {_shown(value)})")
+                else Failure(path, f"Input should be None (got {shown(value)})")
             )
         if kind in ("string", "integer", "number", "boolean"):
             if isinstance(value, (Mapping, list, tuple)) or value is None:
-                return Failure(path, f"Input should be a valid {kind} (got {_shown(value)})")
+                return Failure(path, f"Input should be a valid {kind} (got {shown(value)})")
             reason = _scalar_reason(kind, schema, value)
             return None if reason is None else Failure(path, reason)
         raise _Unsupported(f"unknown type {kind!r}")

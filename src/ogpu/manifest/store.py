@@ -7,6 +7,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from ogpu.errors import InvalidInputError, shown
+from ogpu.manifest.errors import InvalidManifestError
 from ogpu.manifest.model import METADATA_KEY, SourceManifest
 
 __all__ = [
@@ -27,8 +29,11 @@ def manifest_from_metadata(metadata: Mapping[str, Any]) -> SourceManifest | None
     """The manifest stored under :data:`METADATA_KEY`, or None when the key is absent. No I/O.
 
     Raises:
-        InvalidManifestError: the key holds something that is not a manifest.
+        InvalidManifestError: the key holds something that is not a manifest, or
+            ``metadata`` is no mapping.
     """
+    if not isinstance(metadata, Mapping):
+        raise InvalidManifestError(f"source metadata is a JSON object, got {shown(metadata)}")
     document = metadata.get(METADATA_KEY)
     return None if document is None else SourceManifest.parse(document)
 
@@ -49,7 +54,7 @@ def read_manifest(
     """
     if not metadata_url:
         return None
-    key = (source.lower(), metadata_url)
+    key = _key(source, metadata_url)
     with _lock:
         if key in _cache:
             return _cache[key]
@@ -74,15 +79,28 @@ def remember_unreadable(source: str, metadata_url: str) -> None:
     with _lock:
         if len(_unreadable) >= _MAX_ENTRIES:
             _unreadable.pop(next(iter(_unreadable)))
-        _unreadable[(source.lower(), metadata_url)] = time.monotonic()
+        _unreadable[_key(source, metadata_url)] = time.monotonic()
 
 
 def recently_unreadable(source: str, metadata_url: str, within: float) -> bool:
     """Whether :func:`remember_unreadable` noted this source and URL less than ``within``
     seconds ago (so a loop of publishes does not retry a dead gateway each time)."""
     with _lock:
-        noted = _unreadable.get((source.lower(), metadata_url))
+        noted = _unreadable.get(_key(source, metadata_url))
     return noted is not None and time.monotonic() - noted < within
+
+
+def _key(source: object, metadata_url: object) -> tuple[str, str]:
+    """The cache key of a source and its metadata URL. No I/O.
+
+    Raises InvalidInputError when either is no string (before any fetch).
+    """
+    if not isinstance(source, str) or not isinstance(metadata_url, str):
+        raise InvalidInputError(
+            message=f"expected a source address and a metadata URL (strings), got "
+            f"{shown(source)} and {shown(metadata_url)}"
+        )
+    return source.lower(), metadata_url
 
 
 def clear_manifest_cache() -> None:

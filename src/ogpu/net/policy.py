@@ -108,8 +108,11 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         attempts = self.max_attempts
         if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+            from ogpu.errors import shown  # on failure only, as in _invalid
+
             _invalid(
-                f"RetryPolicy.max_attempts must be an int >= 1, got {attempts!r}", "max_attempts"
+                f"RetryPolicy.max_attempts must be an int >= 1, got {shown(attempts)}",
+                "max_attempts",
             )
         _seconds("RetryPolicy.backoff_initial", self.backoff_initial)
         _seconds("RetryPolicy.backoff_max", self.backoff_max)

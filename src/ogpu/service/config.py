@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import __version__
+from ..errors import shown
 from ..net import redact_url
 from .errors import ServiceConfigError
 
@@ -87,10 +88,10 @@ class ServiceConfig:
             _check_seconds(name, getattr(self, name), allow_zero=not positive)
         if self.callback_url is not None:
             object.__setattr__(self, "callback_url", _check_callback_url(self.callback_url))
-        level = str(self.log_level).upper()
+        level = self.log_level.upper() if isinstance(self.log_level, str) else None
         if level not in _LOG_LEVELS:
             raise ServiceConfigError(
-                f"log_level must be one of {', '.join(_LOG_LEVELS)}, got {self.log_level!r}"
+                f"log_level must be one of {', '.join(_LOG_LEVELS)}, got {shown(self.log_level)}"
             )
         object.__setattr__(self, "log_level", level)
         if not isinstance(self.failure_callbacks, bool):
@@ -105,12 +106,18 @@ class ServiceConfig:
         No RPC. Raises :class:`ServiceConfigError` naming the variable at fault.
         """
         env = os.environ if environ is None else environ
+        if not isinstance(env, Mapping):
+            raise ServiceConfigError(
+                f"environ must be a mapping of variable names to strings, got {shown(env)}"
+            )
         values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
             if field.name in overrides:
                 continue
             for var in ENV_VARS[field.name]:
                 raw = env.get(var)
+                if raw is not None and not isinstance(raw, str):
+                    raise ServiceConfigError(f"environment variable {var} must be a string")
                 if raw is None or raw.strip() == "":
                     continue
                 values[field.name] = _parse(field.type, var, raw.strip())
@@ -158,13 +165,15 @@ def _parse(annotation: object, var: str, raw: str) -> Any:
         return converter(raw)
     except ValueError:
         raise ServiceConfigError(
-            f"environment variable {var} must be {wanted}, got {raw!r}"
+            f"environment variable {var} must be {wanted}, got {shown(raw)}"
         ) from None
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ServiceConfigError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+        raise ServiceConfigError(
+            f"{name} must be an integer in [{low}, {high}], got {shown(value)}"
+        )
 
 
 def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
@@ -177,7 +186,7 @@ def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
     if not ok:
         bound = ">= 0" if allow_zero else "> 0"
         raise ServiceConfigError(
-            f"{name} must be a finite number of seconds {bound}, got {value!r}"
+            f"{name} must be a finite number of seconds {bound}, got {shown(value)}"
         )
 
 

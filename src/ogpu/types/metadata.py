@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 from ogpu_bindings.runtime import check_address
 
 from ogpu._lazy import lazy_attributes
-from ogpu.types.enums import DeliveryMethod, Environment, ResponseStatus, SourceStatus, TaskStatus
+from ogpu.types.enums import (
+    DeliveryMethod,
+    Environment,
+    ResponseStatus,
+    SourceStatus,
+    TaskStatus,
+    member,
+)
 from ogpu.types.errors import InvalidInputError
 from ogpu.types.snapshots import (
     MasterSnapshot,
@@ -211,10 +218,7 @@ class SourceInfo:
             raise InvalidInputError("imageEnvs must name at least one environment URL")
         for name in ("minPayment", "minAvailableLockup", "maxExpiryDuration"):
             _non_negative(name, getattr(self, name))
-        try:
-            self.deliveryMethod = DeliveryMethod(self.deliveryMethod)
-        except ValueError:
-            raise InvalidInputError(f"unknown delivery method {self.deliveryMethod!r}") from None
+        self.deliveryMethod = member(DeliveryMethod, self.deliveryMethod)
         if not isinstance(self.privacyEnabled, bool):
             raise InvalidInputError("privacyEnabled must be a bool")
 

@@ -11,13 +11,14 @@ loads it on first access to these names, not with ``import ogpu.types``.
 from __future__ import annotations
 
 import time
+from enum import EnumMeta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ogpu_bindings import structs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ogpu.types.enums import DeliveryMethod, Environment
-from ogpu.types.errors import InvalidParamsError
+from ogpu.types.errors import InvalidParamsError, shown
 
 if TYPE_CHECKING:
     from ogpu_bindings.runtime import AbiStruct
@@ -51,6 +52,7 @@ class _Params(BaseModel):
                     f"{type(self).__name__}: {name} given twice", param=type(self).__name__
                 )
             data[name] = value
+        _check_enum_kinds(type(self), data)
         try:
             super().__init__(**data)
         except ValidationError as exc:
@@ -75,6 +77,19 @@ class _Params(BaseModel):
         if isinstance(value, cls):
             return value
         return cls(**{name: getattr(value, name) for name in cls.model_fields})
+
+
+def _check_enum_kinds(model: type[_Params], data: dict[str, Any]) -> None:
+    """Refuse an enum field's value that is no number nor string before pydantic sees it:
+    pydantic's enum check formats the value's repr, which may fail or recurse."""
+    for name, field in model.model_fields.items():
+        value = data.get(name)
+        enum = field.annotation
+        if isinstance(enum, EnumMeta) and not isinstance(value, (int, float, str, type(None))):
+            raise InvalidParamsError(
+                f"invalid {model.__name__}: {name}: expected a {enum.__name__}, got {shown(value)}",
+                param=model.__name__,
+            )
 
 
 class SourceParams(_Params):

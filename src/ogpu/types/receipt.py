@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ogpu.errors import InvalidInputError, InvalidReceiptError
+from ogpu.errors import InvalidInputError, InvalidReceiptError, shown
 
 _E = TypeVar("_E")
 
@@ -69,16 +69,17 @@ class Receipt:
 
         try:
             when = int(timestamp)  # as 0.2.3: time.time() works too
-        except (TypeError, ValueError):
+        except Exception as exc:  # int() runs the caller's __int__ (inf: Overflow)
             raise InvalidInputError(
-                message=f"timestamp must be Unix seconds, not {timestamp!r}", param="timestamp"
-            ) from None
+                message=f"timestamp must be Unix seconds, not {shown(timestamp)}",
+                param="timestamp",
+            ) from exc
         try:
             return receipt_of(receipt, when)
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
-            shown = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            problem = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
             raise InvalidReceiptError(
-                message=f"not a mined receipt ({shown}); pass what web3's "
+                message=f"not a mined receipt ({problem}); pass what web3's "
                 "get_transaction_receipt returns",
                 param="receipt",
             ) from exc
