@@ -5,10 +5,12 @@ and the hostile values fed to them one parameter at a time."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 from collections.abc import Callable, Iterator
 from enum import EnumMeta
+from pathlib import PurePath
 from typing import Any
 
 from ogpu.chain import ChainId
@@ -374,8 +376,12 @@ def call(
         args = (value,)
     else:
         kwargs[slot.name] = value
-    result = fn(*args, **kwargs)
-    if hasattr(result, "__enter__") and hasattr(result, "__exit__"):
+    enter(fn(*args, **kwargs))
+
+
+def enter(result: Any) -> None:
+    """Enter and leave ``result`` if it is a context manager (``using`` returns one)."""
+    if isinstance(result, contextlib.AbstractContextManager) and not isinstance(result, PurePath):
         with result:
             pass
 

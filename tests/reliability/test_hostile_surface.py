@@ -17,7 +17,17 @@ import ogpu.chain
 from ogpu.errors import OGPUError
 from ogpu.manifest import clear_manifest_cache
 
-from .hostile_surface import BASELINES, HOSTILE, KNOWN, SKIP, UPLOADS, call, parameters, surface
+from .hostile_surface import (
+    BASELINES,
+    HOSTILE,
+    KNOWN,
+    SKIP,
+    UPLOADS,
+    call,
+    enter,
+    parameters,
+    surface,
+)
 
 SURFACE = surface()
 
@@ -45,9 +55,7 @@ def test_baseline_is_valid(key: str) -> None:
     except OGPUError as exc:  # set_rpc's URL is invalid on purpose (no probe is sent)
         assert key.endswith("set_rpc"), f"{key}: baseline raised {exc!r}"
     else:
-        if hasattr(result, "__enter__"):
-            with result:
-                pass
+        enter(result)
 
 
 def _escapes(key: str) -> list[str]:
