@@ -1,5 +1,6 @@
 """The variables a test must not inherit from the developer's shell, and the SDK pointed
-at a devnet for a block (``devnet_selected``: its state reset by ``ogpu.reset()`` after)."""
+at a devnet (and IPFS at its store) for a block (``devnet_selected``: its state reset by
+``ogpu.reset()`` after)."""
 
 from __future__ import annotations
 
@@ -40,13 +41,25 @@ def no_role_keys(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @contextmanager
 def devnet_selected(
-    deployment: object, rpc: str | None = None, *, web3: Web3 | None = None
+    deployment: object,
+    rpc: str | None = None,
+    *,
+    web3: Web3 | None = None,
+    store: str | None = None,
 ) -> Iterator[None]:
     """The SDK on ``deployment`` (through ``rpc``, or the in-process ``web3``) with empty
-    nonce caches; every piece of SDK state back to its defaults on exit. No RPC."""
-    NonceManager.clear_all()
-    ChainConfig.use_devnet(deployment, rpc, web3=web3)
-    try:
-        yield
-    finally:
-        ogpu.reset()
+    nonce caches and, with ``store``, ``ogpu.ipfs`` on that devnet content store through
+    the environment a user would set (``OGPU_IPFS_BACKEND``/``OGPU_IPFS_API_URL``, no
+    gateway); on exit every piece of SDK state back to its defaults, then the environment
+    as it was. No RPC."""
+    with pytest.MonkeyPatch.context() as env:
+        NonceManager.clear_all()
+        ChainConfig.use_devnet(deployment, rpc, web3=web3)
+        if store is not None:
+            env.setenv("OGPU_IPFS_BACKEND", "devnet")
+            env.setenv("OGPU_IPFS_API_URL", store)
+            env.delenv("OGPU_IPFS_GATEWAY", raising=False)
+        try:
+            yield
+        finally:
+            ogpu.reset()

@@ -27,14 +27,14 @@ from typing import Any
 
 import pytest
 
-import ogpu
-from ogpu.chain import ChainConfig, ChainId, NonceManager, Web3Manager
+from ogpu.chain import ChainId, Web3Manager
 from ogpu.devnet.chain import Devnet
 from ogpu.devnet.server import RpcServer
 from ogpu.devnet.store import StoreServer
 from ogpu.protocol import Source
 
 from ..helpers.proxy import FaultProxy
+from ..helpers.state import devnet_selected
 from ..helpers.world import RpcNode, World
 from .endpoints import mainnet_at
 
@@ -79,13 +79,8 @@ def sdk_on(
     devnet: Devnet, proxy: FaultProxy, upstream: RpcServer, store: StoreServer
 ) -> Iterator[Net]:
     """Point the SDK at ``devnet`` through ``proxy`` and IPFS at ``store``; undo on exit."""
-    NonceManager.clear_all()
     proxy.clear()
-    ChainConfig.use_devnet(devnet.deployment, rpc=proxy.url)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OGPU_IPFS_BACKEND", "devnet")
-        patch.setenv("OGPU_IPFS_API_URL", store.url)
-        patch.delenv("OGPU_IPFS_GATEWAY", raising=False)
+    with devnet_selected(devnet.deployment, proxy.url, store=store.url):
         try:
             yield Net(
                 RpcNode(upstream.url),
@@ -96,7 +91,6 @@ def sdk_on(
             )
         finally:
             proxy.clear()
-            ogpu.reset()
 
 
 @contextmanager

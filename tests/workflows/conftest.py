@@ -19,8 +19,6 @@ from pathlib import Path
 
 import pytest
 
-import ogpu
-from ogpu.chain import ChainConfig, NonceManager
 from ogpu.client import publish_source
 from ogpu.devnet import Deployment
 from ogpu.devnet.store import ContentStore, StoreServer
@@ -28,6 +26,7 @@ from ogpu.protocol import Source
 
 from ..helpers.ganache import running_ganache
 from ..helpers.proxy import FaultProxy
+from ..helpers.state import devnet_selected
 from ..helpers.world import ETHER, RpcNode, World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,27 +106,24 @@ Net = World
 
 
 @pytest.fixture
-def net(node: Node, monkeypatch: pytest.MonkeyPatch) -> Iterator[Net]:
+def net(node: Node) -> Iterator[Net]:
     snapshot = node.call("evm_snapshot", [])
-    NonceManager.clear_all()
-    ChainConfig.use_devnet(node.deployment, rpc=node.rpc_proxy.url)
-    monkeypatch.setenv("OGPU_IPFS_BACKEND", "devnet")
-    monkeypatch.setenv("OGPU_IPFS_API_URL", node.store_proxy.url)
-    monkeypatch.delenv("OGPU_IPFS_GATEWAY", raising=False)
-    node.rpc_proxy.clear()
-    node.store_proxy.clear()
     try:
-        yield Net(
-            node,
-            rpc_proxy=node.rpc_proxy,
-            store_proxy=node.store_proxy,
-            store_url=node.store_proxy.url,
-            stake=ETHER,
-        )
+        with devnet_selected(node.deployment, node.rpc_proxy.url, store=node.store_proxy.url):
+            node.rpc_proxy.clear()
+            node.store_proxy.clear()
+            try:
+                yield Net(
+                    node,
+                    rpc_proxy=node.rpc_proxy,
+                    store_proxy=node.store_proxy,
+                    store_url=node.store_proxy.url,
+                    stake=ETHER,
+                )
+            finally:
+                node.rpc_proxy.clear()
+                node.store_proxy.clear()
     finally:
-        node.rpc_proxy.clear()
-        node.store_proxy.clear()
-        ogpu.reset()
         node.call("evm_revert", [snapshot])
 
 
