@@ -330,6 +330,26 @@ def test_provider_run_needs_a_source(
     assert_one_line_error(ogpu("provider", "run", "--register"), "needs at least one --source")
 
 
+def test_provider_run_refuses_bad_keys_and_stake_before_anything_starts(
+    ogpu: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The node is a closed port: had the run connected (or paired) first, the error
+    # would be about the node, not the option.
+    dead = ["--chain", "devnet", "--rpc", f"http://127.0.0.1:{free_port()}"]
+    argv = ["provider", "run", "--source", MASTERS[0].address, "--register", *dead]
+    monkeypatch.setenv("PROVIDER_PRIVATE_KEY", PROVIDERS[2].key_hex)
+    bad = tmp_path / "bad.key"
+    bad.write_text("not a key")
+    bad.chmod(0o600)  # no exposed-key warning line
+    for option in ("--scheduler-key-file", "--master-key-file"):
+        missing = ogpu(*argv, option, str(tmp_path / "none.key"), net=False)
+        assert_one_line_error(missing, f"cannot read key file {tmp_path / 'none.key'}")
+        malformed = ogpu(*argv, option, str(bad), net=False)
+        assert_one_line_error(malformed, f"key file {bad} does not hold a 32-byte hex")
+    stake = ogpu(*argv, "--stake", "lots", net=False)
+    assert_one_line_error(stake, "--stake: cannot read 'lots' as an amount")
+
+
 def test_provider_run_seconds_options_set_their_settings(
     ogpu: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,6 +13,7 @@ import argparse
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -149,6 +150,16 @@ def _key_from(path: str | None, role: Role) -> Any:
     return load_signer(argparse.Namespace(key_file=path), role)
 
 
+@dataclass(frozen=True)
+class _Keys:
+    """The run's signers (scheduler, master: None when not given) and pairing stake."""
+
+    provider: Any
+    scheduler: Any
+    master: Any
+    stake: int
+
+
 class _Reporter:
     """Prints ``[      kind] message`` lines, or one JSON object per event (``--json``)."""
 
@@ -232,17 +243,17 @@ def _wait_for_service(settings: Any, stop: threading.Event) -> str | None:
     return None
 
 
-def _prepare(args: argparse.Namespace, provider: Any, sources: list[str], say: Any) -> None:
+def _prepare(args: argparse.Namespace, keys: _Keys, sources: list[str], say: Any) -> None:
     from ogpu.provider import prepare_provider
     from ogpu.types import Environment
 
     say("setup", f"checking the pairing and the registration to {len(sources)} source(s)")
     prepare_provider(
-        provider,
+        keys.provider,
         sources,
-        master=_key_from(args.master_key_file, Role.MASTER),
-        scheduler=_key_from(args.scheduler_key_file, Role.AGENT),
-        stake=parse_amount(args.stake, "--stake"),
+        master=keys.master,
+        scheduler=keys.scheduler,
+        stake=keys.stake,
         env=Environment[args.env.upper()],
         on_step=lambda text: say("setup", text),
     )
@@ -252,10 +263,12 @@ def run(args: argparse.Namespace) -> int:
     from ogpu.protocol import Provider
 
     check_detach(args)
-    provider = load_signer(args, Role.PROVIDER)
-    scheduler = _key_from(args.scheduler_key_file, Role.AGENT)
-    _key_from(args.master_key_file, Role.MASTER)
-    parse_amount(args.stake, "--stake")
+    keys = _Keys(  # read once, so that a bad one is refused before anything starts
+        provider=load_signer(args, Role.PROVIDER),
+        scheduler=_key_from(args.scheduler_key_file, Role.AGENT),
+        master=_key_from(args.master_key_file, Role.MASTER),
+        stake=parse_amount(args.stake, "--stake"),
+    )
     settings = _settings(args)
     sources = [address_option(s, "--source") for s in args.source]
     if args.register and not sources:
@@ -270,16 +283,17 @@ def run(args: argparse.Namespace) -> int:
     try:  # the level goes back when the command ends (main() may run in a caller's process)
         connect(args)
         if args.register:
-            _prepare(args, provider, sources, report.say)
+            _prepare(args, keys, sources, report.say)
         if not sources:
-            sources = [s.address for s in Provider(provider.address).get_registered_sources()]
+            address = keys.provider.address
+            sources = [s.address for s in Provider(address).get_registered_sources()]
             if not sources:
                 raise CommandError(
-                    f"provider {provider.address} is registered to no source; "
+                    f"provider {address} is registered to no source; "
                     "pass --source ADDRESS --register",
                     kind="input",
                 )
-        return _Session(args, provider, scheduler, settings, sources, report).serve()
+        return _Session(args, keys, settings, sources, report).serve()
     finally:
         events.setLevel(saved)
 
@@ -290,13 +304,12 @@ class _Session:
     def __init__(
         self,
         args: argparse.Namespace,
-        provider: Any,
-        scheduler: Any,
+        keys: _Keys,
         settings: Any,
         sources: list[str],
         report: _Reporter,
     ) -> None:
-        self.args, self.provider, self.scheduler = args, provider, scheduler
+        self.args, self.keys = args, keys
         self.settings, self.sources, self.report = settings, sources, report
         self.finished = threading.Event()
         self.done = 0
@@ -317,9 +330,9 @@ class _Session:
         from ogpu.provider import ProviderRuntime, ProviderRuntimeError
 
         runtime = ProviderRuntime(
-            self.provider,
+            self.keys.provider,
             self.settings,
-            scheduler=self.scheduler,
+            scheduler=self.keys.scheduler,
             sources=self.sources,
             on_event=self.on_event,
             from_block=from_block,
@@ -364,7 +377,7 @@ class _Session:
             if self.finished.is_set():
                 return 0
             runtime.start()
-            signal_ready({"provider": self.provider.address, "sources": self.sources})
+            signal_ready({"provider": self.keys.provider.address, "sources": self.sources})
             watch = ChainWatch(self.args.target.url, lambda text: self.report.say("chain", text))
             watch.start()
             runtime = self._loop(runtime, watch)
@@ -443,7 +456,7 @@ class _Session:
         if not present:
             self._next_check = time.monotonic() + 1.0
             return
-        _prepare(self.args, self.provider, present, self.report.say)
+        _prepare(self.args, self.keys, present, self.report.say)
         self.unregistered = [s for s in self.unregistered if s not in present]
 
     def _trap_signals(self) -> dict[int, Any]:
