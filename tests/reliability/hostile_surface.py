@@ -437,7 +437,6 @@ _ENUM = (
     "value's exception for a value whose repr fails); the SDK coerces through "
     "ogpu.types.enums.member, which raises InvalidEnumValueError"
 )
-_PYDANTIC = "pydantic's ValidationError (a ValueError); SourceManifest.parse is the checked entry"
 
 #: key -> (the parameter whose raw escapes are left, why); the test fails for an escape in
 #: any other parameter, and when the listed one no longer escapes (drop it here then).
@@ -454,16 +453,5 @@ KNOWN: dict[str, tuple[str, str]] = {
             "TaskStatus",
         )
     },
-    "ogpu.manifest.model.FunctionManifest": (
-        "input_schema,output_schema,timeout,description",
-        _PYDANTIC,
-    ),
-    "ogpu.manifest.model.SourceManifest": (
-        "manifest_version,framework,framework_version,functions",
-        _PYDANTIC,
-    ),
-    "ogpu.ipfs.backends.make_backend": ("config", "takes what resolve_config returns"),
-    "ogpu.ipfs.config.fetch_policy": ("allow", "not yet checked: an iterable of host names"),
-    "ogpu.types.receipt.TxHash": ("receipt", "built by the SDK from a Receipt, not by callers"),
     "ogpu_bindings.structs.ResponseParams.from_abi": ("values", "decoded ABI output only"),
 }

@@ -24,7 +24,7 @@ from ogpu.ipfs.config import (
     resolve_config,
     validate_base_url,
 )
-from ogpu.types import IPFSUploadError, IPFSUploadRefusedError
+from ogpu.types import InvalidInputError, IPFSUploadError, IPFSUploadRefusedError
 
 MAX_ANSWER_BYTES = 1024 * 1024
 _CID_RE = re.compile(r"^[A-Za-z0-9]{8,128}$")
@@ -220,7 +220,12 @@ class DevnetStoreBackend(IPFSNodeBackend):
 
 
 def make_backend(config: IPFSConfig) -> IPFSBackend:
-    """The backend described by ``config``. No I/O."""
+    """The backend described by ``config``. No I/O. Raises InvalidInputError for no config."""
+    if not isinstance(config, IPFSConfig):
+        raise InvalidInputError(
+            f"config must be an IPFSConfig (see resolve_config), got {type(config).__name__}",
+            param="config",
+        )
     kind: BackendName = config.backend
     if kind == "ogpu":
         return OGPUPinningBackend(config.api_url, config.gateway_url)

@@ -180,9 +180,15 @@ def fetch_policy(allow: Iterable[str] = ()) -> net.AddressPolicy:
 
     Raises InvalidInputError for a malformed entry.
     """
+    extra = list(allow) if isinstance(allow, Iterable) and not isinstance(allow, str) else [allow]
+    if not all(isinstance(entry, str) for entry in extra):
+        raise InvalidInputError(
+            f"allow is a list of origins or IP networks (strings), got {shown(allow)}",
+            param="allow",
+        )
     entries = [resolve_config().gateway_url]
     entries += os.environ.get(ENV_FETCH_ALLOW, "").split(",")
-    entries += list(allow)
+    entries += extra
     try:
         return net.AddressPolicy.public(entries)
     except ValueError as exc:

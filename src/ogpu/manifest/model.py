@@ -28,7 +28,20 @@ METADATA_KEY = "ogpuManifest"
 FRAMEWORK = "ogpu.service"
 
 
-class FunctionManifest(BaseModel):
+class _Checked(BaseModel):
+    """Construction errors are typed (``InvalidManifestError``, a ValueError as pydantic's
+    ValidationError is); ``model_validate`` (what ``parse`` calls) is left as pydantic's."""
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise InvalidManifestError(
+                f"invalid {type(self).__name__}: {first_problem(exc, 'the value')}"
+            ) from None
+
+
+class FunctionManifest(_Checked):
     """One handler: ``POST /run/{name}/{task}`` takes ``input_schema`` and calls back with
     ``output_schema`` (JSON Schema, as pydantic generates them); ``timeout`` in seconds
     (None: unbounded); ``description``: the handler's docstring."""
@@ -41,7 +54,7 @@ class FunctionManifest(BaseModel):
     description: str = ""
 
 
-class SourceManifest(BaseModel):
+class SourceManifest(_Checked):
     """What a source's handlers take and return, published in its metadata JSON.
 
     Unknown keys are kept (later minor additions); ``manifest_version`` above

@@ -108,6 +108,10 @@ class TxHash(str):
     receipt: Receipt
 
     def __new__(cls, receipt: Receipt) -> TxHash:
+        if not isinstance(receipt, Receipt):
+            raise InvalidInputError(
+                message=f"TxHash wraps a Receipt, got {type(receipt).__name__}", param="receipt"
+            )
         self = super().__new__(cls, receipt.tx_hash)
         self.receipt = receipt
         return self
