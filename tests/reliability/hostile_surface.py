@@ -14,6 +14,7 @@ from pathlib import PurePath
 from typing import Any
 
 from ogpu.chain import ChainId
+from ogpu.events import PollerSettings
 from ogpu.ipfs import IPFSConfig
 from ogpu.ipfs.cid import Cid
 from ogpu.manifest import FunctionManifest, SchemaValidator, SourceManifest
@@ -46,6 +47,8 @@ MODULES = (
     "ogpu.ipfs",
     "ogpu.ipfs.cid",
     "ogpu.service.config",
+    "ogpu.service",
+    "ogpu.events",
 )
 
 ADDR = "0x" + "11" * 20
@@ -90,6 +93,15 @@ _INFO = {
 }
 _STATS = {"balance": 1, "lockup": 0, "unbonding": 0, "total_earnings": 0, "frozen_payment": 0}
 _FLAGS = {"is_eligible": True, "is_whitelisted": True}
+_LOG = {"block_number": 1, "transaction_hash": HASH, "log_index": 0}
+_EVENTS: dict[str, dict[str, Any]] = {
+    "AttemptedEvent": {"task": ADDR, "provider": ADDR, "suggested_payment": 1},
+    "RegisteredEvent": {"provider": ADDR, "registrant_id": 0, "source": ADDR},
+    "ResponseStatusChangedEvent": {"response": ADDR, "status": ResponseStatus.CONFIRMED},
+    "ResponseSubmittedEvent": {"response": ADDR, "task": ADDR},
+    "TaskPublishedEvent": {"task": ADDR, "source": ADDR},
+    "TaskStatusChangedEvent": {"task": ADDR, "status": TaskStatus.FINALIZED},
+}
 _RECEIPT = {"tx_hash": HASH, "block_number": 1, "gas_used": 1, "status": 1}
 
 
@@ -242,6 +254,20 @@ BASELINES: dict[str, Callable[[], dict[str, Any]]] = {
     "ogpu.errors.shown": _kw(value=1),
     "ogpu.service.config.ServiceConfig": _kw(),
     "ogpu.service.config.ServiceConfig.from_env": _kw(environ={}),
+    "ogpu.service.decorators.expose": _kw(timeout=None),
+    "ogpu.service.decorators.init": _kw(func=None),
+    "ogpu.service.service.Service": _kw(),
+    "ogpu.service.service.get_default_service": _kw(),
+    "ogpu.service.reset": _kw(),
+    "ogpu.service.server.create_app": _kw(service=None, config=None),
+    "ogpu.service.execute.TaskFailure": _kw(
+        function="run", status="failed", error="e", error_type="ValueError"
+    ),
+    "ogpu.service.execute.TaskOutcome": _kw(function="run", status="success", seconds=0.1),
+    "ogpu.events._settings.PollerSettings": _kw(),
+    "ogpu.events._settings.get_poller_settings": _kw(),
+    "ogpu.events._settings.set_poller_settings": lambda: {"settings": PollerSettings()},
+    **{f"ogpu.events.types.{name}": lambda kw=kw: {**kw, **_LOG} for name, kw in _EVENTS.items()},
     # bound methods of valid instances (not found by introspection: listed here)
     "SourceInfo.to_source_params": lambda: {"client_address": ADDR, "image_metadata_url": URL},
     "TaskInfo.to_task_params": lambda: {"config_url": URL},
@@ -296,6 +322,20 @@ SKIP: dict[str, str] = {
         )
     },
     "ogpu.chain.web3.Web3Manager.probe_chain_id": "sends eth_chainId",
+    "ogpu.events.poller.EventPoller": "polls the chain",
+    "ogpu.events.poller.EventPoller.shared": "polls the chain",
+    **{
+        f"ogpu.events.watchers.watch_{name}": "polls the chain"
+        for name in (
+            "attempted",
+            "registered",
+            "response_status_changed",
+            "response_submitted",
+            "task_published",
+            "task_status_changed",
+        )
+    },
+    "ogpu.service.server.start": "serves HTTP",
     "ogpu.chain.web3.Web3Manager.session": "opens an HTTP session",
     "ogpu.chain.web3.Web3Manager.set_web3_instance": "pins any object as the Web3 (by design)",
     "ogpu.chain.web3.Web3Manager.update_rpc_url": "0.2.3's unchecked setter (set_rpc checks)",

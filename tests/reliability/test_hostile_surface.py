@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 import ogpu.chain
+import ogpu.service
 from ogpu.errors import OGPUError
+from ogpu.events import get_poller_settings, set_poller_settings
 from ogpu.manifest import clear_manifest_cache
 
 from .hostile_surface import (
@@ -34,10 +36,14 @@ SURFACE = surface()
 
 @pytest.fixture(autouse=True)
 def _restore() -> Iterator[None]:
-    """The chain setters and the manifest cache are process state: put them back."""
+    """The chain setters, the manifest cache, the poller settings and the default service
+    are process state: put them back."""
+    settings = get_poller_settings()
     yield
     ogpu.chain.reset()
     clear_manifest_cache()
+    set_poller_settings(settings)
+    ogpu.service.reset()
 
 
 def test_every_public_callable_is_classified() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ogpu.errors import shown
 from ogpu.types import InvalidInputError
 
 DEFAULT_MAX_BLOCK_RANGE = 1000
@@ -33,7 +34,9 @@ class PollerSettings:
 def check_int(name: str, value: object, minimum: int) -> None:
     """Raise InvalidInputError unless ``value`` is an int (not a bool) >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInputError(f"{name} must be an int >= {minimum}, got {value!r}", param=name)
+        raise InvalidInputError(
+            f"{name} must be an int >= {minimum}, got {shown(value)}", param=name
+        )
 
 
 def check_positive(name: str, value: object, what: str) -> None:
@@ -44,7 +47,7 @@ def check_positive(name: str, value: object, what: str) -> None:
         or not math.isfinite(value)
         or value <= 0
     ):
-        raise InvalidInputError(f"{name} must be {what}, got {value!r}", param=name)
+        raise InvalidInputError(f"{name} must be {what}, got {shown(value)}", param=name)
 
 
 _settings = PollerSettings()

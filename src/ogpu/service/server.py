@@ -28,6 +28,7 @@ from .asgi import (
     rejection,
 )
 from .config import CALLBACK_URL, SERVICE_HOST, SERVICE_PORT, ServiceConfig
+from .errors import ServiceConfigError
 from .handler import get_handlers, get_init_handler
 from .logger import logger
 from .manifest import build_manifest, start_intercepted
@@ -197,10 +198,16 @@ def create_app(
     ``config`` defaults to :meth:`ServiceConfig.from_env` (raises
     :class:`~ogpu.service.errors.ServiceConfigError` for a bad variable). The
     handler set is copied now: later registrations do not change this app.
-    ``on_init_failure`` is called on the loop if the init function raises.
+    ``on_init_failure`` is called on the loop if the init function raises. Raises
+    ServiceConfigError for a ``service`` or ``config`` of another type.
     """
     svc = service if service is not None else get_default_service()
     cfg = config if config is not None else ServiceConfig.from_env()
+    if not isinstance(svc, Service) or not isinstance(cfg, ServiceConfig):
+        raise ServiceConfigError(
+            "create_app takes an ogpu.service.Service and a ServiceConfig (or None for the "
+            f"defaults), got {type(svc).__name__} and {type(cfg).__name__}"
+        )
     runtime = ServiceRuntime(svc.handlers, svc.init_spec, cfg, on_init_failure=on_init_failure)
 
     @asynccontextmanager
