@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 from enum import IntEnum, IntFlag
+from typing import NoReturn
+
+from ogpu.errors import not_a_member
 
 
 class DeliveryMethod(IntEnum):
@@ -15,6 +18,10 @@ class DeliveryMethod(IntEnum):
 
     MANUAL_CONFIRMATION = 0
     FIRST_RESPONSE = 1
+
+    @classmethod
+    def _missing_(cls, value: object) -> NoReturn:
+        raise not_a_member(cls, value)
 
 
 class Environment(IntFlag):
@@ -38,6 +45,10 @@ class ResponseStatus(IntEnum):
     SUBMITTED = 0
     CONFIRMED = 1
 
+    @classmethod
+    def _missing_(cls, value: object) -> NoReturn:
+        raise not_a_member(cls, value)
+
 
 class SourceStatus(IntEnum):
     """Lifecycle of a Source contract; INACTIVE is final.
@@ -47,6 +58,10 @@ class SourceStatus(IntEnum):
 
     ACTIVE = 0
     INACTIVE = 1
+
+    @classmethod
+    def _missing_(cls, value: object) -> NoReturn:
+        raise not_a_member(cls, value)
 
 
 class TaskStatus(IntEnum):
@@ -62,6 +77,10 @@ class TaskStatus(IntEnum):
     CANCELED = 3
     EXPIRED = 4
     FINALIZED = 5
+
+    @classmethod
+    def _missing_(cls, value: object) -> NoReturn:
+        raise not_a_member(cls, value)
 
 
 __all__ = [

@@ -211,6 +211,16 @@ class InvalidEnumValueError(InvalidInputError):
     value: int | None = None
 
 
+def not_a_member(enum: type[Any], value: object) -> InvalidEnumValueError:
+    """The error of ``enum(value)`` for a value naming no member: enums' ``_missing_``
+    raises it, so the call raises a typed ValueError (Python's own is a plain one)."""
+    names = ", ".join(f"{m.name}={m.value!r}" for m in enum)
+    return InvalidEnumValueError(
+        message=f"{shown(value)} is not a {enum.__name__}; pass one of {names}",
+        enum_name=enum.__name__,
+    )
+
+
 class InvalidEnvironmentError(InvalidEnumValueError, TypeError, AttributeError):
     """An environment or mask is no ``Environment`` nor int; also the TypeError and
     AttributeError 0.2.3's ``parse_environments``/``combine_environments`` raised."""

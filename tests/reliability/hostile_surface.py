@@ -472,26 +472,28 @@ HOSTILE: dict[str, Callable[[], Any]] = {
     "enum member": lambda: Environment.CPU,
 }
 
-_ENUM = (
-    "the stdlib Enum call raises its own ValueError (as in 0.2.3; a RecursionError or the "
-    "value's exception for a value whose repr fails); the SDK coerces through "
-    "ogpu.types.enums.member, which raises InvalidEnumValueError"
+_REPR = (
+    "Python's Enum call formats repr(value) for its own message before raising the typed "
+    "error of _missing_ (errors.not_a_member); the SDK coerces through types.enums.member"
 )
 
-#: key -> (the parameter whose raw escapes are left, why); the test fails for an escape in
-#: any other parameter, and when the listed one no longer escapes (drop it here then).
+#: key -> (the parameters, or "parameter=hostile label"s, whose raw escapes are left, why);
+#: the test fails for any other escape, and when a listed one no longer escapes.
 KNOWN: dict[str, tuple[str, str]] = {
-    "ogpu.chain.networks.ChainId": ("value", _ENUM),
-    "ogpu.types.enums.Role": ("value", _ENUM),
     **{
-        f"ogpu_bindings.enums.{name}": ("value", _ENUM)
-        for name in (
-            "DeliveryMethod",
-            "Environment",
-            "ResponseStatus",
-            "SourceStatus",
-            "TaskStatus",
+        key: ("value=raising __str__", _REPR)
+        for key in (
+            "ogpu.chain.networks.ChainId",
+            "ogpu.types.enums.Role",
+            "ogpu_bindings.enums.DeliveryMethod",
+            "ogpu_bindings.enums.ResponseStatus",
+            "ogpu_bindings.enums.SourceStatus",
+            "ogpu_bindings.enums.TaskStatus",
         )
     },
+    "ogpu_bindings.enums.Environment": (
+        "value",
+        "an IntFlag: Flag's own _missing_ (composite masks) raises a plain ValueError",
+    ),
     "ogpu_bindings.structs.ResponseParams.from_abi": ("values", "decoded ABI output only"),
 }

@@ -6,10 +6,11 @@ singleton addresses. Constants only (the state that changes lives in
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import NoReturn
 
 from ogpu_bindings import NETWORK_INFO
 
-from ogpu.errors import UnknownChainError, shown
+from ogpu.errors import UnknownChainError, not_a_member, shown
 
 __all__ = [
     "CHAIN_NETWORKS",
@@ -29,6 +30,10 @@ class ChainId(IntEnum):
     OGPU_MAINNET = 1071
     OGPU_TESTNET = 200820172034
     OGPU_DEVNET = 1337
+
+    @classmethod
+    def _missing_(cls, value: object) -> NoReturn:
+        raise not_a_member(cls, value)
 
 
 #: The eight protocol contracts: every chain's ABI set has ``<Name>Abi.json`` for each.

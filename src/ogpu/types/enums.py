@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from ogpu_bindings.enums import (
     DeliveryMethod,
@@ -13,7 +13,7 @@ from ogpu_bindings.enums import (
     TaskStatus,
 )
 
-from ogpu.errors import InvalidEnumValueError, InvalidEnvironmentError, shown
+from ogpu.errors import InvalidEnumValueError, InvalidEnvironmentError, not_a_member, shown
 
 __all__ = [
     "DeliveryMethod",
@@ -35,6 +35,10 @@ class Role(str, Enum):
     PROVIDER = "provider"
     MASTER = "master"
     AGENT = "agent"
+
+    @classmethod
+    def _missing_(cls, value: object) -> NoReturn:
+        raise not_a_member(cls, value)
 
     @property
     def env_var(self) -> str:
