@@ -143,7 +143,9 @@ def revert_from_reason(
     No RPC."""
     cls = revert_class_for(reason, contract=contract, function=function)
     if data is None:
-        data = bytes.fromhex(ERROR_STRING_SELECTOR[2:]) + _abi.encode(("string",), (reason,))
+        # a node's JSON may carry a lone surrogate (a \ud800 escape): it has no UTF-8 form
+        text = reason.encode("utf-8", "replace").decode("utf-8")
+        data = bytes.fromhex(ERROR_STRING_SELECTOR[2:]) + _abi.encode(("string",), (text,))
     message = _revert_message(cls, reason, contract, function)
     return cls(
         message=message,

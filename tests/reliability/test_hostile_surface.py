@@ -110,3 +110,15 @@ def test_typed_error_keeps_the_0_2_3_builtin(
         fn(kwargs["*"]) if "*" in kwargs else fn(**kwargs)
     assert isinstance(caught.value, builtin)
     assert str(caught.value)  # a message saying what to do
+
+
+@pytest.mark.parametrize("reason", ["\ud800", "execution reverted: bad \udfff"])
+def test_a_revert_reason_with_a_lone_surrogate_is_still_decoded(reason: str) -> None:
+    """A node's JSON error may carry a lone surrogate escape; decoding it gave a raw
+    EncodeError (the reason's ABI form is rebuilt for ``data``)."""
+    from ogpu.protocol._revert import decode_revert
+    from ogpu.types.errors import TxRevertError
+
+    error = decode_revert(reason)
+    assert isinstance(error, TxRevertError)
+    assert error.reason == reason and error.data
