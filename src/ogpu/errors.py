@@ -183,9 +183,10 @@ class InvalidAddressError(InvalidInputError):
     default_message = "Expected a 0x-prefixed 40-hex-digit address (checksummed or all one case)."
 
 
-class InvalidReceiptError(InvalidInputError, KeyError):
-    """``Receipt.from_web3_receipt`` got no mined receipt: a field is missing (a KeyError
-    too, as 0.2.3 raised) or malformed (a quantity, an address, a log)."""
+class InvalidReceiptError(InvalidInputError, KeyError, AttributeError):
+    """No receipt: ``Receipt.from_web3_receipt`` got a mapping with a field missing (a
+    KeyError too, as 0.2.3 raised) or malformed (a quantity, an address, a log), or a
+    function taking a ``Receipt`` got something else (an AttributeError in 0.2.3)."""
 
     default_message = "Not a mined receipt; pass what web3's get_transaction_receipt returns."
 

@@ -1,7 +1,6 @@
-"""The public no-I/O surface walked by test_hostile_surface.py: the callables found in the
-``__all__`` of the packages below (and the public classmethods of the classes there), each
-either given valid baseline arguments (``BASELINES``) or skipped with a reason (``SKIP``),
-and the hostile values fed to them one parameter at a time."""
+"""What test_hostile_surface.py walks: the callables in the packages' ``__all__`` (and their
+classes' public classmethods), each with valid ``BASELINES`` arguments or a ``SKIP`` reason,
+and the ``HOSTILE`` values fed to them one parameter at a time."""
 
 from __future__ import annotations
 
@@ -142,6 +141,7 @@ BASELINES: dict[str, Callable[[], dict[str, Any]]] = {
     "ogpu.types.receipt.Receipt": lambda: dict(_RECEIPT),
     "ogpu.types.receipt.Receipt.from_web3_receipt": lambda: {"receipt": dict(_WEB3_RECEIPT)},
     "ogpu.types.receipt.TxHash": lambda: {"receipt": Receipt(**_RECEIPT)},
+    "ogpu.types.receipt.receipt_arg": lambda: {"value": Receipt(**_RECEIPT)},
     "ogpu_bindings.structs.ResponseParams": _kw(task=ADDR, provider=ADDR, data="x", payment=1),
     "ogpu_bindings.structs.ResponseParams.from_abi": _kw(values=(ADDR, ADDR, "x", 1)),
     "ogpu.types.snapshots.SourceSnapshot": lambda: {

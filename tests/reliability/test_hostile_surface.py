@@ -122,3 +122,16 @@ def test_a_revert_reason_with_a_lone_surrogate_is_still_decoded(reason: str) -> 
     error = decode_revert(reason)
     assert isinstance(error, TxRevertError)
     assert error.reason == reason and error.data
+
+
+@pytest.mark.parametrize("value", [None, "0x" + "ab" * 32, {"logs": []}])
+def test_extract_address_from_no_receipt(value: object) -> None:
+    """0.2.3 raised AttributeError (``receipt.logs``); the typed error is one too."""
+    from ogpu.protocol.controller import extract_task_address
+    from ogpu.protocol.nexus import extract_source_address
+    from ogpu.types.errors import InvalidReceiptError
+
+    for extract in (extract_task_address, extract_source_address):
+        with pytest.raises(InvalidReceiptError, match="expected the Receipt") as caught:
+            extract(value)  # type: ignore[arg-type]
+        assert isinstance(caught.value, AttributeError)

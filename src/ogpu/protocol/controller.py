@@ -23,7 +23,7 @@ from ogpu.chain.signer import resolve_signer
 from ogpu.protocol import _bindings as b
 from ogpu.types.enums import Role
 from ogpu.types.errors import TaskNotFoundError
-from ogpu.types.receipt import Receipt
+from ogpu.types.receipt import Receipt, receipt_arg
 
 if TYPE_CHECKING:
     from ogpu.types import Signer
@@ -78,8 +78,9 @@ def extract_task_address(receipt: Receipt) -> str:
 
     Raises:
         TaskNotFoundError: the receipt has no ``TaskPublished`` event.
+        InvalidReceiptError: ``receipt`` is no Receipt.
     """
-    for log in receipt.logs:
+    for log in receipt_arg(receipt).logs:
         if isinstance(log, TaskPublishedEvent):
             return log.task
     raise TaskNotFoundError(message=f"transaction {receipt.tx_hash} published no task", address="")

@@ -20,6 +20,7 @@ from ogpu._lazy import lazy_imports
 from ogpu.protocol import _bindings as b
 from ogpu.protocol._paging import ListGetter, Paging, read_list
 from ogpu.types.errors import SourceNotFoundError
+from ogpu.types.receipt import receipt_arg
 
 if TYPE_CHECKING:
     from ogpu.protocol.source import Source
@@ -55,8 +56,9 @@ def extract_source_address(receipt: Receipt) -> str:
 
     Raises:
         SourceNotFoundError: the receipt has no ``SourcePublished`` event.
+        InvalidReceiptError: ``receipt`` is no Receipt.
     """
-    for log in receipt.logs:
+    for log in receipt_arg(receipt).logs:
         if isinstance(log, nexus_abi.SourcePublishedEvent):
             return log.source
     raise SourceNotFoundError(

@@ -108,11 +108,7 @@ class TxHash(str):
     receipt: Receipt
 
     def __new__(cls, receipt: Receipt) -> TxHash:
-        if not isinstance(receipt, Receipt):
-            raise InvalidInputError(
-                message=f"TxHash wraps a Receipt, got {type(receipt).__name__}", param="receipt"
-            )
-        self = super().__new__(cls, receipt.tx_hash)
+        self = super().__new__(cls, receipt_arg(receipt).tx_hash)
         self.receipt = receipt
         return self
 
@@ -124,3 +120,16 @@ class TxHash(str):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (TxHash, (self.receipt,))
+
+
+def receipt_arg(value: object) -> Receipt:
+    """``value`` if it is a :class:`Receipt`. No I/O.
+
+    Raises InvalidReceiptError (also the AttributeError 0.2.3 raised) for anything else.
+    """
+    if not isinstance(value, Receipt):
+        raise InvalidReceiptError(
+            message=f"expected the Receipt a send returned, got {type(value).__name__}",
+            param="receipt",
+        )
+    return value
