@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from enum import IntEnum, IntFlag
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ogpu.errors import not_a_member
 
@@ -34,6 +34,12 @@ class Environment(IntFlag):
     CPU = 1
     NVIDIA = 2
     AMD = 4
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if isinstance(value, int):  # a mask of several flags: Flag's own pseudo-member
+            return super()._missing_(value)
+        raise not_a_member(cls, value)
 
 
 class ResponseStatus(IntEnum):

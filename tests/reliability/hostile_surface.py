@@ -486,14 +486,11 @@ KNOWN: dict[str, tuple[str, str]] = {
             "ogpu.chain.networks.ChainId",
             "ogpu.types.enums.Role",
             "ogpu_bindings.enums.DeliveryMethod",
+            "ogpu_bindings.enums.Environment",
             "ogpu_bindings.enums.ResponseStatus",
             "ogpu_bindings.enums.SourceStatus",
             "ogpu_bindings.enums.TaskStatus",
         )
     },
-    "ogpu_bindings.enums.Environment": (
-        "value",
-        "an IntFlag: Flag's own _missing_ (composite masks) raises a plain ValueError",
-    ),
     "ogpu_bindings.structs.ResponseParams.from_abi": ("values", "decoded ABI output only"),
 }
